@@ -1,0 +1,65 @@
+//! The app layer's error type and the shape it takes on its way to the webview.
+//!
+//! The webview always receives `{"kind": "...", "message": "..."}`. `kind` is a stable,
+//! camelCase identifier the UI can branch on; `message` is for people. Internal failures are
+//! reported without their details, which could carry paths or token fragments.
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request from the UI was not acceptable; the message says why.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A failure inside the shell itself (window, plugin, runtime).
+    #[error(transparent)]
+    Tauri(#[from] tauri::Error),
+}
+
+impl Error {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidInput(_) => "invalidInput",
+            Error::Tauri(_) => "internal",
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            Error::InvalidInput(message) => message.clone(),
+            Error::Tauri(_) => "Something went wrong inside the app.".to_string(),
+        }
+    }
+}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut state = serializer.serialize_struct("Error", 2)?;
+        state.serialize_field("kind", self.kind())?;
+        state.serialize_field("message", &self.public_message())?;
+        state.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_input_crosses_as_kind_and_message() {
+        let json = serde_json::to_value(Error::InvalidInput("URL must use https".into())).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "invalidInput", "message": "URL must use https"})
+        );
+    }
+
+    #[test]
+    fn internal_failures_hide_their_details() {
+        let inner = tauri::Error::AssetNotFound("/secret/path".into());
+        let json = serde_json::to_value(Error::from(inner)).unwrap();
+        assert_eq!(json["kind"], "internal");
+        assert!(!json["message"].as_str().unwrap().contains("/secret/path"));
+    }
+}

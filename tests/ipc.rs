@@ -1,0 +1,96 @@
+//! The app's real wiring and real ACL (tauri-build's compiled capabilities, through
+//! `generate_context!()`), driven on Tauri's mock runtime: no display needed.
+
+use serde_json::Value;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+fn app() -> App<MockRuntime> {
+    session_inspector_lib::build(mock_builder())
+        .build(session_inspector_lib::context())
+        .expect("the app builds on the mock runtime")
+}
+
+fn window(app: &App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
+    WebviewWindowBuilder::new(app, label, Default::default())
+        .build()
+        .expect("a mock window")
+}
+
+fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
+    let request = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: InvokeBody::Json(body),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(window, request).map(|b| b.deserialize::<Value>().unwrap())
+}
+
+fn assert_denied(result: Result<Value, Value>, cmd: &str) {
+    let error = result.expect_err(&format!("{cmd} must be rejected"));
+    let text = error.as_str().unwrap_or_default();
+    assert!(
+        text.contains("not allowed"),
+        "{cmd}: unexpected rejection {error}"
+    );
+}
+
+#[test]
+fn app_info_answers_the_main_window_with_the_package_version() {
+    let app = app();
+    let main = window(&app, "main");
+    let info = invoke(&main, "app_info", Value::Null).expect("app_info is granted to main");
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(info["name"], "Session Inspector");
+    assert_eq!(info["identifier"], "dev.sessioninspector.app");
+    assert_eq!(info["tauriVersion"], tauri::VERSION);
+}
+
+#[test]
+fn app_commands_are_refused_to_a_window_without_the_capability() {
+    let app = app();
+    let other = window(&app, "other");
+    assert_denied(invoke(&other, "app_info", Value::Null), "app_info");
+}
+
+#[test]
+fn the_settings_store_is_not_reachable_from_the_webview() {
+    // Tokens and settings are read through the app's own commands only; the store plugin's
+    // commands would let a script read or write any file under app data.
+    let app = app();
+    let main = window(&app, "main");
+    for cmd in ["plugin:store|load", "plugin:store|get", "plugin:store|set"] {
+        assert_denied(
+            invoke(&main, cmd, serde_json::json!({"path": "settings.json"})),
+            cmd,
+        );
+    }
+}
+
+#[test]
+fn core_window_commands_outside_the_capability_are_refused() {
+    let app = app();
+    let main = window(&app, "main");
+    assert_denied(
+        invoke(
+            &main,
+            "plugin:window|close",
+            serde_json::json!({"label": "main"}),
+        ),
+        "plugin:window|close",
+    );
+    assert_denied(
+        invoke(
+            &main,
+            "plugin:event|emit",
+            serde_json::json!({"event": "x", "payload": null}),
+        ),
+        "plugin:event|emit",
+    );
+}

@@ -1,0 +1,216 @@
+//! Just enough of the W3C WebDriver protocol to drive the real app through tauri-driver:
+//! start tauri-driver on free ports, open a session on the app binary, find elements,
+//! read text, take screenshots. tauri-driver is stopped when the `Driver` is dropped.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// W3C's fixed key for element references in JSON.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+pub struct Driver {
+    child: Child,
+    base: String,
+    http: reqwest::Client,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_for_port(port: u16, deadline: Instant) -> Result<()> {
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("nothing listened on 127.0.0.1:{port} in time"))
+}
+
+fn tauri_driver_path() -> PathBuf {
+    if let Ok(path) = std::env::var("TAURI_DRIVER") {
+        return path.into();
+    }
+    let cargo_home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo")
+        });
+    let installed = cargo_home.join("bin/tauri-driver");
+    if installed.exists() {
+        installed
+    } else {
+        "tauri-driver".into()
+    }
+}
+
+impl Driver {
+    /// Starts tauri-driver (which starts WebKitWebDriver) with the given extra environment,
+    /// inherited by the app it launches.
+    pub fn start(envs: &[(&str, &Path)]) -> Result<Driver> {
+        let port = free_port();
+        let native_port = free_port();
+        let mut command = Command::new(tauri_driver_path());
+        command
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("NO_AT_BRIDGE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let child = command
+            .spawn()
+            .map_err(|e| format!("cannot start tauri-driver ({e}); `make test` installs it"))?;
+        let driver = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        // tauri-driver listens before WebKitWebDriver does: wait for both.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        wait_for_port(port, deadline)?;
+        wait_for_port(native_port, deadline)?;
+        Ok(driver)
+    }
+
+    pub async fn session(&self, application: &Path, args: &[&str]) -> Result<Session<'_>> {
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {"application": application, "args": args}
+        }}});
+        let value = self
+            .send(reqwest::Method::POST, "/session", Some(capabilities))
+            .await?;
+        let id = value["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("no sessionId in {value}"))?
+            .to_string();
+        Ok(Session { driver: self, id })
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|e| format!("{path}: {e}"))?;
+        let status = response.status();
+        let body: Value = response.json().await.map_err(|e| format!("{path}: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("{path}: HTTP {status}: {}", body["value"]));
+        }
+        Ok(body["value"].clone())
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Session<'d> {
+    driver: &'d Driver,
+    id: String,
+}
+
+impl Session<'_> {
+    async fn get(&self, path: &str) -> Result<Value> {
+        let path = format!("/session/{}{path}", self.id);
+        self.driver.send(reqwest::Method::GET, &path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        let path = format!("/session/{}{path}", self.id);
+        self.driver
+            .send(reqwest::Method::POST, &path, Some(body))
+            .await
+    }
+
+    pub async fn title(&self) -> Result<String> {
+        Ok(self
+            .get("/title")
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// Waits until an element matching `css` exists, returning its reference.
+    pub async fn wait_for(&self, css: &str, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let found = self
+                .post("/element", json!({"using": "css selector", "value": css}))
+                .await;
+            match found {
+                Ok(element) => {
+                    return element[ELEMENT_KEY]
+                        .as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| format!("odd element reference {element}"))
+                }
+                Err(error) if Instant::now() >= deadline => {
+                    return Err(format!("{css} never appeared: {error}"))
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(150)).await,
+            }
+        }
+    }
+
+    pub async fn text(&self, element: &str) -> Result<String> {
+        let value = self.get(&format!("/element/{element}/text")).await?;
+        Ok(value.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Runs a synchronous script in the page and returns its result.
+    pub async fn execute(&self, script: &str, args: Value) -> Result<Value> {
+        self.post("/execute/sync", json!({"script": script, "args": args}))
+            .await
+    }
+
+    /// Saves a PNG of the window, for people to look at.
+    pub async fn screenshot(&self, path: &Path) -> Result<()> {
+        let encoded = self.get("/screenshot").await?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().unwrap_or_default())
+            .map_err(|e| format!("screenshot is not base64: {e}"))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(path, png).map_err(|e| e.to_string())
+    }
+
+    pub async fn close(self) -> Result<()> {
+        let path = format!("/session/{}", self.id);
+        self.driver
+            .send(reqwest::Method::DELETE, &path, None)
+            .await
+            .map(|_| ())
+    }
+}
