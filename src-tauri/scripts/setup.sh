@@ -72,10 +72,12 @@ fi
 
 # 4. tauri-driver, for the WebDriver end-to-end tests.
 if [ "$mode" = test ]; then
-  # tauri-driver has no --version; cargo's install list knows what is there.
-  if ! cargo install --list | grep -q "^tauri-driver v$TAURI_DRIVER_VERSION:"; then
+  # tauri-driver has no --version: cargo's install list knows the version, and the binary
+  # itself must still be there (the list outlives a deleted binary, hence --force).
+  driver="${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver"
+  if [ ! -x "$driver" ] || ! cargo install --list | grep -q "^tauri-driver v$TAURI_DRIVER_VERSION:"; then
     say "installing tauri-driver $TAURI_DRIVER_VERSION (cargo install, about a minute)"
-    cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --quiet
+    cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --force --quiet
   fi
 fi
 say "ready ($mode)"
