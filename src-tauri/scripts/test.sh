@@ -25,8 +25,10 @@ step "cargo test (unit, IPC on the mock runtime, integration)"
 cargo test --workspace
 
 step "end-to-end: the real app under Xvfb through tauri-driver"
-# The same test binary as above, now with the display-bound tests it skipped.
-xvfb-run -a -s "-screen 0 1280x800x24" cargo test --test e2e -- --ignored --test-threads=1
+# The same test binary as above, now with the display-bound tests it skipped. WebKitGTK
+# autolaunches D-Bus services (portal, at-spi, keyring); a private bus ends them all with it.
+xvfb-run -a -s "-screen 0 1280x800x24" \
+  dbus-run-session -- cargo test --test e2e -- --ignored --test-threads=1
 echo "screenshots: target/e2e/"
 
 step "all tests passed in $((SECONDS - started)) s"

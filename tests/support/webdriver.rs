@@ -3,6 +3,7 @@
 //! read text, take screenshots. tauri-driver is stopped when the `Driver` is dropped.
 
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -73,7 +74,9 @@ impl Driver {
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("NO_AT_BRIDGE", "1")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::inherit())
+            // Its own process group, so WebKitWebDriver and the app go down with it.
+            .process_group(0);
         for (key, value) in envs {
             command.env(key, value);
         }
@@ -83,7 +86,11 @@ impl Driver {
         let driver = Driver {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
+            // No WebDriver call may hang a test run: each gets a bound.
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .map_err(|e| e.to_string())?,
         };
         // tauri-driver listens before WebKitWebDriver does: wait for both.
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -129,7 +136,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
 }
@@ -194,16 +202,43 @@ impl Session<'_> {
             .await
     }
 
-    /// Saves a PNG of the window, for people to look at.
+    /// Saves a PNG of the window, for people to look at. WebKitWebDriver's snapshot sometimes
+    /// never answers under Xvfb; then the X display itself is captured (`import` from
+    /// ImageMagick), which shows the same window.
     pub async fn screenshot(&self, path: &Path) -> Result<()> {
-        let encoded = self.get("/screenshot").await?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(encoded.as_str().unwrap_or_default())
-            .map_err(|e| format!("screenshot is not base64: {e}"))?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         }
-        std::fs::write(path, png).map_err(|e| e.to_string())
+        let path_for_snapshot = format!("/session/{}/screenshot", self.id);
+        let snapshot = tokio::time::timeout(
+            Duration::from_secs(5),
+            self.driver
+                .send(reqwest::Method::GET, &path_for_snapshot, None),
+        )
+        .await;
+        match snapshot {
+            Ok(Ok(encoded)) => {
+                let png = base64::engine::general_purpose::STANDARD
+                    .decode(encoded.as_str().unwrap_or_default())
+                    .map_err(|e| format!("screenshot is not base64: {e}"))?;
+                std::fs::write(path, png).map_err(|e| e.to_string())
+            }
+            failed => {
+                eprintln!(
+                    "WebDriver screenshot failed ({failed:?}); capturing the X display instead"
+                );
+                let status = Command::new("/usr/bin/import")
+                    .args(["-window", "root"])
+                    .arg(path)
+                    .status()
+                    .map_err(|e| format!("cannot run import: {e}"))?;
+                if status.success() {
+                    Ok(())
+                } else {
+                    Err(format!("import failed: {status}"))
+                }
+            }
+        }
     }
 
     pub async fn close(self) -> Result<()> {
