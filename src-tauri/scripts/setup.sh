@@ -81,4 +81,25 @@ if [ "$mode" = test ]; then
     cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --force --quiet
   fi
 fi
+# 5. The client judges of the local GoTrue server: auth-js (npm) and supabase_auth (a venv).
+if [ "$mode" = test ]; then
+  judges="$root/src-tauri/server/tests/judges"
+  judge_lock=$(sha256sum "$judges/auth-js/package-lock.json" | cut -d' ' -f1)
+  judge_stamp="$judges/auth-js/node_modules/.session-inspector-lock"
+  if [ "$(cat "$judge_stamp" 2>/dev/null)" != "$judge_lock" ]; then
+    say "installing @supabase/auth-js for the judges (npm ci)"
+    (cd "$judges/auth-js" && npm ci --no-audit --no-fund --loglevel=error --engine-strict=false)
+    echo "$judge_lock" >"$judge_stamp"
+  fi
+  venv="$root/target/judges/venv"
+  requirements_hash=$(sha256sum "$judges/python/requirements.txt" | cut -d' ' -f1)
+  if [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$requirements_hash" ]; then
+    say "installing supabase_auth for the judges (python venv in target/judges)"
+    rm -rf "$venv"
+    python3 -m venv "$venv" || die "python3 cannot create a venv (install python3-venv)."
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$judges/python/requirements.txt" ||
+      die "pip could not install the Python judge's requirements."
+    echo "$requirements_hash" >"$venv/.requirements"
+  fi
+fi
 say "ready ($mode)"

@@ -1,0 +1,108 @@
+//! Everything the server can be told at start-up. Defaults follow hosted Supabase where it
+//! differs from the GoTrue binary (reuse interval 10 s), and say so.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The Supabase CLI's published local-development secret: any local stack signs with it.
+pub const DEFAULT_JWT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshTokenFormat {
+    /// 12 characters of lowercase base32, one database row each, linked to its parent.
+    Legacy,
+    /// Session id + counter + HMAC + checksum; nothing stored per token.
+    V2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningAlgorithm {
+    /// The project's shared secret (GoTrue's default).
+    Hs256,
+    /// A P-256 key with a `kid`, published in the JWKS.
+    Es256,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Requests allowed per 5 minutes (refill rate = this / 300 per second).
+    pub per_five_minutes: u32,
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            per_five_minutes: 150,
+            burst: 30,
+        }
+    }
+}
+
+/// GoTrue's optional session checks; all off by default, as in GoTrue.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionLimits {
+    pub timebox: Option<Duration>,
+    pub inactivity_timeout: Option<Duration>,
+    pub single_per_user: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoUser {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen; port 0 lets the OS choose.
+    pub bind: SocketAddr,
+    pub jwt_secret: String,
+    /// Access-token lifetime (GoTrue's `JWT_EXP`, default 3600 s).
+    pub jwt_expiry: Duration,
+    /// `iss` claim; `None` means `<base url>/auth/v1`, as the Supabase CLI sets it.
+    pub issuer: Option<String>,
+    pub signing: SigningAlgorithm,
+    pub refresh_token_format: RefreshTokenFormat,
+    pub rotation_enabled: bool,
+    /// Seconds an already-used token stays usable. The GoTrue binary defaults to 0, hosted
+    /// Supabase and the CLI to 10; we follow hosted.
+    pub reuse_interval: Duration,
+    /// GoTrue's `REFRESH_TOKEN_ALLOW_REUSE`: every reuse is tolerated.
+    pub allow_reuse: bool,
+    /// `/token` rate limiting per client IP; `None` is off.
+    pub rate_limit: Option<RateLimit>,
+    pub sessions: SessionLimits,
+    /// Act like the hosted gateway: requests without a valid `apikey` get its 401.
+    pub require_api_key: bool,
+    pub anonymous_sign_ins: bool,
+    pub autoconfirm: bool,
+    /// A user created at start-up (if missing), for demos.
+    pub demo_user: Option<DemoUser>,
+    /// An SQLite file to keep users, sessions and keys in; `None` keeps them in memory.
+    pub data_path: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            jwt_secret: DEFAULT_JWT_SECRET.to_string(),
+            jwt_expiry: Duration::from_secs(3600),
+            issuer: None,
+            signing: SigningAlgorithm::Hs256,
+            refresh_token_format: RefreshTokenFormat::Legacy,
+            rotation_enabled: true,
+            reuse_interval: Duration::from_secs(10),
+            allow_reuse: false,
+            rate_limit: None,
+            sessions: SessionLimits::default(),
+            require_api_key: false,
+            anonymous_sign_ins: true,
+            autoconfirm: true,
+            demo_user: None,
+            data_path: None,
+        }
+    }
+}

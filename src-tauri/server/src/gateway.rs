@@ -1,0 +1,128 @@
+//! What sits in front of GoTrue's routes: request counting, injected faults, and the hosted
+//! gateway's API-key check.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::errors::{render, ApiError, ApiVersion, API_VERSION_HEADER};
+use crate::routes::{Connection, Shared};
+use crate::traffic::FaultBody;
+
+/// `POST /token?grant_type=refresh_token`, with the `/auth/v1` prefix removed.
+fn route_key(request: &Request) -> String {
+    let path = request.uri().path();
+    let path = path
+        .strip_prefix("/auth/v1")
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
+    let grant = request
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find(|kv| kv.starts_with("grant_type=")));
+    match grant {
+        Some(grant) => format!("{} {path}?{grant}", request.method()),
+        None => format!("{} {path}", request.method()),
+    }
+}
+
+pub async fn count_requests(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    state.requests.record(route_key(&request));
+    next.run(request).await
+}
+
+pub async fn inject_faults(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let Some(fault) = state.faults.take(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    if fault.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+    }
+    if fault.drop {
+        if let Some(connection) = request.extensions().get::<Connection>() {
+            connection.kill.notify_one();
+            // The connection task drops this future with the connection.
+            std::future::pending::<()>().await;
+        }
+        return StatusCode::BAD_GATEWAY.into_response();
+    }
+    let Some(status) = fault.status.and_then(|s| StatusCode::from_u16(s).ok()) else {
+        return next.run(request).await;
+    };
+    let version = ApiVersion::from_header(request.headers().get(API_VERSION_HEADER));
+    let reason = status.canonical_reason().unwrap_or("Error");
+    match fault.body {
+        FaultBody::Json => {
+            let code = match status.as_u16() {
+                504 => "request_timeout",
+                429 => "over_request_rate_limit",
+                500..=599 => "unexpected_failure",
+                _ => "unknown",
+            };
+            render(
+                &ApiError::new(status, code, reason),
+                version,
+                "injected-fault",
+            )
+        }
+        FaultBody::Html => {
+            let page = format!(
+                "<html><head><title>{code} {reason}</title></head><body><center><h1>{code} {reason}</h1></center><hr><center>proxy</center></body></html>\n",
+                code = status.as_u16()
+            );
+            (
+                status,
+                [(CONTENT_TYPE, HeaderValue::from_static("text/html"))],
+                page,
+            )
+                .into_response()
+        }
+        FaultBody::Malformed => (
+            status,
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            "{\"access_token\": \"eyJhbGciOiJIUzI1NiIs",
+        )
+            .into_response(),
+        FaultBody::Empty => (status, Body::empty()).into_response(),
+    }
+}
+
+/// The hosted gateway's key check: its own 401 bodies, before GoTrue sees the request.
+pub async fn require_api_key(
+    State(state): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !state.config.require_api_key {
+        return next.run(request).await;
+    }
+    let from_header = request
+        .headers()
+        .get("apikey")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let from_query = request.uri().query().and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("apikey=").map(str::to_string))
+    });
+    let unauthorized = |body| (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    match from_header.or(from_query) {
+        None => unauthorized(json!({
+            "message": "No API key found in request",
+            "hint": "No `apikey` request header or url param was found.",
+        })),
+        Some(key) if key == state.anon_key || key == state.service_role_key => {
+            next.run(request).await
+        }
+        Some(_) => unauthorized(json!({
+            "message": "Invalid API key",
+            "hint": "Double check your Supabase `anon` or `service_role` API key.",
+        })),
+    }
+}

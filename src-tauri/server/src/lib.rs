@@ -1,0 +1,228 @@
+//! A GoTrue-compatible Supabase Auth server: the test ground for the session engine and the
+//! app's built-in demo backend. It follows GoTrue wherever a client can tell the difference
+//! (routes, JSON, error envelopes, rotation and reuse rules) and adds an `/_emulator` control
+//! surface for tests. No Tauri here.
+
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod errors;
+mod gateway;
+pub mod hash;
+pub mod jwt;
+pub mod refresh_token;
+pub mod routes;
+pub mod state;
+pub mod traffic;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, Notify};
+use tower::ServiceExt;
+
+pub use config::{
+    Config, DemoUser, RateLimit, RefreshTokenFormat, SessionLimits, SigningAlgorithm,
+};
+use routes::Shared;
+use state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot open the data file: {0}")]
+    Storage(#[from] rusqlite::Error),
+    #[error("the stored signing key is unusable")]
+    BadKey,
+    #[error("cannot create the demo user: {0}")]
+    DemoUser(String),
+}
+
+/// A running server; stops when `shutdown` is called or when dropped.
+pub struct Server {
+    addr: SocketAddr,
+    state: Shared,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Server {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`: the "project URL" a Supabase client is given.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Where GoTrue's routes live behind the gateway prefix.
+    pub fn auth_url(&self) -> String {
+        format!("{}/auth/v1", self.url())
+    }
+
+    pub fn anon_key(&self) -> &str {
+        &self.state.anon_key
+    }
+
+    pub fn service_role_key(&self) -> &str {
+        &self.state.service_role_key
+    }
+
+    pub fn state(&self) -> &Shared {
+        &self.state
+    }
+
+    pub fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Builds the state: opens the store, loads or creates the signing key, creates the demo user.
+pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError> {
+    let db = db::Db::open(config.data_path.as_deref())?;
+    let ec_private = db.run(|conn| -> rusqlite::Result<Vec<u8>> {
+        if let Some(key) = db::setting(conn, "es256_private")? {
+            return Ok(key);
+        }
+        let key = jwt::Keys::generate_ec_private();
+        db::put_setting(conn, "es256_private", &key)?;
+        Ok(key)
+    })?;
+    let keys = jwt::Keys::new(&config.jwt_secret, config.signing, &ec_private)
+        .ok_or(StartError::BadKey)?;
+    let api_key = |role: &str| {
+        let iat = chrono::Utc::now().timestamp();
+        keys.sign_hs256(&json!({"iss": "supabase-demo", "role": role, "iat": iat, "exp": iat + 10 * 365 * 86_400}))
+    };
+    let (anon_key, service_role_key) = (api_key("anon"), api_key("service_role"));
+    let state = Arc::new(AppState {
+        issuer: config
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("{base_url}/auth/v1")),
+        rate_limiter: traffic::RateLimiter::new(config.rate_limit),
+        db,
+        keys,
+        clock: clock::Clock::default(),
+        anon_key,
+        service_role_key,
+        faults: traffic::Faults::default(),
+        requests: traffic::RequestCounts::default(),
+        session_locks: traffic::SessionLocks::default(),
+        config,
+    });
+    if let Some(demo) = &state.config.demo_user {
+        ensure_user(&state, demo).map_err(|e| StartError::DemoUser(e.to_string()))?;
+    }
+    Ok(state)
+}
+
+fn ensure_user(state: &AppState, demo: &DemoUser) -> rusqlite::Result<()> {
+    state.db.run(|conn| {
+        if db::user_by_email(conn, &demo.email.to_lowercase())?.is_none() {
+            let metadata = json!({"name": "Demo User"});
+            let user = state::new_user(
+                state,
+                &demo.email,
+                "",
+                Some(&demo.password),
+                metadata,
+                false,
+                true,
+            );
+            db::insert_user(conn, &user)?;
+        }
+        Ok(())
+    })
+}
+
+/// GoTrue's routes at `/` and `/auth/v1`, behind the gateway layers; `/_emulator` beside them.
+pub fn router(state: Shared) -> Router {
+    let gotrue = routes::gotrue_routes()
+        .layer(from_fn(errors::render_errors))
+        .layer(from_fn_with_state(state.clone(), gateway::require_api_key))
+        .layer(from_fn_with_state(state.clone(), gateway::inject_faults))
+        .layer(from_fn_with_state(state.clone(), gateway::count_requests));
+    Router::new()
+        .merge(gotrue.clone())
+        .nest("/auth/v1", gotrue)
+        .nest(
+            "/_emulator",
+            routes::emulator::routes().layer(from_fn(errors::render_errors)),
+        )
+        .fallback(routes::not_found)
+        .with_state(state)
+}
+
+/// Starts the server on `config.bind` (port 0: the OS picks) inside the current tokio runtime.
+pub async fn start(config: Config) -> Result<Server, StartError> {
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+    let state = build_state(config, &format!("http://{addr}"))?;
+    let app = router(state.clone());
+    let (stop, mut stopped) = oneshot::channel();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                accepted = listener.accept() => {
+                    let Ok((stream, peer)) = accepted else { continue };
+                    tokio::spawn(serve_connection(app.clone(), stream, peer));
+                }
+            }
+        }
+    });
+    Ok(Server {
+        addr,
+        state,
+        stop: Some(stop),
+    })
+}
+
+/// One HTTP/1.1 connection. The `drop` fault notifies `kill`, and the connection is closed
+/// without an answer.
+async fn serve_connection(app: Router, stream: tokio::net::TcpStream, peer: SocketAddr) {
+    let kill = Arc::new(Notify::new());
+    let connection = routes::Connection {
+        peer,
+        kill: kill.clone(),
+    };
+    let service =
+        hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(connection.clone());
+            app.clone().oneshot(request.map(axum::body::Body::new))
+        });
+    let http =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = http => {}
+        _ = kill.notified() => {}
+    }
+}

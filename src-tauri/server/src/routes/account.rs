@@ -1,0 +1,146 @@
+//! `POST /signup` (email, phone or anonymous), `POST /logout`, `GET /user`.
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{authenticate, json_body, Shared};
+use crate::db;
+use crate::errors::ApiError;
+use crate::state::{new_user, start_session, token_response, user_json, AppState};
+
+#[derive(Deserialize)]
+pub struct SignupParams {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    data: Value,
+}
+
+const MIN_PASSWORD: usize = 6;
+
+pub async fn signup(State(state): State<Shared>, body: Body) -> Result<Response, ApiError> {
+    let params: SignupParams = json_body(body).await?;
+    let anonymous = params.email.is_empty() && params.phone.is_empty();
+    if anonymous && !state.config.anonymous_sign_ins {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "anonymous_provider_disabled",
+            "Anonymous sign-ins are disabled",
+        ));
+    }
+    if !anonymous {
+        validate_credentials(&params)?;
+    }
+    let password = (!anonymous).then_some(params.password.as_str());
+    let user = new_user(
+        &state,
+        &params.email,
+        &params.phone,
+        password,
+        params.data,
+        anonymous,
+        state.config.autoconfirm,
+    );
+    let body = state.db.run(|conn| -> Result<Value, ApiError> {
+        let tx = conn.transaction()?;
+        let taken = if user.email.is_empty() {
+            db::user_by_phone(&tx, &user.phone)?
+        } else {
+            db::user_by_email(&tx, &user.email)?
+        };
+        if taken.is_some() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "user_already_exists",
+                "User already registered",
+            ));
+        }
+        db::insert_user(&tx, &user)?;
+        let body = if anonymous || state.config.autoconfirm {
+            let method = if anonymous { "anonymous" } else { "password" };
+            let (session, refresh_token) = start_session(&tx, &state, &user, method, None)?;
+            let user = db::user_by_id(&tx, user.id)?.unwrap_or(user);
+            token_response(&state, &user, &session, &refresh_token)
+        } else {
+            user_json(&user)
+        };
+        tx.commit()?;
+        Ok(body)
+    })?;
+    Ok(Json(body).into_response())
+}
+
+fn validate_credentials(params: &SignupParams) -> Result<(), ApiError> {
+    if !params.email.is_empty() {
+        let valid = params.email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !params.email.contains(char::is_whitespace)
+        });
+        if !valid {
+            return Err(ApiError::bad_request(
+                "validation_failed",
+                "Unable to validate email address: invalid format",
+            ));
+        }
+    }
+    if params.password.is_empty() {
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "Signup requires a valid password",
+        ));
+    }
+    if params.password.chars().count() < MIN_PASSWORD {
+        let mut error = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak_password",
+            format!("Password should be at least {MIN_PASSWORD} characters."),
+        );
+        error.weak_password_reasons = Some(vec!["length"]);
+        return Err(error);
+    }
+    Ok(())
+}
+
+pub async fn logout(
+    State(state): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let auth = authenticate(&state, &headers)?;
+    let scope = super::query_param(query.as_deref(), "scope").unwrap_or_else(|| "global".into());
+    if !matches!(scope.as_str(), "global" | "local" | "others") {
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            format!("Unsupported logout scope {scope:?}"),
+        ));
+    }
+    sign_out(&state, auth.user.id, auth.session.map(|s| s.id), &scope)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn sign_out(
+    state: &AppState,
+    user: uuid::Uuid,
+    session: Option<uuid::Uuid>,
+    scope: &str,
+) -> rusqlite::Result<()> {
+    state.db.run(|conn| match (scope, session) {
+        // A token without a session id is always a global sign-out.
+        ("local", Some(session)) => db::delete_session(conn, session),
+        ("others", Some(session)) => db::delete_user_sessions(conn, user, Some(session)),
+        _ => db::delete_user_sessions(conn, user, None),
+    })
+}
+
+pub async fn user(State(state): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let auth = authenticate(&state, &headers)?;
+    Ok(Json(user_json(&auth.user)).into_response())
+}

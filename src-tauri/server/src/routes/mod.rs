@@ -1,0 +1,161 @@
+//! GoTrue's routes (served with and without the `/auth/v1` prefix) and the `/_emulator`
+//! control surface.
+
+pub mod account;
+pub mod emulator;
+pub mod info;
+pub mod token;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::db::{self, Session, User};
+use crate::errors::ApiError;
+use crate::jwt::VerifyError;
+use crate::state::{is_banned, AppState};
+
+pub type Shared = Arc<AppState>;
+
+/// GoTrue's body limit.
+pub const MAX_BODY: usize = 1 << 20;
+
+pub fn gotrue_routes() -> Router<Shared> {
+    Router::new()
+        .route("/token", post(token::token))
+        .route("/signup", post(account::signup))
+        .route("/logout", post(account::logout))
+        .route("/user", get(account::user))
+        .route("/settings", get(info::settings))
+        .route("/health", get(info::health))
+        .route("/.well-known/jwks.json", get(info::jwks))
+}
+
+/// A query parameter, decoded leniently (GoTrue's `FormValue` never fails a request over a
+/// badly encoded query string).
+pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Unknown routes answer in GoTrue's envelope too.
+pub async fn not_found(headers: HeaderMap) -> axum::response::Response {
+    let version =
+        crate::errors::ApiVersion::from_header(headers.get(crate::errors::API_VERSION_HEADER));
+    crate::errors::render(
+        &ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not Found"),
+        version,
+        &Uuid::new_v4().to_string(),
+    )
+}
+
+/// Per-connection facts the accept loop attaches to each request.
+#[derive(Clone)]
+pub struct Connection {
+    pub peer: SocketAddr,
+    /// Notified to close the connection without an answer (the `drop` fault).
+    pub kill: Arc<tokio::sync::Notify>,
+}
+
+pub fn peer_ip(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions
+        .get::<Connection>()
+        .map(|c| c.peer.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+/// Reads the body within GoTrue's limit and parses it as JSON, whatever the content type
+/// says (GoTrue ignores it too). An empty body reads as `{}`.
+pub async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
+    let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_entity_too_large",
+            "Request Entity Too Large",
+        )
+    })?;
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &bytes
+    };
+    serde_json::from_slice(bytes).map_err(ApiError::bad_json)
+}
+
+/// Who a Bearer access token belongs to, checked as GoTrue's protected routes check it.
+pub struct Authenticated {
+    pub user: User,
+    pub session: Option<Session>,
+}
+
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
+    let unauthorized = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "no_authorization",
+            "This endpoint requires a valid Bearer token",
+        )
+    };
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unauthorized)?;
+    let mut words = header.split_whitespace();
+    let token = match (words.next(), words.next(), words.next()) {
+        (Some(scheme), Some(token), None) if scheme.eq_ignore_ascii_case("bearer") => token,
+        _ => return Err(unauthorized()),
+    };
+    let claims = state
+        .keys
+        .verify(token, state.now().timestamp())
+        .map_err(|error| {
+            let detail = match error {
+                VerifyError::Malformed => "token is malformed",
+                VerifyError::BadSignature => "signature is invalid",
+                VerifyError::Expired => "token has invalid claims: token is expired",
+            };
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "bad_jwt",
+                format!("invalid JWT: unable to parse or verify signature, {detail}"),
+            )
+        })?;
+    let forbidden = |code, message: &str| ApiError::new(StatusCode::FORBIDDEN, code, message);
+    let user_id = claims["sub"].as_str().and_then(|s| Uuid::parse_str(s).ok());
+    let session_id = claims["session_id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok());
+    let now = state.now_micros();
+    state.db.run(|conn| {
+        let user = user_id
+            .map(|id| db::user_by_id(conn, id))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| {
+                forbidden(
+                    "user_not_found",
+                    "User from sub claim in JWT does not exist",
+                )
+            })?;
+        let session = match session_id {
+            Some(id) => Some(db::session_by_id(conn, id)?.ok_or_else(|| {
+                forbidden(
+                    "session_not_found",
+                    "Session from session_id claim in JWT does not exist",
+                )
+            })?),
+            None => None,
+        };
+        if is_banned(&user, now) {
+            return Err(forbidden("user_banned", "User is banned"));
+        }
+        Ok(Authenticated { user, session })
+    })
+}

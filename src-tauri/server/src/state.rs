@@ -1,0 +1,223 @@
+//! The server's shared state and the pieces every route uses: time, users as JSON, minting
+//! access tokens and starting sessions.
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::clock::{from_micros, rfc3339, Clock};
+use crate::config::{Config, RefreshTokenFormat};
+use crate::db::{self, Db, Session, User};
+use crate::hash::random_bytes;
+use crate::jwt::Keys;
+use crate::refresh_token::{generate_legacy, V2Token};
+use crate::traffic::{Faults, RateLimiter, RequestCounts, SessionLocks};
+
+pub struct AppState {
+    pub config: Config,
+    /// The `iss` claim of access tokens.
+    pub issuer: String,
+    pub db: Db,
+    pub keys: Keys,
+    pub clock: Clock,
+    pub anon_key: String,
+    pub service_role_key: String,
+    pub rate_limiter: RateLimiter,
+    pub faults: Faults,
+    pub requests: RequestCounts,
+    pub session_locks: SessionLocks,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn now_micros(&self) -> i64 {
+        self.now().timestamp_micros()
+    }
+}
+
+pub fn is_banned(user: &User, now: i64) -> bool {
+    user.banned_until.is_some_and(|until| until > now)
+}
+
+/// GoTrue's user object: the always-present fields, and the optional ones only when set.
+pub fn user_json(user: &User) -> Value {
+    let time = |t: Option<i64>| t.map(|t| rfc3339(from_micros(t)));
+    let mut body = json!({
+        "id": user.id,
+        "aud": user.aud,
+        "role": user.role,
+        "email": user.email,
+        "phone": user.phone,
+        "app_metadata": user.app_metadata,
+        "user_metadata": user.user_metadata,
+        "identities": identities(user),
+        "created_at": rfc3339(from_micros(user.created_at)),
+        "updated_at": rfc3339(from_micros(user.updated_at)),
+        "is_anonymous": user.is_anonymous,
+    });
+    let confirmed_at = user.email_confirmed_at.or(user.phone_confirmed_at);
+    for (key, value) in [
+        ("email_confirmed_at", time(user.email_confirmed_at)),
+        ("phone_confirmed_at", time(user.phone_confirmed_at)),
+        ("confirmed_at", time(confirmed_at)),
+        ("last_sign_in_at", time(user.last_sign_in_at)),
+        ("banned_until", time(user.banned_until)),
+    ] {
+        if let Some(value) = value {
+            body[key] = json!(value);
+        }
+    }
+    body
+}
+
+/// Email users have one `email` identity; anonymous users have none.
+fn identities(user: &User) -> Value {
+    if user.is_anonymous || user.email.is_empty() {
+        return json!([]);
+    }
+    let at = rfc3339(from_micros(user.created_at));
+    json!([{
+        "identity_id": Uuid::new_v5(&user.id, b"email"),
+        "id": user.id,
+        "user_id": user.id,
+        "identity_data": {
+            "email": user.email,
+            "email_verified": user.email_confirmed_at.is_some(),
+            "phone_verified": false,
+            "sub": user.id,
+        },
+        "provider": "email",
+        "last_sign_in_at": user.last_sign_in_at.map(|t| rfc3339(from_micros(t))).unwrap_or(at.clone()),
+        "created_at": at,
+        "updated_at": rfc3339(from_micros(user.updated_at)),
+        "email": user.email,
+    }])
+}
+
+/// An access token with exactly GoTrue's claims; returns it with its `exp`.
+pub fn mint_access_token(
+    state: &AppState,
+    user: &User,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> (String, i64) {
+    let iat = now.timestamp();
+    let exp = iat + state.config.jwt_expiry.as_secs() as i64;
+    let claims = json!({
+        "iss": state.issuer,
+        "sub": user.id,
+        "aud": user.aud,
+        "exp": exp,
+        "iat": iat,
+        "email": user.email,
+        "phone": user.phone,
+        "app_metadata": user.app_metadata,
+        "user_metadata": user.user_metadata,
+        "role": user.role,
+        "aal": session.aal,
+        "amr": session.amr,
+        "session_id": session.id,
+        "is_anonymous": user.is_anonymous,
+    });
+    (state.keys.sign(&claims), exp)
+}
+
+pub fn token_response(
+    state: &AppState,
+    user: &User,
+    session: &Session,
+    refresh_token: &str,
+) -> Value {
+    let now = state.now();
+    let (access_token, expires_at) = mint_access_token(state, user, session, now);
+    json!({
+        "access_token": access_token,
+        "token_type": "bearer",
+        "expires_in": expires_at - now.timestamp(),
+        "expires_at": expires_at,
+        "refresh_token": refresh_token,
+        "user": user_json(user),
+    })
+}
+
+/// Creates a session for `user` signed in by `method`, with its first refresh token.
+pub fn start_session(
+    conn: &Connection,
+    state: &AppState,
+    user: &User,
+    method: &str,
+    oauth_client_id: Option<String>,
+) -> rusqlite::Result<(Session, String)> {
+    let now = state.now();
+    let micros = now.timestamp_micros();
+    let v2 = state.config.refresh_token_format == RefreshTokenFormat::V2;
+    let session = Session {
+        id: Uuid::new_v4(),
+        user_id: user.id,
+        created_at: micros,
+        updated_at: micros,
+        refreshed_at: None,
+        not_after: None,
+        aal: "aal1".into(),
+        amr: json!([{"method": method, "timestamp": now.timestamp()}]),
+        hmac_key: v2.then(|| random_bytes::<32>().to_vec()),
+        counter: 0,
+        oauth_client_id,
+    };
+    db::insert_session(conn, &session)?;
+    let token = match &session.hmac_key {
+        Some(key) => V2Token::encode(session.id, 0, key),
+        None => {
+            let token = generate_legacy();
+            db::insert_refresh_token(conn, &token, user.id, session.id, None, micros)?;
+            token
+        }
+    };
+    db::record_sign_in(conn, user.id, micros)?;
+    Ok((session, token))
+}
+
+/// A new user as the signup and control routes create them.
+pub fn new_user(
+    state: &AppState,
+    email: &str,
+    phone: &str,
+    password: Option<&str>,
+    metadata: Value,
+    anonymous: bool,
+    confirmed: bool,
+) -> User {
+    let now = state.now_micros();
+    let app_metadata = if anonymous {
+        json!({})
+    } else if email.is_empty() {
+        json!({"provider": "phone", "providers": ["phone"]})
+    } else {
+        json!({"provider": "email", "providers": ["email"]})
+    };
+    User {
+        id: Uuid::new_v4(),
+        aud: "authenticated".into(),
+        role: "authenticated".into(),
+        email: email.to_lowercase(),
+        phone: phone.to_string(),
+        password_hash: password.map(crate::hash::hash_password),
+        email_confirmed_at: (confirmed && !email.is_empty()).then_some(now),
+        phone_confirmed_at: (confirmed && !phone.is_empty()).then_some(now),
+        app_metadata,
+        user_metadata: if metadata.is_object() {
+            metadata
+        } else {
+            json!({})
+        },
+        is_anonymous: anonymous,
+        banned_until: None,
+        created_at: now,
+        updated_at: now,
+        last_sign_in_at: None,
+    }
+}

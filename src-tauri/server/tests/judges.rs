@@ -1,0 +1,77 @@
+//! Independent judges: the official Supabase clients, `@supabase/auth-js` and Python's
+//! `supabase_auth`, run their scenario scripts (tests/judges/) against a real server and
+//! assert what the clients themselves report. `make test` installs both clients.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{start, EMAIL, PASSWORD};
+
+fn judges() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/judges")
+}
+
+fn python() -> PathBuf {
+    std::env::var_os("JUDGE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/judges/venv/bin/python")
+        })
+}
+
+/// Runs one judge against a fresh server; returns its report.
+async fn run_judge(program: PathBuf, script: &str, dir: PathBuf) -> String {
+    assert!(
+        program.exists() || program.components().count() == 1,
+        "{} is missing: run `make test`, which installs the judges",
+        program.display()
+    );
+    let h = start().await;
+    let mut command = Command::new(&program);
+    command
+        .arg(script)
+        .current_dir(&dir)
+        .env("GOTRUE_URL", h.server.auth_url())
+        .env("ANON_KEY", h.server.anon_key())
+        .env("EMULATOR_URL", format!("{}/_emulator", h.server.url()))
+        .env("DEMO_EMAIL", EMAIL)
+        .env("DEMO_PASSWORD", PASSWORD);
+    let output = tokio::time::timeout(
+        Duration::from_secs(180),
+        tokio::task::spawn_blocking(move || command.output()),
+    )
+    .await
+    .expect("the judge finishes within 3 minutes")
+    .unwrap()
+    .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    let report = String::from_utf8_lossy(&output.stdout).to_string();
+    println!("{report}");
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{script} failed:\n{report}");
+    let last = report.lines().last().unwrap_or_default().to_string();
+    assert!(
+        last.ends_with(" 0 failed") && !last.starts_with("0 passed"),
+        "unexpected summary {last:?}"
+    );
+    report
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_the_server_as_its_clients_see_it() {
+    let dir = judges().join("auth-js");
+    assert!(
+        dir.join("node_modules/@supabase/auth-js").exists(),
+        "@supabase/auth-js is not installed: run `make test`"
+    );
+    let report = run_judge("node".into(), "scenario.mjs", dir).await;
+    assert!(report.contains("\"check\":\"retry_503.request_count\",\"ok\":true"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn supabase_auth_python_judges_the_server_as_its_clients_see_it() {
+    let report = run_judge(python(), "scenario.py", judges().join("python")).await;
+    assert!(report.contains("\"check\": \"reuse_outside_interval.b0\", \"ok\": true"));
+}

@@ -1,0 +1,405 @@
+// Judge: drives a running local-gotrue server with the official @supabase/auth-js client
+// and checks what the client itself reports (its session, its error objects).
+//
+// Environment: GOTRUE_URL, ANON_KEY, EMULATOR_URL, DEMO_EMAIL, DEMO_PASSWORD.
+// Output: one JSON object per check on stdout, then a closing "N passed, M failed" line.
+// Exit status 0 only when no check failed. See ../README.md.
+
+import {
+  GoTrueClient,
+  AuthApiError,
+  AuthSessionMissingError,
+  isAuthApiError,
+  isAuthSessionMissingError,
+} from '@supabase/auth-js'
+
+const REQUIRED_ENV = ['GOTRUE_URL', 'ANON_KEY', 'EMULATOR_URL', 'DEMO_EMAIL', 'DEMO_PASSWORD']
+const REFRESH_ROUTE = 'POST /token?grant_type=refresh_token'
+
+let passed = 0
+let failed = 0
+
+function report(check, ok, detail) {
+  if (ok) passed += 1
+  else failed += 1
+  process.stdout.write(JSON.stringify({ check, ok: !!ok, detail: String(detail) }) + '\n')
+}
+
+function finish() {
+  process.stdout.write(`${passed} passed, ${failed} failed\n`)
+  process.exit(failed === 0 ? 0 : 1)
+}
+
+/** Never more than the first 6 characters of a token. */
+function short(token) {
+  if (typeof token !== 'string') return String(token)
+  return `${token.slice(0, 6)}...(${token.length})`
+}
+
+function describeError(error) {
+  if (!error) return 'no error'
+  const parts = [error.name ?? error.constructor?.name ?? 'Error']
+  if ('status' in error) parts.push(`status=${error.status}`)
+  if ('code' in error) parts.push(`code=${error.code}`)
+  parts.push(`message=${JSON.stringify(error.message)}`)
+  return parts.join(' ')
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const missing = REQUIRED_ENV.filter((name) => !process.env[name])
+if (missing.length) {
+  report('environment', false, `missing environment variables: ${missing.join(', ')}`)
+  finish()
+}
+
+const GOTRUE_URL = process.env.GOTRUE_URL.replace(/\/+$/, '')
+const ANON_KEY = process.env.ANON_KEY
+const EMULATOR_URL = process.env.EMULATOR_URL.replace(/\/+$/, '')
+const DEMO_EMAIL = process.env.DEMO_EMAIL
+const DEMO_PASSWORD = process.env.DEMO_PASSWORD
+
+/** Plain HTTP JSON call to the emulator's control surface; throws on an unexpected status. */
+async function emulator(method, path, body, expected = [200, 201, 204]) {
+  const response = await fetch(`${EMULATOR_URL}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await response.text()
+  if (!expected.includes(response.status)) {
+    throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 200)}`)
+  }
+  return text ? JSON.parse(text) : null
+}
+
+/** A storage object backed by a Map, one per client. */
+function memoryStorage() {
+  const map = new Map()
+  return {
+    getItem: (key) => (map.has(key) ? map.get(key) : null),
+    setItem: (key, value) => {
+      map.set(key, value)
+    },
+    removeItem: (key) => {
+      map.delete(key)
+    },
+  }
+}
+
+/**
+ * A fresh client with its own storage. With `seen`, every HTTP status the client receives
+ * is pushed onto that array (the client's own view of the exchange).
+ */
+function newClient(seen) {
+  const settings = {
+    url: GOTRUE_URL,
+    headers: { apikey: ANON_KEY, Authorization: `Bearer ${ANON_KEY}` },
+    autoRefreshToken: false,
+    persistSession: true,
+    detectSessionInUrl: false,
+    storage: memoryStorage(),
+  }
+  if (seen) {
+    settings.fetch = async (input, init) => {
+      const response = await fetch(input, init)
+      seen.push(response.status)
+      return response
+    }
+  }
+  return new GoTrueClient(settings)
+}
+
+/** Signs in with a password and returns the session; throws with the client's error. */
+async function signIn(client, email = DEMO_EMAIL, password = DEMO_PASSWORD) {
+  const { data, error } = await client.signInWithPassword({ email, password })
+  if (error) throw new Error(`signInWithPassword failed: ${describeError(error)}`)
+  if (!data.session) throw new Error('signInWithPassword returned no session')
+  return data.session
+}
+
+/** refreshSession, throwing unless the client returned a session. */
+async function refreshOk(client, args) {
+  const { data, error } = await client.refreshSession(args)
+  if (error) throw new Error(`refreshSession failed: ${describeError(error)}`)
+  if (!data.session) throw new Error('refreshSession returned no session')
+  return data.session
+}
+
+function isAlreadyUsed(error) {
+  return (
+    isAuthApiError(error) &&
+    error instanceof AuthApiError &&
+    error.code === 'refresh_token_already_used' &&
+    error.status === 400
+  )
+}
+
+/** Runs one scenario; an exception becomes a failed check named after it. */
+async function scenario(name, body) {
+  try {
+    await body()
+  } catch (error) {
+    report(name, false, `scenario threw: ${error?.stack?.split('\n')[0] ?? error}`)
+  }
+}
+
+function randomEmail(tag) {
+  return `judge-authjs-${tag}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}@example.com`
+}
+
+// --------------------------------------------------------------------------------------------
+
+async function main() {
+  // Start from a known emulator state (a previous judge may have left something behind).
+  await emulator('PUT', '/clock', { skew_seconds: 0 })
+  await emulator('DELETE', '/faults')
+  await emulator('PUT', '/rate-limit', { enabled: false })
+
+  // 1. Password sign-in.
+  await scenario('password_sign_in', async () => {
+    const client = newClient()
+    const { data, error } = await client.signInWithPassword({
+      email: DEMO_EMAIL,
+      password: DEMO_PASSWORD,
+    })
+    const session = data?.session
+    const { data: stored } = await client.getSession()
+    const ok =
+      !error &&
+      !!session &&
+      session.user?.email?.toLowerCase() === DEMO_EMAIL.toLowerCase() &&
+      typeof session.refresh_token === 'string' &&
+      session.refresh_token.length === 12 &&
+      typeof session.access_token === 'string' &&
+      stored.session?.refresh_token === session.refresh_token
+    report(
+      'password_sign_in',
+      ok,
+      error
+        ? describeError(error)
+        : `session=${!!session} email=${session?.user?.email} refresh_token=${short(session?.refresh_token)} ` +
+            `stored_in_client=${stored.session?.refresh_token === session?.refresh_token}`
+    )
+  })
+
+  // 2. Refresh rotates the refresh token and mints a new access token.
+  await scenario('refresh_rotates', async () => {
+    const client = newClient()
+    const first = await signIn(client)
+    // Access tokens carry second-resolution iat/exp and no jti (as GoTrue's): wait past the
+    // second so the new token is necessarily a different string.
+    await sleep(1100)
+    const { data, error } = await client.refreshSession()
+    const next = data?.session
+    const { data: stored } = await client.getSession()
+    const ok =
+      !error &&
+      !!next &&
+      next.access_token !== first.access_token &&
+      next.refresh_token !== first.refresh_token &&
+      next.refresh_token.length === 12 &&
+      typeof next.expires_at === 'number' &&
+      next.expires_at > Math.floor(Date.now() / 1000) &&
+      stored.session?.refresh_token === next.refresh_token
+    report(
+      'refresh_rotates',
+      ok,
+      error
+        ? describeError(error)
+        : `refresh ${short(first.refresh_token)} -> ${short(next?.refresh_token)}, access token changed=${
+            next?.access_token !== first.access_token
+          }, expires_at=${next?.expires_at}, client stored the new session=${
+            stored.session?.refresh_token === next?.refresh_token
+          }`
+    )
+  })
+
+  // 3. The parent of the active token gets the active token back.
+  await scenario('parent_of_active_returns_active', async () => {
+    const client = newClient()
+    const rt0 = (await signIn(client)).refresh_token
+    const rt1 = (await refreshOk(client)).refresh_token
+    const { data, error } = await client.refreshSession({ refresh_token: rt0 })
+    const got = data?.session?.refresh_token
+    report(
+      'parent_of_active_returns_active',
+      !error && got === rt1 && rt1 !== rt0,
+      error
+        ? `refresh with the parent failed: ${describeError(error)}`
+        : `rt0=${short(rt0)} rt1(active)=${short(rt1)}; refresh with rt0 returned ${short(got)} (same as active: ${got === rt1})`
+    )
+  })
+
+  // 4. An older (grandparent) token reused inside the reuse interval still refreshes.
+  await scenario('reuse_inside_interval', async () => {
+    const client = newClient()
+    const a0 = (await signIn(client)).refresh_token
+    const a1 = (await refreshOk(client)).refresh_token
+    const a2 = (await refreshOk(client)).refresh_token
+    const { data, error } = await client.refreshSession({ refresh_token: a0 })
+    const got = data?.session?.refresh_token
+    const ok = !error && !!got && got !== a2 && got !== a1 && got !== a0 && got.length === 12
+    report(
+      'reuse_inside_interval',
+      ok,
+      error
+        ? `refresh with grandparent a0 failed: ${describeError(error)}`
+        : `a0=${short(a0)} a1=${short(a1)} a2=${short(a2)}; refresh with a0 returned new token ${short(got)}`
+    )
+  })
+
+  // 5. Reuse outside the interval: refresh_token_already_used, and the family is dead.
+  await scenario('reuse_outside_interval', async () => {
+    const client = newClient()
+    const b0 = (await signIn(client)).refresh_token
+    const b1 = (await refreshOk(client)).refresh_token
+    const b2 = (await refreshOk(client)).refresh_token
+    try {
+      await emulator('PUT', '/clock', { skew_seconds: 30 })
+      const r0 = await client.refreshSession({ refresh_token: b0 })
+      report(
+        'reuse_outside_interval.b0',
+        isAlreadyUsed(r0.error) && !r0.data.session,
+        `clock +30 s; refresh with b0=${short(b0)}: ${describeError(r0.error)}`
+      )
+      // GoTrue's RevokeTokenFamily also touches updated_at of the token it revokes (b2, the
+      // active one), which re-opens b2's own reuse interval for 10 s. Step past that before
+      // presenting the rest of the family.
+      await emulator('PUT', '/clock', { skew_seconds: 45 })
+      for (const [label, token] of [
+        ['b1', b1],
+        ['b2', b2],
+      ]) {
+        const other = newClient()
+        const r = await other.refreshSession({ refresh_token: token })
+        report(
+          `reuse_outside_interval.${label}`,
+          isAlreadyUsed(r.error) && !r.data.session,
+          `clock +45 s (past the family revocation's interval); refresh with ${label}=${short(token)}: ${describeError(r.error)}`
+        )
+      }
+    } finally {
+      await emulator('PUT', '/clock', { skew_seconds: 0 })
+    }
+  })
+
+  // 6. Global sign-out: the refresh token is gone and the access token's session is missing.
+  await scenario('sign_out', async () => {
+    const email = randomEmail('signout')
+    const password = 'judge-password-1'
+    await emulator('POST', '/users', { email, password }, [201])
+    const c1 = newClient()
+    const session = await signIn(c1, email, password)
+    const oldRefresh = session.refresh_token
+    const oldAccess = session.access_token
+    const { error: signOutError } = await c1.signOut({ scope: 'global' })
+    const { data: afterSignOut } = await c1.getSession()
+    report(
+      'sign_out.global',
+      !signOutError && afterSignOut.session === null,
+      `signOut({scope:'global'}): ${describeError(signOutError)}; client session cleared=${afterSignOut.session === null}`
+    )
+
+    const c2 = newClient()
+    const refreshed = await c2.refreshSession({ refresh_token: oldRefresh })
+    const e1 = refreshed.error
+    report(
+      'sign_out.refresh_not_found',
+      isAuthApiError(e1) && e1.code === 'refresh_token_not_found' && e1.status === 400,
+      `refresh with signed-out token ${short(oldRefresh)}: ${describeError(e1)}`
+    )
+
+    const user = await c2.getUser(oldAccess)
+    const e2 = user.error
+    report(
+      'sign_out.get_user_session_missing',
+      isAuthSessionMissingError(e2) && e2 instanceof AuthSessionMissingError && user.data.user === null,
+      `getUser(old access token ${short(oldAccess)}): ${describeError(e2)} ` +
+        `(auth-js maps the server's 403 session_not_found to AuthSessionMissingError)`
+    )
+  })
+
+  // 7. A burst of 503s on /token: auth-js retries with backoff and recovers.
+  await scenario('retry_503', async () => {
+    const seen = []
+    const client = newClient(seen)
+    const before = await signIn(client)
+    try {
+      await emulator('DELETE', '/requests')
+      seen.length = 0
+      await emulator('POST', '/faults', { count: 3, status: 503, path: '/token' }, [201])
+      const started = Date.now()
+      const { data, error } = await client.refreshSession()
+      const elapsed = Date.now() - started
+      const got = data?.session?.refresh_token
+      report(
+        'retry_503.recovers',
+        !error && !!got && got !== before.refresh_token && seen.join(',') === '503,503,503,200',
+        error
+          ? `refreshSession after 3x503: ${describeError(error)}; statuses the client saw: ${seen.join(',')}`
+          : `one refreshSession() call succeeded after ${elapsed} ms with ${short(got)}; ` +
+              `statuses the client saw: ${seen.join(',')} (backoff 200/400/800 ms)`
+      )
+      const counts = await emulator('GET', '/requests')
+      const k = counts?.routes?.[REFRESH_ROUTE] ?? 0
+      report(
+        'retry_503.request_count',
+        k === 4,
+        `${REFRESH_ROUTE} seen ${k} times (expected 4: three 503s then success); total=${counts?.total}`
+      )
+    } finally {
+      await emulator('DELETE', '/faults')
+    }
+  })
+
+  // 8. With rate limiting on, the client reports 429 over_request_rate_limit.
+  await scenario('rate_limit_429', async () => {
+    const client = newClient()
+    await signIn(client)
+    let hitAt = null
+    let lastError = null
+    let other = null
+    try {
+      await emulator('PUT', '/rate-limit', { enabled: true, per_five_minutes: 150, burst: 30 }, [200, 204])
+      for (let i = 1; i <= 40; i += 1) {
+        const { error } = await client.refreshSession()
+        if (!error) continue
+        lastError = error
+        if (isAuthApiError(error) && error.status === 429 && error.code === 'over_request_rate_limit') {
+          hitAt = i
+        } else {
+          other = i
+        }
+        break
+      }
+    } finally {
+      await emulator('PUT', '/rate-limit', { enabled: false }, [200, 204])
+    }
+    report(
+      'rate_limit_429',
+      hitAt !== null && hitAt <= 31,
+      hitAt !== null
+        ? `refresh #${hitAt} got ${describeError(lastError)}`
+        : other !== null
+          ? `unexpected error at refresh #${other}: ${describeError(lastError)}`
+          : 'no 429 within 40 refreshes'
+    )
+  })
+
+  // 9. The server's own invariants hold after all of the above.
+  await scenario('invariants', async () => {
+    const { violations } = await emulator('GET', '/invariants')
+    report(
+      'invariants',
+      Array.isArray(violations) && violations.length === 0,
+      Array.isArray(violations) && violations.length === 0 ? 'no violations' : JSON.stringify(violations)
+    )
+  })
+}
+
+main()
+  .catch((error) => {
+    report('judge', false, `judge crashed: ${error?.stack?.split('\n')[0] ?? error}`)
+  })
+  .finally(finish)
