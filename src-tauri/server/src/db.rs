@@ -264,6 +264,32 @@ pub fn set_banned_until(
     Ok(changed == 1)
 }
 
+pub fn update_user_metadata(
+    conn: &Connection,
+    user: Uuid,
+    metadata: &Value,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET user_metadata = ?2, updated_at = ?3 WHERE id = ?1",
+        params![user.to_string(), metadata.to_string(), now],
+    )?;
+    Ok(())
+}
+
+pub fn update_password(
+    conn: &Connection,
+    user: Uuid,
+    password_hash: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+        params![user.to_string(), password_hash, now],
+    )?;
+    Ok(())
+}
+
 pub fn record_sign_in(conn: &Connection, user: Uuid, now: i64) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE users SET last_sign_in_at = ?2, updated_at = ?2 WHERE id = ?1",

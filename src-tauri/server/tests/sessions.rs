@@ -364,3 +364,36 @@ async fn a_data_file_keeps_users_sessions_and_keys_across_restarts() {
     drop(h);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn put_user_merges_metadata_and_changes_the_password() {
+    let h = start().await;
+    let token = h.sign_in().await.access_token();
+    let put = |body: Value| {
+        h.http
+            .put(h.url("/user"))
+            .header("X-Supabase-Api-Version", "2024-01-01")
+            .bearer_auth(&token)
+            .json(&body)
+    };
+    let reply = h
+        .send(put(json!({"data": {"plan": "pro", "name": null}})))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        reply.body["user_metadata"],
+        json!({"plan": "pro"}),
+        "merged; null removes"
+    );
+    assert_eq!(
+        h.send(put(json!({"password": "123"}))).await.code(),
+        "weak_password"
+    );
+    assert_eq!(
+        h.send(put(json!({"password": "a-new-password"})))
+            .await
+            .status,
+        200
+    );
+    h.sign_in_as(EMAIL, "a-new-password").await;
+}

@@ -1,4 +1,4 @@
-//! `POST /signup` (email, phone or anonymous), `POST /logout`, `GET /user`.
+//! `POST /signup` (email, phone or anonymous), `POST /logout`, `GET /user`, `PUT /user`.
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -143,4 +143,67 @@ fn sign_out(
 pub async fn user(State(state): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let auth = authenticate(&state, &headers)?;
     Ok(Json(user_json(&auth.user)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UserUpdate {
+    #[serde(default)]
+    data: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// `PUT /user`: `data` is merged into `user_metadata` (a `null` value removes the key), and a
+/// new password replaces the old one, as GoTrue does.
+pub async fn update_user(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let auth = authenticate(&state, &headers)?;
+    let update: UserUpdate = json_body(body).await?;
+    if let Some(password) = &update.password {
+        if password.chars().count() < MIN_PASSWORD {
+            let mut error = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "weak_password",
+                format!("Password should be at least {MIN_PASSWORD} characters."),
+            );
+            error.weak_password_reasons = Some(vec!["length"]);
+            return Err(error);
+        }
+    }
+    let now = state.now_micros();
+    let user = state.db.run(|conn| -> Result<db::User, ApiError> {
+        let tx = conn.transaction()?;
+        if let Some(data) = update.data {
+            let mut metadata = auth
+                .user
+                .user_metadata
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for (key, value) in data {
+                if value.is_null() {
+                    metadata.remove(&key);
+                } else {
+                    metadata.insert(key, value);
+                }
+            }
+            db::update_user_metadata(&tx, auth.user.id, &Value::Object(metadata), now)?;
+        }
+        if let Some(password) = &update.password {
+            db::update_password(
+                &tx,
+                auth.user.id,
+                &crate::hash::hash_password(password),
+                now,
+            )?;
+        }
+        let user = db::user_by_id(&tx, auth.user.id)?
+            .ok_or_else(|| ApiError::internal("user vanished"))?;
+        tx.commit()?;
+        Ok(user)
+    })?;
+    Ok(Json(user_json(&user)).into_response())
 }

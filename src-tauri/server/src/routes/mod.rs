@@ -31,7 +31,7 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/token", post(token::token))
         .route("/signup", post(account::signup))
         .route("/logout", post(account::logout))
-        .route("/user", get(account::user))
+        .route("/user", get(account::user).put(account::update_user))
         .route("/settings", get(info::settings))
         .route("/health", get(info::health))
         .route("/.well-known/jwks.json", get(info::jwks))

@@ -1,0 +1,82 @@
+//! The engine's one error type. Every variant says what happened in words a developer can act
+//! on; the server's error code is kept whenever there was one.
+
+/// GoTrue codes after which a refresh token can never work again: the session is over.
+pub const SESSION_ENDING_CODES: [&str; 5] = [
+    "refresh_token_not_found",
+    "refresh_token_already_used",
+    "session_expired",
+    "session_not_found",
+    "user_banned",
+];
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AuthError {
+    /// No refresh token was given and there is no current session (or the server answered
+    /// without a session). Named after the Supabase clients' `AuthSessionMissing`.
+    #[error("Auth session missing!")]
+    SessionMissing,
+    /// The server refused the request; `code` is GoTrue's error code when it sent one.
+    #[error("{message}")]
+    Api {
+        status: u16,
+        code: Option<String>,
+        message: String,
+    },
+    /// The server could not be reached, timed out, or failed in a way worth retrying
+    /// (status 0 for no answer at all).
+    #[error("{message}")]
+    RetryableFetch { status: u16, message: String },
+    /// A 2xx answer that is not a usable session.
+    #[error("the auth server's answer is not a valid session: {0}")]
+    InvalidTokenResponse(String),
+    /// The stored session changed while a refresh was in flight (a sign-out, a newer
+    /// session), so the refresh's result was thrown away rather than overwrite it.
+    #[error("the refreshed session was discarded: the stored session changed while the refresh was in flight")]
+    RefreshDiscarded,
+    #[error("session storage failed: {0}")]
+    Storage(String),
+    #[error("{0}")]
+    InvalidInput(String),
+}
+
+impl AuthError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AuthError::Api { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AuthError::Api { status, .. } | AuthError::RetryableFetch { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, AuthError::RetryableFetch { .. })
+    }
+
+    /// A definitive rejection of the refresh token: retrying cannot help.
+    pub fn ends_session(&self) -> bool {
+        self.code()
+            .is_some_and(|code| SESSION_ENDING_CODES.contains(&code))
+    }
+
+    /// A stable identifier for the UI and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AuthError::SessionMissing => "sessionMissing",
+            AuthError::Api { .. } => "api",
+            AuthError::RetryableFetch { .. } => "retryableFetch",
+            AuthError::InvalidTokenResponse(_) => "invalidTokenResponse",
+            AuthError::RefreshDiscarded => "refreshDiscarded",
+            AuthError::Storage(_) => "storage",
+            AuthError::InvalidInput(_) => "invalidInput",
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Auth events and their subscribers. Each subscriber has its own queue, so a slow or
+//! failing subscriber never holds up the engine or the others; events reach each subscriber
+//! in the order they happened, and a new subscriber first gets `INITIAL_SESSION`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::session::Session;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AuthEventKind {
+    InitialSession,
+    SignedIn,
+    TokenRefreshed,
+    SignedOut,
+    UserUpdated,
+}
+
+impl AuthEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthEventKind::InitialSession => "INITIAL_SESSION",
+            AuthEventKind::SignedIn => "SIGNED_IN",
+            AuthEventKind::TokenRefreshed => "TOKEN_REFRESHED",
+            AuthEventKind::SignedOut => "SIGNED_OUT",
+            AuthEventKind::UserUpdated => "USER_UPDATED",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthEvent {
+    pub kind: AuthEventKind,
+    /// The event before this one (`SIGNED_IN` → `TOKEN_REFRESHED`).
+    pub previous: Option<AuthEventKind>,
+    pub session: Option<Session>,
+    pub at: DateTime<Utc>,
+    /// Why, for `SIGNED_OUT`: the GoTrue code that ended the session, or the sign-out scope.
+    pub reason: Option<String>,
+    /// The recorded HTTP exchange that caused it, if any.
+    pub exchange_id: Option<u64>,
+}
+
+#[derive(Default)]
+pub(crate) struct EventBus {
+    state: Mutex<BusState>,
+    next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct BusState {
+    last: Option<AuthEventKind>,
+    subscribers: Vec<(u64, mpsc::UnboundedSender<AuthEvent>)>,
+}
+
+impl EventBus {
+    fn state(&self) -> std::sync::MutexGuard<'_, BusState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn emit(
+        &self,
+        kind: AuthEventKind,
+        session: Option<Session>,
+        reason: Option<String>,
+        exchange_id: Option<u64>,
+    ) -> AuthEvent {
+        let mut state = self.state();
+        let event = AuthEvent {
+            kind,
+            previous: state.last,
+            session,
+            at: Utc::now(),
+            reason,
+            exchange_id,
+        };
+        state.last = Some(kind);
+        state
+            .subscribers
+            .retain(|(_, tx)| tx.send(event.clone()).is_ok());
+        event
+    }
+
+    /// Registers a subscriber whose queue starts with `INITIAL_SESSION` for `current`.
+    pub fn subscribe(&self, current: Option<Session>) -> (u64, mpsc::UnboundedReceiver<AuthEvent>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut state = self.state();
+        let initial = AuthEvent {
+            kind: AuthEventKind::InitialSession,
+            previous: state.last,
+            session: current,
+            at: Utc::now(),
+            reason: None,
+            exchange_id: None,
+        };
+        let _ = tx.send(initial);
+        state.subscribers.push((id, tx));
+        (id, rx)
+    }
+
+    pub fn unsubscribe(&self, id: u64) {
+        self.state().subscribers.retain(|(sid, _)| *sid != id);
+    }
+
+    pub fn subscriber_count(&self) -> usize {
+        self.state().subscribers.len()
+    }
+}
+
+/// A callback subscription; dropping it (or `unsubscribe`) stops the callbacks.
+pub struct Subscription {
+    id: u64,
+    bus: Weak<EventBus>,
+}
+
+impl Subscription {
+    pub(crate) fn new(id: u64, bus: &Arc<EventBus>) -> Subscription {
+        Subscription {
+            id,
+            bus: Arc::downgrade(bus),
+        }
+    }
+
+    pub fn unsubscribe(self) {}
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(bus) = self.bus.upgrade() {
+            bus.unsubscribe(self.id);
+        }
+    }
+}
+
+/// The stream form: `next().await` yields events in order; dropping it unsubscribes.
+pub struct EventStream {
+    receiver: mpsc::UnboundedReceiver<AuthEvent>,
+    _subscription: Subscription,
+}
+
+impl EventStream {
+    pub(crate) fn new(
+        receiver: mpsc::UnboundedReceiver<AuthEvent>,
+        subscription: Subscription,
+    ) -> EventStream {
+        EventStream {
+            receiver,
+            _subscription: subscription,
+        }
+    }
+
+    pub async fn next(&mut self) -> Option<AuthEvent> {
+        self.receiver.recv().await
+    }
+
+    /// The next event if one is already queued.
+    pub fn try_next(&mut self) -> Option<AuthEvent> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+/// Runs `callback` for each event on a task of its own; a callback that is slow runs on the
+/// blocking pool, and one that panics is contained there.
+pub(crate) fn spawn_callback<F>(mut receiver: mpsc::UnboundedReceiver<AuthEvent>, callback: F)
+where
+    F: Fn(&AuthEvent) + Send + Sync + 'static,
+{
+    let callback = Arc::new(callback);
+    tokio::spawn(async move {
+        while let Some(event) = receiver.recv().await {
+            let callback = callback.clone();
+            let _ = tokio::task::spawn_blocking(move || callback(&event)).await;
+        }
+    });
+}

@@ -1,0 +1,171 @@
+//! Sessions and users as GoTrue sends them, parsed once at the HTTP boundary.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::AuthError;
+use crate::tokens::fingerprint;
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub access_token: String,
+    #[serde(default = "bearer")]
+    pub token_type: String,
+    #[serde(default)]
+    pub expires_in: i64,
+    /// Unix seconds; equals the access token's `exp`.
+    pub expires_at: i64,
+    pub refresh_token: String,
+    pub user: User,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_refresh_token: Option<String>,
+}
+
+fn bearer() -> String {
+    "bearer".into()
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("access_token", &fingerprint(&self.access_token))
+            .field("refresh_token", &fingerprint(&self.refresh_token))
+            .field("expires_at", &self.expires_at)
+            .field("user", &self.user.id)
+            .finish()
+    }
+}
+
+/// GoTrue's user object. Metadata and identities are free-form by design.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    #[serde(default)]
+    pub aud: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub app_metadata: Map<String, Value>,
+    #[serde(default)]
+    pub user_metadata: Map<String, Value>,
+    #[serde(default)]
+    pub identities: Vec<Value>,
+    #[serde(default)]
+    pub is_anonymous: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sign_in_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_confirmed_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banned_until: Option<String>,
+}
+
+/// What a successful sign-in or refresh hands back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthResponse {
+    pub user: User,
+    pub session: Session,
+}
+
+/// The token response, read the way auth-js reads it: no `access_token` means no session
+/// (`SessionMissing`); a missing `expires_at` is filled from `expires_in`.
+pub fn session_from_token_response(body: &[u8], now: i64) -> Result<Session, AuthError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| AuthError::InvalidTokenResponse(format!("the body is not JSON ({e})")))?;
+    let Some(object) = value.as_object() else {
+        return Err(AuthError::InvalidTokenResponse(
+            "the body is not a JSON object".into(),
+        ));
+    };
+    if !object.get("access_token").is_some_and(Value::is_string) {
+        return Err(AuthError::SessionMissing);
+    }
+    let mut object = object.clone();
+    if !object.get("expires_at").is_some_and(Value::is_i64) {
+        let expires_in = object
+            .get("expires_in")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| {
+                AuthError::InvalidTokenResponse("neither expires_at nor expires_in is given".into())
+            })?;
+        object.insert("expires_at".into(), Value::from(now + expires_in));
+    }
+    serde_json::from_value(Value::Object(object))
+        .map_err(|e| AuthError::InvalidTokenResponse(e.to_string()))
+}
+
+pub fn user_from_body(body: &[u8]) -> Result<User, AuthError> {
+    serde_json::from_slice(body)
+        .map_err(|e| AuthError::InvalidTokenResponse(format!("not a user object ({e})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER: &str =
+        r#"{"id":"u1","aud":"authenticated","role":"authenticated","email":"a@b.co"}"#;
+
+    #[test]
+    fn a_token_response_becomes_a_session() {
+        let body = format!(
+            r#"{{"access_token":"at","token_type":"bearer","expires_in":3600,"expires_at":200,"refresh_token":"rt","user":{USER}}}"#
+        );
+        let session = session_from_token_response(body.as_bytes(), 100).unwrap();
+        assert_eq!(
+            (session.expires_at, session.user.email.as_str()),
+            (200, "a@b.co")
+        );
+    }
+
+    #[test]
+    fn a_missing_expires_at_is_computed_from_expires_in() {
+        let body = format!(
+            r#"{{"access_token":"at","expires_in":60,"refresh_token":"rt","user":{USER}}}"#
+        );
+        assert_eq!(
+            session_from_token_response(body.as_bytes(), 1000)
+                .unwrap()
+                .expires_at,
+            1060
+        );
+    }
+
+    #[test]
+    fn an_answer_without_a_session_is_session_missing() {
+        assert_eq!(
+            session_from_token_response(br#"{"user":{}}"#, 0),
+            Err(AuthError::SessionMissing)
+        );
+        assert!(matches!(
+            session_from_token_response(b"<html>", 0),
+            Err(AuthError::InvalidTokenResponse(_))
+        ));
+        assert!(matches!(
+            session_from_token_response(br#"{"access_token":"x"}"#, 0),
+            Err(AuthError::InvalidTokenResponse(_))
+        ));
+    }
+
+    #[test]
+    fn debug_shows_fingerprints_not_tokens() {
+        let body = format!(
+            r#"{{"access_token":"secret-access","expires_at":1,"refresh_token":"secret-refresh","user":{USER}}}"#
+        );
+        let session = session_from_token_response(body.as_bytes(), 0).unwrap();
+        let printed = format!("{session:?}");
+        assert!(!printed.contains("secret-access") && !printed.contains("secret-refresh"));
+    }
+}

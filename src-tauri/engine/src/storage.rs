@@ -1,0 +1,69 @@
+//! Where sessions are kept between runs: a trait with load / save / remove of a whole session
+//! per profile. The in-memory store lives here; the OS-keyring store lives in the app.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::session::Session;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StorageError {
+    #[error("{0}")]
+    Backend(String),
+    #[error("the stored session is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Implementations may block (an OS keyring does); the engine calls them off its async threads.
+pub trait SessionStore: Send + Sync + 'static {
+    fn load(&self, profile: &str) -> Result<Option<Session>, StorageError>;
+    fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError>;
+    fn remove(&self, profile: &str) -> Result<(), StorageError>;
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    sessions: Mutex<HashMap<String, Session>>,
+    failing: Mutex<Option<String>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// Makes every call fail with `message` (or work again with `None`), for tests.
+    pub fn set_failing(&self, message: Option<&str>) {
+        *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = message.map(str::to_string);
+    }
+
+    fn check(&self) -> Result<(), StorageError> {
+        match &*self.failing.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(message) => Err(StorageError::Backend(message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+        self.check()?;
+        Ok(self.sessions().get(profile).cloned())
+    }
+
+    fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError> {
+        self.check()?;
+        self.sessions().insert(profile.to_string(), session.clone());
+        Ok(())
+    }
+
+    fn remove(&self, profile: &str) -> Result<(), StorageError> {
+        self.check()?;
+        self.sessions().remove(profile);
+        Ok(())
+    }
+}

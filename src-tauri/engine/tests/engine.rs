@@ -1,0 +1,891 @@
+//! The engine against the real local GoTrue server on loopback.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use local_gotrue::{Config, DemoUser, Server};
+use serde_json::{json, Value};
+use session_engine::{
+    AuthClient, AuthError, AuthEventKind, ClientConfig, Credentials, MemoryStore, SessionStore,
+    SignOutScope,
+};
+
+const EMAIL: &str = "demo@example.com";
+const PASSWORD: &str = "demo-password-1";
+const PROFILE: &str = "test";
+
+struct World {
+    server: Server,
+    store: Arc<MemoryStore>,
+    client: AuthClient,
+    http: reqwest::Client,
+}
+
+async fn world_with(
+    configure: impl FnOnce(&mut Config),
+    client_config: impl FnOnce(&mut ClientConfig),
+) -> World {
+    let mut config = Config {
+        demo_user: Some(DemoUser {
+            email: EMAIL.into(),
+            password: PASSWORD.into(),
+        }),
+        ..Config::default()
+    };
+    configure(&mut config);
+    let server = local_gotrue::start(config).await.unwrap();
+    let mut settings = ClientConfig::new(server.url(), server.anon_key());
+    client_config(&mut settings);
+    let store = Arc::new(MemoryStore::new());
+    let client = AuthClient::new(settings, store.clone(), PROFILE)
+        .await
+        .unwrap();
+    World {
+        server,
+        store,
+        client,
+        http: reqwest::Client::new(),
+    }
+}
+
+async fn world() -> World {
+    world_with(|_| {}, |_| {}).await
+}
+
+impl World {
+    async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method, format!("{}/_emulator{path}", self.server.url()));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn fault(&self, fault: Value) {
+        self.control(reqwest::Method::POST, "/faults", Some(fault))
+            .await;
+    }
+
+    async fn skew(&self, seconds: f64) {
+        self.control(
+            reqwest::Method::PUT,
+            "/clock",
+            Some(json!({"skew_seconds": seconds})),
+        )
+        .await;
+    }
+
+    async fn refresh_requests(&self) -> u64 {
+        let counts = self.control(reqwest::Method::GET, "/requests", None).await;
+        counts["routes"]["POST /token?grant_type=refresh_token"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    async fn sign_in(&self) -> session_engine::Session {
+        self.client
+            .sign_in_with_password(Credentials::Email {
+                email: EMAIL.into(),
+                password: PASSWORD.into(),
+            })
+            .await
+            .expect("sign-in works")
+            .session
+    }
+
+    fn stored(&self) -> Option<session_engine::Session> {
+        self.store.load(PROFILE).unwrap()
+    }
+}
+
+type Seen = Arc<Mutex<Vec<(AuthEventKind, Option<String>)>>>;
+
+/// Collects events from a subscription for assertions.
+fn collect(client: &AuthClient) -> (session_engine::Subscription, Seen) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let subscription = client.on_auth_state_change(move |event| {
+        sink.lock()
+            .unwrap()
+            .push((event.kind, event.reason.clone()));
+    });
+    (subscription, seen)
+}
+
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(150)).await;
+}
+
+#[tokio::test]
+async fn refresh_session_always_posts_and_rotates_the_current_session() {
+    let w = world().await;
+    let first = w.sign_in().await;
+    let refreshed = w.client.refresh_session(None).await.unwrap();
+    let session = refreshed.response.session;
+    assert_ne!(session.refresh_token, first.refresh_token);
+    assert_eq!(refreshed.response.user.email, EMAIL);
+    assert_eq!(w.client.current_session().unwrap(), session, "made current");
+    assert_eq!(w.stored().unwrap(), session, "persisted");
+    assert_eq!(w.refresh_requests().await, 1);
+    // Not expiring at all, yet refresh_session still goes to the server.
+    w.client.refresh_session(None).await.unwrap();
+    assert_eq!(w.refresh_requests().await, 2);
+}
+
+#[tokio::test]
+async fn refresh_session_without_token_or_session_is_session_missing() {
+    let w = world().await;
+    assert_eq!(
+        w.client.refresh_session(None).await.unwrap_err(),
+        AuthError::SessionMissing
+    );
+    assert_eq!(
+        w.client.refresh_session(Some("  ")).await.unwrap_err(),
+        AuthError::SessionMissing
+    );
+    assert_eq!(w.refresh_requests().await, 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_token_held_elsewhere_becomes_the_current_session() {
+    let w = world().await;
+    let outside = {
+        let other = AuthClient::new(
+            ClientConfig::new(w.server.url(), w.server.anon_key()),
+            Arc::new(MemoryStore::new()),
+            "other",
+        )
+        .await
+        .unwrap();
+        other
+            .sign_in_with_password(Credentials::Email {
+                email: EMAIL.into(),
+                password: PASSWORD.into(),
+            })
+            .await
+            .unwrap()
+            .session
+    };
+    assert!(w.client.current_session().is_none());
+    let refreshed = w
+        .client
+        .refresh_session(Some(&outside.refresh_token))
+        .await
+        .unwrap();
+    assert_eq!(
+        w.client.current_session().unwrap(),
+        refreshed.response.session
+    );
+    assert_eq!(w.stored().unwrap(), refreshed.response.session);
+}
+
+#[tokio::test]
+async fn an_answer_without_a_session_is_session_missing_and_a_broken_one_is_invalid() {
+    let w = world().await;
+    let session = w.sign_in().await;
+    w.fault(json!({"status": 200, "path": "/token"})).await;
+    assert_eq!(
+        w.client.refresh_session(None).await.unwrap_err(),
+        AuthError::SessionMissing
+    );
+    w.fault(json!({"status": 200, "body": "malformed", "path": "/token"}))
+        .await;
+    assert!(matches!(
+        w.client.refresh_session(None).await.unwrap_err(),
+        AuthError::InvalidTokenResponse(_)
+    ));
+    assert_eq!(
+        w.client.current_session().unwrap(),
+        session,
+        "the session survives both"
+    );
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_refreshes_send_one_request_and_share_its_session() {
+    let w = world().await;
+    w.sign_in().await;
+    // Slow the refresh so every caller is in flight together.
+    w.fault(json!({"delay_ms": 300, "path": "/token"})).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let client = w.client.clone();
+        tasks.spawn(async move { client.refresh_session(None).await.unwrap() });
+    }
+    let results = tasks.join_all().await;
+    assert_eq!(
+        w.refresh_requests().await,
+        1,
+        "exactly one request reached the server"
+    );
+    let first = &results[0].response.session;
+    assert!(
+        results.iter().all(|r| &r.response.session == first),
+        "everyone got the same session"
+    );
+    assert_eq!(results.iter().filter(|r| r.joined).count(), 99);
+}
+
+#[tokio::test]
+async fn subscribers_see_initial_session_then_signed_in_then_token_refreshed_in_order() {
+    let w = world().await;
+    let mut stream = w.client.subscribe();
+    w.sign_in().await;
+    w.client.refresh_session(None).await.unwrap();
+    let kinds: Vec<_> = [
+        stream.next().await,
+        stream.next().await,
+        stream.next().await,
+    ]
+    .into_iter()
+    .map(|e| e.unwrap())
+    .collect();
+    assert_eq!(
+        kinds.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        [
+            AuthEventKind::InitialSession,
+            AuthEventKind::SignedIn,
+            AuthEventKind::TokenRefreshed
+        ]
+    );
+    assert_eq!(
+        kinds[2].previous,
+        Some(AuthEventKind::SignedIn),
+        "SIGNED_IN → TOKEN_REFRESHED"
+    );
+    assert!(kinds[2].session.is_some() && kinds[2].exchange_id.is_some());
+    assert!(kinds[0].session.is_none(), "nobody was signed in yet");
+}
+
+#[tokio::test]
+async fn each_new_subscriber_gets_initial_session_once_with_the_current_session() {
+    let w = world().await;
+    let session = w.sign_in().await;
+    let mut late = w.client.subscribe();
+    let first = late.next().await.unwrap();
+    assert_eq!(first.kind, AuthEventKind::InitialSession);
+    assert_eq!(first.session.unwrap(), session);
+    assert!(late.try_next().is_none(), "only once");
+}
+
+#[tokio::test]
+async fn get_session_refreshes_only_within_ten_seconds_of_expiry() {
+    // The server's clock is moved back so that fresh tokens expire 11 s (then 9 s) from now.
+    let w = world().await;
+    w.skew(-3589.0).await;
+    w.sign_in().await;
+    w.client.get_session().await.unwrap().unwrap();
+    assert_eq!(w.refresh_requests().await, 0, "11 s left: no refresh");
+
+    w.skew(-3591.0).await;
+    w.sign_in().await;
+    let before = w.client.current_session().unwrap();
+    let session = w.client.get_session().await.unwrap().unwrap();
+    assert_eq!(w.refresh_requests().await, 1, "9 s left: refreshed");
+    assert_ne!(session.refresh_token, before.refresh_token);
+}
+
+#[tokio::test]
+async fn injected_503s_are_retried_into_one_token_refreshed_without_losing_the_session() {
+    let w = world().await;
+    let session = w.sign_in().await;
+    let (_subscription, seen) = collect(&w.client);
+    w.fault(json!({"count": 3, "status": 503, "path": "/token"}))
+        .await;
+    let started = Instant::now();
+    let refreshed = w.client.refresh_session(None).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(1400),
+        "backoff 200 + 400 + 800 ms"
+    );
+    assert_eq!(w.refresh_requests().await, 4);
+    assert_ne!(
+        refreshed.response.session.refresh_token,
+        session.refresh_token
+    );
+    settle().await;
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.iter()
+            .filter(|(k, _)| *k == AuthEventKind::TokenRefreshed)
+            .count(),
+        1
+    );
+    assert!(
+        !seen.iter().any(|(k, _)| *k == AuthEventKind::SignedOut),
+        "never removed: {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_budget_and_keep_the_session() {
+    let w = world_with(|_| {}, |c| c.retry_budget = Duration::from_millis(1000)).await;
+    let session = w.sign_in().await;
+    w.fault(json!({"count": 50, "status": 502, "body": "html", "path": "/token"}))
+        .await;
+    let error = w.client.refresh_session(None).await.unwrap_err();
+    assert_eq!(error.status(), Some(502));
+    assert!(error.is_retryable());
+    assert_eq!(
+        w.refresh_requests().await,
+        3,
+        "200 and 400 ms waits fit in 1 s; 800 more does not"
+    );
+    assert_eq!(w.client.current_session().unwrap(), session);
+    assert_eq!(w.stored().unwrap(), session);
+}
+
+#[tokio::test]
+async fn timeouts_and_dropped_connections_are_retryable_and_keep_the_session() {
+    let w = world_with(
+        |_| {},
+        |c| {
+            c.request_timeout = Duration::from_millis(300);
+            c.retry_budget = Duration::from_millis(100);
+        },
+    )
+    .await;
+    let session = w.sign_in().await;
+    w.fault(json!({"delay_ms": 1000, "path": "/token"})).await;
+    let error = w.client.refresh_session(None).await.unwrap_err();
+    assert_eq!(
+        (error.status(), error.is_retryable()),
+        (Some(0), true),
+        "{error}"
+    );
+    w.fault(json!({"drop": true, "path": "/token"})).await;
+    let error = w.client.refresh_session(None).await.unwrap_err();
+    assert_eq!(
+        (error.status(), error.is_retryable()),
+        (Some(0), true),
+        "{error}"
+    );
+    assert_eq!(w.client.current_session().unwrap(), session);
+}
+
+#[tokio::test]
+async fn a_429_is_not_retried_keeps_the_session_and_cools_down() {
+    let w = world().await;
+    let session = w.sign_in().await;
+    w.fault(json!({"status": 429, "path": "/token"})).await;
+    let error = w.client.refresh_session(None).await.unwrap_err();
+    assert_eq!(
+        (error.status(), error.code()),
+        (Some(429), Some("over_request_rate_limit"))
+    );
+    assert_eq!(w.refresh_requests().await, 1, "not retried");
+    let again = w.client.refresh_session(None).await.unwrap_err();
+    assert_eq!(again, error, "the cooldown answers");
+    assert_eq!(
+        w.refresh_requests().await,
+        1,
+        "no storm: nothing sent during the cooldown"
+    );
+    assert_eq!(w.client.current_session().unwrap(), session);
+}
+
+#[tokio::test]
+async fn reuse_outside_the_interval_ends_the_session_with_signed_out() {
+    let w = world().await;
+    let first = w.sign_in().await;
+    let (_subscription, seen) = collect(&w.client);
+    w.client.refresh_session(None).await.unwrap();
+    w.client.refresh_session(None).await.unwrap();
+    w.skew(11.0).await;
+    // The grandparent is replayed as if it were the current token (a restored stale copy).
+    w.store.save(PROFILE, &first).unwrap();
+    let stale = AuthClient::new(
+        ClientConfig::new(w.server.url(), w.server.anon_key()),
+        w.store.clone(),
+        PROFILE,
+    )
+    .await
+    .unwrap();
+    let (_stale_subscription, stale_seen) = collect(&stale);
+    let error = stale.refresh_session(None).await.unwrap_err();
+    assert_eq!(error.code(), Some("refresh_token_already_used"));
+    assert!(stale.current_session().is_none());
+    assert!(
+        w.store.load(PROFILE).unwrap().is_none(),
+        "removed from storage"
+    );
+    settle().await;
+    assert!(stale_seen.lock().unwrap().contains(&(
+        AuthEventKind::SignedOut,
+        Some("refresh_token_already_used".into())
+    )));
+    drop(seen);
+}
+
+#[tokio::test]
+async fn a_rejected_pasted_token_leaves_the_current_session_alone() {
+    let w = world().await;
+    let session = w.sign_in().await;
+    let error = w
+        .client
+        .refresh_session(Some("abcdefghijkl"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Some("refresh_token_not_found"));
+    assert_eq!(w.client.current_session().unwrap(), session);
+    assert_eq!(w.stored().unwrap(), session);
+}
+
+#[tokio::test]
+async fn a_session_adopted_during_a_refresh_is_not_overwritten_by_its_result() {
+    let w = world().await;
+    w.sign_in().await;
+    w.fault(json!({"delay_ms": 400, "path": "/token"})).await;
+    let client = w.client.clone();
+    let flight = tokio::spawn(async move { client.refresh_session(None).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A new sign-in lands while the refresh of the old session is in flight.
+    let newer = w.sign_in().await;
+    assert_eq!(
+        flight.await.unwrap().unwrap_err(),
+        AuthError::RefreshDiscarded
+    );
+    assert_eq!(
+        w.client.current_session().unwrap(),
+        newer,
+        "the newer session stands"
+    );
+    assert_eq!(w.stored().unwrap(), newer);
+}
+
+#[tokio::test]
+async fn a_sign_out_during_a_refresh_stays_signed_out() {
+    let w = world().await;
+    w.sign_in().await;
+    w.fault(json!({"delay_ms": 400, "path": "/token"})).await;
+    let client = w.client.clone();
+    let flight = tokio::spawn(async move { client.refresh_session(None).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    w.client.sign_out(SignOutScope::Local).await.unwrap();
+    let error = flight.await.unwrap().unwrap_err();
+    assert_eq!(
+        error.code(),
+        Some("refresh_token_not_found"),
+        "the server ended it first"
+    );
+    assert!(w.client.current_session().is_none());
+    assert!(w.stored().is_none());
+}
+
+#[tokio::test]
+async fn sign_out_removes_the_local_session_even_when_the_server_fails() {
+    let w = world().await;
+    w.sign_in().await;
+    let (_subscription, seen) = collect(&w.client);
+    w.fault(json!({"status": 503, "path": "/logout"})).await;
+    let error = w.client.sign_out(SignOutScope::Global).await.unwrap_err();
+    assert!(error.is_retryable());
+    assert!(w.client.current_session().is_none());
+    assert!(w.stored().is_none());
+    settle().await;
+    assert!(seen
+        .lock()
+        .unwrap()
+        .contains(&(AuthEventKind::SignedOut, Some("sign_out:global".into()))));
+}
+
+#[tokio::test]
+async fn sign_out_ignores_401_403_404_and_others_keeps_this_session() {
+    let w = world().await;
+    let session = w.sign_in().await;
+    w.client.sign_out(SignOutScope::Others).await.unwrap();
+    assert_eq!(
+        w.client.current_session().unwrap(),
+        session,
+        "others: this session stays"
+    );
+    w.fault(json!({"status": 403, "path": "/logout"})).await;
+    w.client
+        .sign_out(SignOutScope::Local)
+        .await
+        .expect("403 is ignored");
+    assert!(w.client.current_session().is_none());
+}
+
+#[tokio::test]
+async fn get_user_with_a_deleted_session_is_session_missing_and_signs_out() {
+    let w = world().await;
+    let session = w.sign_in().await;
+    assert_eq!(w.client.get_user(None).await.unwrap().email, EMAIL);
+    let session_id = session_engine::tokens::decode_jwt(&session.access_token)
+        .unwrap()
+        .session_id()
+        .unwrap()
+        .to_string();
+    w.control(
+        reqwest::Method::DELETE,
+        &format!("/sessions/{session_id}"),
+        None,
+    )
+    .await;
+    let (_subscription, seen) = collect(&w.client);
+    assert_eq!(
+        w.client.get_user(None).await.unwrap_err(),
+        AuthError::SessionMissing
+    );
+    assert!(w.client.current_session().is_none());
+    settle().await;
+    assert!(seen
+        .lock()
+        .unwrap()
+        .contains(&(AuthEventKind::SignedOut, Some("session_not_found".into()))));
+}
+
+#[tokio::test]
+async fn set_session_signs_in_a_valid_token_and_refreshes_an_expired_one() {
+    let w = world().await;
+    let other = AuthClient::new(
+        ClientConfig::new(w.server.url(), w.server.anon_key()),
+        Arc::new(MemoryStore::new()),
+        "other",
+    )
+    .await
+    .unwrap();
+    let valid = other
+        .sign_in_with_password(Credentials::Email {
+            email: EMAIL.into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap()
+        .session;
+    let mut stream = w.client.subscribe();
+    stream.next().await;
+    let adopted = w
+        .client
+        .set_session(&valid.access_token, &valid.refresh_token)
+        .await
+        .unwrap();
+    assert_eq!(
+        adopted.session.refresh_token, valid.refresh_token,
+        "a valid token is kept as is"
+    );
+    assert_eq!(stream.next().await.unwrap().kind, AuthEventKind::SignedIn);
+
+    w.skew(-7200.0).await;
+    let expired = other
+        .sign_in_with_password(Credentials::Email {
+            email: EMAIL.into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap()
+        .session;
+    w.skew(0.0).await;
+    let refreshed = w
+        .client
+        .set_session(&expired.access_token, &expired.refresh_token)
+        .await
+        .unwrap();
+    assert_ne!(refreshed.session.refresh_token, expired.refresh_token);
+    assert_eq!(
+        stream.next().await.unwrap().kind,
+        AuthEventKind::TokenRefreshed
+    );
+    assert_eq!(
+        w.client.set_session("", "x").await.unwrap_err(),
+        AuthError::SessionMissing
+    );
+}
+
+#[tokio::test]
+async fn anonymous_sign_in_sign_up_and_user_updates_emit_their_events() {
+    let w = world().await;
+    let mut stream = w.client.subscribe();
+    stream.next().await;
+    let anonymous = w.client.sign_in_anonymously().await.unwrap();
+    assert!(anonymous.user.is_anonymous);
+    assert_eq!(stream.next().await.unwrap().kind, AuthEventKind::SignedIn);
+    let (user, session) = w
+        .client
+        .sign_up("new@example.com", "secret-123", json!({"plan": "pro"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (user.email.as_str(), session.is_some()),
+        ("new@example.com", true)
+    );
+    assert_eq!(stream.next().await.unwrap().kind, AuthEventKind::SignedIn);
+    let updated = w
+        .client
+        .update_user_metadata(json!({"theme": "dark"}))
+        .await
+        .unwrap();
+    assert_eq!(updated.user_metadata["theme"], "dark");
+    let event = stream.next().await.unwrap();
+    assert_eq!(event.kind, AuthEventKind::UserUpdated);
+    assert_eq!(event.session.unwrap().user.user_metadata["plan"], "pro");
+}
+
+#[tokio::test]
+async fn a_slow_or_panicking_subscriber_blocks_nobody() {
+    let w = world().await;
+    w.sign_in().await;
+    let _slow = w.client.on_auth_state_change(|event| {
+        if event.kind == AuthEventKind::TokenRefreshed {
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    });
+    let _panicky = w.client.on_auth_state_change(|event| {
+        if event.kind == AuthEventKind::TokenRefreshed {
+            panic!("a subscriber bug");
+        }
+    });
+    let mut stream = w.client.subscribe();
+    stream.next().await;
+    let started = Instant::now();
+    w.client.refresh_session(None).await.unwrap();
+    let event = tokio::time::timeout(Duration::from_millis(500), stream.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.kind, AuthEventKind::TokenRefreshed);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    w.client.refresh_session(None).await.unwrap();
+    assert_eq!(
+        stream.next().await.unwrap().kind,
+        AuthEventKind::TokenRefreshed,
+        "still delivered after the panic"
+    );
+}
+
+#[tokio::test]
+async fn unsubscribing_stops_the_callbacks() {
+    let w = world().await;
+    let (subscription, seen) = collect(&w.client);
+    assert_eq!(w.client.subscriber_count(), 1);
+    subscription.unsubscribe();
+    assert_eq!(w.client.subscriber_count(), 0);
+    w.sign_in().await;
+    settle().await;
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "only the INITIAL_SESSION from before"
+    );
+}
+
+#[tokio::test]
+async fn requests_carry_the_supabase_headers_and_pass_a_gateway() {
+    let w = world_with(|c| c.require_api_key = true, |_| {}).await;
+    w.sign_in().await;
+    let exchange = w.client.recorder().recent().pop().unwrap();
+    let header = |name: &str| {
+        exchange
+            .request_headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        header("x-supabase-api-version").as_deref(),
+        Some("2024-01-01")
+    );
+    assert!(header("x-client-info")
+        .unwrap()
+        .starts_with("session-inspector/"));
+    assert_eq!(
+        header("content-type").as_deref(),
+        Some("application/json;charset=UTF-8")
+    );
+    assert!(
+        header("apikey").unwrap().starts_with("fp:"),
+        "recorded as a fingerprint"
+    );
+    assert!(header("authorization").unwrap().starts_with("Bearer fp:"));
+}
+
+#[tokio::test]
+async fn recorded_exchanges_never_contain_a_token() {
+    let w = world().await;
+    let first = w.sign_in().await;
+    let second = w
+        .client
+        .refresh_session(None)
+        .await
+        .unwrap()
+        .response
+        .session;
+    w.client.get_user(None).await.unwrap();
+    w.client
+        .refresh_session(Some(&first.refresh_token))
+        .await
+        .ok();
+    let recorded = serde_json::to_string(&w.client.recorder().recent()).unwrap();
+    for secret in [
+        &first.access_token,
+        &first.refresh_token,
+        &second.access_token,
+        &second.refresh_token,
+        &PASSWORD.to_string(),
+    ] {
+        assert!(
+            !recorded.contains(secret.as_str()),
+            "a secret leaked into the exchange log"
+        );
+    }
+    assert!(w
+        .client
+        .recorder()
+        .recent()
+        .iter()
+        .all(|e| e.server_date.is_some()));
+}
+
+#[tokio::test]
+async fn api_errors_keep_the_server_code_and_message() {
+    let w = world().await;
+    let error = w
+        .client
+        .sign_in_with_password(Credentials::Email {
+            email: EMAIL.into(),
+            password: "wrong".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        AuthError::Api {
+            status: 400,
+            code: Some("invalid_credentials".into()),
+            message: "Invalid login credentials".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_storage_failure_is_reported_and_the_session_stays_usable_in_memory() {
+    let w = world().await;
+    w.sign_in().await;
+    w.store.set_failing(Some("keyring locked"));
+    let error = w.client.refresh_session(None).await.unwrap_err();
+    assert!(
+        matches!(&error, AuthError::Storage(m) if m.contains("keyring locked")),
+        "{error}"
+    );
+    w.store.set_failing(None);
+    let current = w.client.current_session().unwrap();
+    w.client
+        .refresh_session(Some(&current.refresh_token))
+        .await
+        .expect("the in-memory session still refreshes");
+}
+
+#[tokio::test]
+async fn an_insecure_project_url_is_refused_before_any_request() {
+    let result = AuthClient::new(
+        ClientConfig::new("http://example.com", "k"),
+        Arc::new(MemoryStore::new()),
+        "p",
+    )
+    .await;
+    assert!(matches!(result, Err(AuthError::InvalidInput(_))));
+}
+
+#[tokio::test]
+async fn access_tokens_verify_with_the_project_jwks_or_the_hs256_secret() {
+    use session_engine::tokens::SignatureStatus;
+    let es = world_with(
+        |c| c.signing = local_gotrue::SigningAlgorithm::Es256,
+        |_| {},
+    )
+    .await;
+    let token = es.sign_in().await.access_token;
+    let (jwt, status) = es
+        .client
+        .verify_access_token(&format!("  Bearer {token} "), None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(status, SignatureStatus::Verified { ref alg, .. } if alg == "ES256"),
+        "{status:?}"
+    );
+    assert_eq!(jwt.claims["email"], EMAIL);
+    let jwks_fetches = || {
+        es.client
+            .recorder()
+            .recent()
+            .iter()
+            .filter(|e| e.url.ends_with("jwks.json"))
+            .count()
+    };
+    es.client.verify_access_token(&token, None).await.unwrap();
+    assert_eq!(jwks_fetches(), 1, "the JWKS is cached");
+
+    let hs = world().await;
+    let token = hs.sign_in().await.access_token;
+    let secret = local_gotrue::config::DEFAULT_JWT_SECRET.as_bytes();
+    assert!(hs
+        .client
+        .verify_access_token(&token, Some(secret))
+        .await
+        .unwrap()
+        .1
+        .is_verified());
+    assert!(matches!(
+        hs.client
+            .verify_access_token(&token, Some(b"wrong-secret"))
+            .await
+            .unwrap()
+            .1,
+        SignatureStatus::InvalidSignature { .. }
+    ));
+    assert!(matches!(
+        hs.client.verify_access_token(&token, None).await.unwrap().1,
+        SignatureStatus::NotVerified { .. }
+    ));
+    assert!(hs
+        .client
+        .verify_access_token("garbage", None)
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn a_pasted_ssr_cookie_is_recognized_and_rotates_into_the_current_session() {
+    use base64::Engine as _;
+    use session_engine::import::{parse_import, ImportKind};
+    let w = world().await;
+    let outside = {
+        let other = AuthClient::new(
+            ClientConfig::new(w.server.url(), w.server.anon_key()),
+            Arc::new(MemoryStore::new()),
+            "other",
+        )
+        .await
+        .unwrap();
+        other
+            .sign_in_with_password(Credentials::Email {
+                email: EMAIL.into(),
+                password: PASSWORD.into(),
+            })
+            .await
+            .unwrap()
+            .session
+    };
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&outside).unwrap());
+    let (a, b) = encoded.split_at(encoded.len() / 2);
+    let cookie = format!("sb-127-auth-token.0=base64-{a}; sb-127-auth-token.1={b}; theme=dark");
+    let imported = parse_import(&cookie).unwrap();
+    assert_eq!((imported.kind, imported.chunks), (ImportKind::SsrCookie, 2));
+    assert!(!imported.describe().contains(&outside.refresh_token));
+    let refreshed = w
+        .client
+        .refresh_session(imported.refresh_token())
+        .await
+        .unwrap();
+    assert_eq!(
+        w.client.current_session().unwrap(),
+        refreshed.response.session
+    );
+    assert!(parse_import("hello world").is_err());
+}
