@@ -24,6 +24,12 @@ step "vitest"
 step "cargo test (unit, IPC on the mock runtime, integration)"
 cargo test --workspace
 
+step "the vault on real keyrings: Secret Service (gnome-keyring) and the kernel keyring"
+# A private D-Bus with an unlocked throwaway gnome-keyring, inside a fresh session keyring.
+# One test at a time: they share the keyring daemon, and the kill test counts its own work.
+src-tauri/scripts/with-keyring.sh \
+  cargo test -p session-vault --test keyring -- --ignored --test-threads=1 --nocapture
+
 step "end-to-end: the real app under Xvfb through tauri-driver"
 # The same test binary as above, now with the display-bound tests it skipped. WebKitGTK
 # autolaunches D-Bus services (portal, at-spi, keyring); a private bus ends them all with it.

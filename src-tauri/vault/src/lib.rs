@@ -1,0 +1,296 @@
+//! Sessions in the OS keyring, through keyring-core and its store crates: the Secret Service
+//! (gnome-keyring, KWallet) first, the kernel keyring as a fallback that says plainly it does
+//! not survive a reboot, and memory when there is no keyring at all.
+//!
+//! A session larger than the backend takes in one secret (Windows Credential Manager caps a
+//! secret at 2,560 bytes; a session with user metadata can exceed that) is sealed instead:
+//! AES-256-GCM with a random key that lives in the keyring, the ciphertext in the app's data
+//! folder, written atomically. No token is ever written in plain text.
+
+mod seal;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use keyring_core::{CredentialStore, Entry};
+use serde::{Deserialize, Serialize};
+use session_engine::{MemoryStore, Session, SessionStore, StorageError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Backend {
+    SecretService,
+    KernelKeyring,
+    /// No keyring could be used: sessions last as long as the app runs.
+    Memory,
+}
+
+impl Backend {
+    /// The largest session kept directly as one secret; larger ones are sealed.
+    fn inline_limit(self) -> usize {
+        match self {
+            Backend::SecretService => 64 * 1024,
+            Backend::KernelKeyring => 16 * 1024,
+            Backend::Memory => usize::MAX,
+        }
+    }
+
+    /// What the user should know about where their tokens are.
+    pub fn notice(self) -> Option<&'static str> {
+        match self {
+            Backend::SecretService => None,
+            Backend::KernelKeyring => Some("No Secret Service (gnome-keyring, KWallet) was found: sessions are kept in the kernel keyring and will not survive a reboot."),
+            Backend::Memory => Some("No OS keyring is available: sessions are kept in memory only and are lost when the app quits."),
+        }
+    }
+}
+
+/// What the keyring entry for a profile holds.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Envelope {
+    Inline {
+        session: Box<Session>,
+    },
+    /// The session is in `<sealed_dir>/<file>`, encrypted with the profile's key.
+    Sealed {
+        file: String,
+    },
+}
+
+pub struct Vault {
+    backend: Backend,
+    store: Option<Arc<CredentialStore>>,
+    memory: MemoryStore,
+    service: String,
+    sealed_dir: PathBuf,
+    inline_limit: usize,
+}
+
+fn backend_error(error: keyring_core::Error) -> StorageError {
+    StorageError::Backend(format!("the OS keyring refused: {error}"))
+}
+
+/// Writes, reads back and deletes a probe secret: a store that cannot do all three is no use.
+fn probe(store: &Arc<CredentialStore>, service: &str) -> bool {
+    let Ok(entry) = Entry::new_in_store(store, service, "probe") else {
+        return false;
+    };
+    let ok = entry.set_secret(b"probe").is_ok() && entry.get_secret().is_ok_and(|s| s == b"probe");
+    let _ = entry.delete_credential();
+    ok
+}
+
+impl Vault {
+    /// Picks the best keyring that works here. Call off the async threads (it talks D-Bus).
+    pub fn open(service: &str, sealed_dir: PathBuf) -> Vault {
+        for backend in [Backend::SecretService, Backend::KernelKeyring] {
+            if let Ok(vault) = Vault::open_backend(backend, service, sealed_dir.clone()) {
+                return vault;
+            }
+        }
+        Vault::in_memory(service, sealed_dir)
+    }
+
+    /// Uses one backend, or says why it cannot be used.
+    pub fn open_backend(
+        backend: Backend,
+        service: &str,
+        sealed_dir: PathBuf,
+    ) -> Result<Vault, StorageError> {
+        let store = match backend {
+            Backend::Memory => return Ok(Vault::in_memory(service, sealed_dir)),
+            Backend::SecretService => secret_service_store()?,
+            Backend::KernelKeyring => kernel_keyring_store()?,
+        };
+        if !probe(&store, service) {
+            return Err(StorageError::Backend(format!(
+                "the {backend:?} keyring cannot store secrets here"
+            )));
+        }
+        Ok(Vault::with_store(store, backend, service, sealed_dir))
+    }
+
+    /// A vault over a given store (tests use keyring-core's mock store).
+    pub fn with_store(
+        store: Arc<CredentialStore>,
+        backend: Backend,
+        service: &str,
+        sealed_dir: PathBuf,
+    ) -> Vault {
+        Vault {
+            backend,
+            store: Some(store),
+            memory: MemoryStore::new(),
+            service: service.to_string(),
+            sealed_dir,
+            inline_limit: backend.inline_limit(),
+        }
+    }
+
+    fn in_memory(service: &str, sealed_dir: PathBuf) -> Vault {
+        Vault {
+            backend: Backend::Memory,
+            store: None,
+            memory: MemoryStore::new(),
+            service: service.to_string(),
+            sealed_dir,
+            inline_limit: usize::MAX,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Seal sessions larger than `bytes` (tests use 0 to exercise sealing everywhere).
+    pub fn set_inline_limit(&mut self, bytes: usize) {
+        self.inline_limit = bytes;
+    }
+
+    pub fn sealed_dir(&self) -> &Path {
+        &self.sealed_dir
+    }
+
+    fn entry(&self, store: &Arc<CredentialStore>, user: &str) -> Result<Entry, StorageError> {
+        Entry::new_in_store(store, &self.service, user).map_err(backend_error)
+    }
+
+    fn sealed_file(profile: &str) -> String {
+        // Profile names are the app's own ids, but keep the file name safe whatever they are.
+        let safe: String = profile
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("{safe}.sealed")
+    }
+
+    fn profile_key(
+        &self,
+        store: &Arc<CredentialStore>,
+        profile: &str,
+        create: bool,
+    ) -> Result<Option<[u8; 32]>, StorageError> {
+        let entry = self.entry(store, &format!("key:{profile}"))?;
+        match entry.get_secret() {
+            Ok(key) => key.try_into().map(Some).map_err(|_| {
+                StorageError::Corrupt("the profile's sealing key has the wrong length".into())
+            }),
+            Err(keyring_core::Error::NoEntry) if create => {
+                let key = seal::random_key();
+                entry.set_secret(&key).map_err(backend_error)?;
+                Ok(Some(key))
+            }
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(error) => Err(backend_error(error)),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn secret_service_store() -> Result<Arc<CredentialStore>, StorageError> {
+    let store = zbus_secret_service_keyring_store::Store::new().map_err(backend_error)?;
+    Ok(store)
+}
+
+#[cfg(target_os = "linux")]
+fn kernel_keyring_store() -> Result<Arc<CredentialStore>, StorageError> {
+    let store = linux_keyutils_keyring_store::Store::new().map_err(backend_error)?;
+    Ok(store)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn secret_service_store() -> Result<Arc<CredentialStore>, StorageError> {
+    Err(StorageError::Backend(
+        "this build has no keyring store for this platform yet".into(),
+    ))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn kernel_keyring_store() -> Result<Arc<CredentialStore>, StorageError> {
+    secret_service_store()
+}
+
+impl SessionStore for Vault {
+    fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+        let Some(store) = &self.store else {
+            return self.memory.load(profile);
+        };
+        let bytes = match self
+            .entry(store, &format!("session:{profile}"))?
+            .get_secret()
+        {
+            Ok(bytes) => bytes,
+            Err(keyring_core::Error::NoEntry) => return Ok(None),
+            Err(error) => return Err(backend_error(error)),
+        };
+        let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
+            StorageError::Corrupt(format!("the keyring entry is not a session ({e})"))
+        })?;
+        match envelope {
+            Envelope::Inline { session } => Ok(Some(*session)),
+            Envelope::Sealed { file } => {
+                let key = self.profile_key(store, profile, false)?.ok_or_else(|| {
+                    StorageError::Corrupt("the sealed session's key is missing".into())
+                })?;
+                let sealed = std::fs::read(self.sealed_dir.join(&file)).map_err(|e| {
+                    StorageError::Corrupt(format!("the sealed session file cannot be read ({e})"))
+                })?;
+                let plain = seal::open(&key, &sealed)?;
+                serde_json::from_slice(&plain).map(Some).map_err(|e| {
+                    StorageError::Corrupt(format!("the sealed session is not a session ({e})"))
+                })
+            }
+        }
+    }
+
+    fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError> {
+        let Some(store) = &self.store else {
+            return self.memory.save(profile, session);
+        };
+        let plain =
+            serde_json::to_vec(session).map_err(|e| StorageError::Backend(e.to_string()))?;
+        let envelope = if plain.len() <= self.inline_limit {
+            Envelope::Inline {
+                session: Box::new(session.clone()),
+            }
+        } else {
+            let key = self
+                .profile_key(store, profile, true)?
+                .expect("created when missing");
+            let file = Vault::sealed_file(profile);
+            seal::write_atomically(&self.sealed_dir, &file, &seal::seal(&key, &plain)?)?;
+            Envelope::Sealed { file }
+        };
+        let bytes =
+            serde_json::to_vec(&envelope).map_err(|e| StorageError::Backend(e.to_string()))?;
+        self.entry(store, &format!("session:{profile}"))?
+            .set_secret(&bytes)
+            .map_err(backend_error)
+    }
+
+    fn remove(&self, profile: &str) -> Result<(), StorageError> {
+        let Some(store) = &self.store else {
+            return self.memory.remove(profile);
+        };
+        for user in [format!("session:{profile}"), format!("key:{profile}")] {
+            match self.entry(store, &user)?.delete_credential() {
+                Ok(()) | Err(keyring_core::Error::NoEntry) => {}
+                Err(error) => return Err(backend_error(error)),
+            }
+        }
+        match std::fs::remove_file(self.sealed_dir.join(Vault::sealed_file(profile))) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StorageError::Backend(format!(
+                "cannot delete the sealed session file: {e}"
+            ))),
+        }
+    }
+}
