@@ -31,10 +31,10 @@ src-tauri/scripts/with-keyring.sh \
   cargo test -p session-vault --test keyring -- --ignored --test-threads=1 --nocapture
 
 step "end-to-end: the real app under Xvfb through tauri-driver"
-# The same test binary as above, now with the display-bound tests it skipped. WebKitGTK
-# autolaunches D-Bus services (portal, at-spi, keyring); a private bus ends them all with it.
+# The same test binary as above, now with the display-bound tests it skipped. The private bus
+# of with-keyring.sh gives the app a real keyring and ends the services WebKitGTK autolaunches.
 xvfb-run -a -s "-screen 0 1280x800x24" \
-  dbus-run-session -- cargo test --test e2e -- --ignored --test-threads=1
+  src-tauri/scripts/with-keyring.sh cargo test --test e2e -- --ignored --test-threads=1
 echo "screenshots: target/e2e/"
 
 step "all tests passed in $((SECONDS - started)) s"

@@ -15,20 +15,33 @@ pub enum Error {
     /// A failure inside the shell itself (window, plugin, runtime).
     #[error(transparent)]
     Tauri(#[from] tauri::Error),
+    /// From the session engine: GoTrue's answer, the network, the keyring.
+    #[error(transparent)]
+    Auth(#[from] session_engine::AuthError),
+    #[error("settings: {0}")]
+    Settings(String),
+    #[error("{0}")]
+    NotReady(String),
 }
 
 impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::InvalidInput(_) => "invalidInput",
-            Error::Tauri(_) => "internal",
+            Error::Tauri(_) | Error::Settings(_) => "internal",
+            Error::Auth(error) => error.kind(),
+            Error::NotReady(_) => "notReady",
         }
     }
 
     fn public_message(&self) -> String {
         match self {
-            Error::InvalidInput(message) => message.clone(),
-            Error::Tauri(_) => "Something went wrong inside the app.".to_string(),
+            Error::InvalidInput(message) | Error::NotReady(message) => message.clone(),
+            // The engine's messages are written for people and never carry a token.
+            Error::Auth(error) => error.to_string(),
+            Error::Tauri(_) | Error::Settings(_) => {
+                "Something went wrong inside the app.".to_string()
+            }
         }
     }
 }

@@ -3,15 +3,38 @@
 
 mod commands;
 pub mod error;
+pub mod inspector;
+pub mod settings;
+pub mod views;
 
-use tauri::{Builder, Context, Runtime};
+use tauri::{Builder, Context, Manager, Runtime};
 
 /// Everything the app registers, generic over the runtime so that the mock-runtime tests
 /// exercise exactly the wiring users get.
 pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(tauri_plugin_store::Builder::default().build())
-        .invoke_handler(tauri::generate_handler![commands::app::app_info])
+        .manage(inspector::Inspector::default())
+        .setup(|app| {
+            start_inspector(app.handle().clone());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::session::inspector_status,
+            commands::session::session_current,
+            commands::session::session_refresh,
+            commands::session::session_events,
+        ])
+}
+
+/// Opens the last profile (or the built-in demo) in the background; commands wait for it.
+/// Called by `setup`, and by tests, whose mock app does not run `setup`.
+pub fn start_inspector<R: Runtime>(app: tauri::AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        let inspector = app.state::<inspector::Inspector>();
+        inspector.start(app.clone()).await;
+    });
 }
 
 /// The real context: config, embedded `ui/dist`, and the capabilities/ACL tauri-build compiled.

@@ -191,6 +191,34 @@ impl Session<'_> {
         }
     }
 
+    /// Every element matching `css` now (possibly none).
+    pub async fn find_all(&self, css: &str) -> Result<Vec<String>> {
+        let found = self
+            .post("/elements", json!({"using": "css selector", "value": css}))
+            .await?;
+        Ok(found
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub async fn click(&self, element: &str) -> Result<()> {
+        self.post(&format!("/element/{element}/click"), json!({}))
+            .await
+            .map(|_| ())
+    }
+
+    /// The text of the element matching `css`, once it exists.
+    pub async fn text_of(&self, css: &str) -> Result<String> {
+        let element = self.wait_for(css, Duration::from_secs(20)).await?;
+        self.text(&element).await
+    }
+
     pub async fn text(&self, element: &str) -> Result<String> {
         let value = self.get(&format!("/element/{element}/text")).await?;
         Ok(value.as_str().unwrap_or_default().to_string())

@@ -2,3 +2,4 @@
 //! permission in `src-tauri/permissions/app.toml`.
 
 pub mod app;
+pub mod session;

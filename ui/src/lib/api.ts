@@ -1,6 +1,7 @@
 // The one place the UI crosses into Rust. Components call `api.*`, never `invoke` directly,
 // and every failure arrives as an `AppError` with a stable `kind`.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { EventView, SessionView, Status } from "./types";
 
 export interface AppInfo {
   name: string;
@@ -51,4 +52,13 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export const api = {
   appInfo: () => call<AppInfo>("app_info"),
+  status: () => call<Status>("inspector_status"),
+  currentSession: () => call<SessionView | null>("session_current"),
+  refreshNow: () => call<SessionView>("session_refresh"),
+  /** Auth events as they happen, starting with INITIAL_SESSION. */
+  onEvents: async (handler: (event: EventView) => void) => {
+    const channel = new Channel<EventView>();
+    channel.onmessage = handler;
+    await call<void>("session_events", { onEvent: channel });
+  },
 };

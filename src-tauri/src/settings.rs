@@ -1,0 +1,159 @@
+//! Non-secret settings in tauri-plugin-store (`settings.json` in the app data folder):
+//! profiles, the last profile, UI preferences and the history index. Tokens never go here;
+//! the webview has no `store:*` permission and reads settings only through app commands.
+
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Runtime};
+use tauri_plugin_store::StoreExt;
+
+use crate::error::Error;
+
+pub const STORE_FILE: &str = "settings.json";
+const KEY: &str = "settings";
+/// The history index keeps this many entries.
+const HISTORY_LIMIT: usize = 1000;
+pub const BUILT_IN_PROFILE: &str = "built-in-demo";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Backend {
+    /// The local GoTrue-compatible server the app starts itself.
+    BuiltIn,
+    /// A real project: its URL and anon (publishable) key.
+    Project {
+        project_url: String,
+        anon_key: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    pub backend: Backend,
+    /// Off by default: an inspector shows the session as it is unless told otherwise.
+    #[serde(default)]
+    pub auto_refresh: bool,
+    #[serde(default = "default_margin")]
+    pub refresh_margin_secs: u64,
+}
+
+fn default_margin() -> u64 {
+    10
+}
+
+impl Profile {
+    pub fn built_in() -> Profile {
+        Profile {
+            id: BUILT_IN_PROFILE.into(),
+            name: "Built-in demo".into(),
+            backend: Backend::BuiltIn,
+            auto_refresh: false,
+            refresh_margin_secs: default_margin(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UiPreferences {
+    /// "system", "light" or "dark".
+    #[serde(default)]
+    pub theme: Option<String>,
+}
+
+/// One line of history: what happened and to which token, by fingerprint only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub at: String,
+    pub kind: String,
+    pub profile: String,
+    pub refresh_token_fingerprint: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    #[serde(default)]
+    pub profiles: Vec<Profile>,
+    #[serde(default)]
+    pub last_profile: Option<String>,
+    #[serde(default)]
+    pub ui: UiPreferences,
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Settings {
+    /// The profile to open: the last one used, else the first, else the built-in demo.
+    pub fn active_profile(&mut self) -> Profile {
+        if self.profiles.is_empty() {
+            self.profiles.push(Profile::built_in());
+        }
+        let wanted = self.last_profile.clone();
+        let profile = self
+            .profiles
+            .iter()
+            .find(|p| Some(&p.id) == wanted.as_ref())
+            .unwrap_or(&self.profiles[0])
+            .clone();
+        self.last_profile = Some(profile.id.clone());
+        profile
+    }
+
+    pub fn record(&mut self, entry: HistoryEntry) {
+        self.history.push(entry);
+        let excess = self.history.len().saturating_sub(HISTORY_LIMIT);
+        self.history.drain(..excess);
+    }
+}
+
+/// Reads the settings; a missing or unreadable value gives the defaults.
+pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Settings, Error> {
+    let store = app
+        .store(STORE_FILE)
+        .map_err(|e| Error::Settings(e.to_string()))?;
+    Ok(store
+        .get(KEY)
+        .and_then(|value| serde_json::from_value(value).ok())
+        .unwrap_or_default())
+}
+
+pub fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<(), Error> {
+    let store = app
+        .store(STORE_FILE)
+        .map_err(|e| Error::Settings(e.to_string()))?;
+    let value = serde_json::to_value(settings).map_err(|e| Error::Settings(e.to_string()))?;
+    store.set(KEY, value);
+    store.save().map_err(|e| Error::Settings(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_no_profiles_the_built_in_demo_is_created_and_remembered() {
+        let mut settings = Settings::default();
+        assert_eq!(settings.active_profile().id, BUILT_IN_PROFILE);
+        assert_eq!(settings.last_profile.as_deref(), Some(BUILT_IN_PROFILE));
+        assert_eq!(settings.profiles.len(), 1);
+    }
+
+    #[test]
+    fn history_keeps_the_newest_thousand() {
+        let mut settings = Settings::default();
+        for i in 0..1005 {
+            settings.record(HistoryEntry {
+                at: i.to_string(),
+                kind: "TOKEN_REFRESHED".into(),
+                profile: "p".into(),
+                refresh_token_fingerprint: None,
+            });
+        }
+        assert_eq!(settings.history.len(), 1000);
+        assert_eq!(settings.history[0].at, "5");
+    }
+}

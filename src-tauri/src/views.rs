@@ -1,0 +1,87 @@
+//! What crosses to the webview about a session: decoded claims, times, fingerprints. Never a
+//! token: revealing or copying one will be its own explicit command.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use session_engine::tokens::{decode_jwt, fingerprint, inspect_refresh_token, RefreshTokenShape};
+use session_engine::{AuthEvent, Session};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub phone: String,
+    pub role: String,
+    pub is_anonymous: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub user: UserView,
+    pub session_id: Option<String>,
+    pub expires_at: i64,
+    pub issued_at: Option<i64>,
+    pub token_type: String,
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    pub access_token_fingerprint: String,
+    pub refresh_token_fingerprint: String,
+    pub refresh_token_shape: RefreshTokenShape,
+}
+
+impl SessionView {
+    pub fn of(session: &Session) -> SessionView {
+        let decoded = decode_jwt(&session.access_token).ok();
+        SessionView {
+            user: UserView {
+                id: session.user.id.clone(),
+                email: session.user.email.clone(),
+                phone: session.user.phone.clone(),
+                role: session.user.role.clone(),
+                is_anonymous: session.user.is_anonymous,
+            },
+            session_id: decoded
+                .as_ref()
+                .and_then(|d| d.session_id().map(str::to_string)),
+            expires_at: session.expires_at,
+            issued_at: decoded.as_ref().and_then(|d| d.issued_at()),
+            token_type: session.token_type.clone(),
+            header: decoded
+                .as_ref()
+                .map(|d| d.header.clone())
+                .unwrap_or_default(),
+            claims: decoded.map(|d| d.claims).unwrap_or_default(),
+            access_token_fingerprint: fingerprint(&session.access_token),
+            refresh_token_fingerprint: fingerprint(&session.refresh_token),
+            refresh_token_shape: inspect_refresh_token(&session.refresh_token),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventView {
+    pub kind: &'static str,
+    pub previous: Option<&'static str>,
+    pub at: String,
+    pub reason: Option<String>,
+    pub exchange_id: Option<u64>,
+    pub session: Option<SessionView>,
+}
+
+impl EventView {
+    pub fn of(event: &AuthEvent) -> EventView {
+        EventView {
+            kind: event.kind.as_str(),
+            previous: event.previous.map(|k| k.as_str()),
+            at: event
+                .at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            reason: event.reason.clone(),
+            exchange_id: event.exchange_id,
+            session: event.session.as_ref().map(SessionView::of),
+        }
+    }
+}
