@@ -12,7 +12,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::watch;
 
 use crate::error::Error;
-use crate::settings::{self, Backend, Profile};
+use crate::settings::{self, Backend, HistoryEntry, Profile};
 
 /// The built-in demo's account: a throwaway user on a server that only listens on loopback.
 pub const DEMO_EMAIL: &str = "demo@sessioninspector.local";
@@ -102,6 +102,7 @@ async fn activate<R: Runtime>(app: &AppHandle<R>) -> Result<Active, Error> {
     let mut config = config;
     config.refresh_margin = Duration::from_secs(profile.refresh_margin_secs);
     let client = AuthClient::new(config, vault, profile.id.clone()).await?;
+    record_history(app.clone(), &client, profile.id.clone());
     if demo_server.is_some() && client.current_session().is_none() {
         let credentials = Credentials::Email {
             email: DEMO_EMAIL.into(),
@@ -132,4 +133,32 @@ async fn start_demo_server(dir: PathBuf) -> Result<local_gotrue::Server, Error> 
     local_gotrue::start(config)
         .await
         .map_err(|e| Error::Settings(format!("the built-in server did not start: {e}")))
+}
+
+/// Appends every auth event to the history index in the settings: kind, time, and the refresh
+/// token's fingerprint. Never a token.
+fn record_history<R: Runtime>(app: AppHandle<R>, client: &AuthClient, profile: String) {
+    let mut events = client.subscribe();
+    tauri::async_runtime::spawn(async move {
+        while let Some(event) = events.next().await {
+            let entry = HistoryEntry {
+                at: event
+                    .at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                kind: event.kind.as_str().to_string(),
+                profile: profile.clone(),
+                refresh_token_fingerprint: event
+                    .session
+                    .as_ref()
+                    .map(|s| session_engine::tokens::fingerprint(&s.refresh_token)),
+            };
+            let saved = settings::load(&app).and_then(|mut settings| {
+                settings.record(entry);
+                settings::save(&app, &settings)
+            });
+            if saved.is_err() {
+                break;
+            }
+        }
+    });
 }
