@@ -103,6 +103,11 @@ async fn activate<R: Runtime>(app: &AppHandle<R>) -> Result<Active, Error> {
     config.refresh_margin = Duration::from_secs(profile.refresh_margin_secs);
     let client = AuthClient::new(config, vault, profile.id.clone()).await?;
     record_history(app.clone(), &client, profile.id.clone());
+    // A restored session follows get_session's rules: refreshed when inside the margin or
+    // expired; a transient failure keeps it, a definitive one ends it (SIGNED_OUT).
+    if client.current_session().is_some() {
+        let _ = client.get_session().await;
+    }
     if demo_server.is_some() && client.current_session().is_none() {
         let credentials = Credentials::Email {
             email: DEMO_EMAIL.into(),
