@@ -92,9 +92,17 @@ impl AuthClient {
     ) -> Result<AuthClient, AuthError> {
         let http = Http::new(&config)?;
         let profile = profile.into();
+        // An unreadable stored session is dropped, as auth-js drops an invalid stored value;
+        // a keyring that cannot be reached is still an error.
         let stored = {
             let (store, profile) = (store.clone(), profile.clone());
-            blocking(move || store.load(&profile)).await?
+            blocking(move || match store.load(&profile) {
+                Err(crate::storage::StorageError::Corrupt(_)) => {
+                    store.remove(&profile).map(|_| None)
+                }
+                other => other,
+            })
+            .await?
         };
         Ok(AuthClient {
             inner: Arc::new(Inner {

@@ -101,6 +101,25 @@ impl World {
     }
 }
 
+/// A session signed in by another client (a token "held elsewhere").
+async fn session_from_another_client(w: &World) -> session_engine::Session {
+    let other = AuthClient::new(
+        ClientConfig::new(w.server.url(), w.server.anon_key()),
+        Arc::new(MemoryStore::new()),
+        "other",
+    )
+    .await
+    .unwrap();
+    other
+        .sign_in_with_password(Credentials::Email {
+            email: EMAIL.into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap()
+        .session
+}
+
 type Seen = Arc<Mutex<Vec<(AuthEventKind, Option<String>)>>>;
 
 /// Collects events from a subscription for assertions.
@@ -152,23 +171,7 @@ async fn refresh_session_without_token_or_session_is_session_missing() {
 #[tokio::test]
 async fn a_token_held_elsewhere_becomes_the_current_session() {
     let w = world().await;
-    let outside = {
-        let other = AuthClient::new(
-            ClientConfig::new(w.server.url(), w.server.anon_key()),
-            Arc::new(MemoryStore::new()),
-            "other",
-        )
-        .await
-        .unwrap();
-        other
-            .sign_in_with_password(Credentials::Email {
-                email: EMAIL.into(),
-                password: PASSWORD.into(),
-            })
-            .await
-            .unwrap()
-            .session
-    };
+    let outside = session_from_another_client(&w).await;
     assert!(w.client.current_session().is_none());
     let refreshed = w
         .client
@@ -854,23 +857,7 @@ async fn a_pasted_ssr_cookie_is_recognized_and_rotates_into_the_current_session(
     use base64::Engine as _;
     use session_engine::import::{parse_import, ImportKind};
     let w = world().await;
-    let outside = {
-        let other = AuthClient::new(
-            ClientConfig::new(w.server.url(), w.server.anon_key()),
-            Arc::new(MemoryStore::new()),
-            "other",
-        )
-        .await
-        .unwrap();
-        other
-            .sign_in_with_password(Credentials::Email {
-                email: EMAIL.into(),
-                password: PASSWORD.into(),
-            })
-            .await
-            .unwrap()
-            .session
-    };
+    let outside = session_from_another_client(&w).await;
     let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(serde_json::to_vec(&outside).unwrap());
     let (a, b) = encoded.split_at(encoded.len() / 2);

@@ -123,3 +123,29 @@ fn profiles_are_kept_apart() {
     assert_eq!(vault.load("a").unwrap(), None);
     assert_eq!(vault.load("b").unwrap(), Some(session(2)));
 }
+
+#[tokio::test]
+async fn an_unreadable_stored_session_is_dropped_and_the_client_still_starts() {
+    let dir = temp_dir();
+    let mut vault = vault(&dir);
+    vault.set_inline_limit(0);
+    vault.save("p", &session(10)).unwrap();
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(&file, b"not a sealed session at all, far too short?").unwrap();
+    let vault = Arc::new(vault);
+    let config = session_engine::ClientConfig::new("http://127.0.0.1:9", "anon");
+    let client = session_engine::AuthClient::new(config, vault.clone(), "p")
+        .await
+        .expect("starts anyway");
+    assert!(client.current_session().is_none());
+    assert_eq!(
+        vault.load("p").unwrap(),
+        None,
+        "the unreadable entry was removed"
+    );
+}

@@ -97,16 +97,21 @@ fn validate_credentials(params: &SignupParams) -> Result<(), ApiError> {
             "Signup requires a valid password",
         ));
     }
-    if params.password.chars().count() < MIN_PASSWORD {
-        let mut error = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "weak_password",
-            format!("Password should be at least {MIN_PASSWORD} characters."),
-        );
-        error.weak_password_reasons = Some(vec!["length"]);
-        return Err(error);
+    check_password_strength(&params.password)
+}
+
+/// GoTrue's minimum length rule, answered as its 422 `weak_password` with the reason.
+fn check_password_strength(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() >= MIN_PASSWORD {
+        return Ok(());
     }
-    Ok(())
+    let mut error = ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "weak_password",
+        format!("Password should be at least {MIN_PASSWORD} characters."),
+    );
+    error.weak_password_reasons = Some(vec!["length"]);
+    Err(error)
 }
 
 pub async fn logout(
@@ -163,15 +168,7 @@ pub async fn update_user(
     let auth = authenticate(&state, &headers)?;
     let update: UserUpdate = json_body(body).await?;
     if let Some(password) = &update.password {
-        if password.chars().count() < MIN_PASSWORD {
-            let mut error = ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "weak_password",
-                format!("Password should be at least {MIN_PASSWORD} characters."),
-            );
-            error.weak_password_reasons = Some(vec!["length"]);
-            return Err(error);
-        }
+        check_password_strength(password)?;
     }
     let now = state.now_micros();
     let user = state.db.run(|conn| -> Result<db::User, ApiError> {
