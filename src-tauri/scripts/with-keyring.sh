@@ -5,7 +5,20 @@
 #   with-keyring.sh CMD [ARGS...]
 set -euo pipefail
 home=$(mktemp -d)
-trap 'rm -rf "$home"' EXIT
+# WebKitGTK's document portal can leave a FUSE mount in the runtime dir whose daemon is already
+# gone; unmount it lazily, and never let cleanup change the command's result.
+cleanup() {
+  # Daemons of this throwaway session that outlived its bus (their environment names $home).
+  local environ pid
+  for environ in /proc/[0-9]*/environ; do
+    pid=${environ#/proc/}
+    pid=${pid%/environ}
+    if [ "$pid" != $$ ] && grep -qsF "$home" "$environ"; then kill "$pid" 2>/dev/null || true; fi
+  done
+  fusermount3 -uz "$home/run/doc" 2>/dev/null || umount -l "$home/run/doc" 2>/dev/null || true
+  rm -rf "$home" 2>/dev/null || true
+}
+trap cleanup EXIT
 mkdir -p "$home/data" "$home/run"
 chmod 700 "$home/run"
 export XDG_DATA_HOME="$home/data" XDG_RUNTIME_DIR="$home/run"

@@ -61,10 +61,6 @@ impl Http {
         })
     }
 
-    pub fn base(&self) -> &Url {
-        &self.base
-    }
-
     fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
         let mut url = self.base.clone();
         let joined = format!("{}{}", url.path().trim_end_matches('/'), path);

@@ -120,6 +120,18 @@ async fn session_from_another_client(w: &World) -> session_engine::Session {
         .session
 }
 
+/// Signs in, then starts a refresh the server holds for 400 ms; returns once it is in flight.
+async fn slow_refresh_in_flight(
+    w: &World,
+) -> tokio::task::JoinHandle<Result<session_engine::Refreshed, AuthError>> {
+    w.sign_in().await;
+    w.fault(json!({"delay_ms": 400, "path": "/token"})).await;
+    let client = w.client.clone();
+    let flight = tokio::spawn(async move { client.refresh_session(None).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    flight
+}
+
 type Seen = Arc<Mutex<Vec<(AuthEventKind, Option<String>)>>>;
 
 /// Collects events from a subscription for assertions.
@@ -440,11 +452,7 @@ async fn a_rejected_pasted_token_leaves_the_current_session_alone() {
 #[tokio::test]
 async fn a_session_adopted_during_a_refresh_is_not_overwritten_by_its_result() {
     let w = world().await;
-    w.sign_in().await;
-    w.fault(json!({"delay_ms": 400, "path": "/token"})).await;
-    let client = w.client.clone();
-    let flight = tokio::spawn(async move { client.refresh_session(None).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let flight = slow_refresh_in_flight(&w).await;
     // A new sign-in lands while the refresh of the old session is in flight.
     let newer = w.sign_in().await;
     assert_eq!(
@@ -462,11 +470,7 @@ async fn a_session_adopted_during_a_refresh_is_not_overwritten_by_its_result() {
 #[tokio::test]
 async fn a_sign_out_during_a_refresh_stays_signed_out() {
     let w = world().await;
-    w.sign_in().await;
-    w.fault(json!({"delay_ms": 400, "path": "/token"})).await;
-    let client = w.client.clone();
-    let flight = tokio::spawn(async move { client.refresh_session(None).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let flight = slow_refresh_in_flight(&w).await;
     w.client.sign_out(SignOutScope::Local).await.unwrap();
     let error = flight.await.unwrap().unwrap_err();
     assert_eq!(

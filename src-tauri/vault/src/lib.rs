@@ -9,7 +9,7 @@
 
 mod seal;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry};
@@ -146,10 +146,6 @@ impl Vault {
     /// Seal sessions larger than `bytes` (tests use 0 to exercise sealing everywhere).
     pub fn set_inline_limit(&mut self, bytes: usize) {
         self.inline_limit = bytes;
-    }
-
-    pub fn sealed_dir(&self) -> &Path {
-        &self.sealed_dir
     }
 
     fn entry(&self, store: &Arc<CredentialStore>, user: &str) -> Result<Entry, StorageError> {

@@ -43,6 +43,21 @@ fn rand_suffix() -> u64 {
     u64::from_le_bytes(b)
 }
 
+/// A vault holding profile "p" sealed on disk, and the sealed file's path.
+fn sealed_session() -> (Vault, std::path::PathBuf) {
+    let dir = temp_dir();
+    let mut vault = vault(&dir);
+    vault.set_inline_limit(0);
+    vault.save("p", &session(10)).unwrap();
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    (vault, file)
+}
+
 #[test]
 fn a_small_session_round_trips_inline_with_no_file() {
     let dir = temp_dir();
@@ -97,16 +112,7 @@ fn a_large_session_is_sealed_on_disk_and_opens_again() {
 
 #[test]
 fn a_tampered_sealed_file_is_reported_as_corrupt() {
-    let dir = temp_dir();
-    let mut vault = vault(&dir);
-    vault.set_inline_limit(0);
-    vault.save("p", &session(10)).unwrap();
-    let file = std::fs::read_dir(&dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let (vault, file) = sealed_session();
     let mut bytes = std::fs::read(&file).unwrap();
     *bytes.last_mut().unwrap() ^= 0xff;
     std::fs::write(&file, bytes).unwrap();
@@ -126,16 +132,7 @@ fn profiles_are_kept_apart() {
 
 #[tokio::test]
 async fn an_unreadable_stored_session_is_dropped_and_the_client_still_starts() {
-    let dir = temp_dir();
-    let mut vault = vault(&dir);
-    vault.set_inline_limit(0);
-    vault.save("p", &session(10)).unwrap();
-    let file = std::fs::read_dir(&dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let (vault, file) = sealed_session();
     std::fs::write(&file, b"not a sealed session at all, far too short?").unwrap();
     let vault = Arc::new(vault);
     let config = session_engine::ClientConfig::new("http://127.0.0.1:9", "anon");
