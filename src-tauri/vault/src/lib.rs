@@ -1,12 +1,15 @@
-//! Sessions in the OS keyring, through keyring-core and its store crates: the Secret Service
-//! (gnome-keyring, KWallet) first, the kernel keyring as a fallback that says plainly it does
-//! not survive a reboot, and memory when there is no keyring at all.
+//! Sessions in the OS keyring, through keyring-core: the Secret Service (gnome-keyring,
+//! KWallet) first, the kernel keyring (a store of our own over keyutils, see kernel_keyring) as
+//! a fallback that says plainly it does not survive a reboot, and memory when there is no
+//! keyring at all.
 //!
 //! A session larger than the backend takes in one secret (Windows Credential Manager caps a
 //! secret at 2,560 bytes; a session with user metadata can exceed that) is sealed instead:
 //! AES-256-GCM with a random key that lives in the keyring, the ciphertext in the app's data
 //! folder, written atomically. No token is ever written in plain text.
 
+#[cfg(target_os = "linux")]
+mod kernel_keyring;
 mod seal;
 
 use std::path::PathBuf;
@@ -197,7 +200,8 @@ fn secret_service_store() -> Result<Arc<CredentialStore>, StorageError> {
 
 #[cfg(target_os = "linux")]
 fn kernel_keyring_store() -> Result<Arc<CredentialStore>, StorageError> {
-    let store = linux_keyutils_keyring_store::Store::new().map_err(backend_error)?;
+    // Not linux-keyutils-keyring-store's Store: see kernel_keyring for why.
+    let store = kernel_keyring::Store::new().map_err(backend_error)?;
     Ok(store)
 }
 

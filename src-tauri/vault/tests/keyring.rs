@@ -287,3 +287,183 @@ async fn sigkill_at_random_points_loses_no_session_in_the_secret_service() {
 async fn sigkill_at_random_points_loses_no_session_in_the_kernel_keyring() {
     kill_test("keyutils", 50).await;
 }
+
+/// A session that needs no server; `mark` tells copies apart.
+#[cfg(target_os = "linux")]
+fn made_up_session(mark: &str) -> Session {
+    Session {
+        access_token: format!("access-{mark}"),
+        token_type: "bearer".into(),
+        expires_in: 3600,
+        expires_at: 2_000_000_000,
+        refresh_token: format!("refresh-{mark}"),
+        user: serde_json::from_value(serde_json::json!({"id": "u1", "email": EMAIL})).unwrap(),
+        provider_token: None,
+        provider_refresh_token: None,
+    }
+}
+
+/// A thread with a kernel session keyring of its own. That is the situation of every thread
+/// of an app that starts with the shared per-user session keyring (`_uid_ses.<uid>`, what a
+/// process gets without a login session): the first time a thread asks for the persistent
+/// keyring to be linked into "its" session keyring, the kernel gives that thread a new
+/// anonymous session keyring instead. Thread pools (tokio's blocking threads) then run vault
+/// calls on threads whose session keyrings all differ.
+#[cfg(target_os = "linux")]
+struct OwnSessionThread {
+    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+#[cfg(target_os = "linux")]
+impl OwnSessionThread {
+    fn spawn() -> OwnSessionThread {
+        let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        let (joined_tx, joined) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // KEYCTL_JOIN_SESSION_KEYRING with no name: a new anonymous session keyring,
+            // installed for this thread alone.
+            let id = unsafe {
+                libc::syscall(
+                    libc::SYS_keyctl,
+                    libc::KEYCTL_JOIN_SESSION_KEYRING as libc::c_long,
+                    std::ptr::null::<libc::c_char>(),
+                )
+            };
+            joined_tx.send(id).unwrap();
+            for job in queue {
+                job();
+            }
+        });
+        let id = joined.recv().unwrap();
+        assert!(
+            id > 0,
+            "the thread could not join a session keyring of its own"
+        );
+        OwnSessionThread { jobs }
+    }
+
+    fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> T {
+        let (done_tx, done) = std::sync::mpsc::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done_tx.send(job());
+            }))
+            .unwrap();
+        done.recv().expect("the job panicked")
+    }
+
+    fn save(&self, vault: &Arc<Vault>, profile: &str, session: &Session) {
+        let (vault, profile, session) = (vault.clone(), profile.to_string(), session.clone());
+        self.run(move || vault.save(&profile, &session)).unwrap();
+    }
+
+    fn load(&self, vault: &Arc<Vault>, profile: &str) -> Option<Session> {
+        let (vault, profile) = (vault.clone(), profile.to_string());
+        self.run(move || vault.load(&profile)).unwrap()
+    }
+
+    fn remove(&self, vault: &Arc<Vault>, profile: &str) {
+        let (vault, profile) = (vault.clone(), profile.to_string());
+        self.run(move || vault.remove(&profile)).unwrap();
+    }
+
+    /// What a vault opened afresh on this thread loads (the app opens a new vault per window).
+    fn load_in_a_new_vault(&self, dir: &Path, profile: &str) -> Option<Session> {
+        let (dir, profile) = (dir.to_path_buf(), profile.to_string());
+        self.run(move || open(Backend::KernelKeyring, &dir).load(&profile))
+            .unwrap()
+    }
+}
+
+/// Loads the profile on every thread at hand, named, for one assertion that shows them all.
+#[cfg(target_os = "linux")]
+fn loads_everywhere(
+    threads: &[(&str, &OwnSessionThread)],
+    vault: &Arc<Vault>,
+    dir: &Path,
+    profile: &str,
+) -> Vec<(String, Option<String>)> {
+    let token = |session: Option<Session>| session.map(|s| s.refresh_token);
+    let mut loads: Vec<(String, Option<String>)> = threads
+        .iter()
+        .map(|(name, thread)| (name.to_string(), token(thread.load(vault, profile))))
+        .collect();
+    let fresh = OwnSessionThread::spawn();
+    loads.push((
+        "a new vault on a new thread".into(),
+        token(fresh.load_in_a_new_vault(dir, profile)),
+    ));
+    loads.push((
+        "the test's own thread".into(),
+        token(vault.load(profile).unwrap()),
+    ));
+    loads
+}
+
+/// Removes the profile from every thread, so that no made-up token outlives the test whatever
+/// copies the vault left behind.
+#[cfg(target_os = "linux")]
+fn forget_everywhere(threads: &[&OwnSessionThread], vault: &Arc<Vault>, profile: &str) {
+    for thread in threads {
+        let (vault, profile) = (vault.clone(), profile.to_string());
+        let _ = thread.run(move || vault.remove(&profile));
+    }
+    let _ = vault.remove(profile);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "needs a kernel session keyring: run through src-tauri/scripts/with-keyring.sh (make test does)"]
+fn the_kernel_keyring_gives_every_thread_the_newest_save() {
+    let dir = temp_dir("vault-threads");
+    let vault = Arc::new(open(Backend::KernelKeyring, &dir));
+    let profile = unique("threads");
+    let (a, b, c) = (
+        OwnSessionThread::spawn(),
+        OwnSessionThread::spawn(),
+        OwnSessionThread::spawn(),
+    );
+    let (older, newer) = (made_up_session("older"), made_up_session("newer"));
+    a.save(&vault, &profile, &older);
+    assert_eq!(b.load(&vault, &profile), Some(older), "B reads A's save");
+    c.save(&vault, &profile, &newer);
+    // C last: what the others load must not depend on C having looked first.
+    let mut loads = loads_everywhere(&[("A", &a), ("B", &b)], &vault, &dir, &profile);
+    loads.push((
+        "C".into(),
+        c.load(&vault, &profile).map(|s| s.refresh_token),
+    ));
+    forget_everywhere(&[&a, &b, &c], &vault, &profile);
+    assert!(
+        loads
+            .iter()
+            .all(|(_, token)| token.as_deref() == Some("refresh-newer")),
+        "every thread must load C's newer save, not an older copy: {loads:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "needs a kernel session keyring: run through src-tauri/scripts/with-keyring.sh (make test does)"]
+fn a_session_removed_from_the_kernel_keyring_stays_removed_on_every_thread() {
+    let dir = temp_dir("vault-threads");
+    let vault = Arc::new(open(Backend::KernelKeyring, &dir));
+    let profile = unique("signed-out");
+    let (a, b, c) = (
+        OwnSessionThread::spawn(),
+        OwnSessionThread::spawn(),
+        OwnSessionThread::spawn(),
+    );
+    a.save(&vault, &profile, &made_up_session("older"));
+    assert!(b.load(&vault, &profile).is_some(), "B reads A's save");
+    c.save(&vault, &profile, &made_up_session("newer"));
+    c.remove(&vault, &profile); // signing out
+    let loads = loads_everywhere(&[("A", &a), ("B", &b), ("C", &c)], &vault, &dir, &profile);
+    forget_everywhere(&[&a, &b, &c], &vault, &profile);
+    assert!(
+        loads.iter().all(|(_, token)| token.is_none()),
+        "a removed session must not come back from an older copy: {loads:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
