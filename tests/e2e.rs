@@ -180,3 +180,318 @@ async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart(
     second.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// Calls the built-in server's `/_emulator` control API.
+async fn emulator(
+    method: reqwest::Method,
+    url: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let answer = reqwest::Client::new()
+        .request(method, url)
+        .json(&body)
+        .send()
+        .await
+        .expect("the built-in server answers");
+    answer.json().await.unwrap_or(serde_json::Value::Null)
+}
+
+/// How many refresh grants the built-in server has received.
+async fn refresh_requests(server: &str) -> u64 {
+    let counts = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/requests"),
+        serde_json::Value::Null,
+    )
+    .await;
+    counts["routes"]["POST /token?grant_type=refresh_token"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// Empties a text field the way deleting its text would (WebDriver's clear sends no `input`).
+async fn erase(session: &support::webdriver::Session<'_>, css: &str) {
+    let script = "const f = document.querySelector(arguments[0]); f.value = ''; \
+                  f.dispatchEvent(new Event('input', {bubbles: true}));";
+    session
+        .execute(script, serde_json::json!([css]))
+        .await
+        .expect("the field is emptied");
+}
+
+async fn count_of(session: &support::webdriver::Session<'_>, css: &str) -> usize {
+    session.find_all(css).await.unwrap_or_default().len()
+}
+
+/// Refresh now under a double click, paste to rotate (a previous token, then garbage), and
+/// a server that keeps failing: one request per double click, the right session afterwards,
+/// clear errors, and the session kept through every failure.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn refresh_paste_and_failures_behave_and_keep_the_session() {
+    let data = std::env::temp_dir().join(format!("si-e2e-paste-{}", std::process::id()));
+    let driver = Driver::start(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
+    let app = driver
+        .session(app_binary(), &[])
+        .await
+        .expect("the app launches");
+    let session_id = app.text_of("#session-id").await.unwrap();
+    let server = app.text_of("#server-url").await.unwrap();
+    assert!(server.starts_with("http://127.0.0.1:"), "{server}");
+    let signature = app
+        .wait_for(
+            "#signature-status[data-status='verified']",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(
+        signature.is_ok(),
+        "the ES256 signature is checked against the JWKS"
+    );
+
+    // A real double click on Refresh now: exactly one refresh request reaches the server.
+    let before = refresh_requests(&server).await;
+    let fingerprint = app.text_of("#refresh-fingerprint").await.unwrap();
+    let button = app
+        .wait_for("#refresh-now", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.double_click(&button).await.expect("a double click");
+    let rotated = eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#refresh-fingerprint").await.unwrap(),
+        |f| f != &fingerprint,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let after_double_click = refresh_requests(&server).await;
+    println!(
+        "double click: {} refresh request(s)",
+        after_double_click - before
+    );
+    assert_eq!(
+        after_double_click - before,
+        1,
+        "one request for a double click"
+    );
+
+    // Ctrl+R while the server holds the first request (Refresh now pressed): the second
+    // trigger joins the one in flight (one request, a "joined" row): the engine's single-flight.
+    emulator(
+        reqwest::Method::POST,
+        &format!("{server}/_emulator/faults"),
+        serde_json::json!({"count": 1, "path": "/token", "delay_ms": 1500}),
+    )
+    .await;
+    let button = app
+        .wait_for("#refresh-now", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.click(&button).await.unwrap();
+    app.press_ctrl("r").await.expect("Ctrl+R");
+    eventually(
+        Duration::from_secs(10),
+        async || count_of(&app, ".joined-row").await,
+        |n| *n >= 1,
+    )
+    .await;
+    eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#refresh-fingerprint").await.unwrap(),
+        |f| f != &rotated,
+    )
+    .await;
+    assert_eq!(
+        refresh_requests(&server).await - after_double_click,
+        1,
+        "the second click joined"
+    );
+
+    // Reveal the refresh token (the only way it reaches the window), refresh, then paste the
+    // now-previous token inside the reuse interval: the server answers with the live session.
+    let reveal = app
+        .wait_for("#refresh-reveal", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.click(&reveal).await.unwrap();
+    let old_token = app.text_of("#refresh-revealed").await.unwrap();
+    assert!(old_token.len() >= 12, "a refresh token was revealed");
+    let shown = app.text_of("#refresh-fingerprint").await.unwrap();
+    let button = app
+        .wait_for("#refresh-now", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.click(&button).await.unwrap();
+    let head = eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#refresh-fingerprint").await.unwrap(),
+        |f| f != &shown,
+    )
+    .await;
+    assert!(
+        count_of(&app, "#refresh-revealed").await == 0,
+        "a new token hides the revealed one"
+    );
+    let input = app
+        .wait_for("#paste-input", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.send_keys(&input, &old_token).await.unwrap();
+    let preview = app.text_of("#paste-preview").await.unwrap();
+    assert!(
+        preview.contains(&shown),
+        "the preview names the pasted token by fingerprint: {preview}"
+    );
+    assert!(
+        !preview.contains(&old_token),
+        "the preview never repeats the token"
+    );
+    app.screenshot(&shots_dir().join("paste-preview.png"))
+        .await
+        .unwrap();
+    let rotate = app
+        .wait_for("#paste-rotate", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.click(&rotate).await.unwrap();
+    let done = app.text_of("#paste-done").await.expect("the paste rotated");
+    assert!(done.contains("Rotated"), "{done}");
+    assert_eq!(
+        app.text_of("#session-id").await.unwrap(),
+        session_id,
+        "the same session"
+    );
+    assert_eq!(
+        app.text_of("#refresh-fingerprint").await.unwrap(),
+        head,
+        "inside the reuse interval GoTrue answers with the session's live token"
+    );
+
+    // Garbage: a clear error, nothing sent, the session unchanged.
+    let requests = refresh_requests(&server).await;
+    let input = app
+        .wait_for("#paste-input", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.send_keys(&input, "hello, this is not a token")
+        .await
+        .unwrap();
+    let error = app.text_of("#paste-error").await.expect("a clear error");
+    println!("garbage paste: {error}");
+    assert!(!error.is_empty());
+    let rotate = app
+        .wait_for("#paste-rotate", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.click(&rotate).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(count_of(&app, "#paste-error").await == 1);
+    assert_eq!(
+        refresh_requests(&server).await,
+        requests,
+        "garbage is never sent"
+    );
+    assert_eq!(app.text_of("#refresh-fingerprint").await.unwrap(), head);
+    assert_eq!(app.text_of("#session-id").await.unwrap(), session_id);
+    erase(&app, "#paste-input").await;
+
+    // The server fails with 503 (an HTML page, as a proxy would send) on every attempt: the
+    // error is shown in plain words with its status, and the session stays.
+    emulator(
+        reqwest::Method::POST,
+        &format!("{server}/_emulator/faults"),
+        serde_json::json!({"count": 50, "path": "/token", "status": 503, "body": "html"}),
+    )
+    .await;
+    let failures = count_of(&app, ".failure-row").await;
+    let button = app
+        .wait_for("#refresh-now", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.click(&button).await.unwrap();
+    let error = app
+        .text_of("#refresh-error")
+        .await
+        .expect("the failure is shown");
+    println!("injected 503: {error}");
+    assert!(error.contains("503"), "{error}");
+    assert_eq!(
+        app.text_of("#refresh-fingerprint").await.unwrap(),
+        head,
+        "the session is kept"
+    );
+    assert_eq!(app.text_of("#session-id").await.unwrap(), session_id);
+    assert!(
+        count_of(&app, ".failure-row").await > failures,
+        "a failure row in the log"
+    );
+    assert!(
+        count_of(&app, ".request-row[data-status='503']").await >= 2,
+        "each attempt is a row"
+    );
+    app.screenshot(&shots_dir().join("server-error.png"))
+        .await
+        .unwrap();
+
+    // The server recovers: Refresh now works again on the same session.
+    emulator(
+        reqwest::Method::DELETE,
+        &format!("{server}/_emulator/faults"),
+        serde_json::Value::Null,
+    )
+    .await;
+    let button = app
+        .wait_for("#refresh-now", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.click(&button).await.unwrap();
+    eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#refresh-fingerprint").await.unwrap(),
+        |f| f != &head,
+    )
+    .await;
+    assert!(
+        count_of(&app, "#refresh-error").await == 0,
+        "the error clears"
+    );
+    app.screenshot(&shots_dir().join("inspector.png"))
+        .await
+        .unwrap();
+    app.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// The window follows the OS's dark preference (GTK's dark theme here).
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn the_window_follows_a_dark_desktop() {
+    let data = std::env::temp_dir().join(format!("si-e2e-dark-{}", std::process::id()));
+    let driver = Driver::start(&[
+        ("XDG_DATA_HOME", &data),
+        ("GTK_THEME", Path::new("Adwaita:dark")),
+    ])
+    .expect("tauri-driver starts");
+    let app = driver
+        .session(app_binary(), &[])
+        .await
+        .expect("the app launches");
+    app.text_of("#session-id").await.unwrap();
+    let dark = app
+        .execute(
+            "return [matchMedia('(prefers-color-scheme: dark)').matches, getComputedStyle(document.documentElement).backgroundColor];",
+            serde_json::json!([]),
+        )
+        .await
+        .unwrap();
+    println!("dark desktop: {dark}");
+    assert_eq!(
+        dark[0], true,
+        "WebKitGTK reports the dark preference: {dark}"
+    );
+    assert_eq!(dark[1], "rgb(11, 17, 32)", "the dark palette is in use");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.screenshot(&shots_dir().join("dark.png")).await.unwrap();
+    app.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -10,12 +10,16 @@ use tauri::webview::InvokeRequest;
 use tauri::{Manager, WebviewWindow, WebviewWindowBuilder};
 
 fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str) -> Result<Value, Value> {
+    call(window, cmd, Value::Null)
+}
+
+fn call(window: &WebviewWindow<MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
         error: CallbackFn(1),
         url: "tauri://localhost".parse().unwrap(),
-        body: InvokeBody::Json(Value::Null),
+        body: InvokeBody::Json(body),
         headers: Default::default(),
         invoke_key: INVOKE_KEY.to_string(),
     };
@@ -61,8 +65,19 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     let data = std::env::temp_dir().join(format!("si-inspector-{}", std::process::id()));
     std::fs::create_dir_all(&data).unwrap();
-    // Set before the app (and any thread) exists; this test binary has only this test.
-    unsafe { std::env::set_var("XDG_DATA_HOME", &data) };
+    // A second server standing in for a `supabase start` stack, for the profile commands.
+    // Its gateway checks the API key, as Kong does in front of a real stack.
+    let local_stack = tauri::async_runtime::block_on(local_gotrue::start(local_gotrue::Config {
+        require_api_key: true,
+        ..local_gotrue::Config::default()
+    }))
+    .unwrap();
+    // Set before the app exists; this test binary has only this test.
+    unsafe {
+        std::env::set_var("XDG_DATA_HOME", &data);
+        std::env::set_var("SESSION_INSPECTOR_LOCAL_STACK", local_stack.url());
+        std::env::set_var("SESSION_INSPECTOR_LOCAL_STACK_KEY", local_stack.anon_key());
+    }
 
     let app = session_inspector_lib::build(mock_builder())
         .build(session_inspector_lib::context())
@@ -82,6 +97,7 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
         session_inspector_lib::inspector::DEMO_EMAIL
     );
     assert_eq!(view["refreshTokenShape"]["format"], "legacy");
+    assert_eq!(view["header"]["alg"], "ES256");
     assert!(view["refreshTokenFingerprint"]
         .as_str()
         .unwrap()
@@ -101,7 +117,7 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     let mut sessions = vec![client.current_session().unwrap()];
     let mut answers = vec![view.to_string()];
     for _ in 0..5 {
-        let refreshed = invoke(&main, "session_refresh").expect("refresh works");
+        let refreshed = invoke(&main, "session_refresh").expect("refresh works")["session"].clone();
         let previous = serde_json::from_str::<Value>(answers.last().unwrap()).unwrap();
         assert_ne!(
             refreshed["refreshTokenFingerprint"], previous["refreshTokenFingerprint"],
@@ -166,6 +182,202 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     assert!(history.iter().all(|h| h["refreshTokenFingerprint"]
         .as_str()
         .is_none_or(|f| f.starts_with("fp:"))));
+
+    the_other_commands_do_what_they_say(&main, &client);
+    profiles_switch_to_a_real_project_and_back(&main, &local_stack);
+    // Leave nothing in the user's keyring: signing out removes the demo's entry.
+    call(
+        &main,
+        "auth_sign_out",
+        serde_json::json!({"scope": "local"}),
+    )
+    .unwrap();
     drop(app);
     let _ = std::fs::remove_dir_all(&data);
+}
+
+fn the_other_commands_do_what_they_say(
+    main: &WebviewWindow<MockRuntime>,
+    client: &session_engine::AuthClient,
+) {
+    // The demo signs with ES256: the signature is checked against the published JWKS.
+    let signature = invoke(main, "session_signature").expect("signature");
+    assert_eq!(signature["status"], "verified", "{signature}");
+    assert_eq!(signature["alg"], "ES256");
+
+    // Reveal is the one command whose answer is a token.
+    let current = client.current_session().unwrap();
+    let revealed = call(
+        main,
+        "session_reveal",
+        serde_json::json!({"which": "refresh"}),
+    )
+    .unwrap();
+    assert_eq!(revealed, current.refresh_token.as_str());
+    let revealed = call(
+        main,
+        "session_reveal",
+        serde_json::json!({"which": "access"}),
+    )
+    .unwrap();
+    assert_eq!(revealed, current.access_token.as_str());
+
+    // A garbage paste: a clear error, and the session is untouched.
+    let garbage = serde_json::json!({"text": "hello there, not a token"});
+    let error = call(main, "paste_preview", garbage.clone()).unwrap_err();
+    assert_eq!(error["kind"], "invalidInput", "{error}");
+    let error = call(main, "paste_rotate", garbage).unwrap_err();
+    assert_eq!(error["kind"], "invalidInput", "{error}");
+    assert_eq!(client.current_session().unwrap(), current);
+
+    // The previous refresh token, pasted at once (inside the reuse interval), still rotates:
+    // the server answers with the active head, and it becomes the current session.
+    let previous = current.refresh_token.clone();
+    invoke(main, "session_refresh").unwrap();
+    let text = serde_json::json!({"text": previous});
+    let preview = call(main, "paste_preview", text.clone()).unwrap();
+    assert_eq!(preview["kind"], "refresh_token");
+    assert_eq!(preview["canRotate"], true);
+    assert_eq!(preview["isCurrent"], false);
+    assert!(preview["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("refresh_token_already_used"));
+    let rotated = call(main, "paste_rotate", text).expect("reuse inside the interval works");
+    assert_eq!(
+        rotated["session"]["user"]["email"],
+        current.user.email.as_str()
+    );
+    assert_eq!(
+        rotated["session"]["refreshTokenFingerprint"],
+        session_engine::tokens::fingerprint(&client.current_session().unwrap().refresh_token)
+    );
+
+    // The exchange behind a request is kept, redacted.
+    let last = client.recorder().recent().last().unwrap().id;
+    let exchange = call(main, "log_exchange", serde_json::json!({"id": last})).unwrap();
+    assert_eq!(exchange["method"], "POST");
+    assert!(!exchange.to_string().contains(&previous));
+
+    // Sign out (local), then sign in anonymously and with the password.
+    call(main, "auth_sign_out", serde_json::json!({"scope": "local"})).unwrap();
+    assert_eq!(invoke(main, "session_current").unwrap(), Value::Null);
+    let error = invoke(main, "session_refresh").unwrap_err();
+    assert_eq!(error["kind"], "sessionMissing");
+    let anonymous = invoke(main, "auth_sign_in_anonymously").unwrap();
+    assert_eq!(anonymous["user"]["isAnonymous"], true);
+    let wrong = serde_json::json!({"email": session_inspector_lib::inspector::DEMO_EMAIL, "password": "nope"});
+    let error = call(main, "auth_sign_in_password", wrong).unwrap_err();
+    assert_eq!(error["code"], "invalid_credentials", "{error}");
+    assert_eq!(error["status"], 400);
+    assert!(
+        client.current_session().unwrap().user.is_anonymous,
+        "a failed sign-in keeps the session"
+    );
+    let right = serde_json::json!({
+        "email": session_inspector_lib::inspector::DEMO_EMAIL,
+        "password": session_inspector_lib::inspector::DEMO_PASSWORD,
+    });
+    let signed_in = call(main, "auth_sign_in_password", right).unwrap();
+    assert_eq!(signed_in["user"]["isAnonymous"], false);
+}
+
+fn profiles_switch_to_a_real_project_and_back(
+    main: &WebviewWindow<MockRuntime>,
+    local_stack: &local_gotrue::Server,
+) {
+    let detected = invoke(main, "profile_detect_local").unwrap();
+    assert_eq!(detected["url"], local_stack.url().as_str(), "{detected}");
+
+    let bad_key = serde_json::json!({"name": "Local", "projectUrl": local_stack.url(), "anonKey": "eyJ.eyJ.x"});
+    let error = call(main, "profile_add", bad_key).unwrap_err();
+    assert_eq!(error["kind"], "invalidInput");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer"),
+        "{error}"
+    );
+
+    let add = serde_json::json!({"name": "Local stack", "projectUrl": detected["url"], "anonKey": detected["anonKey"]});
+    let status = call(main, "profile_add", add).expect("a reachable project is added");
+    assert_eq!(status["profile"], "Local stack");
+    assert_eq!(status["builtIn"], false);
+    assert_eq!(status["profiles"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        invoke(main, "session_current").unwrap(),
+        Value::Null,
+        "a new profile starts signed out"
+    );
+
+    let status = call(
+        main,
+        "settings_auto_refresh",
+        serde_json::json!({"enabled": true, "marginSecs": 30}),
+    )
+    .unwrap();
+    assert_eq!(status["autoRefresh"], true);
+    assert_eq!(status["refreshMarginSecs"], 30);
+    let error = call(
+        main,
+        "settings_auto_refresh",
+        serde_json::json!({"enabled": true, "marginSecs": 1}),
+    )
+    .unwrap_err();
+    assert_eq!(error["kind"], "invalidInput");
+
+    let id = status["profileId"].as_str().unwrap().to_string();
+    let status = call(
+        main,
+        "profile_select",
+        serde_json::json!({"id": "built-in-demo"}),
+    )
+    .unwrap();
+    assert_eq!(status["builtIn"], true);
+    assert_eq!(status["autoRefresh"], false, "the switch is per profile");
+    assert!(
+        invoke(main, "session_current").unwrap()["user"]["email"].is_string(),
+        "the demo session is back"
+    );
+
+    // Auto-refresh: with a margin just under the demo's 2-minute lifetime, the session is
+    // refreshed within seconds, again and again; switched off, it stays as it is.
+    let fingerprint =
+        || invoke(main, "session_current").unwrap()["refreshTokenFingerprint"].clone();
+    call(
+        main,
+        "settings_auto_refresh",
+        serde_json::json!({"enabled": true, "marginSecs": 118}),
+    )
+    .unwrap();
+    let mut seen = vec![fingerprint()];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while seen.len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let now = fingerprint();
+        if seen.last() != Some(&now) {
+            seen.push(now);
+        }
+    }
+    assert_eq!(seen.len(), 3, "two automatic refreshes: {seen:?}");
+    call(
+        main,
+        "settings_auto_refresh",
+        serde_json::json!({"enabled": false, "marginSecs": 118}),
+    )
+    .unwrap();
+    let still = fingerprint();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert_eq!(fingerprint(), still, "off means off");
+
+    let status = call(main, "profile_remove", serde_json::json!({"id": id})).unwrap();
+    assert_eq!(status["profiles"].as_array().unwrap().len(), 1);
+    let error = call(
+        main,
+        "profile_remove",
+        serde_json::json!({"id": "built-in-demo"}),
+    )
+    .unwrap_err();
+    assert_eq!(error["kind"], "invalidInput");
 }

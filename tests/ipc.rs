@@ -94,3 +94,52 @@ fn core_window_commands_outside_the_capability_are_refused() {
         "plugin:event|emit",
     );
 }
+
+/// Every command the app registers, as listed in `permissions/app.toml`.
+const APP_COMMANDS: [&str; 19] = [
+    "app_info",
+    "inspector_status",
+    "settings_auto_refresh",
+    "profile_add",
+    "profile_select",
+    "profile_remove",
+    "profile_detect_local",
+    "session_current",
+    "session_refresh",
+    "session_signature",
+    "session_reveal",
+    "paste_preview",
+    "paste_rotate",
+    "log_exchange",
+    "log_export",
+    "session_events",
+    "auth_sign_in_password",
+    "auth_sign_in_anonymously",
+    "auth_sign_out",
+];
+
+#[test]
+fn every_app_command_is_in_the_acl_and_refused_outside_the_main_window() {
+    let manifest = include_str!("../src-tauri/permissions/app.toml");
+    let listed = manifest.matches("\"").count() / 2;
+    for cmd in APP_COMMANDS {
+        assert!(
+            manifest.contains(&format!("\"{cmd}\"")),
+            "{cmd} has no permission"
+        );
+    }
+    // Nothing quoted in the manifest beyond the commands (each once), identifiers and
+    // descriptions: a command missing from this list fails here.
+    assert_eq!(
+        listed,
+        APP_COMMANDS.len()
+            + manifest.matches("description = ").count()
+            + manifest.matches("identifier = ").count(),
+        "the ACL manifest and this list disagree"
+    );
+    let app = app();
+    let other = window(&app, "other");
+    for cmd in APP_COMMANDS {
+        assert_denied(invoke(&other, cmd, serde_json::json!({})), cmd);
+    }
+}

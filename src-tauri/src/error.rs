@@ -34,7 +34,23 @@ impl Error {
         }
     }
 
-    fn public_message(&self) -> String {
+    /// GoTrue's error code, when the server sent one.
+    pub fn code(&self) -> Option<String> {
+        match self {
+            Error::Auth(error) => error.code().map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the server's answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Auth(error) => error.status().filter(|status| *status != 0),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn public_message(&self) -> String {
         match self {
             Error::InvalidInput(message) | Error::NotReady(message) => message.clone(),
             // The engine's messages are written for people and never carry a token.
@@ -48,9 +64,17 @@ impl Error {
 
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut state = serializer.serialize_struct("Error", 2)?;
+        let (code, status) = (self.code(), self.status());
+        let fields = 2 + usize::from(code.is_some()) + usize::from(status.is_some());
+        let mut state = serializer.serialize_struct("Error", fields)?;
         state.serialize_field("kind", self.kind())?;
         state.serialize_field("message", &self.public_message())?;
+        if let Some(code) = code {
+            state.serialize_field("code", &code)?;
+        }
+        if let Some(status) = status {
+            state.serialize_field("status", &status)?;
+        }
         state.end()
     }
 }
@@ -66,6 +90,19 @@ mod tests {
             json,
             serde_json::json!({"kind": "invalidInput", "message": "URL must use https"})
         );
+    }
+
+    #[test]
+    fn server_errors_carry_gotrue_code_and_status() {
+        let error = Error::from(session_engine::AuthError::Api {
+            status: 400,
+            code: Some("refresh_token_already_used".into()),
+            message: "Invalid Refresh Token: Already Used".into(),
+        });
+        let json = serde_json::to_value(error).unwrap();
+        assert_eq!(json["kind"], "api");
+        assert_eq!(json["code"], "refresh_token_already_used");
+        assert_eq!(json["status"], 400);
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The running inspector: the active profile's engine client over the OS-keyring vault, and
-//! the built-in demo server when the profile is the built-in one. Started once at launch;
-//! commands wait for it.
+//! The running inspector: the active profile's engine client over the OS-keyring vault, the
+//! built-in demo server when the profile is the built-in one, the auto-refresh, and the log
+//! bus. Started once at launch; switching profiles replaces the active one; commands wait for it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,9 +9,10 @@ use std::time::Duration;
 use session_engine::{AuthClient, ClientConfig, Credentials, SessionStore};
 use session_vault::Vault;
 use tauri::{AppHandle, Manager, Runtime};
-use tokio::sync::watch;
+use tokio::sync::{watch, Mutex};
 
 use crate::error::Error;
+use crate::log::LogBus;
 use crate::settings::{self, Backend, HistoryEntry, Profile};
 
 /// The built-in demo's account: a throwaway user on a server that only listens on loopback.
@@ -19,24 +20,46 @@ pub const DEMO_EMAIL: &str = "demo@sessioninspector.local";
 pub const DEMO_PASSWORD: &str = "demo-password";
 /// Short-lived access tokens, so a newcomer sees the countdown and refreshes move.
 const DEMO_JWT_EXPIRY: Duration = Duration::from_secs(120);
+/// An inspector reports a server that keeps failing within seconds; every attempt shows in
+/// the log. (The engine's default, like the Supabase clients', keeps retrying for 30 s.)
+const RETRY_BUDGET: Duration = Duration::from_secs(3);
+/// After a failed auto-refresh, the next attempt waits at least this long.
+const AUTO_REFRESH_BACKOFF: Duration = Duration::from_secs(15);
+
+/// The auto-refresh switch of the active profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AutoRefresh {
+    pub enabled: bool,
+    pub margin_secs: u64,
+}
 
 pub struct Active {
     pub profile: Profile,
     pub client: AuthClient,
     pub keyring: session_vault::Backend,
+    pub vault: Arc<dyn SessionStore>,
     /// Kept alive as long as the profile is active.
     pub demo_server: Option<local_gotrue::Server>,
+    pub auto_refresh: watch::Sender<AutoRefresh>,
 }
 
-/// Managed state: the active profile once started, or why it could not start.
+type Published = Option<Result<Arc<Active>, String>>;
+
+/// Managed state: the active profile once started (or why it could not start), and the log
+/// bus. Cheap to clone, so long-lived tasks can hold it.
+#[derive(Clone)]
 pub struct Inspector {
-    state: watch::Sender<Option<Result<Arc<Active>, String>>>,
+    state: watch::Sender<Published>,
+    switching: Arc<Mutex<()>>,
+    pub log: LogBus,
 }
 
 impl Default for Inspector {
     fn default() -> Self {
         Inspector {
             state: watch::channel(None).0,
+            switching: Arc::default(),
+            log: LogBus::default(),
         }
     }
 }
@@ -56,13 +79,64 @@ impl Inspector {
         }
     }
 
+    /// Changes whenever a profile becomes active.
+    pub fn watch(&self) -> watch::Receiver<Published> {
+        self.state.subscribe()
+    }
+
     /// Opens the last profile (or the built-in demo) and publishes it to the commands.
     pub async fn start<R: Runtime>(&self, app: AppHandle<R>) {
-        let result = activate(&app)
+        let _guard = self.switching.lock().await;
+        let result = activate(&app, None)
             .await
             .map(Arc::new)
             .map_err(|e| e.to_string());
         self.state.send_replace(Some(result));
+    }
+
+    /// Makes another saved profile the active one. The current one stays active until the new
+    /// one has opened; if it cannot open, nothing changes and the error says why.
+    pub async fn switch<R: Runtime>(&self, app: &AppHandle<R>, id: &str) -> Result<(), Error> {
+        let _guard = self.switching.lock().await;
+        let current = self.state.borrow().clone();
+        if let Some(Ok(active)) = &current {
+            if active.profile.id == id {
+                return Ok(());
+            }
+        }
+        drop(current);
+        let next = match activate(app, Some(id)).await {
+            Ok(next) => next,
+            Err(error) => return Err(error),
+        };
+        let mut saved = settings::load(app)?;
+        saved.last_profile = Some(id.to_string());
+        settings::save(app, &saved)?;
+        let name = next.profile.name.clone();
+        self.state.send_replace(Some(Ok(Arc::new(next))));
+        self.log.profile(&name);
+        Ok(())
+    }
+
+    /// Applies a new auto-refresh setting to the active profile and remembers it.
+    pub async fn set_auto_refresh<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        auto: AutoRefresh,
+    ) -> Result<(), Error> {
+        let active = self.active().await?;
+        let mut saved = settings::load(app)?;
+        if let Some(profile) = saved
+            .profiles
+            .iter_mut()
+            .find(|p| p.id == active.profile.id)
+        {
+            profile.auto_refresh = auto.enabled;
+            profile.refresh_margin_secs = auto.margin_secs;
+        }
+        settings::save(app, &saved)?;
+        active.auto_refresh.send_replace(auto);
+        Ok(())
     }
 }
 
@@ -72,10 +146,22 @@ fn app_data(app: &AppHandle<impl Runtime>) -> Result<PathBuf, Error> {
         .map_err(|e| Error::Settings(format!("no app data folder: {e}")))
 }
 
-async fn activate<R: Runtime>(app: &AppHandle<R>) -> Result<Active, Error> {
+/// Opens a profile: `id`, or the last one used (the built-in demo when there is none).
+async fn activate<R: Runtime>(app: &AppHandle<R>, id: Option<&str>) -> Result<Active, Error> {
     let mut settings = settings::load(app)?;
-    let profile = settings.active_profile();
-    settings::save(app, &settings)?;
+    let profile = match id {
+        Some(id) => settings
+            .profiles
+            .iter()
+            .find(|p| p.id == id)
+            .cloned()
+            .ok_or_else(|| Error::InvalidInput(format!("there is no profile {id:?}")))?,
+        None => {
+            let profile = settings.active_profile();
+            settings::save(app, &settings)?;
+            profile
+        }
+    };
     let data = app_data(app)?;
 
     let identifier = app.config().identifier.clone();
@@ -86,7 +172,7 @@ async fn activate<R: Runtime>(app: &AppHandle<R>) -> Result<Active, Error> {
     let keyring = vault.backend();
     let vault: Arc<dyn SessionStore> = Arc::new(vault);
 
-    let (config, demo_server) = match &profile.backend {
+    let (mut config, demo_server) = match &profile.backend {
         Backend::Project {
             project_url,
             anon_key,
@@ -99,9 +185,8 @@ async fn activate<R: Runtime>(app: &AppHandle<R>) -> Result<Active, Error> {
             )
         }
     };
-    let mut config = config;
-    config.refresh_margin = Duration::from_secs(profile.refresh_margin_secs);
-    let client = AuthClient::new(config, vault, profile.id.clone()).await?;
+    config.retry_budget = RETRY_BUDGET;
+    let client = AuthClient::new(config, vault.clone(), store_key(&profile, &demo_server)).await?;
     record_history(app.clone(), &client, profile.id.clone());
     // A restored session follows get_session's rules: refreshed when inside the margin or
     // expired; a transient failure keeps it, a definitive one ends it (SIGNED_OUT).
@@ -115,12 +200,41 @@ async fn activate<R: Runtime>(app: &AppHandle<R>) -> Result<Active, Error> {
         };
         client.sign_in_with_password(credentials).await?;
     }
+    let auto_refresh = watch::channel(AutoRefresh {
+        enabled: profile.auto_refresh,
+        margin_secs: profile.refresh_margin_secs,
+    })
+    .0;
+    let log = app.state::<Inspector>().log.clone();
+    tauri::async_runtime::spawn(run_auto_refresh(
+        client.clone(),
+        auto_refresh.subscribe(),
+        log,
+    ));
     Ok(Active {
         profile,
         client,
         keyring,
+        vault,
         demo_server,
+        auto_refresh,
     })
+}
+
+/// The name a profile's session is kept under in the keyring. The keyring is shared by every
+/// copy of the app the user runs, but a demo session only exists in the one demo database that
+/// issued it (in that copy's app data folder): its entry is named after that database's
+/// signing key, so a copy with another data folder never picks up a session its own server
+/// has never heard of.
+pub fn store_key(profile: &Profile, demo_server: &Option<local_gotrue::Server>) -> String {
+    match demo_server {
+        Some(server) => {
+            let jwks = server.state().keys.jwks();
+            let kid = jwks["keys"][0]["kid"].as_str().unwrap_or("unknown");
+            format!("{}:{kid}", profile.id)
+        }
+        None => profile.id.clone(),
+    }
 }
 
 async fn start_demo_server(dir: PathBuf) -> Result<local_gotrue::Server, Error> {
@@ -129,6 +243,9 @@ async fn start_demo_server(dir: PathBuf) -> Result<local_gotrue::Server, Error> 
     let config = local_gotrue::Config {
         jwt_expiry: DEMO_JWT_EXPIRY,
         data_path: Some(dir.join("auth.sqlite")),
+        // Asymmetric keys, as new Supabase projects use: the signature can be checked
+        // against the published JWKS without any secret.
+        signing: local_gotrue::config::SigningAlgorithm::Es256,
         demo_user: Some(local_gotrue::DemoUser {
             email: DEMO_EMAIL.into(),
             password: DEMO_PASSWORD.into(),
@@ -138,6 +255,51 @@ async fn start_demo_server(dir: PathBuf) -> Result<local_gotrue::Server, Error> 
     local_gotrue::start(config)
         .await
         .map_err(|e| Error::Settings(format!("the built-in server did not start: {e}")))
+}
+
+/// With the switch on, refreshes the session `margin` seconds before it expires. Waits are
+/// recomputed whenever the session or the setting changes; a failure is logged and retried
+/// after a pause. Ends when the profile stops being active (its setting's sender is dropped).
+async fn run_auto_refresh(
+    client: AuthClient,
+    mut setting: watch::Receiver<AutoRefresh>,
+    log: LogBus,
+) {
+    let mut events = client.subscribe();
+    let mut not_before = tokio::time::Instant::now();
+    loop {
+        let auto = *setting.borrow_and_update();
+        let due = client.current_session().filter(|_| auto.enabled).map(|s| {
+            let left = s.expires_at - chrono::Utc::now().timestamp() - auto.margin_secs as i64;
+            let due = tokio::time::Instant::now() + Duration::from_secs(left.max(0) as u64);
+            due.max(not_before)
+        });
+        tokio::select! {
+            changed = setting.changed() => if changed.is_err() { return },
+            event = events.next() => if event.is_none() { return },
+            _ = sleep_until(due), if due.is_some() => {
+                // The profile may have been switched away while this task slept.
+                if setting.has_changed().is_err() {
+                    return;
+                }
+                match client.refresh_session(None).await {
+                    Ok(refreshed) if refreshed.joined => log.joined("autoRefresh"),
+                    Ok(_) => {}
+                    Err(error) => {
+                        log.failure("autoRefresh", &Error::from(error));
+                        not_before = tokio::time::Instant::now() + AUTO_REFRESH_BACKOFF;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Appends every auth event to the history index in the settings: kind, time, and the refresh

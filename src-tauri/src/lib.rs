@@ -4,6 +4,7 @@
 mod commands;
 pub mod error;
 pub mod inspector;
+pub mod log;
 pub mod settings;
 pub mod views;
 
@@ -21,10 +22,24 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
-            commands::session::inspector_status,
+            commands::profile::inspector_status,
+            commands::profile::settings_auto_refresh,
+            commands::profile::profile_add,
+            commands::profile::profile_select,
+            commands::profile::profile_remove,
+            commands::profile::profile_detect_local,
             commands::session::session_current,
             commands::session::session_refresh,
+            commands::session::session_signature,
+            commands::session::session_reveal,
+            commands::session::paste_preview,
+            commands::session::paste_rotate,
+            commands::session::log_exchange,
+            commands::session::log_export,
             commands::session::session_events,
+            commands::auth::auth_sign_in_password,
+            commands::auth::auth_sign_in_anonymously,
+            commands::auth::auth_sign_out,
         ])
 }
 

@@ -213,6 +213,66 @@ impl Session<'_> {
             .map(|_| ())
     }
 
+    /// A real double click: two presses of the pointer's left button over the element,
+    /// through the W3C actions API.
+    pub async fn double_click(&self, element: &str) -> Result<()> {
+        let origin = json!({ELEMENT_KEY: element});
+        let press = [
+            json!({"type": "pointerDown", "button": 0}),
+            json!({"type": "pointerUp", "button": 0}),
+        ];
+        let mut actions =
+            vec![json!({"type": "pointerMove", "duration": 0, "origin": origin, "x": 0, "y": 0})];
+        actions.extend(press.iter().cloned());
+        actions.extend(press.iter().cloned());
+        self.post(
+            "/actions",
+            json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]}),
+        )
+        .await?;
+        let _ = self
+            .driver
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/session/{}/actions", self.id),
+                None,
+            )
+            .await;
+        Ok(())
+    }
+
+    /// Presses Ctrl and `key` together on the keyboard, as a user would.
+    pub async fn press_ctrl(&self, key: &str) -> Result<()> {
+        const CONTROL: &str = "\u{E009}";
+        let actions = json!([
+            {"type": "keyDown", "value": CONTROL},
+            {"type": "keyDown", "value": key},
+            {"type": "keyUp", "value": key},
+            {"type": "keyUp", "value": CONTROL},
+        ]);
+        self.post(
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await?;
+        let _ = self
+            .driver
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/session/{}/actions", self.id),
+                None,
+            )
+            .await;
+        Ok(())
+    }
+
+    /// Types `text` into the element, as a user would.
+    pub async fn send_keys(&self, element: &str, text: &str) -> Result<()> {
+        self.post(&format!("/element/{element}/value"), json!({"text": text}))
+            .await
+            .map(|_| ())
+    }
+
     /// The text of the element matching `css`, once it exists.
     pub async fn text_of(&self, css: &str) -> Result<String> {
         let element = self.wait_for(css, Duration::from_secs(20)).await?;

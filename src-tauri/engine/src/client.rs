@@ -510,6 +510,23 @@ impl AuthClient {
 
     // ---- token tools -----------------------------------------------------------------------
 
+    /// The project's public auth settings (`GET /settings`): which sign-in methods are on.
+    /// Answers only when the URL is a GoTrue behind the given API key, so it doubles as the
+    /// check that a project URL and key belong together.
+    pub async fn server_settings(&self) -> Result<Value, AuthError> {
+        let call = Call {
+            method: Method::GET,
+            path: "/settings",
+            query: &[],
+            body: None,
+            bearer: None,
+        };
+        let answer = self.inner.http.send(call).await?;
+        serde_json::from_slice(&answer.body).map_err(|e| {
+            AuthError::InvalidTokenResponse(format!("the settings answer is not JSON ({e})"))
+        })
+    }
+
     /// The project's published keys (`/.well-known/jwks.json`), cached for 10 minutes.
     pub async fn project_jwks(&self) -> Result<Jwks, AuthError> {
         if let Some((fetched, jwks)) = &*self.inner.jwks.lock().unwrap_or_else(|p| p.into_inner()) {

@@ -1,5 +1,7 @@
-//! The IPC surface, grouped by domain. Each command is a small adapter; each has a matching
-//! permission in `src-tauri/permissions/app.toml`.
+//! The app's IPC commands: thin adapters over the engine, one permission each (see
+//! `permissions/app.toml`).
 
 pub mod app;
+pub mod auth;
+pub mod profile;
 pub mod session;

@@ -1,7 +1,16 @@
 // The one place the UI crosses into Rust. Components call `api.*`, never `invoke` directly,
 // and every failure arrives as an `AppError` with a stable `kind`.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { EventView, SessionView, Status } from "./types";
+import type {
+  DetectedStack,
+  Exchange,
+  LogItem,
+  PastePreview,
+  SessionView,
+  SignatureStatus,
+  SignOutScope,
+  Status,
+} from "./types";
 
 export interface AppInfo {
   name: string;
@@ -15,11 +24,17 @@ export type ErrorKind = "invalidInput" | "internal" | "denied" | "unknown" | (st
 
 export class AppError extends Error {
   readonly kind: ErrorKind;
+  /** GoTrue's error code, when the server sent one. */
+  readonly code: string | null;
+  /** The HTTP status, when there was an answer. */
+  readonly status: number | null;
 
-  constructor(kind: ErrorKind, message: string) {
+  constructor(kind: ErrorKind, message: string, code: string | null = null, status: number | null = null) {
     super(message);
     this.name = "AppError";
     this.kind = kind;
+    this.code = code;
+    this.status = status;
   }
 }
 
@@ -30,9 +45,14 @@ export class AppError extends Error {
 export function toAppError(raw: unknown): AppError {
   if (raw instanceof AppError) return raw;
   if (typeof raw === "object" && raw !== null) {
-    const { kind, message } = raw as Record<string, unknown>;
+    const { kind, message, code, status } = raw as Record<string, unknown>;
     if (typeof kind === "string" && typeof message === "string") {
-      return new AppError(kind, message);
+      return new AppError(
+        kind,
+        message,
+        typeof code === "string" ? code : null,
+        typeof status === "number" ? status : null,
+      );
     }
   }
   if (typeof raw === "string") {
@@ -54,10 +74,31 @@ export const api = {
   appInfo: () => call<AppInfo>("app_info"),
   status: () => call<Status>("inspector_status"),
   currentSession: () => call<SessionView | null>("session_current"),
-  refreshNow: () => call<SessionView>("session_refresh"),
-  /** Auth events as they happen, starting with INITIAL_SESSION. */
-  onEvents: async (handler: (event: EventView) => void) => {
-    const channel = new Channel<EventView>();
+  /** "Refresh now": `joined` is true when it shared a refresh already in flight. */
+  refreshNow: () => call<{ session: SessionView; joined: boolean }>("session_refresh"),
+  /** The access token's signature, checked against the project's keys. */
+  signature: () => call<SignatureStatus>("session_signature"),
+  /** The one way a token reaches the webview: an explicit reveal or copy by the user. */
+  reveal: (which: "access" | "refresh") => call<string>("session_reveal", { which }),
+  pastePreview: (text: string) => call<PastePreview>("paste_preview", { text }),
+  pasteRotate: (text: string) => call<{ session: SessionView; joined: boolean }>("paste_rotate", { text }),
+  signInPassword: (email: string, password: string) =>
+    call<SessionView>("auth_sign_in_password", { email, password }),
+  signInAnonymously: () => call<SessionView>("auth_sign_in_anonymously"),
+  signOut: (scope: SignOutScope) => call<void>("auth_sign_out", { scope }),
+  /** Saves NDJSON (already redacted log items) to the Downloads folder; returns the path. */
+  exportLog: (fileName: string, ndjson: string) => call<string>("log_export", { fileName, ndjson }),
+  exchange: (id: number) => call<Exchange | null>("log_exchange", { id }),
+  setAutoRefresh: (enabled: boolean, marginSecs: number) =>
+    call<Status>("settings_auto_refresh", { enabled, marginSecs }),
+  addProfile: (name: string, projectUrl: string, anonKey: string) =>
+    call<Status>("profile_add", { name, projectUrl, anonKey }),
+  selectProfile: (id: string) => call<Status>("profile_select", { id }),
+  removeProfile: (id: string) => call<Status>("profile_remove", { id }),
+  detectLocalStack: () => call<DetectedStack | null>("profile_detect_local"),
+  /** The live log (auth events, requests, failures), starting with INITIAL_SESSION. */
+  onLog: async (handler: (item: LogItem) => void) => {
+    const channel = new Channel<LogItem>();
     channel.onmessage = handler;
     await call<void>("session_events", { onEvent: channel });
   },

@@ -48,3 +48,10 @@ export function remainingFraction(issuedAt: number | null, expiresAt: number, le
 export function localTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toLocaleString();
 }
+
+/** The server's clock offset as the countdown uses it: HTTP `Date` headers have one-second
+ *  resolution, so offsets under two seconds are measurement noise and ignored. */
+export function usableOffset(offsetMs: number | null): number {
+  if (offsetMs === null || !Number.isFinite(offsetMs)) return 0;
+  return Math.abs(offsetMs) >= 2000 ? offsetMs : 0;
+}

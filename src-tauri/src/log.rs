@@ -1,0 +1,268 @@
+//! The live log the window shows: auth events, every HTTP exchange in brief, failures of user
+//! actions and of the auto-refresh, joined refreshes, profile switches and the server's clock
+//! offset. Everything here is redacted: events carry session views, exchanges fingerprints.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use session_engine::recorder::Exchange;
+use tokio::sync::broadcast;
+
+use crate::error::Error;
+use crate::views::EventView;
+
+/// How the webview receives an error: the same `{kind, message}` as a rejected command, with
+/// GoTrue's code and the HTTP status when there were any.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorView {
+    pub kind: &'static str,
+    pub message: String,
+    pub code: Option<String>,
+    pub status: Option<u16>,
+}
+
+impl From<&Error> for ErrorView {
+    fn from(error: &Error) -> Self {
+        ErrorView {
+            kind: error.kind(),
+            message: error.public_message(),
+            code: error.code(),
+            status: error.status(),
+        }
+    }
+}
+
+/// One HTTP exchange in brief; the full redacted exchange is one `log_exchange` call away.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestSummary {
+    pub id: u64,
+    pub method: String,
+    pub path: String,
+    pub status: Option<u16>,
+    pub duration_ms: f64,
+    pub code: Option<String>,
+    pub error: Option<String>,
+}
+
+impl RequestSummary {
+    pub fn of(exchange: &Exchange) -> RequestSummary {
+        let path = tauri::Url::parse(&exchange.url)
+            .map(|u| match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            })
+            .unwrap_or_else(|_| exchange.url.clone());
+        RequestSummary {
+            id: exchange.id,
+            method: exchange.method.clone(),
+            path,
+            status: exchange.status,
+            duration_ms: (exchange.duration_ms * 10.0).round() / 10.0,
+            code: exchange.response_body.as_deref().and_then(error_code),
+            error: exchange.error.clone(),
+        }
+    }
+}
+
+/// GoTrue's code in an error body, whichever of its three envelopes it used.
+fn error_code(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    ["error_code", "code", "error"]
+        .iter()
+        .find_map(|key| value.get(*key)?.as_str().map(str::to_string))
+}
+
+/// The server's clock minus ours, from the `Date` header, measured at the exchange's midpoint.
+/// `Date` has one-second resolution, so the UI only applies offsets of two seconds or more.
+pub fn clock_offset_ms(exchange: &Exchange) -> Option<i64> {
+    let server = DateTime::parse_from_rfc2822(exchange.server_date.as_deref()?).ok()?;
+    let midpoint =
+        exchange.started_at + chrono::Duration::microseconds((exchange.duration_ms * 500.0) as i64);
+    Some((server.with_timezone(&Utc) - midpoint).num_milliseconds())
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum LogItem {
+    Event {
+        seq: u64,
+        at: String,
+        event: Box<EventView>,
+    },
+    Request {
+        seq: u64,
+        at: String,
+        request: RequestSummary,
+    },
+    #[serde(rename_all = "camelCase")]
+    Failure {
+        seq: u64,
+        at: String,
+        operation: &'static str,
+        error: ErrorView,
+        exchange_id: Option<u64>,
+    },
+    Joined {
+        seq: u64,
+        at: String,
+        operation: &'static str,
+    },
+    Profile {
+        seq: u64,
+        at: String,
+        profile: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Clock {
+        seq: u64,
+        at: String,
+        offset_ms: i64,
+    },
+}
+
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Numbers log items for the app's lifetime and carries the ones the app itself produces
+/// (failures, joins, profile switches) to every open log stream.
+#[derive(Clone)]
+pub struct LogBus {
+    seq: Arc<AtomicU64>,
+    sender: broadcast::Sender<LogItem>,
+}
+
+impl Default for LogBus {
+    fn default() -> Self {
+        LogBus {
+            seq: Arc::new(AtomicU64::new(1)),
+            sender: broadcast::channel(256).0,
+        }
+    }
+}
+
+impl LogBus {
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<LogItem> {
+        self.sender.subscribe()
+    }
+
+    pub fn failure(&self, operation: &'static str, error: &Error) {
+        let _ = self.sender.send(LogItem::Failure {
+            seq: self.next_seq(),
+            at: timestamp(Utc::now()),
+            operation,
+            error: ErrorView::from(error),
+            exchange_id: None,
+        });
+    }
+
+    pub fn joined(&self, operation: &'static str) {
+        let _ = self.sender.send(LogItem::Joined {
+            seq: self.next_seq(),
+            at: timestamp(Utc::now()),
+            operation,
+        });
+    }
+
+    pub fn profile(&self, profile: &str) {
+        let _ = self.sender.send(LogItem::Profile {
+            seq: self.next_seq(),
+            at: timestamp(Utc::now()),
+            profile: profile.to_string(),
+        });
+    }
+
+    /// The items of one exchange: its summary, and the clock offset when the server sent one.
+    pub fn exchange_items(&self, exchange: &Exchange) -> Vec<LogItem> {
+        let at = timestamp(exchange.started_at);
+        let mut items = vec![LogItem::Request {
+            seq: self.next_seq(),
+            at: at.clone(),
+            request: RequestSummary::of(exchange),
+        }];
+        if let Some(offset_ms) = clock_offset_ms(exchange) {
+            items.push(LogItem::Clock {
+                seq: self.next_seq(),
+                at,
+                offset_ms,
+            });
+        }
+        items
+    }
+
+    pub fn event_item(&self, event: EventView) -> LogItem {
+        LogItem::Event {
+            seq: self.next_seq(),
+            at: event.at.clone(),
+            event: Box::new(event),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(body: Option<&str>, date: Option<&str>) -> Exchange {
+        Exchange {
+            id: 7,
+            started_at: DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            duration_ms: 2000.0,
+            method: "POST".into(),
+            url: "http://127.0.0.1:5/auth/v1/token?grant_type=refresh_token".into(),
+            request_headers: vec![],
+            request_body: None,
+            status: Some(400),
+            response_headers: vec![],
+            response_body: body.map(str::to_string),
+            server_date: date.map(str::to_string),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_request_summary_keeps_path_query_and_the_gotrue_code() {
+        let summary = RequestSummary::of(&exchange(
+            Some(r#"{"code":400,"error_code":"refresh_token_already_used","msg":"x"}"#),
+            None,
+        ));
+        assert_eq!(summary.path, "/auth/v1/token?grant_type=refresh_token");
+        assert_eq!(summary.code.as_deref(), Some("refresh_token_already_used"));
+        let oauth = RequestSummary::of(&exchange(Some(r#"{"error":"invalid_grant"}"#), None));
+        assert_eq!(oauth.code.as_deref(), Some("invalid_grant"));
+        assert_eq!(
+            RequestSummary::of(&exchange(Some("<html>"), None)).code,
+            None
+        );
+    }
+
+    #[test]
+    fn clock_offset_is_measured_at_the_exchange_midpoint() {
+        // Request from 10:00:00 to 10:00:02; the server said 10:01:01 → 60 s ahead.
+        let ahead = exchange(None, Some("Thu, 26 Nov 2026 10:01:01 GMT"));
+        assert_eq!(clock_offset_ms(&ahead), Some(60_000));
+        assert_eq!(clock_offset_ms(&exchange(None, Some("yesterday"))), None);
+        assert_eq!(clock_offset_ms(&exchange(None, None)), None);
+    }
+
+    #[test]
+    fn items_serialize_with_a_type_tag_and_camel_case() {
+        let bus = LogBus::default();
+        let items = bus.exchange_items(&exchange(None, Some("Thu, 26 Nov 2026 10:00:01 GMT")));
+        let json = serde_json::to_value(&items).unwrap();
+        assert_eq!(json[0]["type"], "request");
+        assert_eq!(json[0]["request"]["durationMs"], 2000.0);
+        assert_eq!(json[1]["type"], "clock");
+        assert_eq!(json[1]["offsetMs"], 0);
+        assert!(json[1]["seq"].as_u64().unwrap() > json[0]["seq"].as_u64().unwrap());
+    }
+}

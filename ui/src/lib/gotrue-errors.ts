@@ -1,0 +1,273 @@
+// A failure in plain words: what happened, what GoTrue's code means, and what to do next.
+// The server's own message is shown beside this, never replaced by it.
+
+export interface ErrorLike {
+  kind: string;
+  message: string;
+  code?: string | null;
+  status?: number | null;
+}
+
+export interface ErrorExplanation {
+  title: string;
+  meaning: string;
+  code: string | null;
+}
+
+type Entry = { title: string; meaning: string };
+
+/** GoTrue's error codes (the `code` field of its JSON error body). */
+const CODES: Record<string, Entry> = {
+  refresh_token_not_found: {
+    title: "Refresh token not found",
+    meaning:
+      "The server has no such refresh token: it was revoked by a sign-out, belongs to another project, or was never issued. The session is over; sign in again.",
+  },
+  refresh_token_already_used: {
+    title: "Refresh token already used",
+    meaning:
+      "This refresh token was rotated before, and the reuse came after the reuse interval. Auth treats that as a possible theft and revokes the whole session family; sign in again.",
+  },
+  session_expired: {
+    title: "Session expired",
+    meaning:
+      "The session passed its time-box or inactivity timeout (project Auth settings). Refreshing cannot extend it; sign in again.",
+  },
+  session_not_found: {
+    title: "Session not found",
+    meaning:
+      "The auth.sessions row behind this token is gone: signed out (possibly from another device with scope global), or deleted. Sign in again.",
+  },
+  user_banned: {
+    title: "User banned",
+    meaning: "The user has a banned_until in the future, so Auth refuses to refresh or sign in. Lift the ban in the dashboard or the admin API.",
+  },
+  invalid_credentials: {
+    title: "Wrong email or password",
+    meaning: "The email/phone and password do not match a user. Auth does not say which one is wrong, on purpose.",
+  },
+  over_request_rate_limit: {
+    title: "Too many requests",
+    meaning:
+      "This client hit Auth's rate limit (HTTP 429). Wait and try again; the limits are in the project's Auth rate-limit settings.",
+  },
+  over_email_send_rate_limit: {
+    title: "Too many emails",
+    meaning: "Auth sent too many emails to this address recently. Wait before asking for another, or raise the limit.",
+  },
+  over_sms_send_rate_limit: {
+    title: "Too many text messages",
+    meaning: "Auth sent too many SMS messages to this number recently. Wait before asking for another.",
+  },
+  validation_failed: {
+    title: "Request not valid",
+    meaning: "A parameter is missing or has the wrong format (for example an empty refresh token or a malformed email).",
+  },
+  bad_json: {
+    title: "Request body not valid JSON",
+    meaning: "Auth could not parse the request body.",
+  },
+  bad_jwt: {
+    title: "Access token not valid",
+    meaning:
+      "The JWT in the Authorization header is malformed, expired, or signed with a key this project does not accept. Refresh the session, then retry.",
+  },
+  no_authorization: {
+    title: "No access token sent",
+    meaning: "This endpoint needs a user's access token in the Authorization header, and none was sent.",
+  },
+  not_admin: {
+    title: "Not an admin token",
+    meaning: "This endpoint needs the service_role key; a user's token is not enough.",
+  },
+  user_not_found: {
+    title: "User not found",
+    meaning: "The user in the token no longer exists (deleted), so the session cannot continue. Sign in again or sign up.",
+  },
+  anonymous_provider_disabled: {
+    title: "Anonymous sign-ins are off",
+    meaning: "The project does not allow signInAnonymously(). Enable anonymous sign-ins in the Auth settings.",
+  },
+  signup_disabled: {
+    title: "Sign-ups are off",
+    meaning: "The project does not accept new users. Enable sign-ups in the Auth settings, or create the user as an admin.",
+  },
+  email_provider_disabled: {
+    title: "Email sign-in is off",
+    meaning: "The email provider is disabled in this project's Auth settings.",
+  },
+  email_not_confirmed: {
+    title: "Email not confirmed",
+    meaning: "The user has not clicked the confirmation link yet, and the project requires confirmation before sign-in.",
+  },
+  phone_not_confirmed: {
+    title: "Phone not confirmed",
+    meaning: "The user has not verified the phone number yet, and the project requires it before sign-in.",
+  },
+  weak_password: {
+    title: "Password too weak",
+    meaning: "The password does not meet the project's password rules (length, character kinds, or it appears in a breach list).",
+  },
+  user_already_exists: {
+    title: "User already exists",
+    meaning: "A user with this email or phone is already registered.",
+  },
+  email_exists: {
+    title: "Email already in use",
+    meaning: "Another user already has this email address.",
+  },
+  same_password: {
+    title: "Same password",
+    meaning: "The new password must differ from the current one.",
+  },
+  reauthentication_needed: {
+    title: "Reauthentication needed",
+    meaning: "Changing the password needs a fresh nonce from reauthenticate() because secure password change is on.",
+  },
+  insufficient_aal: {
+    title: "MFA required",
+    meaning: "This action needs assurance level aal2: verify a second factor first.",
+  },
+  mfa_verification_failed: {
+    title: "MFA code wrong",
+    meaning: "The one-time code for the second factor was wrong or expired.",
+  },
+  otp_expired: {
+    title: "Code or link expired",
+    meaning: "The one-time code or email link has expired or was already used. Ask for a new one.",
+  },
+  flow_state_not_found: {
+    title: "PKCE flow not found",
+    meaning: "The code verifier does not match any sign-in in progress: it expired or was already exchanged.",
+  },
+  provider_disabled: {
+    title: "Provider disabled",
+    meaning: "This OAuth or SSO provider is not enabled in the project's Auth settings.",
+  },
+  request_timeout: {
+    title: "Auth timed out",
+    meaning: "The server took too long on this request (usually the database). The session is kept; try again.",
+  },
+  hook_timeout: {
+    title: "Auth hook timed out",
+    meaning: "A configured Auth hook (such as a custom access token hook) did not answer in time.",
+  },
+  unexpected_failure: {
+    title: "Auth server failed",
+    meaning: "Something unexpected went wrong on the server (a bug or a database problem). Check the project's Auth logs.",
+  },
+  conflict: {
+    title: "Conflicting request",
+    meaning: "Another request changed the same data at the same time. Try again.",
+  },
+};
+
+/** Failures that come without a GoTrue code, named by the app's stable `kind`. */
+const KINDS: Record<string, Entry> = {
+  retryableFetch: {
+    title: "Auth server unreachable",
+    meaning:
+      "No answer: the server could not be reached or timed out. Nothing was decided, so the session is kept; try again (with auto-refresh on, the app retries by itself).",
+  },
+  sessionMissing: {
+    title: "Auth session missing!",
+    meaning: "There is no session to work with: nothing to refresh or sign out. Sign in, or paste a refresh token.",
+  },
+  invalidInput: {
+    title: "Input not accepted",
+    meaning: "The app could not use what was entered; the message says what is wrong. Nothing was sent.",
+  },
+  invalidTokenResponse: {
+    title: "Unusable answer from Auth",
+    meaning: "The server answered with success, but not with a valid session (missing or malformed tokens). The stored session is unchanged.",
+  },
+  storage: {
+    title: "Keyring failure",
+    meaning: "The session could not be read from or written to the OS keyring. Check that a keyring (Secret Service) is running and unlocked.",
+  },
+  refreshDiscarded: {
+    title: "Refresh discarded",
+    meaning:
+      "The stored session changed while the refresh was in flight (a sign-out or a newer session), so its result was thrown away instead of overwriting the newer one.",
+  },
+  notReady: {
+    title: "Not ready yet",
+    meaning: "The app is still starting or switching profiles. Try again in a moment.",
+  },
+  denied: {
+    title: "Not permitted",
+    meaning: "The app's permissions do not allow this command from the window. This is a bug in the app.",
+  },
+  internal: {
+    title: "Something went wrong inside the app",
+    meaning: "An internal failure; details are kept out of the window because they could contain paths or secrets.",
+  },
+  unknown: {
+    title: "Unknown error",
+    meaning: "The app could not tell what kind of failure this was; the message is all there is.",
+  },
+};
+
+function byStatus(status: number): Entry | null {
+  if (status === 0) return KINDS.retryableFetch ?? null;
+  if (status === 400) return { title: "Bad request", meaning: "Auth rejected the request as malformed or not allowed." };
+  if (status === 401) {
+    return { title: "Not authenticated", meaning: "Auth did not accept the credentials or token sent (HTTP 401)." };
+  }
+  if (status === 403) {
+    return { title: "Forbidden", meaning: "Auth understood who is asking but refuses this action (HTTP 403)." };
+  }
+  if (status === 404) return { title: "Not found", meaning: "The endpoint or object does not exist on this server (HTTP 404)." };
+  if (status === 422) {
+    return { title: "Cannot process", meaning: "The request was well-formed but Auth cannot act on it (HTTP 422)." };
+  }
+  if (status === 429) return CODES.over_request_rate_limit ?? null;
+  if (status === 500) {
+    return { title: "Auth server error", meaning: "The server failed (HTTP 500). The session is kept; check the project's Auth logs." };
+  }
+  if (status === 502 || status === 504) {
+    return {
+      title: "Gateway error",
+      meaning: `A proxy in front of Auth got no good answer (HTTP ${status}). Usually temporary; the session is kept.`,
+    };
+  }
+  if (status === 503) {
+    return {
+      title: "Auth unavailable",
+      meaning: "The server is down or overloaded (HTTP 503), e.g. a paused project. The session is kept; try again later.",
+    };
+  }
+  if (status >= 500) return { title: "Server error", meaning: `The server failed (HTTP ${status}). The session is kept.` };
+  if (status >= 400) return { title: "Request refused", meaning: `Auth refused the request (HTTP ${status}).` };
+  return null;
+}
+
+/** Title and meaning for a failure: by GoTrue code first, then the app's kind, then the status. */
+export function explainError(e: ErrorLike): ErrorExplanation {
+  const code = e.code ?? null;
+  // A retryable failure with an answer (a 5xx) is described by its status, which says more
+  // than "unreachable".
+  const answered = e.kind === "retryableFetch" && e.status ? byStatus(e.status) : null;
+  const known =
+    (code !== null ? CODES[code] : undefined) ?? answered ?? KINDS[e.kind] ?? (e.status != null ? byStatus(e.status) : null);
+  if (known) {
+    // A code we have no words for still deserves a mention.
+    const meaning = code !== null && !CODES[code] ? `${known.meaning} Auth's code: ${code}.` : known.meaning;
+    return { title: known.title, meaning, code };
+  }
+  if (code !== null) {
+    return { title: "Auth refused the request", meaning: `GoTrue answered with code ${code}; the message says more.`, code };
+  }
+  return { title: "Something failed", meaning: "No more detail than the message is available.", code };
+}
+
+/** True when the code means the refresh token can never work again (mirrors the engine's list). */
+export function endsSession(code: string | null | undefined): boolean {
+  return (
+    code === "refresh_token_not_found" ||
+    code === "refresh_token_already_used" ||
+    code === "session_expired" ||
+    code === "session_not_found" ||
+    code === "user_banned"
+  );
+}
