@@ -455,6 +455,48 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         count_of(&app, "#refresh-error").await == 0,
         "the error clears"
     );
+    assert!(
+        count_of(&app, "#paste-error").await == 0,
+        "an emptied paste field has no error"
+    );
+
+    // The server's clock runs a minute ahead: its Date header says so, and the countdown is
+    // corrected (a fresh 2-minute token reads about 2:00, not 3:00).
+    emulator(
+        reqwest::Method::PUT,
+        &format!("{server}/_emulator/clock"),
+        serde_json::json!({"skew_seconds": 60}),
+    )
+    .await;
+    let fresh = app.text_of("#refresh-fingerprint").await.unwrap();
+    let button = app
+        .wait_for("#refresh-now", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.click(&button).await.unwrap();
+    eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#refresh-fingerprint").await.unwrap(),
+        |f| f != &fresh,
+    )
+    .await;
+    let offset = app
+        .text_of("#clock-offset")
+        .await
+        .expect("the offset is shown");
+    // `Date` has one-second resolution, so the measured offset is 59 to 61 s.
+    assert!(
+        ["+59 s", "+60 s", "+61 s"]
+            .iter()
+            .any(|s| offset.contains(s)),
+        "{offset}"
+    );
+    let countdown = app.text_of("#countdown").await.unwrap();
+    println!("server clock +60 s: {offset}; countdown {countdown}");
+    assert!(
+        countdown.starts_with("1:5") || countdown == "2:00",
+        "corrected countdown: {countdown}"
+    );
     app.screenshot(&shots_dir().join("inspector.png"))
         .await
         .unwrap();

@@ -259,6 +259,33 @@ fn the_other_commands_do_what_they_say(
     assert_eq!(exchange["method"], "POST");
     assert!(!exchange.to_string().contains(&previous));
 
+    // The log export writes what it is given (already redacted rows) to a new file and
+    // refuses names it did not make and lines that are not JSON objects.
+    let ndjson = "{\"type\":\"joined\",\"seq\":1}\n{\"type\":\"joined\",\"seq\":2}\n";
+    let name = format!("session-inspector-log-test-{}.ndjson", std::process::id());
+    let path = call(
+        main,
+        "log_export",
+        serde_json::json!({"fileName": name, "ndjson": ndjson}),
+    )
+    .expect("exported");
+    let path = std::path::PathBuf::from(path.as_str().unwrap());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), ndjson);
+    std::fs::remove_file(&path).unwrap();
+    for (file_name, text) in [
+        ("../escape.ndjson", ndjson),
+        ("session-inspector-log-x.ndjson", "not json\n"),
+        ("session-inspector-log-x.ndjson", "[1,2]\n"),
+    ] {
+        let error = call(
+            main,
+            "log_export",
+            serde_json::json!({"fileName": file_name, "ndjson": text}),
+        )
+        .unwrap_err();
+        assert_eq!(error["kind"], "invalidInput", "{file_name}: {error}");
+    }
+
     // Sign out (local), then sign in anonymously and with the password.
     call(main, "auth_sign_out", serde_json::json!({"scope": "local"})).unwrap();
     assert_eq!(invoke(main, "session_current").unwrap(), Value::Null);

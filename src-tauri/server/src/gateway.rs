@@ -32,6 +32,23 @@ fn route_key(request: &Request) -> String {
     }
 }
 
+/// The `Date` header from the server's own clock, skew included: a server whose clock is off
+/// says so in every answer, which is how clients can measure it.
+pub async fn server_date(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let date = state
+        .clock
+        .now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&date) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::DATE, value);
+    }
+    response
+}
+
 pub async fn count_requests(State(state): State<Shared>, request: Request, next: Next) -> Response {
     state.requests.record(route_key(&request));
     next.run(request).await

@@ -161,7 +161,8 @@ pub fn router(state: Shared) -> Router {
         .layer(from_fn(errors::render_errors))
         .layer(from_fn_with_state(state.clone(), gateway::require_api_key))
         .layer(from_fn_with_state(state.clone(), gateway::inject_faults))
-        .layer(from_fn_with_state(state.clone(), gateway::count_requests));
+        .layer(from_fn_with_state(state.clone(), gateway::count_requests))
+        .layer(from_fn_with_state(state.clone(), gateway::server_date));
     Router::new()
         .merge(gotrue.clone())
         .nest("/auth/v1", gotrue)

@@ -366,3 +366,17 @@ async fn a_skewed_server_clock_shows_in_issued_tokens() {
         "iat is 10 minutes behind: {lag}"
     );
 }
+
+#[tokio::test]
+async fn the_date_header_follows_the_server_clock() {
+    let h = start().await;
+    h.skew_clock(-600.0).await;
+    let reply = h.sign_in().await;
+    let date = reply.header("date").expect("a Date header");
+    let said = chrono::DateTime::parse_from_rfc2822(date).expect("an HTTP date");
+    let lag = chrono::Utc::now().timestamp() - said.timestamp();
+    assert!(
+        (598..=602).contains(&lag),
+        "Date is 10 minutes behind: {date} ({lag} s)"
+    );
+}

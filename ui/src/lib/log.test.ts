@@ -139,20 +139,27 @@ describe("filtering", () => {
     expect(row && isRow(row) && rowText(row)).toContain("refresh token already used");
   });
 
-  it("filters 10,000 items quickly", () => {
+  it("filters 10,000 items exactly (and reports how long it took, without a time limit)", () => {
     const many: LogItem[] = [];
+    let failedRequests = 0;
     for (let i = 0; i < 10_000; i++) {
-      many.push(i % 3 === 0 ? event("TOKEN_REFRESHED", "TOKEN_REFRESHED", "auto-refresh") : request(`/auth/v1/user?n=${i}`, i % 7 === 0 ? 500 : 200));
+      if (i % 3 === 0) {
+        many.push(event("TOKEN_REFRESHED", "TOKEN_REFRESHED", "auto-refresh"));
+      } else {
+        const failed = i % 7 === 0;
+        if (failed) failedRequests += 1;
+        many.push(request(`/auth/v1/user?n=${i}`, failed ? 500 : 200, failed ? "unexpected_failure" : null));
+      }
     }
     const started = performance.now();
     const refreshed = filterRows(many, filter(["TOKEN_REFRESHED"]));
-    const searched = filterRows(many, filter([], "500 user"));
-    const again = filterRows(many, filter(["request"], "n=99"));
+    const searched = filterRows(many, filter([], "unexpected_failure user"));
+    const again = filterRows(many, filter(["request"], "n=9998"));
     const took = performance.now() - started;
+    console.log(`three filters over 10,000 items: ${took.toFixed(1)} ms`);
     expect(refreshed).toHaveLength(3334);
-    expect(searched.length).toBeGreaterThan(0);
-    expect(again.length).toBeGreaterThan(0);
-    expect(took).toBeLessThan(500);
+    expect(searched).toHaveLength(failedRequests);
+    expect(again).toHaveLength(1);
   });
 });
 

@@ -26,9 +26,10 @@ export function formatCountdown(left: number): string {
     : `${sign}${minutes}:${seconds}`;
 }
 
-/** "in 2 minutes", "5 seconds ago". */
+/** "in 2 minutes", "5 seconds ago", "just now" within a second either way. */
 export function relative(left: number): string {
   const abs = Math.abs(Math.round(left));
+  if (abs < 1) return "just now";
   const [value, unit] =
     abs >= 86400 ? [Math.round(abs / 86400), "day"]
     : abs >= 3600 ? [Math.round(abs / 3600), "hour"]
