@@ -537,3 +537,155 @@ async fn the_window_follows_a_dark_desktop() {
     app.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// Sets a `<select>` the way choosing an option does.
+async fn choose(session: &support::webdriver::Session<'_>, css: &str, value: &str) {
+    let script = "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
+                  s.dispatchEvent(new Event('change', {bubbles: true}));";
+    session
+        .execute(script, serde_json::json!([css, value]))
+        .await
+        .expect("the option is chosen");
+}
+
+async fn type_into(session: &support::webdriver::Session<'_>, css: &str, text: &str) {
+    let field = session.wait_for(css, Duration::from_secs(5)).await.unwrap();
+    session.send_keys(&field, text).await.unwrap();
+}
+
+async fn press(session: &support::webdriver::Session<'_>, css: &str) {
+    let button = session
+        .wait_for(css, Duration::from_secs(10))
+        .await
+        .unwrap();
+    session.click(&button).await.unwrap();
+}
+
+/// Sign out and sign in through the window, then add a detected local stack as a project,
+/// sign in there, and switch back to the demo.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
+    // A stand-in for `supabase start`, behind a gateway that checks the API key.
+    let stack = local_gotrue::start(local_gotrue::Config {
+        require_api_key: true,
+        ..local_gotrue::Config::default()
+    })
+    .await
+    .unwrap();
+    emulator(
+        reqwest::Method::POST,
+        &format!("{}/_emulator/users", stack.url()),
+        serde_json::json!({"email": "dev@local.test", "password": "local-password-1"}),
+    )
+    .await;
+    let data = std::env::temp_dir().join(format!("si-e2e-profiles-{}", std::process::id()));
+    let stack_url = stack.url();
+    let driver = Driver::start(&[
+        ("XDG_DATA_HOME", &data),
+        ("SESSION_INSPECTOR_LOCAL_STACK", Path::new(&stack_url)),
+        (
+            "SESSION_INSPECTOR_LOCAL_STACK_KEY",
+            Path::new(stack.anon_key()),
+        ),
+    ])
+    .expect("tauri-driver starts");
+    let app = driver
+        .session(app_binary(), &[])
+        .await
+        .expect("the app launches");
+    let demo_session = app.text_of("#session-id").await.unwrap();
+
+    // Sign out (this session only): the window teaches what to do next.
+    choose(&app, "#signout-scope", "local").await;
+    press(&app, "#signout-submit").await;
+    app.wait_for("#empty-title", Duration::from_secs(10))
+        .await
+        .expect("the signed-out state");
+    let kinds = eventually(
+        Duration::from_secs(5),
+        async || event_kinds(&app).await,
+        |k| k.first().map(String::as_str) == Some("SIGNED_OUT"),
+    )
+    .await;
+    assert_eq!(kinds[0], "SIGNED_OUT");
+    app.screenshot(&shots_dir().join("signed-out.png"))
+        .await
+        .unwrap();
+
+    // A wrong password: GoTrue's code in plain words, still signed out.
+    type_into(&app, "#signin-email", "demo@sessioninspector.local").await;
+    type_into(&app, "#signin-password", "not-the-password").await;
+    press(&app, "#signin-submit").await;
+    let error = app.text_of("#account-error").await.unwrap();
+    assert!(error.contains("invalid_credentials"), "{error}");
+    assert_eq!(count_of(&app, "#session-id").await, 0);
+
+    // Anonymous, then out again, then the demo user with the right password.
+    press(&app, "#signin-anonymous").await;
+    let title = app.text_of("#session-title").await.unwrap();
+    assert_eq!(title, "Anonymous user");
+    press(&app, "#signout-submit").await;
+    app.wait_for("#empty-title", Duration::from_secs(10))
+        .await
+        .unwrap();
+    erase(&app, "#signin-password").await;
+    type_into(&app, "#signin-password", "demo-password").await;
+    press(&app, "#signin-submit").await;
+    let signed_in = app.text_of("#session-id").await.unwrap();
+    assert_ne!(signed_in, demo_session, "a new session");
+    assert_eq!(
+        app.text_of("#session-title").await.unwrap(),
+        "demo@sessioninspector.local"
+    );
+
+    // The local stack is detected and offered in the project form.
+    press(&app, "#add-project").await;
+    let offered = app
+        .text_of("#local-stack")
+        .await
+        .expect("the stack is offered");
+    assert!(offered.contains(&stack_url), "{offered}");
+    press(&app, "#use-local-stack").await;
+    app.screenshot(&shots_dir().join("add-project.png"))
+        .await
+        .unwrap();
+    press(&app, "#project-save").await;
+    app.wait_for("#empty-title", Duration::from_secs(15))
+        .await
+        .expect("the new profile starts signed out");
+    assert_eq!(
+        count_of(&app, "#server-url").await,
+        0,
+        "not the demo any more"
+    );
+    erase(&app, "#signin-email").await;
+    erase(&app, "#signin-password").await;
+    type_into(&app, "#signin-email", "dev@local.test").await;
+    type_into(&app, "#signin-password", "local-password-1").await;
+    press(&app, "#signin-submit").await;
+    assert_eq!(
+        app.text_of("#session-title").await.unwrap(),
+        "dev@local.test"
+    );
+    let issuer = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#claims-table").await.unwrap_or_default(),
+        |t| t.contains(&stack_url),
+    )
+    .await;
+    assert!(issuer.contains(&stack_url));
+
+    // Back to the demo: its session is still there.
+    choose(&app, "#profile-select", "built-in-demo").await;
+    let back = eventually(
+        Duration::from_secs(15),
+        async || app.text_of("#session-id").await.unwrap_or_default(),
+        |id| id == &signed_in,
+    )
+    .await;
+    assert_eq!(back, signed_in);
+    assert_eq!(count_of(&app, "#server-url").await, 1);
+    app.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
