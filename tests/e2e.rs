@@ -686,6 +686,40 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
     .await;
     assert_eq!(back, signed_in);
     assert_eq!(count_of(&app, "#server-url").await, 1);
+
+    // To the project again (its session kept in the keyring), then remove it: the window
+    // returns to the demo, and only the demo is left to choose.
+    let options = app
+        .execute(
+            "return [...document.querySelectorAll('#profile-select option')].map(o => o.value);",
+            serde_json::json!([]),
+        )
+        .await
+        .unwrap();
+    let project = options
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o.as_str())
+        .find(|o| *o != "built-in-demo")
+        .expect("the project is listed")
+        .to_string();
+    choose(&app, "#profile-select", &project).await;
+    eventually(
+        Duration::from_secs(15),
+        async || app.text_of("#session-title").await.unwrap_or_default(),
+        |t| t == "dev@local.test",
+    )
+    .await;
+    press(&app, "#remove-profile").await;
+    press(&app, "#remove-profile-confirm").await;
+    eventually(
+        Duration::from_secs(15),
+        async || app.text_of("#session-id").await.unwrap_or_default(),
+        |id| id == &signed_in,
+    )
+    .await;
+    assert_eq!(count_of(&app, "#profile-select option").await, 1);
     app.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&data);
 }

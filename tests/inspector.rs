@@ -196,6 +196,10 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
+fn fp(token: &str) -> String {
+    session_engine::tokens::fingerprint(token)
+}
+
 fn the_other_commands_do_what_they_say(
     main: &WebviewWindow<MockRuntime>,
     client: &session_engine::AuthClient,
@@ -210,17 +214,25 @@ fn the_other_commands_do_what_they_say(
     let revealed = call(
         main,
         "session_reveal",
-        serde_json::json!({"which": "refresh"}),
+        serde_json::json!({"which": "refresh", "fingerprint": fp(&current.refresh_token)}),
     )
     .unwrap();
     assert_eq!(revealed, current.refresh_token.as_str());
     let revealed = call(
         main,
         "session_reveal",
-        serde_json::json!({"which": "access"}),
+        serde_json::json!({"which": "access", "fingerprint": fp(&current.access_token)}),
     )
     .unwrap();
     assert_eq!(revealed, current.access_token.as_str());
+    // A token the window no longer shows (the session rotated since) is not handed out.
+    let stale = call(
+        main,
+        "session_reveal",
+        serde_json::json!({"which": "refresh", "fingerprint": "fp:000000000000"}),
+    )
+    .unwrap_err();
+    assert_eq!(stale["kind"], "invalidInput", "{stale}");
 
     // A garbage paste: a clear error, and the session is untouched.
     let garbage = serde_json::json!({"text": "hello there, not a token"});
@@ -271,7 +283,17 @@ fn the_other_commands_do_what_they_say(
     .expect("exported");
     let path = std::path::PathBuf::from(path.as_str().unwrap());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), ndjson);
+    let again = call(
+        main,
+        "log_export",
+        serde_json::json!({"fileName": name, "ndjson": "{}\n"}),
+    )
+    .expect("exported again");
+    let again = std::path::PathBuf::from(again.as_str().unwrap());
+    assert_ne!(again, path, "an earlier export is never overwritten");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), ndjson);
     std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(&again).unwrap();
     for (file_name, text) in [
         ("../escape.ndjson", ndjson),
         ("session-inspector-log-x.ndjson", "not json\n"),

@@ -25,6 +25,9 @@ const DEMO_JWT_EXPIRY: Duration = Duration::from_secs(120);
 const RETRY_BUDGET: Duration = Duration::from_secs(3);
 /// After a failed auto-refresh, the next attempt waits at least this long.
 const AUTO_REFRESH_BACKOFF: Duration = Duration::from_secs(15);
+/// Between two automatic refreshes at least this long passes, even when the margin is as long
+/// as the tokens live (each new token would otherwise be due at once).
+const AUTO_REFRESH_MIN_GAP: Duration = Duration::from_secs(5);
 
 /// The auto-refresh switch of the active profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,12 +48,17 @@ pub struct Active {
 
 type Published = Option<Result<Arc<Active>, String>>;
 
-/// Managed state: the active profile once started (or why it could not start), and the log
-/// bus. Cheap to clone, so long-lived tasks can hold it.
+type OpenVault = (Arc<dyn SessionStore>, session_vault::Backend);
+
+/// Managed state: the active profile once started (or why it could not start), the vault
+/// (opened once: every profile shares it, so a memory-only vault keeps sessions across
+/// switches and a removal reaches the keyring that holds the entry), and the log bus. Cheap to
+/// clone, so long-lived tasks can hold it.
 #[derive(Clone)]
 pub struct Inspector {
     state: watch::Sender<Published>,
     switching: Arc<Mutex<()>>,
+    vault: Arc<tokio::sync::OnceCell<OpenVault>>,
     pub log: LogBus,
 }
 
@@ -59,12 +67,33 @@ impl Default for Inspector {
         Inspector {
             state: watch::channel(None).0,
             switching: Arc::default(),
+            vault: Arc::default(),
             log: LogBus::default(),
         }
     }
 }
 
 impl Inspector {
+    /// The vault, opened (and its keyring probed) on first use.
+    pub async fn vault<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        data: &std::path::Path,
+    ) -> Result<OpenVault, Error> {
+        let identifier = app.config().identifier.clone();
+        let sealed = data.join("sessions");
+        self.vault
+            .get_or_try_init(|| async move {
+                let vault = tokio::task::spawn_blocking(move || Vault::open(&identifier, sealed))
+                    .await
+                    .map_err(|e| Error::Settings(format!("the keyring probe failed: {e}")))?;
+                let keyring = vault.backend();
+                Ok((Arc::new(vault) as Arc<dyn SessionStore>, keyring))
+            })
+            .await
+            .cloned()
+    }
+
     /// The active profile, waiting for start-up to finish.
     pub async fn active(&self) -> Result<Arc<Active>, Error> {
         let mut receiver = self.state.subscribe();
@@ -109,9 +138,10 @@ impl Inspector {
             Ok(next) => next,
             Err(error) => return Err(error),
         };
-        let mut saved = settings::load(app)?;
-        saved.last_profile = Some(id.to_string());
-        settings::save(app, &saved)?;
+        settings::update(app, |saved| {
+            saved.last_profile = Some(id.to_string());
+            Ok(())
+        })?;
         let name = next.profile.name.clone();
         self.state.send_replace(Some(Ok(Arc::new(next))));
         self.log.profile(&name);
@@ -125,16 +155,17 @@ impl Inspector {
         auto: AutoRefresh,
     ) -> Result<(), Error> {
         let active = self.active().await?;
-        let mut saved = settings::load(app)?;
-        if let Some(profile) = saved
-            .profiles
-            .iter_mut()
-            .find(|p| p.id == active.profile.id)
-        {
-            profile.auto_refresh = auto.enabled;
-            profile.refresh_margin_secs = auto.margin_secs;
-        }
-        settings::save(app, &saved)?;
+        settings::update(app, |saved| {
+            if let Some(profile) = saved
+                .profiles
+                .iter_mut()
+                .find(|p| p.id == active.profile.id)
+            {
+                profile.auto_refresh = auto.enabled;
+                profile.refresh_margin_secs = auto.margin_secs;
+            }
+            Ok(())
+        })?;
         active.auto_refresh.send_replace(auto);
         Ok(())
     }
@@ -148,29 +179,17 @@ fn app_data(app: &AppHandle<impl Runtime>) -> Result<PathBuf, Error> {
 
 /// Opens a profile: `id`, or the last one used (the built-in demo when there is none).
 async fn activate<R: Runtime>(app: &AppHandle<R>, id: Option<&str>) -> Result<Active, Error> {
-    let mut settings = settings::load(app)?;
     let profile = match id {
-        Some(id) => settings
+        Some(id) => settings::load(app)?
             .profiles
-            .iter()
+            .into_iter()
             .find(|p| p.id == id)
-            .cloned()
             .ok_or_else(|| Error::InvalidInput(format!("there is no profile {id:?}")))?,
-        None => {
-            let profile = settings.active_profile();
-            settings::save(app, &settings)?;
-            profile
-        }
+        None => settings::update(app, |settings| Ok(settings.active_profile()))?,
     };
     let data = app_data(app)?;
 
-    let identifier = app.config().identifier.clone();
-    let sealed = data.join("sessions");
-    let vault = tokio::task::spawn_blocking(move || Vault::open(&identifier, sealed))
-        .await
-        .map_err(|e| Error::Settings(format!("the keyring probe failed: {e}")))?;
-    let keyring = vault.backend();
-    let vault: Arc<dyn SessionStore> = Arc::new(vault);
+    let (vault, keyring) = app.state::<Inspector>().vault(app, &data).await?;
 
     let (mut config, demo_server) = match &profile.backend {
         Backend::Project {
@@ -282,7 +301,9 @@ async fn run_auto_refresh(
                 if setting.has_changed().is_err() {
                     return;
                 }
-                match client.refresh_session(None).await {
+                let outcome = client.refresh_session(None).await;
+                not_before = tokio::time::Instant::now() + AUTO_REFRESH_MIN_GAP;
+                match outcome {
                     Ok(refreshed) if refreshed.joined => log.joined("autoRefresh"),
                     Ok(_) => {}
                     Err(error) => {
@@ -319,13 +340,11 @@ fn record_history<R: Runtime>(app: AppHandle<R>, client: &AuthClient, profile: S
                     .as_ref()
                     .map(|s| session_engine::tokens::fingerprint(&s.refresh_token)),
             };
-            let saved = settings::load(&app).and_then(|mut settings| {
+            // A failed save loses one history line, not the recorder.
+            let _ = settings::update(&app, |settings| {
                 settings.record(entry);
-                settings::save(&app, &settings)
+                Ok(())
             });
-            if saved.is_err() {
-                break;
-            }
         }
     });
 }

@@ -110,24 +110,51 @@ impl Settings {
     }
 }
 
-/// Reads the settings; a missing or unreadable value gives the defaults.
+/// Every read-modify-write of the settings holds this, so that concurrent writers (the
+/// history recorder on every auth event, profile commands, the auto-refresh switch) cannot
+/// undo each other's changes.
+static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Reads the settings; a missing value gives the defaults. A value that no longer parses is
+/// kept under a backup key before the defaults take its place, so saved profiles are never
+/// silently lost.
 pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Settings, Error> {
     let store = app
         .store(STORE_FILE)
         .map_err(|e| Error::Settings(e.to_string()))?;
-    Ok(store
-        .get(KEY)
-        .and_then(|value| serde_json::from_value(value).ok())
-        .unwrap_or_default())
+    let Some(value) = store.get(KEY) else {
+        return Ok(Settings::default());
+    };
+    match serde_json::from_value(value.clone()) {
+        Ok(settings) => Ok(settings),
+        Err(_) => {
+            store.set(BACKUP_KEY, value);
+            Ok(Settings::default())
+        }
+    }
 }
 
-pub fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<(), Error> {
+const BACKUP_KEY: &str = "settings-unreadable-backup";
+
+fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<(), Error> {
     let store = app
         .store(STORE_FILE)
         .map_err(|e| Error::Settings(e.to_string()))?;
     let value = serde_json::to_value(settings).map_err(|e| Error::Settings(e.to_string()))?;
     store.set(KEY, value);
     store.save().map_err(|e| Error::Settings(e.to_string()))
+}
+
+/// Changes the settings and saves them, as one step no other writer can interleave with.
+pub fn update<R: Runtime, T>(
+    app: &AppHandle<R>,
+    change: impl FnOnce(&mut Settings) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let _writing = WRITING.lock().unwrap_or_else(|p| p.into_inner());
+    let mut settings = load(app)?;
+    let result = change(&mut settings)?;
+    save(app, &settings)?;
+    Ok(result)
 }
 
 #[cfg(test)]

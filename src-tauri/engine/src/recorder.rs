@@ -45,8 +45,11 @@ pub struct Exchange {
     pub error: Option<String>,
 }
 
+/// Exchange ids are unique in the process, not per client: the log outlives a profile switch,
+/// and an id from an earlier profile's client must never open another client's exchange.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 pub struct Recorder {
-    next_id: AtomicU64,
     recent: Mutex<VecDeque<Exchange>>,
     live: broadcast::Sender<Exchange>,
 }
@@ -54,7 +57,6 @@ pub struct Recorder {
 impl Default for Recorder {
     fn default() -> Self {
         Recorder {
-            next_id: AtomicU64::new(1),
             recent: Mutex::default(),
             live: broadcast::channel(256).0,
         }
@@ -63,7 +65,7 @@ impl Default for Recorder {
 
 impl Recorder {
     pub(crate) fn record(&self, mut exchange: Exchange) -> u64 {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         exchange.id = id;
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         if recent.len() == KEEP {
@@ -103,6 +105,7 @@ impl Recorder {
 #[derive(Default)]
 pub(crate) struct Redactor {
     secrets: Vec<String>,
+    passwords: Vec<String>,
 }
 
 impl Redactor {
@@ -117,6 +120,11 @@ impl Redactor {
             Value::Object(map) => {
                 for (key, value) in map {
                     match value {
+                        // A password's fingerprint could be matched against a word list:
+                        // passwords are hidden entirely.
+                        Value::String(s) if key == "password" && !s.is_empty() => {
+                            self.passwords.push(s.clone())
+                        }
                         Value::String(s)
                             if SECRET_KEYS.contains(&key.as_str()) && !s.is_empty() =>
                         {
@@ -133,6 +141,11 @@ impl Redactor {
 
     fn clean(&self, text: &str) -> String {
         let mut out = text.to_string();
+        for password in &self.passwords {
+            // Inside the JSON string it came in, so the replacement stays valid JSON.
+            let quoted = serde_json::to_string(password).unwrap_or_default();
+            out = out.replace(&quoted, "\"[redacted]\"");
+        }
         for secret in &self.secrets {
             if out.contains(secret.as_str()) {
                 out = out.replace(secret.as_str(), &fingerprint(secret));
@@ -145,6 +158,7 @@ impl Redactor {
         // Longest first, so a secret that contains another is replaced whole.
         self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         self.secrets.dedup();
+        self.passwords.sort_by_key(|s| std::cmp::Reverse(s.len()));
         exchange.url = self.clean(&exchange.url);
         for (_, value) in exchange
             .request_headers
@@ -213,5 +227,28 @@ mod tests {
         assert!(!text.contains("eyJhbGciOiJIUzI1NiJ9.e30.sig"), "{text}");
         assert!(!text.contains("eyJhbGciOiJIUzI1NiIsInR5cCI6"), "{text}");
         assert!(text.contains("fp:"));
+    }
+
+    #[test]
+    fn passwords_are_hidden_not_fingerprinted() {
+        let mut redactor = Redactor::default();
+        let body = r#"{"email":"a@b.c","password":"hunter2 \"quoted\""}"#;
+        redactor.learn_json(&serde_json::from_str(body).unwrap());
+        let exchange = Exchange {
+            id: 0,
+            started_at: Utc::now(),
+            duration_ms: 1.0,
+            method: "POST".into(),
+            url: "http://x/token?grant_type=password".into(),
+            request_headers: vec![],
+            request_body: Some(body.into()),
+            status: Some(400),
+            response_headers: vec![],
+            response_body: None,
+            server_date: None,
+            error: None,
+        };
+        let clean = redactor.apply(exchange).request_body.unwrap();
+        assert_eq!(clean, r#"{"email":"a@b.c","password":"[redacted]"}"#);
     }
 }

@@ -131,6 +131,21 @@ fn validate(name: &str, project_url: &str, anon_key: &str) -> Result<(), Error> 
                 .into(),
         ));
     }
+    if anon_key.starts_with("eyJ") {
+        let role = session_engine::tokens::decode_jwt(anon_key)
+            .ok()
+            .and_then(|jwt| {
+                jwt.claims
+                    .get("role")
+                    .and_then(|r| r.as_str().map(str::to_string))
+            });
+        if role.as_deref().is_some_and(|role| role != "anon") {
+            return Err(Error::InvalidInput(format!(
+                "That key's role is {}: never give it to a client. Use the anon or publishable key.",
+                role.unwrap_or_default()
+            )));
+        }
+    }
     let looks_like_key = anon_key.starts_with("sb_publishable_")
         || anon_key.split('.').count() == 3 && anon_key.starts_with("eyJ");
     if !looks_like_key {
@@ -164,26 +179,27 @@ pub async fn profile_add<R: Runtime>(
                 e.public_message()
             ))
         })?;
-    let mut saved = settings::load(&app)?;
-    if saved.profiles.iter().any(
-        |p| matches!(&p.backend, Backend::Project { project_url: url, .. } if *url == project_url),
-    ) {
-        return Err(Error::InvalidInput(format!(
-            "A profile for {project_url} already exists."
-        )));
-    }
     let id = format!("project-{}", chrono::Utc::now().timestamp_millis());
-    saved.profiles.push(Profile {
-        id: id.clone(),
-        name,
-        backend: Backend::Project {
-            project_url,
-            anon_key,
-        },
-        auto_refresh: false,
-        refresh_margin_secs: 10,
-    });
-    settings::save(&app, &saved)?;
+    settings::update(&app, |saved| {
+        if saved.profiles.iter().any(|p| {
+            matches!(&p.backend, Backend::Project { project_url: url, .. } if *url == project_url)
+        }) {
+            return Err(Error::InvalidInput(format!(
+                "A profile for {project_url} already exists."
+            )));
+        }
+        saved.profiles.push(Profile {
+            id: id.clone(),
+            name,
+            backend: Backend::Project {
+                project_url,
+                anon_key,
+            },
+            auto_refresh: false,
+            refresh_margin_secs: 10,
+        });
+        Ok(())
+    })?;
     inspector.switch(&app, &id).await?;
     status(&app, &inspector).await
 }
@@ -216,13 +232,14 @@ pub async fn profile_remove<R: Runtime>(
         inspector.switch(&app, BUILT_IN_PROFILE).await?;
     }
     let active = inspector.active().await?;
-    let mut saved = settings::load(&app)?;
-    let before = saved.profiles.len();
-    saved.profiles.retain(|p| p.id != id);
-    if saved.profiles.len() == before {
-        return Err(Error::InvalidInput(format!("there is no profile {id:?}")));
-    }
-    settings::save(&app, &saved)?;
+    settings::update(&app, |saved| {
+        let before = saved.profiles.len();
+        saved.profiles.retain(|p| p.id != id);
+        if saved.profiles.len() == before {
+            return Err(Error::InvalidInput(format!("there is no profile {id:?}")));
+        }
+        Ok(())
+    })?;
     let vault = active.vault.clone();
     tokio::task::spawn_blocking(move || vault.remove(&id))
         .await
@@ -265,5 +282,9 @@ mod tests {
         assert!(validate("Prod", "http://example.com", key).is_err());
         assert!(validate("Prod", "https://abc.supabase.co", "hello").is_err());
         assert!(validate("Prod", "https://abc.supabase.co", "sb_secret_abc").is_err());
+        // The local stack's service_role key (same secret, role service_role).
+        let service_role = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
+        let error = validate("Prod", "https://abc.supabase.co", service_role).unwrap_err();
+        assert!(error.to_string().contains("service_role"), "{error}");
     }
 }

@@ -101,10 +101,14 @@ pub enum Which {
 }
 
 /// Reveal or copy: the one way a token crosses to the webview, on the user's explicit request.
+/// `fingerprint` is the one the window shows: if the session has rotated (or the profile
+/// changed) since, the request is refused rather than answered with a token the user did not
+/// see.
 #[tauri::command]
 pub async fn session_reveal(
     inspector: State<'_, Inspector>,
     which: Which,
+    fingerprint: String,
 ) -> Result<String, Error> {
     let session = inspector
         .active()
@@ -112,10 +116,16 @@ pub async fn session_reveal(
         .client
         .current_session()
         .ok_or(session_engine::AuthError::SessionMissing)?;
-    Ok(match which {
+    let token = match which {
         Which::Access => session.access_token,
         Which::Refresh => session.refresh_token,
-    })
+    };
+    if self::fingerprint(&token) != fingerprint {
+        return Err(Error::InvalidInput(
+            "The session changed since; reveal the token now shown.".into(),
+        ));
+    }
+    Ok(token)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -224,12 +234,16 @@ pub async fn session_events(
         let mut app_items = inspector.log.subscribe();
         let mut profiles = inspector.watch();
         loop {
-            profiles.mark_unchanged();
-            let Ok(active) = inspector.active().await else {
-                if profiles.changed().await.is_err() {
-                    return;
+            // The profile this round follows; a later switch shows up as `changed`.
+            let current = profiles.borrow_and_update().clone();
+            let active = match current {
+                Some(Ok(active)) => active,
+                _ => {
+                    if profiles.changed().await.is_err() {
+                        return;
+                    }
+                    continue;
                 }
-                continue;
             };
             // The requests made before the window subscribed (start-up's sign-in or
             // restore) come first, then INITIAL_SESSION and everything live.
@@ -247,16 +261,18 @@ pub async fn session_events(
                 }
             }
             loop {
+                // Biased: a request is forwarded before the event it caused.
                 let items = tokio::select! {
-                    event = events.next() => match event {
-                        Some(event) => vec![inspector.log.event_item(EventView::of(&event))],
-                        None => break,
-                    },
+                    biased;
                     exchange = exchanges.recv() => match exchange {
                         Ok(exchange) if exchange.id <= seen => vec![],
                         Ok(exchange) => inspector.log.exchange_items(&exchange),
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => vec![],
                         Err(_) => break,
+                    },
+                    event = events.next() => match event {
+                        Some(event) => vec![inspector.log.event_item(EventView::of(&event))],
+                        None => break,
                     },
                     item = app_items.recv() => match item {
                         Ok(item) => vec![item],
@@ -320,11 +336,26 @@ pub async fn log_export<R: tauri::Runtime>(
         Ok(dir) if dir.is_dir() => dir,
         _ => app.path().app_data_dir()?.join("exports"),
     };
-    let path = folder.join(file_name);
     tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
         std::fs::create_dir_all(&folder)?;
-        std::fs::write(&path, ndjson)?;
-        Ok::<_, std::io::Error>(path)
+        // Never over an earlier export: "name.ndjson", then "name-2.ndjson", ...
+        let stem = file_name.trim_end_matches(".ndjson");
+        for n in 1..1000 {
+            let path = match n {
+                1 => folder.join(&file_name),
+                n => folder.join(format!("{stem}-{n}.ndjson")),
+            };
+            match std::fs::File::create_new(&path) {
+                Ok(mut file) => {
+                    file.write_all(ndjson.as_bytes())?;
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(std::io::Error::other("too many exports with this name"))
     })
     .await
     .map_err(|e| Error::Settings(e.to_string()))?

@@ -79,7 +79,9 @@ export const api = {
   /** The access token's signature, checked against the project's keys. */
   signature: () => call<SignatureStatus>("session_signature"),
   /** The one way a token reaches the webview: an explicit reveal or copy by the user. */
-  reveal: (which: "access" | "refresh") => call<string>("session_reveal", { which }),
+  /** `fingerprint` is the one on screen: the app refuses if the session has changed since. */
+  reveal: (which: "access" | "refresh", fingerprint: string) =>
+    call<string>("session_reveal", { which, fingerprint }),
   pastePreview: (text: string) => call<PastePreview>("paste_preview", { text }),
   pasteRotate: (text: string) => call<{ session: SessionView; joined: boolean }>("paste_rotate", { text }),
   signInPassword: (email: string, password: string) =>
