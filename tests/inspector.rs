@@ -184,7 +184,7 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
         .is_none_or(|f| f.starts_with("fp:"))));
 
     the_other_commands_do_what_they_say(&main, &client);
-    profiles_switch_to_a_real_project_and_back(&main, &local_stack);
+    profiles_switch_to_a_real_project_and_back(&main, &local_stack, &client);
     // Leave nothing in the user's keyring: signing out removes the demo's entry.
     call(
         &main,
@@ -334,6 +334,7 @@ fn the_other_commands_do_what_they_say(
 fn profiles_switch_to_a_real_project_and_back(
     main: &WebviewWindow<MockRuntime>,
     local_stack: &local_gotrue::Server,
+    demo_client: &session_engine::AuthClient,
 ) {
     let detected = invoke(main, "profile_detect_local").unwrap();
     assert_eq!(detected["url"], local_stack.url().as_str(), "{detected}");
@@ -358,6 +359,16 @@ fn profiles_switch_to_a_real_project_and_back(
         invoke(main, "session_current").unwrap(),
         Value::Null,
         "a new profile starts signed out"
+    );
+    // The demo's client is no longer listened to: its history and auto-refresh tasks ended.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while demo_client.subscriber_count() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        demo_client.subscriber_count(),
+        0,
+        "no task outlives its profile"
     );
 
     let status = call(

@@ -206,7 +206,18 @@ async fn activate<R: Runtime>(app: &AppHandle<R>, id: Option<&str>) -> Result<Ac
     };
     config.retry_budget = RETRY_BUDGET;
     let client = AuthClient::new(config, vault.clone(), store_key(&profile, &demo_server)).await?;
-    record_history(app.clone(), &client, profile.id.clone());
+    let auto_refresh = watch::channel(AutoRefresh {
+        enabled: profile.auto_refresh,
+        margin_secs: profile.refresh_margin_secs,
+    })
+    .0;
+    // Both tasks end when this profile stops being active (the sender is dropped with it).
+    record_history(
+        app.clone(),
+        &client,
+        profile.id.clone(),
+        auto_refresh.subscribe(),
+    );
     // A restored session follows get_session's rules: refreshed when inside the margin or
     // expired; a transient failure keeps it, a definitive one ends it (SIGNED_OUT).
     if client.current_session().is_some() {
@@ -219,11 +230,6 @@ async fn activate<R: Runtime>(app: &AppHandle<R>, id: Option<&str>) -> Result<Ac
         };
         client.sign_in_with_password(credentials).await?;
     }
-    let auto_refresh = watch::channel(AutoRefresh {
-        enabled: profile.auto_refresh,
-        margin_secs: profile.refresh_margin_secs,
-    })
-    .0;
     let log = app.state::<Inspector>().log.clone();
     tauri::async_runtime::spawn(run_auto_refresh(
         client.clone(),
@@ -324,11 +330,26 @@ async fn sleep_until(due: Option<tokio::time::Instant>) {
 }
 
 /// Appends every auth event to the history index in the settings: kind, time, and the refresh
-/// token's fingerprint. Never a token.
-fn record_history<R: Runtime>(app: AppHandle<R>, client: &AuthClient, profile: String) {
+/// token's fingerprint. Never a token. Ends when `alive`'s sender (the active profile) is gone.
+fn record_history<R: Runtime>(
+    app: AppHandle<R>,
+    client: &AuthClient,
+    profile: String,
+    mut alive: watch::Receiver<AutoRefresh>,
+) {
     let mut events = client.subscribe();
     tauri::async_runtime::spawn(async move {
-        while let Some(event) = events.next().await {
+        loop {
+            let event = tokio::select! {
+                event = events.next() => match event {
+                    Some(event) => event,
+                    None => return,
+                },
+                changed = alive.changed() => match changed {
+                    Ok(()) => continue,
+                    Err(_) => return,
+                },
+            };
             let entry = HistoryEntry {
                 at: event
                     .at
