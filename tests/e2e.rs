@@ -119,17 +119,8 @@ async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart(
 
     // Refresh now: a new refresh token and a TOKEN_REFRESHED row.
     let old_fingerprint = first.text_of("#refresh-fingerprint").await.unwrap();
-    let button = first
-        .wait_for("#refresh-now", Duration::from_secs(5))
-        .await
-        .unwrap();
-    first.click(&button).await.unwrap();
-    let new_fingerprint = eventually(
-        Duration::from_secs(10),
-        async || first.text_of("#refresh-fingerprint").await.unwrap(),
-        |f| f != &old_fingerprint,
-    )
-    .await;
+    press(&first, "#refresh-now").await;
+    let new_fingerprint = rotated_from(&first, &old_fingerprint).await;
     let kinds = eventually(
         Duration::from_secs(5),
         async || event_kinds(&first).await,
@@ -219,6 +210,17 @@ async fn erase(session: &support::webdriver::Session<'_>, css: &str) {
         .expect("the field is emptied");
 }
 
+/// Waits for the refresh token shown to change from `old` (a rotation) and returns the new
+/// fingerprint.
+async fn rotated_from(session: &support::webdriver::Session<'_>, old: &str) -> String {
+    eventually(
+        Duration::from_secs(10),
+        async || session.text_of("#refresh-fingerprint").await.unwrap(),
+        |f| f != old,
+    )
+    .await
+}
+
 async fn count_of(session: &support::webdriver::Session<'_>, css: &str) -> usize {
     session.find_all(css).await.unwrap_or_default().len()
 }
@@ -257,12 +259,7 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         .await
         .unwrap();
     app.double_click(&button).await.expect("a double click");
-    let rotated = eventually(
-        Duration::from_secs(10),
-        async || app.text_of("#refresh-fingerprint").await.unwrap(),
-        |f| f != &fingerprint,
-    )
-    .await;
+    let rotated = rotated_from(&app, &fingerprint).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     let after_double_click = refresh_requests(&server).await;
     println!(
@@ -283,11 +280,7 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         serde_json::json!({"count": 1, "path": "/token", "delay_ms": 1500}),
     )
     .await;
-    let button = app
-        .wait_for("#refresh-now", Duration::from_secs(5))
-        .await
-        .unwrap();
-    app.click(&button).await.unwrap();
+    press(&app, "#refresh-now").await;
     app.press_ctrl("r").await.expect("Ctrl+R");
     eventually(
         Duration::from_secs(10),
@@ -295,12 +288,7 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         |n| *n >= 1,
     )
     .await;
-    eventually(
-        Duration::from_secs(10),
-        async || app.text_of("#refresh-fingerprint").await.unwrap(),
-        |f| f != &rotated,
-    )
-    .await;
+    rotated_from(&app, &rotated).await;
     assert_eq!(
         refresh_requests(&server).await - after_double_click,
         1,
@@ -317,17 +305,8 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     let old_token = app.text_of("#refresh-revealed").await.unwrap();
     assert!(old_token.len() >= 12, "a refresh token was revealed");
     let shown = app.text_of("#refresh-fingerprint").await.unwrap();
-    let button = app
-        .wait_for("#refresh-now", Duration::from_secs(5))
-        .await
-        .unwrap();
-    app.click(&button).await.unwrap();
-    let head = eventually(
-        Duration::from_secs(10),
-        async || app.text_of("#refresh-fingerprint").await.unwrap(),
-        |f| f != &shown,
-    )
-    .await;
+    press(&app, "#refresh-now").await;
+    let head = rotated_from(&app, &shown).await;
     assert!(
         count_of(&app, "#refresh-revealed").await == 0,
         "a new token hides the revealed one"
@@ -404,11 +383,7 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     )
     .await;
     let failures = count_of(&app, ".failure-row").await;
-    let button = app
-        .wait_for("#refresh-now", Duration::from_secs(5))
-        .await
-        .unwrap();
-    app.click(&button).await.unwrap();
+    press(&app, "#refresh-now").await;
     let error = app
         .text_of("#refresh-error")
         .await
@@ -440,17 +415,8 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         serde_json::Value::Null,
     )
     .await;
-    let button = app
-        .wait_for("#refresh-now", Duration::from_secs(5))
-        .await
-        .unwrap();
-    app.click(&button).await.unwrap();
-    eventually(
-        Duration::from_secs(10),
-        async || app.text_of("#refresh-fingerprint").await.unwrap(),
-        |f| f != &head,
-    )
-    .await;
+    press(&app, "#refresh-now").await;
+    rotated_from(&app, &head).await;
     assert!(
         count_of(&app, "#refresh-error").await == 0,
         "the error clears"
@@ -469,17 +435,8 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     )
     .await;
     let fresh = app.text_of("#refresh-fingerprint").await.unwrap();
-    let button = app
-        .wait_for("#refresh-now", Duration::from_secs(5))
-        .await
-        .unwrap();
-    app.click(&button).await.unwrap();
-    eventually(
-        Duration::from_secs(10),
-        async || app.text_of("#refresh-fingerprint").await.unwrap(),
-        |f| f != &fresh,
-    )
-    .await;
+    press(&app, "#refresh-now").await;
+    rotated_from(&app, &fresh).await;
     let offset = app
         .text_of("#clock-offset")
         .await

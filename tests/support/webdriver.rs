@@ -225,20 +225,8 @@ impl Session<'_> {
             vec![json!({"type": "pointerMove", "duration": 0, "origin": origin, "x": 0, "y": 0})];
         actions.extend(press.iter().cloned());
         actions.extend(press.iter().cloned());
-        self.post(
-            "/actions",
-            json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]}),
-        )
-        .await?;
-        let _ = self
-            .driver
-            .send(
-                reqwest::Method::DELETE,
-                &format!("/session/{}/actions", self.id),
-                None,
-            )
-            .await;
-        Ok(())
+        self.perform(json!({"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}))
+            .await
     }
 
     /// Presses Ctrl and `key` together on the keyboard, as a user would.
@@ -250,18 +238,19 @@ impl Session<'_> {
             {"type": "keyUp", "value": key},
             {"type": "keyUp", "value": CONTROL},
         ]);
-        self.post(
-            "/actions",
-            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
-        )
-        .await?;
+        self.perform(json!({"type": "key", "id": "keyboard", "actions": actions}))
+            .await
+    }
+
+    /// Runs one input source's actions (W3C "Perform Actions"), then releases every key and
+    /// button so the next call starts from rest.
+    async fn perform(&self, source: Value) -> Result<()> {
+        self.post("/actions", json!({ "actions": [source] }))
+            .await?;
+        let release = format!("/session/{}/actions", self.id);
         let _ = self
             .driver
-            .send(
-                reqwest::Method::DELETE,
-                &format!("/session/{}/actions", self.id),
-                None,
-            )
+            .send(reqwest::Method::DELETE, &release, None)
             .await;
         Ok(())
     }
