@@ -408,6 +408,47 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         .await
         .unwrap();
 
+    // A request row opens its HTTP exchange, redacted.
+    let row = app
+        .wait_for(
+            ".request-row[data-status='503'] button",
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    app.click(&row).await.unwrap();
+    let detail = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#log-detail").await.unwrap(),
+        |t| t.contains("503") && t.contains("POST"),
+    )
+    .await;
+    assert!(!detail.contains(&old_token), "the exchange is redacted");
+    app.screenshot(&shots_dir().join("exchange.png"))
+        .await
+        .unwrap();
+    // Search narrows the log to the matching rows.
+    type_into(&app, "#log-search", "503").await;
+    let kinds = eventually(
+        Duration::from_secs(5),
+        async || event_kinds(&app).await,
+        |k| k.is_empty(),
+    )
+    .await;
+    assert!(kinds.is_empty(), "no auth event row mentions 503");
+    assert!(count_of(&app, ".request-row[data-status='503']").await >= 2);
+    erase(&app, "#log-search").await;
+    assert!(
+        !eventually(
+            Duration::from_secs(5),
+            async || event_kinds(&app).await,
+            |k| !k.is_empty(),
+        )
+        .await
+        .is_empty(),
+        "clearing the search shows the events again"
+    );
+
     // The server recovers: Refresh now works again on the same session.
     emulator(
         reqwest::Method::DELETE,
