@@ -77,6 +77,8 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
         std::env::set_var("XDG_DATA_HOME", &data);
         std::env::set_var("SESSION_INSPECTOR_LOCAL_STACK", local_stack.url());
         std::env::set_var("SESSION_INSPECTOR_LOCAL_STACK_KEY", local_stack.anon_key());
+        // Everything the app can log goes to its log file, which must still hold no token.
+        std::env::set_var("SESSION_INSPECTOR_LOG", "debug");
     }
 
     let app = session_inspector_lib::build(mock_builder())
@@ -94,7 +96,7 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     let view = invoke(&main, "session_current").expect("a session");
     assert_eq!(
         view["user"]["email"],
-        session_inspector_lib::inspector::DEMO_EMAIL
+        session_inspector_lib::demo::DEMO_EMAIL
     );
     assert_eq!(view["refreshTokenShape"]["format"], "legacy");
     assert_eq!(view["header"]["alg"], "ES256");
@@ -114,6 +116,8 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
         .unwrap()
         .client
         .clone();
+    // Every session the demo client ever holds, for the log file's scan at the end.
+    let mut demo_events = client.subscribe();
     let mut sessions = vec![client.current_session().unwrap()];
     let mut answers = vec![view.to_string()];
     for _ in 0..5 {
@@ -184,6 +188,15 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
         .is_none_or(|f| f.starts_with("fp:"))));
 
     the_other_commands_do_what_they_say(&main, &client);
+    // Every token of sign-in, refreshes, the paste and the other commands, for the log scan;
+    // the subscription ends here, as the profile switch below wants no listener left.
+    let mut tokens = Vec::new();
+    while let Some(event) = demo_events.try_next() {
+        if let Some(session) = event.session {
+            tokens.extend([session.access_token, session.refresh_token]);
+        }
+    }
+    drop(demo_events);
     profiles_switch_to_a_real_project_and_back(&main, &local_stack, &client);
     // Leave nothing in the user's keyring: signing out removes the demo's entry.
     call(
@@ -192,8 +205,58 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
         serde_json::json!({"scope": "local"}),
     )
     .unwrap();
+    the_log_file_holds_no_token(&app_data, &tokens);
     drop(app);
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// After sign-ins, refreshes, a paste, sign-outs and profile switches at debug level, the
+/// app's log file says what happened (by fingerprint) and holds no token in any form.
+fn the_log_file_holds_no_token(app_data: &std::path::Path, tokens: &[String]) {
+    std::thread::sleep(std::time::Duration::from_millis(300)); // the logger flushes per line
+    let logs = files_under(&app_data.join("logs"));
+    assert!(
+        !logs.is_empty(),
+        "a log file in {}",
+        app_data.join("logs").display()
+    );
+    let text: String = logs
+        .iter()
+        .map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned())
+        .collect();
+    for expected in [
+        "auth request",
+        "grant_type=refresh_token",
+        "profile switched",
+        "fp:",
+    ] {
+        assert!(
+            text.contains(expected),
+            "the log says {expected:?}:\n{text}"
+        );
+    }
+    let mut secrets: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    secrets.push(session_inspector_lib::demo::DEMO_PASSWORD);
+    let hits: usize = secrets
+        .iter()
+        .map(|secret| {
+            encodings(secret)
+                .iter()
+                .filter(|form| text.contains(form.as_str()))
+                .count()
+        })
+        .sum();
+    println!(
+        "log file: {} line(s), searched for {} tokens and the password in 13 forms each: {hits} hits",
+        text.lines().count(),
+        tokens.len()
+    );
+    assert!(
+        tokens.len() >= 20,
+        "the collector saw the sessions: {}",
+        tokens.len()
+    );
+    assert_eq!(hits, 0, "a secret reached the log file");
 }
 
 fn fp(token: &str) -> String {
@@ -315,7 +378,8 @@ fn the_other_commands_do_what_they_say(
     assert_eq!(error["kind"], "sessionMissing");
     let anonymous = invoke(main, "auth_sign_in_anonymously").unwrap();
     assert_eq!(anonymous["user"]["isAnonymous"], true);
-    let wrong = serde_json::json!({"email": session_inspector_lib::inspector::DEMO_EMAIL, "password": "nope"});
+    let wrong =
+        serde_json::json!({"email": session_inspector_lib::demo::DEMO_EMAIL, "password": "nope"});
     let error = call(main, "auth_sign_in_password", wrong).unwrap_err();
     assert_eq!(error["code"], "invalid_credentials", "{error}");
     assert_eq!(error["status"], 400);
@@ -324,8 +388,8 @@ fn the_other_commands_do_what_they_say(
         "a failed sign-in keeps the session"
     );
     let right = serde_json::json!({
-        "email": session_inspector_lib::inspector::DEMO_EMAIL,
-        "password": session_inspector_lib::inspector::DEMO_PASSWORD,
+        "email": session_inspector_lib::demo::DEMO_EMAIL,
+        "password": session_inspector_lib::demo::DEMO_PASSWORD,
     });
     let signed_in = call(main, "auth_sign_in_password", right).unwrap();
     assert_eq!(signed_in["user"]["isAnonymous"], false);

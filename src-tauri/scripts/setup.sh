@@ -2,7 +2,8 @@
 # Installs what building (and, with `test`, testing) Session Inspector needs on Debian/Ubuntu.
 # Idempotent: when everything is present it only checks, in about a second.
 #   setup.sh run   system libraries to build and run the app, Node, the UI's npm packages
-#   setup.sh test  the same, plus Xvfb, WebKitWebDriver, tauri-driver, gnome-keyring, keyutils
+#   setup.sh test  the same, plus Xvfb, WebKitWebDriver, tauri-driver, cargo-machete,
+#                  gnome-keyring, keyutils
 set -euo pipefail
 mode=${1:-run}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +17,7 @@ test_packages=(xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyr
   keyutils python3 python3-venv)
 node_packages=(nodejs npm)
 TAURI_DRIVER_VERSION=2.1.0
+CARGO_MACHETE_VERSION=0.9.2
 NODE_MIN=20.19
 
 packages=("${build_packages[@]}")
@@ -79,6 +81,12 @@ if [ "$mode" = test ]; then
   if [ ! -x "$driver" ] || ! cargo install --list | grep -q "^tauri-driver v$TAURI_DRIVER_VERSION:"; then
     say "installing tauri-driver $TAURI_DRIVER_VERSION (cargo install, about a minute)"
     cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --force --quiet
+  fi
+  # cargo-machete, for the "no unused dependency" check.
+  machete="${CARGO_HOME:-$HOME/.cargo}/bin/cargo-machete"
+  if [ ! -x "$machete" ] || ! cargo install --list | grep -q "^cargo-machete v$CARGO_MACHETE_VERSION:"; then
+    say "installing cargo-machete $CARGO_MACHETE_VERSION (cargo install, about a minute)"
+    cargo install cargo-machete --version "$CARGO_MACHETE_VERSION" --locked --force --quiet
   fi
 fi
 # 5. The client judges of the local GoTrue server: auth-js (npm) and supabase_auth (a venv).

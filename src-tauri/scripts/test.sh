@@ -15,6 +15,9 @@ cargo fmt --all --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+step "cargo machete (no unused dependency)"
+cargo machete
+
 step "svelte-check"
 (cd ui && npm run --silent check)
 

@@ -1,10 +1,17 @@
-//! The app layer's error type and the shape it takes on its way to the webview.
+//! The app layer's error type and the one shape it takes on its way to the webview.
 //!
-//! The webview always receives `{"kind": "...", "message": "..."}`. `kind` is a stable,
+//! The webview always receives `{kind, message}` (plus GoTrue's `code` and the HTTP `status`
+//! when the server sent them): see [`ErrorView`], the only serialization. `kind` is a stable,
 //! camelCase identifier the UI can branch on; `message` is for people. Internal failures are
 //! reported without their details, which could carry paths or token fragments.
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde::Serialize;
+use session_engine::import::ImportError;
+use session_engine::{AuthError, StorageError};
+use ts_rs::TS;
+
+use crate::export::ExportError;
+use crate::settings::SettingsError;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -12,14 +19,41 @@ pub enum Error {
     /// The request from the UI was not acceptable; the message says why.
     #[error("{0}")]
     InvalidInput(String),
-    /// A failure inside the shell itself (window, plugin, runtime).
+    /// A paste that holds no session or token the app can read.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// From the session engine: GoTrue's answer, the network, the session store.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Removing a stored session from the keyring failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A project URL and key that did not answer as a Supabase Auth server.
+    #[error("{url} did not answer as a Supabase Auth server with this key: {source}")]
+    ProjectUnreachable { url: String, source: AuthError },
+    #[error("there is no profile {0:?}")]
+    UnknownProfile(String),
+    #[error("The built-in demo profile cannot be removed.")]
+    BuiltInProfile,
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The built-in server could not start (its data folder, its database, its port).
+    #[error("the built-in server did not start: {0}")]
+    DemoServer(#[from] local_gotrue::StartError),
+    #[error("cannot create {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    /// A blocking task (the keyring probe, a keyring removal) panicked or was cancelled.
+    #[error("a background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// A failure inside the shell itself (window, plugin, runtime, paths).
     #[error(transparent)]
     Tauri(#[from] tauri::Error),
-    /// From the session engine: GoTrue's answer, the network, the keyring.
-    #[error(transparent)]
-    Auth(#[from] session_engine::AuthError),
-    #[error("settings: {0}")]
-    Settings(String),
+    /// The inspector is still starting, stopped, or its profile could not be opened.
     #[error("{0}")]
     NotReady(String),
 }
@@ -27,10 +61,20 @@ pub enum Error {
 impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::InvalidInput(_) => "invalidInput",
-            Error::Tauri(_) | Error::Settings(_) => "internal",
+            Error::InvalidInput(_)
+            | Error::Import(_)
+            | Error::ProjectUnreachable { .. }
+            | Error::UnknownProfile(_)
+            | Error::BuiltInProfile => "invalidInput",
             Error::Auth(error) => error.kind(),
+            Error::Storage(_) => "storage",
+            Error::Export(error) => error.kind(),
             Error::NotReady(_) => "notReady",
+            Error::Settings(_)
+            | Error::DemoServer(_)
+            | Error::Folder { .. }
+            | Error::Task(_)
+            | Error::Tauri(_) => "internal",
         }
     }
 
@@ -50,32 +94,55 @@ impl Error {
         }
     }
 
-    pub(crate) fn public_message(&self) -> String {
+    pub fn public_message(&self) -> String {
         match self {
-            Error::InvalidInput(message) | Error::NotReady(message) => message.clone(),
-            // The engine's messages are written for people and never carry a token.
-            Error::Auth(error) => error.to_string(),
-            Error::Tauri(_) | Error::Settings(_) => {
-                "Something went wrong inside the app.".to_string()
+            Error::ProjectUnreachable { url, source } => format!(
+                "{url} did not answer as a Supabase Auth server with this key: {}",
+                Error::from(source.clone()).public_message()
+            ),
+            // Paths, OS errors and panics stay in the app's log file.
+            Error::Settings(_)
+            | Error::DemoServer(_)
+            | Error::Folder { .. }
+            | Error::Task(_)
+            | Error::Tauri(_)
+            | Error::Storage(_) => "Something went wrong inside the app.".to_string(),
+            Error::Export(ExportError::Io(_)) => {
+                "The export could not be written to the Downloads folder.".to_string()
             }
+            // Written for people, and never carrying a token.
+            other => other.to_string(),
+        }
+    }
+}
+
+/// How the webview receives an error, from a rejected command or inside a log row.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ErrorView {
+    pub kind: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub status: Option<u16>,
+}
+
+impl From<&Error> for ErrorView {
+    fn from(error: &Error) -> Self {
+        ErrorView {
+            kind: error.kind(),
+            message: error.public_message(),
+            code: error.code(),
+            status: error.status(),
         }
     }
 }
 
 impl Serialize for Error {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (code, status) = (self.code(), self.status());
-        let fields = 2 + usize::from(code.is_some()) + usize::from(status.is_some());
-        let mut state = serializer.serialize_struct("Error", fields)?;
-        state.serialize_field("kind", self.kind())?;
-        state.serialize_field("message", &self.public_message())?;
-        if let Some(code) = code {
-            state.serialize_field("code", &code)?;
-        }
-        if let Some(status) = status {
-            state.serialize_field("status", &status)?;
-        }
-        state.end()
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ErrorView::from(self).serialize(serializer)
     }
 }
 
@@ -94,7 +161,7 @@ mod tests {
 
     #[test]
     fn server_errors_carry_gotrue_code_and_status() {
-        let error = Error::from(session_engine::AuthError::Api {
+        let error = Error::from(AuthError::Api {
             status: 400,
             code: Some("refresh_token_already_used".into()),
             message: "Invalid Refresh Token: Already Used".into(),
@@ -111,5 +178,12 @@ mod tests {
         let json = serde_json::to_value(Error::from(inner)).unwrap();
         assert_eq!(json["kind"], "internal");
         assert!(!json["message"].as_str().unwrap().contains("/secret/path"));
+        let io = ExportError::Io(std::io::Error::other("/home/someone/Downloads: denied"));
+        let json = serde_json::to_value(Error::from(io)).unwrap();
+        assert_eq!(json["kind"], "io");
+        assert!(
+            !json["message"].as_str().unwrap().contains("/home"),
+            "{json}"
+        );
     }
 }

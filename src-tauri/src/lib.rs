@@ -1,11 +1,23 @@
-//! Session Inspector's Tauri shell: wiring only. Commands are thin adapters in `commands/`;
-//! the session logic lives in Tauri-free crates.
+//! Session Inspector's Tauri shell: wiring only. `commands/` holds the IPC surface (a few lines
+//! each); every operation lives in a module named for its job, over the Tauri-free crates
+//! (`session-engine`, `session-vault`, `local-gotrue`). See ARCHITECTURE.md.
 
+mod activation;
 mod commands;
+pub mod demo;
 pub mod error;
+pub mod export;
+mod history;
 pub mod inspector;
-pub mod log;
+pub mod ipc_types;
+pub mod live_log;
+mod log_stream;
+pub mod logging;
+pub mod profiles;
+mod reveal;
 pub mod settings;
+mod signature;
+mod vault;
 pub mod views;
 
 use tauri::{Builder, Context, Manager, Runtime};
@@ -14,6 +26,7 @@ use tauri::{Builder, Context, Manager, Runtime};
 /// exercise exactly the wiring users get.
 pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
+        .plugin(logging::plugin())
         .plugin(tauri_plugin_store::Builder::default().build())
         .manage(inspector::Inspector::default())
         .setup(|app| {
@@ -34,9 +47,9 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::session::session_reveal,
             commands::session::paste_preview,
             commands::session::paste_rotate,
-            commands::session::log_exchange,
-            commands::session::log_export,
-            commands::session::session_events,
+            commands::log::log_exchange,
+            commands::log::log_export,
+            commands::log::session_events,
             commands::auth::auth_sign_in_password,
             commands::auth::auth_sign_in_anonymously,
             commands::auth::auth_sign_out,
@@ -47,6 +60,7 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 /// Called by `setup`, and by tests, whose mock app does not run `setup`.
 pub fn start_inspector<R: Runtime>(app: tauri::AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
+        tracing::info!(version = %app.package_info().version, "Session Inspector starting");
         let inspector = app.state::<inspector::Inspector>();
         inspector.start(app.clone()).await;
     });

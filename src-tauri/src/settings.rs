@@ -1,12 +1,19 @@
 //! Non-secret settings in tauri-plugin-store (`settings.json` in the app data folder):
-//! profiles, the last profile, UI preferences and the history index. Tokens never go here;
-//! the webview has no `store:*` permission and reads settings only through app commands.
+//! profiles, the last profile and the history index. Tokens never go here; the webview has
+//! no `store:*` permission and reads settings only through app commands.
 
 use serde::{Deserialize, Serialize};
+use session_engine::protocol::DEFAULT_EXPIRY_MARGIN;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt;
 
-use crate::error::Error;
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("the settings store failed: {0}")]
+    Store(#[from] tauri_plugin_store::Error),
+    #[error("the settings could not be encoded: {0}")]
+    Encode(#[from] serde_json::Error),
+}
 
 pub const STORE_FILE: &str = "settings.json";
 const KEY: &str = "settings";
@@ -40,10 +47,32 @@ pub struct Profile {
 }
 
 fn default_margin() -> u64 {
-    10
+    DEFAULT_EXPIRY_MARGIN.as_secs()
 }
 
 impl Profile {
+    /// A real project, signed out, auto-refresh off.
+    pub fn project(id: String, name: String, project_url: String, anon_key: String) -> Profile {
+        Profile {
+            id,
+            name,
+            backend: Backend::Project {
+                project_url,
+                anon_key,
+            },
+            auto_refresh: false,
+            refresh_margin_secs: default_margin(),
+        }
+    }
+
+    /// The auto-refresh setting this profile was saved with.
+    pub fn auto_refresh_setting(&self) -> session_engine::auto_refresh::Setting {
+        session_engine::auto_refresh::Setting {
+            enabled: self.auto_refresh,
+            margin: std::time::Duration::from_secs(self.refresh_margin_secs),
+        }
+    }
+
     pub fn built_in() -> Profile {
         Profile {
             id: BUILT_IN_PROFILE.into(),
@@ -53,14 +82,6 @@ impl Profile {
             refresh_margin_secs: default_margin(),
         }
     }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UiPreferences {
-    /// "system", "light" or "dark".
-    #[serde(default)]
-    pub theme: Option<String>,
 }
 
 /// One line of history: what happened and to which token, by fingerprint only.
@@ -80,8 +101,6 @@ pub struct Settings {
     pub profiles: Vec<Profile>,
     #[serde(default)]
     pub last_profile: Option<String>,
-    #[serde(default)]
-    pub ui: UiPreferences,
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
 }
@@ -103,6 +122,14 @@ impl Settings {
         profile
     }
 
+    pub fn profile(&self, id: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.id == id)
+    }
+
+    pub fn profile_mut(&mut self, id: &str) -> Option<&mut Profile> {
+        self.profiles.iter_mut().find(|p| p.id == id)
+    }
+
     pub fn record(&mut self, entry: HistoryEntry) {
         self.history.push(entry);
         let excess = self.history.len().saturating_sub(HISTORY_LIMIT);
@@ -118,16 +145,15 @@ static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Reads the settings; a missing value gives the defaults. A value that no longer parses is
 /// kept under a backup key before the defaults take its place, so saved profiles are never
 /// silently lost.
-pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Settings, Error> {
-    let store = app
-        .store(STORE_FILE)
-        .map_err(|e| Error::Settings(e.to_string()))?;
+pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Settings, SettingsError> {
+    let store = app.store(STORE_FILE)?;
     let Some(value) = store.get(KEY) else {
         return Ok(Settings::default());
     };
     match serde_json::from_value(value.clone()) {
         Ok(settings) => Ok(settings),
-        Err(_) => {
+        Err(error) => {
+            tracing::warn!(%error, "unreadable settings kept under {BACKUP_KEY}; starting from defaults");
             store.set(BACKUP_KEY, value);
             Ok(Settings::default())
         }
@@ -136,20 +162,17 @@ pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Settings, Error> {
 
 const BACKUP_KEY: &str = "settings-unreadable-backup";
 
-fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<(), Error> {
-    let store = app
-        .store(STORE_FILE)
-        .map_err(|e| Error::Settings(e.to_string()))?;
-    let value = serde_json::to_value(settings).map_err(|e| Error::Settings(e.to_string()))?;
-    store.set(KEY, value);
-    store.save().map_err(|e| Error::Settings(e.to_string()))
+fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<(), SettingsError> {
+    let store = app.store(STORE_FILE)?;
+    store.set(KEY, serde_json::to_value(settings)?);
+    Ok(store.save()?)
 }
 
 /// Changes the settings and saves them, as one step no other writer can interleave with.
-pub fn update<R: Runtime, T>(
+pub fn update<R: Runtime, T, E: From<SettingsError>>(
     app: &AppHandle<R>,
-    change: impl FnOnce(&mut Settings) -> Result<T, Error>,
-) -> Result<T, Error> {
+    change: impl FnOnce(&mut Settings) -> Result<T, E>,
+) -> Result<T, E> {
     let _writing = WRITING.lock().unwrap_or_else(|p| p.into_inner());
     let mut settings = load(app)?;
     let result = change(&mut settings)?;

@@ -1,12 +1,13 @@
 //! What crosses to the webview about a session: decoded claims, times, fingerprints. Never a
-//! token: revealing or copying one will be its own explicit command.
+//! token: revealing or copying one is its own explicit command (`session_reveal`).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 use session_engine::tokens::{decode_jwt, fingerprint, inspect_refresh_token, RefreshTokenShape};
-use session_engine::{AuthEvent, Session};
+use session_engine::{AuthEvent, AuthEventKind, Refreshed, Session};
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: String,
@@ -16,7 +17,7 @@ pub struct UserView {
     pub is_anonymous: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
     pub user: UserView,
@@ -24,7 +25,9 @@ pub struct SessionView {
     pub expires_at: i64,
     pub issued_at: Option<i64>,
     pub token_type: String,
+    #[ts(type = "Record<string, unknown>")]
     pub header: Map<String, Value>,
+    #[ts(type = "Record<string, unknown>")]
     pub claims: Map<String, Value>,
     pub access_token_fingerprint: String,
     pub refresh_token_fingerprint: String,
@@ -60,11 +63,11 @@ impl SessionView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct EventView {
-    pub kind: &'static str,
-    pub previous: Option<&'static str>,
+    pub kind: AuthEventKind,
+    pub previous: Option<AuthEventKind>,
     pub at: String,
     pub reason: Option<String>,
     pub exchange_id: Option<u64>,
@@ -74,14 +77,32 @@ pub struct EventView {
 impl EventView {
     pub fn of(event: &AuthEvent) -> EventView {
         EventView {
-            kind: event.kind.as_str(),
-            previous: event.previous.map(|k| k.as_str()),
+            kind: event.kind,
+            previous: event.previous,
             at: event
                 .at
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             reason: event.reason.clone(),
             exchange_id: event.exchange_id,
             session: event.session.as_ref().map(SessionView::of),
+        }
+    }
+}
+
+/// The answer to Refresh now and to a paste's rotation.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshView {
+    pub session: SessionView,
+    /// This call shared a refresh already in flight instead of sending its own request.
+    pub joined: bool,
+}
+
+impl RefreshView {
+    pub fn of(refreshed: &Refreshed) -> RefreshView {
+        RefreshView {
+            session: SessionView::of(&refreshed.response.session),
+            joined: refreshed.joined,
         }
     }
 }

@@ -1,11 +1,14 @@
 //! How to reach a project: its URL and API key, timeouts and the refresh policy.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
+use crate::clock::{self, Clock};
 use crate::error::AuthError;
+use crate::protocol::DEFAULT_EXPIRY_MARGIN;
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -17,14 +20,15 @@ pub struct ClientConfig {
     pub allow_insecure_http: bool,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
-    /// `get_session` refreshes when the access token has this little time left (the
-    /// Supabase clients' `EXPIRY_MARGIN` of 10 s in the Ruby client the contract follows).
+    /// `get_session` refreshes when the access token has this little time left.
     pub refresh_margin: Duration,
     /// Retryable failures are retried with backoff 200·2ⁿ ms while the total stays inside this.
     pub retry_budget: Duration,
     /// After a 429, the same refresh token is not sent again for this long.
     pub rate_limit_cooldown: Duration,
     pub client_info: String,
+    /// Wall time, for comparing with `expires_at` (tests inject tokio's paused clock).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ClientConfig {
@@ -35,10 +39,11 @@ impl ClientConfig {
             allow_insecure_http: false,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
-            refresh_margin: Duration::from_secs(10),
+            refresh_margin: DEFAULT_EXPIRY_MARGIN,
             retry_budget: Duration::from_secs(30),
             rate_limit_cooldown: Duration::from_secs(60),
             client_info: concat!("session-inspector/", env!("CARGO_PKG_VERSION")).to_string(),
+            clock: clock::system(),
         }
     }
 

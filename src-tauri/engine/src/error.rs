@@ -1,14 +1,8 @@
 //! The engine's one error type. Every variant says what happened in words a developer can act
 //! on; the server's error code is kept whenever there was one.
 
-/// GoTrue codes after which a refresh token can never work again: the session is over.
-pub const SESSION_ENDING_CODES: [&str; 5] = [
-    "refresh_token_not_found",
-    "refresh_token_already_used",
-    "session_expired",
-    "session_not_found",
-    "user_banned",
-];
+use crate::protocol::is_session_ending_code;
+use crate::storage::StorageError;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AuthError {
@@ -35,7 +29,7 @@ pub enum AuthError {
     #[error("the refreshed session was discarded: the stored session changed while the refresh was in flight")]
     RefreshDiscarded,
     #[error("session storage failed: {0}")]
-    Storage(String),
+    Storage(#[from] StorageError),
     #[error("{0}")]
     InvalidInput(String),
 }
@@ -63,8 +57,7 @@ impl AuthError {
 
     /// A definitive rejection of the refresh token: retrying cannot help.
     pub fn ends_session(&self) -> bool {
-        self.code()
-            .is_some_and(|code| SESSION_ENDING_CODES.contains(&code))
+        self.code().is_some_and(is_session_ending_code)
     }
 
     /// A stable identifier for the UI and logs.

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::session::Session;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AuthEventKind {
     InitialSession,
@@ -69,13 +69,14 @@ impl EventBus {
         session: Option<Session>,
         reason: Option<String>,
         exchange_id: Option<u64>,
+        at: DateTime<Utc>,
     ) -> AuthEvent {
         let mut state = self.state();
         let event = AuthEvent {
             kind,
             previous: state.last,
             session,
-            at: Utc::now(),
+            at,
             reason,
             exchange_id,
         };
@@ -87,7 +88,11 @@ impl EventBus {
     }
 
     /// Registers a subscriber whose queue starts with `INITIAL_SESSION` for `current`.
-    pub fn subscribe(&self, current: Option<Session>) -> (u64, mpsc::UnboundedReceiver<AuthEvent>) {
+    pub fn subscribe(
+        &self,
+        current: Option<Session>,
+        at: DateTime<Utc>,
+    ) -> (u64, mpsc::UnboundedReceiver<AuthEvent>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::unbounded_channel();
         let mut state = self.state();
@@ -95,7 +100,7 @@ impl EventBus {
             kind: AuthEventKind::InitialSession,
             previous: state.last,
             session: current,
-            at: Utc::now(),
+            at,
             reason: None,
             exchange_id: None,
         };

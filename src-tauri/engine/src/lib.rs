@@ -2,19 +2,28 @@
 //! semantics of the official Supabase clients, plus the token tools the inspector shows.
 //! No Tauri here: the app is a thin shell over this crate.
 
+pub mod auto_refresh;
 pub mod client;
+pub mod clock;
 pub mod config;
+mod cooldown;
+pub mod envelope;
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod import;
+pub mod paste;
+pub mod protocol;
 pub mod recorder;
 pub mod session;
 mod single_flight;
 pub mod storage;
+#[cfg(test)]
+mod test_fixtures;
 pub mod tokens;
 
 pub use client::{AuthClient, Credentials, Refreshed, SignOutScope};
+pub use clock::Clock;
 pub use config::ClientConfig;
 pub use error::AuthError;
 pub use events::{AuthEvent, AuthEventKind, EventStream, Subscription};

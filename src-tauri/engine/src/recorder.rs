@@ -26,10 +26,11 @@ const SECRET_KEYS: [&str; 9] = [
 
 const KEEP: usize = 1000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Exchange {
     pub id: u64,
+    #[ts(type = "string")]
     pub started_at: DateTime<Utc>,
     pub duration_ms: f64,
     pub method: String,

@@ -1,5 +1,6 @@
 //! Where sessions are kept between runs: a trait with load / save / remove of a whole session
-//! per profile. The in-memory store lives here; the OS-keyring store lives in the app.
+//! per profile. The in-memory store lives here; the OS-keyring store is the `session-vault`
+//! crate.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,6 +13,9 @@ pub enum StorageError {
     Backend(String),
     #[error("the stored session is unreadable: {0}")]
     Corrupt(String),
+    /// The blocking task that ran the storage call panicked or was cancelled.
+    #[error("the storage task did not finish: {0}")]
+    Task(String),
 }
 
 /// Implementations may block (an OS keyring does); the engine calls them off its async threads.

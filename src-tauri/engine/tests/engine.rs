@@ -775,7 +775,7 @@ async fn a_storage_failure_is_reported_and_the_session_stays_usable_in_memory() 
     w.store.set_failing(Some("keyring locked"));
     let error = w.client.refresh_session(None).await.unwrap_err();
     assert!(
-        matches!(&error, AuthError::Storage(m) if m.contains("keyring locked")),
+        matches!(&error, AuthError::Storage(session_engine::StorageError::Backend(m)) if m.contains("keyring locked")),
         "{error}"
     );
     w.store.set_failing(None);

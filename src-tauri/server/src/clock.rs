@@ -8,11 +8,28 @@ use chrono::{DateTime, Duration, Utc};
 #[derive(Debug, Default)]
 pub struct Clock {
     skew_ms: AtomicI64,
+    /// Set for paused-time tests: the wall time at start and tokio's instant then.
+    tokio_anchor: Option<(DateTime<Utc>, tokio::time::Instant)>,
 }
 
 impl Clock {
+    /// A clock that starts at the system time and then moves only with `tokio::time`.
+    pub fn following_tokio() -> Clock {
+        Clock {
+            skew_ms: AtomicI64::new(0),
+            tokio_anchor: Some((Utc::now(), tokio::time::Instant::now())),
+        }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::milliseconds(self.skew_ms.load(Ordering::Relaxed))
+        let base = match self.tokio_anchor {
+            Some((wall, start)) => {
+                let elapsed = tokio::time::Instant::now() - start;
+                wall + Duration::from_std(elapsed).unwrap_or(Duration::MAX)
+            }
+            None => Utc::now(),
+        };
+        base + Duration::milliseconds(self.skew_ms.load(Ordering::Relaxed))
     }
 
     pub fn set_skew_ms(&self, skew_ms: i64) {

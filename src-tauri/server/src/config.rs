@@ -82,6 +82,9 @@ pub struct Config {
     pub demo_user: Option<DemoUser>,
     /// An SQLite file to keep users, sessions and keys in; `None` keeps them in memory.
     pub data_path: Option<PathBuf>,
+    /// The server's clock moves with `tokio::time` instead of the system clock, so a client
+    /// in the same paused-time test sees tokens expire as virtual time passes.
+    pub clock_follows_tokio: bool,
 }
 
 impl Default for Config {
@@ -103,6 +106,7 @@ impl Default for Config {
             autoconfirm: true,
             demo_user: None,
             data_path: None,
+            clock_follows_tokio: false,
         }
     }
 }

@@ -130,6 +130,12 @@ impl Keys {
         }
     }
 
+    /// The id of this database's own P-256 key, whether or not it signs: it names the key pair
+    /// the database was created with, so it tells one database from another.
+    pub fn ec_key_id(&self) -> &str {
+        &self.es256.kid
+    }
+
     /// The JWKS: asymmetric public keys only (GoTrue never lists HMAC secrets). The ES256 key
     /// is listed while it signs; with HS256 signing the set is empty.
     pub fn jwks(&self) -> Value {

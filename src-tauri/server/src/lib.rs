@@ -77,6 +77,12 @@ impl Server {
         &self.state.service_role_key
     }
 
+    /// The id of the server's own signing key pair, kept with its data: it differs between
+    /// two data files, so it names one server's database.
+    pub fn key_id(&self) -> &str {
+        self.state.keys.ec_key_id()
+    }
+
     pub fn state(&self) -> &Shared {
         &self.state
     }
@@ -122,7 +128,11 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
         rate_limiter: traffic::RateLimiter::new(config.rate_limit),
         db,
         keys,
-        clock: clock::Clock::default(),
+        clock: if config.clock_follows_tokio {
+            clock::Clock::following_tokio()
+        } else {
+            clock::Clock::default()
+        },
         anon_key,
         service_role_key,
         faults: traffic::Faults::default(),

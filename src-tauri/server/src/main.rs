@@ -1,106 +1,124 @@
 //! `local-gotrue`: the GoTrue-compatible server as a command.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::{Parser, ValueEnum};
 use local_gotrue::{Config, DemoUser, RateLimit, RefreshTokenFormat, SigningAlgorithm};
 
-const HELP: &str = "local-gotrue: a GoTrue-compatible Supabase Auth server on loopback
+/// A GoTrue-compatible Supabase Auth server on loopback: the test ground and demo backend of
+/// Session Inspector. GoTrue's routes are served with and without the `/auth/v1` prefix; a
+/// control surface for tests lives under `/_emulator`.
+#[derive(Debug, Parser)]
+#[command(name = "local-gotrue", version)]
+struct Args {
+    /// Listen on 127.0.0.1:PORT (0: the OS picks one; the URL is printed).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// HS256 secret (default: the Supabase CLI's local secret).
+    #[arg(long, value_name = "SECRET")]
+    jwt_secret: Option<String>,
+    /// Access-token lifetime.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    jwt_exp: u64,
+    /// Access-token signature (es256 publishes its key in the JWKS).
+    #[arg(long, value_enum, default_value_t = Signing::Hs256)]
+    signing: Signing,
+    /// Refresh-token format.
+    #[arg(long, value_enum, default_value_t = TokenFormat::Legacy)]
+    token_format: TokenFormat,
+    /// How long an already-used refresh token is still accepted (0 allowed).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    reuse_interval: u64,
+    /// Keep refresh tokens when refreshing.
+    #[arg(long)]
+    no_rotation: bool,
+    /// Tolerate every reuse.
+    #[arg(long)]
+    allow_reuse: bool,
+    /// Limit /token to 150 requests per 5 minutes, burst 30, per client IP.
+    #[arg(long)]
+    rate_limit: bool,
+    /// Sessions end this long after sign-in.
+    #[arg(long, value_name = "SECONDS")]
+    timebox: Option<u64>,
+    /// Sessions end after this long without a refresh.
+    #[arg(long, value_name = "SECONDS")]
+    inactivity: Option<u64>,
+    /// Only a user's newest session can refresh.
+    #[arg(long)]
+    single_session: bool,
+    /// Answer like the hosted gateway when the apikey is missing or wrong.
+    #[arg(long)]
+    require_apikey: bool,
+    /// Refuse anonymous sign-ins.
+    #[arg(long)]
+    no_anonymous: bool,
+    /// Create this user at start-up if missing.
+    #[arg(long, value_name = "EMAIL:PASSWORD", value_parser = demo_user)]
+    demo_user: Option<DemoUser>,
+    /// Keep state in this SQLite file (default: in memory).
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
+}
 
-USAGE: local-gotrue [OPTIONS]
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Signing {
+    Hs256,
+    Es256,
+}
 
-  --port N                   listen on 127.0.0.1:N (default 0: the OS picks; the URL is printed)
-  --jwt-secret S             HS256 secret (default: the Supabase CLI's local secret)
-  --jwt-exp SECONDS          access-token lifetime (default 3600)
-  --signing hs256|es256      access-token signature (default hs256; es256 publishes a JWKS key)
-  --token-format legacy|v2   refresh-token format (default legacy)
-  --reuse-interval SECONDS   reuse tolerance for used refresh tokens (default 10; 0 allowed)
-  --no-rotation              keep refresh tokens when refreshing
-  --allow-reuse              tolerate every reuse
-  --rate-limit               limit /token to 150 per 5 minutes, burst 30, per client IP
-  --timebox SECONDS          sessions end this long after sign-in
-  --inactivity SECONDS       sessions end after this long without a refresh
-  --single-session           only a user's newest session can refresh
-  --require-apikey           answer like the hosted gateway without a valid apikey
-  --no-anonymous             refuse anonymous sign-ins
-  --demo-user EMAIL:PASSWORD create this user at start-up if missing
-  --data PATH                keep state in this SQLite file (default: in memory)
-";
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TokenFormat {
+    Legacy,
+    V2,
+}
 
-fn parse(args: &[String]) -> Result<(Config, u16), String> {
-    let mut config = Config::default();
-    let mut port = 0u16;
-    let mut it = args.iter();
-    let secs = |v: &str| {
-        v.parse::<u64>()
-            .map(Duration::from_secs)
-            .map_err(|_| format!("not a number of seconds: {v}"))
-    };
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            "--port" => port = value()?.parse().map_err(|_| "bad --port".to_string())?,
-            "--jwt-secret" => config.jwt_secret = value()?,
-            "--jwt-exp" => config.jwt_expiry = secs(&value()?)?,
-            "--signing" => {
-                config.signing = match value()?.as_str() {
-                    "hs256" => SigningAlgorithm::Hs256,
-                    "es256" => SigningAlgorithm::Es256,
-                    other => return Err(format!("unknown --signing {other}")),
-                }
-            }
-            "--token-format" => {
-                config.refresh_token_format = match value()?.as_str() {
-                    "legacy" => RefreshTokenFormat::Legacy,
-                    "v2" => RefreshTokenFormat::V2,
-                    other => return Err(format!("unknown --token-format {other}")),
-                }
-            }
-            "--reuse-interval" => config.reuse_interval = secs(&value()?)?,
-            "--no-rotation" => config.rotation_enabled = false,
-            "--allow-reuse" => config.allow_reuse = true,
-            "--rate-limit" => config.rate_limit = Some(RateLimit::default()),
-            "--timebox" => config.sessions.timebox = Some(secs(&value()?)?),
-            "--inactivity" => config.sessions.inactivity_timeout = Some(secs(&value()?)?),
-            "--single-session" => config.sessions.single_per_user = true,
-            "--require-apikey" => config.require_api_key = true,
-            "--no-anonymous" => config.anonymous_sign_ins = false,
-            "--demo-user" => {
-                let v = value()?;
-                let (email, password) = v
-                    .split_once(':')
-                    .ok_or("--demo-user wants EMAIL:PASSWORD")?;
-                config.demo_user = Some(DemoUser {
-                    email: email.into(),
-                    password: password.into(),
-                });
-            }
-            "--data" => config.data_path = Some(value()?.into()),
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown option {other}")),
+fn demo_user(value: &str) -> Result<DemoUser, String> {
+    let (email, password) = value.split_once(':').ok_or("wants EMAIL:PASSWORD")?;
+    Ok(DemoUser {
+        email: email.into(),
+        password: password.into(),
+    })
+}
+
+impl Args {
+    fn config(self) -> Config {
+        let defaults = Config::default();
+        let secs = Duration::from_secs;
+        Config {
+            bind: ([127, 0, 0, 1], self.port).into(),
+            jwt_secret: self.jwt_secret.unwrap_or(defaults.jwt_secret.clone()),
+            jwt_expiry: secs(self.jwt_exp),
+            signing: match self.signing {
+                Signing::Hs256 => SigningAlgorithm::Hs256,
+                Signing::Es256 => SigningAlgorithm::Es256,
+            },
+            refresh_token_format: match self.token_format {
+                TokenFormat::Legacy => RefreshTokenFormat::Legacy,
+                TokenFormat::V2 => RefreshTokenFormat::V2,
+            },
+            reuse_interval: secs(self.reuse_interval),
+            rotation_enabled: !self.no_rotation,
+            allow_reuse: self.allow_reuse,
+            rate_limit: self.rate_limit.then(RateLimit::default),
+            sessions: local_gotrue::SessionLimits {
+                timebox: self.timebox.map(secs),
+                inactivity_timeout: self.inactivity.map(secs),
+                single_per_user: self.single_session,
+            },
+            require_api_key: self.require_apikey,
+            anonymous_sign_ins: !self.no_anonymous,
+            demo_user: self.demo_user,
+            data_path: self.data,
+            ..defaults
         }
     }
-    config.bind = ([127, 0, 0, 1], port).into();
-    Ok((config, port))
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (config, _) = match parse(&args) {
-        Ok(parsed) => parsed,
-        Err(message) => {
-            if message.is_empty() {
-                print!("{HELP}");
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("local-gotrue: {message}\n\n{HELP}");
-            return ExitCode::from(2);
-        }
-    };
+    let config = Args::parse().config();
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     runtime.block_on(async {
         let server = match local_gotrue::start(config).await {
@@ -117,4 +135,41 @@ fn main() -> ExitCode {
         server.shutdown();
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_become_the_config() {
+        let args = Args::try_parse_from([
+            "local-gotrue",
+            "--port",
+            "54321",
+            "--signing",
+            "es256",
+            "--token-format",
+            "v2",
+            "--timebox",
+            "60",
+            "--demo-user",
+            "a@b.co:pw",
+        ])
+        .unwrap();
+        let config = args.config();
+        assert_eq!(config.bind.port(), 54321);
+        assert_eq!(config.signing, SigningAlgorithm::Es256);
+        assert_eq!(config.refresh_token_format, RefreshTokenFormat::V2);
+        assert_eq!(config.sessions.timebox, Some(Duration::from_secs(60)));
+        assert_eq!(config.demo_user.unwrap().email, "a@b.co");
+        assert_eq!(config.jwt_expiry, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn bad_flags_are_refused_with_a_reason() {
+        let error = Args::try_parse_from(["local-gotrue", "--demo-user", "nocolon"]).unwrap_err();
+        assert!(error.to_string().contains("EMAIL:PASSWORD"), "{error}");
+        assert!(Args::try_parse_from(["local-gotrue", "--signing", "rs999"]).is_err());
+    }
 }

@@ -52,9 +52,14 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     }
 }
 
+/// Go's `binary.Uvarint`: `None` when the input ends mid-number or the value overflows 64
+/// bits (the tenth byte may carry one bit only), never a wrapped value.
 fn take_varint(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut value = 0u64;
     for (i, byte) in bytes.iter().enumerate().take(10) {
+        if i == 9 && *byte > 1 {
+            return None;
+        }
         value |= u64::from(byte & 0x7f) << (7 * i);
         if byte & 0x80 == 0 {
             return Some((value, i + 1));
@@ -118,6 +123,18 @@ mod tests {
         }
         assert!(!is_well_formed("short"));
         assert!(!is_well_formed("ABCDEFGHIJKL"));
+    }
+
+    #[test]
+    fn varints_that_overflow_64_bits_are_rejected_not_wrapped() {
+        let max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert_eq!(take_varint(&max), Some((u64::MAX, 10)));
+        let over = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
+        assert_eq!(take_varint(&over), None);
+        assert_eq!(take_varint(&[0x80, 0x80]), None, "ends mid-number");
+        let mut out = Vec::new();
+        put_varint(&mut out, u64::MAX);
+        assert_eq!(take_varint(&out), Some((u64::MAX, 10)));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 use serde::Serialize;
 use tauri::{AppHandle, Runtime};
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     pub name: String,

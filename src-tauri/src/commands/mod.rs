@@ -1,7 +1,20 @@
-//! The app's IPC commands: thin adapters over the engine, one permission each (see
-//! `permissions/app.toml`).
+//! The app's IPC commands: each takes its state, calls one typed operation of a module named
+//! for its job, and hands back a view or an `Error`. One permission each (see
+//! `src-tauri/permissions/app.toml`). Failures of user actions also go to the live log.
 
 pub mod app;
 pub mod auth;
+pub mod log;
 pub mod profile;
 pub mod session;
+
+use crate::error::Error;
+use crate::live_log::LogBus;
+
+/// Logs a failed user action before handing the error to the webview.
+fn logged<T>(log: &LogBus, operation: &'static str, result: Result<T, Error>) -> Result<T, Error> {
+    if let Err(error) = &result {
+        log.failure(operation, error);
+    }
+    result
+}

@@ -19,7 +19,7 @@ use keyring_core::{CredentialStore, Entry};
 use serde::{Deserialize, Serialize};
 use session_engine::{MemoryStore, Session, SessionStore, StorageError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Backend {
     SecretService,
@@ -80,7 +80,9 @@ fn probe(store: &Arc<CredentialStore>, service: &str) -> bool {
         return false;
     };
     let ok = entry.set_secret(b"probe").is_ok() && entry.get_secret().is_ok_and(|s| s == b"probe");
-    let _ = entry.delete_credential();
+    if let Err(error) = entry.delete_credential() {
+        tracing::debug!(%error, "the keyring probe entry could not be deleted");
+    }
     ok
 }
 
@@ -88,10 +90,12 @@ impl Vault {
     /// Picks the best keyring that works here. Call off the async threads (it talks D-Bus).
     pub fn open(service: &str, sealed_dir: PathBuf) -> Vault {
         for backend in [Backend::SecretService, Backend::KernelKeyring] {
-            if let Ok(vault) = Vault::open_backend(backend, service, sealed_dir.clone()) {
-                return vault;
+            match Vault::open_backend(backend, service, sealed_dir.clone()) {
+                Ok(vault) => return vault,
+                Err(error) => tracing::info!(?backend, %error, "keyring not usable"),
             }
         }
+        tracing::warn!("no OS keyring: sessions are kept in memory only");
         Vault::in_memory(service, sealed_dir)
     }
 

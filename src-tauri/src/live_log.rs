@@ -7,43 +7,28 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use session_engine::envelope::error_code_of_answer;
 use session_engine::recorder::Exchange;
 use tokio::sync::broadcast;
+use ts_rs::TS;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorView};
 use crate::views::EventView;
 
-/// How the webview receives an error: the same `{kind, message}` as a rejected command, with
-/// GoTrue's code and the HTTP status when there were any.
-#[derive(Debug, Clone, Serialize)]
-pub struct ErrorView {
-    pub kind: &'static str,
-    pub message: String,
-    pub code: Option<String>,
-    pub status: Option<u16>,
-}
-
-impl From<&Error> for ErrorView {
-    fn from(error: &Error) -> Self {
-        ErrorView {
-            kind: error.kind(),
-            message: error.public_message(),
-            code: error.code(),
-            status: error.status(),
-        }
-    }
-}
-
 /// One HTTP exchange in brief; the full redacted exchange is one `log_exchange` call away.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestSummary {
     pub id: u64,
     pub method: String,
+    /// Path and query, e.g. `/auth/v1/token?grant_type=refresh_token`.
     pub path: String,
+    /// `null` when no answer arrived (timeout, connection refused).
     pub status: Option<u16>,
     pub duration_ms: f64,
+    /// GoTrue's error code from the answer, when there was one.
     pub code: Option<String>,
+    /// A transport failure in words, when there was no answer.
     pub error: Option<String>,
 }
 
@@ -61,18 +46,13 @@ impl RequestSummary {
             path,
             status: exchange.status,
             duration_ms: (exchange.duration_ms * 10.0).round() / 10.0,
-            code: exchange.response_body.as_deref().and_then(error_code),
+            code: exchange
+                .response_body
+                .as_deref()
+                .and_then(|body| error_code_of_answer(&exchange.response_headers, body)),
             error: exchange.error.clone(),
         }
     }
-}
-
-/// GoTrue's code in an error body, whichever of its three envelopes it used.
-fn error_code(body: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    ["error_code", "code", "error"]
-        .iter()
-        .find_map(|key| value.get(*key)?.as_str().map(str::to_string))
 }
 
 /// The server's clock minus ours, from the `Date` header, measured at the exchange's midpoint.
@@ -84,7 +64,9 @@ pub fn clock_offset_ms(exchange: &Exchange) -> Option<i64> {
     Some((server.with_timezone(&Utc) - midpoint).num_milliseconds())
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One row of the live log. `seq` increases by one per item and is unique for the app's
+/// lifetime; `at` is an RFC 3339 timestamp with milliseconds.
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum LogItem {
     Event {
@@ -97,6 +79,7 @@ pub enum LogItem {
         at: String,
         request: RequestSummary,
     },
+    /// A user action or the auto-refresh failed; `operation` e.g. "refresh", "paste".
     #[serde(rename_all = "camelCase")]
     Failure {
         seq: u64,
@@ -105,16 +88,19 @@ pub enum LogItem {
         error: ErrorView,
         exchange_id: Option<u64>,
     },
+    /// A refresh that joined one already in flight instead of sending its own request.
     Joined {
         seq: u64,
         at: String,
         operation: &'static str,
     },
+    /// The active profile changed.
     Profile {
         seq: u64,
         at: String,
         profile: String,
     },
+    /// The server's clock minus ours, from an answer's `Date` header (ms).
     #[serde(rename_all = "camelCase")]
     Clock {
         seq: u64,
@@ -154,6 +140,14 @@ impl LogBus {
     }
 
     pub fn failure(&self, operation: &'static str, error: &Error) {
+        tracing::info!(
+            operation,
+            kind = error.kind(),
+            code = ?error.code(),
+            status = ?error.status(),
+            "failed: {}",
+            error.public_message()
+        );
         let _ = self.sender.send(LogItem::Failure {
             seq: self.next_seq(),
             at: timestamp(Utc::now()),
@@ -169,6 +163,13 @@ impl LogBus {
             at: timestamp(Utc::now()),
             operation,
         });
+    }
+
+    /// A `joined` row when a refresh shared one already in flight.
+    pub fn joined_if(&self, joined: bool, operation: &'static str) {
+        if joined {
+            self.joined(operation);
+        }
     }
 
     pub fn profile(&self, profile: &str) {

@@ -1,0 +1,288 @@
+//! Signing in and out, and the user: password, anonymous and sign-up sign-ins, adopting a
+//! session held elsewhere (`set_session`), `GET`/`PUT /user`, and `POST /logout` with its
+//! scopes.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::AuthClient;
+use crate::error::AuthError;
+use crate::events::AuthEventKind;
+use crate::http::Call;
+use crate::session::{session_from_token_response, user_from_body, AuthResponse, Session, User};
+
+/// The `scope` of a sign-out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SignOutScope {
+    /// Every session of the user (the default, as in the Supabase clients).
+    Global,
+    /// This session only.
+    Local,
+    /// Every other session; this one stays.
+    Others,
+}
+
+impl SignOutScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignOutScope::Global => "global",
+            SignOutScope::Local => "local",
+            SignOutScope::Others => "others",
+        }
+    }
+}
+
+/// How a password sign-in names the user.
+#[derive(Clone)]
+pub enum Credentials {
+    Email { email: String, password: String },
+    Phone { phone: String, password: String },
+}
+
+impl Credentials {
+    /// An email and password as a person typed them: the email trimmed, neither empty.
+    pub fn email(email: &str, password: &str) -> Result<Credentials, AuthError> {
+        let email = email.trim();
+        if email.is_empty() || password.is_empty() {
+            return Err(AuthError::InvalidInput(
+                "Enter both an email address and a password.".into(),
+            ));
+        }
+        Ok(Credentials::Email {
+            email: email.to_string(),
+            password: password.to_string(),
+        })
+    }
+}
+
+/// Never the password.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Email { email, .. } => f
+                .debug_struct("Email")
+                .field("email", email)
+                .finish_non_exhaustive(),
+            Credentials::Phone { phone, .. } => f
+                .debug_struct("Phone")
+                .field("phone", phone)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl AuthClient {
+    /// Adopts a session held elsewhere: an expired access token is refreshed
+    /// (`TOKEN_REFRESHED`); a valid one is checked with `GET /user` (`SIGNED_IN`).
+    pub async fn set_session(
+        &self,
+        access_token: &str,
+        refresh_token: &str,
+    ) -> Result<AuthResponse, AuthError> {
+        let (access_token, refresh_token) = (access_token.trim(), refresh_token.trim());
+        if access_token.is_empty() || refresh_token.is_empty() {
+            return Err(AuthError::SessionMissing);
+        }
+        let decoded = crate::tokens::decode_jwt(access_token).map_err(|e| {
+            AuthError::InvalidInput(format!("the access token cannot be read: {e}"))
+        })?;
+        let expires_at = decoded
+            .expires_at()
+            .ok_or_else(|| AuthError::InvalidInput("the access token has no exp claim".into()))?;
+        let now = self.now_secs();
+        if expires_at <= now {
+            return self
+                .call_refresh_token(refresh_token)
+                .await
+                .map(|r| r.response);
+        }
+        let (user, exchange_id) = self.fetch_user(access_token).await?;
+        let session = Session {
+            access_token: access_token.to_string(),
+            token_type: "bearer".into(),
+            expires_in: expires_at - now,
+            expires_at,
+            refresh_token: refresh_token.to_string(),
+            user: user.clone(),
+            provider_token: None,
+            provider_refresh_token: None,
+        };
+        self.adopt(session.clone(), AuthEventKind::SignedIn, exchange_id)
+            .await?;
+        Ok(AuthResponse { user, session })
+    }
+
+    pub async fn sign_in_with_password(
+        &self,
+        credentials: Credentials,
+    ) -> Result<AuthResponse, AuthError> {
+        let body = match &credentials {
+            Credentials::Email { email, password } => json!({"email": email, "password": password}),
+            Credentials::Phone { phone, password } => json!({"phone": phone, "password": password}),
+        };
+        let call = Call {
+            method: Method::POST,
+            path: "/token",
+            query: &[("grant_type", "password")],
+            body: Some(&body),
+            bearer: None,
+        };
+        self.sign_in(call).await
+    }
+
+    /// `POST /signup` with neither email nor phone.
+    pub async fn sign_in_anonymously(&self) -> Result<AuthResponse, AuthError> {
+        let body = json!({});
+        self.sign_in(Call {
+            method: Method::POST,
+            path: "/signup",
+            query: &[],
+            body: Some(&body),
+            bearer: None,
+        })
+        .await
+    }
+
+    /// Signs up; with autoconfirm the answer is a session (`SIGNED_IN`), otherwise the user.
+    pub async fn sign_up(
+        &self,
+        email: &str,
+        password: &str,
+        data: Value,
+    ) -> Result<(User, Option<Session>), AuthError> {
+        let body = json!({"email": email, "password": password, "data": data});
+        let answer = self
+            .inner
+            .http
+            .send(Call {
+                method: Method::POST,
+                path: "/signup",
+                query: &[],
+                body: Some(&body),
+                bearer: None,
+            })
+            .await?;
+        match session_from_token_response(&answer.body, self.now_secs()) {
+            Ok(session) => {
+                self.adopt(
+                    session.clone(),
+                    AuthEventKind::SignedIn,
+                    Some(answer.exchange_id),
+                )
+                .await?;
+                Ok((session.user.clone(), Some(session)))
+            }
+            Err(AuthError::SessionMissing) => Ok((user_from_body(&answer.body)?, None)),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn sign_in(&self, call: Call<'_>) -> Result<AuthResponse, AuthError> {
+        let answer = self.inner.http.send(call).await?;
+        let session = session_from_token_response(&answer.body, self.now_secs())?;
+        self.adopt(
+            session.clone(),
+            AuthEventKind::SignedIn,
+            Some(answer.exchange_id),
+        )
+        .await?;
+        Ok(AuthResponse {
+            user: session.user.clone(),
+            session,
+        })
+    }
+
+    /// `GET /user` with `jwt`, or the current access token. The server saying the session is
+    /// gone ends the local session too (`SIGNED_OUT`), as auth-js does.
+    pub async fn get_user(&self, jwt: Option<&str>) -> Result<User, AuthError> {
+        let own = jwt.is_none();
+        let token = match jwt {
+            Some(jwt) => jwt.trim().to_string(),
+            None => self
+                .current_session()
+                .map(|s| s.access_token)
+                .ok_or(AuthError::SessionMissing)?,
+        };
+        match self.fetch_user(&token).await {
+            Ok((user, _)) => Ok(user),
+            Err(error) if error.code() == Some("session_not_found") => {
+                if own {
+                    self.end_session(Some("session_not_found".into())).await;
+                }
+                Err(AuthError::SessionMissing)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn fetch_user(&self, access_token: &str) -> Result<(User, Option<u64>), AuthError> {
+        let answer = self
+            .inner
+            .http
+            .send(Call {
+                method: Method::GET,
+                path: "/user",
+                query: &[],
+                body: None,
+                bearer: Some(access_token),
+            })
+            .await?;
+        Ok((user_from_body(&answer.body)?, Some(answer.exchange_id)))
+    }
+
+    /// `PUT /user` with new user metadata; the current session's user is updated
+    /// (`USER_UPDATED`).
+    pub async fn update_user_metadata(&self, data: Value) -> Result<User, AuthError> {
+        let session = self.current_session().ok_or(AuthError::SessionMissing)?;
+        let body = json!({"data": data});
+        let call = Call {
+            method: Method::PUT,
+            path: "/user",
+            query: &[],
+            body: Some(&body),
+            bearer: Some(&session.access_token),
+        };
+        let answer = self.inner.http.send(call).await?;
+        let user = user_from_body(&answer.body)?;
+        let updated = Session {
+            user: user.clone(),
+            ..session
+        };
+        self.adopt(
+            updated,
+            AuthEventKind::UserUpdated,
+            Some(answer.exchange_id),
+        )
+        .await?;
+        Ok(user)
+    }
+
+    /// `POST /logout?scope=…`. For global and local the local session is removed even when
+    /// the server call fails; 401, 403 and 404 from the server are ignored, as auth-js does.
+    pub async fn sign_out(&self, scope: SignOutScope) -> Result<(), AuthError> {
+        let mut failure = None;
+        if let Some(session) = self.current_session() {
+            let call = Call {
+                method: Method::POST,
+                path: "/logout",
+                query: &[("scope", scope.as_str())],
+                body: None,
+                bearer: Some(&session.access_token),
+            };
+            match self.inner.http.send(call).await {
+                Ok(_) => {}
+                Err(AuthError::Api {
+                    status: 401 | 403 | 404,
+                    ..
+                }) => {}
+                Err(error) => failure = Some(error),
+            }
+        }
+        if scope != SignOutScope::Others {
+            self.end_session(Some(format!("sign_out:{}", scope.as_str())))
+                .await;
+        }
+        failure.map_or(Ok(()), Err)
+    }
+}

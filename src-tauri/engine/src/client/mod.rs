@@ -1,0 +1,204 @@
+//! The session manager: GoTrue calls with the Supabase clients' semantics, the current
+//! session (persisted through a `SessionStore`), and the auth events. Split by job:
+//! `refresh` (get_session, refresh_session: single-flight, retries, cooldown, commit guard),
+//! `account` (sign-in, sign-up, set_session, user, sign-out) and `project` (settings, JWKS,
+//! signature checks); this file holds the state they share.
+
+mod account;
+mod project;
+mod refresh;
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::config::ClientConfig;
+use crate::cooldown::Cooldowns;
+use crate::error::AuthError;
+use crate::events::{
+    spawn_callback, AuthEvent, AuthEventKind, EventBus, EventStream, Subscription,
+};
+use crate::http::Http;
+use crate::recorder::Recorder;
+use crate::session::Session;
+use crate::single_flight::SingleFlight;
+use crate::storage::{SessionStore, StorageError};
+use crate::tokens::Jwks;
+
+pub use account::{Credentials, SignOutScope};
+pub use refresh::Refreshed;
+
+#[derive(Clone)]
+pub struct AuthClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    http: Http,
+    store: Arc<dyn SessionStore>,
+    profile: String,
+    current: RwLock<Option<Session>>,
+    bus: Arc<EventBus>,
+    flights: SingleFlight<refresh::RefreshOutcome>,
+    cooldowns: Cooldowns,
+    jwks: Mutex<Option<(tokio::time::Instant, Jwks)>>,
+}
+
+impl AuthClient {
+    /// Creates the client and loads the profile's stored session, if any.
+    pub async fn new(
+        config: ClientConfig,
+        store: Arc<dyn SessionStore>,
+        profile: impl Into<String>,
+    ) -> Result<AuthClient, AuthError> {
+        let http = Http::new(&config)?;
+        let profile = profile.into();
+        // An unreadable stored session is dropped, as auth-js drops an invalid stored value;
+        // a keyring that cannot be reached is still an error.
+        let stored = {
+            let (store, profile) = (store.clone(), profile.clone());
+            blocking(move || match store.load(&profile) {
+                Err(StorageError::Corrupt(why)) => {
+                    tracing::warn!(%profile, %why, "dropping an unreadable stored session");
+                    store.remove(&profile).map(|_| None)
+                }
+                other => other,
+            })
+            .await?
+        };
+        Ok(AuthClient {
+            inner: Arc::new(Inner {
+                cooldowns: Cooldowns::new(config.rate_limit_cooldown),
+                config,
+                http,
+                store,
+                profile,
+                current: RwLock::new(stored),
+                bus: Arc::default(),
+                flights: SingleFlight::default(),
+                jwks: Mutex::default(),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    pub fn profile(&self) -> &str {
+        &self.inner.profile
+    }
+
+    /// Every HTTP exchange, redacted.
+    pub fn recorder(&self) -> &Recorder {
+        &self.inner.http.recorder
+    }
+
+    /// The current session as held, without any network call or expiry check.
+    pub fn current_session(&self) -> Option<Session> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Unix seconds by the client's clock.
+    fn now_secs(&self) -> i64 {
+        self.inner.config.clock.unix_secs()
+    }
+
+    /// Calls `callback` for every auth event, starting with `INITIAL_SESSION`. Callbacks run
+    /// off the engine's path: a slow or panicking one affects nobody else. Keep the returned
+    /// subscription; dropping it unsubscribes.
+    pub fn on_auth_state_change<F>(&self, callback: F) -> Subscription
+    where
+        F: Fn(&AuthEvent) + Send + Sync + 'static,
+    {
+        let (id, receiver) = self
+            .inner
+            .bus
+            .subscribe(self.current_session(), self.inner.config.clock.now());
+        spawn_callback(receiver, callback);
+        Subscription::new(id, &self.inner.bus)
+    }
+
+    /// The stream form of `on_auth_state_change`.
+    pub fn subscribe(&self) -> EventStream {
+        let (id, receiver) = self
+            .inner
+            .bus
+            .subscribe(self.current_session(), self.inner.config.clock.now());
+        EventStream::new(receiver, Subscription::new(id, &self.inner.bus))
+    }
+
+    pub fn subscriber_count(&self) -> usize {
+        self.inner.bus.subscriber_count()
+    }
+
+    fn emit(
+        &self,
+        kind: AuthEventKind,
+        session: Option<Session>,
+        reason: Option<String>,
+        exchange_id: Option<u64>,
+    ) {
+        let at = self.inner.config.clock.now();
+        self.inner.bus.emit(kind, session, reason, exchange_id, at);
+    }
+
+    async fn adopt(
+        &self,
+        session: Session,
+        kind: AuthEventKind,
+        exchange_id: Option<u64>,
+    ) -> Result<(), AuthError> {
+        self.inner.cooldowns.clear();
+        let persisted = self.persist(&session).await;
+        self.set_current(Some(session.clone()));
+        self.emit(kind, Some(session), None, exchange_id);
+        persisted
+    }
+
+    /// Removes the session locally and tells subscribers why.
+    async fn end_session(&self, reason: Option<String>) {
+        let had = self.current_session().is_some();
+        self.set_current(None);
+        let (store, profile) = (self.inner.store.clone(), self.inner.profile.clone());
+        if let Err(error) = blocking(move || store.remove(&profile)).await {
+            // The session is over either way; a stale stored copy is refused by the server.
+            tracing::warn!(%error, "the ended session could not be removed from storage");
+        }
+        if had {
+            tracing::info!(reason = reason.as_deref().unwrap_or(""), "session ended");
+            self.emit(AuthEventKind::SignedOut, None, reason, None);
+        }
+    }
+
+    /// Saves before anyone hears of the session: a rotated token that is not saved is lost.
+    async fn persist(&self, session: &Session) -> Result<(), AuthError> {
+        let (store, profile, session) = (
+            self.inner.store.clone(),
+            self.inner.profile.clone(),
+            session.clone(),
+        );
+        blocking(move || store.save(&profile, &session)).await
+    }
+
+    fn set_current(&self, session: Option<Session>) {
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = session;
+    }
+}
+
+/// Runs a storage call on the blocking pool (OS keyrings block, and some must not be called
+/// from async threads).
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, AuthError> {
+    Ok(tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))??)
+}

@@ -1,0 +1,57 @@
+//! GoTrue protocol facts the engine relies on, each written once. The app and the window take
+//! them from here (the window through the app's IPC), never from a copy.
+
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+/// The `X-Supabase-Api-Version` auth-js sends on every request; on or after this date GoTrue
+/// answers errors in the `{code, message}` envelope.
+pub const API_VERSION: &str = "2024-01-01";
+
+/// GoTrue codes after which a refresh token can never work again: the session is over.
+pub const SESSION_ENDING_CODES: [&str; 5] = [
+    "refresh_token_not_found",
+    "refresh_token_already_used",
+    "session_expired",
+    "session_not_found",
+    "user_banned",
+];
+
+pub fn is_session_ending_code(code: &str) -> bool {
+    SESSION_ENDING_CODES.contains(&code)
+}
+
+/// HTTP statuses auth-js treats as transient (current generation: 500–504 and Cloudflare's
+/// 520–530).
+pub fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 500..=504 | 520..=530)
+}
+
+/// `get_session` refreshes when the access token has this little time left: `EXPIRY_MARGIN`
+/// of the Ruby client the contract follows (and of supabase-py).
+pub const DEFAULT_EXPIRY_MARGIN: Duration = Duration::from_secs(10);
+
+/// What the auto-refresh margin may be set to, in seconds.
+pub const AUTO_REFRESH_MARGIN_SECS: RangeInclusive<u64> = 5..=3600;
+
+/// The loopback address `supabase start` serves its API gateway on.
+pub const LOCAL_STACK_URL: &str = "http://127.0.0.1:54321";
+
+/// The anon key every `supabase start` stack is created with: a public, documented demo key
+/// signed with the local stack's default secret. Not a credential of any real project.
+pub const LOCAL_STACK_ANON_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_statuses_are_the_current_auth_js_set() {
+        for status in [500, 502, 503, 504, 520, 530] {
+            assert!(is_retryable_status(status), "{status}");
+        }
+        for status in [400, 401, 403, 409, 429, 505, 519, 531] {
+            assert!(!is_retryable_status(status), "{status}");
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Timers in paused time: the auto-refresh schedule and the 429 cooldown against the real
+//! server, both on tokio's virtual clock (the server's clock follows it too), so minutes of
+//! schedule pass in milliseconds of wall time and every instant is exact.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use local_gotrue::{Config, DemoUser, Server};
+use serde_json::{json, Value};
+use session_engine::auto_refresh::{self, Outcome, Setting};
+use session_engine::clock::TokioClock;
+use session_engine::{AuthClient, ClientConfig, Credentials, MemoryStore};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+const EMAIL: &str = "paused@example.com";
+const PASSWORD: &str = "paused-password-1";
+
+async fn server(jwt_expiry: Duration) -> Server {
+    local_gotrue::start(Config {
+        jwt_expiry,
+        clock_follows_tokio: true,
+        demo_user: Some(DemoUser {
+            email: EMAIL.into(),
+            password: PASSWORD.into(),
+        }),
+        ..Config::default()
+    })
+    .await
+    .unwrap()
+}
+
+async fn signed_in(server: &Server) -> AuthClient {
+    let mut config = ClientConfig::new(server.url(), server.anon_key());
+    config.clock = Arc::new(TokioClock::new());
+    let client = AuthClient::new(config, Arc::new(MemoryStore::new()), "paused")
+        .await
+        .unwrap();
+    client
+        .sign_in_with_password(Credentials::email(EMAIL, PASSWORD).unwrap())
+        .await
+        .unwrap();
+    client
+}
+
+async fn emulator(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut request =
+        reqwest::Client::new().request(method, format!("{}/_emulator{path}", server.url()));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap_or(Value::Null)
+}
+
+async fn refresh_requests(server: &Server) -> u64 {
+    let counts = emulator(server, reqwest::Method::GET, "/requests", None).await;
+    counts["routes"]["POST /token?grant_type=refresh_token"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// How many refresh requests the server has seen by each of `instants` (since `start`).
+async fn refreshes_by(server: &Server, start: Instant, instants: &[f64]) -> Vec<u64> {
+    let mut counts = Vec::new();
+    for at in instants {
+        tokio::time::sleep_until(start + Duration::from_secs_f64(*at)).await;
+        counts.push(refresh_requests(server).await);
+    }
+    counts
+}
+
+#[tokio::test(start_paused = true)]
+async fn auto_refresh_runs_margin_before_expiry_and_stops_when_switched_off() {
+    let wall = std::time::Instant::now();
+    let server = server(Duration::from_secs(60)).await;
+    let client = signed_in(&server).await;
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let (setting, receiver) = watch::channel(Setting {
+        enabled: true,
+        margin: Duration::from_secs(10),
+    });
+    let start = Instant::now();
+    let seen = outcomes.clone();
+    let schedule = tokio::spawn(auto_refresh::run(
+        client.clone(),
+        receiver,
+        move |outcome| {
+            seen.lock().unwrap().push(outcome);
+        },
+    ));
+
+    // 60-second tokens, a 10-second margin: a refresh every 50 s, not before, not more. (The
+    // server's `exp` is whole seconds, so each refresh comes up to 1 s before the 50 s mark.)
+    let instants = [48.9, 50.1, 97.9, 100.1, 146.9, 150.1, 175.0];
+    let counts = refreshes_by(&server, start, &instants).await;
+    assert_eq!(
+        counts,
+        vec![0, 1, 1, 2, 2, 3, 3],
+        "refresh requests by {instants:?}"
+    );
+    assert_eq!(*outcomes.lock().unwrap(), vec![Outcome::Refreshed; 3]);
+
+    // Off means off: ten minutes without a single request.
+    setting.send_replace(Setting {
+        enabled: false,
+        margin: Duration::from_secs(10),
+    });
+    let before = refresh_requests(&server).await;
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(
+        refresh_requests(&server).await,
+        before,
+        "switched off, nothing is sent"
+    );
+
+    // The profile goes away (the sender is dropped): the task ends.
+    drop(setting);
+    tokio::time::timeout(Duration::from_secs(1), schedule)
+        .await
+        .expect("the schedule ends with its setting")
+        .unwrap();
+    println!(
+        "auto-refresh: 13 virtual minutes in {:?} of wall time",
+        wall.elapsed()
+    );
+    assert!(
+        wall.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        wall.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_auto_refresh_waits_the_backoff_then_tries_again() {
+    let server = server(Duration::from_secs(60)).await;
+    let client = signed_in(&server).await;
+    let (_setting, receiver) = watch::channel(Setting {
+        enabled: true,
+        margin: Duration::from_secs(10),
+    });
+    // The first automatic refresh meets a 400 the engine does not retry.
+    emulator(
+        &server,
+        reqwest::Method::POST,
+        "/faults",
+        Some(json!({"path": "/token", "status": 400})),
+    )
+    .await;
+    let start = Instant::now();
+    let schedule = tokio::spawn(auto_refresh::run(client.clone(), receiver, |_| {}));
+    let backoff = auto_refresh::BACKOFF.as_secs_f64();
+    let instants = [48.9, 50.1, 48.9 + backoff, 50.1 + backoff, 70.0];
+    let counts = refreshes_by(&server, start, &instants).await;
+    assert_eq!(
+        counts,
+        vec![0, 1, 1, 2, 2],
+        "after a failure the next attempt waits the backoff ({backoff} s): {instants:?}"
+    );
+    schedule.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_cools_the_token_down_for_sixty_seconds_without_requests() {
+    let wall = std::time::Instant::now();
+    let server = server(Duration::from_secs(3600)).await;
+    let client = signed_in(&server).await;
+    emulator(
+        &server,
+        reqwest::Method::POST,
+        "/faults",
+        Some(json!({"path": "/token", "status": 429})),
+    )
+    .await;
+    let first = client.refresh_session(None).await.unwrap_err();
+    assert_eq!(first.status(), Some(429));
+    assert_eq!(refresh_requests(&server).await, 1);
+
+    // Inside the cooldown the same 429 is answered without a request.
+    tokio::time::advance(Duration::from_millis(59_900)).await;
+    let cooled = client.refresh_session(None).await.unwrap_err();
+    assert_eq!(cooled, first);
+    assert_eq!(
+        refresh_requests(&server).await,
+        1,
+        "no request inside the cooldown"
+    );
+    assert!(
+        client.current_session().is_some(),
+        "a 429 never costs the session"
+    );
+
+    // After it, the token goes out again and rotates.
+    tokio::time::advance(Duration::from_millis(200)).await;
+    client
+        .refresh_session(None)
+        .await
+        .expect("after the cooldown");
+    assert_eq!(refresh_requests(&server).await, 2);
+    println!(
+        "429 cooldown: one virtual minute in {:?} of wall time",
+        wall.elapsed()
+    );
+    assert!(
+        wall.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        wall.elapsed()
+    );
+}

@@ -1,0 +1,100 @@
+//! Opening a profile: its engine client over the shared vault (against the built-in demo
+//! server or a real project), the restore of a stored session by `get_session`'s rules, the
+//! demo's sign-in, and the tasks that live as long as the profile is active (auto-refresh and
+//! the history recorder).
+
+use std::time::Duration;
+
+use session_engine::auto_refresh::{self, Outcome};
+use session_engine::{AuthClient, ClientConfig, Credentials};
+use tauri::{AppHandle, Manager, Runtime};
+use tokio::sync::watch;
+
+use crate::demo;
+use crate::error::Error;
+use crate::inspector::{Active, Inspector};
+use crate::settings::{self, Backend};
+
+/// An inspector reports a server that keeps failing within seconds; every attempt shows in
+/// the log. (The engine's default, like the Supabase clients', keeps retrying for 30 s.)
+const RETRY_BUDGET: Duration = Duration::from_secs(3);
+
+/// Opens profile `id`, or the last one used (the built-in demo when there is none).
+pub async fn activate<R: Runtime>(
+    app: &AppHandle<R>,
+    inspector: &Inspector,
+    id: Option<&str>,
+) -> Result<Active, Error> {
+    let profile = match id {
+        Some(id) => settings::load(app)?
+            .profile(id)
+            .cloned()
+            .ok_or_else(|| Error::UnknownProfile(id.to_string()))?,
+        None => settings::update(app, |saved| Ok::<_, Error>(saved.active_profile()))?,
+    };
+    let (vault, keyring) = crate::vault::open(app, inspector).await?;
+
+    let (mut config, demo_server) = match &profile.backend {
+        Backend::Project {
+            project_url,
+            anon_key,
+        } => (ClientConfig::new(project_url, anon_key), None),
+        Backend::BuiltIn => {
+            let server = demo::start(&app.path().app_data_dir()?.join("demo")).await?;
+            (
+                ClientConfig::new(server.url(), server.anon_key()),
+                Some(server),
+            )
+        }
+    };
+    config.retry_budget = RETRY_BUDGET;
+    let store_key = demo::store_key(&profile, demo_server.as_ref());
+    let client = AuthClient::new(config, vault.clone(), store_key).await?;
+    tracing::info!(profile = %profile.id, restored = client.current_session().is_some(), "profile opened");
+
+    let auto_refresh = watch::channel(profile.auto_refresh_setting()).0;
+    // Both tasks end when this profile stops being active (the sender is dropped with it).
+    crate::history::record(
+        app.clone(),
+        &client,
+        profile.id.clone(),
+        auto_refresh.subscribe(),
+    );
+    restore(&client).await;
+    if demo_server.is_some() && client.current_session().is_none() {
+        let credentials = Credentials::Email {
+            email: demo::DEMO_EMAIL.into(),
+            password: demo::DEMO_PASSWORD.into(),
+        };
+        client.sign_in_with_password(credentials).await?;
+    }
+    let log = inspector.log.clone();
+    tauri::async_runtime::spawn(auto_refresh::run(
+        client.clone(),
+        auto_refresh.subscribe(),
+        move |outcome| match outcome {
+            Outcome::Joined => log.joined("autoRefresh"),
+            Outcome::Failed(error) => log.failure("autoRefresh", &Error::from(error)),
+            Outcome::Refreshed => {}
+        },
+    ));
+    Ok(Active {
+        profile,
+        client,
+        keyring,
+        vault,
+        demo_server,
+        auto_refresh,
+    })
+}
+
+/// A restored session follows `get_session`'s rules: refreshed when inside the margin or
+/// expired; a transient failure keeps it, a definitive one ends it (SIGNED_OUT).
+async fn restore(client: &AuthClient) {
+    if client.current_session().is_none() {
+        return;
+    }
+    if let Err(error) = client.get_session().await {
+        tracing::warn!(%error, "the stored session could not be refreshed at start-up");
+    }
+}

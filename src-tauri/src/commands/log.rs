@@ -1,0 +1,48 @@
+//! The live log: its stream to the window, an exchange behind a row, and the NDJSON export.
+
+use session_engine::recorder::Exchange;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, Runtime, State};
+
+use crate::error::Error;
+use crate::inspector::Inspector;
+use crate::live_log::LogItem;
+
+/// Streams the live log (starting with the requests made before and INITIAL_SESSION).
+#[tauri::command]
+pub async fn session_events(
+    inspector: State<'_, Inspector>,
+    on_event: Channel<LogItem>,
+) -> Result<(), Error> {
+    inspector.active().await?;
+    crate::log_stream::spawn(inspector.inner().clone(), on_event);
+    Ok(())
+}
+
+/// The full redacted HTTP exchange behind a log row, while it is still kept (newest 1,000).
+#[tauri::command]
+pub async fn log_exchange(
+    inspector: State<'_, Inspector>,
+    id: u64,
+) -> Result<Option<Exchange>, Error> {
+    Ok(inspector.active().await?.client.recorder().get(id))
+}
+
+/// Saves the log the window shows as NDJSON into the Downloads folder (the app data folder
+/// when there is none) and returns the path.
+#[tauri::command]
+pub async fn log_export<R: Runtime>(
+    app: AppHandle<R>,
+    file_name: String,
+    ndjson: String,
+) -> Result<String, Error> {
+    crate::export::check(&file_name, &ndjson)?;
+    let folder = match app.path().download_dir() {
+        Ok(dir) if dir.is_dir() => dir,
+        _ => app.path().app_data_dir()?.join("exports"),
+    };
+    let path =
+        tokio::task::spawn_blocking(move || crate::export::write_new(&folder, &file_name, &ndjson))
+            .await??;
+    Ok(path.display().to_string())
+}

@@ -1,0 +1,64 @@
+//! The built-in demo: its own GoTrue-compatible server in the app's data folder, signing with
+//! ES256 (as new Supabase projects do) and short-lived tokens, and its demo account.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::error::Error;
+use crate::settings::Profile;
+
+/// The built-in demo's account: a throwaway user on a server that only listens on loopback.
+pub const DEMO_EMAIL: &str = "demo@sessioninspector.local";
+pub const DEMO_PASSWORD: &str = "demo-password";
+/// Short-lived access tokens, so a newcomer sees the countdown and refreshes move.
+const DEMO_JWT_EXPIRY: Duration = Duration::from_secs(120);
+
+/// The demo account, offered in the sign-in form while the built-in profile is active.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DemoAccount {
+    pub email: &'static str,
+    pub password: &'static str,
+}
+
+pub const DEMO_ACCOUNT: DemoAccount = DemoAccount {
+    email: DEMO_EMAIL,
+    password: DEMO_PASSWORD,
+};
+
+/// Starts the demo server on its database in `dir` (created if missing).
+pub async fn start(dir: &Path) -> Result<local_gotrue::Server, Error> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Folder {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let config = local_gotrue::Config {
+        jwt_expiry: DEMO_JWT_EXPIRY,
+        data_path: Some(dir.join("auth.sqlite")),
+        // Asymmetric keys, as new Supabase projects use: the signature can be checked
+        // against the published JWKS without any secret.
+        signing: local_gotrue::config::SigningAlgorithm::Es256,
+        demo_user: Some(local_gotrue::DemoUser {
+            email: DEMO_EMAIL.into(),
+            password: DEMO_PASSWORD.into(),
+        }),
+        ..local_gotrue::Config::default()
+    };
+    let server = local_gotrue::start(config).await?;
+    tracing::info!(url = %server.url(), "built-in server started");
+    Ok(server)
+}
+
+/// The name a profile's session is kept under in the keyring. The keyring is shared by every
+/// copy of the app the user runs, but a demo session only exists in the one demo database that
+/// issued it (in that copy's app data folder): its entry is named after that database's
+/// signing key, so a copy with another data folder never picks up a session its own server
+/// has never heard of.
+pub fn store_key(profile: &Profile, demo_server: Option<&local_gotrue::Server>) -> String {
+    match demo_server {
+        Some(server) => format!("{}:{}", profile.id, server.key_id()),
+        None => profile.id.clone(),
+    }
+}

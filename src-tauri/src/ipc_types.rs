@@ -1,0 +1,64 @@
+//! The TypeScript side of the IPC boundary, generated from the Rust types with ts-rs so the two
+//! cannot drift: `ui/src/lib/ipc.gen.ts` is exactly [`typescript`]'s output, which the test
+//! `tests/ipc_types.rs` checks on every run. After changing a type that crosses IPC:
+//! `UPDATE_IPC_TYPES=1 cargo test --test ipc_types`.
+
+use ts_rs::TS;
+
+/// Where the generated file lives, from the repository root.
+pub const GENERATED_FILE: &str = "ui/src/lib/ipc.gen.ts";
+
+fn declarations(config: &ts_rs::Config) -> Vec<String> {
+    use crate::commands::app::AppInfo;
+    use crate::demo::DemoAccount;
+    use crate::error::ErrorView;
+    use crate::live_log::{LogItem, RequestSummary};
+    use crate::profiles::{DetectedStack, ProfileView, Status};
+    use crate::reveal::Which;
+    use crate::views::{EventView, RefreshView, SessionView, UserView};
+    use session_engine::import::ImportKind;
+    use session_engine::paste::PastePreview;
+    use session_engine::recorder::Exchange;
+    use session_engine::tokens::{RefreshTokenShape, SignatureStatus};
+    use session_engine::{AuthEventKind, SignOutScope};
+    vec![
+        AppInfo::decl(config),
+        Status::decl(config),
+        ProfileView::decl(config),
+        DemoAccount::decl(config),
+        DetectedStack::decl(config),
+        session_vault::Backend::decl(config),
+        SessionView::decl(config),
+        UserView::decl(config),
+        RefreshTokenShape::decl(config),
+        RefreshView::decl(config),
+        SignatureStatus::decl(config),
+        EventView::decl(config),
+        AuthEventKind::decl(config),
+        LogItem::decl(config),
+        RequestSummary::decl(config),
+        ErrorView::decl(config),
+        Exchange::decl(config),
+        PastePreview::decl(config),
+        ImportKind::decl(config),
+        SignOutScope::decl(config),
+        Which::decl(config),
+    ]
+}
+
+/// The whole generated file.
+pub fn typescript() -> String {
+    let mut out = String::from(
+        "// Generated from the Rust types by src-tauri/src/ipc_types.rs (ts-rs). Do not edit:\n\
+         // change the Rust type, then run `UPDATE_IPC_TYPES=1 cargo test --test ipc_types`.\n",
+    );
+    // 64-bit integers cross as JSON numbers (timestamps, counters, ids: all below 2^53).
+    let config = ts_rs::Config::new().with_large_int("number");
+    for declaration in declarations(&config) {
+        out.push('\n');
+        out.push_str("export ");
+        out.push_str(&declaration);
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,104 @@
+// Generated from the Rust types by src-tauri/src/ipc_types.rs (ts-rs). Do not edit:
+// change the Rust type, then run `UPDATE_IPC_TYPES=1 cargo test --test ipc_types`.
+
+export type AppInfo = { name: string, version: string, identifier: string, tauriVersion: string, };
+
+export type Status = { profile: string, profileId: string, builtIn: boolean, 
+/**
+ * The built-in server's URL while the demo profile is active.
+ */
+serverUrl: string | null, profiles: Array<ProfileView>, autoRefresh: boolean, refreshMarginSecs: number, 
+/**
+ * The margin's allowed range, in seconds.
+ */
+marginMinSecs: number, marginMaxSecs: number, 
+/**
+ * The demo's account, offered in the sign-in form while the built-in profile is active.
+ */
+demoAccount: DemoAccount | null, keyring: Backend, 
+/**
+ * Said plainly when tokens will not survive a reboot or a restart.
+ */
+keyringNotice: string | null, };
+
+export type ProfileView = { id: string, name: string, builtIn: boolean, 
+/**
+ * The project URL, or the built-in server's loopback URL while it runs.
+ */
+url: string | null, };
+
+export type DemoAccount = { email: string, password: string, };
+
+export type DetectedStack = { url: string, anonKey: string, };
+
+export type Backend = "secretService" | "kernelKeyring" | "memory";
+
+export type SessionView = { user: UserView, sessionId: string | null, expiresAt: number, issuedAt: number | null, tokenType: string, header: Record<string, unknown>, claims: Record<string, unknown>, accessTokenFingerprint: string, refreshTokenFingerprint: string, refreshTokenShape: RefreshTokenShape, };
+
+export type UserView = { id: string, email: string, phone: string, role: string, isAnonymous: boolean, };
+
+export type RefreshTokenShape = { "format": "legacy" } | { "format": "v2", sessionId: string, counter: number, } | { "format": "unknown" };
+
+export type RefreshView = { session: SessionView, 
+/**
+ * This call shared a refresh already in flight instead of sending its own request.
+ */
+joined: boolean, };
+
+export type SignatureStatus = { "status": "verified", alg: string, kid: string | null, } | { "status": "invalid_signature", alg: string, reason: string, } | { "status": "not_verified", reason: string, };
+
+export type EventView = { kind: AuthEventKind, previous: AuthEventKind | null, at: string, reason: string | null, exchangeId: number | null, session: SessionView | null, };
+
+export type AuthEventKind = "INITIAL_SESSION" | "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "USER_UPDATED";
+
+export type LogItem = { "type": "event", seq: number, at: string, event: EventView, } | { "type": "request", seq: number, at: string, request: RequestSummary, } | { "type": "failure", seq: number, at: string, operation: string, error: ErrorView, exchangeId: number | null, } | { "type": "joined", seq: number, at: string, operation: string, } | { "type": "profile", seq: number, at: string, profile: string, } | { "type": "clock", seq: number, at: string, offsetMs: number, };
+
+export type RequestSummary = { id: number, method: string, 
+/**
+ * Path and query, e.g. `/auth/v1/token?grant_type=refresh_token`.
+ */
+path: string, 
+/**
+ * `null` when no answer arrived (timeout, connection refused).
+ */
+status: number | null, durationMs: number, 
+/**
+ * GoTrue's error code from the answer, when there was one.
+ */
+code: string | null, 
+/**
+ * A transport failure in words, when there was no answer.
+ */
+error: string | null, };
+
+export type ErrorView = { kind: string, message: string, code?: string | null, status?: number | null, };
+
+export type Exchange = { id: number, startedAt: string, durationMs: number, method: string, url: string, requestHeaders: Array<[string, string]>, requestBody: string | null, 
+/**
+ * None when no answer arrived.
+ */
+status: number | null, responseHeaders: Array<[string, string]>, responseBody: string | null, 
+/**
+ * The server's `Date` header: its clock, for skew correction.
+ */
+serverDate: string | null, error: string | null, };
+
+export type PastePreview = { kind: ImportKind, description: string, refreshTokenFingerprint: string | null, refreshTokenShape: RefreshTokenShape | null, 
+/**
+ * Claims of the access token in the paste, when there was one.
+ */
+accessClaims: Record<string, unknown> | null, 
+/**
+ * The pasted refresh token is the current session's.
+ */
+isCurrent: boolean, 
+/**
+ * The paste holds a refresh token, so it can be rotated.
+ */
+canRotate: boolean, warnings: Array<string>, };
+
+export type ImportKind = "refresh_token" | "access_token" | "bearer_header" | "storage_value" | "ssr_cookie" | "token_response";
+
+export type SignOutScope = "global" | "local" | "others";
+
+export type Which = "access" | "refresh";
