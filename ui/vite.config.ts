@@ -3,7 +3,7 @@ import { svelte } from "@sveltejs/vite-plugin-svelte";
 
 // The app embeds ui/dist at compile time (no dev server): assets must be plain files the
 // strict CSP allows ('self'), so nothing is inlined into index.html.
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   plugins: [svelte()],
   clearScreen: false,
   build: {
@@ -13,8 +13,10 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
   },
+  // Under Vitest, resolve Svelte to its browser build, as the app does (not the server build).
+  resolve: mode === "test" ? { conditions: ["browser"] } : undefined,
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.ts"],
   },
-});
+}));

@@ -19,7 +19,11 @@ export interface AppInfo {
   tauriVersion: string;
 }
 
-/** `kind` values the Rust side sends, plus the two the UI derives itself. */
+/**
+ * `kind` as the Rust side sends it (camelCase: "invalidInput", "internal", "notReady", or the
+ * engine's own, e.g. "api", "retryableFetch"), plus the two the UI derives itself: "denied"
+ * (the capability does not grant the command) and "unknown".
+ */
 export type ErrorKind = "invalidInput" | "internal" | "denied" | "unknown" | (string & {});
 
 export class AppError extends Error {
@@ -73,13 +77,14 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const api = {
   appInfo: () => call<AppInfo>("app_info"),
   status: () => call<Status>("inspector_status"),
-  currentSession: () => call<SessionView | null>("session_current"),
   /** "Refresh now": `joined` is true when it shared a refresh already in flight. */
   refreshNow: () => call<{ session: SessionView; joined: boolean }>("session_refresh"),
   /** The access token's signature, checked against the project's keys. */
   signature: () => call<SignatureStatus>("session_signature"),
-  /** The one way a token reaches the webview: an explicit reveal or copy by the user. */
-  /** `fingerprint` is the one on screen: the app refuses if the session has changed since. */
+  /**
+   * The one way a token reaches the webview: an explicit reveal or copy by the user.
+   * `fingerprint` is the one on screen: the app refuses if the session has changed since.
+   */
   reveal: (which: "access" | "refresh", fingerprint: string) =>
     call<string>("session_reveal", { which, fingerprint }),
   pastePreview: (text: string) => call<PastePreview>("paste_preview", { text }),
@@ -88,7 +93,8 @@ export const api = {
     call<SessionView>("auth_sign_in_password", { email, password }),
   signInAnonymously: () => call<SessionView>("auth_sign_in_anonymously"),
   signOut: (scope: SignOutScope) => call<void>("auth_sign_out", { scope }),
-  /** Saves NDJSON (already redacted log items) to the Downloads folder; returns the path. */
+  /** Saves NDJSON (already redacted log items) to the Downloads folder (the app's data folder
+   *  when there is none); returns the path. */
   exportLog: (fileName: string, ndjson: string) => call<string>("log_export", { fileName, ndjson }),
   exchange: (id: number) => call<Exchange | null>("log_exchange", { id }),
   setAutoRefresh: (enabled: boolean, marginSecs: number) =>
@@ -98,7 +104,8 @@ export const api = {
   selectProfile: (id: string) => call<Status>("profile_select", { id }),
   removeProfile: (id: string) => call<Status>("profile_remove", { id }),
   detectLocalStack: () => call<DetectedStack | null>("profile_detect_local"),
-  /** The live log (auth events, requests, failures), starting with INITIAL_SESSION. */
+  /** The live log (auth events starting with INITIAL_SESSION, requests, failures, joined
+   *  refreshes, profile switches, the server's clock offset); it follows profile switches. */
   onLog: async (handler: (item: LogItem) => void) => {
     const channel = new Channel<LogItem>();
     channel.onmessage = handler;

@@ -1,7 +1,7 @@
 // What each field of a Supabase Auth access token means, in one line a developer can act on.
 // Pure functions: the table component only lays the rows out.
 
-import { localTime } from "./time";
+import { localTime, relativeTime, timeAt } from "./format";
 
 export interface ClaimContext {
   /** The current time in unix seconds; defaults to the clock. */
@@ -47,39 +47,11 @@ function nowSeconds(context?: ClaimContext): number {
   return context?.now ?? Date.now() / 1000;
 }
 
-/** "1 min 20 s", "45 s", "2 h 5 min", "3 d 4 h": short, for use inside a sentence. */
-export function span(seconds: number): string {
-  const total = Math.round(Math.abs(seconds));
-  if (total < 60) return `${total} s`;
-  if (total < 3600) {
-    const m = Math.floor(total / 60);
-    const s = total % 60;
-    return s === 0 || m >= 10 ? `${m} min` : `${m} min ${s} s`;
-  }
-  if (total < 86400) {
-    const h = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    return m === 0 ? `${h} h` : `${h} h ${m} min`;
-  }
-  const d = Math.floor(total / 86400);
-  const h = Math.floor((total % 86400) / 3600);
-  return h === 0 ? `${d} d` : `${d} d ${h} h`;
-}
-
-/** "in 1 min 20 s", "3 min ago", "just now" for `at` relative to `now` (both unix seconds).
+/** "in 2 minutes", "3 minutes ago", "just now" for `at` relative to `now` (both unix seconds).
  *  Within two seconds either way is "just now": claims have one-second resolution and the
- *  window's clock ticks once a second, so a token issued this second must not read "in 1 s". */
+ *  window's clock ticks once a second, so a token issued this second must not read "in 1 second". */
 export function fromNow(at: number, now: number): string {
-  const delta = at - now;
-  if (Math.abs(delta) < 2) return "just now";
-  return delta > 0 ? `in ${span(delta)}` : `${span(delta)} ago`;
-}
-
-/** HH:MM:SS in local time, with the date in front when it is not within a day of `now`. */
-function clockAt(unixSeconds: number, now: number): string {
-  const d = new Date(unixSeconds * 1000);
-  const time = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
-  return Math.abs(now - unixSeconds) < 86400 ? time : `${d.toLocaleDateString()} ${time}`;
+  return relativeTime(at - now, 2);
 }
 
 function isTime(value: unknown): value is number {
@@ -124,7 +96,7 @@ function explainAmr(value: unknown, now: number): string {
     const item = record(entry);
     if (!item) return String(entry);
     const method = typeof item.method === "string" ? item.method : "unknown method";
-    return isTime(item.timestamp) ? `${method} at ${clockAt(item.timestamp, now)}` : method;
+    return isTime(item.timestamp) ? `${method} at ${timeAt(item.timestamp, now)}` : method;
   });
   return `How the user proved who they are in this session: ${steps.join(", ")}. MFA adds a step here.`;
 }

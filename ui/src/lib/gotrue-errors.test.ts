@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { endsSession, explainError } from "./gotrue-errors";
+import { explainError } from "./gotrue-errors";
 
 describe("explainError", () => {
   it("explains GoTrue's codes and keeps the code", () => {
@@ -98,11 +98,5 @@ describe("explainError", () => {
     expect(unknownCode.code).toBe("brand_new_code");
     const bare = explainError({ kind: "api", message: "m", code: "brand_new_code" });
     expect(bare.meaning).toContain("brand_new_code");
-  });
-
-  it("knows which codes end a session", () => {
-    expect(endsSession("refresh_token_already_used")).toBe(true);
-    expect(endsSession("over_request_rate_limit")).toBe(false);
-    expect(endsSession(null)).toBe(false);
   });
 });

@@ -260,14 +260,3 @@ export function explainError(e: ErrorLike): ErrorExplanation {
   }
   return { title: "Something failed", meaning: "No more detail than the message is available.", code };
 }
-
-/** True when the code means the refresh token can never work again (mirrors the engine's list). */
-export function endsSession(code: string | null | undefined): boolean {
-  return (
-    code === "refresh_token_not_found" ||
-    code === "refresh_token_already_used" ||
-    code === "session_expired" ||
-    code === "session_not_found" ||
-    code === "user_banned"
-  );
-}

@@ -1,21 +1,28 @@
 import { describe, expect, it } from "vitest";
+import { clockTime } from "./format";
 import {
-  clockTime,
+  appendCapped,
+  arrivedAbove,
+  countRows,
   exchangeIdOf,
   exportFileName,
+  FILTER_CHIPS,
   filterRows,
   isFiltering,
   isRow,
   matches,
-  NO_FILTER,
+  prettyBody,
   rowKind,
   rowText,
+  statusText,
+  statusTone,
   toNdjson,
   visibleRange,
   type LogFilter,
+  type RowItem,
   type RowKind,
 } from "./log";
-import type { EventKind, LogItem, SessionView } from "./types";
+import type { AuthEventKind, LogItem, SessionView } from "./types";
 
 const session: SessionView = {
   user: { id: "5a3f7c1e-2b4d-4e6f-8a9b-0c1d2e3f4a5b", email: "ada@example.com", phone: "", role: "authenticated", isAnonymous: false },
@@ -33,7 +40,7 @@ const session: SessionView = {
 let seq = 0;
 const at = (ms: number) => new Date(Date.UTC(2024, 4, 1, 14, 2, 11) + ms).toISOString();
 
-function event(kind: EventKind, previous: EventKind | null = null, reason: string | null = null): LogItem {
+function event(kind: AuthEventKind, previous: AuthEventKind | null = null, reason: string | null = null): LogItem {
   seq += 1;
   return { type: "event", seq, at: at(seq), event: { kind, previous, at: at(seq), reason, exchangeId: seq, session } };
 }
@@ -73,12 +80,14 @@ const items: LogItem[] = [
 ];
 
 const filter = (kinds: RowKind[], query = ""): LogFilter => ({ kinds: new Set(kinds), query });
+/** Every row, as the log shows it when no chip is pressed and the search is empty. */
+const NONE = filter([]);
 
 describe("rows", () => {
   it("leaves profile and clock items out", () => {
     expect(items.filter(isRow)).toHaveLength(8);
-    expect(filterRows(items, NO_FILTER)).toHaveLength(8);
-    expect(matches(items[1]!, NO_FILTER)).toBe(false);
+    expect(filterRows(items, NONE)).toHaveLength(8);
+    expect(matches(items[1]!, NONE)).toBe(false);
   });
 
   it("names each row's kind", () => {
@@ -102,20 +111,61 @@ describe("rows", () => {
     expect(exchangeIdOf(rows[5]!)).toBeNull();
   });
 
-  it("formats times with milliseconds", () => {
-    expect(clockTime(at(45))).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3}$/);
-    expect(clockTime(at(45)).endsWith(".045")).toBe(true);
-    expect(clockTime("not a date")).toBe("not a date");
+  it("appends to a new list, dropping the oldest beyond the limit", () => {
+    const three = items.slice(0, 3);
+    const added = appendCapped(three, items[3]!, 10);
+    expect(added.map((i) => i.seq)).toEqual(items.slice(0, 4).map((i) => i.seq));
+    expect(three).toHaveLength(3);
+    const capped = appendCapped(three, items[3]!, 3);
+    expect(capped.map((i) => i.seq)).toEqual(items.slice(1, 4).map((i) => i.seq));
+  });
+
+  it("counts the rows among the items", () => {
+    expect(countRows(items)).toBe(8);
+    expect(countRows([])).toBe(0);
+  });
+
+  it("shows each row's time with milliseconds, and finds it by that time", () => {
+    const first = items.filter(isRow)[0]!;
+    expect(clockTime(first.at)).toMatch(/^\d{2}:\d{2}:\d{2}\.001$/);
+    expect(rowText(first).startsWith(clockTime(first.at))).toBe(true);
+    expect(filterRows(items, filter([], clockTime(first.at)))).toEqual([first]);
+  });
+
+  it("words and colours a request's status", () => {
+    expect(statusText(503)).toBe("503");
+    expect(statusText(null)).toBe("no answer");
+    expect(statusTone(null)).toBe("bad");
+    expect(statusTone(503)).toBe("bad");
+    expect(statusTone(500)).toBe("bad");
+    expect(statusTone(400)).toBe("warn");
+    expect(statusTone(499)).toBe("warn");
+    expect(statusTone(200)).toBe("good");
+    expect(statusTone(302)).toBe("good");
   });
 });
 
 describe("filtering", () => {
+  it("offers one chip per kind of row, each once", () => {
+    expect(FILTER_CHIPS.map((chip) => chip.kind)).toEqual([
+      "INITIAL_SESSION",
+      "SIGNED_IN",
+      "TOKEN_REFRESHED",
+      "SIGNED_OUT",
+      "USER_UPDATED",
+      "request",
+      "failure",
+      "joined",
+    ]);
+    expect(FILTER_CHIPS.map((chip) => chip.label).slice(5)).toEqual(["requests", "failures", "joined"]);
+  });
+
   it("selects by kind, and an empty selection shows everything", () => {
     expect(filterRows(items, filter(["TOKEN_REFRESHED"])).map(rowKind)).toEqual(["TOKEN_REFRESHED"]);
     expect(filterRows(items, filter(["request"]))).toHaveLength(3);
     expect(filterRows(items, filter(["failure", "joined"])).map(rowKind)).toEqual(["joined", "failure"]);
     expect(filterRows(items, filter([]))).toHaveLength(8);
-    expect(isFiltering(NO_FILTER)).toBe(false);
+    expect(isFiltering(NONE)).toBe(false);
     expect(isFiltering(filter([], "  "))).toBe(false);
     expect(isFiltering(filter(["request"]))).toBe(true);
   });
@@ -163,9 +213,22 @@ describe("filtering", () => {
   });
 });
 
+describe("exchange bodies", () => {
+  it("indents JSON and leaves anything else as it came", () => {
+    expect(prettyBody('{"error":"invalid_grant","n":[1,2]}')).toBe(
+      '{\n  "error": "invalid_grant",\n  "n": [\n    1,\n    2\n  ]\n}',
+    );
+    expect(prettyBody("<html><body>503 Service Unavailable</body></html>")).toBe(
+      "<html><body>503 Service Unavailable</body></html>",
+    );
+    expect(prettyBody("")).toBe("");
+    expect(prettyBody(null)).toBe("");
+  });
+});
+
 describe("NDJSON export", () => {
   it("writes one object per line, oldest first, newline-terminated, nothing added", () => {
-    const rows = filterRows(items, NO_FILTER);
+    const rows = filterRows(items, NONE);
     const text = toNdjson([...rows].reverse());
     expect(text.endsWith("\n")).toBe(true);
     const lines = text.slice(0, -1).split("\n");
@@ -209,5 +272,23 @@ describe("visibleRange", () => {
     // A viewport not measured yet still renders one row plus overscan.
     expect(visibleRange(0, 0, 30, 100, 3)).toEqual({ start: 0, end: 4, padTop: 0, padBottom: 96 * 30 });
     expect(visibleRange(0, 300, 0, 100, 3)).toEqual({ start: 0, end: 0, padTop: 0, padBottom: 0 });
+  });
+});
+
+describe("arrivedAbove", () => {
+  const newestFirst = (): RowItem[] => filterRows(items, NONE).reverse();
+
+  it("counts the rows that arrived above the previous top row", () => {
+    const rows = newestFirst();
+    const previousTop = rows[3]!.seq;
+    expect(arrivedAbove(rows, previousTop)).toBe(3);
+    expect(arrivedAbove(rows, rows[0]!.seq)).toBe(0);
+  });
+
+  it("does not move when there is nothing to anchor to", () => {
+    const rows = newestFirst();
+    expect(arrivedAbove(rows, null)).toBe(0);
+    expect(arrivedAbove(rows, 99_999)).toBe(0);
+    expect(arrivedAbove([], rows[0]!.seq)).toBe(0);
   });
 });

@@ -1,16 +1,17 @@
 // The live log's logic, free of the DOM: which items are rows, filtering and search, export,
-// and the arithmetic of the virtual window.
+// the arithmetic of the virtual window and of its scroll anchoring, and an exchange's body.
 
+import { clockTime } from "./format";
 import { explainError } from "./gotrue-errors";
-import type { EventKind, LogItem } from "./types";
+import type { AuthEventKind, LogItem } from "./types";
 
 /** An item that is shown as a row (profile and clock items only update the app's state). */
 export type RowItem = Extract<LogItem, { type: "event" | "request" | "failure" | "joined" }>;
 
 /** What a filter chip selects: one auth event kind, or one of the other row types. */
-export type RowKind = EventKind | "request" | "failure" | "joined";
+export type RowKind = AuthEventKind | "request" | "failure" | "joined";
 
-export const EVENT_KINDS: readonly EventKind[] = [
+const EVENT_KINDS: readonly AuthEventKind[] = [
   "INITIAL_SESSION",
   "SIGNED_IN",
   "TOKEN_REFRESHED",
@@ -18,7 +19,13 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "USER_UPDATED",
 ];
 
-export const ROW_KINDS: readonly RowKind[] = [...EVENT_KINDS, "request", "failure", "joined"];
+/** The filter chips, in order: each auth event kind by its name, then the other row types. */
+export const FILTER_CHIPS: readonly { kind: RowKind; label: string }[] = [
+  ...EVENT_KINDS.map((kind) => ({ kind, label: kind })),
+  { kind: "request", label: "requests" },
+  { kind: "failure", label: "failures" },
+  { kind: "joined", label: "joined" },
+];
 
 export interface LogFilter {
   /** The kinds to show. Empty means no restriction: every kind is shown. */
@@ -26,8 +33,6 @@ export interface LogFilter {
   /** Free text; every whitespace-separated word must occur in the row (case-insensitive). */
   query: string;
 }
-
-export const NO_FILTER: LogFilter = { kinds: new Set(), query: "" };
 
 export function isRow(item: LogItem): item is RowItem {
   return item.type === "event" || item.type === "request" || item.type === "failure" || item.type === "joined";
@@ -37,17 +42,16 @@ export function rowKind(item: RowItem): RowKind {
   return item.type === "event" ? item.event.kind : item.type;
 }
 
-/** "14:02:11.045" in local time. */
-export function clockTime(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const hms = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
-  return `${hms}.${String(d.getMilliseconds()).padStart(3, "0")}`;
-}
-
 /** The words shown for a request's status: the number, or that no answer came. */
 export function statusText(status: number | null): string {
   return status === null ? "no answer" : String(status);
+}
+
+/** How a status reads at a glance: no answer or 5xx is bad, 4xx a warning, the rest good. */
+export function statusTone(status: number | null): "good" | "warn" | "bad" {
+  if (status === null || status >= 500) return "bad";
+  if (status >= 400) return "warn";
+  return "good";
 }
 
 /** "refresh joined the one in flight — no second request". */
@@ -135,6 +139,20 @@ export function filterRows(items: readonly LogItem[], filter: LogFilter): RowIte
   return out;
 }
 
+/** A new list: `items` with `item` at the end, the oldest dropped to keep at most `limit`. */
+export function appendCapped(items: readonly LogItem[], item: LogItem, limit: number): LogItem[] {
+  const next = items.length >= limit ? items.slice(items.length - limit + 1) : items.slice();
+  next.push(item);
+  return next;
+}
+
+/** How many of the items are rows. */
+export function countRows(items: readonly LogItem[]): number {
+  let n = 0;
+  for (const item of items) if (isRow(item)) n += 1;
+  return n;
+}
+
 export function isFiltering(filter: LogFilter): boolean {
   return filter.kinds.size > 0 || queryTerms(filter.query).length > 0;
 }
@@ -150,6 +168,16 @@ export function exchangeIdOf(item: RowItem): number | null {
       return item.exchangeId;
     default:
       return null;
+  }
+}
+
+/** A body as shown in the exchange panel: JSON indented, anything else as it came. */
+export function prettyBody(body: string | null): string {
+  if (body === null || body === "") return "";
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
   }
 }
 
@@ -204,4 +232,14 @@ export function visibleRange(
   const start = Math.max(0, first - extra);
   const end = Math.min(count, Math.max(last, first + 1) + extra);
   return { start, end, padTop: start * rowHeight, padBottom: (count - end) * rowHeight };
+}
+
+/**
+ * How many rows arrived above the row that was on top before (`previousFirst`, by `seq`), in a
+ * list shown newest first: the list scrolls down by that many rows so that the rows the reader
+ * is looking at stay still. 0 when that row is still on top or is gone (cleared, filtered out).
+ */
+export function arrivedAbove(rows: readonly RowItem[], previousFirst: number | null): number {
+  if (previousFirst === null || rows.length === 0 || rows[0]!.seq === previousFirst) return 0;
+  return Math.max(0, rows.findIndex((row) => row.seq === previousFirst));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expiryState, formatCountdown, relative, remainingFraction, secondsLeft, usableOffset } from "./time";
+import { expiryState, remainingFraction, secondsLeft, serverSeconds, usableOffset } from "./time";
 
 describe("countdown", () => {
   it("is derived from expires_at and the clock, with the server offset applied", () => {
@@ -7,26 +7,10 @@ describe("countdown", () => {
     expect(secondsLeft(1000, 940_000, 5_000)).toBe(55);
   });
 
-  it("formats minutes, hours and expired times", () => {
-    expect(formatCountdown(65.9)).toBe("1:05");
-    expect(formatCountdown(9)).toBe("0:09");
-    expect(formatCountdown(-3.2)).toBe("-0:03");
-    expect(formatCountdown(7260)).toBe("2:01:00");
-  });
-
   it("names the state: fresh, inside the refresh margin, expired", () => {
     expect(expiryState(11, 10)).toBe("fresh");
     expect(expiryState(10, 10)).toBe("margin");
     expect(expiryState(0, 10)).toBe("expired");
-  });
-
-  it("says it in words", () => {
-    expect(relative(120)).toBe("in 2 minutes");
-    expect(relative(1)).toBe("in 1 second");
-    expect(relative(-5)).toBe("5 seconds ago");
-    expect(relative(0.3)).toBe("just now");
-    expect(relative(-0.4)).toBe("just now");
-    expect(relative(7200)).toBe("in 2 hours");
   });
 
   it("gives the share of the lifetime left, clamped", () => {
@@ -51,5 +35,11 @@ describe("usableOffset", () => {
     const localNow = 1_800_000_000_000;
     const expiresAt = localNow / 1000 + 180;
     expect(secondsLeft(expiresAt, localNow, usableOffset(60_000))).toBe(120);
+    expect(serverSeconds(localNow, usableOffset(60_000))).toBe(localNow / 1000 + 60);
+  });
+
+  it("gives the server's now in whole seconds", () => {
+    expect(serverSeconds(1_800_000_000_999)).toBe(1_800_000_000);
+    expect(serverSeconds(1_800_000_000_500, -2_000)).toBe(1_799_999_998);
   });
 });

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import type { AuthEventKind, LogItem, SessionView } from "../types";
+import { SessionStore } from "./session.svelte";
+
+afterEach(() => clearMocks());
+
+const session = (fingerprint: string): SessionView => ({
+  user: { id: "5a3f7c1e", email: "ada@example.com", phone: "", role: "authenticated", isAnonymous: false },
+  sessionId: "0d9c8b7a",
+  expiresAt: 1_714_575_600,
+  issuedAt: 1_714_572_000,
+  tokenType: "bearer",
+  header: { alg: "ES256" },
+  claims: { sub: "5a3f7c1e" },
+  accessTokenFingerprint: `at:${fingerprint}`,
+  refreshTokenFingerprint: `rt:${fingerprint}`,
+  refreshTokenShape: { format: "legacy" },
+});
+
+let seq = 0;
+const at = "2024-05-01T14:02:11.000Z";
+const event = (kind: AuthEventKind, s: SessionView | null): LogItem => ({
+  type: "event",
+  seq: ++seq,
+  at,
+  event: { kind, previous: null, at, reason: null, exchangeId: null, session: s },
+});
+const clock = (offsetMs: number): LogItem => ({ type: "clock", seq: ++seq, at, offsetMs });
+const profile = (): LogItem => ({ type: "profile", seq: ++seq, at, profile: "demo" });
+
+describe("SessionStore.receive", () => {
+  it("takes the session from auth events and keeps every row in the log", () => {
+    const store = new SessionStore();
+    store.receive(event("INITIAL_SESSION", session("a")));
+    store.receive(event("TOKEN_REFRESHED", session("b")));
+    expect(store.session?.refreshTokenFingerprint).toBe("rt:b");
+    store.receive(event("SIGNED_OUT", null));
+    expect(store.session).toBeNull();
+    expect(store.items.map((i) => i.type === "event" && i.event.kind)).toEqual([
+      "INITIAL_SESSION",
+      "TOKEN_REFRESHED",
+      "SIGNED_OUT",
+    ]);
+  });
+
+  it("applies the server's clock offset without logging it, and forgets it with the profile", () => {
+    const store = new SessionStore();
+    store.receive(clock(60_000));
+    expect(store.offsetMs).toBe(60_000);
+    store.receive(clock(1_500)); // under Date's one-second resolution: noise
+    expect(store.offsetMs).toBe(0);
+    store.receive(clock(-5_000));
+    expect(store.items).toHaveLength(0);
+    store.refreshError = { kind: "api", message: "boom" };
+    store.receive(profile());
+    expect(store.offsetMs).toBe(0);
+    expect(store.refreshError).toBeNull();
+    expect(store.items).toHaveLength(1);
+  });
+
+  it("clears a refresh error on a new session, but not on SIGNED_OUT", () => {
+    const store = new SessionStore();
+    store.refreshError = { kind: "api", message: "boom" };
+    store.receive(event("SIGNED_OUT", null));
+    expect(store.refreshError).not.toBeNull();
+    store.receive(event("SIGNED_IN", session("c")));
+    expect(store.refreshError).toBeNull();
+  });
+
+  it("replaces the list on every change, and clears it", () => {
+    const store = new SessionStore();
+    const before = store.items;
+    store.receive(event("INITIAL_SESSION", session("a")));
+    expect(store.items).not.toBe(before);
+    store.clearLog();
+    expect(store.items).toEqual([]);
+  });
+});
+
+describe("SessionStore.refresh", () => {
+  it("asks the engine, is busy while it waits, and shows why it failed", async () => {
+    const store = new SessionStore();
+    const calls: string[] = [];
+    let fail = false;
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      if (fail) throw { kind: "api", message: "Service Unavailable", code: null, status: 503 };
+      return { session: session("d"), joined: false };
+    });
+
+    await store.refresh(); // no session: nothing to refresh
+    expect(calls).toEqual([]);
+
+    store.receive(event("INITIAL_SESSION", session("a")));
+    const pending = store.refresh();
+    expect(store.busy).toBe(true);
+    await pending;
+    expect(store.busy).toBe(false);
+    expect(calls).toEqual(["session_refresh"]);
+    expect(store.session?.refreshTokenFingerprint).toBe("rt:a"); // the new one comes through the log
+
+    fail = true;
+    await store.refresh();
+    expect(store.refreshError).toMatchObject({ kind: "api", status: 503 });
+    expect(store.busy).toBe(false);
+  });
+});
