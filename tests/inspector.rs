@@ -3,27 +3,16 @@
 //! rotates it, and no token lands in the settings file. (Its own test binary: it points the
 //! app data folder at a temporary directory for the whole process.)
 
+#[path = "support/mock_ipc.rs"]
+mod mock_ipc;
+
+use mock_ipc::call;
 use serde_json::Value;
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
+use tauri::test::{mock_builder, MockRuntime};
 use tauri::{Manager, WebviewWindow, WebviewWindowBuilder};
 
 fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str) -> Result<Value, Value> {
     call(window, cmd, Value::Null)
-}
-
-fn call(window: &WebviewWindow<MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
-    let request = InvokeRequest {
-        cmd: cmd.into(),
-        callback: CallbackFn(0),
-        error: CallbackFn(1),
-        url: "tauri://localhost".parse().unwrap(),
-        body: InvokeBody::Json(body),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_string(),
-    };
-    get_ipc_response(window, request).map(|b| b.deserialize::<Value>().unwrap())
 }
 
 /// A token as itself and as it would appear inside base64 (standard or URL-safe, padded or
@@ -63,8 +52,9 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
-    let data = std::env::temp_dir().join(format!("si-inspector-{}", std::process::id()));
-    std::fs::create_dir_all(&data).unwrap();
+    // Removed when the test ends, passed or not.
+    let data_folder = tempfile::tempdir().unwrap();
+    let data = data_folder.path().to_path_buf();
     // A second server standing in for a `supabase start` stack, for the profile commands.
     // Its gateway checks the API key, as Kong does in front of a real stack.
     let local_stack = tauri::async_runtime::block_on(local_gotrue::start(local_gotrue::Config {
@@ -207,7 +197,6 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     .unwrap();
     the_log_file_holds_no_token(&app_data, &tokens);
     drop(app);
-    let _ = std::fs::remove_dir_all(&data);
 }
 
 /// After sign-ins, refreshes, a paste, sign-outs and profile switches at debug level, the

@@ -1,10 +1,12 @@
 //! The app's real wiring and real ACL (tauri-build's compiled capabilities, through
 //! `generate_context!()`), driven on Tauri's mock runtime: no display needed.
 
+#[path = "support/mock_ipc.rs"]
+mod mock_ipc;
+
+use mock_ipc::call as invoke;
 use serde_json::Value;
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
+use tauri::test::{mock_builder, MockRuntime};
 use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 
 fn app() -> App<MockRuntime> {
@@ -17,19 +19,6 @@ fn window(app: &App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
     WebviewWindowBuilder::new(app, label, Default::default())
         .build()
         .expect("a mock window")
-}
-
-fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
-    let request = InvokeRequest {
-        cmd: cmd.into(),
-        callback: CallbackFn(0),
-        error: CallbackFn(1),
-        url: "tauri://localhost".parse().unwrap(),
-        body: InvokeBody::Json(body),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_string(),
-    };
-    get_ipc_response(window, request).map(|b| b.deserialize::<Value>().unwrap())
 }
 
 fn assert_denied(result: Result<Value, Value>, cmd: &str) {

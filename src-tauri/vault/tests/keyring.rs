@@ -29,10 +29,12 @@ fn unique(name: &str) -> String {
     )
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(unique(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A folder removed when the test ends, passed or not.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 async fn server() -> local_gotrue::Server {
@@ -79,7 +81,8 @@ fn open(backend: Backend, dir: &Path) -> Vault {
 async fn round_trip(backend: Backend) {
     let srv = server().await;
     for inline_limit in [usize::MAX, 0] {
-        let dir = temp_dir("vault-real");
+        let folder = temp_dir("vault-real");
+        let dir = folder.path().to_path_buf();
         let mut vault = open(backend, &dir);
         vault.set_inline_limit(inline_limit);
         let vault = Arc::new(vault);
@@ -95,7 +98,6 @@ async fn round_trip(backend: Backend) {
         );
         reopened.remove(&profile).unwrap();
         assert_eq!(open(backend, &dir).load(&profile).unwrap(), None);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -114,7 +116,8 @@ async fn the_kernel_keyring_keeps_sessions_inline_and_sealed() {
 #[test]
 #[ignore = "needs a Secret Service: run through src-tauri/scripts/with-keyring.sh (make test does)"]
 fn open_prefers_the_secret_service_and_says_nothing_about_it() {
-    let vault = Vault::open(SERVICE, temp_dir("vault-open"));
+    let folder = temp_dir("vault-open");
+    let vault = Vault::open(SERVICE, folder.path().to_path_buf());
     assert_eq!(vault.backend(), Backend::SecretService);
     assert!(vault.backend().notice().is_none());
     assert!(Backend::KernelKeyring.notice().unwrap().contains("reboot"));
@@ -157,7 +160,8 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[ignore = "needs a Secret Service: run through src-tauri/scripts/with-keyring.sh (make test does)"]
 async fn no_token_reaches_the_disk_after_sign_in_and_five_refreshes() {
     let srv = server().await;
-    let dir = temp_dir("vault-leak");
+    let folder = temp_dir("vault-leak");
+    let dir = folder.path().to_path_buf();
     let mut vault = open(Backend::SecretService, &dir);
     vault.set_inline_limit(0); // seal everything, so there are files to search
     let profile = unique("leak");
@@ -195,7 +199,8 @@ async fn no_token_reaches_the_disk_after_sign_in_and_five_refreshes() {
 /// still refresh. Reports how many sessions were lost (the goal is none).
 async fn kill_test(backend: &str, kills: usize) {
     let srv = server().await;
-    let dir = temp_dir("vault-kill");
+    let folder = temp_dir("vault-kill");
+    let dir = folder.path().to_path_buf();
     let rotor = env!("CARGO_BIN_EXE_vault-rotor");
     let args = |mode: &str, profile: &str| {
         let mut command = Command::new(rotor);
@@ -273,7 +278,6 @@ async fn kill_test(backend: &str, kills: usize) {
         cleanup.remove(profile).unwrap();
     }
     assert_eq!(lost, 0);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -415,7 +419,8 @@ fn forget_everywhere(threads: &[&OwnSessionThread], vault: &Arc<Vault>, profile:
 #[test]
 #[ignore = "needs a kernel session keyring: run through src-tauri/scripts/with-keyring.sh (make test does)"]
 fn the_kernel_keyring_gives_every_thread_the_newest_save() {
-    let dir = temp_dir("vault-threads");
+    let folder = temp_dir("vault-threads");
+    let dir = folder.path().to_path_buf();
     let vault = Arc::new(open(Backend::KernelKeyring, &dir));
     let profile = unique("threads");
     let (a, b, c) = (
@@ -440,14 +445,14 @@ fn the_kernel_keyring_gives_every_thread_the_newest_save() {
             .all(|(_, token)| token.as_deref() == Some("refresh-newer")),
         "every thread must load C's newer save, not an older copy: {loads:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 #[ignore = "needs a kernel session keyring: run through src-tauri/scripts/with-keyring.sh (make test does)"]
 fn a_session_removed_from_the_kernel_keyring_stays_removed_on_every_thread() {
-    let dir = temp_dir("vault-threads");
+    let folder = temp_dir("vault-threads");
+    let dir = folder.path().to_path_buf();
     let vault = Arc::new(open(Backend::KernelKeyring, &dir));
     let profile = unique("signed-out");
     let (a, b, c) = (
@@ -465,5 +470,4 @@ fn a_session_removed_from_the_kernel_keyring_stays_removed_on_every_thread() {
         loads.iter().all(|(_, token)| token.is_none()),
         "a removed session must not come back from an older copy: {loads:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

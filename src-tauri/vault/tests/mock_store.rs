@@ -31,21 +31,15 @@ fn vault(dir: &std::path::Path) -> Vault {
     Vault::with_store(store, Backend::SecretService, "test", dir.to_path_buf())
 }
 
-fn temp_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("vault-{}-{}", std::process::id(), rand_suffix()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn rand_suffix() -> u64 {
-    let mut b = [0u8; 8];
-    getrandom::fill(&mut b).unwrap();
-    u64::from_le_bytes(b)
+/// A folder removed when the test ends, passed or not.
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("vault-").tempdir().unwrap()
 }
 
 /// A vault holding profile "p" sealed on disk, and the sealed file's path.
 fn sealed_session() -> (Vault, std::path::PathBuf) {
-    let dir = temp_dir();
+    let folder = temp_dir();
+    let dir = folder.path().to_path_buf();
     let mut vault = vault(&dir);
     vault.set_inline_limit(0);
     vault.save("p", &session(10)).unwrap();
@@ -60,7 +54,8 @@ fn sealed_session() -> (Vault, std::path::PathBuf) {
 
 #[test]
 fn a_small_session_round_trips_inline_with_no_file() {
-    let dir = temp_dir();
+    let folder = temp_dir();
+    let dir = folder.path().to_path_buf();
     let vault = vault(&dir);
     assert_eq!(vault.load("p").unwrap(), None);
     vault.save("p", &session(10)).unwrap();
@@ -76,7 +71,8 @@ fn a_small_session_round_trips_inline_with_no_file() {
 
 #[test]
 fn a_large_session_is_sealed_on_disk_and_opens_again() {
-    let dir = temp_dir();
+    let folder = temp_dir();
+    let dir = folder.path().to_path_buf();
     let mut vault = vault(&dir);
     vault.set_inline_limit(2048);
     let big = session(5000);
@@ -121,7 +117,8 @@ fn a_tampered_sealed_file_is_reported_as_corrupt() {
 
 #[test]
 fn profiles_are_kept_apart() {
-    let dir = temp_dir();
+    let folder = temp_dir();
+    let dir = folder.path().to_path_buf();
     let vault = vault(&dir);
     vault.save("a", &session(1)).unwrap();
     vault.save("b", &session(2)).unwrap();
