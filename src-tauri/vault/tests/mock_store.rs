@@ -37,7 +37,8 @@ fn temp_dir() -> tempfile::TempDir {
 }
 
 /// A vault holding profile "p" sealed on disk, and the sealed file's path.
-fn sealed_session() -> (Vault, std::path::PathBuf) {
+/// A vault holding one sealed session, the sealed file, and the folder (kept while in use).
+fn sealed_session() -> (Vault, std::path::PathBuf, tempfile::TempDir) {
     let folder = temp_dir();
     let dir = folder.path().to_path_buf();
     let mut vault = vault(&dir);
@@ -49,7 +50,7 @@ fn sealed_session() -> (Vault, std::path::PathBuf) {
         .unwrap()
         .unwrap()
         .path();
-    (vault, file)
+    (vault, file, folder)
 }
 
 #[test]
@@ -108,7 +109,7 @@ fn a_large_session_is_sealed_on_disk_and_opens_again() {
 
 #[test]
 fn a_tampered_sealed_file_is_reported_as_corrupt() {
-    let (vault, file) = sealed_session();
+    let (vault, file, _folder) = sealed_session();
     let mut bytes = std::fs::read(&file).unwrap();
     *bytes.last_mut().unwrap() ^= 0xff;
     std::fs::write(&file, bytes).unwrap();
@@ -129,7 +130,7 @@ fn profiles_are_kept_apart() {
 
 #[tokio::test]
 async fn an_unreadable_stored_session_is_dropped_and_the_client_still_starts() {
-    let (vault, file) = sealed_session();
+    let (vault, file, _folder) = sealed_session();
     std::fs::write(&file, b"not a sealed session at all, far too short?").unwrap();
     let vault = Arc::new(vault);
     let config = session_engine::ClientConfig::new("http://127.0.0.1:9", "anon");
