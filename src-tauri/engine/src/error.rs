@@ -21,6 +21,13 @@ pub enum AuthError {
     /// (status 0 for no answer at all).
     #[error("{message}")]
     RetryableFetch { status: u16, message: String },
+    /// The server answered with a redirect. Redirects are never followed: the request would
+    /// be sent again (with its token or password) to wherever the answer points.
+    #[error("the auth server answered HTTP {status} redirecting to {location}; redirects are not followed, so nothing was sent there (check the project URL)")]
+    Redirected { status: u16, location: String },
+    /// The answer was larger than the engine reads; it was cut off and not used.
+    #[error("the auth server's answer (HTTP {status}) is larger than {} MiB; reading stopped and the answer was not used", limit / (1024 * 1024))]
+    ResponseTooLarge { status: u16, limit: usize },
     /// A 2xx answer that is not a usable session.
     #[error("the auth server's answer is not a valid session: {0}")]
     InvalidTokenResponse(String),
@@ -44,9 +51,10 @@ impl AuthError {
 
     pub fn status(&self) -> Option<u16> {
         match self {
-            AuthError::Api { status, .. } | AuthError::RetryableFetch { status, .. } => {
-                Some(*status)
-            }
+            AuthError::Api { status, .. }
+            | AuthError::RetryableFetch { status, .. }
+            | AuthError::Redirected { status, .. }
+            | AuthError::ResponseTooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -66,6 +74,8 @@ impl AuthError {
             AuthError::SessionMissing => "sessionMissing",
             AuthError::Api { .. } => "api",
             AuthError::RetryableFetch { .. } => "retryableFetch",
+            AuthError::Redirected { .. } => "redirected",
+            AuthError::ResponseTooLarge { .. } => "responseTooLarge",
             AuthError::InvalidTokenResponse(_) => "invalidTokenResponse",
             AuthError::RefreshDiscarded => "refreshDiscarded",
             AuthError::Storage(_) => "storage",

@@ -1,9 +1,14 @@
 //! Talking to GoTrue: the headers the Supabase clients send, error answers read into
 //! `AuthError` (see `envelope`), and every exchange recorded (secrets replaced by
 //! fingerprints) for the inspector.
+//!
+//! Requests carry tokens and passwords, so a server is trusted with nothing it did not earn:
+//! redirects are never followed (a 307 would send the body again, wherever it points), an
+//! answer is read only up to `MAX_ANSWER_BYTES`, and every string a server wrote is redacted
+//! before it reaches an error, the log or an export.
 
-use reqwest::header::{HeaderMap, HeaderValue};
-use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderValue, LOCATION};
+use reqwest::{redirect, Method, Response};
 use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
@@ -13,6 +18,13 @@ use crate::envelope::error_from_response;
 use crate::error::AuthError;
 use crate::protocol::API_VERSION;
 use crate::recorder::{Exchange, Recorder, Redactor};
+
+/// The most of an answer the engine reads. GoTrue's largest answers (a user with many
+/// identities, a JWKS) are a few KiB; a body past this is a broken or hostile server.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// The most of an answer's body kept in the log (after redaction).
+pub const KEPT_BODY_BYTES: usize = 64 * 1024;
 
 pub struct Http {
     client: reqwest::Client,
@@ -42,6 +54,9 @@ impl Http {
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
+            .redirect(redirect::Policy::none())
+            // An https project never talks plain http, whatever a server answers.
+            .https_only(base.scheme() == "https")
             .build()
             .map_err(|e| AuthError::InvalidInput(format!("cannot build the HTTP client: {e}")))?;
         Ok(Http {
@@ -103,14 +118,7 @@ impl Http {
             request = request.body(body.clone());
         }
         let outcome = match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let response_headers = response.headers().clone();
-                match response.bytes().await {
-                    Ok(bytes) => Ok((status, response_headers, bytes.to_vec())),
-                    Err(e) => Err(describe_transport(&e)),
-                }
-            }
+            Ok(response) => read_answer(response).await,
             Err(e) => Err(describe_transport(&e)),
         };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -130,31 +138,45 @@ impl Http {
             error: None,
         };
         let result = match outcome {
-            Err(message) => {
-                exchange.error = Some(message.clone());
-                Err(AuthError::RetryableFetch { status: 0, message })
-            }
-            Ok((status, response_headers, bytes)) => {
-                if let Ok(json) = serde_json::from_slice::<Value>(&bytes) {
+            Err(message) => Err(AuthError::RetryableFetch { status: 0, message }),
+            Ok(answer) => {
+                let status = answer.status;
+                if let Ok(json) = serde_json::from_slice::<Value>(&answer.body) {
                     redactor.learn_json(&json);
                 }
                 exchange.status = Some(status);
-                exchange.response_headers = header_list(&response_headers);
-                exchange.server_date = response_headers
+                exchange.response_headers = header_list(&answer.headers);
+                exchange.server_date = answer
+                    .headers
                     .get("date")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                exchange.response_body =
-                    (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned());
-                if (200..300).contains(&status) {
-                    Ok(bytes)
+                exchange.response_body = (!answer.body.is_empty())
+                    .then(|| String::from_utf8_lossy(&answer.body).into_owned());
+                if answer.too_large {
+                    Err(AuthError::ResponseTooLarge {
+                        status,
+                        limit: MAX_ANSWER_BYTES,
+                    })
+                } else if (300..400).contains(&status) {
+                    let location = answer
+                        .headers
+                        .get(LOCATION)
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                        .unwrap_or_else(|| "nowhere (no Location header)".into());
+                    Err(AuthError::Redirected { status, location })
+                } else if (200..300).contains(&status) {
+                    Ok(answer.body)
                 } else {
-                    let error = error_from_response(status, &response_headers, &bytes);
-                    exchange.error = Some(error.to_string());
-                    Err(error)
+                    Err(error_from_response(status, &answer.headers, &answer.body))
                 }
             }
         };
+        // Whatever the server wrote is redacted before anyone sees it, the caller included.
+        let result = result.map_err(|error| redactor.clean_error(error));
+        if let Err(error) = &result {
+            exchange.error = Some(error.to_string());
+        }
         let exchange = redactor.apply(exchange);
         tracing::debug!(
             method = %exchange.method,
@@ -167,6 +189,47 @@ impl Http {
         let exchange_id = self.recorder.record(exchange);
         result.map(|body| Answer { body, exchange_id })
     }
+}
+
+/// An answer as far as it was read.
+struct ReadAnswer {
+    status: u16,
+    headers: HeaderMap,
+    /// At most `MAX_ANSWER_BYTES`.
+    body: Vec<u8>,
+    /// The body went past `MAX_ANSWER_BYTES` (or said it would): it is not used.
+    too_large: bool,
+}
+
+/// Reads the body up to the cap: a declared length past it is refused unread, a longer
+/// stream is cut where it crosses it. A body that breaks off midway (or times out) is a
+/// transport failure, as before any answer.
+async fn read_answer(mut response: Response) -> Result<ReadAnswer, String> {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut answer = ReadAnswer {
+        status,
+        headers,
+        body: Vec::new(),
+        too_large: false,
+    };
+    if response
+        .content_length()
+        .is_some_and(|declared| declared > MAX_ANSWER_BYTES as u64)
+    {
+        answer.too_large = true;
+        return Ok(answer);
+    }
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe_transport(&e))? {
+        let room = MAX_ANSWER_BYTES - answer.body.len();
+        if chunk.len() > room {
+            answer.body.extend_from_slice(&chunk[..room]);
+            answer.too_large = true;
+            break;
+        }
+        answer.body.extend_from_slice(&chunk);
+    }
+    Ok(answer)
 }
 
 fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {

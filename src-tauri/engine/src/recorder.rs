@@ -9,6 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use crate::error::AuthError;
+use crate::http::KEPT_BODY_BYTES;
 use crate::tokens::fingerprint;
 
 /// JSON keys whose string values are credentials.
@@ -25,6 +27,15 @@ const SECRET_KEYS: [&str; 9] = [
 ];
 
 const KEEP: usize = 1000;
+
+/// A secret shorter than this (a 6-digit OTP, a one-letter value in a hostile answer) is only
+/// replaced where it stands as a whole JSON string: replacing it everywhere would shred the
+/// text around it (every "a" of a body for a secret "a").
+const MIN_FREE_TEXT_SECRET: usize = 8;
+
+/// The most secrets one exchange can teach the redactor; past it, only JWT-shaped text is
+/// still masked. A real GoTrue answer carries a handful.
+const MAX_SECRETS: usize = 64;
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
@@ -105,13 +116,20 @@ impl Recorder {
 /// Collects the secrets of one exchange, then replaces them wherever they appear.
 #[derive(Default)]
 pub(crate) struct Redactor {
+    /// Replaced by their fingerprint wherever they appear.
     secrets: Vec<String>,
+    /// Replaced by their fingerprint only as whole JSON strings.
+    short_secrets: Vec<String>,
     passwords: Vec<String>,
 }
 
 impl Redactor {
+    fn learned(&self) -> usize {
+        self.secrets.len() + self.short_secrets.len() + self.passwords.len()
+    }
+
     pub fn learn_header_secret(&mut self, secret: &str) {
-        if secret.len() >= 8 {
+        if secret.len() >= MIN_FREE_TEXT_SECRET && self.learned() < MAX_SECRETS {
             self.secrets.push(secret.to_string());
         }
     }
@@ -121,15 +139,18 @@ impl Redactor {
             Value::Object(map) => {
                 for (key, value) in map {
                     match value {
+                        Value::String(_) if self.learned() >= MAX_SECRETS => {}
                         // A password's fingerprint could be matched against a word list:
                         // passwords are hidden entirely.
                         Value::String(s) if key == "password" && !s.is_empty() => {
                             self.passwords.push(s.clone())
                         }
-                        Value::String(s)
-                            if SECRET_KEYS.contains(&key.as_str()) && !s.is_empty() =>
-                        {
-                            self.secrets.push(s.clone())
+                        Value::String(s) if SECRET_KEYS.contains(&key.as_str()) => {
+                            if s.len() >= MIN_FREE_TEXT_SECRET {
+                                self.secrets.push(s.clone())
+                            } else if !s.is_empty() {
+                                self.short_secrets.push(s.clone())
+                            }
                         }
                         other => self.learn_json(other),
                     }
@@ -147,6 +168,13 @@ impl Redactor {
             let quoted = serde_json::to_string(password).unwrap_or_default();
             out = out.replace(&quoted, "\"[redacted]\"");
         }
+        for secret in &self.short_secrets {
+            let quoted = serde_json::to_string(secret).unwrap_or_default();
+            if out.contains(&quoted) {
+                out = out.replace(&quoted, &format!("\"{}\"", fingerprint(secret)));
+            }
+        }
+        // Longest first (see `sorted`), so a secret that contains another is replaced whole.
         for secret in &self.secrets {
             if out.contains(secret.as_str()) {
                 out = out.replace(secret.as_str(), &fingerprint(secret));
@@ -155,24 +183,84 @@ impl Redactor {
         mask_jwt_like(&out)
     }
 
-    pub fn apply(mut self, mut exchange: Exchange) -> Exchange {
-        // Longest first, so a secret that contains another is replaced whole.
-        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        self.secrets.dedup();
-        self.passwords.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        exchange.url = self.clean(&exchange.url);
+    fn sorted(mut self) -> Self {
+        for list in [&mut self.secrets, &mut self.short_secrets, &mut self.passwords] {
+            list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+            list.dedup();
+        }
+        self
+    }
+
+    /// The error with every string the server wrote redacted.
+    pub fn clean_error(&self, error: AuthError) -> AuthError {
+        let redactor = Redactor {
+            secrets: self.secrets.clone(),
+            short_secrets: self.short_secrets.clone(),
+            passwords: self.passwords.clone(),
+        }
+        .sorted();
+        match error {
+            AuthError::Api {
+                status,
+                code,
+                message,
+            } => AuthError::Api {
+                status,
+                code: code.map(|c| redactor.clean(&c)),
+                message: redactor.clean(&message),
+            },
+            AuthError::RetryableFetch { status, message } => AuthError::RetryableFetch {
+                status,
+                message: redactor.clean(&message),
+            },
+            AuthError::Redirected { status, location } => AuthError::Redirected {
+                status,
+                location: redactor.clean(&location),
+            },
+            AuthError::InvalidTokenResponse(message) => {
+                AuthError::InvalidTokenResponse(redactor.clean(&message))
+            }
+            AuthError::InvalidInput(message) => AuthError::InvalidInput(redactor.clean(&message)),
+            other @ (AuthError::SessionMissing
+            | AuthError::ResponseTooLarge { .. }
+            | AuthError::RefreshDiscarded
+            | AuthError::Storage(_)) => other,
+        }
+    }
+
+    pub fn apply(self, mut exchange: Exchange) -> Exchange {
+        let redactor = self.sorted();
+        exchange.url = redactor.clean(&exchange.url);
         for (_, value) in exchange
             .request_headers
             .iter_mut()
             .chain(exchange.response_headers.iter_mut())
         {
-            *value = self.clean(value);
+            *value = redactor.clean(value);
         }
-        exchange.request_body = exchange.request_body.map(|b| self.clean(&b));
-        exchange.response_body = exchange.response_body.map(|b| self.clean(&b));
-        exchange.error = exchange.error.map(|e| self.clean(&e));
+        exchange.request_body = exchange.request_body.map(|b| redactor.clean(&b));
+        // Redacted whole first, then cut: a cut could split a secret and hide it from the rules.
+        exchange.response_body = exchange
+            .response_body
+            .map(|b| truncated(redactor.clean(&b), KEPT_BODY_BYTES));
+        exchange.error = exchange.error.map(|e| redactor.clean(&e));
         exchange
     }
+}
+
+/// The text cut to at most `limit` bytes (on a character boundary), saying how much was left out.
+fn truncated(mut text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut cut = limit;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let left_out = text.len() - cut;
+    text.truncate(cut);
+    text.push_str(&format!("… [{left_out} more bytes not kept]"));
+    text
 }
 
 /// Any run of JWT characters starting with `eyJ` (a base64url JSON header) that no rule above
@@ -228,6 +316,58 @@ mod tests {
         assert!(!text.contains("eyJhbGciOiJIUzI1NiJ9.e30.sig"), "{text}");
         assert!(!text.contains("eyJhbGciOiJIUzI1NiIsInR5cCI6"), "{text}");
         assert!(text.contains("fp:"));
+    }
+
+    fn exchange_with_body(body: &str) -> Exchange {
+        Exchange {
+            id: 0,
+            started_at: Utc::now(),
+            duration_ms: 1.0,
+            method: "POST".into(),
+            url: "http://x/verify".into(),
+            request_headers: vec![],
+            request_body: None,
+            status: Some(200),
+            response_headers: vec![],
+            response_body: Some(body.into()),
+            server_date: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_short_secret_is_replaced_only_as_a_whole_json_string() {
+        let body = r#"{"token":"a","type":"magiclink","note":"a banana","otp":"123456"}"#;
+        let mut redactor = Redactor::default();
+        redactor.learn_json(&serde_json::from_str(body).unwrap());
+        redactor.learn_json(&serde_json::json!({"token": "123456"}));
+        let clean = redactor.apply(exchange_with_body(body)).response_body.unwrap();
+        assert!(clean.contains(r#""note":"a banana""#), "{clean}");
+        assert!(!clean.contains(r#""token":"a""#), "{clean}");
+        assert!(!clean.contains("123456"), "{clean}");
+        assert!(serde_json::from_str::<Value>(&clean).is_ok(), "still JSON: {clean}");
+    }
+
+    #[test]
+    fn learned_secrets_are_capped() {
+        let many: Vec<Value> = (0..10_000)
+            .map(|i| serde_json::json!({"token": format!("secret-number-{i:05}")}))
+            .collect();
+        let mut redactor = Redactor::default();
+        redactor.learn_json(&Value::Array(many));
+        assert_eq!(redactor.learned(), MAX_SECRETS);
+    }
+
+    #[test]
+    fn a_stored_body_is_redacted_then_cut() {
+        let secret = "x".repeat(40);
+        let body = format!("{}{secret}{}", "a".repeat(KEPT_BODY_BYTES - 10), "b".repeat(1000));
+        let mut redactor = Redactor::default();
+        redactor.learn_header_secret(&secret);
+        let clean = redactor.apply(exchange_with_body(&body)).response_body.unwrap();
+        assert!(!clean.contains("xxxxxxxxxx"), "no part of the secret survives the cut");
+        assert!(clean.len() < KEPT_BODY_BYTES + 64, "{}", clean.len());
+        assert!(clean.ends_with("more bytes not kept]"), "{}", &clean[clean.len() - 40..]);
     }
 
     #[test]

@@ -79,8 +79,19 @@ pub struct AuthResponse {
     pub session: Session,
 }
 
+/// The latest time the engine believes a server about: 9999-12-31T23:59:59Z, the end of the
+/// range every clock here (chrono, JavaScript's `Date`, RFC 3339) can show. Later or negative
+/// times are a broken or hostile server, and `expires_at * 1000` would overflow.
+pub const LATEST_PLAUSIBLE_UNIX_SECS: i64 = 253_402_300_799;
+
+pub fn is_plausible_unix_secs(secs: i64) -> bool {
+    (1..=LATEST_PLAUSIBLE_UNIX_SECS).contains(&secs)
+}
+
 /// The token response, read the way auth-js reads it: no `access_token` means no session
-/// (`SessionMissing`); a missing `expires_at` is filled from `expires_in`.
+/// (`SessionMissing`); a missing `expires_at` is filled from `expires_in`. Times are
+/// range-checked: an `expires_at` out of range falls back to the access token's `exp`, then
+/// to `expires_in`; none usable is an invalid answer.
 pub fn session_from_token_response(body: &[u8], now: i64) -> Result<Session, AuthError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| AuthError::InvalidTokenResponse(format!("the body is not JSON ({e})")))?;
@@ -89,19 +100,34 @@ pub fn session_from_token_response(body: &[u8], now: i64) -> Result<Session, Aut
             "the body is not a JSON object".into(),
         ));
     };
-    if !object.get("access_token").is_some_and(Value::is_string) {
+    let Some(access_token) = object.get("access_token").and_then(Value::as_str) else {
         return Err(AuthError::SessionMissing);
+    };
+    let given = object.get("expires_at").and_then(Value::as_i64);
+    let from_expires_in = object
+        .get("expires_in")
+        .and_then(Value::as_i64)
+        .and_then(|secs| now.checked_add(secs));
+    let from_exp = || {
+        crate::tokens::decode_jwt(access_token)
+            .ok()
+            .and_then(|jwt| jwt.expires_at())
+    };
+    let expires_at = match given {
+        Some(at) => Some(at).filter(|t| is_plausible_unix_secs(*t)),
+        // As auth-js: no `expires_at`, so now + `expires_in`.
+        None => from_expires_in.filter(|t| is_plausible_unix_secs(*t)),
     }
+    .or_else(|| from_exp().filter(|t| is_plausible_unix_secs(*t)))
+    .or_else(|| from_expires_in.filter(|t| is_plausible_unix_secs(*t)))
+    .ok_or_else(|| {
+        AuthError::InvalidTokenResponse(
+            "its expiry (expires_at, expires_in, the access token's exp) is missing or out of range"
+                .into(),
+        )
+    })?;
     let mut object = object.clone();
-    if !object.get("expires_at").is_some_and(Value::is_i64) {
-        let expires_in = object
-            .get("expires_in")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| {
-                AuthError::InvalidTokenResponse("neither expires_at nor expires_in is given".into())
-            })?;
-        object.insert("expires_at".into(), Value::from(now + expires_in));
-    }
+    object.insert("expires_at".into(), Value::from(expires_at));
     serde_json::from_value(Value::Object(object))
         .map_err(|e| AuthError::InvalidTokenResponse(e.to_string()))
 }

@@ -67,7 +67,7 @@ describe("explainError", () => {
     expect(explainError({ kind: "sessionMissing", message: "Auth session missing!" }).title).toBe("Auth session missing!");
     expect(explainError({ kind: "storage", message: "no keyring" }).meaning).toMatch(/keyring/);
     expect(explainError({ kind: "refreshDiscarded", message: "m" }).meaning).toMatch(/in flight/);
-    for (const kind of ["invalidInput", "invalidTokenResponse", "notReady", "denied", "internal", "unknown"]) {
+    for (const kind of ["invalidInput", "invalidTokenResponse", "redirected", "responseTooLarge", "notReady", "denied", "internal", "unknown"]) {
       expect(explainError({ kind, message: "m" }).title, kind).not.toBe("Something failed");
     }
   });

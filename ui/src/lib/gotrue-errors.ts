@@ -169,6 +169,16 @@ const KINDS: Record<string, Entry> = {
     meaning:
       "No answer: the server could not be reached or timed out. Nothing was decided, so the session is kept; try again (with auto-refresh on, the app retries by itself).",
   },
+  redirected: {
+    title: "Auth answered with a redirect",
+    meaning:
+      "The server pointed the request somewhere else. The app never follows redirects (it would send the token or password again, to wherever the answer points), so nothing was sent there. Check the project URL: use the address the redirect names if you trust it.",
+  },
+  responseTooLarge: {
+    title: "Answer too large",
+    meaning:
+      "The server's answer was larger than 1 MiB, far beyond any Auth answer, so the app stopped reading and did not use it. A proxy or another service may be answering at this URL. The session is unchanged.",
+  },
   sessionMissing: {
     title: "Auth session missing!",
     meaning: "There is no session to work with: nothing to refresh or sign out. Sign in, or paste a refresh token.",

@@ -90,6 +90,11 @@ impl AuthClient {
         let expires_at = decoded
             .expires_at()
             .ok_or_else(|| AuthError::InvalidInput("the access token has no exp claim".into()))?;
+        if !crate::session::is_plausible_unix_secs(expires_at) {
+            return Err(AuthError::InvalidInput(format!(
+                "the access token's exp ({expires_at}) is not a plausible time"
+            )));
+        }
         let now = self.now_secs();
         if expires_at <= now {
             return self

@@ -37,7 +37,11 @@ impl AuthClient {
         let Some(session) = self.current_session() else {
             return Ok(None);
         };
-        let left_ms = session.expires_at * 1000 - self.inner.config.clock.now().timestamp_millis();
+        // Saturating: a stored session from before times were range-checked cannot overflow.
+        let left_ms = session
+            .expires_at
+            .saturating_mul(1000)
+            .saturating_sub(self.inner.config.clock.now().timestamp_millis());
         if left_ms > self.inner.config.refresh_margin.as_millis() as i64 {
             return Ok(Some(session));
         }
