@@ -12,6 +12,20 @@ fn app_binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_session-inspector"))
 }
 
+/// The built-in server's control token in these tests: the app takes it from its
+/// environment instead of making a random one, so the tests can drive `/_emulator`.
+const CONTROL_TOKEN: &str = "e2e-control-token-0123456789abcdef0123456789";
+
+/// tauri-driver, with the app it launches told the control token.
+fn start_driver(envs: &[(&str, &Path)]) -> support::webdriver::Result<Driver> {
+    let mut envs = envs.to_vec();
+    envs.push((
+        "SESSION_INSPECTOR_DEMO_CONTROL_TOKEN",
+        Path::new(CONTROL_TOKEN),
+    ));
+    Driver::start(&envs)
+}
+
 fn shots_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e")
 }
@@ -20,7 +34,7 @@ fn shots_dir() -> PathBuf {
 #[ignore = "needs a display, WebKitWebDriver and tauri-driver: run by `make test` under xvfb-run"]
 async fn window_shows_the_product_name_and_the_version_from_app_info() {
     let data = std::env::temp_dir().join(format!("si-e2e-{}", std::process::id()));
-    let driver = Driver::start(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
+    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
     let session = driver
         .session(app_binary(), &[])
         .await
@@ -93,7 +107,7 @@ async fn event_kinds(session: &support::webdriver::Session<'_>) -> Vec<String> {
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
 async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart() {
     let data = std::env::temp_dir().join(format!("si-e2e-restore-{}", std::process::id()));
-    let driver = Driver::start(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
+    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
 
     // First launch: the built-in server starts and the demo user is signed in.
     let first = driver
@@ -180,6 +194,7 @@ async fn emulator(
 ) -> serde_json::Value {
     let answer = reqwest::Client::new()
         .request(method, url)
+        .header("x-emulator-token", CONTROL_TOKEN)
         .json(&body)
         .send()
         .await
@@ -232,7 +247,7 @@ async fn count_of(session: &support::webdriver::Session<'_>, css: &str) -> usize
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
 async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     let data = std::env::temp_dir().join(format!("si-e2e-paste-{}", std::process::id()));
-    let driver = Driver::start(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
+    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
     let app = driver
         .session(app_binary(), &[])
         .await
@@ -507,7 +522,7 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
 async fn the_window_follows_a_dark_desktop() {
     let data = std::env::temp_dir().join(format!("si-e2e-dark-{}", std::process::id()));
-    let driver = Driver::start(&[
+    let driver = start_driver(&[
         ("XDG_DATA_HOME", &data),
         ("GTK_THEME", Path::new("Adwaita:dark")),
     ])
@@ -579,7 +594,7 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
     .await;
     let data = std::env::temp_dir().join(format!("si-e2e-profiles-{}", std::process::id()));
     let stack_url = stack.url();
-    let driver = Driver::start(&[
+    let driver = start_driver(&[
         ("XDG_DATA_HOME", &data),
         ("SESSION_INSPECTOR_LOCAL_STACK", Path::new(&stack_url)),
         (

@@ -28,13 +28,26 @@ pub const DEMO_ACCOUNT: DemoAccount = DemoAccount {
     password: DEMO_PASSWORD,
 };
 
+/// Lets a test harness choose the demo server's control token (the app's own process is the
+/// only other holder); without it, every launch makes a new random one.
+pub const CONTROL_TOKEN_ENV: &str = "SESSION_INSPECTOR_DEMO_CONTROL_TOKEN";
+
 /// Starts the demo server on its database in `dir` (created if missing).
 pub async fn start(dir: &Path) -> Result<local_gotrue::Server, Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Folder {
         path: dir.display().to_string(),
         source,
     })?;
+    let control_token = std::env::var(CONTROL_TOKEN_ENV)
+        .ok()
+        .filter(|t| t.len() >= 32)
+        .unwrap_or_else(local_gotrue::new_control_token);
     let config = local_gotrue::Config {
+        // The control surface lists refresh tokens and mints sessions: only this process
+        // (and a test that set the token) may use it. Its JWT secret is this data folder's
+        // own, not the public local-development one.
+        control_token: Some(control_token),
+        random_jwt_secret: true,
         jwt_expiry: DEMO_JWT_EXPIRY,
         data_path: Some(dir.join("auth.sqlite")),
         // Asymmetric keys, as new Supabase projects use: the signature can be checked
@@ -60,5 +73,43 @@ pub fn store_key(profile: &Profile, demo_server: Option<&local_gotrue::Server>) 
     match demo_server {
         Some(server) => format!("{}:{}", profile.id, server.key_id()),
         None => profile.id.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_demo_server_locks_its_control_surface_and_keeps_its_own_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path()).await.unwrap();
+        let token = server.control_token().expect("a control token").to_string();
+        assert!(token.len() >= 32, "{token}");
+        let keys = format!("{}/_emulator/keys", server.url());
+        let http = reqwest::Client::new();
+        let without = http.get(&keys).send().await.unwrap();
+        assert_eq!(without.status(), 401);
+        let with = http
+            .get(&keys)
+            .header("x-emulator-token", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(with.status(), 200);
+
+        // The anon key is not signed with the public local-development secret.
+        let public = local_gotrue::jwt::Keys::new(
+            local_gotrue::config::DEFAULT_JWT_SECRET,
+            local_gotrue::SigningAlgorithm::Hs256,
+            &local_gotrue::jwt::Keys::generate_ec_private(),
+        )
+        .unwrap();
+        assert!(public.verify(server.anon_key(), 0).is_err());
+
+        // A second launch on the same folder gets a new control token.
+        drop(server);
+        let again = start(dir.path()).await.unwrap();
+        assert_ne!(again.control_token(), Some(token.as_str()));
     }
 }

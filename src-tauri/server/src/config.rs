@@ -59,6 +59,10 @@ pub struct Config {
     /// Where to listen; port 0 lets the OS choose.
     pub bind: SocketAddr,
     pub jwt_secret: String,
+    /// Ignore `jwt_secret` and use a random secret made once per data file and kept in it
+    /// (per process without one): for the app's demo, whose tokens must not be forgeable
+    /// with a secret printed in public documentation.
+    pub random_jwt_secret: bool,
     /// Access-token lifetime (GoTrue's `JWT_EXP`, default 3600 s).
     pub jwt_expiry: Duration,
     /// `iss` claim; `None` means `<base url>/auth/v1`, as the Supabase CLI sets it.
@@ -85,6 +89,10 @@ pub struct Config {
     /// The server's clock moves with `tokio::time` instead of the system clock, so a client
     /// in the same paused-time test sees tokens expire as virtual time passes.
     pub clock_follows_tokio: bool,
+    /// When set, the control surface (`/_emulator`) answers only requests that carry it in
+    /// `x-emulator-token`: the app gives its demo server a random one per launch. `None`
+    /// leaves it open to loopback clients (tests, the command-line server).
+    pub control_token: Option<String>,
 }
 
 impl Default for Config {
@@ -92,6 +100,7 @@ impl Default for Config {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: DEFAULT_JWT_SECRET.to_string(),
+            random_jwt_secret: false,
             jwt_expiry: Duration::from_secs(3600),
             issuer: None,
             signing: SigningAlgorithm::Hs256,
@@ -107,6 +116,7 @@ impl Default for Config {
             demo_user: None,
             data_path: None,
             clock_follows_tokio: false,
+            control_token: None,
         }
     }
 }

@@ -1,11 +1,11 @@
 //! What sits in front of GoTrue's routes: request counting, injected faults, and the hosted
-//! gateway's API-key check.
+//! gateway's API-key check; and the guard in front of the control surface.
 
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN, TRANSFER_ENCODING};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -141,5 +141,93 @@ pub async fn require_api_key(
             "message": "Invalid API key",
             "hint": "Double check your Supabase `anon` or `service_role` API key.",
         })),
+    }
+}
+
+/// The control surface answers only its own tests and app: a request from a browser carries an
+/// `Origin` (refused), a DNS-rebinding page arrives under a foreign `Host` (refused), a body
+/// that is not declared JSON could be a form or `text/plain` POST that needs no CORS preflight
+/// (refused), and when the server has a control token, a request without it is refused.
+pub async fn guard_control(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let refuse = |status, code, message: &str| ApiError::new(status, code, message).into_response();
+    let headers = request.headers();
+    if headers.contains_key(ORIGIN) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "control_origin_refused",
+            "the control surface does not answer web pages",
+        );
+    }
+    if let Some(host) = headers.get(HOST) {
+        if !is_loopback_host(host.to_str().unwrap_or("")) {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "control_host_refused",
+                "the control surface answers only loopback host names",
+            );
+        }
+    }
+    let has_body = headers.contains_key(TRANSFER_ENCODING)
+        || headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if has_body && !is_json {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "control_json_required",
+            "control requests with a body must be application/json",
+        );
+    }
+    if let Some(expected) = &state.config.control_token {
+        let given = headers
+            .get("x-emulator-token")
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !constant_time_eq(given, expected.as_bytes()) {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                "control_token_required",
+                "the control surface needs this server's control token (x-emulator-token)",
+            );
+        }
+    }
+    next.run(request).await
+}
+
+/// `127.0.0.1`, `localhost` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Equal bytes, in a time that depends only on the lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_host_names_with_or_without_a_port() {
+        for ok in ["127.0.0.1", "127.0.0.1:54321", "localhost:1", "LOCALHOST", "[::1]:80", "[::1]", "127.1.2.3:9"] {
+            assert!(is_loopback_host(ok), "{ok}");
+        }
+        for no in ["attacker.example", "attacker.example:54321", "localhost.attacker.example", "10.0.0.1:80", "", "[::2]:80", "0.0.0.0"] {
+            assert!(!is_loopback_host(no), "{no}");
+        }
     }
 }

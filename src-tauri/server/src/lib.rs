@@ -83,6 +83,11 @@ impl Server {
         self.state.keys.ec_key_id()
     }
 
+    /// The token `/_emulator` requires, when one was configured.
+    pub fn control_token(&self) -> Option<&str> {
+        self.state.config.control_token.as_deref()
+    }
+
     pub fn state(&self) -> &Shared {
         &self.state
     }
@@ -102,6 +107,11 @@ impl Drop for Server {
     }
 }
 
+/// A fresh random token for `Config::control_token` (32 random bytes, hex).
+pub fn new_control_token() -> String {
+    hash::hex(&hash::random_bytes::<32>())
+}
+
 /// Builds the state: opens the store, loads or creates the signing key, creates the demo user.
 pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError> {
     let db = db::Db::open(config.data_path.as_deref())?;
@@ -113,8 +123,20 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
         db::put_setting(conn, "es256_private", &key)?;
         Ok(key)
     })?;
-    let keys = jwt::Keys::new(&config.jwt_secret, config.signing, &ec_private)
-        .ok_or(StartError::BadKey)?;
+    let jwt_secret = if config.random_jwt_secret {
+        db.run(|conn| -> rusqlite::Result<String> {
+            if let Some(secret) = db::setting(conn, "jwt_secret")? {
+                return Ok(String::from_utf8_lossy(&secret).into_owned());
+            }
+            let secret = jwt::Keys::generate_secret();
+            db::put_setting(conn, "jwt_secret", secret.as_bytes())?;
+            Ok(secret)
+        })?
+    } else {
+        config.jwt_secret.clone()
+    };
+    let keys =
+        jwt::Keys::new(&jwt_secret, config.signing, &ec_private).ok_or(StartError::BadKey)?;
     let api_key = |role: &str| {
         let iat = chrono::Utc::now().timestamp();
         keys.sign_hs256(&json!({"iss": "supabase-demo", "role": role, "iat": iat, "exp": iat + 10 * 365 * 86_400}))
@@ -178,7 +200,9 @@ pub fn router(state: Shared) -> Router {
         .nest("/auth/v1", gotrue)
         .nest(
             "/_emulator",
-            routes::emulator::routes().layer(from_fn(errors::render_errors)),
+            routes::emulator::routes()
+                .layer(from_fn_with_state(state.clone(), gateway::guard_control))
+                .layer(from_fn(errors::render_errors)),
         )
         .fallback(routes::not_found)
         .with_state(state)

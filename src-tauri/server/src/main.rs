@@ -61,6 +61,14 @@ struct Args {
     /// Keep state in this SQLite file (default: in memory).
     #[arg(long, value_name = "PATH")]
     data: Option<PathBuf>,
+    /// Require this token (header `x-emulator-token`) on the /_emulator control surface.
+    /// Without it, any local process may use the control surface (web pages are refused:
+    /// requests with an Origin or a foreign Host, and bodies not sent as JSON).
+    #[arg(long, value_name = "TOKEN", env = "LOCAL_GOTRUE_CONTROL_TOKEN")]
+    control_token: Option<String>,
+    /// Sign with a random secret kept in the data file (instead of --jwt-secret).
+    #[arg(long, conflicts_with = "jwt_secret")]
+    random_jwt_secret: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -90,6 +98,8 @@ impl Args {
         Config {
             bind: ([127, 0, 0, 1], self.port).into(),
             jwt_secret: self.jwt_secret.unwrap_or(defaults.jwt_secret.clone()),
+            random_jwt_secret: self.random_jwt_secret,
+            control_token: self.control_token,
             jwt_expiry: secs(self.jwt_exp),
             signing: match self.signing {
                 Signing::Hs256 => SigningAlgorithm::Hs256,
