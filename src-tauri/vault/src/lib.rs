@@ -6,7 +6,8 @@
 //! A session larger than the backend takes in one secret (Windows Credential Manager caps a
 //! secret at 2,560 bytes; a session with user metadata can exceed that) is sealed instead:
 //! AES-256-GCM with a random key that lives in the keyring, the ciphertext in the app's data
-//! folder, written atomically. No token is ever written in plain text.
+//! folder (0700, files 0600), written atomically and bound to its profile and save counter (see
+//! `seal`). No token is ever written in plain text.
 
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
@@ -55,9 +56,13 @@ enum Envelope {
     Inline {
         session: Box<Session>,
     },
-    /// The session is in `<sealed_dir>/<file>`, encrypted with the profile's key.
+    /// The session is in `<sealed_dir>/<file>`, encrypted with the profile's key and bound
+    /// to `counter`, which grows with every sealed save. `None`: a file from before counters
+    /// (no version byte, no binding), opened once and rewritten by the next save.
     Sealed {
         file: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counter: Option<u64>,
     },
 }
 
@@ -221,35 +226,98 @@ fn kernel_keyring_store() -> Result<Arc<CredentialStore>, StorageError> {
     secret_service_store()
 }
 
+impl Vault {
+    /// What the keyring holds for the profile now, if anything readable.
+    fn current_envelope(
+        &self,
+        store: &Arc<CredentialStore>,
+        profile: &str,
+    ) -> Result<Option<Envelope>, StorageError> {
+        match self
+            .entry(store, &format!("session:{profile}"))?
+            .get_secret()
+        {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                StorageError::Corrupt(format!("the keyring entry is not a session ({e})"))
+            }),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(error) => Err(backend_error(error)),
+        }
+    }
+
+    fn open_sealed(
+        &self,
+        store: &Arc<CredentialStore>,
+        profile: &str,
+        file: &str,
+        counter: Option<u64>,
+    ) -> Result<Session, StorageError> {
+        // The keyring says which file; it must be this profile's own, in the sealed folder.
+        if file != Vault::sealed_file(profile) {
+            return Err(StorageError::Corrupt(format!(
+                "the keyring names an unexpected sealed file name ({file:?})"
+            )));
+        }
+        let key = self.profile_key(store, profile, false)?.ok_or_else(|| {
+            StorageError::Corrupt("the sealed session's key is missing".into())
+        })?;
+        let sealed = match std::fs::read(self.sealed_dir.join(file)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StorageError::Corrupt(
+                    "the sealed session file is missing".into(),
+                ))
+            }
+            // Unreadable now is not unreadable for ever: say so, and delete nothing.
+            Err(e) => {
+                return Err(StorageError::Backend(format!(
+                    "the sealed session file cannot be read ({e})"
+                )))
+            }
+        };
+        let plain = match counter {
+            None => seal::open_unversioned(&key, &sealed)?,
+            // The file may be one save ahead of the keyring: a save that was stopped between
+            // writing the file and updating the entry. Anything older is a rollback.
+            Some(counter) => seal::open(&key, profile, counter, &sealed)
+                .or_else(|_| seal::open(&key, profile, counter + 1, &sealed))
+                .map_err(|_| {
+                    StorageError::Corrupt(
+                        "the sealed session file does not match the keyring: tampered, an older copy put back, or another profile's file"
+                            .into(),
+                    )
+                })?,
+        };
+        serde_json::from_slice(&plain)
+            .map_err(|e| StorageError::Corrupt(format!("the sealed session is not a session ({e})")))
+    }
+
+    /// Removes a profile's sealed file and its key (a session that moved back inline).
+    fn remove_sealed(&self, store: &Arc<CredentialStore>, profile: &str) -> Result<(), StorageError> {
+        match self.entry(store, &format!("key:{profile}"))?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => {}
+            Err(error) => return Err(backend_error(error)),
+        }
+        match std::fs::remove_file(self.sealed_dir.join(Vault::sealed_file(profile))) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StorageError::Backend(format!(
+                "cannot delete the sealed session file: {e}"
+            ))),
+        }
+    }
+}
+
 impl SessionStore for Vault {
     fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
         let Some(store) = &self.store else {
             return self.memory.load(profile);
         };
-        let bytes = match self
-            .entry(store, &format!("session:{profile}"))?
-            .get_secret()
-        {
-            Ok(bytes) => bytes,
-            Err(keyring_core::Error::NoEntry) => return Ok(None),
-            Err(error) => return Err(backend_error(error)),
-        };
-        let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
-            StorageError::Corrupt(format!("the keyring entry is not a session ({e})"))
-        })?;
-        match envelope {
-            Envelope::Inline { session } => Ok(Some(*session)),
-            Envelope::Sealed { file } => {
-                let key = self.profile_key(store, profile, false)?.ok_or_else(|| {
-                    StorageError::Corrupt("the sealed session's key is missing".into())
-                })?;
-                let sealed = std::fs::read(self.sealed_dir.join(&file)).map_err(|e| {
-                    StorageError::Corrupt(format!("the sealed session file cannot be read ({e})"))
-                })?;
-                let plain = seal::open(&key, &sealed)?;
-                serde_json::from_slice(&plain).map(Some).map_err(|e| {
-                    StorageError::Corrupt(format!("the sealed session is not a session ({e})"))
-                })
+        match self.current_envelope(store, profile)? {
+            None => Ok(None),
+            Some(Envelope::Inline { session }) => Ok(Some(*session)),
+            Some(Envelope::Sealed { file, counter }) => {
+                self.open_sealed(store, profile, &file, counter).map(Some)
             }
         }
     }
@@ -260,6 +328,8 @@ impl SessionStore for Vault {
         };
         let plain =
             serde_json::to_vec(session).map_err(|e| StorageError::Backend(e.to_string()))?;
+        // An unreadable entry is overwritten: this save is the newest session.
+        let previous = self.current_envelope(store, profile).unwrap_or(None);
         let envelope = if plain.len() <= self.inline_limit {
             Envelope::Inline {
                 session: Box::new(session.clone()),
@@ -268,33 +338,67 @@ impl SessionStore for Vault {
             let key = self
                 .profile_key(store, profile, true)?
                 .expect("created when missing");
+            let counter = match &previous {
+                Some(Envelope::Sealed {
+                    counter: Some(c), ..
+                }) => c + 1,
+                _ => 1,
+            };
             let file = Vault::sealed_file(profile);
-            seal::write_atomically(&self.sealed_dir, &file, &seal::seal(&key, &plain)?)?;
-            Envelope::Sealed { file }
+            let sealed = seal::seal(&key, profile, counter, &plain)?;
+            seal::write_atomically(&self.sealed_dir, &file, &sealed)?;
+            Envelope::Sealed {
+                file,
+                counter: Some(counter),
+            }
         };
         let bytes =
             serde_json::to_vec(&envelope).map_err(|e| StorageError::Backend(e.to_string()))?;
         self.entry(store, &format!("session:{profile}"))?
             .set_secret(&bytes)
-            .map_err(backend_error)
+            .map_err(backend_error)?;
+        if matches!(envelope, Envelope::Inline { .. })
+            && matches!(previous, Some(Envelope::Sealed { .. }))
+        {
+            // The session is inline now: its old sealed copy and key are stale secrets.
+            if let Err(error) = self.remove_sealed(store, profile) {
+                tracing::warn!(%error, "a stale sealed session could not be removed");
+            }
+        }
+        Ok(())
     }
 
     fn remove(&self, profile: &str) -> Result<(), StorageError> {
         let Some(store) = &self.store else {
             return self.memory.remove(profile);
         };
-        for user in [format!("session:{profile}"), format!("key:{profile}")] {
-            match self.entry(store, &user)?.delete_credential() {
-                Ok(()) | Err(keyring_core::Error::NoEntry) => {}
-                Err(error) => return Err(backend_error(error)),
-            }
+        match self
+            .entry(store, &format!("session:{profile}"))?
+            .delete_credential()
+        {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => {}
+            Err(error) => return Err(backend_error(error)),
         }
-        match std::fs::remove_file(self.sealed_dir.join(Vault::sealed_file(profile))) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(StorageError::Backend(format!(
-                "cannot delete the sealed session file: {e}"
-            ))),
-        }
+        self.remove_sealed(store, profile)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_file_from_before_counters_still_opens_once() {
+        use aes_gcm::aead::{Aead, KeyInit};
+        let key = seal::random_key();
+        let nonce = [7u8; 12];
+        let ciphertext = aes_gcm::Aes256Gcm::new((&key).into())
+            .encrypt(aes_gcm::Nonce::from_slice(&nonce), b"{}".as_slice())
+            .unwrap();
+        let old = [nonce.as_slice(), &ciphertext].concat();
+        assert_eq!(seal::open_unversioned(&key, &old).unwrap(), b"{}");
+        let envelope: Envelope =
+            serde_json::from_str(r#"{"kind":"sealed","file":"p.sealed"}"#).unwrap();
+        assert!(matches!(envelope, Envelope::Sealed { counter: None, .. }));
     }
 }

@@ -1,16 +1,22 @@
-//! Sealed sessions: AES-256-GCM, a fresh 96-bit nonce per write, stored as nonce ‖ ciphertext,
-//! written to a temporary file, synced, then renamed over the old one (so a crash leaves the
-//! old file or the new one, never half of either).
+//! Sealed sessions: AES-256-GCM with a fresh 96-bit nonce per write, stored as
+//! version ‖ nonce ‖ ciphertext. The associated data binds a file to its profile and to the
+//! save counter the keyring holds, so a file copied from another profile or rolled back to an
+//! older copy does not open. Written to a private temporary file (0600, in a 0700 folder),
+//! synced, then renamed over the old one (a crash leaves the old file or the new one, never
+//! half of either).
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use session_engine::StorageError;
 
 const NONCE: usize = 12;
+
+/// The first byte of every file in the current format.
+const VERSION: u8 = 1;
 
 fn random<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
@@ -22,16 +28,65 @@ pub fn random_key() -> [u8; 32] {
     random::<32>()
 }
 
-pub fn seal(key: &[u8; 32], plain: &[u8]) -> Result<Vec<u8>, StorageError> {
-    let cipher = Aes256Gcm::new(key.into());
-    let nonce = random::<NONCE>();
-    let ciphertext = cipher
-        .encrypt(Nonce::from_slice(&nonce), plain)
-        .map_err(|_| StorageError::Backend("sealing the session failed".into()))?;
-    Ok([nonce.as_slice(), &ciphertext].concat())
+/// What a sealed file is bound to: its profile and the save counter (the keyring entry says
+/// which counter the current file has).
+fn associated_data(profile: &str, counter: u64) -> Vec<u8> {
+    [
+        b"session-inspector sealed v1\0".as_slice(),
+        profile.as_bytes(),
+        b"\0",
+        &counter.to_be_bytes(),
+    ]
+    .concat()
 }
 
-pub fn open(key: &[u8; 32], sealed: &[u8]) -> Result<Vec<u8>, StorageError> {
+pub fn seal(
+    key: &[u8; 32],
+    profile: &str,
+    counter: u64,
+    plain: &[u8],
+) -> Result<Vec<u8>, StorageError> {
+    let cipher = Aes256Gcm::new(key.into());
+    let nonce = random::<NONCE>();
+    let aad = associated_data(profile, counter);
+    let ciphertext = cipher
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: &aad })
+        .map_err(|_| StorageError::Backend("sealing the session failed".into()))?;
+    Ok([&[VERSION], nonce.as_slice(), &ciphertext].concat())
+}
+
+/// Opens a file sealed for `profile` at `counter`.
+pub fn open(
+    key: &[u8; 32],
+    profile: &str,
+    counter: u64,
+    sealed: &[u8],
+) -> Result<Vec<u8>, StorageError> {
+    let Some((&VERSION, rest)) = sealed.split_first() else {
+        return Err(StorageError::Corrupt(
+            "the sealed session file has an unknown format".into(),
+        ));
+    };
+    if rest.len() < NONCE + 16 {
+        return Err(StorageError::Corrupt(
+            "the sealed session file is truncated".into(),
+        ));
+    }
+    let (nonce, ciphertext) = rest.split_at(NONCE);
+    let aad = associated_data(profile, counter);
+    Aes256Gcm::new(key.into())
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
+        .map_err(|_| {
+            StorageError::Corrupt(
+                "the sealed session file does not open for this profile and save (tampered, an older copy, or another profile's file)"
+                    .into(),
+            )
+        })
+}
+
+/// Opens a file written before the format had a version byte: nonce ‖ ciphertext, no
+/// associated data. Read once; the next save rewrites it in the current format.
+pub fn open_unversioned(key: &[u8; 32], sealed: &[u8]) -> Result<Vec<u8>, StorageError> {
     if sealed.len() < NONCE + 16 {
         return Err(StorageError::Corrupt(
             "the sealed session file is truncated".into(),
@@ -48,13 +103,45 @@ pub fn open(key: &[u8; 32], sealed: &[u8]) -> Result<Vec<u8>, StorageError> {
         })
 }
 
+/// Creates `dir` (and its parents) if missing, and makes it the user's alone.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
+/// A new or truncated file only the user can read.
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        // A leftover temporary from a crash keeps its old mode unless told.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
     let fail = |what: &str, e: std::io::Error| {
         StorageError::Backend(format!("{what} {}: {e}", dir.display()))
     };
-    std::fs::create_dir_all(dir).map_err(|e| fail("cannot create", e))?;
+    private_dir(dir).map_err(|e| fail("cannot create", e))?;
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = File::create(&temporary).map_err(|e| fail("cannot write in", e))?;
+    let mut file = private_file(&temporary).map_err(|e| fail("cannot write in", e))?;
     file.write_all(bytes)
         .map_err(|e| fail("cannot write in", e))?;
     file.sync_all()
@@ -73,17 +160,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sealed_bytes_open_only_with_their_key_and_unchanged() {
+    fn sealed_bytes_open_only_with_their_key_profile_and_counter() {
         let key = random_key();
-        let sealed = seal(&key, b"session json").unwrap();
-        assert_eq!(open(&key, &sealed).unwrap(), b"session json");
-        assert!(open(&random_key(), &sealed).is_err());
+        let sealed = seal(&key, "p", 7, b"session json").unwrap();
+        assert_eq!(sealed[0], VERSION);
+        assert_eq!(open(&key, "p", 7, &sealed).unwrap(), b"session json");
+        assert!(open(&random_key(), "p", 7, &sealed).is_err());
+        assert!(open(&key, "q", 7, &sealed).is_err(), "another profile");
+        assert!(open(&key, "p", 6, &sealed).is_err(), "another save");
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
-        assert!(open(&key, &tampered).is_err());
-        assert!(open(&key, &sealed[..10]).is_err());
+        assert!(open(&key, "p", 7, &tampered).is_err());
+        assert!(open(&key, "p", 7, &sealed[..10]).is_err());
+        assert!(open(&key, "p", 7, &[]).is_err());
         assert_ne!(
-            seal(&key, b"session json").unwrap(),
+            seal(&key, "p", 7, b"session json").unwrap(),
             sealed,
             "a fresh nonce each time"
         );

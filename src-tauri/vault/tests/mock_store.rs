@@ -144,3 +144,134 @@ async fn an_unreadable_stored_session_is_dropped_and_the_client_still_starts() {
         "the unreadable entry was removed"
     );
 }
+
+/// A vault over a store the test also holds, sealing everything, in `dir`.
+fn sealing_vault(store: &Arc<CredentialStore>, dir: &std::path::Path) -> Vault {
+    let mut vault = Vault::with_store(
+        store.clone(),
+        Backend::SecretService,
+        "test",
+        dir.to_path_buf(),
+    );
+    vault.set_inline_limit(2048);
+    vault
+}
+
+fn entry(store: &Arc<CredentialStore>, user: &str) -> keyring_core::Entry {
+    keyring_core::Entry::new_in_store(store, "test", user).unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn sealed_files_and_their_folder_are_the_users_alone() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let folder = temp_dir();
+    let dir = folder.path().join("sessions");
+    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let vault = sealing_vault(&store, &dir);
+    vault.save("p", &session(5000)).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "the sealed folder");
+    for file in std::fs::read_dir(&dir).unwrap() {
+        let path = file.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+}
+
+#[test]
+fn a_sealed_file_rolled_back_to_an_older_copy_is_detected() {
+    let folder = temp_dir();
+    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let vault = sealing_vault(&store, folder.path());
+    let older = session(5000);
+    vault.save("p", &older).unwrap();
+    let file = folder.path().join("p.sealed");
+    let older_bytes = std::fs::read(&file).unwrap();
+    let mut newer = session(5000);
+    newer.refresh_token = "mnopqrstuvwx".into();
+    vault.save("p", &newer).unwrap();
+    assert_eq!(vault.load("p").unwrap(), Some(newer.clone()));
+
+    std::fs::write(&file, &older_bytes).unwrap();
+    match vault.load("p") {
+        Err(StorageError::Corrupt(why)) => assert!(why.contains("older copy"), "{why}"),
+        other => panic!("the older copy was accepted: {other:?}"),
+    }
+}
+
+#[test]
+fn a_session_moving_back_inline_removes_its_sealed_file_and_key() {
+    let folder = temp_dir();
+    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let vault = sealing_vault(&store, folder.path());
+    vault.save("p", &session(5000)).unwrap();
+    assert!(folder.path().join("p.sealed").exists());
+    assert!(entry(&store, "key:p").get_secret().is_ok());
+
+    vault.save("p", &session(10)).unwrap();
+    assert_eq!(vault.load("p").unwrap(), Some(session(10)));
+    assert!(
+        !folder.path().join("p.sealed").exists(),
+        "the stale sealed file is gone"
+    );
+    assert!(
+        matches!(entry(&store, "key:p").get_secret(), Err(keyring_core::Error::NoEntry)),
+        "and so is its key"
+    );
+}
+
+#[test]
+fn a_sealed_file_name_from_the_keyring_must_be_the_profiles_own() {
+    // A keyring entry rewritten to point at a file elsewhere (here: a valid sealed session
+    // in another folder) is refused, not followed.
+    let elsewhere = temp_dir();
+    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    sealing_vault(&store, elsewhere.path())
+        .save("p", &session(5000))
+        .unwrap();
+    let here = temp_dir();
+    let vault = sealing_vault(&store, here.path());
+    let outside = elsewhere.path().join("p.sealed");
+    let pointed = std::fs::read(&outside).unwrap();
+    assert!(!pointed.is_empty());
+    let entry_json = String::from_utf8(entry(&store, "session:p").get_secret().unwrap()).unwrap();
+    let rewritten = entry_json.replace("\"p.sealed\"", &format!("{:?}", outside.display().to_string()));
+    assert_ne!(rewritten, entry_json);
+    entry(&store, "session:p").set_secret(rewritten.as_bytes()).unwrap();
+    match vault.load("p") {
+        Err(StorageError::Corrupt(why)) => assert!(why.contains("file name"), "{why}"),
+        other => panic!("followed the keyring to another file: {other:?}"),
+    }
+}
+
+#[test]
+fn an_io_error_reading_the_sealed_file_is_not_corruption_and_loses_nothing() {
+    let folder = temp_dir();
+    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let vault = sealing_vault(&store, folder.path());
+    let big = session(5000);
+    vault.save("p", &big).unwrap();
+    let file = folder.path().join("p.sealed");
+    let kept = folder.path().join("kept");
+    std::fs::rename(&file, &kept).unwrap();
+    // A directory where the file should be: reading fails with an I/O error (as root too).
+    std::fs::create_dir(&file).unwrap();
+    assert!(
+        matches!(vault.load("p"), Err(StorageError::Backend(_))),
+        "an I/O error is not corruption: {:?}",
+        vault.load("p")
+    );
+    std::fs::remove_dir(&file).unwrap();
+    std::fs::rename(&kept, &file).unwrap();
+    assert_eq!(vault.load("p").unwrap(), Some(big), "nothing was lost");
+}
+
+#[test]
+fn a_sealed_file_deleted_while_the_keyring_points_to_it_is_corrupt() {
+    let (vault, file, _folder) = sealed_session();
+    std::fs::remove_file(&file).unwrap();
+    match vault.load("p") {
+        Err(StorageError::Corrupt(why)) => assert!(why.contains("missing"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
