@@ -107,6 +107,13 @@ async fn event_kinds(session: &support::webdriver::Session<'_>) -> Vec<String> {
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
 async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart() {
     let data = std::env::temp_dir().join(format!("si-e2e-restore-{}", std::process::id()));
+    // A file an earlier version left readable by everyone: the app tightens it at start-up.
+    let app_folder = data.join("dev.sessioninspector.app");
+    std::fs::create_dir_all(&app_folder).unwrap();
+    let left_open = app_folder.join("from-an-earlier-version.json");
+    std::fs::write(&left_open, "{}").unwrap();
+    set_mode(&app_folder, 0o755);
+    set_mode(&left_open, 0o644);
     let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
 
     // First launch: the built-in server starts and the demo user is signed in.
@@ -183,7 +190,43 @@ async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart(
         .await
         .unwrap();
     second.close().await.unwrap();
+    // Everything the app and its web processes wrote (settings, log, demo database, WebKit's
+    // storage) is its user's alone.
+    let open: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .flatten()
+        .flat_map(|entry| not_private(&entry.path()))
+        .collect();
+    assert!(open.is_empty(), "readable by others: {open:#?}");
+    assert!(
+        std::fs::read_dir(app_folder.join("demo")).is_ok_and(|mut d| d.next().is_some()),
+        "the scan saw the demo database"
+    );
     let _ = std::fs::remove_dir_all(&data);
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Every folder and file under `dir` (itself included) that its group or others can use.
+fn not_private(dir: &Path) -> Vec<(PathBuf, String)> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut open = Vec::new();
+    let Ok(metadata) = std::fs::symlink_metadata(dir) else {
+        return open;
+    };
+    let mode = metadata.permissions().mode();
+    if !metadata.file_type().is_symlink() && mode & 0o077 != 0 {
+        open.push((dir.to_path_buf(), format!("{:o}", mode & 0o777)));
+    }
+    if metadata.is_dir() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            open.extend(not_private(&entry.path()));
+        }
+    }
+    open
 }
 
 /// Calls the built-in server's `/_emulator` control API.

@@ -62,7 +62,7 @@ pub fn write_new(folder: &Path, file_name: &str, ndjson: &str) -> Result<PathBuf
             1 => folder.join(file_name),
             n => folder.join(format!("{stem}-{n}.ndjson")),
         };
-        match std::fs::File::create_new(&path) {
+        match private_new_file(&path) {
             Ok(mut file) => {
                 file.write_all(ndjson.as_bytes())?;
                 return Ok(path);
@@ -72,6 +72,15 @@ pub fn write_new(folder: &Path, file_name: &str, ndjson: &str) -> Result<PathBuf
         }
     }
     Err(std::io::Error::other("too many exports with this name").into())
+}
+
+/// A file that did not exist, readable by its user only (exports hold emails and user ids).
+fn private_new_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 #[cfg(test)]
@@ -107,6 +116,12 @@ mod tests {
         let second = write_new(folder.path(), NAME, "{\"b\":2}").unwrap();
         assert_ne!(first, second);
         assert!(second.to_string_lossy().ends_with("-2.ndjson"));
-        assert_eq!(std::fs::read_to_string(first).unwrap(), "{}");
+        assert_eq!(std::fs::read_to_string(&first).unwrap(), "{}");
+        #[cfg(unix)]
+        for path in [first, second] {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod ipc_types;
 pub mod live_log;
 mod log_stream;
 pub mod logging;
+pub mod private_files;
 pub mod profiles;
 mod reveal;
 pub mod settings;
@@ -30,6 +31,14 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .plugin(tauri_plugin_store::Builder::default().build())
         .manage(inspector::Inspector::default())
         .setup(|app| {
+            // Files an earlier version left readable by others.
+            if let Ok(folder) = app.path().app_data_dir() {
+                match private_files::tighten(&folder) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(entries = n, "app files made private"),
+                    Err(error) => tracing::warn!(%error, "app files could not be made private"),
+                }
+            }
             start_inspector(app.handle().clone());
             Ok(())
         })
@@ -72,6 +81,7 @@ pub fn context<R: Runtime>() -> Context<R> {
 }
 
 pub fn run() {
+    private_files::restrict_new_files();
     build(Builder::default())
         .run(context())
         .expect("Session Inspector failed to start");

@@ -184,7 +184,11 @@ impl Redactor {
     }
 
     fn sorted(mut self) -> Self {
-        for list in [&mut self.secrets, &mut self.short_secrets, &mut self.passwords] {
+        for list in [
+            &mut self.secrets,
+            &mut self.short_secrets,
+            &mut self.passwords,
+        ] {
             list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
             list.dedup();
         }
@@ -341,11 +345,17 @@ mod tests {
         let mut redactor = Redactor::default();
         redactor.learn_json(&serde_json::from_str(body).unwrap());
         redactor.learn_json(&serde_json::json!({"token": "123456"}));
-        let clean = redactor.apply(exchange_with_body(body)).response_body.unwrap();
+        let clean = redactor
+            .apply(exchange_with_body(body))
+            .response_body
+            .unwrap();
         assert!(clean.contains(r#""note":"a banana""#), "{clean}");
         assert!(!clean.contains(r#""token":"a""#), "{clean}");
         assert!(!clean.contains("123456"), "{clean}");
-        assert!(serde_json::from_str::<Value>(&clean).is_ok(), "still JSON: {clean}");
+        assert!(
+            serde_json::from_str::<Value>(&clean).is_ok(),
+            "still JSON: {clean}"
+        );
     }
 
     #[test]
@@ -361,13 +371,27 @@ mod tests {
     #[test]
     fn a_stored_body_is_redacted_then_cut() {
         let secret = "x".repeat(40);
-        let body = format!("{}{secret}{}", "a".repeat(KEPT_BODY_BYTES - 10), "b".repeat(1000));
+        let body = format!(
+            "{}{secret}{}",
+            "a".repeat(KEPT_BODY_BYTES - 10),
+            "b".repeat(1000)
+        );
         let mut redactor = Redactor::default();
         redactor.learn_header_secret(&secret);
-        let clean = redactor.apply(exchange_with_body(&body)).response_body.unwrap();
-        assert!(!clean.contains("xxxxxxxxxx"), "no part of the secret survives the cut");
+        let clean = redactor
+            .apply(exchange_with_body(&body))
+            .response_body
+            .unwrap();
+        assert!(
+            !clean.contains("xxxxxxxxxx"),
+            "no part of the secret survives the cut"
+        );
         assert!(clean.len() < KEPT_BODY_BYTES + 64, "{}", clean.len());
-        assert!(clean.ends_with("more bytes not kept]"), "{}", &clean[clean.len() - 40..]);
+        assert!(
+            clean.ends_with("more bytes not kept]"),
+            "{}",
+            &clean[clean.len() - 40..]
+        );
     }
 
     #[test]

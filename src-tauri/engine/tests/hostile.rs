@@ -214,7 +214,9 @@ async fn a_redirected_jwks_cannot_make_a_forged_token_verify() {
     };
     let user = control("/users", json!({"email": "victim@example.com"})).await;
     let minted = control("/sessions", json!({"user_id": user["id"]})).await;
-    let forged = minted["access_token"].as_str().expect(&minted.to_string());
+    let forged = minted["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{minted}"));
     let jwks = format!("{}/auth/v1/.well-known/jwks.json", forger.url());
     let proxy = Canned::start(move |_| http(302, &[("location", &jwks)], "")).await;
     let client = client_for(&proxy.url).await;
@@ -247,7 +249,10 @@ async fn an_endless_answer_is_cut_at_the_cap_and_only_its_start_is_kept() {
     let error = client.refresh_session(Some(PASTED)).await.unwrap_err();
     assert_eq!(error.kind(), "responseTooLarge", "{error:?}");
     assert_eq!(error.status(), Some(400));
-    assert!(started.elapsed() < Duration::from_secs(15), "not by timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "not by timeout"
+    );
     let logged = client.recorder().recent().pop().unwrap();
     let kept = logged.response_body.unwrap();
     assert!(kept.len() <= 70 * 1024, "kept {} bytes", kept.len());
@@ -267,7 +272,11 @@ async fn server_text_that_echoes_a_token_is_redacted_in_the_error() {
             &[("content-type", "application/json")],
             &json!({"code": 400, "error_code": "bad_jwt", "msg": message}).to_string(),
         ),
-        http(503, &[("content-type", "application/json")], &json!({"message": message}).to_string()),
+        http(
+            503,
+            &[("content-type", "application/json")],
+            &json!({"message": message}).to_string(),
+        ),
     ];
     for reply in replies {
         let proxy = Canned::start(move |_| reply.clone()).await;
@@ -276,7 +285,10 @@ async fn server_text_that_echoes_a_token_is_redacted_in_the_error() {
         let shown = error.to_string();
         assert!(!shown.contains(PASTED), "{shown}");
         assert!(!shown.contains(&access), "{shown}");
-        assert!(shown.contains("fp:"), "the secret is named by its fingerprint: {shown}");
+        assert!(
+            shown.contains("fp:"),
+            "the secret is named by its fingerprint: {shown}"
+        );
     }
 }
 
@@ -286,10 +298,8 @@ async fn a_hostile_expires_at_falls_back_to_the_access_tokens_exp() {
     let access = jwt(json!({"sub": "u1", "exp": exp, "session_id": "s1"}));
     for hostile in [json!(9_300_000_000_000_000i64), json!(i64::MAX), json!(-5)] {
         let body = session_json(&access, hostile.clone(), "newrefreshtoken1");
-        let proxy = Canned::start(move |_| {
-            http(200, &[("content-type", "application/json")], &body)
-        })
-        .await;
+        let proxy =
+            Canned::start(move |_| http(200, &[("content-type", "application/json")], &body)).await;
         let client = client_for(&proxy.url).await;
         let refreshed = client.refresh_session(Some(PASTED)).await.unwrap();
         assert_eq!(refreshed.response.session.expires_at, exp, "for {hostile}");
@@ -301,13 +311,20 @@ async fn a_hostile_expires_at_falls_back_to_the_access_tokens_exp() {
 
 #[tokio::test]
 async fn a_hostile_expires_at_without_a_usable_exp_is_refused_and_loses_nothing() {
-    let body = session_json("not-a-jwt", json!(9_300_000_000_000_000i64), "newrefreshtoken1")
-        .replace("\"expires_in\":3600", "\"expires_in\":9300000000000000");
+    let body = session_json(
+        "not-a-jwt",
+        json!(9_300_000_000_000_000i64),
+        "newrefreshtoken1",
+    )
+    .replace("\"expires_in\":3600", "\"expires_in\":9300000000000000");
     assert!(body.contains("\"expires_in\":9300000000000000"), "{body}");
-    let proxy = Canned::start(move |_| http(200, &[("content-type", "application/json")], &body))
-        .await;
+    let proxy =
+        Canned::start(move |_| http(200, &[("content-type", "application/json")], &body)).await;
     let client = client_for(&proxy.url).await;
     let error = client.refresh_session(Some(PASTED)).await.unwrap_err();
-    assert!(matches!(error, AuthError::InvalidTokenResponse(_)), "{error:?}");
+    assert!(
+        matches!(error, AuthError::InvalidTokenResponse(_)),
+        "{error:?}"
+    );
     assert!(client.current_session().is_none());
 }

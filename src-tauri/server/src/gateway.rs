@@ -223,10 +223,26 @@ mod tests {
 
     #[test]
     fn loopback_host_names_with_or_without_a_port() {
-        for ok in ["127.0.0.1", "127.0.0.1:54321", "localhost:1", "LOCALHOST", "[::1]:80", "[::1]", "127.1.2.3:9"] {
+        for ok in [
+            "127.0.0.1",
+            "127.0.0.1:54321",
+            "localhost:1",
+            "LOCALHOST",
+            "[::1]:80",
+            "[::1]",
+            "127.1.2.3:9",
+        ] {
             assert!(is_loopback_host(ok), "{ok}");
         }
-        for no in ["attacker.example", "attacker.example:54321", "localhost.attacker.example", "10.0.0.1:80", "", "[::2]:80", "0.0.0.0"] {
+        for no in [
+            "attacker.example",
+            "attacker.example:54321",
+            "localhost.attacker.example",
+            "10.0.0.1:80",
+            "",
+            "[::2]:80",
+            "0.0.0.0",
+        ] {
             assert!(!is_loopback_host(no), "{no}");
         }
     }

@@ -48,7 +48,12 @@ async fn the_control_surface_refuses_any_origin() {
                     .json(&json!({"email": "planted@example.com", "password": "pw-123456"})),
             )
             .await;
-        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{origin}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{origin}: {}",
+            reply.text
+        );
         assert_eq!(reply.code(), "control_origin_refused");
     }
     let users = h.send(h.http.get(h.emulator("/users"))).await;
@@ -59,7 +64,11 @@ async fn the_control_surface_refuses_any_origin() {
 async fn control_requests_with_a_body_must_be_json() {
     let h = start().await;
     // A form or text/plain POST needs no CORS preflight: a page could send it blind.
-    for kind in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"] {
+    for kind in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ] {
         let reply = h
             .send(
                 h.http
@@ -146,13 +155,21 @@ async fn a_random_jwt_secret_is_made_once_per_data_folder_and_kept_in_it() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    assert!(public.verify(&anon, now).is_err(), "signed with the public secret");
+    assert!(
+        public.verify(&anon, now).is_err(),
+        "signed with the public secret"
+    );
     drop(first);
 
     // The same folder keeps its secret: the earlier key still passes the gateway.
     let again = start_with(config).await;
     let settings = again
-        .send(again.http.get(again.url("/settings")).header("apikey", &anon))
+        .send(
+            again
+                .http
+                .get(again.url("/settings"))
+                .header("apikey", &anon),
+        )
         .await;
     assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
 
@@ -165,7 +182,12 @@ async fn a_random_jwt_secret_is_made_once_per_data_folder_and_kept_in_it() {
     })
     .await;
     let refused = other
-        .send(other.http.get(other.url("/settings")).header("apikey", &anon))
+        .send(
+            other
+                .http
+                .get(other.url("/settings"))
+                .header("apikey", &anon),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text);
 }

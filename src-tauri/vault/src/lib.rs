@@ -258,9 +258,9 @@ impl Vault {
                 "the keyring names an unexpected sealed file name ({file:?})"
             )));
         }
-        let key = self.profile_key(store, profile, false)?.ok_or_else(|| {
-            StorageError::Corrupt("the sealed session's key is missing".into())
-        })?;
+        let key = self
+            .profile_key(store, profile, false)?
+            .ok_or_else(|| StorageError::Corrupt("the sealed session's key is missing".into()))?;
         let sealed = match std::fs::read(self.sealed_dir.join(file)) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -288,13 +288,21 @@ impl Vault {
                     )
                 })?,
         };
-        serde_json::from_slice(&plain)
-            .map_err(|e| StorageError::Corrupt(format!("the sealed session is not a session ({e})")))
+        serde_json::from_slice(&plain).map_err(|e| {
+            StorageError::Corrupt(format!("the sealed session is not a session ({e})"))
+        })
     }
 
     /// Removes a profile's sealed file and its key (a session that moved back inline).
-    fn remove_sealed(&self, store: &Arc<CredentialStore>, profile: &str) -> Result<(), StorageError> {
-        match self.entry(store, &format!("key:{profile}"))?.delete_credential() {
+    fn remove_sealed(
+        &self,
+        store: &Arc<CredentialStore>,
+        profile: &str,
+    ) -> Result<(), StorageError> {
+        match self
+            .entry(store, &format!("key:{profile}"))?
+            .delete_credential()
+        {
             Ok(()) | Err(keyring_core::Error::NoEntry) => {}
             Err(error) => return Err(backend_error(error)),
         }

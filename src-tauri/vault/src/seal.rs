@@ -50,7 +50,13 @@ pub fn seal(
     let nonce = random::<NONCE>();
     let aad = associated_data(profile, counter);
     let ciphertext = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: &aad })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plain,
+                aad: &aad,
+            },
+        )
         .map_err(|_| StorageError::Backend("sealing the session failed".into()))?;
     Ok([&[VERSION], nonce.as_slice(), &ciphertext].concat())
 }

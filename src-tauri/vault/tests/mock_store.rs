@@ -215,7 +215,10 @@ fn a_session_moving_back_inline_removes_its_sealed_file_and_key() {
         "the stale sealed file is gone"
     );
     assert!(
-        matches!(entry(&store, "key:p").get_secret(), Err(keyring_core::Error::NoEntry)),
+        matches!(
+            entry(&store, "key:p").get_secret(),
+            Err(keyring_core::Error::NoEntry)
+        ),
         "and so is its key"
     );
 }
@@ -235,9 +238,14 @@ fn a_sealed_file_name_from_the_keyring_must_be_the_profiles_own() {
     let pointed = std::fs::read(&outside).unwrap();
     assert!(!pointed.is_empty());
     let entry_json = String::from_utf8(entry(&store, "session:p").get_secret().unwrap()).unwrap();
-    let rewritten = entry_json.replace("\"p.sealed\"", &format!("{:?}", outside.display().to_string()));
+    let rewritten = entry_json.replace(
+        "\"p.sealed\"",
+        &format!("{:?}", outside.display().to_string()),
+    );
     assert_ne!(rewritten, entry_json);
-    entry(&store, "session:p").set_secret(rewritten.as_bytes()).unwrap();
+    entry(&store, "session:p")
+        .set_secret(rewritten.as_bytes())
+        .unwrap();
     match vault.load("p") {
         Err(StorageError::Corrupt(why)) => assert!(why.contains("file name"), "{why}"),
         other => panic!("followed the keyring to another file: {other:?}"),
