@@ -3,7 +3,7 @@
 # Idempotent: when everything is present it only checks, in about a second.
 #   setup.sh run   system libraries to build and run the app, Node, the UI's npm packages
 #   setup.sh test  the same, plus Xvfb, WebKitWebDriver, tauri-driver, cargo-machete,
-#                  gnome-keyring, keyutils
+#                  cargo-deny, gnome-keyring, keyutils
 set -euo pipefail
 mode=${1:-run}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,6 +18,7 @@ test_packages=(xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyr
 node_packages=(nodejs npm)
 TAURI_DRIVER_VERSION=2.1.0
 CARGO_MACHETE_VERSION=0.9.2
+CARGO_DENY_VERSION=0.20.2
 NODE_MIN=20.19
 
 packages=("${build_packages[@]}")
@@ -73,7 +74,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" >"$stamp"
 fi
 
-# 4. tauri-driver, for the WebDriver end-to-end tests.
+# 4. tauri-driver, for the WebDriver end-to-end tests, and the cargo tools the checks use.
 if [ "$mode" = test ]; then
   # tauri-driver has no --version: cargo's install list knows the version, and the binary
   # itself must still be there (the list outlives a deleted binary, hence --force).
@@ -87,6 +88,12 @@ if [ "$mode" = test ]; then
   if [ ! -x "$machete" ] || ! cargo install --list | grep -q "^cargo-machete v$CARGO_MACHETE_VERSION:"; then
     say "installing cargo-machete $CARGO_MACHETE_VERSION (cargo install, about a minute)"
     cargo install cargo-machete --version "$CARGO_MACHETE_VERSION" --locked --force --quiet
+  fi
+  # cargo-deny, for the supply-chain checks (advisories, licenses, bans, sources).
+  deny="${CARGO_HOME:-$HOME/.cargo}/bin/cargo-deny"
+  if [ ! -x "$deny" ] || ! cargo install --list | grep -q "^cargo-deny v$CARGO_DENY_VERSION:"; then
+    say "installing cargo-deny $CARGO_DENY_VERSION (cargo install, several minutes)"
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --force --quiet
   fi
 fi
 # 5. The client judges of the local GoTrue server: auth-js (npm) and supabase_auth (a venv).

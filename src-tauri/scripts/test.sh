@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Every test, in the order a failure is cheapest to find: formatting and lints, the UI's
-# type check and unit tests, the Rust tests (unit, mock-runtime IPC, integration), then the
-# WebDriver end-to-end tests on the real app under Xvfb. Called by `make test`, which first
-# installs what is missing and builds the UI.
+# Every test, in the order a failure is cheapest to find: formatting, lints and dependency
+# checks, the UI's type check and unit tests, the Rust tests (unit, mock-runtime IPC,
+# integration), then the WebDriver end-to-end tests on the real app under Xvfb. Called by
+# `make test`, which first installs what is missing and builds the UI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -17,6 +17,26 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo machete (no unused dependency)"
 cargo machete
+
+step "cargo deny (licenses, bans, sources; advisories when the database can be had)"
+# The policy, with a reason for each exception, is src-tauri/deny.toml. Errors print in full;
+# warnings (Tauri's many duplicate versions) only as counts: drop `-L error` to read them.
+deny=(cargo deny -L error --workspace --config src-tauri/deny.toml)
+"${deny[@]}" check --show-stats bans licenses sources
+# The advisory database is RustSec's git repository on github.com, kept by cargo-deny under
+# $CARGO_HOME/advisory-dbs. Fetch it; failing that, use a copy already there if it was fetched
+# in the last 90 days (cargo-deny's own limit); failing that too, say so and go on.
+advisory_dbs="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
+if timeout 120 "${deny[@]}" fetch db >/dev/null 2>&1; then
+  "${deny[@]}" check --show-stats advisories
+elif [ -n "$(find "$advisory_dbs" -maxdepth 3 -path '*/advisory-db-*/.git/*' \
+       \( -name FETCH_HEAD -o -name HEAD \) -mtime -90 2>/dev/null)" ]; then
+  echo "advisories: the database cannot be fetched, using the local copy in $advisory_dbs"
+  "${deny[@]}" --offline check --show-stats advisories
+else
+  echo "advisories: skipped, the advisory database (github.com/rustsec/advisory-db)" \
+    "cannot be fetched from this machine"
+fi
 
 step "svelte-check"
 (cd ui && npm run --silent check)
