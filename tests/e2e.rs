@@ -279,6 +279,16 @@ async fn rotated_from(session: &support::webdriver::Session<'_>, old: &str) -> S
     .await
 }
 
+/// The X clipboard's text, as another program on the desktop would paste it (None: empty).
+fn clipboard_text() -> Option<String> {
+    let out = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-o"])
+        .output()
+        .expect("xclip runs (installed by setup.sh test)");
+    (out.status.success() && !out.stdout.is_empty())
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 async fn count_of(session: &support::webdriver::Session<'_>, css: &str) -> usize {
     session.find_all(css).await.unwrap_or_default().len()
 }
@@ -362,6 +372,12 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     app.click(&reveal).await.unwrap();
     let old_token = app.text_of("#refresh-revealed").await.unwrap();
     assert!(old_token.len() >= 12, "a refresh token was revealed");
+    // Copy puts it on the desktop's clipboard from Rust, and says when it will be cleared.
+    press(&app, "#refresh-copy").await;
+    let copied = app.text_of("#refresh-copied").await.unwrap();
+    assert!(copied.contains("clears in"), "{copied}");
+    assert_eq!(clipboard_text().as_deref(), Some(old_token.as_str()));
+    let copied_at = std::time::Instant::now();
     let shown = app.text_of("#refresh-fingerprint").await.unwrap();
     press(&app, "#refresh-now").await;
     let head = rotated_from(&app, &shown).await;
@@ -505,6 +521,20 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         .await
         .is_empty(),
         "clearing the search shows the events again"
+    );
+
+    // 30 s after the copy the clipboard no longer holds the token.
+    let left = Duration::from_secs(35).saturating_sub(copied_at.elapsed());
+    let held = eventually(
+        left,
+        async || clipboard_text(),
+        |t| t.as_deref() != Some(&old_token),
+    )
+    .await;
+    assert!(
+        copied_at.elapsed() >= Duration::from_secs(29),
+        "cleared only after 30 s, not at {:?} ({held:?})",
+        copied_at.elapsed()
     );
 
     // The server recovers: Refresh now works again on the same session.

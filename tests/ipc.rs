@@ -85,7 +85,7 @@ fn core_window_commands_outside_the_capability_are_refused() {
 }
 
 /// Every command the app registers, as listed in `permissions/app.toml`.
-const APP_COMMANDS: [&str; 19] = [
+const APP_COMMANDS: [&str; 20] = [
     "app_info",
     "inspector_status",
     "settings_auto_refresh",
@@ -97,6 +97,7 @@ const APP_COMMANDS: [&str; 19] = [
     "session_refresh",
     "session_signature",
     "session_reveal",
+    "session_copy",
     "paste_preview",
     "paste_rotate",
     "log_exchange",

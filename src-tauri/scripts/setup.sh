@@ -13,7 +13,7 @@ die() { printf '\033[1;31m[setup]\033[0m %s\n' "$*" >&2; exit 1; }
 
 build_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
   libssl-dev build-essential pkg-config file)
-test_packages=(xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools
+test_packages=(xvfb xauth xclip webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools
   keyutils python3 python3-venv)
 node_packages=(nodejs npm)
 TAURI_DRIVER_VERSION=2.1.0

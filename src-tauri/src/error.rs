@@ -53,6 +53,9 @@ pub enum Error {
     /// A failure inside the shell itself (window, plugin, runtime, paths).
     #[error(transparent)]
     Tauri(#[from] tauri::Error),
+    /// The system clipboard refused (no clipboard on this desktop, say).
+    #[error("{0}")]
+    Clipboard(String),
     /// The inspector is still starting, stopped, or its profile could not be opened.
     #[error("{0}")]
     NotReady(String),
@@ -70,6 +73,7 @@ impl Error {
             Error::Storage(_) => "storage",
             Error::Export(error) => error.kind(),
             Error::NotReady(_) => "notReady",
+            Error::Clipboard(_) => "clipboard",
             Error::Settings(_)
             | Error::DemoServer(_)
             | Error::Folder { .. }

@@ -9,6 +9,7 @@ use ts_rs::TS;
 pub const GENERATED_FILE: &str = "ui/src/lib/ipc.gen.ts";
 
 fn declarations(config: &ts_rs::Config) -> Vec<String> {
+    use crate::clipboard::Copied;
     use crate::commands::app::AppInfo;
     use crate::demo::DemoAccount;
     use crate::error::ErrorView;
@@ -38,6 +39,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         LogItem::decl(config),
         RequestSummary::decl(config),
         ErrorView::decl(config),
+        Copied::decl(config),
         Exchange::decl(config),
         PastePreview::decl(config),
         ImportKind::decl(config),

@@ -3,6 +3,7 @@
 //! (`session-engine`, `session-vault`, `local-gotrue`). See ARCHITECTURE.md.
 
 mod activation;
+pub mod clipboard;
 mod commands;
 pub mod demo;
 pub mod error;
@@ -29,6 +30,8 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(logging::plugin())
         .plugin(tauri_plugin_store::Builder::default().build())
+        // For Rust only: the window is granted none of its commands.
+        .plugin(tauri_plugin_clipboard_manager::init())
         .manage(inspector::Inspector::default())
         .setup(|app| {
             // Files an earlier version left readable by others.
@@ -54,6 +57,7 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::session::session_refresh,
             commands::session::session_signature,
             commands::session::session_reveal,
+            commands::session::session_copy,
             commands::session::paste_preview,
             commands::session::paste_rotate,
             commands::log::log_exchange,

@@ -1,9 +1,12 @@
-//! Reveal or copy: the one way a token crosses to the webview, on the user's explicit request.
+//! Reveal or copy, on the user's explicit request: reveal is the one way a token crosses to
+//! the webview; copy takes it to the clipboard from Rust (see `clipboard`).
 
 use serde::Deserialize;
 use session_engine::tokens::fingerprint;
 use ts_rs::TS;
+use zeroize::Zeroizing;
 
+use crate::clipboard::{self, Copied, SystemBoard, CLEAR_AFTER};
 use crate::error::Error;
 use crate::inspector::Active;
 
@@ -17,20 +20,42 @@ pub enum Which {
 /// The current session's token, if `shown` is the fingerprint the window shows: when the
 /// session has rotated (or the profile changed) since, the request is refused rather than
 /// answered with a token the user did not see.
-pub fn token(active: &Active, which: Which, shown: &str) -> Result<String, Error> {
+fn token(active: &Active, which: Which, shown: &str) -> Result<Zeroizing<String>, Error> {
     let session = active
         .client
         .current_session()
         .ok_or(session_engine::AuthError::SessionMissing)?;
-    let token = match which {
+    let token = Zeroizing::new(match which {
         Which::Access => session.access_token,
         Which::Refresh => session.refresh_token,
-    };
+    });
     if fingerprint(&token) != shown {
         return Err(Error::InvalidInput(
             "The session changed since; reveal the token now shown.".into(),
         ));
     }
-    tracing::info!(?which, fingerprint = shown, "token revealed to the window");
     Ok(token)
+}
+
+/// The token itself, for the window to show.
+pub fn reveal(active: &Active, which: Which, shown: &str) -> Result<String, Error> {
+    let token = token(active, which, shown)?;
+    tracing::info!(?which, fingerprint = shown, "token revealed to the window");
+    Ok(token.as_str().to_string())
+}
+
+/// The token on the system clipboard for `CLEAR_AFTER`; the window gets only the delay.
+pub fn copy<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    active: &Active,
+    which: Which,
+    shown: &str,
+) -> Result<Copied, Error> {
+    let token = token(active, which, shown)?;
+    let board = std::sync::Arc::new(SystemBoard(app));
+    drop(clipboard::copy_for_a_while(board, token, CLEAR_AFTER)?);
+    tracing::info!(?which, fingerprint = shown, "token copied to the clipboard");
+    Ok(Copied {
+        clears_in_secs: CLEAR_AFTER.as_secs(),
+    })
 }

@@ -1,6 +1,7 @@
 //! Everything the server can be told at start-up. Defaults follow hosted Supabase where it
 //! differs from the GoTrue binary (reuse interval 10 s), and say so.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,13 +49,26 @@ pub struct SessionLimits {
     pub single_per_user: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct DemoUser {
     pub email: String,
     pub password: String,
 }
 
-#[derive(Debug, Clone)]
+/// Never the password.
+impl fmt::Debug for DemoUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DemoUser")
+            .field("email", &self.email)
+            .field("password", &REDACTED)
+            .finish()
+    }
+}
+
+/// How a secret shows in `Debug`.
+const REDACTED: &str = "[redacted]";
+
+#[derive(Clone)]
 pub struct Config {
     /// Where to listen; port 0 lets the OS choose.
     pub bind: SocketAddr,
@@ -95,6 +109,36 @@ pub struct Config {
     pub control_token: Option<String>,
 }
 
+/// Every setting but the secrets (the JWT secret, the control token, the demo password).
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("jwt_secret", &REDACTED)
+            .field("random_jwt_secret", &self.random_jwt_secret)
+            .field("jwt_expiry", &self.jwt_expiry)
+            .field("issuer", &self.issuer)
+            .field("signing", &self.signing)
+            .field("refresh_token_format", &self.refresh_token_format)
+            .field("rotation_enabled", &self.rotation_enabled)
+            .field("reuse_interval", &self.reuse_interval)
+            .field("allow_reuse", &self.allow_reuse)
+            .field("rate_limit", &self.rate_limit)
+            .field("sessions", &self.sessions)
+            .field("require_api_key", &self.require_api_key)
+            .field("anonymous_sign_ins", &self.anonymous_sign_ins)
+            .field("autoconfirm", &self.autoconfirm)
+            .field("demo_user", &self.demo_user)
+            .field("data_path", &self.data_path)
+            .field("clock_follows_tokio", &self.clock_follows_tokio)
+            .field(
+                "control_token",
+                &self.control_token.as_ref().map(|_| REDACTED),
+            )
+            .finish()
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -118,5 +162,28 @@ impl Default for Config {
             clock_follows_tokio: false,
             control_token: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_secret() {
+        let config = Config {
+            jwt_secret: "the-jwt-secret-0123456789-0123456789".into(),
+            control_token: Some("the-control-token-0123456789".into()),
+            demo_user: Some(DemoUser {
+                email: "demo@example.com".into(),
+                password: "the-demo-password".into(),
+            }),
+            ..Config::default()
+        };
+        let shown = format!("{config:?} {config:#?}");
+        for secret in ["the-jwt-secret", "the-control-token", "the-demo-password"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("demo@example.com") && shown.contains("reuse_interval"));
     }
 }

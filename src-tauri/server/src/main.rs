@@ -10,7 +10,7 @@ use local_gotrue::{Config, DemoUser, RateLimit, RefreshTokenFormat, SigningAlgor
 /// A GoTrue-compatible Supabase Auth server on loopback: the test ground and demo backend of
 /// Session Inspector. GoTrue's routes are served with and without the `/auth/v1` prefix; a
 /// control surface for tests lives under `/_emulator`.
-#[derive(Debug, Parser)]
+#[derive(Parser)] // no Debug: it holds the JWT secret and the control token
 #[command(name = "local-gotrue", version)]
 struct Args {
     /// Listen on 127.0.0.1:PORT (0: the OS picks one; the URL is printed).
@@ -178,7 +178,9 @@ mod tests {
 
     #[test]
     fn bad_flags_are_refused_with_a_reason() {
-        let error = Args::try_parse_from(["local-gotrue", "--demo-user", "nocolon"]).unwrap_err();
+        let Err(error) = Args::try_parse_from(["local-gotrue", "--demo-user", "nocolon"]) else {
+            panic!("accepted");
+        };
         assert!(error.to_string().contains("EMAIL:PASSWORD"), "{error}");
         assert!(Args::try_parse_from(["local-gotrue", "--signing", "rs999"]).is_err());
     }

@@ -1,5 +1,6 @@
 //! Sign in and sign out.
 
+use secrecy::{ExposeSecret as _, SecretString};
 use session_engine::{Credentials, SignOutScope};
 use tauri::State;
 
@@ -12,10 +13,11 @@ use crate::views::SessionView;
 pub async fn auth_sign_in_password(
     inspector: State<'_, Inspector>,
     email: String,
-    password: String,
+    // Wiped from memory when the command ends.
+    password: SecretString,
 ) -> Result<SessionView, Error> {
     let result = async {
-        let credentials = Credentials::email(&email, &password)?;
+        let credentials = Credentials::email(&email, password.expose_secret())?;
         let response = inspector
             .active()
             .await?

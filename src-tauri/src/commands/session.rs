@@ -4,9 +4,10 @@
 use session_engine::import::parse_import;
 use session_engine::paste::PastePreview;
 use session_engine::tokens::SignatureStatus;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use super::logged;
+use crate::clipboard::Copied;
 use crate::error::Error;
 use crate::inspector::Inspector;
 use crate::reveal::Which;
@@ -52,7 +53,18 @@ pub async fn session_reveal(
     which: Which,
     fingerprint: String,
 ) -> Result<String, Error> {
-    crate::reveal::token(&*inspector.active().await?, which, &fingerprint)
+    crate::reveal::reveal(&*inspector.active().await?, which, &fingerprint)
+}
+
+/// Copy: the token goes to the clipboard from Rust and is cleared after 30 s.
+#[tauri::command]
+pub async fn session_copy<R: Runtime>(
+    app: AppHandle<R>,
+    inspector: State<'_, Inspector>,
+    which: Which,
+    fingerprint: String,
+) -> Result<Copied, Error> {
+    crate::reveal::copy(app, &*inspector.active().await?, which, &fingerprint)
 }
 
 /// What a paste is, before anything is sent.

@@ -2,6 +2,7 @@
 // and every failure arrives as an `AppError` with a stable `kind`.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
+  Copied,
   DetectedStack,
   Exchange,
   LogItem,
@@ -87,6 +88,10 @@ export const api = {
    */
   reveal: (which: "access" | "refresh", fingerprint: string) =>
     call<string>("session_reveal", { which, fingerprint }),
+  /** Copy: the app puts the token on the clipboard itself (the window never receives it) and
+   *  clears it after `clearsInSecs` if it is still there. */
+  copy: (which: "access" | "refresh", fingerprint: string) =>
+    call<Copied>("session_copy", { which, fingerprint }),
   pastePreview: (text: string) => call<PastePreview>("paste_preview", { text }),
   pasteRotate: (text: string) => call<{ session: SessionView; joined: boolean }>("paste_rotate", { text }),
   signInPassword: (email: string, password: string) =>

@@ -179,6 +179,10 @@ const KINDS: Record<string, Entry> = {
     meaning:
       "The server's answer was larger than 1 MiB, far beyond any Auth answer, so the app stopped reading and did not use it. A proxy or another service may be answering at this URL. The session is unchanged.",
   },
+  clipboard: {
+    title: "Clipboard unavailable",
+    meaning: "The system clipboard refused the copy (no clipboard service on this desktop?). Use Reveal and select the token instead.",
+  },
   sessionMissing: {
     title: "Auth session missing!",
     meaning: "There is no session to work with: nothing to refresh or sign out. Sign in, or paste a refresh token.",

@@ -73,6 +73,12 @@ error: string | null, };
 
 export type ErrorView = { kind: string, message: string, code?: string | null, status?: number | null, };
 
+export type Copied = { 
+/**
+ * The clipboard is cleared this many seconds from now, if it still holds the token.
+ */
+clearsInSecs: number, };
+
 export type Exchange = { id: number, startedAt: string, durationMs: number, method: string, url: string, requestHeaders: Array<[string, string]>, requestBody: string | null, 
 /**
  * None when no answer arrived.

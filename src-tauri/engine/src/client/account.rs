@@ -3,6 +3,7 @@
 //! scopes.
 
 use reqwest::Method;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{json, Value};
 
 use super::AuthClient;
@@ -33,11 +34,18 @@ impl SignOutScope {
     }
 }
 
-/// How a password sign-in names the user.
+/// How a password sign-in names the user. The password is wiped from memory when dropped and
+/// never printed (`SecretString`'s Debug is redacted, and so is this type's).
 #[derive(Clone)]
 pub enum Credentials {
-    Email { email: String, password: String },
-    Phone { phone: String, password: String },
+    Email {
+        email: String,
+        password: SecretString,
+    },
+    Phone {
+        phone: String,
+        password: SecretString,
+    },
 }
 
 impl Credentials {
@@ -51,7 +59,7 @@ impl Credentials {
         }
         Ok(Credentials::Email {
             email: email.to_string(),
-            password: password.to_string(),
+            password: password.into(),
         })
     }
 }
@@ -123,8 +131,12 @@ impl AuthClient {
         credentials: Credentials,
     ) -> Result<AuthResponse, AuthError> {
         let body = match &credentials {
-            Credentials::Email { email, password } => json!({"email": email, "password": password}),
-            Credentials::Phone { phone, password } => json!({"phone": phone, "password": password}),
+            Credentials::Email { email, password } => {
+                json!({"email": email, "password": password.expose_secret()})
+            }
+            Credentials::Phone { phone, password } => {
+                json!({"phone": phone, "password": password.expose_secret()})
+            }
         };
         let call = Call {
             method: Method::POST,

@@ -66,7 +66,7 @@ fn main() -> ExitCode {
         if client.current_session().is_none() {
             let credentials = Credentials::Email {
                 email: email.clone(),
-                password: password.clone(),
+                password: password.clone().into(),
             };
             if let Err(error) = client.sign_in_with_password(credentials).await {
                 eprintln!("sign-in failed: {error}");
