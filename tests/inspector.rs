@@ -183,7 +183,10 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     let mut tokens = Vec::new();
     while let Some(event) = demo_events.try_next() {
         if let Some(session) = event.session {
-            tokens.extend([session.access_token, session.refresh_token]);
+            tokens.extend([
+                session.access_token.as_str().to_string(),
+                session.refresh_token.as_str().to_string(),
+            ]);
         }
     }
     drop(demo_events);
@@ -321,7 +324,7 @@ fn the_other_commands_do_what_they_say(
     let last = client.recorder().recent().last().unwrap().id;
     let exchange = call(main, "log_exchange", serde_json::json!({"id": last})).unwrap();
     assert_eq!(exchange["method"], "POST");
-    assert!(!exchange.to_string().contains(&previous));
+    assert!(!exchange.to_string().contains(previous.as_str()));
 
     // The log export writes what it is given (already redacted rows) to a new file and
     // refuses names it did not make and lines that are not JSON objects.

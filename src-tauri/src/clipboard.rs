@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+use session_engine::Token;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 use ts_rs::TS;
@@ -56,7 +57,7 @@ impl<R: Runtime> Board for SystemBoard<R> {
 /// Returns the clearing task (tests wait for it; the app lets it run).
 pub fn copy_for_a_while(
     board: Arc<dyn Board>,
-    token: Zeroizing<String>,
+    token: Token,
     after: Duration,
 ) -> Result<tokio::task::JoinHandle<bool>, Error> {
     board
@@ -106,7 +107,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_token_is_cleared_after_thirty_seconds_not_before() {
         let board = Arc::new(FakeBoard::default());
-        let token = Zeroizing::new("a-refresh-token".to_string());
+        let token = Token::from("a-refresh-token");
         let clearing = copy_for_a_while(board.clone(), token, CLEAR_AFTER).unwrap();
         assert_eq!(board.read().as_deref(), Some("a-refresh-token"));
         tokio::time::sleep(CLEAR_AFTER - Duration::from_millis(1)).await;
@@ -118,7 +119,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn something_copied_since_is_left_alone() {
         let board = Arc::new(FakeBoard::default());
-        let token = Zeroizing::new("a-refresh-token".to_string());
+        let token = Token::from("a-refresh-token");
         let clearing = copy_for_a_while(board.clone(), token, CLEAR_AFTER).unwrap();
         board.write_secret("the user's own text").unwrap();
         assert!(!clearing.await.unwrap());

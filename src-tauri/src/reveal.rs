@@ -3,8 +3,8 @@
 
 use serde::Deserialize;
 use session_engine::tokens::fingerprint;
+use session_engine::Token;
 use ts_rs::TS;
-use zeroize::Zeroizing;
 
 use crate::clipboard::{self, Copied, SystemBoard, CLEAR_AFTER};
 use crate::error::Error;
@@ -20,15 +20,15 @@ pub enum Which {
 /// The current session's token, if `shown` is the fingerprint the window shows: when the
 /// session has rotated (or the profile changed) since, the request is refused rather than
 /// answered with a token the user did not see.
-fn token(active: &Active, which: Which, shown: &str) -> Result<Zeroizing<String>, Error> {
+fn token(active: &Active, which: Which, shown: &str) -> Result<Token, Error> {
     let session = active
         .client
         .current_session()
         .ok_or(session_engine::AuthError::SessionMissing)?;
-    let token = Zeroizing::new(match which {
+    let token = match which {
         Which::Access => session.access_token,
         Which::Refresh => session.refresh_token,
-    });
+    };
     if fingerprint(&token) != shown {
         return Err(Error::InvalidInput(
             "The session changed since; reveal the token now shown.".into(),

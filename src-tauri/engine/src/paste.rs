@@ -32,7 +32,7 @@ impl PastePreview {
     pub fn of(imported: &Imported, current: Option<&Session>, auth_url: &Url) -> PastePreview {
         let refresh = imported.refresh_token();
         let is_current = match (refresh, current) {
-            (Some(token), Some(session)) => token == session.refresh_token,
+            (Some(token), Some(session)) => session.refresh_token == token,
             _ => false,
         };
         let decoded = imported.decoded_access_token();

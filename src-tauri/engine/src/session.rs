@@ -6,23 +6,24 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::AuthError;
+use crate::secret::Token;
 use crate::tokens::fingerprint;
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
-    pub access_token: String,
+    pub access_token: Token,
     #[serde(default = "bearer")]
     pub token_type: String,
     #[serde(default)]
     pub expires_in: i64,
     /// Unix seconds; equals the access token's `exp`.
     pub expires_at: i64,
-    pub refresh_token: String,
+    pub refresh_token: Token,
     pub user: User,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_token: Option<String>,
+    pub provider_token: Option<Token>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_refresh_token: Option<String>,
+    pub provider_refresh_token: Option<Token>,
 }
 
 fn bearer() -> String {

@@ -728,14 +728,14 @@ async fn recorded_exchanges_never_contain_a_token() {
         .ok();
     let recorded = serde_json::to_string(&w.client.recorder().recent()).unwrap();
     for secret in [
-        &first.access_token,
-        &first.refresh_token,
-        &second.access_token,
-        &second.refresh_token,
-        &PASSWORD.to_string(),
+        first.access_token.as_str(),
+        first.refresh_token.as_str(),
+        second.access_token.as_str(),
+        second.refresh_token.as_str(),
+        PASSWORD,
     ] {
         assert!(
-            !recorded.contains(secret.as_str()),
+            !recorded.contains(secret),
             "a secret leaked into the exchange log"
         );
     }
@@ -808,7 +808,7 @@ async fn access_tokens_verify_with_the_project_jwks_or_the_hs256_secret() {
     let token = es.sign_in().await.access_token;
     let (jwt, status) = es
         .client
-        .verify_access_token(&format!("  Bearer {token} "), None)
+        .verify_access_token(&format!("  Bearer {} ", token.as_str()), None)
         .await
         .unwrap();
     assert!(
@@ -868,7 +868,7 @@ async fn a_pasted_ssr_cookie_is_recognized_and_rotates_into_the_current_session(
     let cookie = format!("sb-127-auth-token.0=base64-{a}; sb-127-auth-token.1={b}; theme=dark");
     let imported = parse_import(&cookie).unwrap();
     assert_eq!((imported.kind, imported.chunks), (ImportKind::SsrCookie, 2));
-    assert!(!imported.describe().contains(&outside.refresh_token));
+    assert!(!imported.describe().contains(outside.refresh_token.as_str()));
     let refreshed = w
         .client
         .refresh_session(imported.refresh_token())

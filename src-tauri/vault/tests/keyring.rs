@@ -296,11 +296,11 @@ async fn sigkill_at_random_points_loses_no_session_in_the_kernel_keyring() {
 #[cfg(target_os = "linux")]
 fn made_up_session(mark: &str) -> Session {
     Session {
-        access_token: format!("access-{mark}"),
+        access_token: format!("access-{mark}").into(),
         token_type: "bearer".into(),
         expires_in: 3600,
         expires_at: 2_000_000_000,
-        refresh_token: format!("refresh-{mark}"),
+        refresh_token: format!("refresh-{mark}").into(),
         user: serde_json::from_value(serde_json::json!({"id": "u1", "email": EMAIL})).unwrap(),
         provider_token: None,
         provider_refresh_token: None,
@@ -387,7 +387,7 @@ fn loads_everywhere(
     dir: &Path,
     profile: &str,
 ) -> Vec<(String, Option<String>)> {
-    let token = |session: Option<Session>| session.map(|s| s.refresh_token);
+    let token = |session: Option<Session>| session.map(|s| s.refresh_token.as_str().to_string());
     let mut loads: Vec<(String, Option<String>)> = threads
         .iter()
         .map(|(name, thread)| (name.to_string(), token(thread.load(vault, profile))))
@@ -436,7 +436,8 @@ fn the_kernel_keyring_gives_every_thread_the_newest_save() {
     let mut loads = loads_everywhere(&[("A", &a), ("B", &b)], &vault, &dir, &profile);
     loads.push((
         "C".into(),
-        c.load(&vault, &profile).map(|s| s.refresh_token),
+        c.load(&vault, &profile)
+            .map(|s| s.refresh_token.as_str().to_string()),
     ));
     forget_everywhere(&[&a, &b, &c], &vault, &profile);
     assert!(

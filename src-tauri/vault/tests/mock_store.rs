@@ -91,7 +91,7 @@ fn a_large_session_is_sealed_on_disk_and_opens_again() {
     let bytes = std::fs::read(&files[0]).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     assert!(
-        !text.contains(&big.refresh_token) && !text.contains("eyJhbGci"),
+        !text.contains(big.refresh_token.as_str()) && !text.contains("eyJhbGci"),
         "encrypted"
     );
     // A second save replaces the file and still opens.

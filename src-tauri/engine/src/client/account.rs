@@ -112,11 +112,11 @@ impl AuthClient {
         }
         let (user, exchange_id) = self.fetch_user(access_token).await?;
         let session = Session {
-            access_token: access_token.to_string(),
+            access_token: access_token.into(),
             token_type: "bearer".into(),
             expires_in: expires_at - now,
             expires_at,
-            refresh_token: refresh_token.to_string(),
+            refresh_token: refresh_token.into(),
             user: user.clone(),
             provider_token: None,
             provider_refresh_token: None,
@@ -215,7 +215,7 @@ impl AuthClient {
     pub async fn get_user(&self, jwt: Option<&str>) -> Result<User, AuthError> {
         let own = jwt.is_none();
         let token = match jwt {
-            Some(jwt) => jwt.trim().to_string(),
+            Some(jwt) => jwt.trim().into(),
             None => self
                 .current_session()
                 .map(|s| s.access_token)

@@ -60,7 +60,7 @@ impl AuthClient {
         refresh_token: Option<&str>,
     ) -> Result<Refreshed, AuthError> {
         let token = match refresh_token.map(str::trim).filter(|t| !t.is_empty()) {
-            Some(token) => token.to_string(),
+            Some(token) => token.into(),
             None => self
                 .current_session()
                 .map(|s| s.refresh_token)
