@@ -72,6 +72,83 @@ async fn window_shows_the_product_name_and_the_version_from_app_info() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
+/// The window's own defences, tried from inside the page: an injected inline script does not
+/// run (the CSP has no 'unsafe-inline'), and commands outside the window's capability (a
+/// plugin the app registered for Rust only, core event listening) are refused by Tauri's ACL
+/// over the real IPC, while a granted command answers.
+#[tokio::test]
+#[ignore = "needs a display, WebKitWebDriver and tauri-driver: run by `make test` under xvfb-run"]
+async fn the_window_runs_no_inline_script_and_no_command_outside_its_capability() {
+    let data = std::env::temp_dir().join(format!("si-e2e-acl-{}", std::process::id()));
+    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
+    let session = driver
+        .session(app_binary(), &[])
+        .await
+        .expect("the app launches");
+    session
+        .wait_for("#app-version", Duration::from_secs(20))
+        .await
+        .expect("the window is up");
+
+    let inline = "const violations = []; \
+        document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective)); \
+        const s = document.createElement('script'); \
+        s.textContent = 'window.__inlineRan = true;'; \
+        document.body.append(s); \
+        return new Promise((done) => setTimeout(() => done({ran: window.__inlineRan === true, violations}), 300));";
+    let outcome = session
+        .execute(inline, serde_json::json!([]))
+        .await
+        .unwrap();
+    assert_eq!(outcome["ran"], false, "an inline script ran: {outcome}");
+    assert!(
+        outcome["violations"].to_string().contains("script-src"),
+        "the CSP reported it: {outcome}"
+    );
+
+    let invoke = "return window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then( \
+        (v) => 'answered: ' + JSON.stringify(v), (e) => 'refused: ' + String(e));";
+    for (command, args) in [
+        ("plugin:clipboard-manager|read_text", serde_json::json!({})),
+        (
+            "plugin:clipboard-manager|write_text",
+            serde_json::json!({"text": "x"}),
+        ),
+        (
+            "plugin:store|load",
+            serde_json::json!({"path": "settings.json"}),
+        ),
+        (
+            "plugin:event|listen",
+            serde_json::json!({"event": "x", "target": {"kind": "Any"}, "handler": 1}),
+        ),
+    ] {
+        let answer = session
+            .execute(invoke, serde_json::json!([command, args]))
+            .await
+            .unwrap();
+        let answer = answer.as_str().unwrap_or_default().to_string();
+        eprintln!("{command}: {answer}");
+        assert!(
+            answer.starts_with("refused:") && answer.contains("not allowed"),
+            "{command}: {answer}"
+        );
+    }
+    let granted = session
+        .execute(invoke, serde_json::json!(["app_info", {}]))
+        .await
+        .unwrap();
+    assert!(
+        granted
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("answered:"),
+        "{granted}"
+    );
+    session.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
 /// Polls `read` until `done` holds for its value, or fails after `timeout`.
 async fn eventually<T: std::fmt::Debug>(
     timeout: Duration,
@@ -376,6 +453,9 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     press(&app, "#refresh-copy").await;
     let copied = app.text_of("#refresh-copied").await.unwrap();
     assert!(copied.contains("clears in"), "{copied}");
+    app.screenshot(&shots_dir().join("copied.png"))
+        .await
+        .unwrap();
     assert_eq!(clipboard_text().as_deref(), Some(old_token.as_str()));
     let copied_at = std::time::Instant::now();
     let shown = app.text_of("#refresh-fingerprint").await.unwrap();
