@@ -49,6 +49,11 @@ step "vitest"
 step "cargo test (unit, IPC on the mock runtime, integration)"
 cargo test --workspace
 
+step "fuzzing: 30 s per target (paste, jwt, envelope, server_request)"
+# A short run on the committed seeds: a crash fails the run and names the input. The long
+# runs are their own command (README, "Fuzzing").
+src-tauri/scripts/fuzz.sh 30
+
 step "the vault on real keyrings: Secret Service (gnome-keyring) and the kernel keyring"
 # A private D-Bus with an unlocked throwaway gnome-keyring, inside a fresh session keyring.
 # One test at a time: they share the keyring daemon, and the kill test counts its own work.
