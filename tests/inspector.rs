@@ -289,6 +289,22 @@ fn the_other_commands_do_what_they_say(
     .unwrap_err();
     assert_eq!(stale["kind"], "invalidInput", "{stale}");
 
+    // Copy answers with the clearing delay, never the token. (The clipboard itself is tested
+    // in the real window; a test run without a display may have none, which is a typed error.)
+    let copy = |fingerprint: &str| {
+        call(
+            main,
+            "session_copy",
+            serde_json::json!({"which": "refresh", "fingerprint": fingerprint}),
+        )
+    };
+    match copy(&fp(&current.refresh_token)) {
+        Ok(copied) => assert_eq!(copied, serde_json::json!({"clearsInSecs": 30})),
+        Err(error) => assert_eq!(error["kind"], "clipboard", "{error}"),
+    }
+    let stale = copy("fp:000000000000").unwrap_err();
+    assert_eq!(stale["kind"], "invalidInput", "{stale}");
+
     // A garbage paste: a clear error, and the session is untouched.
     let garbage = serde_json::json!({"text": "hello there, not a token"});
     let error = call(main, "paste_preview", garbage.clone()).unwrap_err();
