@@ -53,8 +53,12 @@ impl Backend {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Envelope {
+    /// `counter` carries the last sealed save's counter over (0: never sealed), so a sealed
+    /// save that follows continues the count and an older sealed file never opens again.
     Inline {
         session: Box<Session>,
+        #[serde(default)]
+        counter: u64,
     },
     /// The session is in `<sealed_dir>/<file>`, encrypted with the profile's key and bound
     /// to `counter`, which grows with every sealed save. `None`: a file from before counters
@@ -66,7 +70,19 @@ enum Envelope {
     },
 }
 
+impl Envelope {
+    /// The last sealed save's counter.
+    fn counter(&self) -> u64 {
+        match self {
+            Envelope::Inline { counter, .. } => *counter,
+            Envelope::Sealed { counter, .. } => counter.unwrap_or(0),
+        }
+    }
+}
+
 pub struct Vault {
+    /// One save or removal at a time: each reads the entry, then writes the file and entry.
+    writing: std::sync::Mutex<()>,
     backend: Backend,
     store: Option<Arc<CredentialStore>>,
     memory: MemoryStore,
@@ -131,6 +147,7 @@ impl Vault {
         sealed_dir: PathBuf,
     ) -> Vault {
         Vault {
+            writing: std::sync::Mutex::default(),
             backend,
             store: Some(store),
             memory: MemoryStore::new(),
@@ -142,6 +159,7 @@ impl Vault {
 
     fn in_memory(service: &str, sealed_dir: PathBuf) -> Vault {
         Vault {
+            writing: std::sync::Mutex::default(),
             backend: Backend::Memory,
             store: None,
             memory: MemoryStore::new(),
@@ -198,6 +216,20 @@ impl Vault {
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(error) => Err(backend_error(error)),
         }
+    }
+
+    /// A new sealing key, replacing any old one: a count that starts again must not open
+    /// files sealed under an earlier count.
+    fn fresh_key(
+        &self,
+        store: &Arc<CredentialStore>,
+        profile: &str,
+    ) -> Result<[u8; 32], StorageError> {
+        let key = seal::random_key();
+        self.entry(store, &format!("key:{profile}"))?
+            .set_secret(&key)
+            .map_err(backend_error)?;
+        Ok(key)
     }
 }
 
@@ -280,7 +312,10 @@ impl Vault {
             // The file may be one save ahead of the keyring: a save that was stopped between
             // writing the file and updating the entry. Anything older is a rollback.
             Some(counter) => seal::open(&key, profile, counter, &sealed)
-                .or_else(|_| seal::open(&key, profile, counter + 1, &sealed))
+                .or_else(|e| match counter.checked_add(1) {
+                    Some(next) => seal::open(&key, profile, next, &sealed),
+                    None => Err(e),
+                })
                 .map_err(|_| {
                     StorageError::Corrupt(
                         "the sealed session file does not match the keyring: tampered, an older copy put back, or another profile's file"
@@ -323,7 +358,15 @@ impl SessionStore for Vault {
         };
         match self.current_envelope(store, profile)? {
             None => Ok(None),
-            Some(Envelope::Inline { session }) => Ok(Some(*session)),
+            Some(Envelope::Inline { session, counter }) => {
+                // A sealed save stopped between writing its file and updating the entry left
+                // a file one count ahead: that session is the newer one.
+                let newer = counter.checked_add(1).and_then(|next| {
+                    self.open_sealed(store, profile, &Vault::sealed_file(profile), Some(next))
+                        .ok()
+                });
+                Ok(Some(newer.unwrap_or(*session)))
+            }
             Some(Envelope::Sealed { file, counter }) => {
                 self.open_sealed(store, profile, &file, counter).map(Some)
             }
@@ -334,23 +377,31 @@ impl SessionStore for Vault {
         let Some(store) = &self.store else {
             return self.memory.save(profile, session);
         };
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let plain =
             serde_json::to_vec(session).map_err(|e| StorageError::Backend(e.to_string()))?;
-        // An unreadable entry is overwritten: this save is the newest session.
-        let previous = self.current_envelope(store, profile).unwrap_or(None);
+        let previous = match self.current_envelope(store, profile) {
+            Ok(previous) => previous,
+            // Unreadable: overwritten by this newer session, counting from the start.
+            Err(StorageError::Corrupt(_)) => None,
+            // The keyring cannot be read now: change nothing rather than restart the count.
+            Err(error) => return Err(error),
+        };
+        let last = previous.as_ref().map_or(0, Envelope::counter);
         let envelope = if plain.len() <= self.inline_limit {
             Envelope::Inline {
                 session: Box::new(session.clone()),
+                counter: last,
             }
         } else {
-            let key = self
-                .profile_key(store, profile, true)?
-                .expect("created when missing");
-            let counter = match &previous {
-                Some(Envelope::Sealed {
-                    counter: Some(c), ..
-                }) => c + 1,
-                _ => 1,
+            let counter = last.checked_add(1).ok_or_else(|| {
+                StorageError::Backend("the sealed session's save counter is exhausted".into())
+            })?;
+            let key = if previous.is_none() {
+                self.fresh_key(store, profile)?
+            } else {
+                self.profile_key(store, profile, true)?
+                    .expect("created when missing")
             };
             let file = Vault::sealed_file(profile);
             let sealed = seal::seal(&key, profile, counter, &plain)?;
@@ -365,10 +416,9 @@ impl SessionStore for Vault {
         self.entry(store, &format!("session:{profile}"))?
             .set_secret(&bytes)
             .map_err(backend_error)?;
-        if matches!(envelope, Envelope::Inline { .. })
-            && matches!(previous, Some(Envelope::Sealed { .. }))
-        {
-            // The session is inline now: its old sealed copy and key are stale secrets.
+        if matches!(envelope, Envelope::Inline { .. }) {
+            // Inline now: a sealed copy and its key (from a move back inline, or one a crash
+            // left behind) are stale secrets.
             if let Err(error) = self.remove_sealed(store, profile) {
                 tracing::warn!(%error, "a stale sealed session could not be removed");
             }
@@ -380,6 +430,7 @@ impl SessionStore for Vault {
         let Some(store) = &self.store else {
             return self.memory.remove(profile);
         };
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         match self
             .entry(store, &format!("session:{profile}"))?
             .delete_credential()

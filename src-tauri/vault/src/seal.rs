@@ -146,7 +146,10 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Stor
         StorageError::Backend(format!("{what} {}: {e}", dir.display()))
     };
     private_dir(dir).map_err(|e| fail("cannot create", e))?;
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Unique per write, so two writers never share a temporary file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
     let mut file = private_file(&temporary).map_err(|e| fail("cannot write in", e))?;
     file.write_all(bytes)
         .map_err(|e| fail("cannot write in", e))?;

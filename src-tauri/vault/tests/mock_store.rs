@@ -283,3 +283,52 @@ fn a_sealed_file_deleted_while_the_keyring_points_to_it_is_corrupt() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_sealed_save_stopped_before_its_keyring_update_still_loads_the_newer_session() {
+    let folder = temp_dir();
+    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let vault = sealing_vault(&store, folder.path());
+    let older = session(10);
+    vault.save("p", &older).unwrap();
+    let inline_entry = entry(&store, "session:p").get_secret().unwrap();
+
+    // The newer session is sealed; then the keyring is put back as it was before the save,
+    // as if the process had been killed between writing the file and updating the entry.
+    let mut newer = session(5000);
+    newer.refresh_token = "mnopqrstuvwx".into();
+    vault.save("p", &newer).unwrap();
+    entry(&store, "session:p")
+        .set_secret(&inline_entry)
+        .unwrap();
+    assert_eq!(
+        vault.load("p").unwrap(),
+        Some(newer),
+        "the file one count ahead wins"
+    );
+
+    // The next inline save cleans the sealed copy and its key up.
+    vault.save("p", &older).unwrap();
+    assert!(!folder.path().join("p.sealed").exists());
+    assert!(matches!(
+        entry(&store, "key:p").get_secret(),
+        Err(keyring_core::Error::NoEntry)
+    ));
+    assert_eq!(vault.load("p").unwrap(), Some(older));
+}
+
+#[test]
+fn the_count_goes_on_across_inline_saves_so_an_old_sealed_file_never_opens_again() {
+    let folder = temp_dir();
+    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let vault = sealing_vault(&store, folder.path());
+    vault.save("p", &session(5000)).unwrap();
+    let first = std::fs::read(folder.path().join("p.sealed")).unwrap();
+    vault.save("p", &session(10)).unwrap();
+    let mut later = session(5000);
+    later.refresh_token = "mnopqrstuvwx".into();
+    vault.save("p", &later).unwrap();
+    assert_eq!(vault.load("p").unwrap(), Some(later));
+    std::fs::write(folder.path().join("p.sealed"), first).unwrap();
+    assert!(matches!(vault.load("p"), Err(StorageError::Corrupt(_))));
+}
