@@ -40,7 +40,7 @@ pub async fn start(dir: &Path) -> Result<local_gotrue::Server, Error> {
     })?;
     let control_token = std::env::var(CONTROL_TOKEN_ENV)
         .ok()
-        .filter(|t| t.len() >= 32)
+        .filter(|t| t.len() >= local_gotrue::MIN_CONTROL_TOKEN)
         .unwrap_or_else(local_gotrue::new_control_token);
     let config = local_gotrue::Config {
         // The control surface lists refresh tokens and mints sessions: only this process

@@ -33,6 +33,7 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         // For Rust only: the window is granted none of its commands.
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(inspector::Inspector::default())
+        .manage(clipboard::LastCopy::default())
         .setup(|app| {
             // Files an earlier version left readable by others.
             if let Ok(folder) = app.path().app_data_dir() {
@@ -87,6 +88,11 @@ pub fn context<R: Runtime>() -> Context<R> {
 pub fn run() {
     private_files::restrict_new_files();
     build(Builder::default())
-        .run(context())
-        .expect("Session Inspector failed to start");
+        .build(context())
+        .expect("Session Inspector failed to start")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                clipboard::clear_on_exit(app);
+            }
+        });
 }

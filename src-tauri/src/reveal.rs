@@ -6,7 +6,7 @@ use session_engine::tokens::fingerprint;
 use session_engine::Token;
 use ts_rs::TS;
 
-use crate::clipboard::{self, Copied, SystemBoard, CLEAR_AFTER};
+use crate::clipboard::{self, Copied, LastCopy, SystemBoard, CLEAR_AFTER};
 use crate::error::Error;
 use crate::inspector::Active;
 
@@ -52,8 +52,15 @@ pub fn copy<R: tauri::Runtime>(
     shown: &str,
 ) -> Result<Copied, Error> {
     let token = token(active, which, shown)?;
-    let board = std::sync::Arc::new(SystemBoard(app));
-    drop(clipboard::copy_for_a_while(board, token, CLEAR_AFTER)?);
+    use tauri::Manager as _;
+    let last = app.state::<LastCopy>();
+    let board = std::sync::Arc::new(SystemBoard(app.clone()));
+    drop(clipboard::copy_for_a_while(
+        board,
+        &last,
+        token,
+        CLEAR_AFTER,
+    )?);
     tracing::info!(?which, fingerprint = shown, "token copied to the clipboard");
     Ok(Copied {
         clears_in_secs: CLEAR_AFTER.as_secs(),

@@ -146,10 +146,12 @@ impl Http {
                 }
                 exchange.status = Some(status);
                 exchange.response_headers = header_list(&answer.headers);
+                // Kept only when it is a date: the header is server text like any other.
                 exchange.server_date = answer
                     .headers
                     .get("date")
                     .and_then(|v| v.to_str().ok())
+                    .filter(|v| chrono::DateTime::parse_from_rfc2822(v).is_ok())
                     .map(str::to_string);
                 exchange.response_body = (!answer.body.is_empty())
                     .then(|| String::from_utf8_lossy(&answer.body).into_owned());
@@ -162,7 +164,7 @@ impl Http {
                     let location = answer
                         .headers
                         .get(LOCATION)
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                        .map(|v| shortened(&String::from_utf8_lossy(v.as_bytes()), 200))
                         .unwrap_or_else(|| "nowhere (no Location header)".into());
                     Err(AuthError::Redirected { status, location })
                 } else if (200..300).contains(&status) {
@@ -230,6 +232,14 @@ async fn read_answer(mut response: Response) -> Result<ReadAnswer, String> {
         answer.body.extend_from_slice(&chunk);
     }
     Ok(answer)
+}
+
+/// At most `limit` characters of `text`, with an ellipsis when cut.
+fn shortened(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
 }
 
 fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {

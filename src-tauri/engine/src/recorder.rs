@@ -164,15 +164,20 @@ impl Redactor {
     fn clean(&self, text: &str) -> String {
         let mut out = text.to_string();
         for password in &self.passwords {
-            // Inside the JSON string it came in, so the replacement stays valid JSON.
+            // Inside the JSON string it came in, so the replacement stays valid JSON; then,
+            // when long enough not to match by chance, wherever else it was echoed (an error
+            // page, a string inside a string).
             let quoted = serde_json::to_string(password).unwrap_or_default();
             out = out.replace(&quoted, "\"[redacted]\"");
+            if password.len() >= MIN_FREE_TEXT_SECRET {
+                out = out.replace(password.as_str(), "[redacted]");
+            }
         }
+        // Too short for a fingerprint that could not be guessed (a 6-digit code has a million
+        // values): hidden entirely, like passwords.
         for secret in &self.short_secrets {
             let quoted = serde_json::to_string(secret).unwrap_or_default();
-            if out.contains(&quoted) {
-                out = out.replace(&quoted, &format!("\"{}\"", fingerprint(secret)));
-            }
+            out = out.replace(&quoted, "\"[redacted]\"");
         }
         // Longest first (see `sorted`), so a secret that contains another is replaced whole.
         for secret in &self.secrets {
@@ -267,6 +272,29 @@ fn truncated(mut text: String, limit: usize) -> String {
     text
 }
 
+/// A JSON parse error in words, without the values serde quotes in it (`invalid type: string
+/// "…"`): a server can put a token in any field, and the message reaches the window and logs.
+pub(crate) fn json_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' if quoted => {
+                quoted = false;
+                out.push_str("…\"");
+            }
+            '"' => {
+                quoted = true;
+                out.push('"');
+            }
+            c if !quoted => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Any run of JWT characters starting with `eyJ` (a base64url JSON header) that no rule above
 /// caught, such as a token cut off in a malformed body.
 fn mask_jwt_like(text: &str) -> String {
@@ -350,7 +378,7 @@ mod tests {
             .response_body
             .unwrap();
         assert!(clean.contains(r#""note":"a banana""#), "{clean}");
-        assert!(!clean.contains(r#""token":"a""#), "{clean}");
+        assert!(clean.contains(r#""token":"[redacted]""#), "{clean}");
         assert!(!clean.contains("123456"), "{clean}");
         assert!(
             serde_json::from_str::<Value>(&clean).is_ok(),
@@ -391,6 +419,40 @@ mod tests {
             clean.ends_with("more bytes not kept]"),
             "{}",
             &clean[clean.len() - 40..]
+        );
+    }
+
+    #[test]
+    fn a_password_echoed_outside_its_json_string_is_hidden_too() {
+        let mut redactor = Redactor::default();
+        redactor.learn_json(&serde_json::json!({"password": "correct-horse-battery"}));
+        let page = "<p>body: {&quot;password&quot;:&quot;correct-horse-battery&quot;}</p>";
+        let clean = redactor
+            .apply(exchange_with_body(page))
+            .response_body
+            .unwrap();
+        assert!(!clean.contains("correct-horse"), "{clean}");
+        let mut redactor = Redactor::default();
+        redactor.learn_json(&serde_json::json!({"password": "correct-horse-battery"}));
+        let error = redactor.clean_error(AuthError::Api {
+            status: 400,
+            code: None,
+            message: "echo: correct-horse-battery".into(),
+        });
+        assert!(!error.to_string().contains("correct-horse"), "{error}");
+    }
+
+    #[test]
+    fn json_errors_name_the_problem_not_the_value() {
+        let error = serde_json::from_str::<std::collections::HashMap<String, i64>>(
+            r#"{"expires_in": "abcdefghijkl-a-token"}"#,
+        )
+        .unwrap_err();
+        let said = json_error(&error);
+        assert!(!said.contains("abcdefghijkl"), "{said}");
+        assert!(
+            said.contains("invalid type") && said.contains("line 1"),
+            "{said}"
         );
     }
 

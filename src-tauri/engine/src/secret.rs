@@ -1,6 +1,7 @@
 //! `Token`: a credential held in memory (an access, refresh or provider token). It is wiped
-//! when dropped, its `Debug` is its fingerprint, and it has no `Display`: printing one takes
-//! an explicit `as_str()`. It reads as a `&str` wherever one is wanted.
+//! when dropped, its `Debug` is its fingerprint, and it has no `Display`, so `{}` does not
+//! compile: the text takes an explicit `as_str()` (or `to_string()`, through `str`). It reads
+//! as a `&str` wherever one is wanted, which is what keeps the rest of the code unchanged.
 
 use std::fmt;
 use std::ops::Deref;

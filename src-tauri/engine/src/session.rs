@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::AuthError;
+use crate::recorder::json_error;
 use crate::secret::Token;
 use crate::tokens::fingerprint;
 
@@ -94,8 +95,9 @@ pub fn is_plausible_unix_secs(secs: i64) -> bool {
 /// range-checked: an `expires_at` out of range falls back to the access token's `exp`, then
 /// to `expires_in`; none usable is an invalid answer.
 pub fn session_from_token_response(body: &[u8], now: i64) -> Result<Session, AuthError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| AuthError::InvalidTokenResponse(format!("the body is not JSON ({e})")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        AuthError::InvalidTokenResponse(format!("the body is not JSON ({})", json_error(&e)))
+    })?;
     let Some(object) = value.as_object() else {
         return Err(AuthError::InvalidTokenResponse(
             "the body is not a JSON object".into(),
@@ -130,12 +132,13 @@ pub fn session_from_token_response(body: &[u8], now: i64) -> Result<Session, Aut
     let mut object = object.clone();
     object.insert("expires_at".into(), Value::from(expires_at));
     serde_json::from_value(Value::Object(object))
-        .map_err(|e| AuthError::InvalidTokenResponse(e.to_string()))
+        .map_err(|e| AuthError::InvalidTokenResponse(json_error(&e)))
 }
 
 pub fn user_from_body(body: &[u8]) -> Result<User, AuthError> {
-    serde_json::from_slice(body)
-        .map_err(|e| AuthError::InvalidTokenResponse(format!("not a user object ({e})")))
+    serde_json::from_slice(body).map_err(|e| {
+        AuthError::InvalidTokenResponse(format!("not a user object ({})", json_error(&e)))
+    })
 }
 
 #[cfg(test)]

@@ -45,6 +45,8 @@ pub enum StartError {
     BadKey,
     #[error("cannot create the demo user: {0}")]
     DemoUser(String),
+    #[error("the control token must be at least {MIN_CONTROL_TOKEN} characters")]
+    WeakControlToken,
 }
 
 /// A running server; stops when `shutdown` is called or when dropped.
@@ -107,6 +109,9 @@ impl Drop for Server {
     }
 }
 
+/// The shortest control token accepted (an empty one would leave the surface open).
+pub const MIN_CONTROL_TOKEN: usize = 32;
+
 /// A fresh random token for `Config::control_token` (32 random bytes, hex).
 pub fn new_control_token() -> String {
     hash::hex(&hash::random_bytes::<32>())
@@ -114,6 +119,13 @@ pub fn new_control_token() -> String {
 
 /// Builds the state: opens the store, loads or creates the signing key, creates the demo user.
 pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError> {
+    if config
+        .control_token
+        .as_ref()
+        .is_some_and(|token| token.len() < MIN_CONTROL_TOKEN)
+    {
+        return Err(StartError::WeakControlToken);
+    }
     let db = db::Db::open(config.data_path.as_deref())?;
     let ec_private = db.run(|conn| -> rusqlite::Result<Vec<u8>> {
         if let Some(key) = db::setting(conn, "es256_private")? {

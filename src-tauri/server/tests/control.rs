@@ -135,6 +135,20 @@ async fn with_a_control_token_the_control_surface_needs_it_and_gotrue_does_not()
 }
 
 #[tokio::test]
+async fn a_short_control_token_is_refused_at_start() {
+    for weak in ["", "short"] {
+        let config = local_gotrue::Config {
+            control_token: Some(weak.into()),
+            ..local_gotrue::Config::default()
+        };
+        assert!(matches!(
+            local_gotrue::start(config).await,
+            Err(local_gotrue::StartError::WeakControlToken)
+        ));
+    }
+}
+
+#[tokio::test]
 async fn a_random_jwt_secret_is_made_once_per_data_folder_and_kept_in_it() {
     let folder = tempfile::tempdir().unwrap();
     let config = |c: &mut local_gotrue::Config| {

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::AuthClient;
 use crate::error::AuthError;
 use crate::http::Call;
+use crate::recorder::json_error;
 use crate::tokens::{decode_jwt, verify_jwt, DecodedJwt, Jwks, SignatureStatus};
 
 /// How long a fetched JWKS is trusted (auth-js's `JWKS_TTL`).
@@ -29,7 +30,10 @@ impl AuthClient {
         };
         let answer = self.inner.http.send(call).await?;
         serde_json::from_slice(&answer.body).map_err(|e| {
-            AuthError::InvalidTokenResponse(format!("the settings answer is not JSON ({e})"))
+            AuthError::InvalidTokenResponse(format!(
+                "the settings answer is not JSON ({})",
+                json_error(&e)
+            ))
         })
     }
 
@@ -48,8 +52,9 @@ impl AuthClient {
             bearer: None,
         };
         let answer = self.inner.http.send(call).await?;
-        let jwks: Jwks = serde_json::from_slice(&answer.body)
-            .map_err(|e| AuthError::InvalidTokenResponse(format!("the JWKS is not valid ({e})")))?;
+        let jwks: Jwks = serde_json::from_slice(&answer.body).map_err(|e| {
+            AuthError::InvalidTokenResponse(format!("the JWKS is not valid ({})", json_error(&e)))
+        })?;
         *self.inner.jwks.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((Instant::now(), jwks.clone()));
         Ok(jwks)
