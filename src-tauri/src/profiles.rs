@@ -39,6 +39,9 @@ pub struct Status {
     pub profiles: Vec<ProfileView>,
     pub auto_refresh: bool,
     pub refresh_margin_secs: u64,
+    /// How close to expiry `get_session` refreshes (the Supabase clients' 10 s): the margin the
+    /// countdown marks while auto-refresh is off.
+    pub expiry_margin_secs: u64,
     /// The margin's allowed range, in seconds.
     pub margin_min_secs: u64,
     pub margin_max_secs: u64,
@@ -79,6 +82,7 @@ pub async fn status<R: Runtime>(
         profiles,
         auto_refresh: auto.enabled,
         refresh_margin_secs: auto.margin.as_secs(),
+        expiry_margin_secs: active.client.config().refresh_margin.as_secs(),
         margin_min_secs: *AUTO_REFRESH_MARGIN_SECS.start(),
         margin_max_secs: *AUTO_REFRESH_MARGIN_SECS.end(),
         keyring: active.keyring,

@@ -9,6 +9,11 @@ export type Status = { profile: string, profileId: string, builtIn: boolean,
  */
 serverUrl: string | null, profiles: Array<ProfileView>, autoRefresh: boolean, refreshMarginSecs: number, 
 /**
+ * How close to expiry `get_session` refreshes (the Supabase clients' 10 s): the margin the
+ * countdown marks while auto-refresh is off.
+ */
+expiryMarginSecs: number, 
+/**
  * The margin's allowed range, in seconds.
  */
 marginMinSecs: number, marginMaxSecs: number, 

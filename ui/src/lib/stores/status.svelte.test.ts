@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { Status } from "../types";
-import { DEFAULT_MARGIN_SECS, StatusStore } from "./status.svelte";
+import { StatusStore } from "./status.svelte";
 
 afterEach(() => clearMocks());
 
@@ -18,6 +18,7 @@ const status = (over: Partial<Status> = {}): Status => ({
   refreshMarginSecs: 30,
   marginMinSecs: 5,
   marginMaxSecs: 3600,
+  expiryMarginSecs: 10,
   demoAccount: { email: "demo@sessioninspector.local", password: "demo-password" },
   keyring: "secretService",
   keyringNotice: null,
@@ -27,9 +28,11 @@ const status = (over: Partial<Status> = {}): Status => ({
 describe("StatusStore", () => {
   it("marks the refresh margin only while auto-refresh is on", () => {
     const store = new StatusStore();
-    expect(store.margin).toBe(DEFAULT_MARGIN_SECS);
+    expect(store.margin).toBe(0);
     store.status = status();
-    expect(store.margin).toBe(DEFAULT_MARGIN_SECS);
+    expect(store.margin).toBe(10);
+    store.status = status({ expiryMarginSecs: 12 });
+    expect(store.margin).toBe(12);
     store.status = status({ autoRefresh: true });
     expect(store.margin).toBe(30);
   });

@@ -4,9 +4,6 @@
 import { api, toAppError, type AppInfo } from "../api";
 import type { DetectedStack, Status } from "../types";
 
-/** The refresh margin the countdown marks while auto-refresh is off. */
-export const DEFAULT_MARGIN_SECS = 10;
-
 export class StatusStore {
   info = $state<AppInfo | null>(null);
   status = $state<Status | null>(null);
@@ -21,8 +18,11 @@ export class StatusStore {
 
   /** The active profile's id; "" until the status has loaded. */
   readonly profileId = $derived(this.status?.profileId ?? "");
-  /** Seconds before expiry that the countdown marks as the refresh margin. */
-  readonly margin = $derived(this.status?.autoRefresh ? this.status.refreshMarginSecs : DEFAULT_MARGIN_SECS);
+  /** Seconds before expiry that the countdown marks as the refresh margin: auto-refresh's
+   *  while it is on, else the one `get_session` uses (from the app; 0 until it has answered). */
+  readonly margin = $derived(
+    this.status?.autoRefresh ? this.status.refreshMarginSecs : (this.status?.expiryMarginSecs ?? 0),
+  );
   /** The detected local stack, while no profile points at it yet. */
   readonly offerStack = $derived(
     this.detected !== null && !this.status?.profiles.some((p) => p.url === this.detected?.url),
