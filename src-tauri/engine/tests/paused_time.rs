@@ -217,3 +217,29 @@ async fn a_429_cools_the_token_down_for_sixty_seconds_without_requests() {
         wall.elapsed()
     );
 }
+
+/// Three 503s, then an answer: the retries wait 200, 400 and 800 ms (auth-js's 200·2ⁿ), so the
+/// refresh lands exactly 1.4 s of virtual time after it started, and not before.
+#[tokio::test(start_paused = true)]
+async fn retries_back_off_200_400_800_ms() {
+    let server = server(Duration::from_secs(3600)).await;
+    let client = signed_in(&server).await;
+    emulator(
+        &server,
+        reqwest::Method::POST,
+        "/faults",
+        Some(json!({"status": 503, "count": 3, "path": "/token"})),
+    )
+    .await;
+    let before = refresh_requests(&server).await;
+    let start = Instant::now();
+    let refresh = tokio::spawn({
+        let client = client.clone();
+        async move { client.refresh_session(None).await }
+    });
+    // By each instant, just before and after a retry is due, the server has seen this many.
+    let seen = refreshes_by(&server, start, &[0.1, 0.19, 0.21, 0.59, 0.61, 1.39, 1.41]).await;
+    let seen: Vec<u64> = seen.iter().map(|n| n - before).collect();
+    assert_eq!(seen, vec![1, 1, 2, 2, 3, 3, 4], "requests by 0.1 … 1.41 s");
+    refresh.await.unwrap().expect("the fourth attempt succeeds");
+}
