@@ -37,14 +37,17 @@ impl LastCopy {
 
     /// Clears the clipboard if it still holds the last token copied. Returns whether it did.
     pub fn clear_if_still_there(&self, board: &dyn Board) -> bool {
-        let Some(token) = self.0.lock().unwrap_or_else(|p| p.into_inner()).take() else {
-            return false;
-        };
-        let still_ours = board
-            .read()
-            .is_some_and(|held| Zeroizing::new(held).as_str() == token.as_str());
-        still_ours && board.clear().is_ok()
+        let token = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        token.is_some_and(|token| clear_if_holding(board, &token))
     }
+}
+
+/// Clears the clipboard if it holds `token` (something copied since is left alone).
+fn clear_if_holding(board: &dyn Board, token: &Token) -> bool {
+    let holds = board
+        .read()
+        .is_some_and(|held| Zeroizing::new(held).as_str() == token.as_str());
+    holds && board.clear().is_ok()
 }
 
 /// At exit: the clipboard is cleared if it still holds a copied token.
@@ -102,10 +105,7 @@ pub fn copy_for_a_while(
         tokio::time::sleep(after).await;
         // Clipboard calls block (and must stay off the main thread on Linux).
         tokio::task::spawn_blocking(move || {
-            let still_ours = board
-                .read()
-                .is_some_and(|held| Zeroizing::new(held).as_str() == token.as_str());
-            let cleared = still_ours && board.clear().is_ok();
+            let cleared = clear_if_holding(&*board, &token);
             if cleared {
                 tracing::info!("the copied token was cleared from the clipboard");
             }

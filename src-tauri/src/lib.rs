@@ -35,13 +35,16 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(inspector::Inspector::default())
         .manage(clipboard::LastCopy::default())
         .setup(|app| {
-            // Files an earlier version left readable by others.
+            // Files an earlier version left readable by others, off the start-up path (the
+            // folder holds WebKit's caches); what the app writes meanwhile is private already.
             if let Ok(folder) = app.path().app_data_dir() {
-                match private_files::tighten(&folder) {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(entries = n, "app files made private"),
-                    Err(error) => tracing::warn!(%error, "app files could not be made private"),
-                }
+                tauri::async_runtime::spawn_blocking(move || {
+                    match private_files::tighten(&folder) {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(entries = n, "app files made private"),
+                        Err(error) => tracing::warn!(%error, "app files could not be made private"),
+                    }
+                });
             }
             start_inspector(app.handle().clone());
             Ok(())

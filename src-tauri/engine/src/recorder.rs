@@ -113,14 +113,28 @@ impl Recorder {
     }
 }
 
-/// Collects the secrets of one exchange, then replaces them wherever they appear.
+/// Collects the secrets of one exchange, then replaces them wherever they appear. Each list is
+/// kept longest first as it is learned, so a secret that contains another is replaced whole.
 #[derive(Default)]
 pub(crate) struct Redactor {
     /// Replaced by their fingerprint wherever they appear.
     secrets: Vec<String>,
-    /// Replaced by their fingerprint only as whole JSON strings.
+    /// Hidden only as whole JSON strings.
     short_secrets: Vec<String>,
     passwords: Vec<String>,
+}
+
+/// Adds `secret` to `list` in its place (longest first), once.
+fn learn_into(list: &mut Vec<String>, secret: &str) {
+    let order = |known: &String| {
+        secret
+            .len()
+            .cmp(&known.len())
+            .then_with(|| known.as_str().cmp(secret))
+    };
+    if let Err(at) = list.binary_search_by(order) {
+        list.insert(at, secret.to_string());
+    }
 }
 
 impl Redactor {
@@ -130,7 +144,7 @@ impl Redactor {
 
     pub fn learn_header_secret(&mut self, secret: &str) {
         if secret.len() >= MIN_FREE_TEXT_SECRET && self.learned() < MAX_SECRETS {
-            self.secrets.push(secret.to_string());
+            learn_into(&mut self.secrets, secret);
         }
     }
 
@@ -143,13 +157,13 @@ impl Redactor {
                         // A password's fingerprint could be matched against a word list:
                         // passwords are hidden entirely.
                         Value::String(s) if key == "password" && !s.is_empty() => {
-                            self.passwords.push(s.clone())
+                            learn_into(&mut self.passwords, s)
                         }
                         Value::String(s) if SECRET_KEYS.contains(&key.as_str()) => {
                             if s.len() >= MIN_FREE_TEXT_SECRET {
-                                self.secrets.push(s.clone())
+                                learn_into(&mut self.secrets, s)
                             } else if !s.is_empty() {
-                                self.short_secrets.push(s.clone())
+                                learn_into(&mut self.short_secrets, s)
                             }
                         }
                         other => self.learn_json(other),
@@ -179,7 +193,6 @@ impl Redactor {
             let quoted = serde_json::to_string(secret).unwrap_or_default();
             out = out.replace(&quoted, "\"[redacted]\"");
         }
-        // Longest first (see `sorted`), so a secret that contains another is replaced whole.
         for secret in &self.secrets {
             if out.contains(secret.as_str()) {
                 out = out.replace(secret.as_str(), &fingerprint(secret));
@@ -188,26 +201,8 @@ impl Redactor {
         mask_jwt_like(&out)
     }
 
-    fn sorted(mut self) -> Self {
-        for list in [
-            &mut self.secrets,
-            &mut self.short_secrets,
-            &mut self.passwords,
-        ] {
-            list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-            list.dedup();
-        }
-        self
-    }
-
     /// The error with every string the server wrote redacted.
     pub fn clean_error(&self, error: AuthError) -> AuthError {
-        let redactor = Redactor {
-            secrets: self.secrets.clone(),
-            short_secrets: self.short_secrets.clone(),
-            passwords: self.passwords.clone(),
-        }
-        .sorted();
         match error {
             AuthError::Api {
                 status,
@@ -215,21 +210,21 @@ impl Redactor {
                 message,
             } => AuthError::Api {
                 status,
-                code: code.map(|c| redactor.clean(&c)),
-                message: redactor.clean(&message),
+                code: code.map(|c| self.clean(&c)),
+                message: self.clean(&message),
             },
             AuthError::RetryableFetch { status, message } => AuthError::RetryableFetch {
                 status,
-                message: redactor.clean(&message),
+                message: self.clean(&message),
             },
             AuthError::Redirected { status, location } => AuthError::Redirected {
                 status,
-                location: redactor.clean(&location),
+                location: self.clean(&location),
             },
             AuthError::InvalidTokenResponse(message) => {
-                AuthError::InvalidTokenResponse(redactor.clean(&message))
+                AuthError::InvalidTokenResponse(self.clean(&message))
             }
-            AuthError::InvalidInput(message) => AuthError::InvalidInput(redactor.clean(&message)),
+            AuthError::InvalidInput(message) => AuthError::InvalidInput(self.clean(&message)),
             other @ (AuthError::SessionMissing
             | AuthError::ResponseTooLarge { .. }
             | AuthError::RefreshDiscarded
@@ -237,22 +232,21 @@ impl Redactor {
         }
     }
 
-    pub fn apply(self, mut exchange: Exchange) -> Exchange {
-        let redactor = self.sorted();
-        exchange.url = redactor.clean(&exchange.url);
+    pub fn apply(&self, mut exchange: Exchange) -> Exchange {
+        exchange.url = self.clean(&exchange.url);
         for (_, value) in exchange
             .request_headers
             .iter_mut()
             .chain(exchange.response_headers.iter_mut())
         {
-            *value = redactor.clean(value);
+            *value = self.clean(value);
         }
-        exchange.request_body = exchange.request_body.map(|b| redactor.clean(&b));
+        exchange.request_body = exchange.request_body.map(|b| self.clean(&b));
         // Redacted whole first, then cut: a cut could split a secret and hide it from the rules.
         exchange.response_body = exchange
             .response_body
-            .map(|b| truncated(redactor.clean(&b), KEPT_BODY_BYTES));
-        exchange.error = exchange.error.map(|e| redactor.clean(&e));
+            .map(|b| truncated(self.clean(&b), KEPT_BODY_BYTES));
+        exchange.error = exchange.error.map(|e| self.clean(&e));
         exchange
     }
 }
@@ -387,6 +381,18 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_that_contains_another_is_replaced_whole_in_any_learning_order() {
+        let (short, long) = ("abcdefghij", "abcdefghij-and-more");
+        let mut redactor = Redactor::default();
+        redactor.learn_header_secret(short);
+        redactor.learn_header_secret(long);
+        redactor.learn_header_secret(short);
+        assert_eq!(redactor.secrets, [long, short], "longest first, once");
+        let clean = redactor.clean(&format!("x {long} y"));
+        assert_eq!(clean, format!("x {} y", fingerprint(long)));
+    }
+
+    #[test]
     fn learned_secrets_are_capped() {
         let many: Vec<Value> = (0..10_000)
             .map(|i| serde_json::json!({"token": format!("secret-number-{i:05}")}))
@@ -432,8 +438,6 @@ mod tests {
             .response_body
             .unwrap();
         assert!(!clean.contains("correct-horse"), "{clean}");
-        let mut redactor = Redactor::default();
-        redactor.learn_json(&serde_json::json!({"password": "correct-horse-battery"}));
         let error = redactor.clean_error(AuthError::Api {
             status: 400,
             code: None,

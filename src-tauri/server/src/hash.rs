@@ -23,6 +23,12 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// 32 random bytes as 64 hex characters: a JWT secret (GoTrue wants at least 32 characters)
+/// or a control token.
+pub fn random_secret() -> String {
+    hex(&random_bytes::<32>())
+}
+
 /// Salted HMAC-SHA-256. GoTrue uses bcrypt; this server holds throwaway local accounts and
 /// favours speed in tests, so it says plainly that it is not a password store for real users.
 pub fn hash_password(password: &str) -> String {

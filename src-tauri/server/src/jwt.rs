@@ -52,11 +52,6 @@ impl Keys {
         })
     }
 
-    /// A fresh HS256 secret: 32 random bytes as 64 hex characters (GoTrue wants ≥ 32 characters).
-    pub fn generate_secret() -> String {
-        crate::hash::hex(&crate::hash::random_bytes::<32>())
-    }
-
     /// 32 random bytes that are a valid P-256 private scalar.
     pub fn generate_ec_private() -> Vec<u8> {
         loop {

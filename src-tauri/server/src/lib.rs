@@ -114,7 +114,7 @@ pub const MIN_CONTROL_TOKEN: usize = 32;
 
 /// A fresh random token for `Config::control_token` (32 random bytes, hex).
 pub fn new_control_token() -> String {
-    hash::hex(&hash::random_bytes::<32>())
+    hash::random_secret()
 }
 
 /// Builds the state: opens the store, loads or creates the signing key, creates the demo user.
@@ -140,7 +140,7 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
             if let Some(secret) = db::setting(conn, "jwt_secret")? {
                 return Ok(String::from_utf8_lossy(&secret).into_owned());
             }
-            let secret = jwt::Keys::generate_secret();
+            let secret = hash::random_secret();
             db::put_setting(conn, "jwt_secret", secret.as_bytes())?;
             Ok(secret)
         })?
