@@ -83,12 +83,20 @@ pub struct Config {
     pub issuer: Option<String>,
     pub signing: SigningAlgorithm,
     pub refresh_token_format: RefreshTokenFormat,
+    /// GoTrue's `REFRESH_TOKEN_ROTATION_ENABLED`. Legacy tokens are swapped on every refresh
+    /// whatever it says; it decides whether a reuse outside the interval also revokes the
+    /// token family (legacy) or terminates the session (v2). The request fails either way.
     pub rotation_enabled: bool,
     /// Seconds an already-used token stays usable. The GoTrue binary defaults to 0, hosted
     /// Supabase and the CLI to 10; we follow hosted.
     pub reuse_interval: Duration,
-    /// GoTrue's `REFRESH_TOKEN_ALLOW_REUSE`: every reuse is tolerated.
+    /// GoTrue's `REFRESH_TOKEN_ALLOW_REUSE`: every reuse of a v2 token is tolerated (the
+    /// legacy path never reads it).
     pub allow_reuse: bool,
+    /// GoTrue's `REFRESH_TOKEN_UPGRADE_PERCENTAGE`: with the v2 format, this share of the
+    /// sessions still on legacy tokens (chosen by session id) get a v2 token at their next
+    /// refresh. 0 leaves them legacy.
+    pub refresh_token_upgrade_percentage: u8,
     /// `/token` rate limiting per client IP; `None` is off.
     pub rate_limit: Option<RateLimit>,
     pub sessions: SessionLimits,
@@ -123,6 +131,10 @@ impl fmt::Debug for Config {
             .field("rotation_enabled", &self.rotation_enabled)
             .field("reuse_interval", &self.reuse_interval)
             .field("allow_reuse", &self.allow_reuse)
+            .field(
+                "refresh_token_upgrade_percentage",
+                &self.refresh_token_upgrade_percentage,
+            )
             .field("rate_limit", &self.rate_limit)
             .field("sessions", &self.sessions)
             .field("require_api_key", &self.require_api_key)
@@ -152,6 +164,7 @@ impl Default for Config {
             rotation_enabled: true,
             reuse_interval: Duration::from_secs(10),
             allow_reuse: false,
+            refresh_token_upgrade_percentage: 0,
             rate_limit: None,
             sessions: SessionLimits::default(),
             require_api_key: false,

@@ -350,6 +350,43 @@ pub fn mark_session_refreshed(
     Ok(())
 }
 
+/// Gives a session its v2 refresh-token key and counter (the legacy → v2 upgrade).
+pub fn set_refresh_token_key(
+    conn: &Connection,
+    id: Uuid,
+    key: &[u8],
+    counter: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE sessions SET hmac_key = ?2, counter = ?3 WHERE id = ?1",
+        params![id.to_string(), key, counter],
+    )?;
+    Ok(())
+}
+
+/// Confirms the user's email (or phone) now.
+pub fn confirm_user(conn: &Connection, id: Uuid, email: bool, now: i64) -> rusqlite::Result<()> {
+    let column = if email {
+        "email_confirmed_at"
+    } else {
+        "phone_confirmed_at"
+    };
+    conn.execute(
+        &format!("UPDATE users SET {column} = ?2, updated_at = ?2 WHERE id = ?1"),
+        params![id.to_string(), now],
+    )?;
+    Ok(())
+}
+
+/// Ends a session at `not_after` (GoTrue sets it for SSO sessions).
+pub fn set_session_not_after(conn: &Connection, id: Uuid, not_after: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE sessions SET not_after = ?2 WHERE id = ?1",
+        params![id.to_string(), not_after],
+    )?;
+    Ok(())
+}
+
 pub fn delete_session(conn: &Connection, id: Uuid) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM sessions WHERE id = ?1", [id.to_string()])?;
     Ok(())

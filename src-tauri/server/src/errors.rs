@@ -6,6 +6,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -132,7 +133,10 @@ pub fn render(error: &ApiError, version: ApiVersion, request_id: &str) -> Respon
             HeaderValue::from_static(API_VERSION_2024),
         );
     }
-    if !error.code.is_empty() {
+    // GoTrue's weak-password answer in the 2024-01-01 envelope is written by its own handler,
+    // which sets no `x-sb-error-code`.
+    let weak_2024 = error.weak_password_reasons.is_some() && version == ApiVersion::V20240101;
+    if !error.code.is_empty() && !weak_2024 {
         if let Ok(code) = HeaderValue::from_str(error.code) {
             headers.insert("x-sb-error-code", code);
         }
@@ -145,7 +149,16 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     let version = ApiVersion::from_header(request.headers().get(API_VERSION_HEADER));
     let mut response = next.run(request).await;
     match response.extensions_mut().remove::<ApiError>() {
-        Some(error) => render(&error, version, &uuid::Uuid::new_v4().to_string()),
+        Some(error) => {
+            // Headers the handler set before it failed (GoTrue's `sb-auth-*`) stay.
+            let mut rendered = render(&error, version, &uuid::Uuid::new_v4().to_string());
+            for (name, value) in response.headers() {
+                if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+                    rendered.headers_mut().insert(name.clone(), value.clone());
+                }
+            }
+            rendered
+        }
         None => response,
     }
 }

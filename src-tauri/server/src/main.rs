@@ -31,13 +31,22 @@ struct Args {
     /// How long an already-used refresh token is still accepted (0 allowed).
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     reuse_interval: u64,
-    /// Keep refresh tokens when refreshing.
+    /// GoTrue's REFRESH_TOKEN_ROTATION_ENABLED=false: a refresh token reused outside the
+    /// interval still fails, but no longer revokes its family (legacy) or ends its session
+    /// (v2). Tokens are swapped on every refresh either way.
     #[arg(long)]
     no_rotation: bool,
-    /// Tolerate every reuse.
+    /// GoTrue's REFRESH_TOKEN_ALLOW_REUSE: tolerate every reuse of a v2 token (legacy tokens
+    /// ignore it).
     #[arg(long)]
     allow_reuse: bool,
-    /// Limit /token to 150 requests per 5 minutes, burst 30, per client IP.
+    /// GoTrue's REFRESH_TOKEN_UPGRADE_PERCENTAGE: with --token-format v2, this share of the
+    /// sessions still on legacy tokens get a v2 token at their next refresh.
+    #[arg(long, value_name = "PERCENT", default_value_t = 0,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    refresh_token_upgrade_percentage: u8,
+    /// Limit /token to 150 requests per 5 minutes, burst 30, and anonymous sign-ups to 30 an
+    /// hour, per client IP.
     #[arg(long)]
     rate_limit: bool,
     /// Sessions end this long after sign-in.
@@ -112,6 +121,7 @@ impl Args {
             reuse_interval: secs(self.reuse_interval),
             rotation_enabled: !self.no_rotation,
             allow_reuse: self.allow_reuse,
+            refresh_token_upgrade_percentage: self.refresh_token_upgrade_percentage,
             rate_limit: self.rate_limit.then(RateLimit::default),
             sessions: local_gotrue::SessionLimits {
                 timebox: self.timebox.map(secs),

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{Extensions, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rusqlite::Connection;
@@ -23,7 +23,14 @@ pub async fn token(
     extensions: Extensions,
     body: Body,
 ) -> Result<Response, ApiError> {
-    // The limiter runs before the body is read, for every grant.
+    let grant = super::query_param(query.as_deref(), "grant_type").unwrap_or_default();
+    // An unknown grant is answered first; the limiter runs next, before the body is read.
+    if !matches!(grant.as_str(), "password" | "refresh_token") {
+        return Err(ApiError::bad_request(
+            "invalid_credentials",
+            "unsupported_grant_type",
+        ));
+    }
     if !state.rate_limiter.allow(peer_ip(&extensions)) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -31,16 +38,10 @@ pub async fn token(
             "Request rate limit reached",
         ));
     }
-    match super::query_param(query.as_deref(), "grant_type")
-        .unwrap_or_default()
-        .as_str()
-    {
-        "password" => password_grant(&state, json_body(body).await?),
-        "refresh_token" => refresh_grant(&state, json_body(body).await?).await,
-        _ => Err(ApiError::bad_request(
-            "invalid_credentials",
-            "unsupported_grant_type",
-        )),
+    if grant == "password" {
+        password_grant(&state, json_body(body).await?)
+    } else {
+        refresh_grant(&state, json_body(body).await?).await
     }
 }
 
@@ -56,6 +57,12 @@ pub struct PasswordParams {
 
 fn password_grant(state: &AppState, params: PasswordParams) -> Result<Response, ApiError> {
     let invalid = || ApiError::bad_request("invalid_credentials", "Invalid login credentials");
+    if !params.email.is_empty() && !params.phone.is_empty() {
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "Only an email address or phone number should be provided on login.",
+        ));
+    }
     if params.email.is_empty() && params.phone.is_empty() {
         return Err(ApiError::bad_request(
             "validation_failed",
@@ -72,11 +79,12 @@ fn password_grant(state: &AppState, params: PasswordParams) -> Result<Response, 
         }
         .ok_or_else(invalid)?;
         let hash = user.password_hash.as_deref().ok_or_else(invalid)?;
-        if !crate::hash::check_password(hash, &params.password) {
-            return Err(invalid());
-        }
+        // GoTrue checks the ban before the password.
         if is_banned(&user, now) {
             return Err(ApiError::bad_request("user_banned", "User is banned"));
+        }
+        if !crate::hash::check_password(hash, &params.password) {
+            return Err(invalid());
         }
         if !params.email.is_empty() && user.email_confirmed_at.is_none() {
             return Err(ApiError::bad_request(
@@ -93,7 +101,16 @@ fn password_grant(state: &AppState, params: PasswordParams) -> Result<Response, 
         let (session, refresh_token) = start_session(&tx, state, &user, "password", None)?;
         let user = db::user_by_id(&tx, user.id)?.unwrap_or(user);
         tx.commit()?;
-        Ok(token_response(state, &user, &session, &refresh_token))
+        let mut body = token_response(state, &user, &session, &refresh_token);
+        // A password that passed when it was set but fails today's rules still signs in;
+        // GoTrue says so beside the session.
+        if let Err(weak) = super::account::check_password_strength(&params.password) {
+            body["weak_password"] = serde_json::json!({
+                "message": weak.message,
+                "reasons": weak.weak_password_reasons.unwrap_or_default(),
+            });
+        }
+        Ok(body)
     })?;
     Ok(Json(body).into_response())
 }
@@ -125,17 +142,46 @@ fn session_expired(detail: &str) -> ApiError {
     )
 }
 
-/// What a successful refresh hands out, and how it came to be (for the `sb-auth-*` headers).
+/// What a successful refresh hands out.
 struct Issued {
     user: User,
     session: Session,
     refresh_token: String,
-    reuse_cause: Option<&'static str>,
-    rotated: bool,
 }
 
 /// The result of the transaction: an answer, and whether to commit even though it failed.
 type Outcome = (Result<Issued, ApiError>, bool);
+
+const USER_ID: &str = "sb-auth-user-id";
+const SESSION_ID: &str = "sb-auth-session-id";
+const REUSE: &str = "sb-auth-refresh-token-reuse";
+const REUSE_CAUSE: &str = "sb-auth-refresh-token-reuse-cause";
+const ROTATED: &str = "sb-auth-refresh-token-rotated";
+const PREFIX: &str = "sb-auth-refresh-token-prefix";
+const COUNTER: &str = "sb-auth-refresh-token-counter";
+
+/// GoTrue's `sb-auth-*` headers, set as `RefreshTokenGrant` learns each fact, so an answer
+/// that fails after the lookup carries them too. Clients ignore them; people debugging
+/// rotation do not.
+#[derive(Default)]
+struct SbHeaders(Vec<(&'static str, String)>);
+
+impl SbHeaders {
+    fn set(&mut self, name: &'static str, value: impl ToString) {
+        self.0.retain(|(n, _)| *n != name);
+        self.0.push((name, value.to_string()));
+    }
+
+    fn apply(self, mut response: Response) -> Response {
+        let headers = response.headers_mut();
+        for (name, value) in self.0 {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+        response
+    }
+}
 
 async fn refresh_grant(state: &AppState, params: RefreshParams) -> Result<Response, ApiError> {
     let token = params.refresh_token;
@@ -171,53 +217,78 @@ async fn refresh_grant(state: &AppState, params: RefreshParams) -> Result<Respon
             )
         })?;
 
+    let mut headers = SbHeaders::default();
     let issued = state.db.run(|conn| -> Result<Issued, ApiError> {
         let tx = conn.transaction()?;
         let (result, commit) = if token.len() == LEGACY_LEN {
-            refresh_legacy(&tx, state, &token)?
+            refresh_legacy(&tx, state, &token, &mut headers)?
         } else {
-            refresh_v2(&tx, state, &token)?
+            refresh_v2(&tx, state, &token, &mut headers)?
         };
         if commit {
             tx.commit()?;
         }
         result
-    })?;
-    let body = token_response(state, &issued.user, &issued.session, &issued.refresh_token);
-    let mut response = Json(body).into_response();
-    informational_headers(response.headers_mut(), &issued);
-    Ok(response)
+    });
+    let response = match issued {
+        Ok(issued) => {
+            let body = token_response(state, &issued.user, &issued.session, &issued.refresh_token);
+            Json(body).into_response()
+        }
+        Err(error) => error.into_response(),
+    };
+    Ok(headers.apply(response))
 }
 
-/// The checks GoTrue makes before rotating: ban, session lifetime, OAuth client, single session.
-fn check_user_and_session(
-    conn: &Connection,
-    state: &AppState,
-    user: &User,
-    session: &Session,
-    last_refresh: i64,
-) -> Result<(), ApiError> {
-    let now = state.now_micros();
-    if is_banned(user, now) {
-        return Err(ApiError::bad_request(
-            "user_banned",
-            "Invalid Refresh Token: User Banned",
-        ));
+fn user_banned() -> ApiError {
+    ApiError::bad_request("user_banned", "Invalid Refresh Token: User Banned")
+}
+
+/// GoTrue's `Session.LastRefreshedAt`: the session's last refresh; before the first, the
+/// refresh token's time when it is later than the session's creation.
+fn last_refreshed_at(session: &Session, token_time: Option<i64>) -> i64 {
+    match (session.refreshed_at, token_time) {
+        (Some(refreshed), _) => refreshed,
+        (None, Some(token_time)) if token_time > session.created_at => token_time,
+        _ => session.created_at,
     }
+}
+
+/// GoTrue's `Session.CheckValidity`, as the error `RefreshTokenGrant` answers for it.
+fn validity(
+    state: &AppState,
+    session: &Session,
+    token_time: Option<i64>,
+    now: i64,
+) -> Result<(), ApiError> {
     let limits = &state.config.sessions;
     if session.not_after.is_some_and(|t| now > t) {
         return Err(session_expired(""));
     }
-    if let Some(timebox) = limits.timebox {
+    if let Some(timebox) = limits.timebox.filter(|t| !t.is_zero()) {
         if now > session.created_at + timebox.as_micros() as i64 {
             return Err(session_expired(""));
         }
     }
-    if let Some(timeout) = limits.inactivity_timeout {
-        if now > last_refresh + timeout.as_micros() as i64 {
+    if let Some(timeout) = limits.inactivity_timeout.filter(|t| !t.is_zero()) {
+        if now > last_refreshed_at(session, token_time) + timeout.as_micros() as i64 {
             return Err(session_expired(" (Inactivity)"));
         }
     }
+    Ok(())
+}
+
+/// The checks GoTrue makes once the user is known not to be banned: session lifetime, OAuth
+/// client, single session per user.
+fn check_session(
+    conn: &Connection,
+    state: &AppState,
+    user: &User,
+    session: &Session,
+    token_time: Option<i64>,
+) -> Result<(), ApiError> {
+    let now = state.now_micros();
+    validity(state, session, token_time, now)?;
     if session.oauth_client_id.is_some() {
         // Sessions issued to an OAuth client must authenticate the client on refresh; this
         // server accepts no client credentials, so it answers as GoTrue does without them.
@@ -226,27 +297,35 @@ fn check_user_and_session(
             "Client authentication required for OAuth session",
         ));
     }
-    if limits.single_per_user {
-        let newest = db::sessions(conn, Some(user.id))?
-            .into_iter()
-            .max_by_key(|s| (s.refreshed_at.unwrap_or(s.created_at), s.created_at));
-        if newest.is_some_and(|newest| newest.id != session.id) {
+    if state.config.sessions.single_per_user {
+        // Another valid session refreshed strictly later than this one wins; ended sessions
+        // do not count, and a tie is not a loss.
+        let this = last_refreshed_at(session, token_time);
+        let newer = db::sessions(conn, Some(user.id))?.into_iter().any(|other| {
+            other.id != session.id
+                && validity(state, &other, None, now).is_ok()
+                && last_refreshed_at(&other, None) > this
+        });
+        if newer {
             return Err(session_expired(" (Revoked by Newer Login)"));
         }
     }
     Ok(())
 }
 
-fn refresh_legacy(conn: &Connection, state: &AppState, token: &str) -> Result<Outcome, ApiError> {
+fn refresh_legacy(
+    conn: &Connection,
+    state: &AppState,
+    token: &str,
+    headers: &mut SbHeaders,
+) -> Result<Outcome, ApiError> {
     let now = state.now_micros();
     let config = &state.config;
     let row = db::refresh_token(conn, token)?.ok_or_else(not_found)?;
     let user = db::user_by_id(conn, row.user_id)?.ok_or_else(not_found)?;
+    headers.set(USER_ID, user.id);
     if is_banned(&user, now) {
-        return Err(ApiError::bad_request(
-            "user_banned",
-            "Invalid Refresh Token: User Banned",
-        ));
+        return Err(user_banned());
     }
     let Some(session_id) = row.session_id else {
         // A token from before sessions existed: GoTrue deletes it.
@@ -258,61 +337,89 @@ fn refresh_legacy(conn: &Connection, state: &AppState, token: &str) -> Result<Ou
         return Ok((Err(error), true));
     };
     let session = db::session_by_id(conn, session_id)?.ok_or_else(not_found)?;
-    check_user_and_session(
-        conn,
-        state,
-        &user,
-        &session,
-        session.refreshed_at.unwrap_or(row.updated_at),
-    )?;
+    headers.set(SESSION_ID, session.id);
+    check_session(conn, state, &user, &session, Some(row.updated_at))?;
 
-    let mut reuse_cause = None;
-    let issued_token = if row.revoked {
+    let mut issued = None;
+    if row.revoked {
         let active = db::active_refresh_token(conn, session_id)?;
-        let reuse_window = config.reuse_interval.as_micros() as i64;
         match active {
             // The parent of the head gets the head again, however late: the client lost
             // the answer that carried it.
-            Some(active) if active.parent.as_deref() == Some(token) => {
-                reuse_cause = Some("fail-to-save");
-                Some(active.token)
-            }
-            _ if config.allow_reuse => {
-                reuse_cause = Some("always-allow");
-                None
-            }
-            _ if now <= row.updated_at + reuse_window => {
-                reuse_cause = Some("concurrent-refresh");
-                None
-            }
-            _ => {
+            Some(active) if active.parent.as_deref() == Some(token) => issued = Some(active.token),
+            // Outside the interval: the request fails; with rotation on, the whole family
+            // is revoked first and that stands.
+            _ if now > row.updated_at + config.reuse_interval.as_micros() as i64 => {
                 if config.rotation_enabled {
                     db::revoke_token_family(conn, session_id, now)?;
                 }
-                // The revocation stands although the request fails.
                 return Ok((Err(already_used()), true));
             }
+            // Inside the interval: swapped like an unused token.
+            _ => {}
         }
-    } else {
-        None
+    }
+    let mut counter = session.counter;
+    let refresh_token = match issued {
+        Some(active) => active,
+        // Every other accepted legacy token is swapped, whatever the rotation setting.
+        None => {
+            let child = swap(conn, &row, session_id, now)?;
+            let token = if upgrades_to_v2(config, session_id) {
+                let (token, new_counter) = upgrade(conn, &session, &child, now)?;
+                counter = new_counter;
+                headers.set(COUNTER, counter);
+                token
+            } else {
+                child
+            };
+            headers.set(REUSE, "false");
+            token
+        }
     };
-    let (refresh_token, rotated) = match issued_token {
-        Some(token) => (token, false),
-        None if !config.rotation_enabled && !row.revoked => (row.token.clone(), false),
-        None => (swap(conn, &row, session_id, now)?, true),
-    };
-    db::mark_session_refreshed(conn, session_id, session.counter, now)?;
+    headers.set(PREFIX, refresh_token.chars().take(5).collect::<String>());
+    db::mark_session_refreshed(conn, session_id, counter, now)?;
     let session = db::session_by_id(conn, session_id)?.ok_or_else(not_found)?;
     Ok((
         Ok(Issued {
             user,
             session,
             refresh_token,
-            reuse_cause,
-            rotated,
         }),
         true,
     ))
+}
+
+/// GoTrue's `REFRESH_TOKEN_UPGRADE_PERCENTAGE`: a share of the sessions, chosen by session
+/// id. GoTrue seeds Go's `math/rand` with the id's CRC-32; this takes the id's SHA-256
+/// instead, so the share is the same but not necessarily the same sessions.
+fn upgrades_to_v2(config: &crate::Config, session: uuid::Uuid) -> bool {
+    let percentage = config.refresh_token_upgrade_percentage;
+    if config.refresh_token_format != crate::RefreshTokenFormat::V2 || percentage == 0 {
+        return false;
+    }
+    let digest = crate::hash::sha256(session.as_bytes());
+    percentage >= 100
+        || u64::from_le_bytes(digest[..8].try_into().unwrap()) % 100 < u64::from(percentage)
+}
+
+/// Moves a legacy session to v2: the legacy child just issued is revoked, the session gets
+/// its HMAC key (counter 0) or its next counter, and a v2 token is issued instead.
+fn upgrade(
+    conn: &Connection,
+    session: &Session,
+    legacy_child: &str,
+    now: i64,
+) -> rusqlite::Result<(String, i64)> {
+    if let Some(child) = db::refresh_token(conn, legacy_child)? {
+        db::revoke_refresh_token(conn, child.id, now)?;
+    }
+    let (key, counter) = match &session.hmac_key {
+        Some(key) => (key.clone(), session.counter + 1),
+        None => (crate::hash::random_bytes::<32>().to_vec(), 0),
+    };
+    db::set_refresh_token_key(conn, session.id, &key, counter)?;
+    Ok((V2Token::encode(session.id, counter as u64, &key), counter))
 }
 
 /// Revokes `row` and issues its child.
@@ -330,7 +437,12 @@ fn swap(
     Ok(child)
 }
 
-fn refresh_v2(conn: &Connection, state: &AppState, token: &str) -> Result<Outcome, ApiError> {
+fn refresh_v2(
+    conn: &Connection,
+    state: &AppState,
+    token: &str,
+    headers: &mut SbHeaders,
+) -> Result<Outcome, ApiError> {
     let now = state.now_micros();
     let config = &state.config;
     let decoded = V2Token::decode(token).ok_or_else(not_found)?;
@@ -340,31 +452,51 @@ fn refresh_v2(conn: &Connection, state: &AppState, token: &str) -> Result<Outcom
         return Err(not_found());
     }
     let user = db::user_by_id(conn, session.user_id)?.ok_or_else(not_found)?;
-    let last_refresh = session.refreshed_at.unwrap_or(session.created_at);
-    check_user_and_session(conn, state, &user, &session, last_refresh)?;
+    headers.set(USER_ID, user.id);
+    if is_banned(&user, now) {
+        return Err(user_banned());
+    }
+    headers.set(SESSION_ID, session.id);
+    check_session(conn, state, &user, &session, None)?;
 
     let behind = session.counter - decoded.counter as i64;
-    let (counter, reuse_cause) = match behind {
+    let counter = match behind {
         d if d < 0 => {
             return Err(ApiError::bad_request(
                 "validation_failed",
                 "Invalid Refresh Token: Not Issued By This Server",
             ))
         }
-        0 => (session.counter + 1, None),
-        1 => (session.counter, Some("fail-to-save")),
-        _ if now < last_refresh + config.reuse_interval.as_micros() as i64 => {
-            (session.counter, Some("concurrent-refresh"))
+        0 => {
+            headers.set(REUSE, "false");
+            session.counter + 1
         }
-        _ if config.allow_reuse => (session.counter, Some("always-allow")),
         _ => {
-            if config.rotation_enabled {
+            let window = config.reuse_interval.as_micros() as i64;
+            let since_refresh = (now - last_refreshed_at(&session, None)).abs();
+            let causes: Vec<&str> = [
+                (since_refresh < window, "concurrent-refresh"),
+                (behind == 1, "fail-to-save"),
+                (config.allow_reuse, "always-allow"),
+            ]
+            .into_iter()
+            .filter_map(|(applies, cause)| applies.then_some(cause))
+            .collect();
+            if !causes.is_empty() {
+                headers.set(REUSE_CAUSE, causes.join(","));
+                // Tolerated: the current token again, the counter stays.
+                session.counter
+            } else if config.rotation_enabled {
                 db::delete_session(conn, session.id)?;
+                headers.set(ROTATED, "true");
+                return Ok((Err(already_used()), true));
+            } else {
+                return Ok((Err(already_used()), true));
             }
-            return Ok((Err(already_used()), true));
         }
     };
     db::mark_session_refreshed(conn, session.id, counter, now)?;
+    headers.set(COUNTER, counter);
     let session = db::session_by_id(conn, session.id)?.ok_or_else(not_found)?;
     let refresh_token = V2Token::encode(session.id, counter as u64, &key);
     Ok((
@@ -372,40 +504,7 @@ fn refresh_v2(conn: &Connection, state: &AppState, token: &str) -> Result<Outcom
             user,
             session,
             refresh_token,
-            reuse_cause,
-            rotated: reuse_cause.is_none(),
         }),
         true,
     ))
-}
-
-/// GoTrue's `sb-auth-*` headers on refresh answers; clients ignore them, people debugging
-/// rotation do not.
-fn informational_headers(headers: &mut HeaderMap, issued: &Issued) {
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(HeaderName::from_static(name), value);
-        }
-    };
-    set("sb-auth-user-id", issued.user.id.to_string());
-    set("sb-auth-session-id", issued.session.id.to_string());
-    if issued.session.hmac_key.is_some() {
-        set(
-            "sb-auth-refresh-token-counter",
-            issued.session.counter.to_string(),
-        );
-    } else {
-        set(
-            "sb-auth-refresh-token-prefix",
-            issued.refresh_token.chars().take(5).collect(),
-        );
-    }
-    set(
-        "sb-auth-refresh-token-reuse",
-        issued.reuse_cause.is_some().to_string(),
-    );
-    if let Some(cause) = issued.reuse_cause {
-        set("sb-auth-refresh-token-reuse-cause", cause.to_string());
-    }
-    set("sb-auth-refresh-token-rotated", issued.rotated.to_string());
 }
