@@ -20,20 +20,53 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// second, holding at most `burst`.
 pub struct RateLimiter {
     limit: Mutex<Option<RateLimit>>,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    buckets: Buckets,
+    anonymous: Buckets,
+}
+
+/// GoTrue's `RATE_LIMIT_ANONYMOUS_USERS`: 30 anonymous sign-ups an hour per client, all of
+/// them at once at most. Applied whenever rate limiting is on.
+pub const ANONYMOUS_SIGN_UPS_PER_HOUR: u32 = 30;
+
+/// Token buckets keyed by client IP.
+#[derive(Default)]
+struct Buckets(Mutex<HashMap<IpAddr, (f64, Instant)>>);
+
+impl Buckets {
+    /// Takes one token for `ip` from a bucket refilled at `rate` a second, holding at most
+    /// `burst`; false when it is empty.
+    fn take(&self, ip: IpAddr, rate: f64, burst: f64) -> bool {
+        let now = Instant::now();
+        let mut buckets = lock(&self.0);
+        let (tokens, last) = buckets.entry(ip).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn clear(&self) {
+        lock(&self.0).clear();
+    }
 }
 
 impl RateLimiter {
     pub fn new(limit: Option<RateLimit>) -> RateLimiter {
         RateLimiter {
             limit: Mutex::new(limit),
-            buckets: Mutex::default(),
+            buckets: Buckets::default(),
+            anonymous: Buckets::default(),
         }
     }
 
     pub fn set(&self, limit: Option<RateLimit>) {
         *lock(&self.limit) = limit;
-        lock(&self.buckets).clear();
+        self.buckets.clear();
+        self.anonymous.clear();
     }
 
     pub fn current(&self) -> Option<RateLimit> {
@@ -46,18 +79,16 @@ impl RateLimiter {
             return true;
         };
         let rate = f64::from(limit.per_five_minutes) / 300.0;
-        let burst = f64::from(limit.burst.max(1));
-        let now = Instant::now();
-        let mut buckets = lock(&self.buckets);
-        let (tokens, last) = buckets.entry(ip).or_insert((burst, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(burst);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
+        self.buckets.take(ip, rate, f64::from(limit.burst.max(1)))
+    }
+
+    /// Takes one anonymous sign-up for `ip` when rate limiting is on.
+    pub fn allow_anonymous(&self, ip: IpAddr) -> bool {
+        if self.current().is_none() {
+            return true;
         }
+        let per_hour = f64::from(ANONYMOUS_SIGN_UPS_PER_HOUR);
+        self.anonymous.take(ip, per_hour / 3600.0, per_hour)
     }
 }
 

@@ -2,11 +2,11 @@
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{authenticate, json_body, Shared};
 use crate::db;
@@ -27,7 +27,11 @@ pub struct SignupParams {
 
 const MIN_PASSWORD: usize = 6;
 
-pub async fn signup(State(state): State<Shared>, body: Body) -> Result<Response, ApiError> {
+pub async fn signup(
+    State(state): State<Shared>,
+    extensions: Extensions,
+    body: Body,
+) -> Result<Response, ApiError> {
     let params: SignupParams = json_body(body).await?;
     let anonymous = params.email.is_empty() && params.phone.is_empty();
     if anonymous && !state.config.anonymous_sign_ins {
@@ -35,6 +39,17 @@ pub async fn signup(State(state): State<Shared>, body: Body) -> Result<Response,
             StatusCode::UNPROCESSABLE_ENTITY,
             "anonymous_provider_disabled",
             "Anonymous sign-ins are disabled",
+        ));
+    }
+    if anonymous
+        && !state
+            .rate_limiter
+            .allow_anonymous(super::peer_ip(&extensions))
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "over_request_rate_limit",
+            "Request rate limit reached",
         ));
     }
     if !anonymous {
@@ -57,14 +72,33 @@ pub async fn signup(State(state): State<Shared>, body: Body) -> Result<Response,
         } else {
             db::user_by_email(&tx, &user.email)?
         };
-        if taken.is_some() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "user_already_exists",
-                "User already registered",
-            ));
-        }
-        db::insert_user(&tx, &user)?;
+        let user = match taken {
+            Some(existing) if is_confirmed(&existing, &user) => {
+                // GoTrue says "already registered" only when sign-ups confirm themselves;
+                // otherwise it answers a made-up unconfirmed user, so that sign-up cannot
+                // tell who has an account.
+                if state.config.autoconfirm {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "user_already_exists",
+                        "User already registered",
+                    ));
+                }
+                return Ok(obfuscated_user(&state, &user));
+            }
+            // Not confirmed yet: GoTrue leaves the user as it is (the claimed identity is
+            // unproven) and confirms or re-sends the confirmation as for a new one.
+            Some(existing) => {
+                if state.config.autoconfirm {
+                    db::confirm_user(&tx, existing.id, !user.email.is_empty(), state.now_micros())?;
+                }
+                db::user_by_id(&tx, existing.id)?.unwrap_or(existing)
+            }
+            None => {
+                db::insert_user(&tx, &user)?;
+                user
+            }
+        };
         let body = if anonymous || state.config.autoconfirm {
             let method = if anonymous { "anonymous" } else { "password" };
             let (session, refresh_token) = start_session(&tx, &state, &user, method, None)?;
@@ -77,6 +111,47 @@ pub async fn signup(State(state): State<Shared>, body: Body) -> Result<Response,
         Ok(body)
     })?;
     Ok(Json(body).into_response())
+}
+
+/// Whether the existing user is confirmed for the channel this sign-up uses.
+fn is_confirmed(existing: &db::User, signing_up: &db::User) -> bool {
+    if signing_up.email.is_empty() {
+        existing.phone_confirmed_at.is_some()
+    } else {
+        existing.email_confirmed_at.is_some()
+    }
+}
+
+/// GoTrue's `sanitizeUser`: a fresh id, nothing confirmed, no identities, only what the
+/// request itself sent.
+fn obfuscated_user(state: &AppState, signing_up: &db::User) -> Value {
+    let provider = if signing_up.email.is_empty() {
+        "phone"
+    } else {
+        "email"
+    };
+    let now = state
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let mut user = user_json(signing_up);
+    user["id"] = json!(uuid::Uuid::new_v4());
+    user["role"] = json!("");
+    user["identities"] = json!([]);
+    user["app_metadata"] = json!({"provider": provider, "providers": [provider]});
+    for field in [
+        "email_confirmed_at",
+        "phone_confirmed_at",
+        "confirmed_at",
+        "last_sign_in_at",
+    ] {
+        if user.get(field).is_some() {
+            user[field] = Value::Null;
+        }
+    }
+    user["confirmation_sent_at"] = json!(now);
+    user["created_at"] = json!(now);
+    user["updated_at"] = json!(now);
+    user
 }
 
 fn validate_credentials(params: &SignupParams) -> Result<(), ApiError> {
@@ -101,7 +176,7 @@ fn validate_credentials(params: &SignupParams) -> Result<(), ApiError> {
 }
 
 /// GoTrue's minimum length rule, answered as its 422 `weak_password` with the reason.
-fn check_password_strength(password: &str) -> Result<(), ApiError> {
+pub(crate) fn check_password_strength(password: &str) -> Result<(), ApiError> {
     if password.chars().count() >= MIN_PASSWORD {
         return Ok(());
     }
@@ -120,7 +195,10 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let auth = authenticate(&state, &headers)?;
-    let scope = super::query_param(query.as_deref(), "scope").unwrap_or_else(|| "global".into());
+    // Absent or empty means global, as GoTrue reads it.
+    let scope = super::query_param(query.as_deref(), "scope")
+        .filter(|scope| !scope.is_empty())
+        .unwrap_or_else(|| "global".into());
     if !matches!(scope.as_str(), "global" | "local" | "others") {
         return Err(ApiError::bad_request(
             "validation_failed",
@@ -167,8 +245,28 @@ pub async fn update_user(
 ) -> Result<Response, ApiError> {
     let auth = authenticate(&state, &headers)?;
     let update: UserUpdate = json_body(body).await?;
-    if let Some(password) = &update.password {
+    let new_password = update.password.as_deref().filter(|p| !p.is_empty());
+    if let Some(password) = new_password {
         check_password_strength(password)?;
+        let user = &auth.user;
+        if user.is_anonymous && user.email.is_empty() && user.phone.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Updating password of an anonymous user without an email or phone is not allowed",
+            ));
+        }
+        let same = user
+            .password_hash
+            .as_deref()
+            .is_some_and(|hash| crate::hash::check_password(hash, password));
+        if same {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "same_password",
+                "New password should be different from the old password.",
+            ));
+        }
     }
     let now = state.now_micros();
     let user = state.db.run(|conn| -> Result<db::User, ApiError> {
@@ -189,13 +287,17 @@ pub async fn update_user(
             }
             db::update_user_metadata(&tx, auth.user.id, &Value::Object(metadata), now)?;
         }
-        if let Some(password) = &update.password {
+        if let Some(password) = new_password {
             db::update_password(
                 &tx,
                 auth.user.id,
                 &crate::hash::hash_password(password),
                 now,
             )?;
+            // GoTrue's `UpdatePassword`: every other session of the user ends (all of them
+            // when the token carries no session).
+            let this = auth.session.as_ref().map(|s| s.id);
+            db::delete_user_sessions(&tx, auth.user.id, this)?;
         }
         let user = db::user_by_id(&tx, auth.user.id)?
             .ok_or_else(|| ApiError::internal("user vanished"))?;

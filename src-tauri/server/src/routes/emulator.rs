@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{json_body, Shared};
+use super::{json_body_or_empty as json_body, Shared};
 use crate::clock::{from_micros, rfc3339};
 use crate::config::RateLimit;
 use crate::db;
@@ -171,6 +171,10 @@ struct NewSession {
     user_id: Uuid,
     #[serde(default)]
     oauth_client_id: Option<String>,
+    /// Ends the session this many seconds from now, as GoTrue's `not_after` ends an SSO
+    /// session.
+    #[serde(default)]
+    not_after_seconds: Option<u32>,
 }
 
 /// Signs a user in without a password (for example an OAuth client's session).
@@ -178,7 +182,13 @@ async fn create_session(State(state): State<Shared>, body: Body) -> Result<Respo
     let params: NewSession = json_body(body).await?;
     let body = state.db.run(|conn| -> Result<Value, ApiError> {
         let user = db::user_by_id(conn, params.user_id)?.ok_or_else(|| not_found("user"))?;
-        let (session, token) = start_session(conn, &state, &user, "oauth", params.oauth_client_id)?;
+        let (mut session, token) =
+            start_session(conn, &state, &user, "oauth", params.oauth_client_id)?;
+        if let Some(seconds) = params.not_after_seconds {
+            let not_after = state.now_micros() + i64::from(seconds) * 1_000_000;
+            db::set_session_not_after(conn, session.id, not_after)?;
+            session.not_after = Some(not_after);
+        }
         Ok(token_response(&state, &user, &session, &token))
     })?;
     Ok((StatusCode::CREATED, Json(body)).into_response())

@@ -72,21 +72,35 @@ pub fn peer_ip(extensions: &axum::http::Extensions) -> IpAddr {
 }
 
 /// Reads the body within GoTrue's limit and parses it as JSON, whatever the content type
-/// says (GoTrue ignores it too). An empty body reads as `{}`.
+/// says (GoTrue ignores it too). An empty body is `bad_json`, as Go's `json.Unmarshal` of
+/// nothing is: an empty `POST /signup` is not an anonymous sign-in.
 pub async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request_entity_too_large",
-            "Request Entity Too Large",
-        )
-    })?;
+    let bytes = read_body(body).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_json("unexpected end of JSON input"));
+    }
+    serde_json::from_slice(&bytes).map_err(ApiError::bad_json)
+}
+
+/// The control surface's reading: as `json_body`, but an empty body is `{}`.
+pub async fn json_body_or_empty<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
+    let bytes = read_body(body).await?;
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         &bytes
     };
     serde_json::from_slice(bytes).map_err(ApiError::bad_json)
+}
+
+async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
+    to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_entity_too_large",
+            "Request Entity Too Large",
+        )
+    })
 }
 
 /// Who a Bearer access token belongs to, checked as GoTrue's protected routes check it.
