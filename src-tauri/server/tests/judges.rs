@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{start, EMAIL, PASSWORD};
+use common::{start_with, EMAIL, PASSWORD};
+use local_gotrue::{Config, RefreshTokenFormat};
 
 fn judges() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/judges")
@@ -22,18 +23,31 @@ fn python() -> PathBuf {
         })
 }
 
-/// Runs one judge against a fresh server; returns its report.
+/// Runs one judge against a fresh server with its defaults; returns its report.
 async fn run_judge(program: PathBuf, script: &str, dir: PathBuf) -> String {
+    run_judge_on(program, script, dir, "defaults", |_| {}).await
+}
+
+/// Runs one judge against a fresh server configured by `configure`; the judge learns the
+/// configuration's name from `JUDGE_SERVER`.
+async fn run_judge_on(
+    program: PathBuf,
+    script: &str,
+    dir: PathBuf,
+    server: &str,
+    configure: impl FnOnce(&mut Config),
+) -> String {
     assert!(
         program.exists() || program.components().count() == 1,
         "{} is missing: run `make test`, which installs the judges",
         program.display()
     );
-    let h = start().await;
+    let h = start_with(configure).await;
     let mut command = Command::new(&program);
     command
         .arg(script)
         .current_dir(&dir)
+        .env("JUDGE_SERVER", server)
         .env("GOTRUE_URL", h.server.auth_url())
         .env("ANON_KEY", h.server.anon_key())
         .env("EMULATOR_URL", format!("{}/_emulator", h.server.url()))
@@ -74,4 +88,32 @@ async fn auth_js_judges_the_server_as_its_clients_see_it() {
 async fn supabase_auth_python_judges_the_server_as_its_clients_see_it() {
     let report = run_judge(python(), "scenario.py", judges().join("python")).await;
     assert!(report.contains("\"check\": \"reuse_outside_interval.b0\", \"ok\": true"));
+}
+
+/// GoTrue's refresh rules (issue 11, items 1 and 2) as each official client sees them.
+async fn judge_rules(program: PathBuf, script: &str, dir: PathBuf) {
+    let report = run_judge_on(
+        program.clone(),
+        script,
+        dir.clone(),
+        "legacy-no-rotation",
+        |c| c.rotation_enabled = false,
+    )
+    .await;
+    assert!(report.contains("rules.legacy_swaps_without_rotation.family_kept"));
+    let report = run_judge_on(program, script, dir, "v2", |c| {
+        c.refresh_token_format = RefreshTokenFormat::V2
+    })
+    .await;
+    assert!(report.contains("rules.v2_termination.rotated"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_gotrue_refresh_rules() {
+    judge_rules("node".into(), "rules.mjs", judges().join("auth-js")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn supabase_auth_python_judges_gotrue_refresh_rules() {
+    judge_rules(python(), "rules.py", judges().join("python")).await;
 }
