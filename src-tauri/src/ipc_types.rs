@@ -18,6 +18,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::reveal::Which;
     use crate::views::{EventView, RefreshView, SessionView, UserView};
     use session_engine::import::ImportKind;
+    use session_engine::official_clients::{ClientForecast, OnRejected, SourceConstant};
     use session_engine::paste::PastePreview;
     use session_engine::recorder::Exchange;
     use session_engine::tokens::{RefreshTokenShape, SignatureStatus};
@@ -33,6 +34,9 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         UserView::decl(config),
         RefreshTokenShape::decl(config),
         RefreshView::decl(config),
+        ClientForecast::decl(config),
+        OnRejected::decl(config),
+        SourceConstant::decl(config),
         SignatureStatus::decl(config),
         EventView::decl(config),
         AuthEventKind::decl(config),

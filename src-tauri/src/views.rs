@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use session_engine::tokens::{decode_jwt, fingerprint, inspect_refresh_token, RefreshTokenShape};
+use session_engine::official_clients::{self, ClientForecast};
 use session_engine::{AuthEvent, AuthEventKind, Refreshed, Session};
 use ts_rs::TS;
 
@@ -32,6 +33,9 @@ pub struct SessionView {
     pub access_token_fingerprint: String,
     pub refresh_token_fingerprint: String,
     pub refresh_token_shape: RefreshTokenShape,
+    /// What each official client would do with this session (refresh times, retries, what
+    /// a rejected refresh token does to it).
+    pub clients: Vec<ClientForecast>,
 }
 
 impl SessionView {
@@ -59,6 +63,7 @@ impl SessionView {
             access_token_fingerprint: fingerprint(&session.access_token),
             refresh_token_fingerprint: fingerprint(&session.refresh_token),
             refresh_token_shape: inspect_refresh_token(&session.refresh_token),
+            clients: official_clients::forecasts(session.expires_at),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod import;
+pub mod official_clients;
 pub mod paste;
 pub mod protocol;
 pub mod recorder;

@@ -38,7 +38,12 @@ export type DetectedStack = { url: string, anonKey: string, };
 
 export type Backend = "secretService" | "kernelKeyring" | "memory";
 
-export type SessionView = { user: UserView, sessionId: string | null, expiresAt: number, issuedAt: number | null, tokenType: string, header: Record<string, unknown>, claims: Record<string, unknown>, accessTokenFingerprint: string, refreshTokenFingerprint: string, refreshTokenShape: RefreshTokenShape, };
+export type SessionView = { user: UserView, sessionId: string | null, expiresAt: number, issuedAt: number | null, tokenType: string, header: Record<string, unknown>, claims: Record<string, unknown>, accessTokenFingerprint: string, refreshTokenFingerprint: string, refreshTokenShape: RefreshTokenShape, 
+/**
+ * What each official client would do with this session (refresh times, retries, what
+ * a rejected refresh token does to it).
+ */
+clients: Array<ClientForecast>, };
 
 export type UserView = { id: string, email: string, phone: string, role: string, isAnonymous: boolean, };
 
@@ -49,6 +54,28 @@ export type RefreshView = { session: SessionView,
  * This call shared a refresh already in flight instead of sending its own request.
  */
 joined: boolean, };
+
+export type ClientForecast = { client: string, package: string, 
+/**
+ * Its auto-refresh refreshes no earlier than this…
+ */
+autoRefreshFrom: number, 
+/**
+ * …and no later than this (the same moment for a timer).
+ */
+autoRefreshBy: number, 
+/**
+ * `getSession()` refreshes first from this moment on.
+ */
+getSessionRefreshesFrom: number, getSessionMarginSecs: number, failureCooldownSecs: number | null, 
+/**
+ * "network errors, 500–504, 520–530".
+ */
+retries: string, onRejected: OnRejected, onRejectedText: string, sources: Array<SourceConstant>, };
+
+export type OnRejected = "endsAfterExpiry" | "keptUntilRestart" | "keptErrorsRaised";
+
+export type SourceConstant = { name: string, value: string, file: string, };
 
 export type SignatureStatus = { "status": "verified", alg: string, kid: string | null, } | { "status": "invalid_signature", alg: string, reason: string, } | { "status": "not_verified", reason: string, };
 
