@@ -1,7 +1,9 @@
 //! Keyed and cookie forms: a value pasted with its supabase-js storage key
-//! (`sb-<ref>-auth-token=…`, `"sb-<ref>-auth-token": …`), cookie headers, `@supabase/ssr`
-//! cookies chunked across `.0`, `.1`, … and the two encodings of a cookie value
-//! (`base64-` + base64 of the session JSON, or URL-encoded JSON in older versions).
+//! (`sb-<ref>-auth-token=…`, `"sb-<ref>-auth-token": …`), cookies in the forms browser
+//! devtools copy them (see [`cookies_in_text`]), `@supabase/ssr` cookies chunked across `.0`,
+//! `.1`, … and the two encodings of a cookie value (`base64-` + base64 of the session JSON, or
+//! URL-encoded JSON in older versions). `tests/paste_fixtures.rs` pastes each devtools form as
+//! the real package wrote it.
 
 use std::collections::BTreeMap;
 
@@ -34,8 +36,8 @@ pub(super) fn session_key_name(name: &str) -> Option<(&str, Option<usize>)> {
     valid.then_some((base, chunk))
 }
 
-/// Handles inputs that start with a session key name or are cookie headers. `None` means
-/// "not this kind of input".
+/// Handles inputs that start with a session key name or hold cookies. `None` means "not this
+/// kind of input".
 pub(super) fn try_keyed(text: &str) -> Option<Result<Imported, ImportError>> {
     let header = strip_cookie_header_name(text);
     let body = header.unwrap_or(text);
@@ -46,7 +48,8 @@ pub(super) fn try_keyed(text: &str) -> Option<Result<Imported, ImportError>> {
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
         .unwrap_or(unquoted.len());
     let name = &unquoted[..name_len];
-    if let Some((base, _)) = session_key_name(name) {
+    // A chunk (`….0`) holds only part of a session: it is one of several cookies below.
+    if let Some((base, None)) = session_key_name(name) {
         let after = unquoted[name_len..]
             .trim_start_matches(['"', '\''])
             .trim_start();
@@ -60,8 +63,8 @@ pub(super) fn try_keyed(text: &str) -> Option<Result<Imported, ImportError>> {
             }
         }
     }
-    if header.is_some() || (body.contains(STORAGE_SUFFIX) && body.contains('=')) {
-        return Some(import_cookie_header(body));
+    if header.is_some() || body.contains(STORAGE_SUFFIX) {
+        return Some(import_cookies(&cookies_in_text(text)));
     }
     None
 }
@@ -69,11 +72,15 @@ pub(super) fn try_keyed(text: &str) -> Option<Result<Imported, ImportError>> {
 /// `Cookie:` or `Set-Cookie:` (any case) → the rest.
 fn strip_cookie_header_name(text: &str) -> Option<&str> {
     for name in ["cookie:", "set-cookie:"] {
-        if starts_with_ci(text, name) {
-            return Some(text[name.len()..].trim_start());
+        if let Some(rest) = strip_prefix_ci(text, name) {
+            return Some(rest.trim_start());
         }
     }
     None
+}
+
+fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    starts_with_ci(text, prefix).then(|| &text[prefix.len()..])
 }
 
 /// The value stored under a session key, as pasted after `:` or `=`.
@@ -98,23 +105,143 @@ pub(super) fn import_keyed_value(key: &str, value: &str) -> Result<Imported, Imp
     )))
 }
 
-/// A cookie header (`a=1; sb-x-auth-token.0=…; sb-x-auth-token.1=…`), a `Set-Cookie` line,
-/// or a single `name=value` pair. Chunks are joined in numeric order, as `@supabase/ssr`
-/// does; an unchunked cookie wins over chunks, as it does there too.
-fn import_cookie_header(text: &str) -> Result<Imported, ImportError> {
+/// The `(name, value)` cookies in text copied from browser devtools, line by line:
+/// - `Set-Cookie: name=value; Path=/; …` (a response's headers; attributes are skipped, and a
+///   cookie being deleted, `Max-Age=0` or an empty value, is not a cookie the browser keeps),
+/// - `Cookie: a=1; b=2` (a request's headers), other header lines being skipped,
+/// - `name<TAB>value<TAB>domain…` (rows of a cookie table, Chrome's or Safari's),
+/// - `sb-…-auth-token.0:"value"` (Firefox's storage sidebar),
+/// - `a=1; b=2` or `name=value` per line (`document.cookie`, hand-made lists),
+/// - or a whole `curl …` command (DevTools' "Copy as cURL": `-b '…'`, `-H 'Cookie: …'`).
+fn cookies_in_text(text: &str) -> Vec<(&str, &str)> {
+    let mut found = Vec::new();
+    if starts_with_ci(text, "curl ") {
+        let args = shell_words(text);
+        for pair in args.windows(2) {
+            let value = match pair[0] {
+                "-b" | "--cookie" => Some(pair[1]),
+                "-H" | "--header" => strip_prefix_ci(pair[1], "cookie:"),
+                _ => None,
+            };
+            if let Some(value) = value {
+                cookie_pairs(value, &mut found);
+            }
+        }
+        return found;
+    }
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(rest) = strip_prefix_ci(line, "set-cookie:") {
+            set_cookie(rest, &mut found);
+        } else if let Some(rest) = strip_prefix_ci(line, "cookie:") {
+            cookie_pairs(rest, &mut found);
+        } else if let Some((name, cells)) = line.split_once('\t') {
+            let value = cells.split('\t').next().unwrap_or_default();
+            found.push((name.trim(), value.trim()));
+        } else if let Some(pair) = keyed_line(line) {
+            found.push(pair);
+        } else if !is_header_line(line) {
+            cookie_pairs(tokens::strip_matching_quotes(line), &mut found);
+        }
+    }
+    found
+}
+
+/// `a=1; b=2` → its pairs (values unquoted).
+fn cookie_pairs<'a>(text: &'a str, found: &mut Vec<(&'a str, &'a str)>) {
+    for pair in text.split(';') {
+        if let Some((name, value)) = pair.split_once('=') {
+            found.push((name.trim(), tokens::strip_matching_quotes(value.trim())));
+        }
+    }
+}
+
+/// A `Set-Cookie` value: the cookie, unless its attributes delete it.
+fn set_cookie<'a>(text: &'a str, found: &mut Vec<(&'a str, &'a str)>) {
+    let mut parts = text.split(';');
+    let Some((name, value)) = parts.next().and_then(|pair| pair.split_once('=')) else {
+        return;
+    };
+    let deleted = parts.any(|attribute| {
+        attribute.split_once('=').is_some_and(|(key, value)| {
+            key.trim().eq_ignore_ascii_case("max-age")
+                && value.trim().parse::<i64>().is_ok_and(|age| age <= 0)
+        })
+    });
+    if !deleted {
+        found.push((name.trim(), tokens::strip_matching_quotes(value.trim())));
+    }
+}
+
+/// `sb-x-auth-token.1:"value"` or `sb-x-auth-token.1: value`: a session cookie's name, a
+/// colon, and its value (quoted or not).
+fn keyed_line(line: &str) -> Option<(&str, &str)> {
+    let (name, value) = line.split_once(':')?;
+    let name = tokens::strip_matching_quotes(name.trim());
+    session_key_name(name)?;
+    let value = value.trim().trim_end_matches(',').trim_end();
+    Some((name, tokens::strip_matching_quotes(value)))
+}
+
+/// `Host: …`, `Content-Type: …`: a header name before the first colon, no `=` before it.
+fn is_header_line(line: &str) -> bool {
+    line.split_once(':').is_some_and(|(name, _)| {
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    })
+}
+
+/// Splits a shell command line into words as a POSIX shell would for what DevTools writes:
+/// single quotes taken literally, double quotes with `\` escapes, and `\` + newline as a line
+/// continuation. Words are slices of the input; an escape inside a word ends it there, which
+/// is enough to find the cookie arguments.
+fn shell_words(text: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' | b'\\' => i += 1,
+            quote @ (b'\'' | b'"') => {
+                let start = i + 1;
+                let mut end = start;
+                while end < bytes.len() && bytes[end] != quote {
+                    end += if quote == b'"' && bytes[end] == b'\\' {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                words.push(text.get(start..end.min(bytes.len())).unwrap_or_default());
+                i = end + 1;
+            }
+            _ => {
+                let start = i;
+                while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n') {
+                    i += 1;
+                }
+                words.push(&text[start..i]);
+            }
+        }
+    }
+    words
+}
+
+/// The session among pasted cookies. Chunks are joined in numeric order, as `@supabase/ssr`
+/// does; an unchunked cookie wins over chunks, as it does there too. An empty value is a
+/// cookie being deleted, not a session.
+fn import_cookies(cookies: &[(&str, &str)]) -> Result<Imported, ImportError> {
     struct Group<'a> {
         whole: Option<&'a str>,
         chunks: BTreeMap<usize, &'a str>,
     }
     let mut groups: Vec<(&str, Group<'_>)> = Vec::new();
-    for pair in text.split(';') {
-        let Some((name, value)) = pair.split_once('=') else {
+    for &(name, value) in cookies {
+        let Some((base, chunk)) = session_key_name(name) else {
             continue;
         };
-        let Some((base, chunk)) = session_key_name(name.trim()) else {
+        if value.is_empty() {
             continue;
-        };
-        let value = tokens::strip_matching_quotes(value.trim());
+        }
         let index = match groups.iter().position(|(b, _)| *b == base) {
             Some(index) => index,
             None => {
@@ -140,7 +267,7 @@ fn import_cookie_header(text: &str) -> Result<Imported, ImportError> {
     }
     let Some((base, group)) = groups.into_iter().next() else {
         return Err(ImportError::Unrecognized(
-            "This looks like a cookie header but has no sb-…-auth-token cookie".into(),
+            "This looks like cookies but has no sb-…-auth-token session cookie".into(),
         ));
     };
 
@@ -375,6 +502,75 @@ mod tests {
                 "This looks like a cookie, but not an sb-…-auth-token session cookie".into()
             ))
         );
+    }
+
+    #[test]
+    fn set_cookie_lines_skip_deleted_cookies_and_attributes() {
+        // A session that grew past one cookie: @supabase/ssr deletes the unchunked cookie in
+        // the same response that sets the chunks.
+        let value = format!("base64-{}", b64(session().to_string().as_bytes()));
+        let (first, second) = value.split_at(value.len() / 2);
+        let headers = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\
+             Set-Cookie: sb-abcd-auth-token=; Max-Age=0; Path=/; SameSite=Lax\r\n\
+             set-cookie: sb-abcd-auth-token.0={first}; Max-Age=34560000; Path=/; SameSite=Lax\r\n\
+             Set-Cookie: sb-abcd-auth-token.1={second}; Path=/; HttpOnly\r\n\
+             Date: Tue, 01 Dec 2026 18:08:10 GMT\r\n"
+        );
+        let imported = parse_import(&headers).unwrap();
+        assert_eq!(imported.chunks, 2);
+        assert_eq!(imported.storage_key.as_deref(), Some("sb-abcd-auth-token"));
+        assert_session(&imported);
+
+        let only_deleted = "Set-Cookie: sb-abcd-auth-token=gone; Max-Age=0; Path=/";
+        assert_eq!(
+            parse_import(only_deleted),
+            Err(ImportError::Unrecognized(
+                "This looks like cookies but has no sb-…-auth-token session cookie".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn table_rows_and_sidebar_entries_are_joined_by_name() {
+        let value = format!("base64-{}", b64(session().to_string().as_bytes()));
+        let (first, second) = value.split_at(value.len() / 3);
+        let rows = format!(
+            "theme\tdark\tlocalhost\t/\tSession\t9\n\
+             sb-abcd-auth-token.1\t{second}\tlocalhost\t/\t2027-02-19T12:00:00.000Z\n\
+             sb-abcd-auth-token.0\t{first}\tlocalhost\t/\t2027-02-19T12:00:00.000Z\n"
+        );
+        assert_session(&parse_import(&rows).unwrap());
+        let sidebar =
+            format!("sb-abcd-auth-token.0:\"{first}\"\nsb-abcd-auth-token.1: \"{second}\"\n");
+        let imported = parse_import(&sidebar).unwrap();
+        assert_eq!(imported.chunks, 2);
+        assert_session(&imported);
+    }
+
+    #[test]
+    fn curl_commands_give_their_cookie_arguments() {
+        let value = format!("base64-{}", b64(session().to_string().as_bytes()));
+        let (first, second) = value.split_at(value.len() / 2);
+        for command in [
+            format!(
+                "curl 'http://localhost:3000/' \\\n  -b 'a=1; sb-abcd-auth-token.0={first}; \
+                 sb-abcd-auth-token.1={second}' \\\n  -H 'accept: */*'"
+            ),
+            format!(
+                "curl \"http://localhost:3000/\" -H \"Cookie: sb-abcd-auth-token.0={first}; \
+                 sb-abcd-auth-token.1={second}\""
+            ),
+        ] {
+            let imported = parse_import(&command).unwrap_or_else(|e| panic!("{e}: {command}"));
+            assert_eq!(imported.chunks, 2);
+            assert_session(&imported);
+        }
+        // The command without its cookie argument: said plainly, not a panic.
+        assert!(matches!(
+            parse_import("curl 'http://localhost/sb-abcd-auth-token' -H 'x: \""),
+            Err(ImportError::Unrecognized(_))
+        ));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! "Paste anything": recognizes a session or token in whatever form a developer has at
-//! hand — a raw token, an `Authorization` header, a supabase-js localStorage value, an
-//! `@supabase/ssr` cookie header, or a token response — and extracts the tokens from it.
+//! hand — a raw token, an `Authorization` header, a supabase-js localStorage value,
+//! `@supabase/ssr` cookies as browser devtools copy them (response and request headers,
+//! cookie table rows, storage sidebar entries, `document.cookie`, "Copy as cURL"), or a token
+//! response — and extracts the tokens from it.
 //!
 //! The input is a secret. Errors say what the input looked like without repeating it, and
 //! [`Imported`] shows fingerprints, never tokens, in `Debug` and serialized form.
@@ -98,8 +100,11 @@ fn parse_clean(text: &str) -> Result<Imported, ImportError> {
     }
     if text.starts_with(BASE64_PREFIX) || starts_with_ci(text, "%7b") || starts_with_ci(text, "%5b")
     {
-        let found = decode_cookie_value(None, text, 1)?;
-        return Ok(found.into_imported(ImportKind::SsrCookie, None, 1));
+        // Values copied one after another, one per line: a chunked cookie's chunks in order.
+        let values = text.lines().filter(|line| !line.trim().is_empty()).count();
+        let joined: String = text.split_whitespace().collect();
+        let found = decode_cookie_value(None, &joined, values)?;
+        return Ok(found.into_imported(ImportKind::SsrCookie, None, values));
     }
     if let Some(result) = try_keyed(text) {
         return result;
