@@ -215,6 +215,43 @@ async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart(
     .await;
     assert!(after < before, "{before} then {after}");
 
+    // The official clients' panel moves with the countdown: supabase-py's timer fires 10 s
+    // before expiry, supabase-js's ticker between 120 s and 90 s before it.
+    let panel = async || {
+        let countdown = first.text_of("#countdown").await.unwrap();
+        let py = first.text_of("#client-supabase-py .auto").await.unwrap();
+        let js = first.text_of("#client-supabase-js .auto").await.unwrap();
+        (seconds_of(&countdown), py, js)
+    };
+    let (left, _, js) = eventually(Duration::from_secs(5), panel, |(left, py, _)| {
+        py == &format!("in {}", clock_text(left - 10))
+    })
+    .await;
+    let js_expected = if left > 120 {
+        format!("in {} to {}", clock_text(left - 120), clock_text(left - 90))
+    } else {
+        format!(
+            "at its next tick, by {} at the latest",
+            clock_text(left - 90)
+        )
+    };
+    assert_eq!(js, js_expected, "the demo's tokens live {left} s more");
+    eventually(Duration::from_secs(5), panel, |(later, py_later, _)| {
+        *later < left && py_later == &format!("in {}", clock_text(later - 10))
+    })
+    .await;
+    first
+        .execute(
+            "document.getElementById('clients-panel').scrollIntoView()",
+            serde_json::json!([]),
+        )
+        .await
+        .unwrap();
+    first
+        .screenshot(&shots_dir().join("clients-panel.png"))
+        .await
+        .unwrap();
+
     // Refresh now: a new refresh token and a TOKEN_REFRESHED row.
     let old_fingerprint = first.text_of("#refresh-fingerprint").await.unwrap();
     press(&first, "#refresh-now").await;
@@ -280,6 +317,23 @@ async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart(
         "the scan saw the demo database"
     );
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// "59:48" or "1:02:03" → seconds.
+fn seconds_of(text: &str) -> i64 {
+    text.trim().split(':').fold(0, |total, part| {
+        total * 60 + part.parse::<i64>().unwrap_or_else(|_| panic!("{text}"))
+    })
+}
+
+/// Seconds → "m:ss" (or "h:mm:ss"), as the window writes a countdown.
+fn clock_text(seconds: i64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
 }
 
 fn set_mode(path: &Path, mode: u32) {

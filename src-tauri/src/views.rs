@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use session_engine::tokens::{decode_jwt, fingerprint, inspect_refresh_token, RefreshTokenShape};
 use session_engine::official_clients::{self, ClientForecast};
+use session_engine::tokens::{decode_jwt, fingerprint, inspect_refresh_token, RefreshTokenShape};
 use session_engine::{AuthEvent, AuthEventKind, Refreshed, Session};
 use ts_rs::TS;
 

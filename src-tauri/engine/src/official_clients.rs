@@ -280,7 +280,10 @@ mod tests {
     fn the_python_and_ruby_clients_refresh_ten_seconds_before_expiry() {
         for rules in [SUPABASE_PY, SUPABASE_RB] {
             let f = rules.forecast(EXPIRES);
-            assert_eq!((f.auto_refresh_from, f.auto_refresh_by), (EXPIRES - 10, EXPIRES - 10));
+            assert_eq!(
+                (f.auto_refresh_from, f.auto_refresh_by),
+                (EXPIRES - 10, EXPIRES - 10)
+            );
             assert_eq!(f.get_session_refreshes_from, EXPIRES - 10);
             assert_eq!(f.failure_cooldown_secs, None);
         }
@@ -310,7 +313,10 @@ mod tests {
         assert!(SUPABASE_PY.retries_status(522) && !SUPABASE_RB.retries_status(522));
         assert!(SUPABASE_PY.retries_status(530) && !SUPABASE_PY.retries_status(525));
         assert_eq!(SUPABASE_JS.retries(), "network errors, 500–504, 520–530");
-        assert_eq!(SUPABASE_PY.retries(), "network errors, 502–504, 520–524, 530");
+        assert_eq!(
+            SUPABASE_PY.retries(),
+            "network errors, 502–504, 520–524, 530"
+        );
     }
 
     #[test]

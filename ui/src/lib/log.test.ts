@@ -35,6 +35,7 @@ const session: SessionView = {
   accessTokenFingerprint: "at:3f9a12",
   refreshTokenFingerprint: "rt:b71c0e",
   refreshTokenShape: { format: "legacy" },
+  clients: [],
 };
 
 let seq = 0;

@@ -16,6 +16,7 @@ const session = (fingerprint: string): SessionView => ({
   accessTokenFingerprint: `at:${fingerprint}`,
   refreshTokenFingerprint: `rt:${fingerprint}`,
   refreshTokenShape: { format: "legacy" },
+  clients: [],
 });
 
 let seq = 0;
