@@ -1,6 +1,6 @@
 //! The current access token's signature, checked against what the project publishes.
 
-use session_engine::tokens::SignatureStatus;
+use session_engine::tokens::{SignatureStatus, Unverified};
 
 use crate::error::Error;
 use crate::inspector::Active;
@@ -20,6 +20,7 @@ pub async fn check(active: &Active) -> Result<SignatureStatus, Error> {
         SignatureStatus::NotVerified { .. } if jwt.alg() == Some("HS256") => {
             SignatureStatus::NotVerified {
                 reason: "HS256: signed with the project's shared JWT secret, which this app does not hold. Projects on asymmetric signing keys (ES256/RS256) are checked against their JWKS.".into(),
+                cause: Unverified::NeedsSecret,
             }
         }
         other => other,

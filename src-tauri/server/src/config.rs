@@ -23,6 +23,29 @@ pub enum SigningAlgorithm {
     Hs256,
     /// A P-256 key with a `kid`, published in the JWKS.
     Es256,
+    /// A P-521 key (ECDSA with SHA-512).
+    Es512,
+    /// A 2048-bit RSA key, PKCS#1 v1.5 with SHA-256.
+    Rs256,
+    /// The same kind of key with SHA-512.
+    Rs512,
+    /// An Ed25519 key.
+    EdDsa,
+}
+
+impl SigningAlgorithm {
+    /// From its lowercase name (`hs256`, `es256`, `es512`, `rs256`, `rs512`, `eddsa`).
+    pub fn from_name(name: &str) -> Option<SigningAlgorithm> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "hs256" => SigningAlgorithm::Hs256,
+            "es256" => SigningAlgorithm::Es256,
+            "es512" => SigningAlgorithm::Es512,
+            "rs256" => SigningAlgorithm::Rs256,
+            "rs512" => SigningAlgorithm::Rs512,
+            "eddsa" => SigningAlgorithm::EdDsa,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -82,6 +105,8 @@ pub struct Config {
     /// `iss` claim; `None` means `<base url>/auth/v1`, as the Supabase CLI sets it.
     pub issuer: Option<String>,
     pub signing: SigningAlgorithm,
+    /// GoTrue's `JWT_KEY_ID`: the `kid` HS256 access tokens carry (none when `None`).
+    pub jwt_key_id: Option<String>,
     pub refresh_token_format: RefreshTokenFormat,
     /// GoTrue's `REFRESH_TOKEN_ROTATION_ENABLED`. Legacy tokens are swapped on every refresh
     /// whatever it says; it decides whether a reuse outside the interval also revokes the
@@ -127,6 +152,7 @@ impl fmt::Debug for Config {
             .field("jwt_expiry", &self.jwt_expiry)
             .field("issuer", &self.issuer)
             .field("signing", &self.signing)
+            .field("jwt_key_id", &self.jwt_key_id)
             .field("refresh_token_format", &self.refresh_token_format)
             .field("rotation_enabled", &self.rotation_enabled)
             .field("reuse_interval", &self.reuse_interval)
@@ -160,6 +186,7 @@ impl Default for Config {
             jwt_expiry: Duration::from_secs(3600),
             issuer: None,
             signing: SigningAlgorithm::Hs256,
+            jwt_key_id: None,
             refresh_token_format: RefreshTokenFormat::Legacy,
             rotation_enabled: true,
             reuse_interval: Duration::from_secs(10),

@@ -1,25 +1,47 @@
-//! Access tokens and API keys: JWS compact serialization, HS256 with the project secret or
-//! ES256 with a key published in the JWKS, as GoTrue signs them.
+//! Access tokens and API keys: JWS compact serialization, signed as GoTrue signs them
+//! (`conf/jwk.go`): HS256 with the project secret (with a `kid` when `GOTRUE_JWT_KEY_ID` is
+//! set), or an asymmetric key published in the JWKS: ES256, ES512, RS256, RS512 or EdDSA.
+//!
+//! The signing key can be rotated (the control surface does it): the new key signs, the old
+//! ones stay published and keep verifying, as after a rotation on hosted Supabase, until they
+//! are retired.
+
+use std::sync::RwLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use p256::ecdsa::signature::{Signer, Verifier};
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use serde_json::{json, Value};
-use sha2::Sha256;
+use sha2::{Digest, Sha256, Sha512};
 
 use crate::config::SigningAlgorithm;
 
 pub struct Keys {
     secret: Vec<u8>,
-    algorithm: SigningAlgorithm,
-    es256: EcKey,
+    /// The HS256 secret's `kid` (GoTrue's `JWT_KEY_ID`).
+    secret_kid: Option<String>,
+    /// The id of the database's own P-256 key, whatever signs.
+    ec_kid: String,
+    published: RwLock<Published>,
 }
 
-struct EcKey {
+/// The asymmetric keys in the JWKS, and which of them signs (none: the secret signs).
+struct Published {
+    keys: Vec<KeyPair>,
+    signing: Option<usize>,
+}
+
+struct KeyPair {
     kid: String,
-    signing: SigningKey,
+    algorithm: SigningAlgorithm,
+    private: Private,
+}
+
+enum Private {
+    P256(p256::ecdsa::SigningKey),
+    P521(p521::ecdsa::SigningKey),
+    Rsa(Box<rsa::RsaPrivateKey>),
+    Ed25519(ed25519_dalek::SigningKey),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -39,57 +61,292 @@ fn hs256(secret: &[u8], message: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// The JWS `alg` of an algorithm.
+pub fn alg_name(algorithm: SigningAlgorithm) -> &'static str {
+    match algorithm {
+        SigningAlgorithm::Hs256 => "HS256",
+        SigningAlgorithm::Es256 => "ES256",
+        SigningAlgorithm::Es512 => "ES512",
+        SigningAlgorithm::Rs256 => "RS256",
+        SigningAlgorithm::Rs512 => "RS512",
+        SigningAlgorithm::EdDsa => "EdDSA",
+    }
+}
+
+/// A `kid` derived from the public key, so the same key always has the same id.
+fn kid_of(public: &[u8]) -> String {
+    b64(&crate::hash::sha256(public)[..12])
+}
+
+impl Private {
+    /// The private key from its stored bytes (`private_bytes`' format).
+    fn from_bytes(algorithm: SigningAlgorithm, bytes: &[u8]) -> Option<Private> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        Some(match algorithm {
+            SigningAlgorithm::Hs256 => return None,
+            SigningAlgorithm::Es256 => {
+                Private::P256(p256::ecdsa::SigningKey::from_slice(bytes).ok()?)
+            }
+            SigningAlgorithm::Es512 => {
+                Private::P521(p521::ecdsa::SigningKey::from_slice(bytes).ok()?)
+            }
+            SigningAlgorithm::Rs256 | SigningAlgorithm::Rs512 => {
+                Private::Rsa(Box::new(rsa::RsaPrivateKey::from_pkcs1_der(bytes).ok()?))
+            }
+            SigningAlgorithm::EdDsa => Private::Ed25519(ed25519_dalek::SigningKey::from_bytes(
+                bytes.try_into().ok()?,
+            )),
+        })
+    }
+
+    /// The public key's JWK members (besides `kid`, `alg`, `use`, `key_ops`).
+    fn public_jwk(&self) -> Value {
+        match self {
+            Private::P256(key) => {
+                let point = key.verifying_key().to_encoded_point(false);
+                json!({"kty": "EC", "crv": "P-256",
+                    "x": b64(point.x().expect("uncompressed")), "y": b64(point.y().expect("uncompressed"))})
+            }
+            Private::P521(key) => {
+                let point = p521::ecdsa::VerifyingKey::from(key).to_encoded_point(false);
+                json!({"kty": "EC", "crv": "P-521",
+                    "x": b64(point.x().expect("uncompressed")), "y": b64(point.y().expect("uncompressed"))})
+            }
+            Private::Rsa(key) => {
+                use rsa::traits::PublicKeyParts;
+                json!({"kty": "RSA", "n": b64(&key.n().to_bytes_be()), "e": b64(&key.e().to_bytes_be())})
+            }
+            Private::Ed25519(key) => {
+                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(key.verifying_key().as_bytes())})
+            }
+        }
+    }
+
+    fn kid(&self) -> String {
+        kid_of(self.public_jwk().to_string().as_bytes())
+    }
+
+    fn sign(&self, algorithm: SigningAlgorithm, input: &[u8]) -> Vec<u8> {
+        use ed25519_dalek::Signer as _;
+        match self {
+            Private::P256(key) => {
+                let signature: p256::ecdsa::Signature =
+                    p256::ecdsa::signature::Signer::sign(key, input);
+                signature.to_bytes().to_vec()
+            }
+            Private::P521(key) => {
+                let signature: p521::ecdsa::Signature =
+                    p521::ecdsa::signature::Signer::sign(key, input);
+                signature.to_bytes().to_vec()
+            }
+            Private::Rsa(key) => {
+                let (scheme, digest) = rsa_scheme(algorithm, input);
+                key.sign(scheme, &digest)
+                    .expect("an RSA key signs any digest")
+            }
+            Private::Ed25519(key) => key.sign(input).to_bytes().to_vec(),
+        }
+    }
+
+    fn verify(&self, algorithm: SigningAlgorithm, input: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Private::P256(key) => p256::ecdsa::Signature::from_slice(signature).is_ok_and(|sig| {
+                p256::ecdsa::signature::Verifier::verify(key.verifying_key(), input, &sig).is_ok()
+            }),
+            Private::P521(key) => p521::ecdsa::Signature::from_slice(signature).is_ok_and(|sig| {
+                let public = p521::ecdsa::VerifyingKey::from(key);
+                p521::ecdsa::signature::Verifier::verify(&public, input, &sig).is_ok()
+            }),
+            Private::Rsa(key) => {
+                let (scheme, digest) = rsa_scheme(algorithm, input);
+                key.to_public_key()
+                    .verify(scheme, &digest, signature)
+                    .is_ok()
+            }
+            Private::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|sig| key.verifying_key().verify_strict(input, &sig).is_ok()),
+        }
+    }
+}
+
+fn rsa_scheme(algorithm: SigningAlgorithm, input: &[u8]) -> (rsa::Pkcs1v15Sign, Vec<u8>) {
+    if algorithm == SigningAlgorithm::Rs512 {
+        (
+            rsa::Pkcs1v15Sign::new::<Sha512>(),
+            Sha512::digest(input).to_vec(),
+        )
+    } else {
+        (
+            rsa::Pkcs1v15Sign::new::<Sha256>(),
+            Sha256::digest(input).to_vec(),
+        )
+    }
+}
+
 impl Keys {
     /// `ec_private` is the 32-byte P-256 scalar (kept by the store so keys survive restarts).
+    /// An asymmetric `algorithm` other than ES256 signs with a key made now (see
+    /// [`Keys::with_signing_key`] to give a stored one).
     pub fn new(secret: &str, algorithm: SigningAlgorithm, ec_private: &[u8]) -> Option<Keys> {
-        let signing = SigningKey::from_slice(ec_private).ok()?;
-        let public = signing.verifying_key().to_encoded_point(false);
-        let kid = b64(&crate::hash::sha256(public.as_bytes())[..12]);
+        let own = match algorithm {
+            SigningAlgorithm::Hs256 | SigningAlgorithm::Es256 => None,
+            other => Some(Keys::generate_private(other)),
+        };
+        Keys::with_signing_key(secret, algorithm, ec_private, own.as_deref())
+    }
+
+    /// As [`Keys::new`], with the stored private key of `algorithm` when it is neither HS256
+    /// nor ES256 (bytes from [`Keys::generate_private`]).
+    pub fn with_signing_key(
+        secret: &str,
+        algorithm: SigningAlgorithm,
+        ec_private: &[u8],
+        signing_private: Option<&[u8]>,
+    ) -> Option<Keys> {
+        let ec = Private::from_bytes(SigningAlgorithm::Es256, ec_private)?;
+        let ec_kid = ec.kid_es256();
+        let published = match algorithm {
+            SigningAlgorithm::Hs256 => Published {
+                keys: vec![],
+                signing: None,
+            },
+            SigningAlgorithm::Es256 => Published {
+                keys: vec![KeyPair {
+                    kid: ec_kid.clone(),
+                    algorithm,
+                    private: ec,
+                }],
+                signing: Some(0),
+            },
+            other => {
+                let private = Private::from_bytes(other, signing_private?)?;
+                Published {
+                    keys: vec![KeyPair {
+                        kid: private.kid(),
+                        algorithm,
+                        private,
+                    }],
+                    signing: Some(0),
+                }
+            }
+        };
         Some(Keys {
             secret: secret.as_bytes().to_vec(),
-            algorithm,
-            es256: EcKey { kid, signing },
+            secret_kid: None,
+            ec_kid,
+            published: RwLock::new(published),
         })
+    }
+
+    /// HS256 tokens carry this `kid` (GoTrue's `JWT_KEY_ID`); API keys never do.
+    pub fn set_secret_kid(&mut self, kid: Option<String>) {
+        self.secret_kid = kid.filter(|kid| !kid.is_empty());
     }
 
     /// 32 random bytes that are a valid P-256 private scalar.
     pub fn generate_ec_private() -> Vec<u8> {
-        loop {
-            let bytes = crate::hash::random_bytes::<32>();
-            if SigningKey::from_slice(&bytes).is_ok() {
-                return bytes.to_vec();
+        Keys::generate_private(SigningAlgorithm::Es256)
+    }
+
+    /// A new private key for `algorithm`, as stored: the scalar for ES256/ES512, the seed for
+    /// EdDSA, PKCS#1 DER for RSA (2048 bits). Empty for HS256, which has no key pair.
+    pub fn generate_private(algorithm: SigningAlgorithm) -> Vec<u8> {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        match algorithm {
+            SigningAlgorithm::Hs256 => vec![],
+            SigningAlgorithm::Es256 => loop {
+                let bytes = crate::hash::random_bytes::<32>();
+                if p256::ecdsa::SigningKey::from_slice(&bytes).is_ok() {
+                    return bytes.to_vec();
+                }
+            },
+            SigningAlgorithm::Es512 => loop {
+                let mut bytes = crate::hash::random_bytes::<66>();
+                bytes[0] &= 0x01; // a 521-bit scalar
+                if p521::ecdsa::SigningKey::from_slice(&bytes).is_ok() {
+                    return bytes.to_vec();
+                }
+            },
+            SigningAlgorithm::EdDsa => crate::hash::random_bytes::<32>().to_vec(),
+            SigningAlgorithm::Rs256 | SigningAlgorithm::Rs512 => {
+                let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+                    .expect("RSA key generation");
+                key.to_pkcs1_der()
+                    .expect("DER encoding")
+                    .as_bytes()
+                    .to_vec()
             }
         }
+    }
+
+    /// The algorithm access tokens are signed with now.
+    pub fn algorithm(&self) -> SigningAlgorithm {
+        let published = self.read();
+        published
+            .signing
+            .map_or(SigningAlgorithm::Hs256, |i| published.keys[i].algorithm)
+    }
+
+    /// Makes a new key for `algorithm` the signing key (HS256: the secret signs again); the
+    /// keys published before stay in the JWKS unless `retire_previous`. Returns the new key's
+    /// `kid` (the secret's, if any, for HS256).
+    pub fn rotate(&self, algorithm: SigningAlgorithm, retire_previous: bool) -> Option<String> {
+        let private = Private::from_bytes(algorithm, &Keys::generate_private(algorithm));
+        let mut published = self.published.write().unwrap_or_else(|p| p.into_inner());
+        if retire_previous {
+            published.keys.clear();
+        }
+        match private {
+            None => {
+                published.signing = None;
+                self.secret_kid.clone()
+            }
+            Some(private) => {
+                let kid = private.kid();
+                published.keys.push(KeyPair {
+                    kid: kid.clone(),
+                    algorithm,
+                    private,
+                });
+                published.signing = Some(published.keys.len() - 1);
+                Some(kid)
+            }
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Published> {
+        self.published.read().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn sign(&self, claims: &Value) -> String {
-        match self.algorithm {
-            SigningAlgorithm::Hs256 => self.sign_hs256(claims),
-            SigningAlgorithm::Es256 => {
-                let header = json!({"alg": "ES256", "kid": self.es256.kid, "typ": "JWT"});
-                let input = format!(
-                    "{}.{}",
-                    b64(header.to_string().as_bytes()),
-                    b64(claims.to_string().as_bytes())
-                );
-                let signature: Signature = self.es256.signing.sign(input.as_bytes());
-                format!("{input}.{}", b64(&signature.to_bytes()))
-            }
-        }
+        let published = self.read();
+        let Some(pair) = published.signing.map(|i| &published.keys[i]) else {
+            return self.sign_secret(claims, self.secret_kid.as_deref());
+        };
+        let header = json!({"alg": alg_name(pair.algorithm), "kid": pair.kid, "typ": "JWT"});
+        let input = signing_input(&header, claims);
+        let signature = pair.private.sign(pair.algorithm, input.as_bytes());
+        format!("{input}.{}", b64(&signature))
     }
 
-    /// API keys are always signed with the shared secret, like Supabase's anon/service keys.
+    /// API keys are always signed with the shared secret and no `kid`, like Supabase's
+    /// anon/service keys.
     pub fn sign_hs256(&self, claims: &Value) -> String {
-        let header = json!({"alg": "HS256", "typ": "JWT"});
-        let input = format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
-        );
+        self.sign_secret(claims, None)
+    }
+
+    fn sign_secret(&self, claims: &Value, kid: Option<&str>) -> String {
+        let mut header = json!({"alg": "HS256", "typ": "JWT"});
+        if let Some(kid) = kid {
+            header["kid"] = json!(kid);
+        }
+        let input = signing_input(&header, claims);
         format!("{input}.{}", b64(&hs256(&self.secret, input.as_bytes())))
     }
 
-    /// Checks the signature (key chosen by `alg`/`kid`, as GoTrue does) and `exp` against `now`.
+    /// Checks the signature and `exp` against `now`. The key is chosen as GoTrue's
+    /// `parseJWTClaims` does: by `kid` among the published keys, the secret for HS256 (with
+    /// its own `kid`, an unknown one, or none).
     pub fn verify(&self, token: &str, now_secs: i64) -> Result<Value, VerifyError> {
         let mut parts = token.split('.');
         let (Some(h), Some(c), Some(s), None) =
@@ -113,12 +370,13 @@ impl Keys {
                 let expected = hs256(&self.secret, input.as_bytes());
                 constant_time_eq(&expected, &signature)
             }
-            (Some("ES256"), Some(kid)) if kid == self.es256.kid => {
-                let key: &VerifyingKey = self.es256.signing.verifying_key();
-                Signature::from_slice(&signature)
-                    .map(|sig| key.verify(input.as_bytes(), &sig).is_ok())
-                    .unwrap_or(false)
-            }
+            (Some(alg), Some(kid)) => self.read().keys.iter().any(|pair| {
+                pair.kid == kid
+                    && alg_name(pair.algorithm) == alg
+                    && pair
+                        .private
+                        .verify(pair.algorithm, input.as_bytes(), &signature)
+            }),
             _ => false,
         };
         if !valid {
@@ -133,27 +391,46 @@ impl Keys {
     /// The id of this database's own P-256 key, whether or not it signs: it names the key pair
     /// the database was created with, so it tells one database from another.
     pub fn ec_key_id(&self) -> &str {
-        &self.es256.kid
+        &self.ec_kid
     }
 
-    /// The JWKS: asymmetric public keys only (GoTrue never lists HMAC secrets). The ES256 key
-    /// is listed while it signs; with HS256 signing the set is empty.
+    /// The JWKS: asymmetric public keys only (GoTrue never lists HMAC secrets). Empty while
+    /// the secret signs and no key was ever rotated in.
     pub fn jwks(&self) -> Value {
-        if self.algorithm != SigningAlgorithm::Es256 {
-            return json!({"keys": []});
-        }
-        let point = self.es256.signing.verifying_key().to_encoded_point(false);
-        json!({"keys": [{
-            "kty": "EC",
-            "crv": "P-256",
-            "x": b64(point.x().expect("uncompressed point")),
-            "y": b64(point.y().expect("uncompressed point")),
-            "kid": self.es256.kid,
-            "alg": "ES256",
-            "use": "sig",
-            "key_ops": ["verify"],
-        }]})
+        let keys: Vec<Value> = self
+            .read()
+            .keys
+            .iter()
+            .map(|pair| {
+                let mut jwk = pair.private.public_jwk();
+                jwk["kid"] = json!(pair.kid);
+                jwk["alg"] = json!(alg_name(pair.algorithm));
+                jwk["use"] = json!("sig");
+                jwk["key_ops"] = json!(["verify"]);
+                jwk
+            })
+            .collect();
+        json!({ "keys": keys })
     }
+}
+
+impl Private {
+    /// The database key's id, as it has always been computed (from the SEC1 point), so a
+    /// data file keeps its id.
+    fn kid_es256(&self) -> String {
+        match self {
+            Private::P256(key) => kid_of(key.verifying_key().to_encoded_point(false).as_bytes()),
+            _ => self.kid(),
+        }
+    }
+}
+
+fn signing_input(header: &Value, claims: &Value) -> String {
+    format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    )
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -147,8 +147,27 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
     } else {
         config.jwt_secret.clone()
     };
-    let keys =
-        jwt::Keys::new(&jwt_secret, config.signing, &ec_private).ok_or(StartError::BadKey)?;
+    // A signing key other than the database's P-256 one is kept beside it, by algorithm.
+    let signing_private = match config.signing {
+        SigningAlgorithm::Hs256 | SigningAlgorithm::Es256 => None,
+        other => Some(db.run(|conn| -> rusqlite::Result<Vec<u8>> {
+            let name = format!("{}_private", jwt::alg_name(other).to_lowercase());
+            if let Some(key) = db::setting(conn, &name)? {
+                return Ok(key);
+            }
+            let key = jwt::Keys::generate_private(other);
+            db::put_setting(conn, &name, &key)?;
+            Ok(key)
+        })?),
+    };
+    let mut keys = jwt::Keys::with_signing_key(
+        &jwt_secret,
+        config.signing,
+        &ec_private,
+        signing_private.as_deref(),
+    )
+    .ok_or(StartError::BadKey)?;
+    keys.set_secret_kid(config.jwt_key_id.clone());
     let api_key = |role: &str| {
         let iat = chrono::Utc::now().timestamp();
         keys.sign_hs256(&json!({"iss": "supabase-demo", "role": role, "iat": iat, "exp": iat + 10 * 365 * 86_400}))

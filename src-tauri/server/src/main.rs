@@ -22,9 +22,12 @@ struct Args {
     /// Access-token lifetime.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     jwt_exp: u64,
-    /// Access-token signature (es256 publishes its key in the JWKS).
+    /// Access-token signature (all but hs256 publish their key in the JWKS).
     #[arg(long, value_enum, default_value_t = Signing::Hs256)]
     signing: Signing,
+    /// The `kid` HS256 access tokens carry (GoTrue's GOTRUE_JWT_KEY_ID).
+    #[arg(long, value_name = "KID", env = "GOTRUE_JWT_KEY_ID")]
+    jwt_key_id: Option<String>,
     /// Refresh-token format.
     #[arg(long, value_enum, default_value_t = TokenFormat::Legacy)]
     token_format: TokenFormat,
@@ -84,6 +87,10 @@ struct Args {
 enum Signing {
     Hs256,
     Es256,
+    Es512,
+    Rs256,
+    Rs512,
+    Eddsa,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -113,7 +120,12 @@ impl Args {
             signing: match self.signing {
                 Signing::Hs256 => SigningAlgorithm::Hs256,
                 Signing::Es256 => SigningAlgorithm::Es256,
+                Signing::Es512 => SigningAlgorithm::Es512,
+                Signing::Rs256 => SigningAlgorithm::Rs256,
+                Signing::Rs512 => SigningAlgorithm::Rs512,
+                Signing::Eddsa => SigningAlgorithm::EdDsa,
             },
+            jwt_key_id: self.jwt_key_id,
             refresh_token_format: match self.token_format {
                 TokenFormat::Legacy => RefreshTokenFormat::Legacy,
                 TokenFormat::V2 => RefreshTokenFormat::V2,
@@ -184,6 +196,26 @@ mod tests {
         assert_eq!(config.sessions.timebox, Some(Duration::from_secs(60)));
         assert_eq!(config.demo_user.unwrap().email, "a@b.co");
         assert_eq!(config.jwt_expiry, Duration::from_secs(3600));
+        assert_eq!(config.jwt_key_id, None);
+    }
+
+    #[test]
+    fn the_hs256_key_id_and_every_gotrue_algorithm_are_flags() {
+        let config = Args::try_parse_from(["local-gotrue", "--jwt-key-id", "legacy-1"])
+            .unwrap()
+            .config();
+        assert_eq!(config.jwt_key_id.as_deref(), Some("legacy-1"));
+        for (flag, algorithm) in [
+            ("es512", SigningAlgorithm::Es512),
+            ("rs256", SigningAlgorithm::Rs256),
+            ("rs512", SigningAlgorithm::Rs512),
+            ("eddsa", SigningAlgorithm::EdDsa),
+        ] {
+            let config = Args::try_parse_from(["local-gotrue", "--signing", flag])
+                .unwrap()
+                .config();
+            assert_eq!(config.signing, algorithm, "{flag}");
+        }
     }
 
     #[test]

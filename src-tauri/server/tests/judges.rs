@@ -82,6 +82,9 @@ async fn auth_js_judges_the_server_as_its_clients_see_it() {
     );
     let report = run_judge("node".into(), "scenario.mjs", dir).await;
     assert!(report.contains("\"check\":\"retry_503.request_count\",\"ok\":true"));
+    assert!(
+        report.contains("\"check\":\"key_rotation.new_key_verifies_after_refetch\",\"ok\":true")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

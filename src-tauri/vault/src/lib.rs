@@ -9,6 +9,7 @@
 //! folder (0700, files 0600), written atomically and bound to its profile and save counter (see
 //! `seal`). No token is ever written in plain text.
 
+mod jwt_secret;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
 mod seal;
@@ -86,6 +87,8 @@ pub struct Vault {
     backend: Backend,
     store: Option<Arc<CredentialStore>>,
     memory: MemoryStore,
+    /// Project JWT secrets when there is no keyring (see `jwt_secret`).
+    jwt_secrets: std::sync::Mutex<std::collections::HashMap<String, secrecy::SecretString>>,
     service: String,
     sealed_dir: PathBuf,
     inline_limit: usize,
@@ -151,6 +154,7 @@ impl Vault {
             backend,
             store: Some(store),
             memory: MemoryStore::new(),
+            jwt_secrets: std::sync::Mutex::default(),
             service: service.to_string(),
             sealed_dir,
             inline_limit: backend.inline_limit(),
@@ -163,6 +167,7 @@ impl Vault {
             backend: Backend::Memory,
             store: None,
             memory: MemoryStore::new(),
+            jwt_secrets: std::sync::Mutex::default(),
             service: service.to_string(),
             sealed_dir,
             inline_limit: usize::MAX,

@@ -332,3 +332,47 @@ fn the_count_goes_on_across_inline_saves_so_an_old_sealed_file_never_opens_again
     std::fs::write(folder.path().join("p.sealed"), first).unwrap();
     assert!(matches!(vault.load("p"), Err(StorageError::Corrupt(_))));
 }
+
+#[test]
+fn a_profiles_jwt_secret_is_kept_loaded_and_removed_apart_from_its_session() {
+    use secrecy::{ExposeSecret, SecretString};
+    let folder = temp_dir();
+    let vault = vault(folder.path());
+    assert!(vault.load_jwt_secret("p").unwrap().is_none());
+    vault
+        .save_jwt_secret("p", &SecretString::from("project-jwt-secret-1"))
+        .unwrap();
+    vault.save("p", &session(10)).unwrap();
+    assert_eq!(
+        vault.load_jwt_secret("p").unwrap().unwrap().expose_secret(),
+        "project-jwt-secret-1"
+    );
+    assert!(vault.load_jwt_secret("q").unwrap().is_none(), "per profile");
+
+    // Signing out (the session removed) keeps the project's secret, and the other way round.
+    vault.remove("p").unwrap();
+    assert!(vault.load_jwt_secret("p").unwrap().is_some());
+    vault.save("p", &session(10)).unwrap();
+    vault.remove_jwt_secret("p").unwrap();
+    assert!(vault.load_jwt_secret("p").unwrap().is_none());
+    assert!(vault.load("p").unwrap().is_some());
+    vault.remove_jwt_secret("p").unwrap();
+
+    assert!(vault.save_jwt_secret("p", &SecretString::from("")).is_err());
+}
+
+#[test]
+fn without_a_keyring_the_jwt_secret_lasts_as_long_as_the_vault() {
+    use secrecy::{ExposeSecret, SecretString};
+    let folder = temp_dir();
+    let vault = Vault::open_backend(Backend::Memory, "test", folder.path().to_path_buf()).unwrap();
+    vault
+        .save_jwt_secret("p", &SecretString::from("in-memory-secret"))
+        .unwrap();
+    assert_eq!(
+        vault.load_jwt_secret("p").unwrap().unwrap().expose_secret(),
+        "in-memory-secret"
+    );
+    vault.remove_jwt_secret("p").unwrap();
+    assert!(vault.load_jwt_secret("p").unwrap().is_none());
+}

@@ -233,7 +233,10 @@ impl AuthClient {
         }
     }
 
-    async fn fetch_user(&self, access_token: &str) -> Result<(User, Option<u64>), AuthError> {
+    pub(super) async fn fetch_user(
+        &self,
+        access_token: &str,
+    ) -> Result<(User, Option<u64>), AuthError> {
         let answer = self
             .inner
             .http

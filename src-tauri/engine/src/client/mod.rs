@@ -1,14 +1,16 @@
 //! The session manager: GoTrue calls with the Supabase clients' semantics, the current
 //! session (persisted through a `SessionStore`), and the auth events. Split by job:
 //! `refresh` (get_session, refresh_session: single-flight, retries, cooldown, commit guard),
-//! `account` (sign-in, sign-up, set_session, user, sign-out) and `project` (settings, JWKS,
-//! signature checks); this file holds the state they share.
+//! `account` (sign-in, sign-up, set_session, user, sign-out), `project` (settings, JWKS,
+//! signature checks) and `jwks_cache` (the JWKS, refetched for an unknown `kid`); this file
+//! holds the state they share.
 
 mod account;
+mod jwks_cache;
 mod project;
 mod refresh;
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use crate::config::ClientConfig;
 use crate::cooldown::Cooldowns;
@@ -21,9 +23,9 @@ use crate::recorder::Recorder;
 use crate::session::Session;
 use crate::single_flight::SingleFlight;
 use crate::storage::{SessionStore, StorageError};
-use crate::tokens::Jwks;
 
 pub use account::{Credentials, SignOutScope};
+pub use jwks_cache::JWKS_TTL;
 pub use refresh::Refreshed;
 
 #[derive(Clone)]
@@ -40,7 +42,7 @@ struct Inner {
     bus: Arc<EventBus>,
     flights: SingleFlight<refresh::RefreshOutcome>,
     cooldowns: Cooldowns,
-    jwks: Mutex<Option<(tokio::time::Instant, Jwks)>>,
+    jwks: jwks_cache::JwksCache,
 }
 
 impl AuthClient {
@@ -75,7 +77,7 @@ impl AuthClient {
                 current: RwLock::new(stored),
                 bus: Arc::default(),
                 flights: SingleFlight::default(),
-                jwks: Mutex::default(),
+                jwks: jwks_cache::JwksCache::default(),
             }),
         })
     }

@@ -1,20 +1,16 @@
 //! What the project publishes: its auth settings, its signing keys (JWKS), and checking an
 //! access token's signature against them.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::Value;
-use tokio::time::Instant;
 
 use super::AuthClient;
 use crate::error::AuthError;
 use crate::http::Call;
 use crate::recorder::json_error;
-use crate::tokens::{decode_jwt, verify_jwt, DecodedJwt, Jwks, SignatureStatus};
-
-/// How long a fetched JWKS is trusted (auth-js's `JWKS_TTL`).
-const JWKS_TTL: Duration = Duration::from_secs(600);
+use crate::tokens::{
+    decode_jwt, verify_jwt, DecodedJwt, Jwks, SignatureStatus, Unverified, GOTRUE_ALGORITHMS,
+};
 
 impl AuthClient {
     /// The project's public auth settings (`GET /settings`): which sign-in methods are on.
@@ -39,44 +35,124 @@ impl AuthClient {
 
     /// The project's published keys (`/.well-known/jwks.json`), cached for 10 minutes.
     pub async fn project_jwks(&self) -> Result<Jwks, AuthError> {
-        if let Some((fetched, jwks)) = &*self.inner.jwks.lock().unwrap_or_else(|p| p.into_inner()) {
-            if fetched.elapsed() < JWKS_TTL {
-                return Ok(jwks.clone());
-            }
-        }
-        let call = Call {
-            method: Method::GET,
-            path: "/.well-known/jwks.json",
-            query: &[],
-            body: None,
-            bearer: None,
-        };
-        let answer = self.inner.http.send(call).await?;
-        let jwks: Jwks = serde_json::from_slice(&answer.body).map_err(|e| {
-            AuthError::InvalidTokenResponse(format!("the JWKS is not valid ({})", json_error(&e)))
-        })?;
-        *self.inner.jwks.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((Instant::now(), jwks.clone()));
-        Ok(jwks)
+        self.jwks_for(None).await
+    }
+
+    /// The project's keys to check a token naming `kid`: the cached set, or a fresh one when
+    /// the cached set is stale or lacks `kid` (see `jwks_cache`).
+    async fn jwks_for(&self, kid: Option<&str>) -> Result<Jwks, AuthError> {
+        self.inner
+            .jwks
+            .key_set(kid, || async {
+                let call = Call {
+                    method: Method::GET,
+                    path: "/.well-known/jwks.json",
+                    query: &[],
+                    body: None,
+                    bearer: None,
+                };
+                let answer = self.inner.http.send(call).await?;
+                serde_json::from_slice::<Jwks>(&answer.body).map_err(|e| {
+                    AuthError::InvalidTokenResponse(format!(
+                        "the JWKS is not valid ({})",
+                        json_error(&e)
+                    ))
+                })
+            })
+            .await
     }
 
     /// Decodes an access token (never failing for want of a key) and checks its signature
-    /// with the HS256 secret if given, or the project's JWKS for asymmetric tokens.
+    /// here: HS256 with `hs256_secret` (the project's JWT secret) when given, the other
+    /// algorithms with the project's JWKS, fetched again once when the token's `kid` is not in
+    /// the cached set. Never asks the server about the token itself.
     pub async fn verify_access_token(
         &self,
         token: &str,
         hs256_secret: Option<&[u8]>,
     ) -> Result<(DecodedJwt, SignatureStatus), AuthError> {
         let jwt = decode_jwt(token).map_err(|e| AuthError::InvalidInput(e.to_string()))?;
+        let status = self.verify_decoded(&jwt, hs256_secret).await;
+        Ok((jwt, status))
+    }
+
+    async fn verify_decoded(
+        &self,
+        jwt: &DecodedJwt,
+        hs256_secret: Option<&[u8]>,
+    ) -> SignatureStatus {
         let asymmetric = jwt
             .alg()
-            .is_some_and(|alg| !alg.eq_ignore_ascii_case("HS256"));
-        let jwks = if asymmetric {
-            self.project_jwks().await.ok()
+            .is_some_and(|alg| alg != "HS256" && GOTRUE_ALGORITHMS.contains(&alg));
+        if !asymmetric {
+            return verify_jwt(jwt, hs256_secret, None);
+        }
+        match self.jwks_for(jwt.kid()).await {
+            Ok(jwks) => verify_jwt(jwt, hs256_secret, Some(&jwks)),
+            Err(error) => SignatureStatus::NotVerified {
+                reason: format!("the project's JWKS could not be fetched: {error}"),
+                cause: Unverified::JwksUnavailable,
+            },
+        }
+    }
+
+    /// What auth-js `getClaims` does: a local check when there is a key to check with
+    /// (HS256 with `hs256_secret`, or a `kid` found in the JWKS, refetched once); otherwise,
+    /// for HS256 without the secret and for a token without `kid`, it asks the server
+    /// (`GET /user` with the token), whose answer says whether it accepts the token. The
+    /// current session is left alone whatever the server says.
+    pub async fn check_access_token(
+        &self,
+        token: &str,
+        hs256_secret: Option<&[u8]>,
+    ) -> Result<(DecodedJwt, SignatureStatus), AuthError> {
+        let jwt = decode_jwt(token).map_err(|e| AuthError::InvalidInput(e.to_string()))?;
+        let keyless_asymmetric = jwt.kid().is_none()
+            && jwt
+                .alg()
+                .is_some_and(|alg| alg != "HS256" && GOTRUE_ALGORITHMS.contains(&alg));
+        let status = if keyless_asymmetric {
+            self.ask_server(token, &jwt).await
         } else {
-            None
+            match self.verify_decoded(&jwt, hs256_secret).await {
+                SignatureStatus::NotVerified {
+                    cause: Unverified::NeedsSecret,
+                    ..
+                } => self.ask_server(token, &jwt).await,
+                other => other,
+            }
         };
-        let status = verify_jwt(&jwt, hs256_secret, jwks.as_ref());
         Ok((jwt, status))
+    }
+
+    /// Whether the server accepts `token`: `GET /user` with it (auth-js `getClaims`' fallback).
+    pub async fn check_with_server(
+        &self,
+        token: &str,
+    ) -> Result<(DecodedJwt, SignatureStatus), AuthError> {
+        let jwt = decode_jwt(token).map_err(|e| AuthError::InvalidInput(e.to_string()))?;
+        let status = self.ask_server(token, &jwt).await;
+        Ok((jwt, status))
+    }
+
+    async fn ask_server(&self, token: &str, jwt: &DecodedJwt) -> SignatureStatus {
+        let alg = jwt.alg().unwrap_or_default().to_string();
+        match self.fetch_user(token.trim()).await {
+            Ok(_) => SignatureStatus::ServerAccepted { alg },
+            Err(AuthError::Api {
+                status,
+                code,
+                message,
+            }) => SignatureStatus::ServerRejected {
+                alg,
+                http_status: status,
+                code,
+                reason: message,
+            },
+            Err(error) => SignatureStatus::NotVerified {
+                reason: format!("the server could not be asked about the token: {error}"),
+                cause: Unverified::ServerUnreachable,
+            },
+        }
     }
 }

@@ -19,7 +19,7 @@ mod verify;
 pub use encoding::fingerprint;
 pub use jwt::{decode_jwt, DecodedJwt, JwtPart, TokenError};
 pub use refresh_token::{inspect_refresh_token, RefreshTokenShape};
-pub use verify::{verify_jwt, Jwk, Jwks, SignatureStatus};
+pub use verify::{verify_jwt, Invalid, Jwk, Jwks, SignatureStatus, Unverified, GOTRUE_ALGORITHMS};
 
 pub(crate) use encoding::b64_decode_any;
 pub(crate) use jwt::{strip_matching_quotes, unwrap_token_input};
@@ -32,10 +32,24 @@ mod tests {
     /// The UI tells outcomes and formats apart by these tags.
     #[test]
     fn signature_status_serializes_with_a_status_tag() {
-        let status = SignatureStatus::NotVerified { reason: "x".into() };
+        let status = SignatureStatus::NotVerified {
+            reason: "x".into(),
+            cause: Unverified::UnknownKid,
+        };
         assert_eq!(
             serde_json::to_value(&status).unwrap(),
-            json!({"status": "not_verified", "reason": "x"})
+            json!({"status": "not_verified", "reason": "x", "cause": "unknown_kid"})
+        );
+        let status = SignatureStatus::ServerRejected {
+            alg: "HS256".into(),
+            http_status: 403,
+            code: Some("bad_jwt".into()),
+            reason: "y".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&status).unwrap(),
+            json!({"status": "server_rejected", "alg": "HS256", "http_status": 403,
+                "code": "bad_jwt", "reason": "y"})
         );
         let shape = RefreshTokenShape::V2 {
             session_id: uuid::Uuid::nil(),

@@ -15,9 +15,10 @@ use uuid::Uuid;
 
 use super::{json_body_or_empty as json_body, Shared};
 use crate::clock::{from_micros, rfc3339};
-use crate::config::RateLimit;
+use crate::config::{RateLimit, SigningAlgorithm};
 use crate::db;
 use crate::errors::ApiError;
+use crate::jwt::alg_name;
 use crate::state::{new_user, start_session, token_response, user_json};
 use crate::traffic::Fault;
 
@@ -36,6 +37,7 @@ pub fn routes() -> Router<Shared> {
         .route("/clock", put(set_clock).get(clock))
         .route("/rate-limit", put(set_rate_limit))
         .route("/keys", get(keys))
+        .route("/signing-keys/rotate", post(rotate_signing_key))
         .route("/invariants", get(invariants))
 }
 
@@ -301,6 +303,35 @@ async fn set_rate_limit(State(state): State<Shared>, body: Body) -> Result<Statu
 
 async fn keys(State(state): State<Shared>) -> Json<Value> {
     Json(json!({"anon_key": state.anon_key, "service_role_key": state.service_role_key}))
+}
+
+#[derive(Deserialize)]
+struct Rotation {
+    /// `hs256`, `es256`, `es512`, `rs256`, `rs512` or `eddsa`; the current one when absent.
+    algorithm: Option<String>,
+    /// Drop the keys published so far (tokens they signed stop verifying).
+    #[serde(default)]
+    retire_previous: bool,
+}
+
+/// Rotates the access-token signing key: a new key of the algorithm signs from now on, and
+/// the JWKS lists it beside the previous ones. Rotated keys live in memory only.
+async fn rotate_signing_key(
+    State(state): State<Shared>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let rotation: Rotation = json_body(body).await?;
+    let algorithm = match rotation.algorithm.as_deref() {
+        None => state.keys.algorithm(),
+        Some(name) => SigningAlgorithm::from_name(name).ok_or_else(|| {
+            ApiError::bad_request(
+                "validation_failed",
+                "algorithm must be one of hs256, es256, es512, rs256, rs512, eddsa",
+            )
+        })?,
+    };
+    let kid = state.keys.rotate(algorithm, rotation.retire_previous);
+    Ok(Json(json!({"alg": alg_name(algorithm), "kid": kid})))
 }
 
 async fn invariants(State(state): State<Shared>) -> Result<Json<Value>, ApiError> {

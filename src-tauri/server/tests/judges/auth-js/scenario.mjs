@@ -398,8 +398,71 @@ async function main() {
   })
 }
 
+// Scenario blocks below main() add themselves here; they run after it, in file order.
+const laterScenarios = []
+
 main()
+  .then(async () => {
+    for (const run of laterScenarios) await run()
+  })
   .catch((error) => {
     report('judge', false, `judge crashed: ${error?.stack?.split('\n')[0] ?? error}`)
   })
   .finally(finish)
+
+// ---- signing-key rotation: getClaims refetches the JWKS for a new kid (issue 11 item 7) ----
+laterScenarios.push(async function signingKeyRotation() {
+  await scenario('key_rotation', async () => {
+    const calls = []
+    const client = new GoTrueClient({
+      url: GOTRUE_URL,
+      headers: { apikey: ANON_KEY, Authorization: `Bearer ${ANON_KEY}` },
+      autoRefreshToken: false,
+      persistSession: true,
+      detectSessionInUrl: false,
+      storage: memoryStorage(),
+      // auth-js keeps its JWKS cache per storage key: a key of its own starts it empty.
+      storageKey: `judge-key-rotation-${Date.now()}`,
+      fetch: async (input, init) => {
+        calls.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`)
+        return fetch(input, init)
+      },
+    })
+    const count = (suffix) => calls.filter((call) => call.endsWith(suffix)).length
+    const header = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString())
+    try {
+      const first = await emulator('POST', '/signing-keys/rotate', { algorithm: 'es256' })
+      const before = await signIn(client)
+      const r1 = await client.getClaims(before.access_token)
+      report(
+        'key_rotation.first_key_verifies',
+        !r1.error && r1.data?.header?.kid === first.kid && header(before.access_token).kid === first.kid &&
+          count('/.well-known/jwks.json') === 1 && count('/user') === 0,
+        `getClaims: ${describeError(r1.error)}; kid=${r1.data?.header?.kid} (rotated in: ${first.kid}); ` +
+          `requests: ${calls.join(', ')}`
+      )
+
+      const second = await emulator('POST', '/signing-keys/rotate', { algorithm: 'es256' })
+      const after = await signIn(client)
+      const r2 = await client.getClaims(after.access_token)
+      report(
+        'key_rotation.new_key_verifies_after_refetch',
+        !r2.error && r2.data?.header?.kid === second.kid && second.kid !== first.kid &&
+          count('/.well-known/jwks.json') === 2 && count('/user') === 0,
+        `getClaims after a second rotation: ${describeError(r2.error)}; kid=${r2.data?.header?.kid}; ` +
+          `JWKS fetched ${count('/.well-known/jwks.json')} times (a refetch for the unknown kid), ` +
+          `GET /user ${count('/user')} times; requests: ${calls.join(', ')}`
+      )
+
+      const r3 = await client.getClaims(before.access_token)
+      report(
+        'key_rotation.previous_key_still_verifies',
+        !r3.error && r3.data?.header?.kid === first.kid && count('/.well-known/jwks.json') === 2,
+        `getClaims(token of the first key): ${describeError(r3.error)}; JWKS fetched ${count('/.well-known/jwks.json')} times`
+      )
+    } finally {
+      await emulator('POST', '/signing-keys/rotate', { algorithm: 'hs256' })
+    }
+  })
+})
+// ---- end of signing-key rotation ----
