@@ -896,6 +896,37 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
     .await;
     assert!(issuer.contains(&stack_url));
 
+    // An HS256 project: without its secret the server is asked (getClaims' GET /user); with
+    // a wrong secret the signature is invalid; with the right one, kept in the keyring, it is
+    // verified here.
+    let badge = async |want: &str| {
+        eventually(
+            Duration::from_secs(10),
+            async || app.text_of("#signature-status").await.unwrap_or_default(),
+            |t| t.starts_with(want),
+        )
+        .await
+    };
+    badge("✓ Accepted by the server · HS256").await;
+    type_into(&app, "#jwt-secret", "not-the-projects-secret-0123456789").await;
+    press(&app, "#jwt-secret-save").await;
+    badge("✗ Signature invalid · HS256").await;
+    press(&app, "#jwt-secret-forget").await;
+    badge("✓ Accepted by the server").await;
+    type_into(&app, "#jwt-secret", local_gotrue::config::DEFAULT_JWT_SECRET).await;
+    press(&app, "#jwt-secret-save").await;
+    badge("✓ Signature verified · HS256").await;
+    assert_eq!(count_of(&app, "#jwt-secret").await, 0, "never shown again");
+    app.execute(
+        "document.querySelector('section.claims').scrollIntoView()",
+        serde_json::json!([]),
+    )
+    .await
+    .unwrap();
+    app.screenshot(&shots_dir().join("hs256-verified.png"))
+        .await
+        .unwrap();
+
     // Back to the demo: its session is still there.
     choose(&app, "#profile-select", "built-in-demo").await;
     let back = eventually(

@@ -85,7 +85,7 @@ fn core_window_commands_outside_the_capability_are_refused() {
 }
 
 /// Every command the app registers, as listed in `permissions/app.toml`.
-const APP_COMMANDS: [&str; 20] = [
+const APP_COMMANDS: [&str; 23] = [
     "app_info",
     "inspector_status",
     "settings_auto_refresh",
@@ -96,6 +96,9 @@ const APP_COMMANDS: [&str; 20] = [
     "session_current",
     "session_refresh",
     "session_signature",
+    "jwt_secret_kept",
+    "jwt_secret_save",
+    "jwt_secret_forget",
     "session_reveal",
     "session_copy",
     "paste_preview",

@@ -3,10 +3,11 @@
 //! demo's sign-in, and the tasks that live as long as the profile is active (auto-refresh and
 //! the history recorder).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use session_engine::auto_refresh::{self, Outcome};
-use session_engine::{AuthClient, ClientConfig, Credentials};
+use session_engine::{AuthClient, ClientConfig, Credentials, SessionStore};
 use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::watch;
 
@@ -49,7 +50,7 @@ pub async fn activate<R: Runtime>(
     };
     config.retry_budget = RETRY_BUDGET;
     let store_key = demo::store_key(&profile, demo_server.as_ref());
-    let client = AuthClient::new(config, vault.clone(), store_key).await?;
+    let client = AuthClient::new(config, vault.clone() as Arc<dyn SessionStore>, store_key).await?;
     tracing::info!(profile = %profile.id, restored = client.current_session().is_some(), "profile opened");
 
     let auto_refresh = watch::channel(profile.auto_refresh_setting()).0;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use session_engine::auto_refresh::Setting as AutoRefresh;
-use session_engine::{AuthClient, SessionStore};
+use session_engine::AuthClient;
 use tauri::{AppHandle, Runtime};
 use tokio::sync::{watch, Mutex};
 
@@ -24,7 +24,7 @@ pub struct Active {
     pub profile: Profile,
     pub client: AuthClient,
     pub keyring: session_vault::Backend,
-    pub vault: Arc<dyn SessionStore>,
+    pub vault: Arc<session_vault::Vault>,
     /// Kept alive as long as the profile is active.
     pub demo_server: Option<local_gotrue::Server>,
     /// The auto-refresh switch; its tasks (the schedule, the history recorder) end when this

@@ -21,7 +21,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use session_engine::official_clients::{ClientForecast, OnRejected, SourceConstant};
     use session_engine::paste::PastePreview;
     use session_engine::recorder::Exchange;
-    use session_engine::tokens::{RefreshTokenShape, SignatureStatus};
+    use session_engine::tokens::{Invalid, RefreshTokenShape, SignatureStatus, Unverified};
     use session_engine::{AuthEventKind, SignOutScope};
     vec![
         AppInfo::decl(config),
@@ -38,6 +38,8 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         OnRejected::decl(config),
         SourceConstant::decl(config),
         SignatureStatus::decl(config),
+        Invalid::decl(config),
+        Unverified::decl(config),
         EventView::decl(config),
         AuthEventKind::decl(config),
         LogItem::decl(config),

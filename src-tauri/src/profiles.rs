@@ -222,7 +222,12 @@ pub async fn remove<R: Runtime>(
         Ok(())
     })?;
     let (vault, id) = (active.vault.clone(), id.to_string());
-    tokio::task::spawn_blocking(move || vault.remove(&id)).await??;
+    tokio::task::spawn_blocking(move || {
+        session_engine::SessionStore::remove(&*vault, &id)?;
+        // The project's JWT secret goes with its profile.
+        vault.remove_jwt_secret(&id)
+    })
+    .await??;
     Ok(())
 }
 

@@ -1,28 +1,48 @@
-//! The current access token's signature, checked against what the project publishes.
+//! The current access token's signature, checked as auth-js's `getClaims` checks it: against
+//! the project's JWKS (refetched once for a key it does not know), with the project's JWT
+//! secret for HS256 when the user gave it (kept in the keyring), and otherwise by asking the
+//! server (`GET /user`) whether it accepts the token.
 
-use session_engine::tokens::{SignatureStatus, Unverified};
+use secrecy::{ExposeSecret, SecretString};
+use session_engine::tokens::SignatureStatus;
 
 use crate::error::Error;
 use crate::inspector::Active;
 
-/// Checks the current session's access token; HS256 is "cannot check", said plainly, since
-/// the app never holds a project's shared secret.
 pub async fn check(active: &Active) -> Result<SignatureStatus, Error> {
     let session = active
         .client
         .current_session()
         .ok_or(session_engine::AuthError::SessionMissing)?;
-    let (jwt, status) = active
+    let secret = load(active).await?;
+    let secret = secret.as_ref().map(|s| s.expose_secret().as_bytes());
+    let (_, status) = active
         .client
-        .verify_access_token(&session.access_token, None)
+        .check_access_token(&session.access_token, secret)
         .await?;
-    Ok(match status {
-        SignatureStatus::NotVerified { .. } if jwt.alg() == Some("HS256") => {
-            SignatureStatus::NotVerified {
-                reason: "HS256: signed with the project's shared JWT secret, which this app does not hold. Projects on asymmetric signing keys (ES256/RS256) are checked against their JWKS.".into(),
-                cause: Unverified::NeedsSecret,
-            }
-        }
-        other => other,
-    })
+    Ok(status)
+}
+
+/// Whether the user gave this profile's project JWT secret.
+pub async fn has_secret(active: &Active) -> Result<bool, Error> {
+    Ok(load(active).await?.is_some())
+}
+
+async fn load(active: &Active) -> Result<Option<SecretString>, Error> {
+    let (vault, profile) = (active.vault.clone(), active.profile.id.clone());
+    Ok(tokio::task::spawn_blocking(move || vault.load_jwt_secret(&profile)).await??)
+}
+
+/// Keeps the project's JWT secret in the keyring, for this profile; it is never sent back.
+pub async fn remember(active: &Active, secret: SecretString) -> Result<(), Error> {
+    let (vault, profile) = (active.vault.clone(), active.profile.id.clone());
+    tokio::task::spawn_blocking(move || vault.save_jwt_secret(&profile, &secret)).await??;
+    tracing::info!(profile = %active.profile.id, "project JWT secret kept in the keyring");
+    Ok(())
+}
+
+pub async fn forget(active: &Active) -> Result<(), Error> {
+    let (vault, profile) = (active.vault.clone(), active.profile.id.clone());
+    tokio::task::spawn_blocking(move || vault.remove_jwt_secret(&profile)).await??;
+    Ok(())
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use session_engine::SessionStore;
 use session_vault::Vault;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -11,7 +10,7 @@ use crate::error::Error;
 use crate::inspector::Inspector;
 
 /// The vault, and which keyring it found.
-pub type OpenVault = (Arc<dyn SessionStore>, session_vault::Backend);
+pub type OpenVault = (Arc<Vault>, session_vault::Backend);
 
 /// The shared vault: sealed files for large sessions under the app data folder's `sessions/`.
 pub async fn open<R: Runtime>(
@@ -27,7 +26,7 @@ pub async fn open<R: Runtime>(
                 tokio::task::spawn_blocking(move || Vault::open(&identifier, sealed)).await?;
             let keyring = vault.backend();
             tracing::info!(?keyring, "session vault opened");
-            Ok::<_, Error>((Arc::new(vault) as Arc<dyn SessionStore>, keyring))
+            Ok::<_, Error>((Arc::new(vault), keyring))
         })
         .await
         .cloned()

@@ -47,6 +47,26 @@ pub async fn session_signature(inspector: State<'_, Inspector>) -> Result<Signat
     crate::signature::check(&*inspector.active().await?).await
 }
 
+/// Whether this profile has its project's JWT secret (for HS256 tokens) in the keyring.
+#[tauri::command]
+pub async fn jwt_secret_kept(inspector: State<'_, Inspector>) -> Result<bool, Error> {
+    crate::signature::has_secret(&*inspector.active().await?).await
+}
+
+/// Keeps the project's JWT secret in the keyring; it never comes back over IPC.
+#[tauri::command]
+pub async fn jwt_secret_save(
+    inspector: State<'_, Inspector>,
+    secret: secrecy::SecretString,
+) -> Result<(), Error> {
+    crate::signature::remember(&*inspector.active().await?, secret).await
+}
+
+#[tauri::command]
+pub async fn jwt_secret_forget(inspector: State<'_, Inspector>) -> Result<(), Error> {
+    crate::signature::forget(&*inspector.active().await?).await
+}
+
 #[tauri::command]
 pub async fn session_reveal(
     inspector: State<'_, Inspector>,

@@ -82,6 +82,11 @@ export const api = {
   refreshNow: () => call<{ session: SessionView; joined: boolean }>("session_refresh"),
   /** The access token's signature, checked against the project's keys. */
   signature: () => call<SignatureStatus>("session_signature"),
+  /** Whether this profile's project JWT secret (for HS256 tokens) is in the keyring. */
+  jwtSecretKept: () => call<boolean>("jwt_secret_kept"),
+  /** Keeps the project's JWT secret in the keyring; it never comes back to the window. */
+  jwtSecretSave: (secret: string) => call<void>("jwt_secret_save", { secret }),
+  jwtSecretForget: () => call<void>("jwt_secret_forget"),
   /**
    * The one way a token reaches the webview: an explicit reveal or copy by the user.
    * `fingerprint` is the one on screen: the app refuses if the session has changed since.

@@ -77,7 +77,11 @@ export type OnRejected = "endsAfterExpiry" | "keptUntilRestart" | "keptErrorsRai
 
 export type SourceConstant = { name: string, value: string, file: string, };
 
-export type SignatureStatus = { "status": "verified", alg: string, kid: string | null, } | { "status": "invalid_signature", alg: string, reason: string, } | { "status": "not_verified", reason: string, };
+export type SignatureStatus = { "status": "verified", alg: string, kid: string | null, } | { "status": "invalid_signature", alg: string, reason: string, cause: Invalid, } | { "status": "not_verified", reason: string, cause: Unverified, } | { "status": "server_accepted", alg: string, } | { "status": "server_rejected", alg: string, http_status: number, code: string | null, reason: string, };
+
+export type Invalid = "mismatch" | "unsigned" | "algorithm_not_allowed" | "malformed";
+
+export type Unverified = "needs_secret" | "unknown_kid" | "no_key" | "unusable_key" | "unsupported_algorithm" | "jwks_unavailable" | "server_unreachable";
 
 export type EventView = { kind: AuthEventKind, previous: AuthEventKind | null, at: string, reason: string | null, exchangeId: number | null, session: SessionView | null, };
 
