@@ -5,148 +5,28 @@
 // Output: one JSON object per check on stdout, then a closing "N passed, M failed" line.
 // Exit status 0 only when no check failed. See ../README.md.
 
+import { AuthSessionMissingError, GoTrueClient, isAuthApiError, isAuthSessionMissingError } from '@supabase/auth-js'
 import {
-  GoTrueClient,
-  AuthApiError,
-  AuthSessionMissingError,
-  isAuthApiError,
-  isAuthSessionMissingError,
-} from '@supabase/auth-js'
+  ANON_KEY,
+  DEMO_EMAIL,
+  DEMO_PASSWORD,
+  GOTRUE_URL,
+  describeError,
+  emulator,
+  finish,
+  isAlreadyUsed,
+  memoryStorage,
+  newClient,
+  randomEmail,
+  refreshOk,
+  report,
+  scenario,
+  short,
+  signIn,
+  sleep,
+} from './judge.mjs'
 
-const REQUIRED_ENV = ['GOTRUE_URL', 'ANON_KEY', 'EMULATOR_URL', 'DEMO_EMAIL', 'DEMO_PASSWORD']
 const REFRESH_ROUTE = 'POST /token?grant_type=refresh_token'
-
-let passed = 0
-let failed = 0
-
-function report(check, ok, detail) {
-  if (ok) passed += 1
-  else failed += 1
-  process.stdout.write(JSON.stringify({ check, ok: !!ok, detail: String(detail) }) + '\n')
-}
-
-function finish() {
-  process.stdout.write(`${passed} passed, ${failed} failed\n`)
-  process.exit(failed === 0 ? 0 : 1)
-}
-
-/** Never more than the first 6 characters of a token. */
-function short(token) {
-  if (typeof token !== 'string') return String(token)
-  return `${token.slice(0, 6)}...(${token.length})`
-}
-
-function describeError(error) {
-  if (!error) return 'no error'
-  const parts = [error.name ?? error.constructor?.name ?? 'Error']
-  if ('status' in error) parts.push(`status=${error.status}`)
-  if ('code' in error) parts.push(`code=${error.code}`)
-  parts.push(`message=${JSON.stringify(error.message)}`)
-  return parts.join(' ')
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-const missing = REQUIRED_ENV.filter((name) => !process.env[name])
-if (missing.length) {
-  report('environment', false, `missing environment variables: ${missing.join(', ')}`)
-  finish()
-}
-
-const GOTRUE_URL = process.env.GOTRUE_URL.replace(/\/+$/, '')
-const ANON_KEY = process.env.ANON_KEY
-const EMULATOR_URL = process.env.EMULATOR_URL.replace(/\/+$/, '')
-const DEMO_EMAIL = process.env.DEMO_EMAIL
-const DEMO_PASSWORD = process.env.DEMO_PASSWORD
-
-/** Plain HTTP JSON call to the emulator's control surface; throws on an unexpected status. */
-async function emulator(method, path, body, expected = [200, 201, 204]) {
-  const response = await fetch(`${EMULATOR_URL}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  if (!expected.includes(response.status)) {
-    throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 200)}`)
-  }
-  return text ? JSON.parse(text) : null
-}
-
-/** A storage object backed by a Map, one per client. */
-function memoryStorage() {
-  const map = new Map()
-  return {
-    getItem: (key) => (map.has(key) ? map.get(key) : null),
-    setItem: (key, value) => {
-      map.set(key, value)
-    },
-    removeItem: (key) => {
-      map.delete(key)
-    },
-  }
-}
-
-/**
- * A fresh client with its own storage. With `seen`, every HTTP status the client receives
- * is pushed onto that array (the client's own view of the exchange).
- */
-function newClient(seen) {
-  const settings = {
-    url: GOTRUE_URL,
-    headers: { apikey: ANON_KEY, Authorization: `Bearer ${ANON_KEY}` },
-    autoRefreshToken: false,
-    persistSession: true,
-    detectSessionInUrl: false,
-    storage: memoryStorage(),
-  }
-  if (seen) {
-    settings.fetch = async (input, init) => {
-      const response = await fetch(input, init)
-      seen.push(response.status)
-      return response
-    }
-  }
-  return new GoTrueClient(settings)
-}
-
-/** Signs in with a password and returns the session; throws with the client's error. */
-async function signIn(client, email = DEMO_EMAIL, password = DEMO_PASSWORD) {
-  const { data, error } = await client.signInWithPassword({ email, password })
-  if (error) throw new Error(`signInWithPassword failed: ${describeError(error)}`)
-  if (!data.session) throw new Error('signInWithPassword returned no session')
-  return data.session
-}
-
-/** refreshSession, throwing unless the client returned a session. */
-async function refreshOk(client, args) {
-  const { data, error } = await client.refreshSession(args)
-  if (error) throw new Error(`refreshSession failed: ${describeError(error)}`)
-  if (!data.session) throw new Error('refreshSession returned no session')
-  return data.session
-}
-
-function isAlreadyUsed(error) {
-  return (
-    isAuthApiError(error) &&
-    error instanceof AuthApiError &&
-    error.code === 'refresh_token_already_used' &&
-    error.status === 400
-  )
-}
-
-/** Runs one scenario; an exception becomes a failed check named after it. */
-async function scenario(name, body) {
-  try {
-    await body()
-  } catch (error) {
-    report(name, false, `scenario threw: ${error?.stack?.split('\n')[0] ?? error}`)
-  }
-}
-
-function randomEmail(tag) {
-  return `judge-authjs-${tag}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}@example.com`
-}
 
 // --------------------------------------------------------------------------------------------
 
@@ -335,11 +215,11 @@ async function main() {
       const got = data?.session?.refresh_token
       report(
         'retry_503.recovers',
-        !error && !!got && got !== before.refresh_token && seen.join(',') === '503,503,503,200',
+        !error && !!got && got !== before.refresh_token && seen.map((r) => r.status).join(',') === '503,503,503,200',
         error
-          ? `refreshSession after 3x503: ${describeError(error)}; statuses the client saw: ${seen.join(',')}`
+          ? `refreshSession after 3x503: ${describeError(error)}; statuses the client saw: ${seen.map((r) => r.status).join(',')}`
           : `one refreshSession() call succeeded after ${elapsed} ms with ${short(got)}; ` +
-              `statuses the client saw: ${seen.join(',')} (backoff 200/400/800 ms)`
+              `statuses the client saw: ${seen.map((r) => r.status).join(',')} (backoff 200/400/800 ms)`
       )
       const counts = await emulator('GET', '/requests')
       const k = counts?.routes?.[REFRESH_ROUTE] ?? 0

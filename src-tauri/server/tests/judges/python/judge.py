@@ -75,13 +75,16 @@ def emulator(method: str, path: str, body: Any = None, expected: tuple[int, ...]
     return json.loads(text) if text else None
 
 
+clients: list[SyncGoTrueClient] = []
+
+
 def new_client(seen: list[httpx.Response] | None = None) -> SyncGoTrueClient:
     """A fresh client with its own storage. With `seen`, every response the client receives
     is appended to it (the client's own view of the exchange)."""
     http_client = None
     if seen is not None:
         http_client = httpx.Client(event_hooks={"response": [seen.append]})
-    return SyncGoTrueClient(
+    client = SyncGoTrueClient(
         url=GOTRUE_URL,
         headers={"apikey": ANON_KEY, "Authorization": f"Bearer {ANON_KEY}"},
         auto_refresh_token=False,
@@ -89,6 +92,17 @@ def new_client(seen: list[httpx.Response] | None = None) -> SyncGoTrueClient:
         storage=SyncMemoryStorage(),
         http_client=http_client,
     )
+    clients.append(client)
+    return client
+
+
+def close_clients() -> None:
+    """Stops every client's timers and connections."""
+    for client in clients:
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
 
 
 def sign_in(client: SyncGoTrueClient, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD):

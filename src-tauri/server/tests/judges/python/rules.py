@@ -10,6 +10,7 @@ import os
 import httpx
 
 from judge import (
+    close_clients,
     describe,
     emulator,
     finish,
@@ -126,4 +127,5 @@ elif SERVER == "v2":
     scenario("rules.v2_termination", v2_termination)
 else:
     report("environment", False, f"JUDGE_SERVER must be legacy-no-rotation or v2, not {SERVER}")
+close_clients()
 finish()

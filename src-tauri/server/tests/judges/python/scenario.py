@@ -9,15 +9,9 @@ Exit status 0 only when no check failed. See ../README.md.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import sys
 import time
-import urllib.error
-import urllib.request
-from typing import Any, Callable
 
-from supabase_auth import SyncGoTrueClient, SyncMemoryStorage
 from supabase_auth.errors import (
     AuthApiError,
     AuthError,
@@ -25,118 +19,23 @@ from supabase_auth.errors import (
     AuthSessionMissingError,
 )
 
-REQUIRED_ENV = ["GOTRUE_URL", "ANON_KEY", "EMULATOR_URL", "DEMO_EMAIL", "DEMO_PASSWORD"]
+from judge import (
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    close_clients,
+    describe,
+    emulator,
+    finish,
+    is_already_used,
+    new_client,
+    refresh_error,
+    report,
+    scenario,
+    short,
+    sign_in,
+)
+
 REFRESH_ROUTE = "POST /token?grant_type=refresh_token"
-
-passed = 0
-failed = 0
-
-
-def report(check: str, ok: bool, detail: str) -> None:
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(json.dumps({"check": check, "ok": bool(ok), "detail": str(detail)}), flush=True)
-
-
-def finish() -> None:
-    print(f"{passed} passed, {failed} failed", flush=True)
-    sys.exit(0 if failed == 0 else 1)
-
-
-def short(token: Any) -> str:
-    """Never more than the first 6 characters of a token."""
-    if not isinstance(token, str):
-        return repr(token)
-    return f"{token[:6]}...({len(token)})"
-
-
-def describe(error: BaseException | None) -> str:
-    if error is None:
-        return "no error"
-    parts = [type(error).__name__]
-    if hasattr(error, "status"):
-        parts.append(f"status={getattr(error, 'status')}")
-    if hasattr(error, "code"):
-        parts.append(f"code={getattr(error, 'code')}")
-    parts.append(f"message={json.dumps(str(getattr(error, 'message', error)))}")
-    return " ".join(parts)
-
-
-missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
-if missing:
-    report("environment", False, f"missing environment variables: {', '.join(missing)}")
-    finish()
-
-GOTRUE_URL = os.environ["GOTRUE_URL"].rstrip("/")
-ANON_KEY = os.environ["ANON_KEY"]
-EMULATOR_URL = os.environ["EMULATOR_URL"].rstrip("/")
-DEMO_EMAIL = os.environ["DEMO_EMAIL"]
-DEMO_PASSWORD = os.environ["DEMO_PASSWORD"]
-
-
-def emulator(method: str, path: str, body: Any = None, expected: tuple[int, ...] = (200, 201, 204)) -> Any:
-    """Plain HTTP JSON call to the emulator's control surface; raises on an unexpected status."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{EMULATOR_URL}{path}", data=data, method=method)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            status, text = response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        status, text = error.code, error.read().decode()
-    if status not in expected:
-        raise RuntimeError(f"{method} {path} answered {status}: {text[:200]}")
-    return json.loads(text) if text else None
-
-
-clients: list[SyncGoTrueClient] = []
-
-
-def new_client() -> SyncGoTrueClient:
-    client = SyncGoTrueClient(
-        url=GOTRUE_URL,
-        headers={"apikey": ANON_KEY, "Authorization": f"Bearer {ANON_KEY}"},
-        auto_refresh_token=False,
-        persist_session=True,
-        storage=SyncMemoryStorage(),
-    )
-    clients.append(client)
-    return client
-
-
-def sign_in(client: SyncGoTrueClient, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD):
-    response = client.sign_in_with_password({"email": email, "password": password})
-    if response.session is None:
-        raise RuntimeError("sign_in_with_password returned no session")
-    return response.session
-
-
-def refresh_error(client: SyncGoTrueClient, token: str | None = None) -> tuple[Any, BaseException | None]:
-    """refresh_session, returning (session, None) or (None, the exception the client raised)."""
-    try:
-        return client.refresh_session(token).session, None
-    except AuthError as error:
-        return None, error
-
-
-def is_already_used(error: BaseException | None) -> bool:
-    return (
-        isinstance(error, AuthApiError)
-        and error.code == "refresh_token_already_used"
-        and error.status == 400
-    )
-
-
-def scenario(name: str, body: Callable[[], None]) -> None:
-    """Runs one scenario; an exception becomes a failed check named after it."""
-    try:
-        body()
-    except Exception as error:  # noqa: BLE001 - reported, never swallowed silently
-        report(name, False, f"scenario threw: {describe(error)}")
 
 
 def random_email(tag: str) -> str:
@@ -422,9 +321,5 @@ if __name__ == "__main__":
     except Exception as crash:  # noqa: BLE001
         report("judge", False, f"judge crashed: {describe(crash)}")
     finally:
-        for c in clients:
-            try:
-                c.close()
-            except Exception:  # noqa: BLE001
-                pass
+        close_clients()
     finish()
