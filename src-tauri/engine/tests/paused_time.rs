@@ -1,6 +1,6 @@
-//! Timers in paused time: the auto-refresh schedule and the refresh failure cooldown against the real
-//! server, both on tokio's virtual clock (the server's clock follows it too), so minutes of
-//! schedule pass in milliseconds of wall time and every instant is exact.
+//! Timers in paused time: the auto-refresh schedule and the refresh failure cooldown against
+//! the real server, both on tokio's virtual clock (the server's clock follows it too), so
+//! minutes of schedule pass in milliseconds of wall time and every instant is exact.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
