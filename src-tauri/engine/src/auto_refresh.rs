@@ -1,7 +1,9 @@
 //! Auto-refresh: with the switch on, the session is refreshed `margin` before its access token
 //! expires. The wait is recomputed whenever the session or the setting changes; after a
-//! refresh at least `MIN_GAP` passes before the next, and after a failure `BACKOFF`. Waiting
-//! uses `tokio::time` and "now" the client's clock, so the schedule is tested in paused time.
+//! refresh at least `MIN_GAP` passes before the next, and after a failure `BACKOFF` or the
+//! client's refresh failure cooldown, whichever is longer (inside the cooldown an attempt would
+//! only be answered with the remembered failure). Waiting uses `tokio::time` and "now" the
+//! client's clock, so the schedule is tested in paused time.
 
 use std::time::Duration;
 
@@ -79,8 +81,12 @@ pub async fn run(
                     Ok(_) => Outcome::Refreshed,
                     Err(error) => Outcome::Failed(error),
                 };
-                let pause = if matches!(outcome, Outcome::Failed(_)) { BACKOFF } else { MIN_GAP };
-                not_before = Instant::now() + pause;
+                let failed = matches!(outcome, Outcome::Failed(_));
+                not_before = Instant::now() + if failed { BACKOFF } else { MIN_GAP };
+                if let Some(cooled) = client.refresh_cooldown_until().filter(|_| failed) {
+                    not_before = not_before.max(cooled);
+                }
+                let pause = not_before - Instant::now();
                 if let Outcome::Failed(error) = &outcome {
                     tracing::warn!(%error, "automatic refresh failed; next attempt in {} s at the earliest", pause.as_secs());
                 }

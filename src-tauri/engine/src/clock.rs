@@ -1,7 +1,8 @@
 //! The engine's idea of "now", injectable so that timers are tested in paused time.
 //!
-//! Waiting is always done with `tokio::time` (sleeps, deadlines, the 429 cooldown and the JWKS
-//! age use `tokio::time::Instant`), so `tokio::time::pause` and `advance` drive it in tests.
+//! Waiting is always done with `tokio::time` (sleeps, deadlines, the refresh failure cooldown
+//! and the JWKS age use `tokio::time::Instant`), so `tokio::time::pause` and `advance` drive it
+//! in tests.
 //! Comparing with a token's `expires_at` needs wall time, which tokio does not pause: that is
 //! this trait. Production uses the system clock (it follows suspend, resume and NTP); tests
 //! use [`TokioClock`], wall time that moves only as tokio's clock moves.

@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::clock::{self, Clock};
 use crate::error::AuthError;
-use crate::protocol::DEFAULT_EXPIRY_MARGIN;
+use crate::protocol::{DEFAULT_EXPIRY_MARGIN, REFRESH_FAILURE_COOLDOWN};
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -24,8 +24,9 @@ pub struct ClientConfig {
     pub refresh_margin: Duration,
     /// Retryable failures are retried with backoff 200·2ⁿ ms while the total stays inside this.
     pub retry_budget: Duration,
-    /// After a 429, the same refresh token is not sent again for this long.
-    pub rate_limit_cooldown: Duration,
+    /// After a failed refresh, the same refresh token is not sent again for this long (the
+    /// failure is answered from memory).
+    pub refresh_failure_cooldown: Duration,
     pub client_info: String,
     /// Wall time, for comparing with `expires_at` (tests inject tokio's paused clock).
     pub clock: Arc<dyn Clock>,
@@ -41,7 +42,7 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(15),
             refresh_margin: DEFAULT_EXPIRY_MARGIN,
             retry_budget: Duration::from_secs(30),
-            rate_limit_cooldown: Duration::from_secs(60),
+            refresh_failure_cooldown: REFRESH_FAILURE_COOLDOWN,
             client_info: concat!("session-inspector/", env!("CARGO_PKG_VERSION")).to_string(),
             clock: clock::system(),
         }

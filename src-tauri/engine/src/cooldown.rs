@@ -1,7 +1,9 @@
-//! The 429 cooldown: after the server rate-limits a refresh token, that token is not sent
-//! again until the cooldown has passed; the 429 is answered from here instead. (auth-js has no
-//! such memory for 429s; sending the same token into a rate limit again only extends it.)
-//! Time is tokio's, so the cooldown is tested in paused time.
+//! The refresh failure cooldown (auth-js `lastRefreshFailure`): after a refresh with a token
+//! fails, whatever the failure, that token is not sent again until the cooldown has passed;
+//! the same failure is answered from here instead. A token that has not failed goes out as
+//! usual. auth-js keeps one slot (the last failure); this keeps one per token, so a paste that
+//! fails does not lift the cooldown of the current session's token. Time is tokio's, so the
+//! cooldown is tested in paused time.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -28,13 +30,22 @@ impl Cooldowns {
         self.until.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts the cooldown for `token` with the server's answer.
+    /// Starts the cooldown for `token` with the failure it met.
     pub fn start(&self, token: &str, error: AuthError) {
         let until = Instant::now() + self.length;
         self.map().insert(token.to_string(), (until, error));
     }
 
-    /// The server's 429 while `token` is cooling down; `None` once the cooldown has passed.
+    /// When `token`'s cooldown ends, if it is cooling down.
+    pub fn until(&self, token: &str) -> Option<Instant> {
+        self.map()
+            .get(token)
+            .map(|(until, _)| *until)
+            .filter(|until| *until > Instant::now())
+    }
+
+    /// The remembered failure while `token` is cooling down; `None` once the cooldown has
+    /// passed.
     pub fn check(&self, token: &str) -> Option<AuthError> {
         let mut map = self.map();
         match map.get(token) {
@@ -47,7 +58,8 @@ impl Cooldowns {
         }
     }
 
-    /// A new session makes every earlier rate limit irrelevant.
+    /// A new session makes every earlier failure irrelevant (auth-js clears its memory on
+    /// every successful refresh or sign-in).
     pub fn clear(&self) {
         self.map().clear();
     }
@@ -71,6 +83,8 @@ mod tests {
         cooldowns.start("rt-1", rate_limited());
         assert_eq!(cooldowns.check("rt-1"), Some(rate_limited()));
         assert_eq!(cooldowns.check("rt-2"), None, "per token");
+        let until = cooldowns.until("rt-1").expect("cooling down");
+        assert_eq!(until - Instant::now(), Duration::from_secs(60));
         tokio::time::advance(Duration::from_millis(59_999)).await;
         assert!(
             cooldowns.check("rt-1").is_some(),
@@ -78,6 +92,7 @@ mod tests {
         );
         tokio::time::advance(Duration::from_millis(1)).await;
         assert_eq!(cooldowns.check("rt-1"), None, "over at 60 s");
+        assert_eq!(cooldowns.until("rt-1"), None);
     }
 
     #[tokio::test(start_paused = true)]

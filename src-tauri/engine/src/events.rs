@@ -1,6 +1,8 @@
 //! Auth events and their subscribers. Each subscriber has its own queue, so a slow or
 //! failing subscriber never holds up the engine or the others; events reach each subscriber
-//! in the order they happened, and a new subscriber first gets `INITIAL_SESSION`.
+//! in the order they happened, and each subscriber gets `INITIAL_SESSION` once, with the
+//! session as it is after any refresh it needed (the client decides when: see
+//! `AuthClient::subscribe`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -9,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::rejection::RefreshRejection;
 use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -19,6 +22,11 @@ pub enum AuthEventKind {
     TokenRefreshed,
     SignedOut,
     UserUpdated,
+    /// The inspector's own, not an auth-js event: the server refused the current session's
+    /// refresh token for good while its access token still works, so the session is kept
+    /// (as auth-js keeps it, silently) and marked. `AuthEvent::rejection` says why and until
+    /// when.
+    RefreshRejected,
 }
 
 impl AuthEventKind {
@@ -29,21 +37,31 @@ impl AuthEventKind {
             AuthEventKind::TokenRefreshed => "TOKEN_REFRESHED",
             AuthEventKind::SignedOut => "SIGNED_OUT",
             AuthEventKind::UserUpdated => "USER_UPDATED",
+            AuthEventKind::RefreshRejected => "REFRESH_REJECTED",
         }
+    }
+
+    /// Events the Supabase clients emit; the rest are the inspector's own.
+    pub fn is_auth_js(self) -> bool {
+        !matches!(self, AuthEventKind::RefreshRejected)
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct AuthEvent {
     pub kind: AuthEventKind,
-    /// The event before this one (`SIGNED_IN` → `TOKEN_REFRESHED`).
+    /// The auth-js event before this one (`SIGNED_IN` → `TOKEN_REFRESHED`); the inspector's
+    /// own events are not counted.
     pub previous: Option<AuthEventKind>,
     pub session: Option<Session>,
     pub at: DateTime<Utc>,
-    /// Why, for `SIGNED_OUT`: the GoTrue code that ended the session, or the sign-out scope.
+    /// Why, for `SIGNED_OUT`: the GoTrue code that ended the session, the sign-out scope
+    /// (`sign_out:global`), or `end_session_now`; for `REFRESH_REJECTED`, the GoTrue code.
     pub reason: Option<String>,
     /// The recorded HTTP exchange that caused it, if any.
     pub exchange_id: Option<u64>,
+    /// For `REFRESH_REJECTED`: the rejection, as `AuthClient::refresh_rejection` holds it.
+    pub rejection: Option<RefreshRejection>,
 }
 
 #[derive(Default)]
@@ -70,6 +88,7 @@ impl EventBus {
         reason: Option<String>,
         exchange_id: Option<u64>,
         at: DateTime<Utc>,
+        rejection: Option<RefreshRejection>,
     ) -> AuthEvent {
         let mut state = self.state();
         let event = AuthEvent {
@@ -79,8 +98,11 @@ impl EventBus {
             at,
             reason,
             exchange_id,
+            rejection,
         };
-        state.last = Some(kind);
+        if kind.is_auth_js() {
+            state.last = Some(kind);
+        }
         state
             .subscribers
             .retain(|(_, tx)| tx.send(event.clone()).is_ok());
@@ -93,20 +115,34 @@ impl EventBus {
         current: Option<Session>,
         at: DateTime<Utc>,
     ) -> (u64, mpsc::UnboundedReceiver<AuthEvent>) {
+        let (id, rx) = self.subscribe_before_initial();
+        self.send_initial(id, current, at);
+        (id, rx)
+    }
+
+    /// Registers a subscriber that hears every event from now on; its `INITIAL_SESSION`
+    /// comes later, through `send_initial`.
+    pub fn subscribe_before_initial(&self) -> (u64, mpsc::UnboundedReceiver<AuthEvent>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut state = self.state();
-        let initial = AuthEvent {
-            kind: AuthEventKind::InitialSession,
-            previous: state.last,
-            session: current,
-            at,
-            reason: None,
-            exchange_id: None,
-        };
-        let _ = tx.send(initial);
-        state.subscribers.push((id, tx));
+        self.state().subscribers.push((id, tx));
         (id, rx)
+    }
+
+    /// Sends `INITIAL_SESSION` for `current` to subscriber `id`, if it is still subscribed.
+    pub fn send_initial(&self, id: u64, current: Option<Session>, at: DateTime<Utc>) {
+        let state = self.state();
+        if let Some((_, tx)) = state.subscribers.iter().find(|(sid, _)| *sid == id) {
+            let _ = tx.send(AuthEvent {
+                kind: AuthEventKind::InitialSession,
+                previous: state.last,
+                session: current,
+                at,
+                reason: None,
+                exchange_id: None,
+                rejection: None,
+            });
+        }
     }
 
     pub fn unsubscribe(&self, id: u64) {

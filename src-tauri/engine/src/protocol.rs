@@ -31,6 +31,11 @@ pub fn is_retryable_status(status: u16) -> bool {
 /// of the Ruby client the contract follows (and of supabase-py).
 pub const DEFAULT_EXPIRY_MARGIN: Duration = Duration::from_secs(10);
 
+/// After a refresh fails, the same refresh token is not sent again for this long: the failure
+/// is answered from memory instead (auth-js `REFRESH_FAILURE_COOLDOWN_MS`, two of its 30 s
+/// auto-refresh ticks). Every failure counts, a rejection, a 429 or a network error alike.
+pub const REFRESH_FAILURE_COOLDOWN: Duration = Duration::from_secs(60);
+
 /// What the auto-refresh margin may be set to, in seconds.
 pub const AUTO_REFRESH_MARGIN_SECS: RangeInclusive<u64> = 5..=3600;
 

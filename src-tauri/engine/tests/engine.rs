@@ -199,7 +199,8 @@ async fn a_token_held_elsewhere_becomes_the_current_session() {
 
 #[tokio::test]
 async fn an_answer_without_a_session_is_session_missing_and_a_broken_one_is_invalid() {
-    let w = world().await;
+    // No failure cooldown: the second refresh must reach the server, not the first's memory.
+    let w = world_with(|_| {}, |c| c.refresh_failure_cooldown = Duration::ZERO).await;
     let session = w.sign_in().await;
     w.fault(json!({"status": 200, "path": "/token"})).await;
     assert_eq!(
@@ -405,8 +406,12 @@ async fn a_429_is_not_retried_keeps_the_session_and_cools_down() {
 #[tokio::test]
 async fn reuse_outside_the_interval_ends_the_session_with_signed_out() {
     let w = world().await;
+    // Signed in two hours ago by the server's clock: the replayed session's access token has
+    // expired, so the rejection ends it (one that still works is kept: see
+    // `a_rejected_refresh_token_keeps_a_session_whose_access_token_still_works`).
+    w.skew(-7200.0).await;
     let first = w.sign_in().await;
-    let (_subscription, seen) = collect(&w.client);
+    w.skew(0.0).await;
     w.client.refresh_session(None).await.unwrap();
     w.client.refresh_session(None).await.unwrap();
     w.skew(11.0).await;
@@ -420,7 +425,8 @@ async fn reuse_outside_the_interval_ends_the_session_with_signed_out() {
     .await
     .unwrap();
     let (_stale_subscription, stale_seen) = collect(&stale);
-    let error = stale.refresh_session(None).await.unwrap_err();
+    // Start-up refreshes the expired stored session (as auth-js's `_recoverAndRefresh`).
+    let error = stale.initialize().await.unwrap_err();
     assert_eq!(error.code(), Some("refresh_token_already_used"));
     assert!(stale.current_session().is_none());
     assert!(
@@ -432,7 +438,6 @@ async fn reuse_outside_the_interval_ends_the_session_with_signed_out() {
         AuthEventKind::SignedOut,
         Some("refresh_token_already_used".into())
     )));
-    drop(seen);
 }
 
 #[tokio::test]
@@ -879,4 +884,238 @@ async fn a_pasted_ssr_cookie_is_recognized_and_rotates_into_the_current_session(
         refreshed.response.session
     );
     assert!(parse_import("hello world").is_err());
+}
+
+// ---- Session ending, refresh-first calls and start-up events (issue 11, items 5, 6, 8) ----
+
+/// The server session behind `session`, deleted as a revocation would.
+async fn delete_server_session(w: &World, session: &session_engine::Session) {
+    let session_id = session_engine::tokens::decode_jwt(&session.access_token)
+        .unwrap()
+        .session_id()
+        .unwrap()
+        .to_string();
+    w.control(
+        reqwest::Method::DELETE,
+        &format!("/sessions/{session_id}"),
+        None,
+    )
+    .await;
+}
+
+async fn server_session_count(w: &World) -> usize {
+    w.control(reqwest::Method::GET, "/sessions", None)
+        .await
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+/// The stream's next event, or a failure naming what was expected after 5 s of nothing.
+async fn next_event(
+    stream: &mut session_engine::EventStream,
+    expected: &str,
+) -> session_engine::AuthEvent {
+    tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .unwrap_or_else(|_| panic!("no event within 5 s (expected {expected})"))
+        .expect("the stream is open")
+}
+
+/// A second client over the same store: what the app does when it starts again.
+async fn restarted(w: &World) -> AuthClient {
+    AuthClient::new(
+        ClientConfig::new(w.server.url(), w.server.anon_key()),
+        w.store.clone(),
+        PROFILE,
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_rejected_refresh_token_keeps_a_session_whose_access_token_still_works() {
+    let w = world().await;
+    let session = w.sign_in().await;
+    delete_server_session(&w, &session).await;
+    let (_subscription, seen) = collect(&w.client);
+    let error = w.client.refresh_session(None).await.unwrap_err();
+    assert_eq!(error.code(), Some("refresh_token_not_found"));
+    assert_eq!(
+        w.client.current_session(),
+        Some(session.clone()),
+        "kept: its access token still works"
+    );
+    assert_eq!(w.stored(), Some(session.clone()), "and kept in storage");
+    assert_eq!(
+        w.client.get_session().await.unwrap(),
+        Some(session.clone()),
+        "get_session hands it back"
+    );
+    let rejection = w.client.refresh_rejection().expect("marked as rejected");
+    assert_eq!(rejection.code, "refresh_token_not_found");
+    assert_eq!(rejection.status, 400);
+    assert_eq!(rejection.access_token_expires_at, session.expires_at);
+    assert_eq!(
+        rejection.refresh_token_fingerprint,
+        session_engine::tokens::fingerprint(&session.refresh_token)
+    );
+    assert!(rejection.describe().starts_with(
+        "refresh token rejected: refresh_token_not_found; this access token still works until "
+    ));
+    settle().await;
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        !seen
+            .iter()
+            .any(|(kind, _)| *kind == AuthEventKind::SignedOut),
+        "no SIGNED_OUT yet: {seen:?}"
+    );
+    assert!(
+        seen.contains(&(
+            AuthEventKind::RefreshRejected,
+            Some("refresh_token_not_found".into())
+        )),
+        "the inspector's own event says so: {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn end_session_now_ends_a_rejected_session_at_once() {
+    let w = world().await;
+    let session = w.sign_in().await;
+    delete_server_session(&w, &session).await;
+    w.client.refresh_session(None).await.unwrap_err();
+    assert!(w.client.refresh_rejection().is_some());
+    let (_subscription, seen) = collect(&w.client);
+    let before = w.control(reqwest::Method::GET, "/requests", None).await["total"].clone();
+    w.client.end_session_now().await;
+    assert!(w.client.current_session().is_none());
+    assert!(w.stored().is_none());
+    assert!(
+        w.client.refresh_rejection().is_none(),
+        "the mark goes with it"
+    );
+    assert_eq!(
+        w.control(reqwest::Method::GET, "/requests", None).await["total"],
+        before,
+        "nothing sent"
+    );
+    settle().await;
+    assert!(seen
+        .lock()
+        .unwrap()
+        .contains(&(AuthEventKind::SignedOut, Some("end_session_now".into()))));
+}
+
+#[tokio::test]
+async fn a_global_sign_out_with_an_expired_access_token_refreshes_first_and_ends_the_server_session(
+) {
+    // A zero margin: a 2-second token is inside the default 10 s margin from birth, and this
+    // test wants the refresh to be sign_out's own.
+    let w = world_with(
+        |c| c.jwt_expiry = Duration::from_secs(2),
+        |c| c.refresh_margin = Duration::ZERO,
+    )
+    .await;
+    w.sign_in().await;
+    let (_subscription, seen) = collect(&w.client);
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(server_session_count(&w).await, 1);
+    w.client
+        .sign_out(SignOutScope::Global)
+        .await
+        .expect("signed out");
+    assert_eq!(
+        server_session_count(&w).await,
+        0,
+        "the server session is gone"
+    );
+    assert!(w.client.current_session().is_none());
+    settle().await;
+    let kinds: Vec<_> = seen.lock().unwrap().iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        kinds,
+        [
+            AuthEventKind::InitialSession,
+            AuthEventKind::TokenRefreshed,
+            AuthEventKind::SignedOut
+        ]
+    );
+}
+
+#[tokio::test]
+async fn get_user_and_update_user_refresh_an_expired_access_token_first() {
+    let w = world_with(|c| c.jwt_expiry = Duration::from_secs(2), |_| {}).await;
+    let first = w.sign_in().await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let user = w
+        .client
+        .get_user(None)
+        .await
+        .expect("get_user refreshes first");
+    assert_eq!(user.email, EMAIL);
+    let refreshed = w.client.current_session().unwrap();
+    assert_ne!(refreshed.refresh_token, first.refresh_token, "rotated");
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let updated = w
+        .client
+        .update_user_metadata(json!({"theme": "dark"}))
+        .await
+        .expect("update_user refreshes first");
+    assert_eq!(updated.user_metadata["theme"], "dark");
+    assert_ne!(
+        w.client.current_session().unwrap().refresh_token,
+        refreshed.refresh_token
+    );
+}
+
+#[tokio::test]
+async fn a_valid_stored_session_is_announced_signed_in_then_initial_session() {
+    let w = world().await;
+    let session = w.sign_in().await;
+    let client = restarted(&w).await;
+    let mut stream = client.subscribe();
+    let first = next_event(&mut stream, "SIGNED_IN").await;
+    let second = next_event(&mut stream, "INITIAL_SESSION").await;
+    assert_eq!(
+        (first.kind, second.kind),
+        (AuthEventKind::SignedIn, AuthEventKind::InitialSession)
+    );
+    assert_eq!(first.session, Some(session.clone()));
+    assert_eq!(second.session, Some(session));
+}
+
+#[tokio::test]
+async fn an_expired_stored_session_is_refreshed_before_initial_session() {
+    let w = world().await;
+    w.skew(-7200.0).await;
+    let expired = w.sign_in().await;
+    w.skew(0.0).await;
+    let client = restarted(&w).await;
+    let mut stream = client.subscribe();
+    let first = next_event(&mut stream, "TOKEN_REFRESHED").await;
+    let second = next_event(&mut stream, "INITIAL_SESSION").await;
+    assert_eq!(
+        (first.kind, second.kind),
+        (AuthEventKind::TokenRefreshed, AuthEventKind::InitialSession)
+    );
+    let initial = second.session.expect("the refreshed session");
+    assert_ne!(initial.refresh_token, expired.refresh_token);
+    assert_eq!(Some(initial), client.current_session());
+}
+
+#[tokio::test]
+async fn sign_out_always_emits_signed_out() {
+    let w = world().await;
+    let (_subscription, seen) = collect(&w.client);
+    w.client.sign_out(SignOutScope::Local).await.unwrap();
+    settle().await;
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        [
+            (AuthEventKind::InitialSession, None),
+            (AuthEventKind::SignedOut, Some("sign_out:local".into()))
+        ],
+        "SIGNED_OUT even without a session, as auth-js's _removeSession"
+    );
 }

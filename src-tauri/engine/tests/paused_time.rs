@@ -1,6 +1,6 @@
-//! Timers in paused time: the auto-refresh schedule and the 429 cooldown against the real
-//! server, both on tokio's virtual clock (the server's clock follows it too), so minutes of
-//! schedule pass in milliseconds of wall time and every instant is exact.
+//! Timers in paused time: the auto-refresh schedule and the refresh failure cooldown against
+//! the real server, both on tokio's virtual clock (the server's clock follows it too), so
+//! minutes of schedule pass in milliseconds of wall time and every instant is exact.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +9,7 @@ use local_gotrue::{Config, DemoUser, Server};
 use serde_json::{json, Value};
 use session_engine::auto_refresh::{self, Outcome, Setting};
 use session_engine::clock::TokioClock;
-use session_engine::{AuthClient, ClientConfig, Credentials, MemoryStore};
+use session_engine::{AuthClient, AuthEventKind, ClientConfig, Credentials, MemoryStore};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -141,8 +141,11 @@ async fn auto_refresh_runs_margin_before_expiry_and_stops_when_switched_off() {
     );
 }
 
+/// After a failed automatic refresh the schedule waits out the refresh failure cooldown
+/// (60 s, longer than its own 15 s backoff): nothing is attempted meanwhile, not even an
+/// attempt the cooldown would answer from memory.
 #[tokio::test(start_paused = true)]
-async fn a_failed_auto_refresh_waits_the_backoff_then_tries_again() {
+async fn a_failed_auto_refresh_waits_out_the_failure_cooldown_then_tries_again() {
     let server = server(Duration::from_secs(60)).await;
     let client = signed_in(&server).await;
     let (_setting, receiver) = watch::channel(Setting {
@@ -154,19 +157,30 @@ async fn a_failed_auto_refresh_waits_the_backoff_then_tries_again() {
         &server,
         reqwest::Method::POST,
         "/faults",
-        Some(json!({"path": "/token", "status": 400})),
+        Some(json!({"path": "/token", "status": 400, "count": 1})),
     )
     .await;
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let seen = outcomes.clone();
     let start = Instant::now();
-    let schedule = tokio::spawn(auto_refresh::run(client.clone(), receiver, |_| {}));
-    let backoff = auto_refresh::BACKOFF.as_secs_f64();
-    let instants = [48.9, 50.1, 48.9 + backoff, 50.1 + backoff, 70.0];
+    let schedule = tokio::spawn(auto_refresh::run(
+        client.clone(),
+        receiver,
+        move |outcome| seen.lock().unwrap().push(outcome),
+    ));
+    // The failure comes up to 1 s before the 50 s mark (whole-second `exp`), so the cooldown
+    // ends between 109 and 110 s.
+    let instants = [48.9, 50.1, 108.9];
     let counts = refreshes_by(&server, start, &instants).await;
+    assert_eq!(counts, vec![0, 1, 1], "requests by {instants:?}");
     assert_eq!(
-        counts,
-        vec![0, 1, 1, 2, 2],
-        "after a failure the next attempt waits the backoff ({backoff} s): {instants:?}"
+        outcomes.lock().unwrap().len(),
+        1,
+        "no attempt inside the cooldown"
     );
+    let counts = refreshes_by(&server, start, &[110.1]).await;
+    assert_eq!(counts, vec![2], "the next attempt when the cooldown ends");
+    assert_eq!(outcomes.lock().unwrap().last(), Some(&Outcome::Refreshed));
     schedule.abort();
 }
 
@@ -242,4 +256,104 @@ async fn retries_back_off_200_400_800_ms() {
     let seen: Vec<u64> = seen.iter().map(|n| n - before).collect();
     assert_eq!(seen, vec![1, 1, 2, 2, 3, 3, 4], "requests by 0.1 … 1.41 s");
     refresh.await.unwrap().expect("the fourth attempt succeeds");
+}
+
+// ---- Session ending and the refresh failure cooldown (issue 11, item 5) ----
+
+/// Deletes the server session behind the client's current session, as a revocation would.
+async fn revoke_current_session(server: &Server, client: &AuthClient) {
+    let session = client.current_session().unwrap();
+    let id = session_engine::tokens::decode_jwt(&session.access_token)
+        .unwrap()
+        .session_id()
+        .unwrap()
+        .to_string();
+    emulator(
+        server,
+        reqwest::Method::DELETE,
+        &format!("/sessions/{id}"),
+        None,
+    )
+    .await;
+}
+
+/// 60-second tokens: a rejection at 0 s keeps the session; inside the cooldown nothing is
+/// sent and nothing ends, even after the access token has expired (auth-js has no timer for
+/// it); the first refresh attempted after expiry meets the rejection again and ends it.
+#[tokio::test(start_paused = true)]
+async fn a_rejected_session_ends_at_the_first_refresh_attempted_after_its_access_token_expired() {
+    let server = server(Duration::from_secs(60)).await;
+    let client = signed_in(&server).await;
+    let mut events = client.subscribe();
+    assert_eq!(
+        events.next().await.unwrap().kind,
+        AuthEventKind::InitialSession
+    );
+    revoke_current_session(&server, &client).await;
+    let rejected = client.refresh_session(None).await.unwrap_err();
+    assert_eq!(rejected.code(), Some("refresh_token_not_found"));
+    assert!(
+        client.current_session().is_some(),
+        "kept while the access token works"
+    );
+    let rejection = client.refresh_rejection().expect("marked");
+    assert_eq!(
+        rejection.access_token_expires_at,
+        client.current_session().unwrap().expires_at
+    );
+
+    tokio::time::advance(Duration::from_secs(30)).await;
+    assert_eq!(client.refresh_session(None).await.unwrap_err(), rejected);
+    tokio::time::advance(Duration::from_secs(29)).await;
+    assert_eq!(
+        client.refresh_session(None).await.unwrap_err(),
+        rejected,
+        "expired now, but a failure answered from memory ends nothing"
+    );
+    assert!(client.current_session().is_some());
+    assert_eq!(refresh_requests(&server).await, 1, "one request so far");
+
+    tokio::time::advance(Duration::from_secs(2)).await;
+    let again = client.refresh_session(None).await.unwrap_err();
+    assert_eq!(again.code(), Some("refresh_token_not_found"));
+    assert_eq!(refresh_requests(&server).await, 2);
+    assert!(client.current_session().is_none(), "ended");
+    assert!(client.refresh_rejection().is_none());
+    let mut kinds = Vec::new();
+    while let Some(event) = events.try_next() {
+        kinds.push((event.kind, event.reason));
+    }
+    assert_eq!(
+        kinds.last(),
+        Some(&(
+            AuthEventKind::SignedOut,
+            Some("refresh_token_not_found".into())
+        ))
+    );
+}
+
+/// Any failure, not only a 429: a 400 the server gives once is answered from memory for
+/// 60 s, then the token goes out again and rotates.
+#[tokio::test(start_paused = true)]
+async fn a_failed_refresh_is_answered_from_memory_for_sixty_seconds() {
+    let server = server(Duration::from_secs(3600)).await;
+    let client = signed_in(&server).await;
+    emulator(
+        &server,
+        reqwest::Method::POST,
+        "/faults",
+        Some(json!({"path": "/token", "status": 400, "count": 1})),
+    )
+    .await;
+    let failed = client.refresh_session(None).await.unwrap_err();
+    assert_eq!(failed.status(), Some(400));
+    tokio::time::advance(Duration::from_millis(59_900)).await;
+    assert_eq!(client.refresh_session(None).await.unwrap_err(), failed);
+    assert_eq!(refresh_requests(&server).await, 1, "nothing sent meanwhile");
+    tokio::time::advance(Duration::from_millis(200)).await;
+    client
+        .refresh_session(None)
+        .await
+        .expect("after the cooldown");
+    assert_eq!(refresh_requests(&server).await, 2);
 }

@@ -1,6 +1,7 @@
 //! Signing in and out, and the user: password, anonymous and sign-up sign-ins, adopting a
 //! session held elsewhere (`set_session`), `GET`/`PUT /user`, and `POST /logout` with its
-//! scopes.
+//! scopes. Calls made with the current session load it first as `get_session` does (auth-js's
+//! `_useSession`), so an expired access token is refreshed before it is sent.
 
 use reqwest::Method;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -88,6 +89,7 @@ impl AuthClient {
         access_token: &str,
         refresh_token: &str,
     ) -> Result<AuthResponse, AuthError> {
+        let _ = self.initialize().await;
         let (access_token, refresh_token) = (access_token.trim(), refresh_token.trim());
         if access_token.is_empty() || refresh_token.is_empty() {
             return Err(AuthError::SessionMissing);
@@ -168,6 +170,7 @@ impl AuthClient {
         password: &str,
         data: Value,
     ) -> Result<(User, Option<Session>), AuthError> {
+        let _ = self.initialize().await;
         let body = json!({"email": email, "password": password, "data": data});
         let answer = self
             .inner
@@ -196,6 +199,7 @@ impl AuthClient {
     }
 
     async fn sign_in(&self, call: Call<'_>) -> Result<AuthResponse, AuthError> {
+        let _ = self.initialize().await;
         let answer = self.inner.http.send(call).await?;
         let session = session_from_token_response(&answer.body, self.now_secs())?;
         self.adopt(
@@ -210,14 +214,16 @@ impl AuthClient {
         })
     }
 
-    /// `GET /user` with `jwt`, or the current access token. The server saying the session is
-    /// gone ends the local session too (`SIGNED_OUT`), as auth-js does.
+    /// `GET /user` with `jwt`, or the current access token (refreshed first when it is
+    /// within the refresh margin). The server saying the session is gone ends the local
+    /// session too (`SIGNED_OUT`), as auth-js does.
     pub async fn get_user(&self, jwt: Option<&str>) -> Result<User, AuthError> {
         let own = jwt.is_none();
         let token = match jwt {
             Some(jwt) => jwt.trim().into(),
             None => self
-                .current_session()
+                .session_for_call()
+                .await?
                 .map(|s| s.access_token)
                 .ok_or(AuthError::SessionMissing)?,
         };
@@ -225,7 +231,8 @@ impl AuthClient {
             Ok((user, _)) => Ok(user),
             Err(error) if error.code() == Some("session_not_found") => {
                 if own {
-                    self.end_session(Some("session_not_found".into())).await;
+                    self.end_session(Some("session_not_found".into()), false)
+                        .await;
                 }
                 Err(AuthError::SessionMissing)
             }
@@ -251,10 +258,13 @@ impl AuthClient {
         Ok((user_from_body(&answer.body)?, Some(answer.exchange_id)))
     }
 
-    /// `PUT /user` with new user metadata; the current session's user is updated
-    /// (`USER_UPDATED`).
+    /// `PUT /user` with new user metadata, with the current session (refreshed first when its
+    /// access token is within the refresh margin); its user is updated (`USER_UPDATED`).
     pub async fn update_user_metadata(&self, data: Value) -> Result<User, AuthError> {
-        let session = self.current_session().ok_or(AuthError::SessionMissing)?;
+        let session = self
+            .session_for_call()
+            .await?
+            .ok_or(AuthError::SessionMissing)?;
         let body = json!({"data": data});
         let call = Call {
             method: Method::PUT,
@@ -278,31 +288,50 @@ impl AuthClient {
         Ok(user)
     }
 
-    /// `POST /logout?scope=…`. For global and local the local session is removed even when
-    /// the server call fails; 401, 403 and 404 from the server are ignored, as auth-js does.
+    /// `POST /logout?scope=…` with the current session, refreshed first when its access token
+    /// is within the refresh margin: an expired one would get 403 and leave the server session
+    /// alive. 401, 403 and 404 from the server are ignored, as auth-js does. For global and
+    /// local the local session is removed whatever happens and `SIGNED_OUT` always reaches
+    /// the subscribers, once (a refresh that failed for good has already said it). A refresh
+    /// that failed otherwise is returned after the local sign-out: the server session may
+    /// still be alive. (auth-js returns that error and keeps the session; the inspector's
+    /// user asked to sign out, so it goes.)
     pub async fn sign_out(&self, scope: SignOutScope) -> Result<(), AuthError> {
+        let had = self.current_session().is_some();
         let mut failure = None;
-        if let Some(session) = self.current_session() {
-            let call = Call {
-                method: Method::POST,
-                path: "/logout",
-                query: &[("scope", scope.as_str())],
-                body: None,
-                bearer: Some(&session.access_token),
-            };
-            match self.inner.http.send(call).await {
-                Ok(_) => {}
-                Err(AuthError::Api {
-                    status: 401 | 403 | 404,
-                    ..
-                }) => {}
-                Err(error) => failure = Some(error),
+        match self.session_for_call().await {
+            Ok(Some(session)) => {
+                let call = Call {
+                    method: Method::POST,
+                    path: "/logout",
+                    query: &[("scope", scope.as_str())],
+                    body: None,
+                    bearer: Some(&session.access_token),
+                };
+                match self.inner.http.send(call).await {
+                    Ok(_) => {}
+                    Err(AuthError::Api {
+                        status: 401 | 403 | 404,
+                        ..
+                    }) => {}
+                    Err(error) => failure = Some(error),
+                }
             }
+            Ok(None) => {}
+            Err(error) => failure = Some(error),
         }
         if scope != SignOutScope::Others {
-            self.end_session(Some(format!("sign_out:{}", scope.as_str())))
+            let already_said = had && self.current_session().is_none();
+            self.end_session(Some(format!("sign_out:{}", scope.as_str())), !already_said)
                 .await;
         }
         failure.map_or(Ok(()), Err)
+    }
+
+    /// The session a call on the user's behalf uses: after start-up, loaded as `get_session`
+    /// loads it.
+    async fn session_for_call(&self) -> Result<Option<Session>, AuthError> {
+        let _ = self.initialize().await;
+        self.load_session().await
     }
 }

@@ -1,16 +1,18 @@
 //! The session manager: GoTrue calls with the Supabase clients' semantics, the current
 //! session (persisted through a `SessionStore`), and the auth events. Split by job:
-//! `refresh` (get_session, refresh_session: single-flight, retries, cooldown, commit guard),
-//! `account` (sign-in, sign-up, set_session, user, sign-out), `project` (settings, JWKS,
-//! signature checks) and `jwks_cache` (the JWKS, refetched for an unknown `kid`); this file
+//! `refresh` (get_session, refresh_session: single-flight, retries, cooldown, commit guard,
+//! the rejected refresh token), `account` (sign-in, sign-up, set_session, user, sign-out),
+//! `project` (settings, JWKS, signature checks), `jwks_cache` (the JWKS, refetched for an
+//! unknown `kid`) and `startup` (recovering a stored session and announcing it); this file
 //! holds the state they share.
 
 mod account;
 mod jwks_cache;
 mod project;
 mod refresh;
+mod startup;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::config::ClientConfig;
 use crate::cooldown::Cooldowns;
@@ -20,9 +22,11 @@ use crate::events::{
 };
 use crate::http::Http;
 use crate::recorder::Recorder;
+use crate::rejection::RefreshRejection;
 use crate::session::Session;
 use crate::single_flight::SingleFlight;
 use crate::storage::{SessionStore, StorageError};
+use crate::tokens::fingerprint;
 
 pub use account::{Credentials, SignOutScope};
 pub use jwks_cache::JWKS_TTL;
@@ -43,10 +47,15 @@ struct Inner {
     flights: SingleFlight<refresh::RefreshOutcome>,
     cooldowns: Cooldowns,
     jwks: jwks_cache::JwksCache,
+    /// Set while the current session's refresh token stands rejected (see `rejection.rs`).
+    rejection: Mutex<Option<RefreshRejection>>,
+    /// The start-up recovery's outcome, once it has run (`startup.rs`).
+    initialized: tokio::sync::OnceCell<Result<(), AuthError>>,
 }
 
 impl AuthClient {
-    /// Creates the client and loads the profile's stored session, if any.
+    /// Creates the client and loads the profile's stored session, if any. A stored session is
+    /// announced by `initialize` (which every operation and the first subscriber run first).
     pub async fn new(
         config: ClientConfig,
         store: Arc<dyn SessionStore>,
@@ -67,9 +76,14 @@ impl AuthClient {
             })
             .await?
         };
+        // Without a stored session there is nothing to recover or announce.
+        let initialized = match stored {
+            Some(_) => tokio::sync::OnceCell::new(),
+            None => tokio::sync::OnceCell::new_with(Some(Ok(()))),
+        };
         Ok(AuthClient {
             inner: Arc::new(Inner {
-                cooldowns: Cooldowns::new(config.rate_limit_cooldown),
+                cooldowns: Cooldowns::new(config.refresh_failure_cooldown),
                 config,
                 http,
                 store,
@@ -78,6 +92,8 @@ impl AuthClient {
                 bus: Arc::default(),
                 flights: SingleFlight::default(),
                 jwks: jwks_cache::JwksCache::default(),
+                rejection: Mutex::default(),
+                initialized,
             }),
         })
     }
@@ -109,27 +125,36 @@ impl AuthClient {
         self.inner.config.clock.unix_secs()
     }
 
-    /// Calls `callback` for every auth event, starting with `INITIAL_SESSION`. Callbacks run
-    /// off the engine's path: a slow or panicking one affects nobody else. Keep the returned
-    /// subscription; dropping it unsubscribes.
+    /// The current session's refresh token stands rejected while its access token still
+    /// works: why, and until when. `None` otherwise; cleared when the session ends or its
+    /// refresh token changes.
+    pub fn refresh_rejection(&self) -> Option<RefreshRejection> {
+        self.inner
+            .rejection
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Calls `callback` for every auth event; `INITIAL_SESSION` comes once, after any refresh
+    /// the session needed (see `subscribe`). Callbacks run off the engine's path: a slow or
+    /// panicking one affects nobody else. Keep the returned subscription; dropping it
+    /// unsubscribes. Needs a tokio runtime.
     pub fn on_auth_state_change<F>(&self, callback: F) -> Subscription
     where
         F: Fn(&AuthEvent) + Send + Sync + 'static,
     {
-        let (id, receiver) = self
-            .inner
-            .bus
-            .subscribe(self.current_session(), self.inner.config.clock.now());
+        let (id, receiver) = self.register_subscriber();
         spawn_callback(receiver, callback);
         Subscription::new(id, &self.inner.bus)
     }
 
-    /// The stream form of `on_auth_state_change`.
+    /// The stream form of `on_auth_state_change`. As in auth-js, `INITIAL_SESSION` carries
+    /// the session as it is once the client has started (`initialize`) and after any refresh
+    /// the session needed then; events that happen meanwhile (`SIGNED_IN` of the recovered
+    /// session, `TOKEN_REFRESHED`) reach the subscriber first. Needs a tokio runtime.
     pub fn subscribe(&self) -> EventStream {
-        let (id, receiver) = self
-            .inner
-            .bus
-            .subscribe(self.current_session(), self.inner.config.clock.now());
+        let (id, receiver) = self.register_subscriber();
         EventStream::new(receiver, Subscription::new(id, &self.inner.bus))
     }
 
@@ -145,7 +170,9 @@ impl AuthClient {
         exchange_id: Option<u64>,
     ) {
         let at = self.inner.config.clock.now();
-        self.inner.bus.emit(kind, session, reason, exchange_id, at);
+        self.inner
+            .bus
+            .emit(kind, session, reason, exchange_id, at, None);
     }
 
     async fn adopt(
@@ -154,15 +181,31 @@ impl AuthClient {
         kind: AuthEventKind,
         exchange_id: Option<u64>,
     ) -> Result<(), AuthError> {
-        self.inner.cooldowns.clear();
+        let same_token = self
+            .current_session()
+            .is_some_and(|current| current.refresh_token == session.refresh_token);
+        if !same_token {
+            self.inner.cooldowns.clear();
+        }
         let persisted = self.persist(&session).await;
         self.set_current(Some(session.clone()));
         self.emit(kind, Some(session), None, exchange_id);
         persisted
     }
 
-    /// Removes the session locally and tells subscribers why.
-    async fn end_session(&self, reason: Option<String>) {
+    /// "End it now": removes the current session here and now, without a request (what a
+    /// supabase-js app does by itself once a rejected session's access token has expired).
+    /// `SIGNED_OUT` with the reason `end_session_now`; nothing happens without a session. A
+    /// server session still alive stays so: `sign_out` is the call that ends that.
+    pub async fn end_session_now(&self) {
+        self.end_session(Some("end_session_now".into()), false)
+            .await;
+    }
+
+    /// Removes the session locally and tells subscribers why: `SIGNED_OUT` when there was a
+    /// session, or whatever the case with `always` (a sign-out always announces itself, as
+    /// auth-js's `_removeSession` does).
+    async fn end_session(&self, reason: Option<String>, always: bool) {
         let had = self.current_session().is_some();
         self.set_current(None);
         let (store, profile) = (self.inner.store.clone(), self.inner.profile.clone());
@@ -170,7 +213,7 @@ impl AuthClient {
             // The session is over either way; a stale stored copy is refused by the server.
             tracing::warn!(%error, "the ended session could not be removed from storage");
         }
-        if had {
+        if had || always {
             tracing::info!(reason = reason.as_deref().unwrap_or(""), "session ended");
             self.emit(AuthEventKind::SignedOut, None, reason, None);
         }
@@ -186,7 +229,17 @@ impl AuthClient {
         blocking(move || store.save(&profile, &session)).await
     }
 
+    /// Replaces the current session; a rejection mark stays only while its refresh token does.
     fn set_current(&self, session: Option<Session>) {
+        let mut rejection = self
+            .inner
+            .rejection
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let kept_token = session.as_ref().map(|s| fingerprint(&s.refresh_token));
+        if rejection.as_ref().map(|r| &r.refresh_token_fingerprint) != kept_token.as_ref() {
+            *rejection = None;
+        }
         *self
             .inner
             .current

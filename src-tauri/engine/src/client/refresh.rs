@@ -1,7 +1,8 @@
 //! Refreshing: `get_session` (only near expiry) and `refresh_session` (always), one request
-//! per refresh token at a time, retries with auth-js's backoff, the 429 cooldown, the guard
-//! against overwriting a session that changed meanwhile, and the end of a session whose
-//! refresh token is definitively rejected.
+//! per refresh token at a time, retries with auth-js's backoff, the failure cooldown, the
+//! guard against overwriting a session that changed meanwhile, and what a definitive
+//! rejection of the refresh token does: it marks a session whose access token still works
+//! and ends one whose access token has expired, as current auth-js's `_callRefreshToken`.
 
 use std::time::Duration;
 
@@ -13,7 +14,9 @@ use super::AuthClient;
 use crate::error::AuthError;
 use crate::events::AuthEventKind;
 use crate::http::Call;
+use crate::rejection::RefreshRejection;
 use crate::session::{session_from_token_response, AuthResponse, Session};
+use crate::tokens::fingerprint;
 
 /// The result of a refresh: the session, and whether this call joined another's request.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,25 +34,63 @@ fn backoff(retry: u32) -> Duration {
 
 impl AuthClient {
     /// The current session; refreshed first only when its access token expires within the
-    /// refresh margin (10 s by default). A transient failure while the access token is still
-    /// valid returns the session as it is.
+    /// refresh margin (10 s by default). When that refresh fails, a session whose access token
+    /// still works is returned as it is (auth-js's `__loadSession`); otherwise the failure.
     pub async fn get_session(&self) -> Result<Option<Session>, AuthError> {
+        let _ = self.initialize().await;
+        self.load_session().await
+    }
+
+    /// `get_session` without waiting for start-up: what `sign_out`, `get_user` and
+    /// `update_user_metadata` run first, as auth-js's `_useSession` runs `__loadSession`. The
+    /// margin is the client's refresh margin (auth-js uses its 90 s `EXPIRY_MARGIN_MS`; this
+    /// client follows supabase-py and the Ruby client, 10 s by default).
+    pub(super) async fn load_session(&self) -> Result<Option<Session>, AuthError> {
         let Some(session) = self.current_session() else {
             return Ok(None);
         };
-        // Saturating: a stored session from before times were range-checked cannot overflow.
-        let left_ms = session
-            .expires_at
-            .saturating_mul(1000)
-            .saturating_sub(self.inner.config.clock.now().timestamp_millis());
-        if left_ms > self.inner.config.refresh_margin.as_millis() as i64 {
+        if !self.needs_refresh(&session) {
             return Ok(Some(session));
         }
         match self.call_refresh_token(&session.refresh_token).await {
             Ok(refreshed) => Ok(Some(refreshed.response.session)),
-            Err(error) if error.is_retryable() && left_ms > 0 => Ok(Some(session)),
-            Err(error) => Err(error),
+            Err(error) => {
+                // Still the same session (no sign-out or new session meanwhile) and still
+                // working: the caller gets it, whatever the refresh met.
+                let kept = self
+                    .current_session()
+                    .filter(|now| now.refresh_token == session.refresh_token)
+                    .filter(|now| self.access_token_works(now));
+                match kept {
+                    Some(session) => Ok(Some(session)),
+                    None => Err(error),
+                }
+            }
         }
+    }
+
+    /// The access token expires within the refresh margin (or has expired).
+    pub(super) fn needs_refresh(&self, session: &Session) -> bool {
+        self.millis_left(session) <= self.inner.config.refresh_margin.as_millis() as i64
+    }
+
+    fn access_token_works(&self, session: &Session) -> bool {
+        self.millis_left(session) > 0
+    }
+
+    fn millis_left(&self, session: &Session) -> i64 {
+        // Saturating: a stored session from before times were range-checked cannot overflow.
+        session
+            .expires_at
+            .saturating_mul(1000)
+            .saturating_sub(self.inner.config.clock.now().timestamp_millis())
+    }
+
+    /// When the current session's refresh token may be sent again after a failure (the
+    /// cooldown's end), if it is cooling down. In tokio's time, as the auto-refresh waits.
+    pub fn refresh_cooldown_until(&self) -> Option<Instant> {
+        let session = self.current_session()?;
+        self.inner.cooldowns.until(&session.refresh_token)
     }
 
     /// Always sends `POST /token?grant_type=refresh_token`: with `refresh_token`, or the
@@ -59,6 +100,7 @@ impl AuthClient {
         &self,
         refresh_token: Option<&str>,
     ) -> Result<Refreshed, AuthError> {
+        let _ = self.initialize().await;
         let token = match refresh_token.map(str::trim).filter(|t| !t.is_empty()) {
             Some(token) => token.into(),
             None => self
@@ -69,6 +111,9 @@ impl AuthClient {
         self.call_refresh_token(&token).await
     }
 
+    /// One flight per refresh token. auth-js has a single `refreshingDeferred` per client,
+    /// whatever the token; this client's choice is per token, so a pasted token's refresh
+    /// neither joins nor holds up the current session's.
     pub(super) async fn call_refresh_token(&self, token: &str) -> Result<Refreshed, AuthError> {
         let inner = &self.inner;
         let (outcome, joined) = inner
@@ -85,7 +130,8 @@ impl AuthClient {
         })
     }
 
-    /// One refresh: cooldown, retries, commit guard, persistence, event; or the session's end.
+    /// One refresh: cooldown, retries, commit guard, persistence, event; or, on failure, the
+    /// failure remembered and the rejection's consequences.
     async fn refresh_flight(&self, token: String) -> RefreshOutcome {
         if let Some(error) = self.inner.cooldowns.check(&token) {
             return Err(error);
@@ -110,20 +156,63 @@ impl AuthClient {
                 persisted.map(|_| (session, exchange_id))
             }
             Err(error) => {
-                if error.status() == Some(429) {
-                    self.inner.cooldowns.start(&token, error.clone());
-                }
-                // Only the session that presented this token ends: one adopted while the
-                // request was in flight is not this token's to lose.
-                let current = self.current_session().map(|s| s.refresh_token);
-                let ends_current =
-                    error.ends_session() && current.as_deref() == Some(token.as_str());
-                if ends_current {
-                    self.end_session(error.code().map(str::to_string)).await;
+                // auth-js remembers every failure; a caller within the cooldown gets it back
+                // without a request (and without the consequences below a second time).
+                self.inner.cooldowns.start(&token, error.clone());
+                // Only the session that presented this token is affected: one adopted while
+                // the request was in flight is not this token's to lose.
+                let presenter = self
+                    .current_session()
+                    .filter(|s| s.refresh_token.as_str() == token.as_str());
+                if let Some(session) = presenter.filter(|_| error.ends_session()) {
+                    if self.access_token_works(&session) {
+                        self.mark_rejected(&session, &error);
+                    } else {
+                        self.end_session(error.code().map(str::to_string), false)
+                            .await;
+                    }
                 }
                 Err(error)
             }
         }
+    }
+
+    /// A definitive rejection while the access token still works: auth-js keeps the session
+    /// (it is removed by the first refresh attempted after the access token has expired, not by
+    /// a timer, and not by a failure answered from the cooldown). The inspector keeps it too,
+    /// marks it and says so.
+    ///
+    /// Where this client differs from auth-js on purpose: auth-js ends an expired session
+    /// after any failure that is not retryable (a 429, a 409, a wrong URL's 404 included);
+    /// here only GoTrue's codes that refuse the refresh token for good do
+    /// (`protocol::SESSION_ENDING_CODES`), so a 429 never costs the session.
+    fn mark_rejected(&self, session: &Session, error: &AuthError) {
+        let rejection = RefreshRejection {
+            code: error.code().unwrap_or_default().to_string(),
+            status: error.status().unwrap_or_default(),
+            message: error.to_string(),
+            at: self.inner.config.clock.now(),
+            access_token_expires_at: session.expires_at,
+            refresh_token_fingerprint: fingerprint(&session.refresh_token),
+        };
+        tracing::warn!(
+            refresh_token = %rejection.refresh_token_fingerprint,
+            "{}",
+            rejection.describe()
+        );
+        *self
+            .inner
+            .rejection
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(rejection.clone());
+        self.inner.bus.emit(
+            AuthEventKind::RefreshRejected,
+            Some(session.clone()),
+            Some(rejection.code.clone()),
+            None,
+            rejection.at,
+            Some(rejection),
+        );
     }
 
     /// auth-js's loop: attempt n waits 200·2ⁿ⁻¹ ms first; only retryable failures are

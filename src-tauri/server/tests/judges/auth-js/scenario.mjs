@@ -267,6 +267,9 @@ async function main() {
     )
   })
 
+  // Issue 11 (session ending, refresh-first sign-out): see the block at the end of this file.
+  await sessionEndingScenarios()
+
   // 9. The server's own invariants hold after all of the above.
   await scenario('invariants', async () => {
     const { violations } = await emulator('GET', '/invariants')
@@ -346,3 +349,117 @@ laterScenarios.push(async function signingKeyRotation() {
   })
 })
 // ---- end of signing-key rotation ----
+
+// ---- Issue 11, items 5 and 6: how a session ends, and sign-out with an expired access token ----
+// What current auth-js does: a rejected refresh token keeps a session whose access token still
+// works (and remembers the failure for 60 s); once the access token has expired, the rejection
+// removes the session (SIGNED_OUT); signOut refreshes an expired access token before /logout.
+
+/** A fresh user of its own, so the server's session list can be read for it alone. */
+async function ownUser(tag) {
+  const email = randomEmail(tag)
+  const password = 'judge-password-1'
+  const user = await emulator('POST', '/users', { email, password })
+  return { email, password, id: user.id }
+}
+
+async function serverSessionsOf(userId) {
+  const sessions = await emulator('GET', '/sessions')
+  return sessions.filter((s) => s.user_id === userId)
+}
+
+async function refreshRequests() {
+  const counts = await emulator('GET', '/requests')
+  return counts.routes?.[REFRESH_ROUTE] ?? 0
+}
+
+/** Signs `who` in on a server clock two hours behind: the access token is already expired. */
+async function signInExpired(client, who) {
+  await emulator('PUT', '/clock', { skew_seconds: -7200 })
+  try {
+    return await signIn(client, who.email, who.password)
+  } finally {
+    await emulator('PUT', '/clock', { skew_seconds: 0 })
+  }
+}
+
+function sessionIdOf(session) {
+  const payload = JSON.parse(Buffer.from(session.access_token.split('.')[1], 'base64url').toString())
+  return payload.session_id
+}
+
+async function sessionEndingScenarios() {
+  await scenario('rejected_refresh_keeps_a_valid_session', async () => {
+    const who = await ownUser('rejected-valid')
+    const client = newClient()
+    const events = []
+    client.onAuthStateChange((event) => events.push(event))
+    const session = await signIn(client, who.email, who.password)
+    await emulator('DELETE', `/sessions/${sessionIdOf(session)}`)
+    const before = await refreshRequests()
+    const { error } = await client.refreshSession()
+    const { data: kept } = await client.getSession()
+    const { error: again } = await client.refreshSession()
+    const sent = (await refreshRequests()) - before
+    const ok =
+      isAuthApiError(error) &&
+      error.code === 'refresh_token_not_found' &&
+      kept.session?.refresh_token === session.refresh_token &&
+      !events.includes('SIGNED_OUT') &&
+      again?.code === 'refresh_token_not_found' &&
+      sent === 1
+    report(
+      'rejected_refresh_keeps_a_valid_session',
+      ok,
+      `refresh: ${describeError(error)}; session kept=${kept.session?.refresh_token === session.refresh_token} ` +
+        `events=${events.join(',')}; second refresh within 60 s: ${describeError(again)}; refresh requests sent=${sent}`
+    )
+  })
+
+  await scenario('rejected_refresh_ends_an_expired_session', async () => {
+    const who = await ownUser('rejected-expired')
+    const client = newClient()
+    const events = []
+    client.onAuthStateChange((event) => events.push(event))
+    const session = await signInExpired(client, who)
+    await emulator('DELETE', `/sessions/${sessionIdOf(session)}`)
+    const { data, error } = await client.getSession()
+    const { data: after } = await client.getSession()
+    const ok =
+      isAuthApiError(error) &&
+      error.code === 'refresh_token_not_found' &&
+      data.session === null &&
+      after.session === null &&
+      events.includes('SIGNED_OUT')
+    report(
+      'rejected_refresh_ends_an_expired_session',
+      ok,
+      `getSession: ${describeError(error)} session=${data.session !== null}; afterwards session=${after.session !== null}; ` +
+        `events=${events.join(',')}`
+    )
+  })
+
+  await scenario('sign_out_refreshes_an_expired_access_token', async () => {
+    const who = await ownUser('signout-expired')
+    const client = newClient()
+    const events = []
+    client.onAuthStateChange((event) => events.push(event))
+    await signInExpired(client, who)
+    const before = (await serverSessionsOf(who.id)).length
+    const { error } = await client.signOut()
+    const after = (await serverSessionsOf(who.id)).length
+    const ok =
+      !error &&
+      before === 1 &&
+      after === 0 &&
+      events.includes('TOKEN_REFRESHED') &&
+      events.at(-1) === 'SIGNED_OUT'
+    report(
+      'sign_out_refreshes_an_expired_access_token',
+      ok,
+      `signOut: ${describeError(error)}; server sessions before=${before} after=${after}; events=${events.join(',')}`
+    )
+  })
+}
+
+// ---- end of the issue 11 block ----

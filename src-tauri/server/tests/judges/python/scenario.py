@@ -312,8 +312,136 @@ def main() -> None:
     scenario("sign_out", s6_sign_out)
     scenario("retry_503", s7_retry_503)
     scenario("rate_limit_429", s8_rate_limit)
+    # Issue 11 (session ending, refresh-first sign-out): the block before the entry point.
+    for name, body in SESSION_ENDING_SCENARIOS:
+        scenario(name, body)
     scenario("invariants", s9_invariants)
 
+
+
+# ---- Issue 11, items 5 and 6: how a session ends, and sign-out with an expired access token ----
+# What supabase_auth does: a rejected refresh raises and the session stays stored, whether or not
+# its access token still works (unlike current auth-js, it never removes it on a refresh
+# failure); sign_out runs get_session first, so an expired access token is refreshed before
+# /logout and the server session is gone.
+
+
+def own_user(tag: str) -> tuple[str, str, str]:
+    email = random_email(tag)
+    password = "judge-password-1"
+    user = emulator("POST", "/users", {"email": email, "password": password}, expected=(201,))
+    return email, password, user["id"]
+
+
+def server_sessions_of(user_id: str) -> list[Any]:
+    return [s for s in emulator("GET", "/sessions") if s["user_id"] == user_id]
+
+
+def session_id_of(session: Any) -> str:
+    import base64
+
+    payload = session.access_token.split(".")[1]
+    payload += "=" * (-len(payload) % 4)
+    return json.loads(base64.urlsafe_b64decode(payload))["session_id"]
+
+
+def sign_in_expired(client: SyncGoTrueClient, email: str, password: str):
+    """Signs in on a server clock two hours behind: the access token is already expired."""
+    emulator("PUT", "/clock", {"skew_seconds": -7200})
+    try:
+        return sign_in(client, email, password)
+    finally:
+        emulator("PUT", "/clock", {"skew_seconds": 0})
+
+
+def watch_events(client: SyncGoTrueClient) -> list[str]:
+    events: list[str] = []
+    client.on_auth_state_change(lambda event, _session: events.append(event))
+    return events
+
+
+def s_rejected_refresh_keeps_a_valid_session() -> None:
+    email, password, _ = own_user("rejected-valid")
+    client = new_client()
+    events = watch_events(client)
+    session = sign_in(client, email, password)
+    emulator("DELETE", f"/sessions/{session_id_of(session)}")
+    _, error = refresh_error(client)
+    kept = client.get_session()
+    ok = (
+        isinstance(error, AuthApiError)
+        and error.code == "refresh_token_not_found"
+        and kept is not None
+        and kept.refresh_token == session.refresh_token
+        and "SIGNED_OUT" not in events
+    )
+    report(
+        "rejected_refresh_keeps_a_valid_session",
+        ok,
+        f"refresh: {describe(error)}; session kept={kept is not None and kept.refresh_token == session.refresh_token}; "
+        f"events={','.join(events)}",
+    )
+
+
+def s_rejected_refresh_of_an_expired_session() -> None:
+    email, password, _ = own_user("rejected-expired")
+    client = new_client()
+    events = watch_events(client)
+    session = sign_in_expired(client, email, password)
+    emulator("DELETE", f"/sessions/{session_id_of(session)}")
+    errors = []
+    for _ in range(2):
+        try:
+            client.get_session()
+            errors.append(None)
+        except AuthError as error:
+            errors.append(error)
+    ok = (
+        all(isinstance(e, AuthApiError) and e.code == "refresh_token_not_found" for e in errors)
+        and "SIGNED_OUT" not in events
+    )
+    report(
+        "rejected_refresh_of_an_expired_session",
+        ok,
+        f"get_session twice: {'; '.join(describe(e) for e in errors)}; events={','.join(events)} "
+        "(the client keeps the dead session and raises on every get_session)",
+    )
+
+
+def s_sign_out_refreshes_an_expired_access_token() -> None:
+    email, password, user_id = own_user("signout-expired")
+    client = new_client()
+    events = watch_events(client)
+    sign_in_expired(client, email, password)
+    before = len(server_sessions_of(user_id))
+    sign_out_error = None
+    try:
+        client.sign_out({"scope": "global"})
+    except AuthError as error:
+        sign_out_error = error
+    after = len(server_sessions_of(user_id))
+    ok = (
+        sign_out_error is None
+        and before == 1
+        and after == 0
+        and "TOKEN_REFRESHED" in events
+        and events[-1] == "SIGNED_OUT"
+    )
+    report(
+        "sign_out_refreshes_an_expired_access_token",
+        ok,
+        f"sign_out: {describe(sign_out_error)}; server sessions before={before} after={after}; "
+        f"events={','.join(events)}",
+    )
+
+
+SESSION_ENDING_SCENARIOS = [
+    ("rejected_refresh_keeps_a_valid_session", s_rejected_refresh_keeps_a_valid_session),
+    ("rejected_refresh_of_an_expired_session", s_rejected_refresh_of_an_expired_session),
+    ("sign_out_refreshes_an_expired_access_token", s_sign_out_refreshes_an_expired_access_token),
+]
+
+# ---- end of the issue 11 block ----
 
 if __name__ == "__main__":
     try:
