@@ -336,6 +336,100 @@ fn clock_text(seconds: i64) -> String {
     }
 }
 
+/// Issue 11, item 5: the server refuses the refresh token while the access token still works.
+/// The session stays (as supabase-js keeps it), marked with why and until when; the log says
+/// so; a second Refresh now is sent and refused again; "End it now" ends it.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn a_rejected_refresh_token_keeps_the_session_marked_until_end_it_now() {
+    let data = std::env::temp_dir().join(format!("si-e2e-rejected-{}", std::process::id()));
+    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
+    let app = driver
+        .session(app_binary(), &[])
+        .await
+        .expect("the app launches");
+    let session_id = app.text_of("#session-id").await.unwrap();
+    let server = app.text_of("#server-url").await.unwrap();
+
+    // The server forgets the session (as a sign-out elsewhere or a revocation would).
+    emulator(
+        reqwest::Method::DELETE,
+        &format!("{server}/_emulator/sessions/{session_id}"),
+        serde_json::json!({}),
+    )
+    .await;
+    let before = refresh_requests(&server).await;
+    press(&app, "#refresh-now").await;
+    let banner = app
+        .wait_for("#refresh-rejected", Duration::from_secs(10))
+        .await
+        .expect("the rejection is shown");
+    let text = app.text(&banner).await.unwrap();
+    assert!(
+        text.contains("refresh_token_not_found")
+            && text.contains("still works until")
+            && text.contains("then a supabase-js app signs out"),
+        "{text}"
+    );
+    assert_eq!(
+        app.text_of("#session-id").await.unwrap(),
+        session_id,
+        "the session is kept while its access token works"
+    );
+    let kinds = eventually(
+        Duration::from_secs(5),
+        async || event_kinds(&app).await,
+        |k| k.first().map(String::as_str) == Some("REFRESH_REJECTED"),
+    )
+    .await;
+    assert!(!kinds.contains(&"SIGNED_OUT".to_string()), "{kinds:?}");
+    let row = app
+        .execute(
+            "return document.querySelector(\".event-row[data-kind='REFRESH_REJECTED'] .reason\").title;",
+            serde_json::json!([]),
+        )
+        .await
+        .unwrap();
+    let row = row.as_str().unwrap_or_default();
+    assert!(
+        row.starts_with(
+            "refresh token rejected: refresh_token_not_found; this access token still works until"
+        ),
+        "{row}"
+    );
+
+    // Refresh now always hits the endpoint (the refresh_session contract; supabase-js would
+    // answer from its 60 s failure memory): rejected again, still kept and marked.
+    press(&app, "#refresh-now").await;
+    eventually(
+        Duration::from_secs(5),
+        async || refresh_requests(&server).await - before,
+        |n| *n == 2,
+    )
+    .await;
+    assert_eq!(count_of(&app, "#refresh-rejected").await, 1);
+    assert_eq!(app.text_of("#session-id").await.unwrap(), session_id);
+    app.screenshot(&shots_dir().join("refresh-rejected.png"))
+        .await
+        .unwrap();
+
+    // End it now: signed out here, at once.
+    press(&app, "#end-session").await;
+    app.wait_for("#empty-title", Duration::from_secs(10))
+        .await
+        .expect("the signed-out state");
+    let kinds = eventually(
+        Duration::from_secs(5),
+        async || event_kinds(&app).await,
+        |k| k.first().map(String::as_str) == Some("SIGNED_OUT"),
+    )
+    .await;
+    assert_eq!(kinds[0], "SIGNED_OUT");
+    assert_eq!(count_of(&app, "#refresh-rejected").await, 0);
+    app.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
 fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -913,7 +1007,12 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
     badge("✗ Signature invalid · HS256").await;
     press(&app, "#jwt-secret-forget").await;
     badge("✓ Accepted by the server").await;
-    type_into(&app, "#jwt-secret", local_gotrue::config::DEFAULT_JWT_SECRET).await;
+    type_into(
+        &app,
+        "#jwt-secret",
+        local_gotrue::config::DEFAULT_JWT_SECRET,
+    )
+    .await;
     press(&app, "#jwt-secret-save").await;
     badge("✓ Signature verified · HS256").await;
     assert_eq!(count_of(&app, "#jwt-secret").await, 0, "never shown again");

@@ -85,7 +85,7 @@ fn core_window_commands_outside_the_capability_are_refused() {
 }
 
 /// Every command the app registers, as listed in `permissions/app.toml`.
-const APP_COMMANDS: [&str; 23] = [
+const APP_COMMANDS: [&str; 24] = [
     "app_info",
     "inspector_status",
     "settings_auto_refresh",
@@ -109,6 +109,7 @@ const APP_COMMANDS: [&str; 23] = [
     "auth_sign_in_password",
     "auth_sign_in_anonymously",
     "auth_sign_out",
+    "auth_end_session",
 ];
 
 #[test]

@@ -89,13 +89,9 @@ pub async fn activate<R: Runtime>(
     })
 }
 
-/// A restored session follows `get_session`'s rules: refreshed when inside the margin or
-/// expired; a transient failure keeps it, a definitive one ends it (SIGNED_OUT).
+/// A restored session is recovered as auth-js recovers it: refreshed when inside the margin
+/// or expired, announced with SIGNED_IN when valid, then INITIAL_SESSION to each subscriber
+/// (the engine's `initialize`, which logs a failure itself).
 async fn restore(client: &AuthClient) {
-    if client.current_session().is_none() {
-        return;
-    }
-    if let Err(error) = client.get_session().await {
-        tracing::warn!(%error, "the stored session could not be refreshed at start-up");
-    }
+    let _ = client.initialize().await;
 }

@@ -16,7 +16,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::live_log::{LogItem, RequestSummary};
     use crate::profiles::{DetectedStack, ProfileView, Status};
     use crate::reveal::Which;
-    use crate::views::{EventView, RefreshView, SessionView, UserView};
+    use crate::views::{EventView, RefreshView, RejectionView, SessionView, UserView};
     use session_engine::import::ImportKind;
     use session_engine::official_clients::{ClientForecast, OnRejected, SourceConstant};
     use session_engine::paste::PastePreview;
@@ -41,6 +41,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         Invalid::decl(config),
         Unverified::decl(config),
         EventView::decl(config),
+        RejectionView::decl(config),
         AuthEventKind::decl(config),
         LogItem::decl(config),
         RequestSummary::decl(config),

@@ -73,6 +73,7 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::auth::auth_sign_in_password,
             commands::auth::auth_sign_in_anonymously,
             commands::auth::auth_sign_out,
+            commands::auth::auth_end_session,
         ])
 }
 

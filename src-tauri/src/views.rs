@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use session_engine::official_clients::{self, ClientForecast};
 use session_engine::tokens::{decode_jwt, fingerprint, inspect_refresh_token, RefreshTokenShape};
-use session_engine::{AuthEvent, AuthEventKind, Refreshed, Session};
+use session_engine::{AuthEvent, AuthEventKind, RefreshRejection, Refreshed, Session};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -77,6 +77,36 @@ pub struct EventView {
     pub reason: Option<String>,
     pub exchange_id: Option<u64>,
     pub session: Option<SessionView>,
+    /// On `REFRESH_REJECTED`: why, and until when the kept access token works.
+    pub rejection: Option<RejectionView>,
+}
+
+/// A refresh token the server refused for good while its access token still works: the
+/// session is kept (as supabase-js keeps it) and marked until it ends or rotates.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectionView {
+    pub code: String,
+    pub status: u16,
+    pub message: String,
+    /// When the access token stops working (unix seconds); then a supabase-js app signs out.
+    pub access_token_expires_at: i64,
+    pub refresh_token_fingerprint: String,
+    /// The whole of it in one line, as the log says it.
+    pub text: String,
+}
+
+impl RejectionView {
+    pub fn of(rejection: &RefreshRejection) -> RejectionView {
+        RejectionView {
+            code: rejection.code.clone(),
+            status: rejection.status,
+            message: rejection.message.clone(),
+            access_token_expires_at: rejection.access_token_expires_at,
+            refresh_token_fingerprint: rejection.refresh_token_fingerprint.clone(),
+            text: rejection.describe(),
+        }
+    }
 }
 
 impl EventView {
@@ -90,6 +120,7 @@ impl EventView {
             reason: event.reason.clone(),
             exchange_id: event.exchange_id,
             session: event.session.as_ref().map(SessionView::of),
+            rejection: event.rejection.as_ref().map(RejectionView::of),
         }
     }
 }

@@ -277,9 +277,10 @@ async fn revoke_current_session(server: &Server, client: &AuthClient) {
     .await;
 }
 
-/// 60-second tokens: a rejection at 0 s keeps the session; inside the cooldown nothing is
-/// sent and nothing ends, even after the access token has expired (auth-js has no timer for
-/// it); the first refresh attempted after expiry meets the rejection again and ends it.
+/// 60-second tokens: a rejection at 0 s keeps the session; inside the cooldown the session's
+/// own refreshes (get_session) are answered from memory, nothing is sent and nothing ends
+/// (auth-js has no timer for it); the first refresh attempted after expiry meets the rejection
+/// again and ends it.
 #[tokio::test(start_paused = true)]
 async fn a_rejected_session_ends_at_the_first_refresh_attempted_after_its_access_token_expired() {
     let server = server(Duration::from_secs(60)).await;
@@ -302,19 +303,16 @@ async fn a_rejected_session_ends_at_the_first_refresh_attempted_after_its_access
         client.current_session().unwrap().expires_at
     );
 
-    tokio::time::advance(Duration::from_secs(30)).await;
-    assert_eq!(client.refresh_session(None).await.unwrap_err(), rejected);
-    tokio::time::advance(Duration::from_secs(29)).await;
-    assert_eq!(
-        client.refresh_session(None).await.unwrap_err(),
-        rejected,
-        "expired now, but a failure answered from memory ends nothing"
+    tokio::time::advance(Duration::from_secs(55)).await;
+    assert!(
+        client.get_session().await.unwrap().is_some(),
+        "inside the margin, the memory answers and the working access token is kept"
     );
-    assert!(client.current_session().is_some());
+    assert!(client.refresh_rejection().is_some());
     assert_eq!(refresh_requests(&server).await, 1, "one request so far");
 
-    tokio::time::advance(Duration::from_secs(2)).await;
-    let again = client.refresh_session(None).await.unwrap_err();
+    tokio::time::advance(Duration::from_secs(6)).await;
+    let again = client.get_session().await.unwrap_err();
     assert_eq!(again.code(), Some("refresh_token_not_found"));
     assert_eq!(refresh_requests(&server).await, 2);
     assert!(client.current_session().is_none(), "ended");
@@ -336,24 +334,34 @@ async fn a_rejected_session_ends_at_the_first_refresh_attempted_after_its_access
 /// 60 s, then the token goes out again and rotates.
 #[tokio::test(start_paused = true)]
 async fn a_failed_refresh_is_answered_from_memory_for_sixty_seconds() {
-    let server = server(Duration::from_secs(3600)).await;
+    // 8-second tokens: always inside the 10 s margin, so get_session always wants a refresh.
+    let server = server(Duration::from_secs(8)).await;
     let client = signed_in(&server).await;
     emulator(
         &server,
         reqwest::Method::POST,
         "/faults",
-        Some(json!({"path": "/token", "status": 400, "count": 1})),
+        Some(json!({"path": "/token", "status": 400, "count": 2})),
     )
     .await;
-    let failed = client.refresh_session(None).await.unwrap_err();
-    assert_eq!(failed.status(), Some(400));
-    tokio::time::advance(Duration::from_millis(59_900)).await;
-    assert_eq!(client.refresh_session(None).await.unwrap_err(), failed);
+    let kept = client.get_session().await.unwrap();
+    assert!(
+        kept.is_some(),
+        "the failed refresh keeps a working access token"
+    );
+    assert_eq!(refresh_requests(&server).await, 1);
+    tokio::time::advance(Duration::from_secs(30)).await;
+    let failed = client.get_session().await.unwrap_err();
+    assert_eq!(failed.status(), Some(400), "the remembered failure");
     assert_eq!(refresh_requests(&server).await, 1, "nothing sent meanwhile");
-    tokio::time::advance(Duration::from_millis(200)).await;
-    client
-        .refresh_session(None)
-        .await
-        .expect("after the cooldown");
+    // An explicit refresh_session always hits the endpoint (the contract), memory or not.
+    let again = client.refresh_session(None).await.unwrap_err();
+    assert_eq!(again.status(), Some(400));
     assert_eq!(refresh_requests(&server).await, 2);
+    tokio::time::advance(Duration::from_secs(59)).await;
+    assert!(client.get_session().await.is_err(), "its memory restarted");
+    assert_eq!(refresh_requests(&server).await, 2);
+    tokio::time::advance(Duration::from_secs(2)).await;
+    client.get_session().await.expect("after the cooldown");
+    assert_eq!(refresh_requests(&server).await, 3);
 }

@@ -54,3 +54,11 @@ pub async fn auth_sign_out(
     let result = async { Ok(inspector.active().await?.client.sign_out(scope).await?) };
     logged(&inspector.log, "signOut", result.await)
 }
+
+/// "End it now": ends a session whose refresh token was rejected, here only (no request: the
+/// server already refused the token). SIGNED_OUT follows in the live log.
+#[tauri::command]
+pub async fn auth_end_session(inspector: State<'_, Inspector>) -> Result<(), Error> {
+    inspector.active().await?.client.end_session_now().await;
+    Ok(())
+}

@@ -103,6 +103,8 @@ export const api = {
     call<SessionView>("auth_sign_in_password", { email, password }),
   signInAnonymously: () => call<SessionView>("auth_sign_in_anonymously"),
   signOut: (scope: SignOutScope) => call<void>("auth_sign_out", { scope }),
+  /** Ends a session whose refresh token was rejected, here only (no request). */
+  endSession: () => call<void>("auth_end_session"),
   /** Saves NDJSON (already redacted log items) to the Downloads folder (the app's data folder
    *  when there is none); returns the path. */
   exportLog: (fileName: string, ndjson: string) => call<string>("log_export", { fileName, ndjson }),

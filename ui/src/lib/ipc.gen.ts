@@ -83,9 +83,23 @@ export type Invalid = "mismatch" | "unsigned" | "algorithm_not_allowed" | "malfo
 
 export type Unverified = "needs_secret" | "unknown_kid" | "no_key" | "unusable_key" | "unsupported_algorithm" | "jwks_unavailable" | "server_unreachable";
 
-export type EventView = { kind: AuthEventKind, previous: AuthEventKind | null, at: string, reason: string | null, exchangeId: number | null, session: SessionView | null, };
+export type EventView = { kind: AuthEventKind, previous: AuthEventKind | null, at: string, reason: string | null, exchangeId: number | null, session: SessionView | null, 
+/**
+ * On `REFRESH_REJECTED`: why, and until when the kept access token works.
+ */
+rejection: RejectionView | null, };
 
-export type AuthEventKind = "INITIAL_SESSION" | "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "USER_UPDATED";
+export type RejectionView = { code: string, status: number, message: string, 
+/**
+ * When the access token stops working (unix seconds); then a supabase-js app signs out.
+ */
+accessTokenExpiresAt: number, refreshTokenFingerprint: string, 
+/**
+ * The whole of it in one line, as the log says it.
+ */
+text: string, };
+
+export type AuthEventKind = "INITIAL_SESSION" | "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "USER_UPDATED" | "REFRESH_REJECTED";
 
 export type LogItem = { "type": "event", seq: number, at: string, event: EventView, } | { "type": "request", seq: number, at: string, request: RequestSummary, } | { "type": "failure", seq: number, at: string, operation: string, error: ErrorView, exchangeId: number | null, } | { "type": "joined", seq: number, at: string, operation: string, } | { "type": "profile", seq: number, at: string, profile: string, } | { "type": "clock", seq: number, at: string, offsetMs: number, };
 

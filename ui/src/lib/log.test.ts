@@ -43,7 +43,7 @@ const at = (ms: number) => new Date(Date.UTC(2024, 4, 1, 14, 2, 11) + ms).toISOS
 
 function event(kind: AuthEventKind, previous: AuthEventKind | null = null, reason: string | null = null): LogItem {
   seq += 1;
-  return { type: "event", seq, at: at(seq), event: { kind, previous, at: at(seq), reason, exchangeId: seq, session } };
+  return { type: "event", seq, at: at(seq), event: { kind, previous, at: at(seq), reason, exchangeId: seq, session, rejection: null } };
 }
 function request(path: string, status: number | null, code: string | null = null): LogItem {
   seq += 1;
@@ -154,11 +154,12 @@ describe("filtering", () => {
       "TOKEN_REFRESHED",
       "SIGNED_OUT",
       "USER_UPDATED",
+      "REFRESH_REJECTED",
       "request",
       "failure",
       "joined",
     ]);
-    expect(FILTER_CHIPS.map((chip) => chip.label).slice(5)).toEqual(["requests", "failures", "joined"]);
+    expect(FILTER_CHIPS.map((chip) => chip.label).slice(6)).toEqual(["requests", "failures", "joined"]);
   });
 
   it("selects by kind, and an empty selection shows everything", () => {

@@ -17,6 +17,7 @@ const EVENT_KINDS: readonly AuthEventKind[] = [
   "TOKEN_REFRESHED",
   "SIGNED_OUT",
   "USER_UPDATED",
+  "REFRESH_REJECTED",
 ];
 
 /** The filter chips, in order: each auth event kind by its name, then the other row types. */
@@ -71,7 +72,7 @@ export function rowText(item: RowItem): string {
       const { event } = item;
       parts.push(event.kind);
       if (event.previous && event.kind !== "INITIAL_SESSION") parts.push(`${event.previous} → ${event.kind}`);
-      parts.push(event.reason);
+      parts.push(event.reason, event.rejection?.text);
       const session = event.session;
       if (session) {
         parts.push(

@@ -108,7 +108,7 @@ impl AuthClient {
         let now = self.now_secs();
         if expires_at <= now {
             return self
-                .call_refresh_token(refresh_token)
+                .call_refresh_token(refresh_token, super::refresh::Caller::Automatic)
                 .await
                 .map(|r| r.response);
         }

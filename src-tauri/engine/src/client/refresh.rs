@@ -27,6 +27,15 @@ pub struct Refreshed {
 
 pub(super) type RefreshOutcome = Result<(Session, Option<u64>), AuthError>;
 
+/// Who asked for a refresh: the session's own machinery (get_session, start-up, set_session,
+/// the auto-refresh), which the failure memory answers as auth-js's does, or an explicit
+/// `refresh_session`, which always sends (but for a remembered 429).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Caller {
+    Automatic,
+    Explicit,
+}
+
 /// auth-js's backoff: the wait before retry n + 1 is 200·2ⁿ ms.
 fn backoff(retry: u32) -> Duration {
     Duration::from_millis(200u64 << retry.min(20))
@@ -52,7 +61,10 @@ impl AuthClient {
         if !self.needs_refresh(&session) {
             return Ok(Some(session));
         }
-        match self.call_refresh_token(&session.refresh_token).await {
+        match self
+            .call_refresh_token(&session.refresh_token, Caller::Automatic)
+            .await
+        {
             Ok(refreshed) => Ok(Some(refreshed.response.session)),
             Err(error) => {
                 // Still the same session (no sign-out or new session meanwhile) and still
@@ -108,17 +120,21 @@ impl AuthClient {
                 .map(|s| s.refresh_token)
                 .ok_or(AuthError::SessionMissing)?,
         };
-        self.call_refresh_token(&token).await
+        self.call_refresh_token(&token, Caller::Explicit).await
     }
 
     /// One flight per refresh token. auth-js has a single `refreshingDeferred` per client,
     /// whatever the token; this client's choice is per token, so a pasted token's refresh
     /// neither joins nor holds up the current session's.
-    pub(super) async fn call_refresh_token(&self, token: &str) -> Result<Refreshed, AuthError> {
+    pub(super) async fn call_refresh_token(
+        &self,
+        token: &str,
+        caller: Caller,
+    ) -> Result<Refreshed, AuthError> {
         let inner = &self.inner;
         let (outcome, joined) = inner
             .flights
-            .run(token, self.refresh_flight(token.to_string()))
+            .run(token, self.refresh_flight(token.to_string(), caller))
             .await;
         let (session, _) = outcome?;
         Ok(Refreshed {
@@ -132,9 +148,14 @@ impl AuthClient {
 
     /// One refresh: cooldown, retries, commit guard, persistence, event; or, on failure, the
     /// failure remembered and the rejection's consequences.
-    async fn refresh_flight(&self, token: String) -> RefreshOutcome {
+    async fn refresh_flight(&self, token: String, caller: Caller) -> RefreshOutcome {
         if let Some(error) = self.inner.cooldowns.check(&token) {
-            return Err(error);
+            // auth-js answers every caller from its failure memory. `refresh_session` is the
+            // contract's "always hits the endpoint" (the inspector's Refresh now and paste), so
+            // it goes out again, except after a 429: a rate limiter is not pressed again.
+            if caller == Caller::Automatic || error.status() == Some(429) {
+                return Err(error);
+            }
         }
         let stored_before = self.current_session().map(|s| s.refresh_token);
         let result = self.post_refresh_with_retries(&token).await;

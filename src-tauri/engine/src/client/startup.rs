@@ -28,7 +28,9 @@ impl AuthClient {
             return Ok(());
         };
         if self.needs_refresh(&session) {
-            let outcome = self.call_refresh_token(&session.refresh_token).await;
+            let outcome = self
+                .call_refresh_token(&session.refresh_token, super::refresh::Caller::Automatic)
+                .await;
             if let Err(error) = &outcome {
                 tracing::warn!(%error, "the stored session could not be refreshed at start-up");
             }

@@ -25,10 +25,63 @@ const event = (kind: AuthEventKind, s: SessionView | null): LogItem => ({
   type: "event",
   seq: ++seq,
   at,
-  event: { kind, previous: null, at, reason: null, exchangeId: null, session: s },
+  event: { kind, previous: null, at, reason: null, exchangeId: null, session: s, rejection: null },
 });
 const clock = (offsetMs: number): LogItem => ({ type: "clock", seq: ++seq, at, offsetMs });
 const profile = (): LogItem => ({ type: "profile", seq: ++seq, at, profile: "demo" });
+
+const rejected = (s: SessionView): LogItem => ({
+  type: "event",
+  seq: ++seq,
+  at,
+  event: {
+    kind: "REFRESH_REJECTED",
+    previous: "INITIAL_SESSION",
+    at,
+    reason: "refresh_token_not_found",
+    exchangeId: null,
+    session: s,
+    rejection: {
+      code: "refresh_token_not_found",
+      status: 400,
+      message: "Invalid Refresh Token: Refresh Token Not Found",
+      accessTokenExpiresAt: s.expiresAt,
+      refreshTokenFingerprint: s.refreshTokenFingerprint,
+      text: "refresh token rejected: refresh_token_not_found; …",
+    },
+  },
+});
+
+describe("SessionStore and a rejected refresh token", () => {
+  it("keeps the session, marks it, and lifts the mark on a new token or the session's end", () => {
+    const store = new SessionStore();
+    store.receive(event("INITIAL_SESSION", session("a")));
+    store.receive(rejected(session("a")));
+    expect(store.session?.refreshTokenFingerprint).toBe("rt:a");
+    expect(store.rejection?.code).toBe("refresh_token_not_found");
+    store.receive(event("USER_UPDATED", session("a")));
+    expect(store.rejection, "the same refresh token: still rejected").not.toBeNull();
+    store.receive(event("TOKEN_REFRESHED", session("b")));
+    expect(store.rejection).toBeNull();
+    store.receive(rejected(session("b")));
+    store.receive(event("SIGNED_OUT", null));
+    expect(store.rejection).toBeNull();
+    expect(store.session).toBeNull();
+  });
+
+  it("End it now asks the app and waits for SIGNED_OUT from the log", async () => {
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      return null;
+    });
+    const store = new SessionStore();
+    store.receive(rejected(session("a")));
+    await store.endSession();
+    expect(calls).toEqual(["auth_end_session"]);
+    expect(store.session, "still there until the log says SIGNED_OUT").not.toBeNull();
+  });
+});
 
 describe("SessionStore.receive", () => {
   it("takes the session from auth events and keeps every row in the log", () => {

@@ -5,7 +5,7 @@
 import { api, toAppError } from "../api";
 import { appendCapped } from "../log";
 import { usableOffset } from "../time";
-import type { ErrorView, LogItem, SessionView } from "../types";
+import type { ErrorView, LogItem, RejectionView, SessionView } from "../types";
 
 /** The log keeps this many items; the oldest go first. */
 export const LOG_LIMIT = 50_000;
@@ -20,6 +20,9 @@ export class SessionStore {
   inFlight = $state(0);
   /** Why the last "Refresh now" failed, until a new session or a new attempt. */
   refreshError = $state<ErrorView | null>(null);
+  /** The session's refresh token was refused for good while its access token still works:
+   *  kept (as supabase-js keeps it) and marked, until it ends or gets a new refresh token. */
+  rejection = $state<RejectionView | null>(null);
   readonly busy = $derived(this.inFlight > 0);
 
   /** One item of the live log. */
@@ -30,11 +33,20 @@ export class SessionStore {
     }
     if (item.type === "profile") {
       this.refreshError = null;
+      this.rejection = null;
       this.offsetMs = 0; // another server, another clock
     }
     if (item.type === "event") {
-      this.session = item.event.session;
-      if (item.event.kind !== "SIGNED_OUT") this.refreshError = null;
+      const { event } = item;
+      this.session = event.session;
+      if (event.kind === "REFRESH_REJECTED") {
+        this.rejection = event.rejection;
+      } else {
+        if (event.kind !== "SIGNED_OUT") this.refreshError = null;
+        // A new session or a new refresh token lifts the mark; so does the session's end.
+        const sameToken = event.session?.refreshTokenFingerprint === this.rejection?.refreshTokenFingerprint;
+        if (!sameToken) this.rejection = null;
+      }
     }
     this.items = appendCapped(this.items, item, LOG_LIMIT);
   };
@@ -54,6 +66,15 @@ export class SessionStore {
       this.refreshError = toAppError(raw);
     } finally {
       this.inFlight -= 1;
+    }
+  };
+
+  /** "End it now": the rejected session ends here (SIGNED_OUT arrives through the log). */
+  endSession = async (): Promise<void> => {
+    try {
+      await api.endSession();
+    } catch (raw) {
+      this.refreshError = toAppError(raw);
     }
   };
 
