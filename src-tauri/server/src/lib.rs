@@ -118,6 +118,9 @@ pub fn new_control_token() -> String {
 }
 
 /// Builds the state: opens the store, loads or creates the signing key, creates the demo user.
+/// When the API keys expire: the Supabase CLI's `exp` (2032-11-12).
+pub const API_KEY_EXPIRES_AT: i64 = 1_983_812_996;
+
 pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError> {
     if config
         .control_token
@@ -168,9 +171,11 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
     )
     .ok_or(StartError::BadKey)?;
     keys.set_secret_kid(config.jwt_key_id.clone());
+    // The Supabase CLI's claims (no `iat`, a fixed `exp`): the same secret gives the same keys
+    // at every start, so a key saved from an earlier run still passes the gateway, which
+    // compares keys as strings as the hosted gateway does.
     let api_key = |role: &str| {
-        let iat = chrono::Utc::now().timestamp();
-        keys.sign_hs256(&json!({"iss": "supabase-demo", "role": role, "iat": iat, "exp": iat + 10 * 365 * 86_400}))
+        keys.sign_hs256(&json!({"iss": "supabase-demo", "role": role, "exp": API_KEY_EXPIRES_AT}))
     };
     let (anon_key, service_role_key) = (api_key("anon"), api_key("service_role"));
     let state = Arc::new(AppState {

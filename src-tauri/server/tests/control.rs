@@ -174,6 +174,8 @@ async fn a_random_jwt_secret_is_made_once_per_data_folder_and_kept_in_it() {
         "signed with the public secret"
     );
     drop(first);
+    // In another second: the keys must not depend on when the server started.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 
     // The same folder keeps its secret: the earlier key still passes the gateway.
     let again = start_with(config).await;
