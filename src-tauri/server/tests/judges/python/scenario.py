@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from typing import Any
 
 from supabase_auth.errors import (
     AuthApiError,
@@ -315,6 +316,7 @@ def main() -> None:
     # Issue 11 (session ending, refresh-first sign-out): the block before the entry point.
     for name, body in SESSION_ENDING_SCENARIOS:
         scenario(name, body)
+    scenario("key_rotation", s_key_rotation)
     scenario("invariants", s9_invariants)
 
 
@@ -442,6 +444,36 @@ SESSION_ENDING_SCENARIOS = [
 ]
 
 # ---- end of the issue 11 block ----
+
+
+# ---- Issue 11, item 7: get_claims after a signing-key rotation refetches the JWKS ----
+
+
+def s_key_rotation() -> None:
+    seen: list[Any] = []
+    client = new_client(seen)
+    jwks_fetches = lambda: sum(1 for r in seen if r.request.url.path.endswith("/.well-known/jwks.json"))  # noqa: E731
+    user_calls = lambda: sum(1 for r in seen if r.request.url.path.endswith("/user"))  # noqa: E731
+    try:
+        first = emulator("POST", "/signing-keys/rotate", {"algorithm": "es256"})
+        before = sign_in(client)
+        claims = client.get_claims(before.access_token)
+        report(
+            "key_rotation.first_key_verifies",
+            claims is not None and claims["headers"]["kid"] == first["kid"] and jwks_fetches() == 1 and user_calls() == 0,
+            f"kid={claims and claims['headers'].get('kid')} (rotated in {first['kid']}); JWKS fetched {jwks_fetches()} times",
+        )
+        second = emulator("POST", "/signing-keys/rotate", {"algorithm": "es256"})
+        after = sign_in(client)
+        claims = client.get_claims(after.access_token)
+        report(
+            "key_rotation.new_key_verifies_after_refetch",
+            claims is not None and claims["headers"]["kid"] == second["kid"] != first["kid"] and jwks_fetches() == 2,
+            f"kid={claims and claims['headers'].get('kid')}; JWKS fetched {jwks_fetches()} times "
+            f"(a refetch for the unknown kid), GET /user {user_calls()} times",
+        )
+    finally:
+        emulator("POST", "/signing-keys/rotate", {"algorithm": "hs256"})
 
 if __name__ == "__main__":
     try:
