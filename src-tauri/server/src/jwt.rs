@@ -345,8 +345,9 @@ impl Keys {
     }
 
     /// Checks the signature and `exp` against `now`. The key is chosen as GoTrue's
-    /// `parseJWTClaims` does: by `kid` among the published keys, the secret for HS256 (with
-    /// its own `kid`, an unknown one, or none).
+    /// `parseJWTClaims` does: by `kid` among the published keys first, else the secret for
+    /// HS256 (with its own `kid`, an unknown one, or none). An HS256 token naming a published
+    /// asymmetric key is refused, as GoTrue refuses it (that key cannot check an HMAC).
     pub fn verify(&self, token: &str, now_secs: i64) -> Result<Value, VerifyError> {
         let mut parts = token.split('.');
         let (Some(h), Some(c), Some(s), None) =
@@ -366,9 +367,11 @@ impl Keys {
         let signature = decode(s)?;
         let input = format!("{h}.{c}");
         let valid = match (header["alg"].as_str(), header["kid"].as_str()) {
-            (Some("HS256"), _) => {
+            (Some("HS256"), kid) => {
+                let names_a_published_key =
+                    kid.is_some_and(|kid| self.read().keys.iter().any(|pair| pair.kid == kid));
                 let expected = hs256(&self.secret, input.as_bytes());
-                constant_time_eq(&expected, &signature)
+                !names_a_published_key && constant_time_eq(&expected, &signature)
             }
             (Some(alg), Some(kid)) => self.read().keys.iter().any(|pair| {
                 pair.kid == kid

@@ -447,6 +447,59 @@ async fn the_same_password_is_refused() {
 }
 
 #[tokio::test]
+async fn an_empty_password_in_put_user_is_a_weak_password() {
+    let h = start().await;
+    let session = h.sign_in().await;
+    let reply = put_user(&h, &session.access_token(), json!({"password": ""})).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (422, "weak_password")
+    );
+}
+
+#[tokio::test]
+async fn signup_again_of_an_unconfirmed_user_with_autoconfirm_confirms_and_signs_in() {
+    let h = start().await;
+    let created = create_user(
+        &h,
+        json!({"email": "pending@example.com", "password": "secret-123", "confirmed": false}),
+    )
+    .await;
+    let reply = h
+        .post(
+            "/signup",
+            json!({"email": "pending@example.com", "password": "secret-123"}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["user"]["id"], created["id"], "the same user");
+    assert!(reply.body["access_token"].is_string(), "signed in");
+    assert!(reply.body["user"]["email_confirmed_at"].is_string());
+}
+
+#[tokio::test]
+async fn an_hs256_token_naming_a_published_key_is_refused() {
+    let h = start_with(|c| c.signing = local_gotrue::SigningAlgorithm::Es256).await;
+    let session = h.sign_in().await;
+    assert_eq!(h.get_user(&session.access_token()).await.status, 200);
+    let mut keys = local_gotrue::jwt::Keys::new(
+        local_gotrue::config::DEFAULT_JWT_SECRET,
+        local_gotrue::SigningAlgorithm::Hs256,
+        &local_gotrue::jwt::Keys::generate_ec_private(),
+    )
+    .unwrap();
+    keys.set_secret_kid(Some(h.server.key_id().to_string()));
+    let forged = keys.sign(&common::claims(&session.access_token()));
+    let reply = h.get_user(&forged).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (403, "bad_jwt"),
+        "{}",
+        reply.text
+    );
+}
+
+#[tokio::test]
 async fn a_password_change_signs_out_every_other_session() {
     let h = start().await;
     let this = h.sign_in().await;

@@ -245,9 +245,12 @@ pub async fn update_user(
 ) -> Result<Response, ApiError> {
     let auth = authenticate(&state, &headers)?;
     let update: UserUpdate = json_body(body).await?;
+    // GoTrue checks the strength of any password sent, an empty one included (a 422).
+    if let Some(password) = &update.password {
+        check_password_strength(password)?;
+    }
     let new_password = update.password.as_deref().filter(|p| !p.is_empty());
     if let Some(password) = new_password {
-        check_password_strength(password)?;
         let user = &auth.user;
         if user.is_anonymous && user.email.is_empty() && user.phone.is_empty() {
             return Err(ApiError::new(
