@@ -1,5 +1,6 @@
-//! The current access token's signature, checked as auth-js's `getClaims` checks it: against
-//! the project's JWKS (refetched once for a key it does not know), with the project's JWT
+//! The current access token's signature, checked the way auth-js's `getClaims` goes about it:
+//! against the project's JWKS (refetched once for a key it does not know; every algorithm
+//! GoTrue signs with, where `getClaims` verifies RS256 and ES256 only), with the project's JWT
 //! secret for HS256 when the user gave it (kept in the keyring), and otherwise by asking the
 //! server (`GET /user`) whether it accepts the token.
 
@@ -35,6 +36,8 @@ async fn load(active: &Active) -> Result<Option<SecretString>, Error> {
 
 /// Keeps the project's JWT secret in the keyring, for this profile; it is never sent back.
 pub async fn remember(active: &Active, secret: SecretString) -> Result<(), Error> {
+    // A pasted secret often ends with a newline; no JWT secret has surrounding whitespace.
+    let secret = SecretString::from(secret.expose_secret().trim().to_string());
     let (vault, profile) = (active.vault.clone(), active.profile.id.clone());
     tokio::task::spawn_blocking(move || vault.save_jwt_secret(&profile, &secret)).await??;
     tracing::info!(profile = %active.profile.id, "project JWT secret kept in the keyring");

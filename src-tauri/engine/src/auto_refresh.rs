@@ -1,8 +1,9 @@
 //! Auto-refresh: with the switch on, the session is refreshed `margin` before its access token
 //! expires. The wait is recomputed whenever the session or the setting changes; after a
 //! refresh at least `MIN_GAP` passes before the next, and after a failure `BACKOFF` or the
-//! client's refresh failure cooldown, whichever is longer (inside the cooldown an attempt would
-//! only be answered with the remembered failure). Waiting uses `tokio::time` and "now" the
+//! client's refresh failure cooldown, whichever is longer (its refreshes go through the
+//! failure memory as auth-js's ticker does, so inside the cooldown an attempt would only be
+//! answered with the remembered failure). Waiting uses `tokio::time` and "now" the
 //! client's clock, so the schedule is tested in paused time.
 
 use std::time::Duration;
@@ -76,7 +77,7 @@ pub async fn run(
                 if setting.has_changed().is_err() {
                     return;
                 }
-                let outcome = match client.refresh_session(None).await {
+                let outcome = match client.refresh_on_schedule().await {
                     Ok(refreshed) if refreshed.joined => Outcome::Joined,
                     Ok(_) => Outcome::Refreshed,
                     Err(error) => Outcome::Failed(error),

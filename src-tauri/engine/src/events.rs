@@ -109,14 +109,20 @@ impl EventBus {
         event
     }
 
-    /// Registers a subscriber whose queue starts with `INITIAL_SESSION` for `current`.
+    /// Registers a subscriber whose queue starts with `INITIAL_SESSION` for the session
+    /// `current` reads. Registering, reading and sending happen under the bus's lock, so no
+    /// event can come between them: the queue never holds an older session after a newer one.
     pub fn subscribe(
         &self,
-        current: Option<Session>,
+        current: impl FnOnce() -> (Option<Session>, Option<RefreshRejection>),
         at: DateTime<Utc>,
     ) -> (u64, mpsc::UnboundedReceiver<AuthEvent>) {
-        let (id, rx) = self.subscribe_before_initial();
-        self.send_initial(id, current, at);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut state = self.state();
+        let (session, rejection) = current();
+        let _ = tx.send(initial_session(state.last, session, at, rejection));
+        state.subscribers.push((id, tx));
         (id, rx)
     }
 
@@ -129,19 +135,19 @@ impl EventBus {
         (id, rx)
     }
 
-    /// Sends `INITIAL_SESSION` for `current` to subscriber `id`, if it is still subscribed.
-    pub fn send_initial(&self, id: u64, current: Option<Session>, at: DateTime<Utc>) {
+    /// Sends `INITIAL_SESSION` for the session `current` reads to subscriber `id`, if it is
+    /// still subscribed; read under the bus's lock, so it is never older than an event the
+    /// subscriber has already heard.
+    pub fn send_initial(
+        &self,
+        id: u64,
+        current: impl FnOnce() -> (Option<Session>, Option<RefreshRejection>),
+        at: DateTime<Utc>,
+    ) {
         let state = self.state();
         if let Some((_, tx)) = state.subscribers.iter().find(|(sid, _)| *sid == id) {
-            let _ = tx.send(AuthEvent {
-                kind: AuthEventKind::InitialSession,
-                previous: state.last,
-                session: current,
-                at,
-                reason: None,
-                exchange_id: None,
-                rejection: None,
-            });
+            let (session, rejection) = current();
+            let _ = tx.send(initial_session(state.last, session, at, rejection));
         }
     }
 
@@ -151,6 +157,25 @@ impl EventBus {
 
     pub fn subscriber_count(&self) -> usize {
         self.state().subscribers.len()
+    }
+}
+
+/// `INITIAL_SESSION` for a new subscriber: the session as it is, and its refresh token's
+/// rejection when it stands (so a window that subscribes later still shows the mark).
+fn initial_session(
+    previous: Option<AuthEventKind>,
+    session: Option<Session>,
+    at: DateTime<Utc>,
+    rejection: Option<RefreshRejection>,
+) -> AuthEvent {
+    AuthEvent {
+        kind: AuthEventKind::InitialSession,
+        previous,
+        session,
+        at,
+        reason: None,
+        exchange_id: None,
+        rejection,
     }
 }
 

@@ -977,6 +977,16 @@ async fn a_rejected_refresh_token_keeps_a_session_whose_access_token_still_works
         )),
         "the inspector's own event says so: {seen:?}"
     );
+    // A subscriber that comes later (a window opened or reloaded) hears the mark with its
+    // INITIAL_SESSION.
+    let mut late = w.client.subscribe();
+    let initial = late.next().await.unwrap();
+    assert_eq!(initial.kind, AuthEventKind::InitialSession);
+    assert_eq!(initial.session, Some(session.clone()));
+    assert_eq!(
+        initial.rejection.map(|r| r.code).as_deref(),
+        Some("refresh_token_not_found")
+    );
 }
 
 #[tokio::test]

@@ -310,6 +310,25 @@ async fn hs256_without_the_secret_asks_the_server_which_accepts_its_token() {
 }
 
 #[tokio::test]
+async fn an_expired_hs256_token_is_said_expired_without_asking_the_server() {
+    let w = world(|c| c.jwt_expiry = std::time::Duration::from_secs(1)).await;
+    let token = w.token().await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let status = w.check(&token, None).await;
+    assert!(
+        matches!(
+            status,
+            SignatureStatus::NotVerified {
+                cause: session_engine::tokens::Unverified::Expired,
+                ..
+            }
+        ),
+        "{status:?}"
+    );
+    assert_eq!(w.requests_to("/user"), 0, "the server was not asked");
+}
+
+#[tokio::test]
 async fn the_server_rejects_a_token_it_did_not_sign_and_the_session_stays() {
     let w = world(|_| {}).await;
     w.client

@@ -134,11 +134,6 @@ async fn auto_refresh_runs_margin_before_expiry_and_stops_when_switched_off() {
         "auto-refresh: 13 virtual minutes in {:?} of wall time",
         wall.elapsed()
     );
-    assert!(
-        wall.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        wall.elapsed()
-    );
 }
 
 /// After a failed automatic refresh the schedule waits out the refresh failure cooldown
@@ -223,11 +218,6 @@ async fn a_429_cools_the_token_down_for_sixty_seconds_without_requests() {
     assert_eq!(refresh_requests(&server).await, 2);
     println!(
         "429 cooldown: one virtual minute in {:?} of wall time",
-        wall.elapsed()
-    );
-    assert!(
-        wall.elapsed() < Duration::from_secs(1),
-        "{:?}",
         wall.elapsed()
     );
 }

@@ -81,7 +81,7 @@ export type SignatureStatus = { "status": "verified", alg: string, kid: string |
 
 export type Invalid = "mismatch" | "unsigned" | "algorithm_not_allowed" | "malformed";
 
-export type Unverified = "needs_secret" | "unknown_kid" | "no_key" | "unusable_key" | "unsupported_algorithm" | "jwks_unavailable" | "server_unreachable";
+export type Unverified = "needs_secret" | "unknown_kid" | "no_key" | "unusable_key" | "unsupported_algorithm" | "jwks_unavailable" | "server_unreachable" | "expired";
 
 export type EventView = { kind: AuthEventKind, previous: AuthEventKind | null, at: string, reason: string | null, exchangeId: number | null, session: SessionView | null, 
 /**

@@ -318,6 +318,9 @@ impl AuthClient {
                 }
             }
             Ok(None) => {}
+            // A refresh token the server refused for good has no server session left to end:
+            // signing out here is all there is to do, and no failure to report.
+            Err(error) if error.ends_session() => {}
             Err(error) => failure = Some(error),
         }
         if scope != SignOutScope::Others {

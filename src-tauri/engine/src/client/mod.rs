@@ -128,6 +128,11 @@ impl AuthClient {
     /// The current session's refresh token stands rejected while its access token still
     /// works: why, and until when. `None` otherwise; cleared when the session ends or its
     /// refresh token changes.
+    /// The current session and its refresh token's rejection, if it stands.
+    pub(super) fn session_and_rejection(&self) -> (Option<Session>, Option<RefreshRejection>) {
+        (self.current_session(), self.refresh_rejection())
+    }
+
     pub fn refresh_rejection(&self) -> Option<RefreshRejection> {
         self.inner
             .rejection

@@ -137,6 +137,15 @@ impl AuthClient {
 
     async fn ask_server(&self, token: &str, jwt: &DecodedJwt) -> SignatureStatus {
         let alg = jwt.alg().unwrap_or_default().to_string();
+        let now = self.inner.config.clock.now().timestamp();
+        if jwt.expires_at().is_some_and(|exp| exp <= now) {
+            return SignatureStatus::NotVerified {
+                reason: format!(
+                    "{alg}: this access token has expired, so the server was not asked (it refuses any expired token; supabase-js's getClaims() refuses it before any check too)"
+                ),
+                cause: Unverified::Expired,
+            };
+        }
         match self.fetch_user(token.trim()).await {
             Ok(_) => SignatureStatus::ServerAccepted { alg },
             Err(AuthError::Api {

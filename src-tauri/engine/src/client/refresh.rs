@@ -16,7 +16,7 @@ use crate::events::AuthEventKind;
 use crate::http::Call;
 use crate::rejection::RefreshRejection;
 use crate::session::{session_from_token_response, AuthResponse, Session};
-use crate::tokens::fingerprint;
+use crate::tokens::{fingerprint, token_key};
 
 /// The result of a refresh: the session, and whether this call joined another's request.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +102,9 @@ impl AuthClient {
     /// cooldown's end), if it is cooling down. In tokio's time, as the auto-refresh waits.
     pub fn refresh_cooldown_until(&self) -> Option<Instant> {
         let session = self.current_session()?;
-        self.inner.cooldowns.until(&session.refresh_token)
+        self.inner
+            .cooldowns
+            .until(&token_key(&session.refresh_token))
     }
 
     /// Always sends `POST /token?grant_type=refresh_token`: with `refresh_token`, or the
@@ -123,6 +125,16 @@ impl AuthClient {
         self.call_refresh_token(&token, Caller::Explicit).await
     }
 
+    /// The auto-refresh's refresh of the current session: like auth-js's ticker, it goes
+    /// through the failure memory (`Caller::Automatic`), unlike an explicit `refresh_session`.
+    pub(crate) async fn refresh_on_schedule(&self) -> Result<Refreshed, AuthError> {
+        let token = self
+            .current_session()
+            .map(|s| s.refresh_token)
+            .ok_or(AuthError::SessionMissing)?;
+        self.call_refresh_token(&token, Caller::Automatic).await
+    }
+
     /// One flight per refresh token. auth-js has a single `refreshingDeferred` per client,
     /// whatever the token; this client's choice is per token, so a pasted token's refresh
     /// neither joins nor holds up the current session's.
@@ -134,7 +146,10 @@ impl AuthClient {
         let inner = &self.inner;
         let (outcome, joined) = inner
             .flights
-            .run(token, self.refresh_flight(token.to_string(), caller))
+            .run(
+                &token_key(token),
+                self.refresh_flight(token.to_string(), caller),
+            )
             .await;
         let (session, _) = outcome?;
         Ok(Refreshed {
@@ -149,7 +164,8 @@ impl AuthClient {
     /// One refresh: cooldown, retries, commit guard, persistence, event; or, on failure, the
     /// failure remembered and the rejection's consequences.
     async fn refresh_flight(&self, token: String, caller: Caller) -> RefreshOutcome {
-        if let Some(error) = self.inner.cooldowns.check(&token) {
+        let key = token_key(&token);
+        if let Some(error) = self.inner.cooldowns.check(&key) {
             // auth-js answers every caller from its failure memory. `refresh_session` is the
             // contract's "always hits the endpoint" (the inspector's Refresh now and paste), so
             // it goes out again, except after a 429: a rate limiter is not pressed again.
@@ -179,7 +195,7 @@ impl AuthClient {
             Err(error) => {
                 // auth-js remembers every failure; a caller within the cooldown gets it back
                 // without a request (and without the consequences below a second time).
-                self.inner.cooldowns.start(&token, error.clone());
+                self.inner.cooldowns.start(&key, error.clone());
                 // Only the session that presented this token is affected: one adopted while
                 // the request was in flight is not this token's to lose.
                 let presenter = self

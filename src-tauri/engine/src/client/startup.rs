@@ -50,7 +50,11 @@ impl AuthClient {
         let ready = self.inner.initialized.initialized()
             && !current.as_ref().is_some_and(|s| self.needs_refresh(s));
         if ready {
-            return bus.subscribe(current, self.inner.config.clock.now());
+            let client = self.clone();
+            return bus.subscribe(
+                move || client.session_and_rejection(),
+                self.inner.config.clock.now(),
+            );
         }
         let (id, receiver) = bus.subscribe_before_initial();
         let client = self.clone();
@@ -58,9 +62,13 @@ impl AuthClient {
             // A failure has already been reported as the refresh rules say (and logged);
             // auth-js hands such a subscriber `INITIAL_SESSION` without a session.
             let _ = client.initialize().await;
-            let session = client.load_session().await.ok().flatten();
+            let _ = client.load_session().await;
             let at = client.inner.config.clock.now();
-            client.inner.bus.send_initial(id, session, at);
+            let reader = client.clone();
+            client
+                .inner
+                .bus
+                .send_initial(id, move || reader.session_and_rejection(), at);
         });
         (id, receiver)
     }

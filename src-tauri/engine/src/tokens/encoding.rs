@@ -55,6 +55,13 @@ pub fn fingerprint(secret: &str) -> String {
     format!("fp:{}", hex::encode(&digest[..6]))
 }
 
+/// The whole SHA-256 of a token, in hex: what in-memory tables (the refresh flights, the
+/// failure memory) are keyed by, so they hold no token in plain text and no two tokens share
+/// a key in practice (a fingerprint is 48 bits; this is 256).
+pub fn token_key(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

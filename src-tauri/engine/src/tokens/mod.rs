@@ -16,7 +16,7 @@ mod jwt;
 mod refresh_token;
 mod verify;
 
-pub use encoding::fingerprint;
+pub use encoding::{fingerprint, token_key};
 pub use jwt::{decode_jwt, DecodedJwt, JwtPart, TokenError};
 pub use refresh_token::{inspect_refresh_token, RefreshTokenShape};
 pub use verify::{verify_jwt, Invalid, Jwk, Jwks, SignatureStatus, Unverified, GOTRUE_ALGORITHMS};

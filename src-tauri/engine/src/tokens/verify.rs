@@ -78,6 +78,9 @@ pub enum Unverified {
     JwksUnavailable,
     /// The server could not be asked (`GET /user` failed without an answer about the token).
     ServerUnreachable,
+    /// The token has expired, so the server is not asked: it would refuse any expired token,
+    /// whatever its signature (auth-js `getClaims` checks `exp` first, too).
+    Expired,
 }
 
 impl SignatureStatus {
@@ -148,9 +151,10 @@ pub struct Jwk {
 /// Verifies a JWT's signature with whatever the caller has: the project's HS256 JWT secret
 /// and/or its JWKS.
 ///
-/// Key choice follows GoTrue: HS256 uses the shared secret; the asymmetric algorithms use the
-/// JWK whose `kid` matches the token's, or, when the token has no `kid`, the only key of that
-/// kind. `alg: none` (in any capitalization) is always `InvalidSignature`: an unsigned token
+/// Key choice: HS256 uses the shared secret; the asymmetric algorithms use the JWK whose `kid`
+/// matches the token's, or, when the token has no `kid`, the only key of that kind. That last
+/// case is this function's leniency: GoTrue refuses an asymmetric token without `kid`, and
+/// `AuthClient::check_access_token` therefore leaves such a token to the server. `alg: none` (in any capitalization) is always `InvalidSignature`: an unsigned token
 /// must never look acceptable. Algorithms GoTrue does not issue are reported as unsupported.
 /// Never panics on hostile tokens or keys.
 pub fn verify_jwt(

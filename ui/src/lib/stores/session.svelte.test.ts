@@ -69,6 +69,15 @@ describe("SessionStore and a rejected refresh token", () => {
     expect(store.session).toBeNull();
   });
 
+  it("takes a standing mark from INITIAL_SESSION (a window that subscribes later)", () => {
+    const store = new SessionStore();
+    const marked = rejected(session("a"));
+    if (marked.type !== "event") throw new Error("an event");
+    store.receive({ ...marked, event: { ...marked.event, kind: "INITIAL_SESSION", previous: null } });
+    expect(store.rejection?.code).toBe("refresh_token_not_found");
+    expect(store.session?.refreshTokenFingerprint).toBe("rt:a");
+  });
+
   it("End it now asks the app and waits for SIGNED_OUT from the log", async () => {
     const calls: string[] = [];
     mockIPC((cmd) => {

@@ -39,7 +39,9 @@ export class SessionStore {
     if (item.type === "event") {
       const { event } = item;
       this.session = event.session;
-      if (event.kind === "REFRESH_REJECTED") {
+      // REFRESH_REJECTED carries the mark; so does INITIAL_SESSION when it still stands (a
+      // window that subscribes later, or after a profile switch back).
+      if (event.rejection) {
         this.rejection = event.rejection;
       } else {
         if (event.kind !== "SIGNED_OUT") this.refreshError = null;
