@@ -24,6 +24,16 @@ async fn v2() -> Harness {
     start_with(|c| c.refresh_token_format = RefreshTokenFormat::V2).await
 }
 
+/// Signs in and refreshes `refreshes` times: the chain of refresh tokens, oldest first.
+async fn chain(h: &Harness, refreshes: usize) -> Vec<String> {
+    let mut tokens = vec![h.sign_in().await.refresh_token()];
+    for _ in 0..refreshes {
+        let next = h.refreshed(tokens.last().unwrap()).await;
+        tokens.push(next);
+    }
+    tokens
+}
+
 async fn user_id(h: &Harness, access_token: &str) -> String {
     h.get_user(access_token).await.body["id"]
         .as_str()
@@ -66,9 +76,7 @@ async fn legacy_tokens_rotate_even_with_rotation_off() {
 #[tokio::test]
 async fn legacy_reuse_outside_the_interval_revokes_the_family_with_rotation_on() {
     let h = start().await;
-    let t0 = h.sign_in().await.refresh_token();
-    let t1 = h.refreshed(&t0).await;
-    let t2 = h.refreshed(&t1).await;
+    let [t0, _, t2] = <[String; 3]>::try_from(chain(&h, 2).await).unwrap();
     h.skew_clock(11.0).await;
     assert_eq!(h.refresh(&t0).await.code(), "refresh_token_already_used");
     // `RevokeTokenFamily` also sets `updated_at = now()`, so the revoked head is itself a
@@ -80,9 +88,7 @@ async fn legacy_reuse_outside_the_interval_revokes_the_family_with_rotation_on()
 #[tokio::test]
 async fn allow_reuse_applies_to_v2_tokens_only() {
     let legacy = start_with(|c| c.allow_reuse = true).await;
-    let t0 = legacy.sign_in().await.refresh_token();
-    let t1 = legacy.refreshed(&t0).await;
-    legacy.refreshed(&t1).await;
+    let t0 = chain(&legacy, 2).await.swap_remove(0);
     legacy.skew_clock(3600.0).await;
     assert_eq!(
         legacy.refresh(&t0).await.code(),
@@ -95,9 +101,7 @@ async fn allow_reuse_applies_to_v2_tokens_only() {
         c.allow_reuse = true;
     })
     .await;
-    let v0 = h.sign_in().await.refresh_token();
-    let v1 = h.refreshed(&v0).await;
-    let v2 = h.refreshed(&v1).await;
+    let [v0, _, v2] = <[String; 3]>::try_from(chain(&h, 2).await).unwrap();
     h.skew_clock(3600.0).await;
     let reply = h.refresh(&v0).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
@@ -123,9 +127,7 @@ async fn legacy_swaps_say_reuse_false_with_a_prefix_and_nothing_else() {
 #[tokio::test]
 async fn legacy_reuse_inside_the_interval_is_a_swap_with_reuse_false() {
     let h = start().await;
-    let t0 = h.sign_in().await.refresh_token();
-    let t1 = h.refreshed(&t0).await;
-    let t2 = h.refreshed(&t1).await;
+    let [t0, _, t2] = <[String; 3]>::try_from(chain(&h, 2).await).unwrap();
     let reply = h.refresh(&t0).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_ne!(reply.refresh_token(), t2, "a new child of the reused token");
@@ -190,9 +192,7 @@ async fn v2_rotated_true_only_on_the_error_that_terminates_the_session() {
         c.rotation_enabled = false;
     })
     .await;
-    let k0 = kept.sign_in().await.refresh_token();
-    let k1 = kept.refreshed(&k0).await;
-    let k2 = kept.refreshed(&k1).await;
+    let [k0, _, k2] = <[String; 3]>::try_from(chain(&kept, 2).await).unwrap();
     kept.skew_clock(11.0).await;
     let reply = kept.refresh(&k0).await;
     assert_eq!(reply.code(), "refresh_token_already_used");
