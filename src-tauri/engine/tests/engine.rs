@@ -10,8 +10,9 @@ use session_engine::{
     SignOutScope,
 };
 
-const EMAIL: &str = "demo@example.com";
-const PASSWORD: &str = "demo-password-1";
+mod common;
+
+use common::{EMAIL, PASSWORD};
 const PROFILE: &str = "test";
 
 struct World {
@@ -103,21 +104,7 @@ impl World {
 
 /// A session signed in by another client (a token "held elsewhere").
 async fn session_from_another_client(w: &World) -> session_engine::Session {
-    let other = AuthClient::new(
-        ClientConfig::new(w.server.url(), w.server.anon_key()),
-        Arc::new(MemoryStore::new()),
-        "other",
-    )
-    .await
-    .unwrap();
-    other
-        .sign_in_with_password(Credentials::Email {
-            email: EMAIL.into(),
-            password: PASSWORD.into(),
-        })
-        .await
-        .unwrap()
-        .session
+    common::signed_in_elsewhere(&w.server).await
 }
 
 /// Signs in, then starts a refresh the server holds for 400 ms; returns once it is in flight.

@@ -11,8 +11,9 @@ use serde_json::{json, Value};
 use session_engine::tokens::{Invalid, SignatureStatus, Unverified};
 use session_engine::{AuthClient, ClientConfig, Credentials, MemoryStore};
 
-const EMAIL: &str = "demo@example.com";
-const PASSWORD: &str = "demo-password-1";
+mod common;
+
+use common::{EMAIL, PASSWORD};
 const SECRET: &[u8] = local_gotrue::config::DEFAULT_JWT_SECRET.as_bytes();
 
 struct World {
@@ -44,21 +45,8 @@ async fn signing(algorithm: SigningAlgorithm) -> World {
 impl World {
     /// A fresh access token from the server (the client's own session is left alone).
     async fn token(&self) -> String {
-        let other = AuthClient::new(
-            ClientConfig::new(self.server.url(), self.server.anon_key()),
-            Arc::new(MemoryStore::new()),
-            "other",
-        )
-        .await
-        .unwrap();
-        other
-            .sign_in_with_password(Credentials::Email {
-                email: EMAIL.into(),
-                password: PASSWORD.into(),
-            })
+        common::signed_in_elsewhere(&self.server)
             .await
-            .unwrap()
-            .session
             .access_token
             .as_str()
             .to_string()
