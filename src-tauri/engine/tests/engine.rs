@@ -514,17 +514,7 @@ async fn get_user_with_a_deleted_session_is_session_missing_and_signs_out() {
     let w = world().await;
     let session = w.sign_in().await;
     assert_eq!(w.client.get_user(None).await.unwrap().email, EMAIL);
-    let session_id = session_engine::tokens::decode_jwt(&session.access_token)
-        .unwrap()
-        .session_id()
-        .unwrap()
-        .to_string();
-    w.control(
-        reqwest::Method::DELETE,
-        &format!("/sessions/{session_id}"),
-        None,
-    )
-    .await;
+    delete_server_session(&w, &session).await;
     let (_subscription, seen) = collect(&w.client);
     assert_eq!(
         w.client.get_user(None).await.unwrap_err(),

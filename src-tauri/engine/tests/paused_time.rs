@@ -43,6 +43,17 @@ async fn signed_in(server: &Server) -> AuthClient {
     client
 }
 
+/// The next `count` refresh requests get `status` from the server.
+async fn fail_token_requests(server: &Server, status: u16, count: u32) {
+    emulator(
+        server,
+        reqwest::Method::POST,
+        "/faults",
+        Some(json!({"path": "/token", "status": status, "count": count})),
+    )
+    .await;
+}
+
 async fn emulator(
     server: &Server,
     method: reqwest::Method,
@@ -148,13 +159,7 @@ async fn a_failed_auto_refresh_waits_out_the_failure_cooldown_then_tries_again()
         margin: Duration::from_secs(10),
     });
     // The first automatic refresh meets a 400 the engine does not retry.
-    emulator(
-        &server,
-        reqwest::Method::POST,
-        "/faults",
-        Some(json!({"path": "/token", "status": 400, "count": 1})),
-    )
-    .await;
+    fail_token_requests(&server, 400, 1).await;
     let outcomes = Arc::new(Mutex::new(Vec::new()));
     let seen = outcomes.clone();
     let start = Instant::now();
@@ -184,13 +189,7 @@ async fn a_429_cools_the_token_down_for_sixty_seconds_without_requests() {
     let wall = std::time::Instant::now();
     let server = server(Duration::from_secs(3600)).await;
     let client = signed_in(&server).await;
-    emulator(
-        &server,
-        reqwest::Method::POST,
-        "/faults",
-        Some(json!({"path": "/token", "status": 429})),
-    )
-    .await;
+    fail_token_requests(&server, 429, 1).await;
     let first = client.refresh_session(None).await.unwrap_err();
     assert_eq!(first.status(), Some(429));
     assert_eq!(refresh_requests(&server).await, 1);
@@ -228,13 +227,7 @@ async fn a_429_cools_the_token_down_for_sixty_seconds_without_requests() {
 async fn retries_back_off_200_400_800_ms() {
     let server = server(Duration::from_secs(3600)).await;
     let client = signed_in(&server).await;
-    emulator(
-        &server,
-        reqwest::Method::POST,
-        "/faults",
-        Some(json!({"status": 503, "count": 3, "path": "/token"})),
-    )
-    .await;
+    fail_token_requests(&server, 503, 3).await;
     let before = refresh_requests(&server).await;
     let start = Instant::now();
     let refresh = tokio::spawn({
@@ -320,20 +313,15 @@ async fn a_rejected_session_ends_at_the_first_refresh_attempted_after_its_access
     );
 }
 
-/// Any failure, not only a 429: a 400 the server gives once is answered from memory for
-/// 60 s, then the token goes out again and rotates.
+/// Any failure, not only a 429, is remembered 60 s: the session's own refreshes (get_session)
+/// are answered from memory without a request, an explicit refresh_session still goes out
+/// (and restarts the memory), and after 60 s get_session sends again and rotates.
 #[tokio::test(start_paused = true)]
 async fn a_failed_refresh_is_answered_from_memory_for_sixty_seconds() {
     // 8-second tokens: always inside the 10 s margin, so get_session always wants a refresh.
     let server = server(Duration::from_secs(8)).await;
     let client = signed_in(&server).await;
-    emulator(
-        &server,
-        reqwest::Method::POST,
-        "/faults",
-        Some(json!({"path": "/token", "status": 400, "count": 2})),
-    )
-    .await;
+    fail_token_requests(&server, 400, 2).await;
     let kept = client.get_session().await.unwrap();
     assert!(
         kept.is_some(),
