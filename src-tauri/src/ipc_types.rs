@@ -18,7 +18,9 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::reveal::Which;
     use crate::views::{EventView, RefreshView, RejectionView, SessionView, UserView};
     use session_engine::import::ImportKind;
-    use session_engine::official_clients::{ClientForecast, OnRejected, SourceConstant};
+    use session_engine::official_clients::{
+        ClientForecast, ClientRulesView, OnRejected, SourceConstant,
+    };
     use session_engine::paste::PastePreview;
     use session_engine::recorder::Exchange;
     use session_engine::tokens::{Invalid, RefreshTokenShape, SignatureStatus, Unverified};
@@ -35,6 +37,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         RefreshTokenShape::decl(config),
         RefreshView::decl(config),
         ClientForecast::decl(config),
+        ClientRulesView::decl(config),
         OnRejected::decl(config),
         SourceConstant::decl(config),
         SignatureStatus::decl(config),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+use session_engine::official_clients::{self, ClientRulesView};
 use session_engine::protocol::{AUTO_REFRESH_MARGIN_SECS, LOCAL_STACK_ANON_KEY, LOCAL_STACK_URL};
 use session_engine::{AuthClient, ClientConfig, MemoryStore};
 use tauri::{AppHandle, Runtime};
@@ -50,6 +51,9 @@ pub struct Status {
     pub keyring: session_vault::Backend,
     /// Said plainly when tokens will not survive a reboot or a restart.
     pub keyring_notice: Option<&'static str>,
+    /// The official clients' refresh rules, for the panel that compares them; each session
+    /// carries only its own times (`SessionView.clients`).
+    pub official_clients: Vec<ClientRulesView>,
 }
 
 pub async fn status<R: Runtime>(
@@ -87,6 +91,7 @@ pub async fn status<R: Runtime>(
         margin_max_secs: *AUTO_REFRESH_MARGIN_SECS.end(),
         keyring: active.keyring,
         keyring_notice: active.keyring.notice(),
+        official_clients: official_clients::rules(),
     })
 }
 

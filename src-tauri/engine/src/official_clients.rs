@@ -174,18 +174,13 @@ pub const SUPABASE_RB: ClientRules = ClientRules {
 /// Every official client the window compares, in the order it shows them.
 pub const OFFICIAL_CLIENTS: [ClientRules; 3] = [SUPABASE_JS, SUPABASE_PY, SUPABASE_RB];
 
-/// What one client would do with one session, in unix seconds.
+/// One client's rules as the window shows them: the same for every session, so they cross
+/// IPC once (in the app's status), not with every session.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct ClientForecast {
+pub struct ClientRulesView {
     pub client: String,
     pub package: String,
-    /// Its auto-refresh refreshes no earlier than this…
-    pub auto_refresh_from: i64,
-    /// …and no later than this (the same moment for a timer).
-    pub auto_refresh_by: i64,
-    /// `getSession()` refreshes first from this moment on.
-    pub get_session_refreshes_from: i64,
     pub get_session_margin_secs: i64,
     pub failure_cooldown_secs: Option<i64>,
     /// "network errors, 500–504, 520–530".
@@ -193,6 +188,20 @@ pub struct ClientForecast {
     pub on_rejected: OnRejected,
     pub on_rejected_text: String,
     pub sources: Vec<SourceConstant>,
+}
+
+/// What one client would do with one session, in unix seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientForecast {
+    /// Names the client in `ClientRulesView::client`.
+    pub client: String,
+    /// Its auto-refresh refreshes no earlier than this…
+    pub auto_refresh_from: i64,
+    /// …and no later than this (the same moment for a timer).
+    pub auto_refresh_by: i64,
+    /// `getSession()` refreshes first from this moment on.
+    pub get_session_refreshes_from: i64,
 }
 
 impl ClientRules {
@@ -235,10 +244,16 @@ impl ClientRules {
         let (from, by) = self.auto_refresh_window(expires_at);
         ClientForecast {
             client: self.client.into(),
-            package: self.package.into(),
             auto_refresh_from: from,
             auto_refresh_by: by,
             get_session_refreshes_from: expires_at - self.get_session_margin_secs,
+        }
+    }
+
+    pub fn view(&self) -> ClientRulesView {
+        ClientRulesView {
+            client: self.client.into(),
+            package: self.package.into(),
             get_session_margin_secs: self.get_session_margin_secs,
             failure_cooldown_secs: self.failure_cooldown_secs,
             retries: self.retries(),
@@ -247,6 +262,11 @@ impl ClientRules {
             sources: self.sources.to_vec(),
         }
     }
+}
+
+/// Every official client's rules, in the order the window shows them.
+pub fn rules() -> Vec<ClientRulesView> {
+    OFFICIAL_CLIENTS.iter().map(ClientRules::view).collect()
 }
 
 /// Every official client's forecast for a session expiring at `expires_at`.
@@ -272,8 +292,9 @@ mod tests {
             (EXPIRES - 120, EXPIRES - 90)
         );
         assert_eq!(js.get_session_refreshes_from, EXPIRES - 90);
-        assert_eq!(js.failure_cooldown_secs, Some(60));
-        assert_eq!(js.on_rejected, OnRejected::EndsAfterExpiry);
+        let view = SUPABASE_JS.view();
+        assert_eq!(view.failure_cooldown_secs, Some(60));
+        assert_eq!(view.on_rejected, OnRejected::EndsAfterExpiry);
     }
 
     #[test]
@@ -285,7 +306,7 @@ mod tests {
                 (EXPIRES - 10, EXPIRES - 10)
             );
             assert_eq!(f.get_session_refreshes_from, EXPIRES - 10);
-            assert_eq!(f.failure_cooldown_secs, None);
+            assert_eq!(rules.view().failure_cooldown_secs, None);
         }
     }
 
@@ -326,5 +347,8 @@ mod tests {
             assert!(rules.sources.iter().all(|s| !s.file.is_empty()));
         }
         assert_eq!(forecasts(EXPIRES).len(), 3);
+        let names: Vec<_> = rules().into_iter().map(|r| r.client).collect();
+        let forecast_names: Vec<_> = forecasts(EXPIRES).into_iter().map(|f| f.client).collect();
+        assert_eq!(names, forecast_names, "the window joins them by name");
     }
 }

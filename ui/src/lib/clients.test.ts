@@ -5,24 +5,15 @@ import type { ClientForecast } from "./types";
 const EXPIRES = 1_800_000_000;
 const js: ClientForecast = {
   client: "supabase-js",
-  package: "@supabase/auth-js 2.112",
   autoRefreshFrom: EXPIRES - 120,
   autoRefreshBy: EXPIRES - 90,
   getSessionRefreshesFrom: EXPIRES - 90,
-  getSessionMarginSecs: 90,
-  failureCooldownSecs: 60,
-  retries: "network errors, 500–504, 520–530",
-  onRejected: "endsAfterExpiry",
-  onRejectedText: "",
-  sources: [],
 };
 const py: ClientForecast = {
-  ...js,
   client: "supabase-py",
   autoRefreshFrom: EXPIRES - 10,
   autoRefreshBy: EXPIRES - 10,
   getSessionRefreshesFrom: EXPIRES - 10,
-  getSessionMarginSecs: 10,
 };
 
 describe("autoRefreshWhen", () => {
@@ -44,7 +35,7 @@ describe("autoRefreshWhen", () => {
 
 describe("getSessionWhen", () => {
   it("counts down to the margin, then refreshes first", () => {
-    expect(getSessionWhen(js, EXPIRES - 100)).toBe("returns it as is for 0:10 more (margin 90 s)");
-    expect(getSessionWhen(js, EXPIRES - 90)).toBe("refreshes first (inside its 90 s margin)");
+    expect(getSessionWhen(js, 90, EXPIRES - 100)).toBe("returns it as is for 0:10 more (margin 90 s)");
+    expect(getSessionWhen(js, 90, EXPIRES - 90)).toBe("refreshes first (inside its 90 s margin)");
   });
 });

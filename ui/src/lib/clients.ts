@@ -17,10 +17,10 @@ export function autoRefreshWhen(forecast: ClientForecast, now: number, expiresAt
   return `at its next tick, by ${formatCountdown(by)} at the latest`;
 }
 
-/** When `getSession()` starts refreshing first, seen at `now`. */
-export function getSessionWhen(forecast: ClientForecast, now: number): string {
+/** When `getSession()` starts refreshing first, seen at `now`; `marginSecs` is the client's. */
+export function getSessionWhen(forecast: ClientForecast, marginSecs: number, now: number): string {
   const left = forecast.getSessionRefreshesFrom - now;
   return left > 0
-    ? `returns it as is for ${formatCountdown(left)} more (margin ${forecast.getSessionMarginSecs} s)`
-    : `refreshes first (inside its ${forecast.getSessionMarginSecs} s margin)`;
+    ? `returns it as is for ${formatCountdown(left)} more (margin ${marginSecs} s)`
+    : `refreshes first (inside its ${marginSecs} s margin)`;
 }

@@ -24,7 +24,12 @@ demoAccount: DemoAccount | null, keyring: Backend,
 /**
  * Said plainly when tokens will not survive a reboot or a restart.
  */
-keyringNotice: string | null, };
+keyringNotice: string | null, 
+/**
+ * The official clients' refresh rules, for the panel that compares them; each session
+ * carries only its own times (`SessionView.clients`).
+ */
+officialClients: Array<ClientRulesView>, };
 
 export type ProfileView = { id: string, name: string, builtIn: boolean, 
 /**
@@ -55,7 +60,11 @@ export type RefreshView = { session: SessionView,
  */
 joined: boolean, };
 
-export type ClientForecast = { client: string, package: string, 
+export type ClientForecast = { 
+/**
+ * Names the client in `ClientRulesView::client`.
+ */
+client: string, 
 /**
  * Its auto-refresh refreshes no earlier than this…
  */
@@ -67,7 +76,9 @@ autoRefreshBy: number,
 /**
  * `getSession()` refreshes first from this moment on.
  */
-getSessionRefreshesFrom: number, getSessionMarginSecs: number, failureCooldownSecs: number | null, 
+getSessionRefreshesFrom: number, };
+
+export type ClientRulesView = { client: string, package: string, getSessionMarginSecs: number, failureCooldownSecs: number | null, 
 /**
  * "network errors, 500–504, 520–530".
  */

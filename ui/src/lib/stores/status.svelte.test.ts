@@ -22,6 +22,7 @@ const status = (over: Partial<Status> = {}): Status => ({
   demoAccount: { email: "demo@sessioninspector.local", password: "demo-password" },
   keyring: "secretService",
   keyringNotice: null,
+  officialClients: [],
   ...over,
 });
 
