@@ -19,6 +19,7 @@ pub mod recorder;
 pub mod rejection;
 pub mod secret;
 pub mod session;
+pub mod sign_in_methods;
 mod single_flight;
 pub mod storage;
 #[cfg(test)]
@@ -33,4 +34,5 @@ pub use events::{AuthEvent, AuthEventKind, EventStream, Subscription};
 pub use rejection::RefreshRejection;
 pub use secret::Token;
 pub use session::{AuthResponse, Session, User};
+pub use sign_in_methods::SignInMethods;
 pub use storage::{MemoryStore, SessionStore, StorageError};

@@ -8,6 +8,7 @@ use super::AuthClient;
 use crate::error::AuthError;
 use crate::http::Call;
 use crate::recorder::json_error;
+use crate::sign_in_methods::SignInMethods;
 use crate::tokens::{
     decode_jwt, verify_jwt, DecodedJwt, Jwks, SignatureStatus, Unverified, GOTRUE_ALGORITHMS,
 };
@@ -31,6 +32,11 @@ impl AuthClient {
                 json_error(&e)
             ))
         })
+    }
+
+    /// Which ways of signing in the project has switched on (`GET /settings`).
+    pub async fn sign_in_methods(&self) -> Result<SignInMethods, AuthError> {
+        Ok(SignInMethods::from_settings(&self.server_settings().await?))
     }
 
     /// The project's published keys (`/.well-known/jwks.json`), cached for 10 minutes.
