@@ -27,6 +27,10 @@ pub enum AuthEventKind {
     /// (as auth-js keeps it, silently) and marked. `AuthEvent::rejection` says why and until
     /// when.
     RefreshRejected,
+    /// A password-recovery code or link was verified (auth-js's `verifyOtp` with type
+    /// `recovery`): the session is signed in, and the app is expected to ask for a new
+    /// password. Sent instead of `SIGNED_IN`.
+    PasswordRecovery,
 }
 
 impl AuthEventKind {
@@ -38,6 +42,7 @@ impl AuthEventKind {
             AuthEventKind::SignedOut => "SIGNED_OUT",
             AuthEventKind::UserUpdated => "USER_UPDATED",
             AuthEventKind::RefreshRejected => "REFRESH_REJECTED",
+            AuthEventKind::PasswordRecovery => "PASSWORD_RECOVERY",
         }
     }
 

@@ -26,6 +26,7 @@ pub mod storage;
 mod test_fixtures;
 pub mod tokens;
 
+pub use client::otp::{OtpKind, OtpRecipient, OtpSent};
 pub use client::{AuthClient, Credentials, Refreshed, SignOutScope};
 pub use clock::Clock;
 pub use config::ClientConfig;

@@ -14,7 +14,7 @@ use crate::http::KEPT_BODY_BYTES;
 use crate::tokens::fingerprint;
 
 /// JSON keys whose string values are credentials.
-const SECRET_KEYS: [&str; 9] = [
+const SECRET_KEYS: [&str; 10] = [
     "access_token",
     "refresh_token",
     "password",
@@ -24,6 +24,8 @@ const SECRET_KEYS: [&str; 9] = [
     "token",
     "code_verifier",
     "auth_code",
+    // An emailed link's token: it signs in like the code it was made from.
+    "token_hash",
 ];
 
 const KEEP: usize = 1000;

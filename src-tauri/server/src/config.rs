@@ -9,6 +9,9 @@ use std::time::Duration;
 /// The Supabase CLI's published local-development secret: any local stack signs with it.
 pub const DEFAULT_JWT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
 
+/// The Supabase CLI's default `[auth] site_url`.
+pub const DEFAULT_SITE_URL: &str = "http://127.0.0.1:3000";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshTokenFormat {
     /// 12 characters of lowercase base32, one database row each, linked to its parent.
@@ -140,6 +143,23 @@ pub struct Config {
     /// `x-emulator-token`: the app gives its demo server a random one per launch. `None`
     /// leaves it open to loopback clients (tests, the command-line server).
     pub control_token: Option<String>,
+    /// GoTrue's `SMS_AUTOCONFIRM`: a new phone user is confirmed at once (the Supabase CLI's
+    /// default, `[auth.sms] enable_confirmations = false`); the code is still sent.
+    pub phone_autoconfirm: bool,
+    /// GoTrue's `DISABLE_SIGNUP`: no new users, by sign-up, anonymous sign-in or one-time code.
+    pub disable_signup: bool,
+    /// GoTrue's `SMTP_MAX_FREQUENCY` and `SMS_MAX_FREQUENCY` (one setting here): how soon the
+    /// same user can be sent another code or link. Zero turns the limit off (GoTrue would
+    /// read it as its default, 60 s).
+    pub max_frequency: Duration,
+    /// GoTrue's `MAILER_OTP_EXP`: how long an emailed code or link works. The GoTrue binary
+    /// defaults to a day; hosted Supabase to an hour, which we follow.
+    pub mailer_otp_exp: Duration,
+    /// GoTrue's `SMS_OTP_EXP`: how long a texted code works (default 60 s).
+    pub sms_otp_exp: Duration,
+    /// GoTrue's `SITE_URL`: where email links send the browser when no valid `redirect_to`
+    /// was given (the Supabase CLI's default, `http://127.0.0.1:3000`).
+    pub site_url: String,
 }
 
 /// Every setting but the secrets (the JWT secret, the control token, the demo password).
@@ -173,6 +193,12 @@ impl fmt::Debug for Config {
                 "control_token",
                 &self.control_token.as_ref().map(|_| REDACTED),
             )
+            .field("phone_autoconfirm", &self.phone_autoconfirm)
+            .field("disable_signup", &self.disable_signup)
+            .field("max_frequency", &self.max_frequency)
+            .field("mailer_otp_exp", &self.mailer_otp_exp)
+            .field("sms_otp_exp", &self.sms_otp_exp)
+            .field("site_url", &self.site_url)
             .finish()
     }
 }
@@ -201,6 +227,12 @@ impl Default for Config {
             data_path: None,
             clock_follows_tokio: false,
             control_token: None,
+            phone_autoconfirm: true,
+            disable_signup: false,
+            max_frequency: Duration::from_secs(60),
+            mailer_otp_exp: Duration::from_secs(3600),
+            sms_otp_exp: Duration::from_secs(60),
+            site_url: DEFAULT_SITE_URL.to_string(),
         }
     }
 }

@@ -58,6 +58,7 @@ impl Db {
             None => Connection::open_in_memory()?,
         };
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(crate::one_time_token::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })

@@ -3,13 +3,18 @@
 //! (routes, JSON, error envelopes, rotation and reuse rules) and adds an `/_emulator` control
 //! surface for tests. No Tauri here.
 
+pub mod addresses;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod errors;
 mod gateway;
 pub mod hash;
+pub mod inbox;
 pub mod jwt;
+pub mod mailer;
+pub mod one_time_token;
+pub mod redirect;
 pub mod refresh_token;
 pub mod routes;
 pub mod state;
@@ -29,6 +34,7 @@ use tower::ServiceExt;
 pub use config::{
     Config, DemoUser, RateLimit, RefreshTokenFormat, SessionLimits, SigningAlgorithm,
 };
+pub use inbox::{InboxKind, InboxMessage};
 use routes::Shared;
 use state::AppState;
 
@@ -92,6 +98,17 @@ impl Server {
 
     pub fn state(&self) -> &Shared {
         &self.state
+    }
+
+    /// Every email and text message the server has sent (the latest `INBOX_CAPACITY`),
+    /// oldest first.
+    pub fn inbox(&self) -> Vec<InboxMessage> {
+        self.state.inbox.all()
+    }
+
+    /// The messages sent to one email address or phone number, oldest first.
+    pub fn inbox_to(&self, address: &str) -> Vec<InboxMessage> {
+        self.state.inbox.to(address)
     }
 
     pub fn shutdown(mut self) {
@@ -196,6 +213,8 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
         faults: traffic::Faults::default(),
         requests: traffic::RequestCounts::default(),
         session_locks: traffic::SessionLocks::default(),
+        api_external_url: format!("{base_url}/auth/v1"),
+        inbox: inbox::Inbox::default(),
         config,
     });
     if let Some(demo) = &state.config.demo_user {

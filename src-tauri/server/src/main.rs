@@ -81,6 +81,29 @@ struct Args {
     /// Sign with a random secret kept in the data file (instead of --jwt-secret).
     #[arg(long, conflicts_with = "jwt_secret")]
     random_jwt_secret: bool,
+    /// Email sign-ups wait for their confirmation link (GoTrue's MAILER_AUTOCONFIRM=false).
+    #[arg(long)]
+    no_autoconfirm: bool,
+    /// Phone sign-ups wait for their code (GoTrue's SMS_AUTOCONFIRM=false).
+    #[arg(long)]
+    no_phone_autoconfirm: bool,
+    /// Refuse new users: sign-ups, anonymous sign-ins, and one-time codes to unknown
+    /// addresses (GoTrue's DISABLE_SIGNUP).
+    #[arg(long)]
+    disable_signup: bool,
+    /// How soon a user can be sent another code or link (GoTrue's SMTP_MAX_FREQUENCY and
+    /// SMS_MAX_FREQUENCY; 0 turns the limit off).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    max_frequency: u64,
+    /// How long an emailed code or link works (GoTrue's MAILER_OTP_EXP).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    mailer_otp_exp: u64,
+    /// How long a texted code works (GoTrue's SMS_OTP_EXP).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    sms_otp_exp: u64,
+    /// Where email links send the browser without a valid redirect_to (GoTrue's SITE_URL).
+    #[arg(long, value_name = "URL", default_value = local_gotrue::config::DEFAULT_SITE_URL)]
+    site_url: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -144,6 +167,13 @@ impl Args {
             anonymous_sign_ins: !self.no_anonymous,
             demo_user: self.demo_user,
             data_path: self.data,
+            autoconfirm: !self.no_autoconfirm,
+            phone_autoconfirm: !self.no_phone_autoconfirm,
+            disable_signup: self.disable_signup,
+            max_frequency: secs(self.max_frequency),
+            mailer_otp_exp: secs(self.mailer_otp_exp),
+            sms_otp_exp: secs(self.sms_otp_exp),
+            site_url: self.site_url,
             ..defaults
         }
     }
@@ -216,6 +246,37 @@ mod tests {
                 .config();
             assert_eq!(config.signing, algorithm, "{flag}");
         }
+    }
+
+    #[test]
+    fn the_one_time_code_settings_are_flags_with_gotrue_defaults() {
+        let defaults = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert!(defaults.autoconfirm && defaults.phone_autoconfirm && !defaults.disable_signup);
+        assert_eq!(defaults.max_frequency, Duration::from_secs(60));
+        assert_eq!(defaults.mailer_otp_exp, Duration::from_secs(3600));
+        assert_eq!(defaults.sms_otp_exp, Duration::from_secs(60));
+        assert_eq!(defaults.site_url, "http://127.0.0.1:3000");
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--no-autoconfirm",
+            "--no-phone-autoconfirm",
+            "--disable-signup",
+            "--max-frequency",
+            "0",
+            "--mailer-otp-exp",
+            "120",
+            "--sms-otp-exp",
+            "30",
+            "--site-url",
+            "http://127.0.0.1:5173",
+        ])
+        .unwrap()
+        .config();
+        assert!(!config.autoconfirm && !config.phone_autoconfirm && config.disable_signup);
+        assert_eq!(config.max_frequency, Duration::ZERO);
+        assert_eq!(config.mailer_otp_exp, Duration::from_secs(120));
+        assert_eq!(config.sms_otp_exp, Duration::from_secs(30));
+        assert_eq!(config.site_url, "http://127.0.0.1:5173");
     }
 
     #[test]

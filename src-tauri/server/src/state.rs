@@ -27,6 +27,10 @@ pub struct AppState {
     pub faults: Faults,
     pub requests: RequestCounts,
     pub session_locks: SessionLocks,
+    /// GoTrue's `API_EXTERNAL_URL` (`<base url>/auth/v1`): what email links point at.
+    pub api_external_url: String,
+    /// Every email and text message the server has sent.
+    pub inbox: crate::inbox::Inbox,
 }
 
 impl AppState {

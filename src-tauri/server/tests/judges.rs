@@ -120,3 +120,12 @@ async fn auth_js_judges_gotrue_refresh_rules() {
 async fn supabase_auth_python_judges_gotrue_refresh_rules() {
     judge_rules(python(), "rules.py", judges().join("python")).await;
 }
+
+/// One-time codes and emailed links (`signInWithOtp`, `verifyOtp` with a code from the inbox
+/// and with a token hash, `resetPasswordForEmail`) as auth-js sees them.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_one_time_codes() {
+    let report = run_judge("node".into(), "otp.mjs", judges().join("auth-js")).await;
+    assert!(report.contains("\"check\":\"otp.email_code.signed_in\",\"ok\":true"));
+    assert!(report.contains("\"check\":\"otp.recovery.password_recovery\",\"ok\":true"));
+}

@@ -8,6 +8,7 @@
 
 mod account;
 mod jwks_cache;
+pub mod otp;
 mod project;
 mod refresh;
 mod startup;

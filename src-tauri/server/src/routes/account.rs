@@ -52,10 +52,19 @@ pub async fn signup(
             "Request rate limit reached",
         ));
     }
+    if state.config.disable_signup {
+        return Err(signup_disabled());
+    }
     if !anonymous {
         validate_credentials(&params)?;
     }
     let password = (!anonymous).then_some(params.password.as_str());
+    // GoTrue's `MAILER_AUTOCONFIRM` for email sign-ups, `SMS_AUTOCONFIRM` for phone ones.
+    let autoconfirm = if params.email.is_empty() && !params.phone.is_empty() {
+        state.config.phone_autoconfirm
+    } else {
+        state.config.autoconfirm
+    };
     let user = new_user(
         &state,
         &params.email,
@@ -63,7 +72,7 @@ pub async fn signup(
         password,
         params.data,
         anonymous,
-        state.config.autoconfirm,
+        autoconfirm,
     );
     let body = state.db.run(|conn| -> Result<Value, ApiError> {
         let tx = conn.transaction()?;
@@ -77,7 +86,7 @@ pub async fn signup(
                 // GoTrue says "already registered" only when sign-ups confirm themselves;
                 // otherwise it answers a made-up unconfirmed user, so that sign-up cannot
                 // tell who has an account.
-                if state.config.autoconfirm {
+                if state.config.autoconfirm || state.config.phone_autoconfirm {
                     return Err(ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "user_already_exists",
@@ -89,7 +98,7 @@ pub async fn signup(
             // Not confirmed yet: GoTrue leaves the user as it is (the claimed identity is
             // unproven) and confirms or re-sends the confirmation as for a new one.
             Some(existing) => {
-                if state.config.autoconfirm {
+                if autoconfirm {
                     db::confirm_user(&tx, existing.id, !user.email.is_empty(), state.now_micros())?;
                 }
                 db::user_by_id(&tx, existing.id)?.unwrap_or(existing)
@@ -99,7 +108,7 @@ pub async fn signup(
                 user
             }
         };
-        let body = if anonymous || state.config.autoconfirm {
+        let body = if anonymous || autoconfirm {
             let method = if anonymous { "anonymous" } else { "password" };
             let (session, refresh_token) = start_session(&tx, &state, &user, method, None)?;
             let user = db::user_by_id(&tx, user.id)?.unwrap_or(user);
@@ -111,6 +120,16 @@ pub async fn signup(
         Ok(body)
     })?;
     Ok(Json(body).into_response())
+}
+
+/// GoTrue's answer to every sign-up (password, anonymous, one-time code) when sign-ups are
+/// disabled.
+pub(crate) fn signup_disabled() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "signup_disabled",
+        "Signups not allowed for this instance",
+    )
 }
 
 /// Whether the existing user is confirmed for the channel this sign-up uses.
@@ -156,15 +175,7 @@ fn obfuscated_user(state: &AppState, signing_up: &db::User) -> Value {
 
 fn validate_credentials(params: &SignupParams) -> Result<(), ApiError> {
     if !params.email.is_empty() {
-        let valid = params.email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !params.email.contains(char::is_whitespace)
-        });
-        if !valid {
-            return Err(ApiError::bad_request(
-                "validation_failed",
-                "Unable to validate email address: invalid format",
-            ));
-        }
+        crate::addresses::validate_email(&params.email)?;
     }
     if params.password.is_empty() {
         return Err(ApiError::bad_request(

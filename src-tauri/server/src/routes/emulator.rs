@@ -39,6 +39,7 @@ pub fn routes() -> Router<Shared> {
         .route("/keys", get(keys))
         .route("/signing-keys/rotate", post(rotate_signing_key))
         .route("/invariants", get(invariants))
+        .route("/inbox", get(inbox).delete(clear_inbox))
 }
 
 fn not_found(what: &str) -> ApiError {
@@ -337,4 +338,21 @@ async fn rotate_signing_key(
 async fn invariants(State(state): State<Shared>) -> Result<Json<Value>, ApiError> {
     let violations = state.db.run(|conn| db::invariant_violations(conn))?;
     Ok(Json(json!({"violations": violations})))
+}
+
+/// What the server has sent (codes, links), oldest first; `?to=` keeps one recipient's.
+async fn inbox(
+    State(state): State<Shared>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Json<Value> {
+    let messages = match super::query_param(query.as_deref(), "to") {
+        Some(to) => state.inbox.to(&to),
+        None => state.inbox.all(),
+    };
+    Json(json!(messages))
+}
+
+async fn clear_inbox(State(state): State<Shared>) -> StatusCode {
+    state.inbox.clear();
+    StatusCode::NO_CONTENT
 }

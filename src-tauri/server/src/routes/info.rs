@@ -43,6 +43,8 @@ pub async fn settings(State(state): State<Shared>) -> Json<Value> {
         .map(|name| {
             let on = match *name {
                 "email" => true,
+                // The server is its own SMS provider (its inbox).
+                "phone" => true,
                 "anonymous_users" => state.config.anonymous_sign_ins,
                 _ => false,
             };
@@ -51,9 +53,9 @@ pub async fn settings(State(state): State<Shared>) -> Json<Value> {
         .collect();
     Json(json!({
         "external": external,
-        "disable_signup": false,
+        "disable_signup": state.config.disable_signup,
         "mailer_autoconfirm": state.config.autoconfirm,
-        "phone_autoconfirm": false,
+        "phone_autoconfirm": state.config.phone_autoconfirm,
         "sms_provider": "",
         "saml_enabled": false,
         "saml_private_key_next_configured": false,

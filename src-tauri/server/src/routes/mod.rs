@@ -4,7 +4,9 @@
 pub mod account;
 pub mod emulator;
 pub mod info;
+pub mod otp;
 pub mod token;
+pub mod verify;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -35,6 +37,10 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/settings", get(info::settings))
         .route("/health", get(info::health))
         .route("/.well-known/jwks.json", get(info::jwks))
+        .route("/otp", post(otp::otp))
+        .route("/magiclink", post(otp::magic_link))
+        .route("/recover", post(otp::recover))
+        .route("/verify", get(verify::verify_get).post(verify::verify_post))
 }
 
 /// A query parameter, decoded leniently (GoTrue's `FormValue` never fails a request over a
