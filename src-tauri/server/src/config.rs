@@ -140,6 +140,11 @@ pub struct Config {
     /// `x-emulator-token`: the app gives its demo server a random one per launch. `None`
     /// leaves it open to loopback clients (tests, the command-line server).
     pub control_token: Option<String>,
+    /// GoTrue's `SITE_URL`. The TOTP issuer defaults to its host (the Supabase CLI's default
+    /// site URL, `http://127.0.0.1:3000`, unless set).
+    pub site_url: String,
+    /// GoTrue's `MFA_*` settings.
+    pub mfa: MfaConfig,
 }
 
 /// Every setting but the secrets (the JWT secret, the control token, the demo password).
@@ -173,6 +178,8 @@ impl fmt::Debug for Config {
                 "control_token",
                 &self.control_token.as_ref().map(|_| REDACTED),
             )
+            .field("site_url", &self.site_url)
+            .field("mfa", &self.mfa)
             .finish()
     }
 }
@@ -201,6 +208,41 @@ impl Default for Config {
             data_path: None,
             clock_follows_tokio: false,
             control_token: None,
+            site_url: DEFAULT_SITE_URL.to_string(),
+            mfa: MfaConfig::default(),
+        }
+    }
+}
+
+/// The site URL `supabase init` writes (`auth.site_url`).
+pub const DEFAULT_SITE_URL: &str = "http://127.0.0.1:3000";
+
+/// GoTrue's MFA settings, with its defaults. Only the TOTP factor is implemented; phone and
+/// WebAuthn factors are off, as GoTrue has them by default, and answered as GoTrue answers
+/// then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MfaConfig {
+    /// `MFA_CHALLENGE_EXPIRY_DURATION`: how long a challenge can be verified. GoTrue raises
+    /// anything below its default, 300 s, to 300 s; so does this server.
+    pub challenge_expiry: Duration,
+    /// `MFA_TOTP_ENROLL_ENABLED`.
+    pub totp_enroll_enabled: bool,
+    /// `MFA_TOTP_VERIFY_ENABLED` (challenging and verifying).
+    pub totp_verify_enabled: bool,
+    /// `MFA_MAX_ENROLLED_FACTORS`: factors of any status a user may have.
+    pub max_enrolled_factors: u32,
+    /// `MFA_MAX_VERIFIED_FACTORS`.
+    pub max_verified_factors: u32,
+}
+
+impl Default for MfaConfig {
+    fn default() -> Self {
+        MfaConfig {
+            challenge_expiry: Duration::from_secs(300),
+            totp_enroll_enabled: true,
+            totp_verify_enabled: true,
+            max_enrolled_factors: 10,
+            max_verified_factors: 10,
         }
     }
 }

@@ -10,9 +10,11 @@ pub mod errors;
 mod gateway;
 pub mod hash;
 pub mod jwt;
+pub mod mfa;
 pub mod refresh_token;
 pub mod routes;
 pub mod state;
+pub mod totp;
 pub mod traffic;
 
 use std::net::SocketAddr;
@@ -26,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify};
 use tower::ServiceExt;
 
+pub use config::MfaConfig;
 pub use config::{
     Config, DemoUser, RateLimit, RefreshTokenFormat, SessionLimits, SigningAlgorithm,
 };

@@ -81,6 +81,12 @@ struct Args {
     /// Sign with a random secret kept in the data file (instead of --jwt-secret).
     #[arg(long, conflicts_with = "jwt_secret")]
     random_jwt_secret: bool,
+    /// GoTrue's SITE_URL; a TOTP factor's issuer defaults to its host.
+    #[arg(long, value_name = "URL", default_value = local_gotrue::config::DEFAULT_SITE_URL)]
+    site_url: String,
+    /// How long an MFA challenge can be verified (GoTrue raises less than 300 to 300).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    mfa_challenge_expiry: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -144,6 +150,11 @@ impl Args {
             anonymous_sign_ins: !self.no_anonymous,
             demo_user: self.demo_user,
             data_path: self.data,
+            site_url: self.site_url,
+            mfa: local_gotrue::MfaConfig {
+                challenge_expiry: secs(self.mfa_challenge_expiry),
+                ..local_gotrue::MfaConfig::default()
+            },
             ..defaults
         }
     }
@@ -216,6 +227,24 @@ mod tests {
                 .config();
             assert_eq!(config.signing, algorithm, "{flag}");
         }
+    }
+
+    #[test]
+    fn the_site_url_and_the_mfa_challenge_expiry_are_flags() {
+        let config = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert_eq!(config.site_url, "http://127.0.0.1:3000");
+        assert_eq!(config.mfa.challenge_expiry, Duration::from_secs(300));
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--site-url",
+            "https://app.example.com",
+            "--mfa-challenge-expiry",
+            "600",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(config.site_url, "https://app.example.com");
+        assert_eq!(config.mfa.challenge_expiry, Duration::from_secs(600));
     }
 
     #[test]

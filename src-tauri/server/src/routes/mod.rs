@@ -4,6 +4,7 @@
 pub mod account;
 pub mod emulator;
 pub mod info;
+pub mod mfa;
 pub mod token;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -35,6 +36,7 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/settings", get(info::settings))
         .route("/health", get(info::health))
         .route("/.well-known/jwks.json", get(info::jwks))
+        .merge(mfa::routes())
 }
 
 /// A query parameter, decoded leniently (GoTrue's `FormValue` never fails a request over a
