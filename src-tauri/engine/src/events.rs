@@ -27,6 +27,9 @@ pub enum AuthEventKind {
     /// (as auth-js keeps it, silently) and marked. `AuthEvent::rejection` says why and until
     /// when.
     RefreshRejected,
+    /// An MFA challenge was verified: the session raised to aal2 (new access and refresh
+    /// tokens) was saved and made current.
+    MfaChallengeVerified,
 }
 
 impl AuthEventKind {
@@ -38,6 +41,7 @@ impl AuthEventKind {
             AuthEventKind::SignedOut => "SIGNED_OUT",
             AuthEventKind::UserUpdated => "USER_UPDATED",
             AuthEventKind::RefreshRejected => "REFRESH_REJECTED",
+            AuthEventKind::MfaChallengeVerified => "MFA_CHALLENGE_VERIFIED",
         }
     }
 

@@ -25,6 +25,7 @@ pub mod storage;
 mod test_fixtures;
 pub mod tokens;
 
+pub use client::{AmrEntry, AssuranceLevel, Factor, MfaChallenge, TotpEnrollment};
 pub use client::{AuthClient, Credentials, Refreshed, SignOutScope};
 pub use clock::Clock;
 pub use config::ClientConfig;

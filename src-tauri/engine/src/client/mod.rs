@@ -8,6 +8,7 @@
 
 mod account;
 mod jwks_cache;
+mod mfa;
 mod project;
 mod refresh;
 mod startup;
@@ -30,6 +31,7 @@ use crate::tokens::fingerprint;
 
 pub use account::{Credentials, SignOutScope};
 pub use jwks_cache::JWKS_TTL;
+pub use mfa::{AmrEntry, AssuranceLevel, Factor, MfaChallenge, TotpEnrollment};
 pub use refresh::Refreshed;
 
 #[derive(Clone)]
