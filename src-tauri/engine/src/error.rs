@@ -39,6 +39,9 @@ pub enum AuthError {
     Storage(#[from] StorageError),
     #[error("{0}")]
     InvalidInput(String),
+    /// A 2xx answer to an MFA call (enroll, challenge) that lacks what GoTrue sends.
+    #[error("the auth server's MFA answer cannot be used: {0}")]
+    InvalidMfaAnswer(String),
 }
 
 impl AuthError {
@@ -80,6 +83,7 @@ impl AuthError {
             AuthError::RefreshDiscarded => "refreshDiscarded",
             AuthError::Storage(_) => "storage",
             AuthError::InvalidInput(_) => "invalidInput",
+            AuthError::InvalidMfaAnswer(_) => "invalidMfaAnswer",
         }
     }
 }

@@ -31,6 +31,9 @@ pub enum AuthEventKind {
     /// `recovery`): the session is signed in, and the app is expected to ask for a new
     /// password. Sent instead of `SIGNED_IN`.
     PasswordRecovery,
+    /// An MFA challenge was verified: the session raised to aal2 (new access and refresh
+    /// tokens) was saved and made current.
+    MfaChallengeVerified,
 }
 
 impl AuthEventKind {
@@ -43,6 +46,7 @@ impl AuthEventKind {
             AuthEventKind::UserUpdated => "USER_UPDATED",
             AuthEventKind::RefreshRejected => "REFRESH_REJECTED",
             AuthEventKind::PasswordRecovery => "PASSWORD_RECOVERY",
+            AuthEventKind::MfaChallengeVerified => "MFA_CHALLENGE_VERIFIED",
         }
     }
 

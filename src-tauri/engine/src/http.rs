@@ -105,7 +105,7 @@ impl Http {
             redactor.learn_header_secret(bearer);
         }
         if let Some(body) = call.body {
-            redactor.learn_json(body);
+            redactor.learn_request_json(body);
         }
 
         let started_at = self.config.clock.now();

@@ -27,6 +27,7 @@ mod test_fixtures;
 pub mod tokens;
 
 pub use client::otp::{OtpKind, OtpRecipient, OtpSent};
+pub use client::{AmrEntry, AssuranceLevel, Factor, MfaChallenge, TotpEnrollment};
 pub use client::{AuthClient, Credentials, Refreshed, SignOutScope};
 pub use clock::Clock;
 pub use config::ClientConfig;

@@ -46,6 +46,17 @@ pub const LOCAL_STACK_URL: &str = "http://127.0.0.1:54321";
 /// signed with the local stack's default secret. Not a credential of any real project.
 pub const LOCAL_STACK_ANON_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
 
+/// Authenticator assurance levels (the access token's `aal`): a first factor only, or a
+/// second one verified in this session.
+pub const AAL1: &str = "aal1";
+pub const AAL2: &str = "aal2";
+
+/// A factor's `status` once a challenge of it has been verified (before: `unverified`).
+pub const FACTOR_VERIFIED: &str = "verified";
+
+/// The TOTP factor's `factor_type`.
+pub const FACTOR_TYPE_TOTP: &str = "totp";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,14 @@ const SECRET_KEYS: [&str; 10] = [
     "token_hash",
 ];
 
+/// What a TOTP enrollment answers that is as good as the factor itself: the secret, the
+/// `otpauth://` URI that carries it, and the QR code that draws it.
+const TOTP_SECRET_KEYS: [&str; 3] = ["secret", "uri", "qr_code"];
+
+/// Keys that are credentials only in what the engine sends: an MFA verification's `code`
+/// (in GoTrue's answers `code` is the error code, which must stay readable).
+const REQUEST_SECRET_KEYS: [&str; 1] = ["code"];
+
 const KEEP: usize = 1000;
 
 /// A secret shorter than this (a 6-digit OTP, a one-letter value in a hostile answer) is only
@@ -161,12 +169,11 @@ impl Redactor {
                         Value::String(s) if key == "password" && !s.is_empty() => {
                             learn_into(&mut self.passwords, s)
                         }
-                        Value::String(s) if SECRET_KEYS.contains(&key.as_str()) => {
-                            if s.len() >= MIN_FREE_TEXT_SECRET {
-                                learn_into(&mut self.secrets, s)
-                            } else if !s.is_empty() {
-                                learn_into(&mut self.short_secrets, s)
-                            }
+                        Value::String(s)
+                            if SECRET_KEYS.contains(&key.as_str())
+                                || TOTP_SECRET_KEYS.contains(&key.as_str()) =>
+                        {
+                            self.learn_secret(s)
                         }
                         other => self.learn_json(other),
                     }
@@ -174,6 +181,39 @@ impl Redactor {
             }
             Value::Array(items) => items.iter().for_each(|v| self.learn_json(v)),
             _ => {}
+        }
+    }
+
+    /// A request body: as `learn_json`, and its own credentials (`REQUEST_SECRET_KEYS`).
+    pub fn learn_request_json(&mut self, value: &Value) {
+        self.learn_json(value);
+        if let Some(map) = value.as_object() {
+            for key in REQUEST_SECRET_KEYS {
+                if let Some(Value::String(s)) = map.get(key) {
+                    if self.learned() < MAX_SECRETS {
+                        self.learn_secret(s);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A secret, and the forms it takes inside a JSON string when it holds characters JSON
+    /// escapes (`"`, `\`, controls) or Go's encoder escapes too (`<`, `>`, `&`): an SVG or a
+    /// URI is found in the body as it was written, not only as it reads.
+    fn learn_secret(&mut self, secret: &str) {
+        let escaped = serde_json::to_string(secret).unwrap_or_default();
+        let escaped = escaped[1..escaped.len() - 1].to_string();
+        let go_escaped = escaped
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026");
+        for form in [secret.to_string(), escaped, go_escaped] {
+            if form.len() >= MIN_FREE_TEXT_SECRET {
+                learn_into(&mut self.secrets, &form)
+            } else if !form.is_empty() {
+                learn_into(&mut self.short_secrets, &form)
+            }
         }
     }
 
@@ -227,6 +267,9 @@ impl Redactor {
                 AuthError::InvalidTokenResponse(self.clean(&message))
             }
             AuthError::InvalidInput(message) => AuthError::InvalidInput(self.clean(&message)),
+            AuthError::InvalidMfaAnswer(message) => {
+                AuthError::InvalidMfaAnswer(self.clean(&message))
+            }
             other @ (AuthError::SessionMissing
             | AuthError::ResponseTooLarge { .. }
             | AuthError::RefreshDiscarded
@@ -483,5 +526,45 @@ mod tests {
         };
         let clean = redactor.apply(exchange).request_body.unwrap();
         assert_eq!(clean, r#"{"email":"a@b.c","password":"[redacted]"}"#);
+    }
+
+    #[test]
+    fn a_totp_enrollment_and_an_mfa_code_never_reach_the_log() {
+        let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+        let uri = format!("otpauth://totp/app:a@b.co?algorithm=SHA1&digits=6&secret={secret}");
+        let svg = "<?xml version=\"1.0\"?>\n<svg width=\"99\"><rect x=\"1\"/></svg>";
+        // As GoTrue (Go's encoder) writes it: `<`, `>` and `&` escaped as \u003c, \u003e, \u0026.
+        let go_body = serde_json::to_string(&serde_json::json!({
+            "id": "f1", "type": "totp", "totp": {"qr_code": svg, "secret": secret, "uri": uri}
+        }))
+        .unwrap()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+        let mut redactor = Redactor::default();
+        redactor.learn_json(&serde_json::from_str(&go_body).unwrap());
+        let request = serde_json::json!({"challenge_id": "c1", "code": "123456"});
+        redactor.learn_request_json(&request);
+        let mut exchange = exchange_with_body(&go_body);
+        exchange.request_body = Some(request.to_string());
+        let clean = redactor.apply(exchange);
+        let text = format!("{clean:?}");
+        for leaked in [secret, "otpauth://", "rect x", "svg width", "123456"] {
+            assert!(!text.contains(leaked), "{leaked} in {text}");
+        }
+        assert!(clean
+            .request_body
+            .unwrap()
+            .contains(r#""code":"[redacted]""#));
+
+        // In an answer, `code` is GoTrue's error code and stays readable.
+        let mut redactor = Redactor::default();
+        let error = r#"{"code":"mfa_verification_failed","message":"Invalid TOTP code entered"}"#;
+        redactor.learn_json(&serde_json::from_str(error).unwrap());
+        let clean = redactor
+            .apply(exchange_with_body(error))
+            .response_body
+            .unwrap();
+        assert_eq!(clean, error);
     }
 }

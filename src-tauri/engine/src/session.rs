@@ -72,6 +72,10 @@ pub struct User {
     pub email_confirmed_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banned_until: Option<String>,
+    /// The user's MFA factors, verified or not (GoTrue omits the key when there are none).
+    /// Free-form like `identities`; `client::mfa::Factor` reads them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<Value>,
 }
 
 /// What a successful sign-in or refresh hands back.

@@ -160,6 +160,8 @@ pub struct Config {
     /// GoTrue's `SITE_URL`: where email links send the browser when no valid `redirect_to`
     /// was given (the Supabase CLI's default, `http://127.0.0.1:3000`).
     pub site_url: String,
+    /// GoTrue's `MFA_*` settings.
+    pub mfa: MfaConfig,
 }
 
 /// Every setting but the secrets (the JWT secret, the control token, the demo password).
@@ -199,6 +201,7 @@ impl fmt::Debug for Config {
             .field("mailer_otp_exp", &self.mailer_otp_exp)
             .field("sms_otp_exp", &self.sms_otp_exp)
             .field("site_url", &self.site_url)
+            .field("mfa", &self.mfa)
             .finish()
     }
 }
@@ -233,6 +236,38 @@ impl Default for Config {
             mailer_otp_exp: Duration::from_secs(3600),
             sms_otp_exp: Duration::from_secs(60),
             site_url: DEFAULT_SITE_URL.to_string(),
+            mfa: MfaConfig::default(),
+        }
+    }
+}
+
+
+/// GoTrue's MFA settings, with its defaults. Only the TOTP factor is implemented; phone and
+/// WebAuthn factors are off, as GoTrue has them by default, and answered as GoTrue answers
+/// then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MfaConfig {
+    /// `MFA_CHALLENGE_EXPIRY_DURATION`: how long a challenge can be verified. GoTrue raises
+    /// anything below its default, 300 s, to 300 s; so does this server.
+    pub challenge_expiry: Duration,
+    /// `MFA_TOTP_ENROLL_ENABLED`.
+    pub totp_enroll_enabled: bool,
+    /// `MFA_TOTP_VERIFY_ENABLED` (challenging and verifying).
+    pub totp_verify_enabled: bool,
+    /// `MFA_MAX_ENROLLED_FACTORS`: factors of any status a user may have.
+    pub max_enrolled_factors: u32,
+    /// `MFA_MAX_VERIFIED_FACTORS`.
+    pub max_verified_factors: u32,
+}
+
+impl Default for MfaConfig {
+    fn default() -> Self {
+        MfaConfig {
+            challenge_expiry: Duration::from_secs(300),
+            totp_enroll_enabled: true,
+            totp_verify_enabled: true,
+            max_enrolled_factors: 10,
+            max_verified_factors: 10,
         }
     }
 }

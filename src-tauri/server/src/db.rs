@@ -34,6 +34,18 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS refresh_tokens_session ON refresh_tokens(session_id);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS mfa_factors (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  friendly_name TEXT NOT NULL DEFAULT '', factor_type TEXT NOT NULL, status TEXT NOT NULL,
+  secret TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_challenged_at INTEGER);
+CREATE INDEX IF NOT EXISTS mfa_factors_user ON mfa_factors(user_id);
+CREATE TABLE IF NOT EXISTS mfa_challenges (
+  id TEXT PRIMARY KEY, factor_id TEXT NOT NULL REFERENCES mfa_factors(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL, verified_at INTEGER, ip_address TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mfa_session_factors (
+  session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+  factor_id TEXT NOT NULL);
 ";
 
 pub struct Db {
@@ -91,6 +103,8 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_sign_in_at: Option<i64>,
+    /// The user's MFA factors, loaded with the user as GoTrue loads them (eagerly).
+    pub factors: Vec<crate::mfa::Factor>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +168,7 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
         created_at: row.get(12)?,
         updated_at: row.get(13)?,
         last_sign_in_at: row.get(14)?,
+        factors: Vec::new(),
     })
 }
 
@@ -223,7 +238,9 @@ pub fn user_by_id(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<User>>
         [id.to_string()],
         user_from_row,
     )
-    .optional()
+    .optional()?
+    .map(|user| crate::mfa::with_factors(conn, user))
+    .transpose()
 }
 
 pub fn user_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<User>> {
@@ -232,7 +249,9 @@ pub fn user_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<
         [email],
         user_from_row,
     )
-    .optional()
+    .optional()?
+    .map(|user| crate::mfa::with_factors(conn, user))
+    .transpose()
 }
 
 pub fn user_by_phone(conn: &Connection, phone: &str) -> rusqlite::Result<Option<User>> {
@@ -241,7 +260,9 @@ pub fn user_by_phone(conn: &Connection, phone: &str) -> rusqlite::Result<Option<
         [phone],
         user_from_row,
     )
-    .optional()
+    .optional()?
+    .map(|user| crate::mfa::with_factors(conn, user))
+    .transpose()
 }
 
 pub fn all_users(conn: &Connection) -> rusqlite::Result<Vec<User>> {
@@ -249,7 +270,8 @@ pub fn all_users(conn: &Connection) -> rusqlite::Result<Vec<User>> {
         "SELECT {USER_COLUMNS} FROM users ORDER BY created_at"
     ))?;
     let rows = statement.query_map([], user_from_row)?;
-    rows.collect()
+    rows.map(|user| crate::mfa::with_factors(conn, user?))
+        .collect()
 }
 
 pub fn set_banned_until(

@@ -15,9 +15,11 @@ pub mod jwt;
 pub mod mailer;
 pub mod one_time_token;
 pub mod redirect;
+pub mod mfa;
 pub mod refresh_token;
 pub mod routes;
 pub mod state;
+pub mod totp;
 pub mod traffic;
 
 use std::net::SocketAddr;
@@ -31,6 +33,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify};
 use tower::ServiceExt;
 
+pub use config::MfaConfig;
 pub use config::{
     Config, DemoUser, RateLimit, RefreshTokenFormat, SessionLimits, SigningAlgorithm,
 };

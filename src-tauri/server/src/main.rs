@@ -104,6 +104,9 @@ struct Args {
     /// Where email links send the browser without a valid redirect_to (GoTrue's SITE_URL).
     #[arg(long, value_name = "URL", default_value = local_gotrue::config::DEFAULT_SITE_URL)]
     site_url: String,
+    /// How long an MFA challenge can be verified (GoTrue raises less than 300 to 300).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    mfa_challenge_expiry: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -174,6 +177,10 @@ impl Args {
             mailer_otp_exp: secs(self.mailer_otp_exp),
             sms_otp_exp: secs(self.sms_otp_exp),
             site_url: self.site_url,
+            mfa: local_gotrue::MfaConfig {
+                challenge_expiry: secs(self.mfa_challenge_expiry),
+                ..local_gotrue::MfaConfig::default()
+            },
             ..defaults
         }
     }
@@ -277,6 +284,25 @@ mod tests {
         assert_eq!(config.mailer_otp_exp, Duration::from_secs(120));
         assert_eq!(config.sms_otp_exp, Duration::from_secs(30));
         assert_eq!(config.site_url, "http://127.0.0.1:5173");
+        assert_eq!(config.site_url, "http://127.0.0.1:5173");
+    }
+
+    #[test]
+    fn the_site_url_and_the_mfa_challenge_expiry_are_flags() {
+        let config = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert_eq!(config.site_url, "http://127.0.0.1:3000");
+        assert_eq!(config.mfa.challenge_expiry, Duration::from_secs(300));
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--site-url",
+            "https://app.example.com",
+            "--mfa-challenge-expiry",
+            "600",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(config.site_url, "https://app.example.com");
+        assert_eq!(config.mfa.challenge_expiry, Duration::from_secs(600));
     }
 
     #[test]

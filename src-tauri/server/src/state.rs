@@ -75,6 +75,14 @@ pub fn user_json(user: &User) -> Value {
             body[key] = json!(value);
         }
     }
+    // GoTrue omits `factors` when the user has none (`omitempty`).
+    if !user.factors.is_empty() {
+        body["factors"] = json!(user
+            .factors
+            .iter()
+            .map(crate::mfa::factor_json)
+            .collect::<Vec<_>>());
+    }
     body
 }
 
@@ -223,5 +231,6 @@ pub fn new_user(
         created_at: now,
         updated_at: now,
         last_sign_in_at: None,
+        factors: Vec::new(),
     }
 }

@@ -129,3 +129,12 @@ async fn auth_js_judges_one_time_codes() {
     assert!(report.contains("\"check\":\"otp.email_code.signed_in\",\"ok\":true"));
     assert!(report.contains("\"check\":\"otp.recovery.password_recovery\",\"ok\":true"));
 }
+
+/// MFA (TOTP) as auth-js's `mfa` API sees it: enroll, challenge, verify with a code the script
+/// computes, `MFA_CHALLENGE_VERIFIED`, the assurance level before and after, unenroll.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_mfa() {
+    let report = run_judge("node".into(), "mfa.mjs", judges().join("auth-js")).await;
+    assert!(report.contains("\"check\":\"mfa.verify.event\",\"ok\":true"));
+    assert!(report.contains("\"check\":\"mfa.aal_after\",\"ok\":true"));
+}

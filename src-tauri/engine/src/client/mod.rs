@@ -9,6 +9,7 @@
 mod account;
 mod jwks_cache;
 pub mod otp;
+pub mod mfa;
 mod project;
 mod refresh;
 mod startup;
@@ -31,6 +32,7 @@ use crate::tokens::fingerprint;
 
 pub use account::{Credentials, SignOutScope};
 pub use jwks_cache::JWKS_TTL;
+pub use mfa::{AmrEntry, AssuranceLevel, Factor, MfaChallenge, TotpEnrollment};
 pub use refresh::Refreshed;
 
 #[derive(Clone)]

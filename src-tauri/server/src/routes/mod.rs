@@ -5,6 +5,7 @@ pub mod account;
 pub mod emulator;
 pub mod info;
 pub mod otp;
+pub mod mfa;
 pub mod token;
 pub mod verify;
 
@@ -41,6 +42,7 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/magiclink", post(otp::magic_link))
         .route("/recover", post(otp::recover))
         .route("/verify", get(verify::verify_get).post(verify::verify_post))
+        .merge(mfa::routes())
 }
 
 /// A query parameter, decoded leniently (GoTrue's `FormValue` never fails a request over a
