@@ -140,7 +140,30 @@ pub struct Config {
     /// `x-emulator-token`: the app gives its demo server a random one per launch. `None`
     /// leaves it open to loopback clients (tests, the command-line server).
     pub control_token: Option<String>,
+    /// GoTrue's `SITE_URL`: where a browser goes after an OAuth sign-in whose `redirect_to`
+    /// is missing or not allowed. The Supabase CLI's default.
+    pub site_url: String,
+    /// GoTrue's `URI_ALLOW_LIST` (the dashboard's "Redirect URLs"): glob patterns a
+    /// `redirect_to` may match (`.` and `/` separate, `*` stays between them, `**` crosses
+    /// them). The default lets Session Inspector's loopback sign-in listener in (see
+    /// `LOOPBACK_CALLBACK_PATTERN`).
+    pub additional_redirect_urls: Vec<String>,
+    /// The external OAuth providers that are enabled (lowercase GoTrue names). Each is served
+    /// by the built-in fake provider (`/_provider/<name>`).
+    pub external_providers: Vec<String>,
 }
+
+/// What Session Inspector's loopback listener sends as `redirect_to`:
+/// `http://127.0.0.1:<port>/callback/<state>`. `*` matches the port and the state (neither has
+/// a `.` or `/`). GoTrue releases since v2.171 accept any loopback IP address without an
+/// entry; older ones need it, so it is in the default allow list.
+pub const LOOPBACK_CALLBACK_PATTERN: &str = "http://127.0.0.1:*/callback/*";
+
+/// The Supabase CLI's default `site_url`.
+pub const DEFAULT_SITE_URL: &str = "http://127.0.0.1:3000";
+
+/// The providers enabled by default.
+pub const DEFAULT_EXTERNAL_PROVIDERS: [&str; 2] = ["github", "google"];
 
 /// Every setting but the secrets (the JWT secret, the control token, the demo password).
 impl fmt::Debug for Config {
@@ -173,6 +196,9 @@ impl fmt::Debug for Config {
                 "control_token",
                 &self.control_token.as_ref().map(|_| REDACTED),
             )
+            .field("site_url", &self.site_url)
+            .field("additional_redirect_urls", &self.additional_redirect_urls)
+            .field("external_providers", &self.external_providers)
             .finish()
     }
 }
@@ -201,6 +227,9 @@ impl Default for Config {
             data_path: None,
             clock_follows_tokio: false,
             control_token: None,
+            site_url: DEFAULT_SITE_URL.to_string(),
+            additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
+            external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),
         }
     }
 }

@@ -116,7 +116,7 @@ pub async fn require_api_key(
     request: Request,
     next: Next,
 ) -> Response {
-    if !state.config.require_api_key {
+    if !state.config.require_api_key || is_open_route(request.uri().path()) {
         return next.run(request).await;
     }
     let from_header = request
@@ -142,6 +142,13 @@ pub async fn require_api_key(
             "hint": "Double check your Supabase `anon` or `service_role` API key.",
         })),
     }
+}
+
+/// Routes the hosted gateway serves without a key (its `auth-v1-open` service): a browser
+/// arrives at them from a link or a redirect, with no way to add one.
+fn is_open_route(path: &str) -> bool {
+    let path = path.strip_prefix("/auth/v1").unwrap_or(path);
+    matches!(path, "/authorize" | "/callback")
 }
 
 /// The control surface answers only its own tests and app: a request from a browser carries an

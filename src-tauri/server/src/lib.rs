@@ -7,9 +7,12 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod errors;
+pub mod flow_state;
 mod gateway;
 pub mod hash;
+pub mod identity;
 pub mod jwt;
+pub mod redirect;
 pub mod refresh_token;
 pub mod routes;
 pub mod state;
@@ -196,6 +199,7 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
         faults: traffic::Faults::default(),
         requests: traffic::RequestCounts::default(),
         session_locks: traffic::SessionLocks::default(),
+        base_url: base_url.to_string(),
         config,
     });
     if let Some(demo) = &state.config.demo_user {
@@ -240,6 +244,7 @@ pub fn router(state: Shared) -> Router {
                 .layer(from_fn_with_state(state.clone(), gateway::guard_control))
                 .layer(from_fn(errors::render_errors)),
         )
+        .nest("/_provider", routes::fake_provider::routes())
         .fallback(routes::not_found)
         .with_state(state)
 }

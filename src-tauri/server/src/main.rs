@@ -81,6 +81,25 @@ struct Args {
     /// Sign with a random secret kept in the data file (instead of --jwt-secret).
     #[arg(long, conflicts_with = "jwt_secret")]
     random_jwt_secret: bool,
+    /// GoTrue's SITE_URL: where OAuth sign-ins go back to when redirect_to is missing or not
+    /// allowed.
+    #[arg(long, value_name = "URL", default_value = local_gotrue::config::DEFAULT_SITE_URL)]
+    site_url: String,
+    /// GoTrue's URI_ALLOW_LIST: redirect_to patterns (globs; `*` stops at `.` and `/`, `**`
+    /// does not), comma-separated or repeated. The default admits Session Inspector's
+    /// loopback sign-in listener (http://127.0.0.1:<port>/callback/<state>).
+    #[arg(long, value_name = "GLOB", value_delimiter = ',',
+          default_value = local_gotrue::config::LOOPBACK_CALLBACK_PATTERN)]
+    redirect_urls: Vec<String>,
+    /// The OAuth providers to enable, comma-separated ("" for none); the built-in fake
+    /// provider plays each of them at /_provider/<name>.
+    #[arg(
+        long,
+        value_name = "NAMES",
+        value_delimiter = ',',
+        default_value = "github,google"
+    )]
+    external_providers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -144,9 +163,24 @@ impl Args {
             anonymous_sign_ins: !self.no_anonymous,
             demo_user: self.demo_user,
             data_path: self.data,
+            site_url: self.site_url,
+            additional_redirect_urls: non_empty(self.redirect_urls),
+            external_providers: non_empty(self.external_providers)
+                .into_iter()
+                .map(|name| name.to_lowercase())
+                .collect(),
             ..defaults
         }
     }
+}
+
+/// A list flag's items, trimmed, without the empty ones (`--external-providers ""`).
+fn non_empty(items: Vec<String>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|item| item.trim().to_string())
+        .filter(|item| !item.is_empty())
+        .collect()
 }
 
 fn main() -> ExitCode {
@@ -216,6 +250,44 @@ mod tests {
                 .config();
             assert_eq!(config.signing, algorithm, "{flag}");
         }
+    }
+
+    #[test]
+    fn oauth_settings_are_flags_with_the_loopback_listener_allowed_by_default() {
+        let config = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert_eq!(config.site_url, "http://127.0.0.1:3000");
+        assert_eq!(
+            config.additional_redirect_urls,
+            ["http://127.0.0.1:*/callback/*"]
+        );
+        assert_eq!(config.external_providers, ["github", "google"]);
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--site-url",
+            "https://app.example.com",
+            "--redirect-urls",
+            "https://app.example.com/**,myapp://*",
+            "--redirect-urls",
+            "http://localhost:5173/**",
+            "--external-providers",
+            "GitLab, discord",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(config.site_url, "https://app.example.com");
+        assert_eq!(
+            config.additional_redirect_urls,
+            [
+                "https://app.example.com/**",
+                "myapp://*",
+                "http://localhost:5173/**"
+            ]
+        );
+        assert_eq!(config.external_providers, ["gitlab", "discord"]);
+        let none = Args::try_parse_from(["local-gotrue", "--external-providers", ""])
+            .unwrap()
+            .config();
+        assert!(none.external_providers.is_empty());
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod emulator;
+pub mod fake_provider;
 pub mod info;
+pub mod oauth;
 pub mod token;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -35,6 +37,8 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/settings", get(info::settings))
         .route("/health", get(info::health))
         .route("/.well-known/jwks.json", get(info::jwks))
+        .route("/authorize", get(oauth::authorize))
+        .route("/callback", get(oauth::callback).post(oauth::callback))
 }
 
 /// A query parameter, decoded leniently (GoTrue's `FormValue` never fails a request over a
