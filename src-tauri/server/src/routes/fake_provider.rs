@@ -178,25 +178,26 @@ fn refused(status: StatusCode, why: &str) -> Response {
 }
 
 /// The checks a provider makes on an authorization request: a client it knows, the redirect
-/// URI registered for that client, a state to hand back.
-fn check_request(state: &AppState, provider: &str, values: &Values) -> Result<String, Response> {
+/// URI registered for that client, a state to hand back. The refusal's status and reason.
+fn check_request(
+    state: &AppState,
+    provider: &str,
+    values: &Values,
+) -> Result<String, (StatusCode, &'static str)> {
     let provider = enabled_provider(state, provider).map_err(|_| {
-        refused(
+        (
             StatusCode::NOT_FOUND,
             "This provider is not enabled on this server.",
         )
     })?;
     if values.get("redirect_uri") != callback_url(state) {
-        return Err(refused(
+        return Err((
             StatusCode::BAD_REQUEST,
             "The redirect_uri is not registered for this application.",
         ));
     }
     if values.get("state").is_empty() {
-        return Err(refused(
-            StatusCode::BAD_REQUEST,
-            "The request has no state.",
-        ));
+        return Err((StatusCode::BAD_REQUEST, "The request has no state."));
     }
     Ok(provider)
 }
@@ -210,7 +211,7 @@ async fn page(
     let values = Values::parse(query.as_deref().unwrap_or(""));
     let provider = match check_request(&state, &provider, &values) {
         Ok(provider) => provider,
-        Err(refusal) => return refusal,
+        Err((status, why)) => return refused(status, why),
     };
     let field = |label: &str, name: &str, kind: &str, value: &str| {
         format!(
@@ -268,7 +269,7 @@ async fn decide(State(state): State<Shared>, Path(provider): Path<String>, body:
     let form = Values::parse(&String::from_utf8_lossy(&bytes));
     let provider = match check_request(&state, &provider, &form) {
         Ok(provider) => provider,
-        Err(refusal) => return refusal,
+        Err((status, why)) => return refused(status, why),
     };
     let mut answer = Values::default();
     if form.get("decision") == "deny" {
