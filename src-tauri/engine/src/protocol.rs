@@ -46,6 +46,11 @@ pub const LOCAL_STACK_URL: &str = "http://127.0.0.1:54321";
 /// signed with the local stack's default secret. Not a credential of any real project.
 pub const LOCAL_STACK_ANON_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
 
+/// How long an OAuth sign-in waits for the browser to come back to the loopback listener:
+/// GoTrue's flow state lives 300 s (`FLOW_STATE_EXPIRY_DURATION`), so a later callback could
+/// not be exchanged anyway.
+pub const OAUTH_CALLBACK_TIMEOUT: Duration = Duration::from_secs(300);
+
 #[cfg(test)]
 mod tests {
     use super::*;

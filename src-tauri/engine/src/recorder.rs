@@ -225,7 +225,19 @@ impl Redactor {
                 AuthError::InvalidTokenResponse(self.clean(&message))
             }
             AuthError::InvalidInput(message) => AuthError::InvalidInput(self.clean(&message)),
-            other @ (AuthError::SessionMissing
+            AuthError::OAuthCallback {
+                error,
+                code,
+                description,
+            } => AuthError::OAuthCallback {
+                error: self.clean(&error),
+                code: code.map(|c| self.clean(&c)),
+                description: self.clean(&description),
+            },
+            other @ (AuthError::OAuthTimedOut
+            | AuthError::OAuthCancelled
+            | AuthError::OAuthListener(_)
+            | AuthError::SessionMissing
             | AuthError::ResponseTooLarge { .. }
             | AuthError::RefreshDiscarded
             | AuthError::Storage(_)) => other,
