@@ -120,3 +120,12 @@ async fn auth_js_judges_gotrue_refresh_rules() {
 async fn supabase_auth_python_judges_gotrue_refresh_rules() {
     judge_rules(python(), "rules.py", judges().join("python")).await;
 }
+
+/// The OAuth sign-in with PKCE (`signInWithOAuth` + `exchangeCodeForSession`) through the
+/// built-in fake provider, as auth-js lives it.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_the_oauth_pkce_sign_in() {
+    let report = run_judge("node".into(), "oauth.mjs", judges().join("auth-js")).await;
+    assert!(report.contains("\"check\":\"oauth_pkce.session\",\"ok\":true"));
+    assert!(report.contains("\"check\":\"oauth_pkce.code_used_once\",\"ok\":true"));
+}
