@@ -42,12 +42,32 @@ pub enum AuthError {
     /// A 2xx answer to an MFA call (enroll, challenge) that lacks what GoTrue sends.
     #[error("the auth server's MFA answer cannot be used: {0}")]
     InvalidMfaAnswer(String),
+    /// The browser came back from the OAuth sign-in with an error instead of a code: the
+    /// provider's (the person denied access) or GoTrue's (`code` is its error code then).
+    #[error("the sign-in did not complete: {description}")]
+    OAuthCallback {
+        /// The OAuth `error` (`access_denied`, `invalid_request`, `server_error`, …).
+        error: String,
+        /// GoTrue's `error_code`, when GoTrue itself refused.
+        code: Option<String>,
+        /// What the provider or GoTrue said, in plain words.
+        description: String,
+    },
+    /// Nobody came back to the sign-in listener in time (`protocol::OAUTH_CALLBACK_TIMEOUT`).
+    #[error("the sign-in timed out: the browser did not come back within {} minutes; start it again", crate::protocol::OAUTH_CALLBACK_TIMEOUT.as_secs() / 60)]
+    OAuthTimedOut,
+    /// The sign-in was cancelled before the browser came back.
+    #[error("the sign-in was cancelled")]
+    OAuthCancelled,
+    /// The loopback listener for the sign-in's callback could not be opened.
+    #[error("cannot listen on 127.0.0.1 for the sign-in's callback: {0}")]
+    OAuthListener(String),
 }
 
 impl AuthError {
     pub fn code(&self) -> Option<&str> {
         match self {
-            AuthError::Api { code, .. } => code.as_deref(),
+            AuthError::Api { code, .. } | AuthError::OAuthCallback { code, .. } => code.as_deref(),
             _ => None,
         }
     }
@@ -84,6 +104,10 @@ impl AuthError {
             AuthError::Storage(_) => "storage",
             AuthError::InvalidInput(_) => "invalidInput",
             AuthError::InvalidMfaAnswer(_) => "invalidMfaAnswer",
+            AuthError::OAuthCallback { .. } => "oauthCallback",
+            AuthError::OAuthTimedOut => "oauthTimedOut",
+            AuthError::OAuthCancelled => "oauthCancelled",
+            AuthError::OAuthListener(_) => "oauthListener",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod import;
+pub mod oauth_callback;
 pub mod official_clients;
 pub mod paste;
 pub mod protocol;
@@ -28,7 +29,7 @@ pub mod tokens;
 
 pub use client::otp::{OtpKind, OtpRecipient, OtpSent};
 pub use client::{AmrEntry, AssuranceLevel, Factor, MfaChallenge, TotpEnrollment};
-pub use client::{AuthClient, Credentials, Refreshed, SignOutScope};
+pub use client::{AuthClient, Credentials, OAuthCancel, OAuthFlow, Refreshed, SignOutScope};
 pub use clock::Clock;
 pub use config::ClientConfig;
 pub use error::AuthError;

@@ -57,6 +57,11 @@ pub const FACTOR_VERIFIED: &str = "verified";
 /// The TOTP factor's `factor_type`.
 pub const FACTOR_TYPE_TOTP: &str = "totp";
 
+/// How long an OAuth sign-in waits for the browser to come back to the loopback listener:
+/// GoTrue's flow state lives 300 s (`FLOW_STATE_EXPIRY_DURATION`), so a later callback could
+/// not be exchanged anyway.
+pub const OAUTH_CALLBACK_TIMEOUT: Duration = Duration::from_secs(300);
+
 #[cfg(test)]
 mod tests {
     use super::*;

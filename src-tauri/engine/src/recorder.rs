@@ -270,7 +270,19 @@ impl Redactor {
             AuthError::InvalidMfaAnswer(message) => {
                 AuthError::InvalidMfaAnswer(self.clean(&message))
             }
-            other @ (AuthError::SessionMissing
+            AuthError::OAuthCallback {
+                error,
+                code,
+                description,
+            } => AuthError::OAuthCallback {
+                error: self.clean(&error),
+                code: code.map(|c| self.clean(&c)),
+                description: self.clean(&description),
+            },
+            other @ (AuthError::OAuthTimedOut
+            | AuthError::OAuthCancelled
+            | AuthError::OAuthListener(_)
+            | AuthError::SessionMissing
             | AuthError::ResponseTooLarge { .. }
             | AuthError::RefreshDiscarded
             | AuthError::Storage(_)) => other,

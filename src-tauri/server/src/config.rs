@@ -162,7 +162,24 @@ pub struct Config {
     pub site_url: String,
     /// GoTrue's `MFA_*` settings.
     pub mfa: MfaConfig,
+    /// GoTrue's `URI_ALLOW_LIST` (the dashboard's "Redirect URLs"): glob patterns a
+    /// `redirect_to` may match (`.` and `/` separate, `*` stays between them, `**` crosses
+    /// them). The default lets Session Inspector's loopback sign-in listener in (see
+    /// `LOOPBACK_CALLBACK_PATTERN`).
+    pub additional_redirect_urls: Vec<String>,
+    /// The external OAuth providers that are enabled (lowercase GoTrue names). Each is served
+    /// by the built-in fake provider (`/_provider/<name>`).
+    pub external_providers: Vec<String>,
 }
+
+/// What Session Inspector's loopback listener sends as `redirect_to`:
+/// `http://127.0.0.1:<port>/callback/<state>`. `*` matches the port and the state (neither has
+/// a `.` or `/`). GoTrue releases since v2.171 accept any loopback IP address without an
+/// entry; older ones need it, so it is in the default allow list.
+pub const LOOPBACK_CALLBACK_PATTERN: &str = "http://127.0.0.1:*/callback/*";
+
+/// The providers enabled by default.
+pub const DEFAULT_EXTERNAL_PROVIDERS: [&str; 2] = ["github", "google"];
 
 /// Every setting but the secrets (the JWT secret, the control token, the demo password).
 impl fmt::Debug for Config {
@@ -202,6 +219,8 @@ impl fmt::Debug for Config {
             .field("sms_otp_exp", &self.sms_otp_exp)
             .field("site_url", &self.site_url)
             .field("mfa", &self.mfa)
+            .field("additional_redirect_urls", &self.additional_redirect_urls)
+            .field("external_providers", &self.external_providers)
             .finish()
     }
 }
@@ -237,10 +256,11 @@ impl Default for Config {
             sms_otp_exp: Duration::from_secs(60),
             site_url: DEFAULT_SITE_URL.to_string(),
             mfa: MfaConfig::default(),
+            additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
+            external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),
         }
     }
 }
-
 
 /// GoTrue's MFA settings, with its defaults. Only the TOTP factor is implemented; phone and
 /// WebAuthn factors are off, as GoTrue has them by default, and answered as GoTrue answers

@@ -46,6 +46,22 @@ CREATE TABLE IF NOT EXISTS mfa_challenges (
 CREATE TABLE IF NOT EXISTS mfa_session_factors (
   session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
   factor_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS identities (
+  id TEXT PRIMARY KEY, provider_id TEXT NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  identity_data TEXT NOT NULL, provider TEXT NOT NULL, email TEXT NOT NULL DEFAULT '',
+  last_sign_in_at INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  UNIQUE (provider_id, provider));
+CREATE INDEX IF NOT EXISTS identities_user ON identities(user_id);
+CREATE TABLE IF NOT EXISTS flow_state (
+  id TEXT PRIMARY KEY, user_id TEXT, auth_code TEXT UNIQUE,
+  authentication_method TEXT NOT NULL, code_challenge TEXT, code_challenge_method TEXT,
+  provider_type TEXT NOT NULL, provider_access_token TEXT NOT NULL DEFAULT '',
+  provider_refresh_token TEXT NOT NULL DEFAULT '', auth_code_issued_at INTEGER, referrer TEXT,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS provider_codes (
+  code TEXT PRIMARY KEY, provider TEXT NOT NULL, profile TEXT NOT NULL,
+  access_token TEXT NOT NULL, refresh_token TEXT NOT NULL, created_at INTEGER NOT NULL);
 ";
 
 pub struct Db {
@@ -105,6 +121,8 @@ pub struct User {
     pub last_sign_in_at: Option<i64>,
     /// The user's MFA factors, loaded with the user as GoTrue loads them (eagerly).
     pub factors: Vec<crate::mfa::Factor>,
+    /// External (provider) identities, oldest first; filled by the lookups below.
+    pub identities: Vec<crate::identity::Identity>,
 }
 
 #[derive(Debug, Clone)]
@@ -169,7 +187,17 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
         updated_at: row.get(13)?,
         last_sign_in_at: row.get(14)?,
         factors: Vec::new(),
+        identities: Vec::new(),
     })
+}
+
+/// The user with its external identities.
+fn with_identities(conn: &Connection, user: Option<User>) -> rusqlite::Result<Option<User>> {
+    let Some(mut user) = user else {
+        return Ok(None);
+    };
+    user.identities = crate::identity::for_user(conn, user.id)?;
+    Ok(Some(user))
 }
 
 const SESSION_COLUMNS: &str = "id, user_id, created_at, updated_at, refreshed_at, not_after, aal, \
@@ -233,36 +261,42 @@ pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
 }
 
 pub fn user_by_id(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<User>> {
-    conn.query_row(
-        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-        [id.to_string()],
-        user_from_row,
-    )
-    .optional()?
-    .map(|user| crate::mfa::with_factors(conn, user))
-    .transpose()
+    let user = conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+            [id.to_string()],
+            user_from_row,
+        )
+        .optional()?;
+    with_identities(conn, user)?
+        .map(|user| crate::mfa::with_factors(conn, user))
+        .transpose()
 }
 
 pub fn user_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<User>> {
-    conn.query_row(
-        &format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1 AND email <> ''"),
-        [email],
-        user_from_row,
-    )
-    .optional()?
-    .map(|user| crate::mfa::with_factors(conn, user))
-    .transpose()
+    let user = conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1 AND email <> ''"),
+            [email],
+            user_from_row,
+        )
+        .optional()?;
+    with_identities(conn, user)?
+        .map(|user| crate::mfa::with_factors(conn, user))
+        .transpose()
 }
 
 pub fn user_by_phone(conn: &Connection, phone: &str) -> rusqlite::Result<Option<User>> {
-    conn.query_row(
-        &format!("SELECT {USER_COLUMNS} FROM users WHERE phone = ?1 AND phone <> ''"),
-        [phone],
-        user_from_row,
-    )
-    .optional()?
-    .map(|user| crate::mfa::with_factors(conn, user))
-    .transpose()
+    let user = conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE phone = ?1 AND phone <> ''"),
+            [phone],
+            user_from_row,
+        )
+        .optional()?;
+    with_identities(conn, user)?
+        .map(|user| crate::mfa::with_factors(conn, user))
+        .transpose()
 }
 
 pub fn all_users(conn: &Connection) -> rusqlite::Result<Vec<User>> {
@@ -270,7 +304,13 @@ pub fn all_users(conn: &Connection) -> rusqlite::Result<Vec<User>> {
         "SELECT {USER_COLUMNS} FROM users ORDER BY created_at"
     ))?;
     let rows = statement.query_map([], user_from_row)?;
-    rows.map(|user| crate::mfa::with_factors(conn, user?))
+    let users = rows.collect::<rusqlite::Result<Vec<User>>>()?;
+    users
+        .into_iter()
+        .map(|mut user| {
+            user.identities = crate::identity::for_user(conn, user.id)?;
+            crate::mfa::with_factors(conn, user)
+        })
         .collect()
 }
 
@@ -551,4 +591,26 @@ pub fn invariant_violations(conn: &Connection) -> rusqlite::Result<Vec<String>> 
         }
     }
     Ok(broken)
+}
+
+pub fn update_app_metadata(
+    conn: &Connection,
+    user: Uuid,
+    metadata: &Value,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET app_metadata = ?2, updated_at = ?3 WHERE id = ?1",
+        params![user.to_string(), metadata.to_string(), now],
+    )?;
+    Ok(())
+}
+
+/// Removes the user's password (GoTrue's `RemoveUnconfirmedIdentities`).
+pub fn clear_password(conn: &Connection, user: Uuid, now: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET password_hash = NULL, updated_at = ?2 WHERE id = ?1",
+        params![user.to_string(), now],
+    )?;
+    Ok(())
 }

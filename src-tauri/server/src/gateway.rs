@@ -144,11 +144,11 @@ pub async fn require_api_key(
     }
 }
 
-/// Routes the hosted gateway passes without an `apikey` (its `auth-v1-open` routes): the
-/// links in emails are opened by a browser, which has no key.
+/// Routes the hosted gateway serves without a key (its `auth-v1-open` service): a browser
+/// arrives at them from an email link or a redirect, with no way to add one.
 fn is_open_route(path: &str) -> bool {
     let path = path.strip_prefix("/auth/v1").unwrap_or(path);
-    matches!(path, "/verify")
+    matches!(path, "/verify" | "/authorize" | "/callback")
 }
 
 /// The control surface answers only its own tests and app: a request from a browser carries an

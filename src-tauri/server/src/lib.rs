@@ -8,14 +8,16 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod errors;
+pub mod flow_state;
 mod gateway;
 pub mod hash;
+pub mod identity;
 pub mod inbox;
 pub mod jwt;
 pub mod mailer;
+pub mod mfa;
 pub mod one_time_token;
 pub mod redirect;
-pub mod mfa;
 pub mod refresh_token;
 pub mod routes;
 pub mod state;
@@ -218,6 +220,7 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
         session_locks: traffic::SessionLocks::default(),
         api_external_url: format!("{base_url}/auth/v1"),
         inbox: inbox::Inbox::default(),
+        base_url: base_url.to_string(),
         config,
     });
     if let Some(demo) = &state.config.demo_user {
@@ -262,6 +265,7 @@ pub fn router(state: Shared) -> Router {
                 .layer(from_fn_with_state(state.clone(), gateway::guard_control))
                 .layer(from_fn(errors::render_errors)),
         )
+        .nest("/_provider", routes::fake_provider::routes())
         .fallback(routes::not_found)
         .with_state(state)
 }

@@ -107,6 +107,21 @@ struct Args {
     /// How long an MFA challenge can be verified (GoTrue raises less than 300 to 300).
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     mfa_challenge_expiry: u64,
+    /// GoTrue's URI_ALLOW_LIST: redirect_to patterns (globs; `*` stops at `.` and `/`, `**`
+    /// does not), comma-separated or repeated. The default admits Session Inspector's
+    /// loopback sign-in listener (http://127.0.0.1:<port>/callback/<state>).
+    #[arg(long, value_name = "GLOB", value_delimiter = ',',
+          default_value = local_gotrue::config::LOOPBACK_CALLBACK_PATTERN)]
+    redirect_urls: Vec<String>,
+    /// The OAuth providers to enable, comma-separated ("" for none); the built-in fake
+    /// provider plays each of them at /_provider/<name>.
+    #[arg(
+        long,
+        value_name = "NAMES",
+        value_delimiter = ',',
+        default_value = "github,google"
+    )]
+    external_providers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -181,9 +196,23 @@ impl Args {
                 challenge_expiry: secs(self.mfa_challenge_expiry),
                 ..local_gotrue::MfaConfig::default()
             },
+            additional_redirect_urls: non_empty(self.redirect_urls),
+            external_providers: non_empty(self.external_providers)
+                .into_iter()
+                .map(|name| name.to_lowercase())
+                .collect(),
             ..defaults
         }
     }
+}
+
+/// A list flag's items, trimmed, without the empty ones (`--external-providers ""`).
+fn non_empty(items: Vec<String>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|item| item.trim().to_string())
+        .filter(|item| !item.is_empty())
+        .collect()
 }
 
 fn main() -> ExitCode {
@@ -284,7 +313,6 @@ mod tests {
         assert_eq!(config.mailer_otp_exp, Duration::from_secs(120));
         assert_eq!(config.sms_otp_exp, Duration::from_secs(30));
         assert_eq!(config.site_url, "http://127.0.0.1:5173");
-        assert_eq!(config.site_url, "http://127.0.0.1:5173");
     }
 
     #[test]
@@ -303,6 +331,40 @@ mod tests {
         .config();
         assert_eq!(config.site_url, "https://app.example.com");
         assert_eq!(config.mfa.challenge_expiry, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn oauth_settings_are_flags_with_the_loopback_listener_allowed_by_default() {
+        let config = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert_eq!(
+            config.additional_redirect_urls,
+            ["http://127.0.0.1:*/callback/*"]
+        );
+        assert_eq!(config.external_providers, ["github", "google"]);
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--redirect-urls",
+            "https://app.example.com/**,myapp://*",
+            "--redirect-urls",
+            "http://localhost:5173/**",
+            "--external-providers",
+            "GitLab, discord",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(
+            config.additional_redirect_urls,
+            [
+                "https://app.example.com/**",
+                "myapp://*",
+                "http://localhost:5173/**"
+            ]
+        );
+        assert_eq!(config.external_providers, ["gitlab", "discord"]);
+        let none = Args::try_parse_from(["local-gotrue", "--external-providers", ""])
+            .unwrap()
+            .config();
+        assert!(none.external_providers.is_empty());
     }
 
     #[test]

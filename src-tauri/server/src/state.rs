@@ -31,6 +31,9 @@ pub struct AppState {
     pub api_external_url: String,
     /// Every email and text message the server has sent.
     pub inbox: crate::inbox::Inbox,
+    /// `http://127.0.0.1:<port>`: where this server answers (the built-in fake OAuth
+    /// provider's pages, and GoTrue's `/callback` it sends the browser back to).
+    pub base_url: String,
 }
 
 impl AppState {
@@ -86,13 +89,19 @@ pub fn user_json(user: &User) -> Value {
     body
 }
 
-/// Email users have one `email` identity; anonymous users have none.
+/// Email users have one `email` identity (derived, not stored) unless their providers say
+/// otherwise (a user created by an OAuth sign-in); the external identities follow, oldest
+/// first. Anonymous users have none.
 fn identities(user: &User) -> Value {
-    if user.is_anonymous || user.email.is_empty() {
-        return json!([]);
+    let external = user
+        .identities
+        .iter()
+        .map(crate::identity::Identity::to_json);
+    if user.is_anonymous || user.email.is_empty() || !has_email_identity(user) {
+        return Value::Array(external.collect());
     }
     let at = rfc3339(from_micros(user.created_at));
-    json!([{
+    let mut list = vec![json!({
         "identity_id": Uuid::new_v5(&user.id, b"email"),
         "id": user.id,
         "user_id": user.id,
@@ -107,7 +116,18 @@ fn identities(user: &User) -> Value {
         "created_at": at,
         "updated_at": rfc3339(from_micros(user.updated_at)),
         "email": user.email,
-    }])
+    })];
+    list.extend(external);
+    Value::Array(list)
+}
+
+/// Whether the user has the derived `email` identity: users made before identities were
+/// kept have no `providers`, or list `email` in them.
+pub fn has_email_identity(user: &User) -> bool {
+    match user.app_metadata["providers"].as_array() {
+        Some(providers) => providers.iter().any(|p| p == "email"),
+        None => true,
+    }
 }
 
 /// An access token with exactly GoTrue's claims; returns it with its `exp`.
@@ -232,5 +252,6 @@ pub fn new_user(
         updated_at: now,
         last_sign_in_at: None,
         factors: Vec::new(),
+        identities: Vec::new(),
     }
 }

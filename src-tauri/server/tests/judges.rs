@@ -138,3 +138,12 @@ async fn auth_js_judges_mfa() {
     assert!(report.contains("\"check\":\"mfa.verify.event\",\"ok\":true"));
     assert!(report.contains("\"check\":\"mfa.aal_after\",\"ok\":true"));
 }
+
+/// The OAuth sign-in with PKCE (`signInWithOAuth` + `exchangeCodeForSession`) through the
+/// built-in fake provider, as auth-js lives it.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_the_oauth_pkce_sign_in() {
+    let report = run_judge("node".into(), "oauth.mjs", judges().join("auth-js")).await;
+    assert!(report.contains("\"check\":\"oauth_pkce.session\",\"ok\":true"));
+    assert!(report.contains("\"check\":\"oauth_pkce.code_used_once\",\"ok\":true"));
+}

@@ -2,14 +2,16 @@
 //! session (persisted through a `SessionStore`), and the auth events. Split by job:
 //! `refresh` (get_session, refresh_session: single-flight, retries, cooldown, commit guard,
 //! the rejected refresh token), `account` (sign-in, sign-up, set_session, user, sign-out),
-//! `project` (settings, JWKS, signature checks), `jwks_cache` (the JWKS, refetched for an
+//! `project` (settings, JWKS, signature checks), `oauth` (sign-in with a provider through the
+//! browser and a loopback listener), `jwks_cache` (the JWKS, refetched for an
 //! unknown `kid`) and `startup` (recovering a stored session and announcing it); this file
 //! holds the state they share.
 
 mod account;
 mod jwks_cache;
-pub mod otp;
 pub mod mfa;
+pub mod oauth;
+pub mod otp;
 mod project;
 mod refresh;
 mod startup;
@@ -33,6 +35,7 @@ use crate::tokens::fingerprint;
 pub use account::{Credentials, SignOutScope};
 pub use jwks_cache::JWKS_TTL;
 pub use mfa::{AmrEntry, AssuranceLevel, Factor, MfaChallenge, TotpEnrollment};
+pub use oauth::{code_challenge, OAuthCancel, OAuthFlow};
 pub use refresh::Refreshed;
 
 #[derive(Clone)]

@@ -46,7 +46,7 @@ pub async fn settings(State(state): State<Shared>) -> Json<Value> {
                 // The server is its own SMS provider (its inbox).
                 "phone" => true,
                 "anonymous_users" => state.config.anonymous_sign_ins,
-                _ => false,
+                other => state.config.external_providers.iter().any(|p| p == other),
             };
             (name.to_string(), json!(on))
         })

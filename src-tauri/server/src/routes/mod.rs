@@ -3,9 +3,11 @@
 
 pub mod account;
 pub mod emulator;
+pub mod fake_provider;
 pub mod info;
-pub mod otp;
 pub mod mfa;
+pub mod oauth;
+pub mod otp;
 pub mod token;
 pub mod verify;
 
@@ -43,6 +45,8 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/recover", post(otp::recover))
         .route("/verify", get(verify::verify_get).post(verify::verify_post))
         .merge(mfa::routes())
+        .route("/authorize", get(oauth::authorize))
+        .route("/callback", get(oauth::callback).post(oauth::callback))
 }
 
 /// A query parameter, decoded leniently (GoTrue's `FormValue` never fails a request over a

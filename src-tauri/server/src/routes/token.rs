@@ -1,5 +1,6 @@
 //! `POST /token`: the password and refresh-token grants, with GoTrue's rotation and reuse
-//! rules (legacy chains and v2 counters) and its session checks.
+//! rules (legacy chains and v2 counters) and its session checks; the PKCE grant
+//! (`oauth::pkce_grant`).
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -25,7 +26,7 @@ pub async fn token(
 ) -> Result<Response, ApiError> {
     let grant = super::query_param(query.as_deref(), "grant_type").unwrap_or_default();
     // An unknown grant is answered first; the limiter runs next, before the body is read.
-    if !matches!(grant.as_str(), "password" | "refresh_token") {
+    if !matches!(grant.as_str(), "password" | "refresh_token" | "pkce") {
         return Err(ApiError::bad_request(
             "invalid_credentials",
             "unsupported_grant_type",
@@ -40,6 +41,8 @@ pub async fn token(
     }
     if grant == "password" {
         password_grant(&state, json_body(body).await?)
+    } else if grant == "pkce" {
+        super::oauth::pkce_grant(&state, json_body(body).await?)
     } else {
         refresh_grant(&state, json_body(body).await?).await
     }
