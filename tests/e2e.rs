@@ -1073,3 +1073,345 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
     app.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// Scrolls the window so the element is in view (for a screenshot of it).
+async fn scroll_to(app: &support::webdriver::Session<'_>, css: &str) {
+    app.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+        serde_json::json!([css]),
+    )
+    .await
+    .expect("the element scrolls into view");
+}
+
+/// Signs the demo user out of the window, leaving the sign-in panel.
+async fn sign_out_of_the_window(app: &support::webdriver::Session<'_>) {
+    choose(app, "#signout-scope", "local").await;
+    press(app, "#signout-submit").await;
+    app.wait_for("#empty-title", Duration::from_secs(10))
+        .await
+        .expect("the signed-out state");
+}
+
+/// The latest event of `kind` in the live log has arrived (rows are newest first).
+async fn wait_for_event(app: &support::webdriver::Session<'_>, kind: &str) {
+    eventually(
+        Duration::from_secs(10),
+        async || event_kinds(app).await,
+        |k| k.first().map(String::as_str) == Some(kind),
+    )
+    .await;
+}
+
+/// A one-time code from the demo server's inbox, shown in the window: a wrong code is refused
+/// in plain words and signs nobody in; "Send again" meets GoTrue's per-address limit; the
+/// right code signs in (SIGNED_IN, amr otp).
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn a_code_from_the_demo_inbox_signs_in_and_a_wrong_one_is_refused() {
+    let data = std::env::temp_dir().join(format!("si-e2e-otp-{}", std::process::id()));
+    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
+    let app = driver
+        .session(app_binary(), &[])
+        .await
+        .expect("the app launches");
+    let demo_session = app.text_of("#session-id").await.unwrap();
+    sign_out_of_the_window(&app).await;
+
+    press(&app, "#signin-tab-email-code").await;
+    type_into(&app, "#otp-recipient", "demo@sessioninspector.local").await;
+    press(&app, "#otp-send").await;
+    let code = app.text_of("#inbox-messages .inbox-code").await.unwrap();
+    assert!(
+        code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()),
+        "{code:?}"
+    );
+
+    // A wrong code: GoTrue's answer in plain words, still signed out.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    type_into(&app, "#otp-code", wrong).await;
+    press(&app, "#otp-verify").await;
+    let error = app.text_of("#otp-error").await.unwrap();
+    assert!(
+        error.contains("otp_expired") && error.contains("Code or link expired"),
+        "{error}"
+    );
+    assert_eq!(count_of(&app, "#session-id").await, 0);
+
+    // Asking again at once meets the per-address send limit, with GoTrue's own words.
+    press(&app, "#otp-resend").await;
+    let limited = eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#otp-error").await.unwrap_or_default(),
+        |text| text.contains("over_email_send_rate_limit"),
+    )
+    .await;
+    assert!(
+        limited.contains("you can only request this after"),
+        "{limited}"
+    );
+    scroll_to(&app, "#inbox-messages").await;
+    app.screenshot(&shots_dir().join("otp-inbox.png"))
+        .await
+        .unwrap();
+
+    // The right code signs in.
+    erase(&app, "#otp-code").await;
+    type_into(&app, "#otp-code", &code).await;
+    press(&app, "#otp-verify").await;
+    let session = app.text_of("#session-id").await.unwrap();
+    assert_ne!(session, demo_session, "a new session");
+    wait_for_event(&app, "SIGNED_IN").await;
+    let how = app.text_of("#session-amr").await.unwrap();
+    assert!(how.contains("otp"), "{how}");
+    app.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// OAuth with PKCE through a real browser: the window starts the flow and shows where the
+/// browser must come back; headless Chromium follows the authorize URL to the built-in fake
+/// provider and signs in there; the loopback listener gets the code and the window is signed
+/// in. A callback with the wrong state does not end the flow; the replayed callback finds the
+/// listener gone; a denial at the provider and a cancel are said plainly.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver, tauri-driver and Chromium: run by `make test`"]
+async fn oauth_with_pkce_through_a_real_browser_signs_in() {
+    let data = std::env::temp_dir().join(format!("si-e2e-oauth-{}", std::process::id()));
+    // The app "opens the browser" with a command that does nothing: the test's own Chromium
+    // plays the browser, so no second one starts on the display.
+    let driver = start_driver(&[("XDG_DATA_HOME", &data), ("BROWSER", Path::new("true"))])
+        .expect("tauri-driver starts");
+    let app = driver
+        .session(app_binary(), &[])
+        .await
+        .expect("the app launches");
+    let demo_session = app.text_of("#session-id").await.unwrap();
+    sign_out_of_the_window(&app).await;
+    let chrome = support::webdriver::Driver::start_chromedriver().expect("chromedriver starts");
+    let browser = chrome.browser().await.expect("Chromium starts");
+
+    // Cancel: the panel comes back, no error.
+    press(&app, "#signin-tab-browser").await;
+    press(&app, "#oauth-github").await;
+    app.wait_for("#oauth-waiting", Duration::from_secs(10))
+        .await
+        .unwrap();
+    press(&app, "#oauth-cancel").await;
+    app.wait_for("#oauth-github", Duration::from_secs(10))
+        .await
+        .expect("the providers again");
+    assert_eq!(count_of(&app, "#oauth-error").await, 0);
+
+    // Denied at the provider: the callback's error_description, in the window.
+    press(&app, "#oauth-github").await;
+    let url = app.text_of("#oauth-url").await.unwrap();
+    browser.navigate(&url).await.unwrap();
+    press(&browser, "#deny").await;
+    let error = app.text_of("#oauth-error").await.unwrap();
+    assert!(error.to_lowercase().contains("denied"), "{error}");
+    assert_eq!(count_of(&app, "#session-id").await, 0);
+
+    // The real thing.
+    press(&app, "#oauth-github").await;
+    let url = app.text_of("#oauth-url").await.unwrap();
+    let allow = app.text_of("#oauth-allow-entry").await.unwrap();
+    assert!(allow.starts_with("http://127.0.0.1"), "{allow}");
+    scroll_to(&app, "#oauth-waiting").await;
+    app.screenshot(&shots_dir().join("oauth-waiting.png"))
+        .await
+        .unwrap();
+    browser.navigate(&url).await.unwrap();
+    let form_url = browser.current_url().await.unwrap();
+    // A callback with the wrong state is refused and the app keeps waiting.
+    let redirect = url::Url::parse(&url).unwrap();
+    let redirect_to = redirect
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_to")
+        .map(|(_, v)| v.into_owned())
+        .expect("the authorize URL names the loopback callback");
+    // The state is the callback path's last segment: another one is refused.
+    let mut forged = url::Url::parse(&redirect_to).unwrap();
+    forged.set_path("/callback/not-the-state");
+    forged.set_query(Some("code=forged"));
+    browser.navigate(forged.as_str()).await.unwrap();
+    let refused = browser.text_of("body").await.unwrap();
+    assert!(
+        refused.contains("not for the sign-in in progress"),
+        "{refused}"
+    );
+    assert_eq!(count_of(&app, "#oauth-waiting").await, 1, "still waiting");
+    browser.navigate(&form_url).await.unwrap();
+    press(&browser, "#allow").await;
+    let session = app.text_of("#session-id").await.unwrap();
+    assert_ne!(session, demo_session);
+    wait_for_event(&app, "SIGNED_IN").await;
+    let how = app.text_of("#session-amr").await.unwrap();
+    assert!(how.contains("oauth"), "{how}");
+    let closing = browser.text_of("body").await.unwrap();
+    assert!(
+        closing.to_lowercase().contains("close this tab"),
+        "{closing}"
+    );
+
+    // The callback replayed: the listener is gone, and the session is untouched.
+    let callback = browser.current_url().await.unwrap();
+    let _ = browser.navigate(&callback).await;
+    assert_eq!(app.text_of("#session-id").await.unwrap(), session);
+    browser.close().await.unwrap();
+    app.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// RFC 4648 base32 (the TOTP secret's alphabet, no padding).
+fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut value, mut out) = (0u32, 0u64, Vec::new());
+    for c in text
+        .bytes()
+        .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
+    {
+        let index = ALPHABET
+            .iter()
+            .position(|a| *a == c.to_ascii_uppercase())
+            .expect("a base32 letter") as u64;
+        value = (value << 5) | index;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((value >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// An RFC 6238 TOTP code (SHA-1, 6 digits, 30 s steps) for `unix`, as an authenticator app
+/// computes it.
+fn totp(secret: &str, unix: u64) -> String {
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&base32_decode(secret)).unwrap();
+    mac.update(&(unix / 30).to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let at = (digest[19] & 0x0f) as usize;
+    let number = u32::from_be_bytes([
+        digest[at] & 0x7f,
+        digest[at + 1],
+        digest[at + 2],
+        digest[at + 3],
+    ]);
+    format!("{:06}", number % 1_000_000)
+}
+
+#[test]
+fn the_tests_totp_matches_rfc_6238() {
+    // RFC 6238 appendix B, SHA-1: the key "12345678901234567890", 8 digits 94287082 at 59 s.
+    let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    assert_eq!(totp(secret, 59), "287082");
+    assert_eq!(totp(secret, 1_111_111_109), "081804");
+}
+
+/// TOTP MFA in the window: enroll (the QR code and the secret shown), a wrong code refused,
+/// the right one steps the session up to aal2 (MFA_CHALLENGE_VERIFIED, amr totp) and a refresh
+/// keeps it; a new password sign-in is aal1 and is told it needs aal2, then steps up; the
+/// factor is removed.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn totp_enrollment_steps_the_session_up_to_aal2() {
+    let data = std::env::temp_dir().join(format!("si-e2e-mfa-{}", std::process::id()));
+    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
+    let app = driver
+        .session(app_binary(), &[])
+        .await
+        .expect("the app launches");
+    app.text_of("#session-id").await.unwrap();
+    assert_eq!(app.text_of("#mfa-aal").await.unwrap(), "aal1");
+    app.wait_for("#mfa-no-factors", Duration::from_secs(10))
+        .await
+        .unwrap();
+
+    type_into(&app, "#mfa-name", "E2E phone").await;
+    press(&app, "#mfa-enroll").await;
+    let secret = app.text_of("#mfa-secret").await.unwrap();
+    assert_eq!(
+        count_of(&app, "#mfa-enrollment svg.qr path").await,
+        1,
+        "a QR code is drawn"
+    );
+    scroll_to(&app, "#mfa-enrollment").await;
+    app.screenshot(&shots_dir().join("mfa-enroll.png"))
+        .await
+        .unwrap();
+
+    // A wrong code: refused, still aal1.
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let right = totp(&secret, now());
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    type_into(&app, "#mfa-code", wrong).await;
+    press(&app, "#mfa-verify").await;
+    let error = app.text_of("#mfa-error").await.unwrap();
+    assert!(error.contains("mfa_verification_failed"), "{error}");
+    assert_eq!(app.text_of("#mfa-aal").await.unwrap(), "aal1");
+
+    // The right code: aal2, with totp in the amr, and a refresh keeps it.
+    erase(&app, "#mfa-code").await;
+    type_into(&app, "#mfa-code", &totp(&secret, now())).await;
+    press(&app, "#mfa-verify").await;
+    eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#mfa-aal").await.unwrap_or_default(),
+        |aal| aal == "aal2",
+    )
+    .await;
+    wait_for_event(&app, "MFA_CHALLENGE_VERIFIED").await;
+    assert!(app.text_of("#mfa-amr").await.unwrap().contains("totp"));
+    press(&app, "#refresh-now").await;
+    wait_for_event(&app, "TOKEN_REFRESHED").await;
+    assert_eq!(app.text_of("#mfa-aal").await.unwrap(), "aal2");
+    scroll_to(&app, "#mfa-title").await;
+    app.screenshot(&shots_dir().join("mfa-aal2.png"))
+        .await
+        .unwrap();
+
+    // A new password sign-in is aal1 and is told so; a code (the next step's, which GoTrue's
+    // one-step tolerance accepts) steps it up.
+    sign_out_of_the_window(&app).await;
+    type_into(&app, "#signin-email", "demo@sessioninspector.local").await;
+    type_into(&app, "#signin-password", "demo-password").await;
+    press(&app, "#signin-submit").await;
+    let banner = app.text_of("#mfa-needs-aal2").await.unwrap();
+    assert!(banner.contains("aal2"), "{banner}");
+    assert_eq!(app.text_of("#mfa-aal").await.unwrap(), "aal1");
+    scroll_to(&app, "#mfa-needs-aal2").await;
+    app.screenshot(&shots_dir().join("mfa-needs-aal2.png"))
+        .await
+        .unwrap();
+    type_into(&app, "#mfa-step-code", &totp(&secret, now() + 30)).await;
+    press(&app, "#mfa-step-verify").await;
+    eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#mfa-aal").await.unwrap_or_default(),
+        |aal| aal == "aal2",
+    )
+    .await;
+    assert_eq!(count_of(&app, "#mfa-needs-aal2").await, 0);
+
+    // Removing the factor (allowed at aal2).
+    let remove = app
+        .wait_for("#mfa-factors button.link", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.click(&remove).await.unwrap();
+    app.wait_for("#mfa-no-factors", Duration::from_secs(10))
+        .await
+        .expect("no factors left");
+    app.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}

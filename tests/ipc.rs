@@ -85,7 +85,7 @@ fn core_window_commands_outside_the_capability_are_refused() {
 }
 
 /// Every command the app registers, as listed in `permissions/app.toml`.
-const APP_COMMANDS: [&str; 24] = [
+const APP_COMMANDS: [&str; 36] = [
     "app_info",
     "inspector_status",
     "settings_auto_refresh",
@@ -110,6 +110,18 @@ const APP_COMMANDS: [&str; 24] = [
     "auth_sign_in_anonymously",
     "auth_sign_out",
     "auth_end_session",
+    "auth_sign_in_methods",
+    "auth_otp_send",
+    "auth_otp_verify",
+    "auth_email_link_verify",
+    "auth_oauth_start",
+    "auth_oauth_wait",
+    "auth_oauth_cancel",
+    "demo_inbox",
+    "mfa_factors",
+    "mfa_enroll_totp",
+    "mfa_verify",
+    "mfa_unenroll",
 ];
 
 #[test]

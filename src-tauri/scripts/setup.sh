@@ -3,7 +3,8 @@
 # Idempotent: when everything is present it only checks, in about a second.
 #   setup.sh run   system libraries to build and run the app, Node, the UI's npm packages
 #   setup.sh test  the same, plus Xvfb, WebKitWebDriver, tauri-driver, cargo-machete,
-#                  cargo-deny, gnome-keyring, keyutils
+#                  cargo-deny, gnome-keyring, keyutils, Chromium and ChromeDriver (the browser of
+#                  the OAuth end-to-end test)
 set -euo pipefail
 mode=${1:-run}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,7 +15,7 @@ die() { printf '\033[1;31m[setup]\033[0m %s\n' "$*" >&2; exit 1; }
 build_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
   libssl-dev build-essential pkg-config file)
 test_packages=(xvfb xauth xclip webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools
-  keyutils python3 python3-venv)
+  keyutils python3 python3-venv chromium chromium-driver)
 node_packages=(nodejs npm)
 TAURI_DRIVER_VERSION=2.1.0
 CARGO_MACHETE_VERSION=0.9.2

@@ -64,6 +64,14 @@ pub async fn start(dir: &Path) -> Result<local_gotrue::Server, Error> {
     Ok(server)
 }
 
+/// What the demo server has "sent" (sign-up confirmations, magic links, codes by email and
+/// SMS), newest first: its Mailpit, as `supabase start` has one.
+pub fn inbox(server: &local_gotrue::Server) -> Vec<local_gotrue::InboxMessage> {
+    let mut messages = server.inbox();
+    messages.reverse();
+    messages
+}
+
 /// The name a profile's session is kept under in the keyring. The keyring is shared by every
 /// copy of the app the user runs, but a demo session only exists in the one demo database that
 /// issued it (in that copy's app data folder): its entry is named after that database's

@@ -31,6 +31,9 @@ pub enum Error {
     /// A project URL and key that did not answer as a Supabase Auth server.
     #[error("{url} did not answer as a Supabase Auth server with this key: {source}")]
     ProjectUnreachable { url: String, source: AuthError },
+    /// Waiting for a browser sign-in that was never started (or already finished).
+    #[error("No browser sign-in is waiting: start one with a provider's button.")]
+    NoSignInWaiting,
     #[error("there is no profile {0:?}")]
     UnknownProfile(String),
     #[error("The built-in demo profile cannot be removed.")]
@@ -73,6 +76,7 @@ impl Error {
             Error::Storage(_) => "storage",
             Error::Export(error) => error.kind(),
             Error::NotReady(_) => "notReady",
+            Error::NoSignInWaiting => "noSignInWaiting",
             Error::Clipboard(_) => "clipboard",
             Error::Settings(_)
             | Error::DemoServer(_)

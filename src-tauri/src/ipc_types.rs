@@ -14,9 +14,16 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::demo::DemoAccount;
     use crate::error::ErrorView;
     use crate::live_log::{LogItem, RequestSummary};
+    use crate::oauth::OAuthStarted;
     use crate::profiles::{DetectedStack, ProfileView, Status};
+    use crate::qr::QrMatrix;
     use crate::reveal::Which;
-    use crate::views::{EventView, RefreshView, RejectionView, SessionView, UserView};
+    use crate::views::{
+        EventView, RefreshView, RejectionView, SessionView, TotpEnrollmentView, UserView,
+    };
+    use local_gotrue::{InboxKind, InboxMessage};
+    use session_engine::client::mfa::Factor;
+    use session_engine::client::otp::{OtpKind, OtpSent};
     use session_engine::import::ImportKind;
     use session_engine::official_clients::{
         ClientForecast, ClientRulesView, OnRejected, SourceConstant,
@@ -24,6 +31,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use session_engine::paste::PastePreview;
     use session_engine::recorder::Exchange;
     use session_engine::tokens::{Invalid, RefreshTokenShape, SignatureStatus, Unverified};
+    use session_engine::SignInMethods;
     use session_engine::{AuthEventKind, SignOutScope};
     vec![
         AppInfo::decl(config),
@@ -55,6 +63,15 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         ImportKind::decl(config),
         SignOutScope::decl(config),
         Which::decl(config),
+        SignInMethods::decl(config),
+        OtpKind::decl(config),
+        OtpSent::decl(config),
+        OAuthStarted::decl(config),
+        InboxMessage::decl(config),
+        InboxKind::decl(config),
+        Factor::decl(config),
+        TotpEnrollmentView::decl(config),
+        QrMatrix::decl(config),
     ]
 }
 

@@ -14,8 +14,10 @@ pub mod ipc_types;
 pub mod live_log;
 mod log_stream;
 pub mod logging;
+pub mod oauth;
 pub mod private_files;
 pub mod profiles;
+mod qr;
 mod reveal;
 pub mod settings;
 mod signature;
@@ -32,8 +34,11 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .plugin(tauri_plugin_store::Builder::default().build())
         // For Rust only: the window is granted none of its commands.
         .plugin(tauri_plugin_clipboard_manager::init())
+        // Opens the system browser for OAuth sign-ins, from Rust only (no window permission).
+        .plugin(tauri_plugin_opener::init())
         .manage(inspector::Inspector::default())
         .manage(clipboard::LastCopy::default())
+        .manage(oauth::PendingOAuth::default())
         .setup(|app| {
             // Files an earlier version left readable by others, off the start-up path (the
             // folder holds WebKit's caches); what the app writes meanwhile is private already.
@@ -74,6 +79,18 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::auth::auth_sign_in_anonymously,
             commands::auth::auth_sign_out,
             commands::auth::auth_end_session,
+            commands::sign_in::auth_sign_in_methods,
+            commands::sign_in::auth_otp_send,
+            commands::sign_in::auth_otp_verify,
+            commands::sign_in::auth_email_link_verify,
+            commands::sign_in::auth_oauth_start,
+            commands::sign_in::auth_oauth_wait,
+            commands::sign_in::auth_oauth_cancel,
+            commands::sign_in::demo_inbox,
+            commands::mfa::mfa_factors,
+            commands::mfa::mfa_enroll_totp,
+            commands::mfa::mfa_verify,
+            commands::mfa::mfa_unenroll,
         ])
 }
 

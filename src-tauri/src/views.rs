@@ -1,12 +1,16 @@
 //! What crosses to the webview about a session: decoded claims, times, fingerprints. Never a
 //! token: revealing or copying one is its own explicit command (`session_reveal`).
 
+use secrecy::ExposeSecret as _;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use session_engine::client::mfa::TotpEnrollment;
 use session_engine::official_clients::{self, ClientForecast};
 use session_engine::tokens::{decode_jwt, fingerprint, inspect_refresh_token, RefreshTokenShape};
 use session_engine::{AuthEvent, AuthEventKind, RefreshRejection, Refreshed, Session};
 use ts_rs::TS;
+
+use crate::qr::QrMatrix;
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -140,5 +144,32 @@ impl RefreshView {
             session: SessionView::of(&refreshed.response.session),
             joined: refreshed.joined,
         }
+    }
+}
+
+/// A TOTP factor just enrolled, for the window to show once: its secret and `otpauth://` URI
+/// (drawn as a QR code there). The one place a secret crosses to the webview unasked-for-each-
+/// time: enrolling is the user asking to see it, and it is useless without their sign-in.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TotpEnrollmentView {
+    pub factor_id: String,
+    pub friendly_name: Option<String>,
+    pub secret: String,
+    pub uri: String,
+    /// The URI as a QR code, for an authenticator app's camera.
+    pub qr: QrMatrix,
+}
+
+impl TotpEnrollmentView {
+    pub fn of(enrollment: &TotpEnrollment) -> Result<TotpEnrollmentView, crate::error::Error> {
+        let uri = enrollment.uri.expose_secret();
+        Ok(TotpEnrollmentView {
+            factor_id: enrollment.factor_id.clone(),
+            friendly_name: enrollment.friendly_name.clone(),
+            secret: enrollment.secret.expose_secret().to_string(),
+            uri: uri.to_string(),
+            qr: crate::qr::encode(uri)?,
+        })
     }
 }

@@ -1,6 +1,8 @@
 //! Just enough of the W3C WebDriver protocol to drive the real app through tauri-driver:
 //! start tauri-driver on free ports, open a session on the app binary, find elements,
-//! read text, take screenshots. tauri-driver is stopped when the `Driver` is dropped.
+//! read text, take screenshots. The same client drives a real browser (headless Chromium
+//! through ChromeDriver) where a test needs one, as the OAuth sign-in does. Each driver is
+//! stopped when its `Driver` is dropped.
 
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt as _;
@@ -99,6 +101,53 @@ impl Driver {
         Ok(driver)
     }
 
+    /// Starts ChromeDriver (Debian's `chromium-driver`, which `make test` installs) on a free
+    /// port; `browser` then opens headless Chromium through it.
+    pub fn start_chromedriver() -> Result<Driver> {
+        let port = free_port();
+        let child = Command::new(
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
+        )
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot start chromedriver ({e}); `make test` installs it"))?;
+        let driver = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .map_err(|e| e.to_string())?,
+        };
+        wait_for_port(port, Instant::now() + Duration::from_secs(20))?;
+        Ok(driver)
+    }
+
+    /// A headless Chromium with a fresh profile that talks to nothing but what a test opens
+    /// (the flags keep it off Google's services, which this machine's network refuses).
+    pub async fn browser(&self) -> Result<Session<'_>> {
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-quic", "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--disable-extensions"]
+            }
+        }}});
+        let value = self
+            .send(reqwest::Method::POST, "/session", Some(capabilities))
+            .await?;
+        let id = value["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("no sessionId in {value}"))?
+            .to_string();
+        Ok(Session { driver: self, id })
+    }
+
     pub async fn session(&self, application: &Path, args: &[&str]) -> Result<Session<'_>> {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "wry",
@@ -163,6 +212,21 @@ impl Session<'_> {
     pub async fn title(&self) -> Result<String> {
         Ok(self
             .get("/title")
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// Opens `url` in the session's browser and waits for the page to load.
+    pub async fn navigate(&self, url: &str) -> Result<()> {
+        self.post("/url", json!({"url": url})).await.map(|_| ())
+    }
+
+    /// The address of the page the browser shows now.
+    pub async fn current_url(&self) -> Result<String> {
+        Ok(self
+            .get("/url")
             .await?
             .as_str()
             .unwrap_or_default()

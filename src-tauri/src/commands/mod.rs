@@ -5,8 +5,10 @@
 pub mod app;
 pub mod auth;
 pub mod log;
+pub mod mfa;
 pub mod profile;
 pub mod session;
+pub mod sign_in;
 
 use crate::error::Error;
 use crate::live_log::LogBus;

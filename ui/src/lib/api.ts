@@ -5,6 +5,13 @@ import type {
   Copied,
   DetectedStack,
   Exchange,
+  Factor,
+  InboxMessage,
+  OAuthStarted,
+  OtpKind,
+  OtpSent,
+  SignInMethods,
+  TotpEnrollmentView,
   LogItem,
   PastePreview,
   SessionView,
@@ -103,6 +110,28 @@ export const api = {
     call<SessionView>("auth_sign_in_password", { email, password }),
   signInAnonymously: () => call<SessionView>("auth_sign_in_anonymously"),
   signOut: (scope: SignOutScope) => call<void>("auth_sign_out", { scope }),
+  /** What the project lets a user sign in with (`GET /settings`). */
+  signInMethods: () => call<SignInMethods>("auth_sign_in_methods"),
+  /** `POST /otp`: a code (and for email a magic link) to an email address or phone number. */
+  sendCode: (recipient: string, createUser: boolean) =>
+    call<OtpSent>("auth_otp_send", { recipient, createUser }),
+  verifyCode: (recipient: string, code: string, kind: OtpKind) =>
+    call<SessionView>("auth_otp_verify", { recipient, code, kind }),
+  /** A magic or confirmation link pasted from an email, verified without opening it. */
+  verifyEmailLink: (link: string) => call<SessionView>("auth_email_link_verify", { link }),
+  /** Opens the system browser on the provider; `oauthWait` then waits for it to come back. */
+  oauthStart: (provider: string) => call<OAuthStarted>("auth_oauth_start", { provider }),
+  oauthWait: () => call<SessionView>("auth_oauth_wait"),
+  oauthCancel: () => call<void>("auth_oauth_cancel"),
+  /** The built-in demo server's inbox, newest first; null for a real project. */
+  demoInbox: () => call<InboxMessage[] | null>("demo_inbox"),
+  mfaFactors: () => call<Factor[]>("mfa_factors"),
+  /** Enrolls a TOTP factor; its secret and otpauth URI come back once, to be shown. */
+  mfaEnrollTotp: (friendlyName: string | null) =>
+    call<TotpEnrollmentView>("mfa_enroll_totp", { friendlyName }),
+  /** Challenge + verify: the session steps up to aal2 (MFA_CHALLENGE_VERIFIED in the log). */
+  mfaVerify: (factorId: string, code: string) => call<SessionView>("mfa_verify", { factorId, code }),
+  mfaUnenroll: (factorId: string) => call<void>("mfa_unenroll", { factorId }),
   /** Ends a session whose refresh token was rejected, here only (no request). */
   endSession: () => call<void>("auth_end_session"),
   /** Saves NDJSON (already redacted log items) to the Downloads folder (the app's data folder

@@ -130,15 +130,58 @@ const CODES: Record<string, Entry> = {
   },
   mfa_verification_failed: {
     title: "MFA code wrong",
-    meaning: "The one-time code for the second factor was wrong or expired.",
+    meaning:
+      "The authenticator app's code did not match. Check that the device's clock is right (codes change every 30 seconds) and type the current one.",
+  },
+  mfa_challenge_expired: {
+    title: "MFA challenge expired",
+    meaning: "The challenge this code answered is too old. Verify again: a new challenge is made for it.",
+  },
+  mfa_factor_not_found: {
+    title: "Factor not found",
+    meaning: "The user has no such MFA factor (it was removed, or belongs to another user).",
+  },
+  mfa_factor_name_conflict: {
+    title: "Factor name taken",
+    meaning: "This user already has a factor with that name. Choose another name.",
+  },
+  too_many_enrolled_mfa_factors: {
+    title: "Too many factors",
+    meaning: "The user has as many factors as the project allows (unverified ones count too). Remove one first.",
+  },
+  mfa_totp_enroll_not_enabled: {
+    title: "TOTP enrollment off",
+    meaning: "The project does not allow enrolling authenticator apps (Auth → Multi-Factor).",
   },
   otp_expired: {
     title: "Code or link expired",
-    meaning: "The one-time code or email link has expired or was already used. Ask for a new one.",
+    meaning: "The one-time code or email link is wrong, has expired, or was already used. Ask for a new one.",
+  },
+  otp_disabled: {
+    title: "Code sign-in refused",
+    meaning:
+      "Auth would not send a code: sign-ups are off (or “create the user” was unticked) and there is no user with this address, or one-time codes are off for this project.",
+  },
+  phone_provider_disabled: {
+    title: "Phone sign-in off",
+    meaning: "The project has no phone provider switched on (Auth → Providers → Phone).",
   },
   flow_state_not_found: {
     title: "PKCE flow not found",
-    meaning: "The code verifier does not match any sign-in in progress: it expired or was already exchanged.",
+    meaning: "The code does not match any sign-in in progress: it expired or was already exchanged.",
+  },
+  flow_state_expired: {
+    title: "Sign-in took too long",
+    meaning: "Auth keeps a browser sign-in open for 5 minutes; this one is older. Start again.",
+  },
+  bad_code_verifier: {
+    title: "PKCE verifier does not match",
+    meaning:
+      "The code was issued for another PKCE challenge than the verifier sent with it: another app or browser started this sign-in. Start again from this app.",
+  },
+  oauth_provider_not_supported: {
+    title: "Provider not supported",
+    meaning: "Auth does not know this OAuth provider name.",
   },
   provider_disabled: {
     title: "Provider disabled",
@@ -203,6 +246,32 @@ const KINDS: Record<string, Entry> = {
     title: "Refresh discarded",
     meaning:
       "The stored session changed while the refresh was in flight (a sign-out or a newer session), so its result was thrown away instead of overwriting the newer one.",
+  },
+  oauthCallback: {
+    title: "Browser sign-in did not complete",
+    meaning:
+      "The browser came back with an error instead of a code: the provider's (access denied, the app not set up there) or Auth's. The message is what they said. Nothing changed here.",
+  },
+  oauthTimedOut: {
+    title: "Browser sign-in timed out",
+    meaning:
+      "The browser did not come back within 5 minutes (Auth's PKCE flow expires then too). If it ended on the project's Site URL instead, the redirect URL is not allowed: add the entry shown above. Start again.",
+  },
+  oauthCancelled: {
+    title: "Browser sign-in cancelled",
+    meaning: "The sign-in was stopped before the browser came back; the loopback listener is closed.",
+  },
+  oauthListener: {
+    title: "No loopback port for the sign-in",
+    meaning: "The app could not listen on 127.0.0.1 for the browser's return. Check that loopback connections are allowed.",
+  },
+  noSignInWaiting: {
+    title: "No browser sign-in waiting",
+    meaning: "There is no sign-in in progress to wait for: start one with a provider's button.",
+  },
+  invalidMfaAnswer: {
+    title: "Unusable MFA answer from Auth",
+    meaning: "The server answered an MFA call with success, but without what Auth sends (an id, a secret, a URI). Nothing changed.",
   },
   notReady: {
     title: "Not ready yet",

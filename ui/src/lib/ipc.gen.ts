@@ -110,7 +110,7 @@ accessTokenExpiresAt: number, refreshTokenFingerprint: string,
  */
 text: string, };
 
-export type AuthEventKind = "INITIAL_SESSION" | "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "USER_UPDATED" | "REFRESH_REJECTED";
+export type AuthEventKind = "INITIAL_SESSION" | "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "USER_UPDATED" | "REFRESH_REJECTED" | "PASSWORD_RECOVERY" | "MFA_CHALLENGE_VERIFIED";
 
 export type LogItem = { "type": "event", seq: number, at: string, event: EventView, } | { "type": "request", seq: number, at: string, request: RequestSummary, } | { "type": "failure", seq: number, at: string, operation: string, error: ErrorView, exchangeId: number | null, } | { "type": "joined", seq: number, at: string, operation: string, } | { "type": "profile", seq: number, at: string, profile: string, } | { "type": "clock", seq: number, at: string, offsetMs: number, };
 
@@ -169,3 +169,90 @@ export type ImportKind = "refresh_token" | "access_token" | "bearer_header" | "s
 export type SignOutScope = "global" | "local" | "others";
 
 export type Which = "access" | "refresh";
+
+export type SignInMethods = { 
+/**
+ * Email sign-ins: password, one-time code and magic link.
+ */
+email: boolean, 
+/**
+ * Phone sign-ins: password and SMS code.
+ */
+phone: boolean, anonymous: boolean, 
+/**
+ * OAuth providers switched on, by GoTrue's name (`github`, `google`, …), sorted.
+ */
+providers: Array<string>, 
+/**
+ * New users are refused (`/signup`, and OTP or OAuth for an unknown user).
+ */
+disableSignup: boolean, 
+/**
+ * Email addresses count as confirmed without a confirmation email.
+ */
+mailerAutoconfirm: boolean, phoneAutoconfirm: boolean, 
+/**
+ * SAML single sign-on is configured (the inspector does not drive it).
+ */
+saml: boolean, };
+
+export type OtpKind = "email" | "sms" | "magiclink" | "signup" | "recovery";
+
+export type OtpSent = { messageId: string | null, };
+
+export type OAuthStarted = { provider: string, 
+/**
+ * GoTrue's `/authorize` URL (it carries the PKCE challenge, never the verifier).
+ */
+authorizeUrl: string, 
+/**
+ * The loopback address the browser is sent back to.
+ */
+redirectTo: string, 
+/**
+ * What to add under Auth → URL configuration → Redirect URLs so the project accepts it.
+ */
+allowListEntry: string, 
+/**
+ * Why the browser could not be opened (the window then offers the link to open by hand).
+ */
+browserError: string | null, };
+
+export type InboxMessage = { id: string, 
+/**
+ * The email address (lowercase) or the phone number (digits, as GoTrue stores it).
+ */
+to: string, kind: InboxKind, subject: string, 
+/**
+ * The one-time code (6 digits).
+ */
+code: string, 
+/**
+ * For email: GoTrue's verification link, `<server>/auth/v1/verify?token=<token hash>&
+ * type=<kind>&redirect_to=<url>`. Text messages carry only the code.
+ */
+link: string | null, 
+/**
+ * RFC 3339, by the server's clock.
+ */
+sentAt: string, };
+
+export type InboxKind = "signup" | "magiclink" | "recovery" | "sms";
+
+export type Factor = { id: string, 
+/**
+ * `totp`, `phone` or `webauthn`.
+ */
+factorType: string, friendlyName: string | null, 
+/**
+ * `verified` or `unverified`.
+ */
+status: string, createdAt: string | null, updatedAt: string | null, };
+
+export type TotpEnrollmentView = { factorId: string, friendlyName: string | null, secret: string, uri: string, 
+/**
+ * The URI as a QR code, for an authenticator app's camera.
+ */
+qr: QrMatrix, };
+
+export type QrMatrix = { size: number, modules: Array<boolean>, };

@@ -154,12 +154,14 @@ describe("filtering", () => {
       "TOKEN_REFRESHED",
       "SIGNED_OUT",
       "USER_UPDATED",
+      "PASSWORD_RECOVERY",
+      "MFA_CHALLENGE_VERIFIED",
       "REFRESH_REJECTED",
       "request",
       "failure",
       "joined",
     ]);
-    expect(FILTER_CHIPS.map((chip) => chip.label).slice(6)).toEqual(["requests", "failures", "joined"]);
+    expect(FILTER_CHIPS.map((chip) => chip.label).slice(8)).toEqual(["requests", "failures", "joined"]);
   });
 
   it("selects by kind, and an empty selection shows everything", () => {

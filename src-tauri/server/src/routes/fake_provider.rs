@@ -230,8 +230,8 @@ async fn page(
          {email}{name}{sub}\
          <label><input type=\"checkbox\" name=\"email_verified\" value=\"true\" checked> \
          The provider has verified this email</label>\
-         <div class=\"row\"><button name=\"decision\" value=\"allow\">Sign in</button>\
-         <button name=\"decision\" value=\"deny\">Deny</button></div></form>",
+         <div class=\"row\"><button id=\"allow\" name=\"decision\" value=\"allow\">Sign in</button>\
+         <button id=\"deny\" name=\"decision\" value=\"deny\">Deny</button></div></form>",
         provider = escape(&provider),
         scope = escape(values.get("scope")),
         state_value = escape(values.get("state")),

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { inboxFor, otpKindFor, providerLabel, summarizeAssurance, tabsFor } from "./sign-in";
+import type { InboxMessage, SignInMethods } from "./types";
+
+const methods = (over: Partial<SignInMethods>): SignInMethods => ({
+  email: false,
+  phone: false,
+  anonymous: false,
+  providers: [],
+  disableSignup: false,
+  mailerAutoconfirm: false,
+  phoneAutoconfirm: false,
+  saml: false,
+  ...over,
+});
+
+describe("tabsFor", () => {
+  it("offers only what the project has on", () => {
+    expect(tabsFor(methods({ email: true }))).toEqual(["password", "email-code"]);
+    expect(tabsFor(methods({ phone: true, providers: ["github"] }))).toEqual([
+      "password",
+      "phone-code",
+      "browser",
+    ]);
+    expect(tabsFor(methods({ providers: ["google"] }))).toEqual(["browser"]);
+  });
+  it("keeps password while the settings are unknown", () => {
+    expect(tabsFor(null)).toEqual(["password"]);
+  });
+});
+
+describe("names and kinds", () => {
+  it("names providers as people write them", () => {
+    expect(providerLabel("github")).toBe("GitHub");
+    expect(providerLabel("linkedin_oidc")).toBe("LinkedIn");
+    expect(providerLabel("some_new_one")).toBe("Some New One");
+  });
+  it("verifies an email code as type email and a phone code as sms", () => {
+    expect(otpKindFor("email")).toBe("email");
+    expect(otpKindFor("phone")).toBe("sms");
+  });
+});
+
+describe("inboxFor", () => {
+  const message = (to: string, sentAt: string): InboxMessage =>
+    ({ id: sentAt, to, sentAt, kind: "magiclink", subject: "Your Magic Link", code: "123456", link: null });
+  const all = [message("Ada@Example.com", "2"), message("15551234567", "1"), message("bob@example.com", "0")];
+  it("matches emails in any case and phones in any punctuation", () => {
+    expect(inboxFor(all, " ada@example.COM ").map((m) => m.sentAt)).toEqual(["2"]);
+    expect(inboxFor(all, "+1 555-123-4567").map((m) => m.sentAt)).toEqual(["1"]);
+    expect(inboxFor(all, "")).toHaveLength(3);
+    expect(inboxFor(all, "nobody")).toHaveLength(0);
+  });
+});
+
+describe("summarizeAssurance", () => {
+  const amr = [
+    { method: "totp", timestamp: 20 },
+    { method: "password", timestamp: 10 },
+  ];
+  it("says a session needs a step-up when a verified factor exists and it is aal1", () => {
+    expect(summarizeAssurance({ aal: "aal1", amr: amr.slice(1) }, [{ status: "verified" }])).toEqual({
+      current: "aal1",
+      needsStepUp: true,
+      methods: ["password"],
+    });
+  });
+  it("does not once the session is aal2, or with only unverified factors", () => {
+    expect(summarizeAssurance({ aal: "aal2", amr }, [{ status: "verified" }])).toEqual({
+      current: "aal2",
+      needsStepUp: false,
+      methods: ["password", "totp"],
+    });
+    expect(summarizeAssurance({ aal: "aal1" }, [{ status: "unverified" }])?.needsStepUp).toBe(false);
+  });
+  it("has nothing to say without an aal claim", () => {
+    expect(summarizeAssurance({}, [])).toBeNull();
+  });
+});
