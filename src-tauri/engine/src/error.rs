@@ -62,6 +62,10 @@ pub enum AuthError {
     /// The loopback listener for the sign-in's callback could not be opened.
     #[error("cannot listen on 127.0.0.1 for the sign-in's callback: {0}")]
     OAuthListener(String),
+    /// A sign-in link pasted from an email points at another server than the project's: its
+    /// token was not sent anywhere.
+    #[error("this link is for {link}, but the project is {project}; its token was not sent. Paste it into a profile of that project (a custom domain needs a profile with the URL the link uses)")]
+    LinkForAnotherProject { link: String, project: String },
 }
 
 impl AuthError {
@@ -108,6 +112,7 @@ impl AuthError {
             AuthError::OAuthTimedOut => "oauthTimedOut",
             AuthError::OAuthCancelled => "oauthCancelled",
             AuthError::OAuthListener(_) => "oauthListener",
+            AuthError::LinkForAnotherProject { .. } => "linkForAnotherProject",
         }
     }
 }

@@ -105,7 +105,16 @@ impl CallbackListener {
         loop {
             tokio::select! {
                 accepted = self.listener.accept() => {
-                    let Ok((stream, _peer)) = accepted else { continue };
+                    let (stream, _peer) = match accepted {
+                        Ok(accepted) => accepted,
+                        Err(error) => {
+                            // Out of file descriptors, say: accept fails at once every time,
+                            // so pause instead of spinning until the deadline.
+                            tracing::warn!(%error, "the sign-in listener could not accept a connection");
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                            continue;
+                        }
+                    };
                     if connections.len() >= MAX_CONNECTIONS {
                         tracing::warn!("too many connections to the sign-in listener; one was closed");
                         continue;

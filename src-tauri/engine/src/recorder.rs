@@ -282,6 +282,7 @@ impl Redactor {
             other @ (AuthError::OAuthTimedOut
             | AuthError::OAuthCancelled
             | AuthError::OAuthListener(_)
+            | AuthError::LinkForAnotherProject { .. }
             | AuthError::SessionMissing
             | AuthError::ResponseTooLarge { .. }
             | AuthError::RefreshDiscarded

@@ -152,7 +152,9 @@ impl World {
     }
 
     /// Signs in, enrolls a factor and verifies it: the enrollment and the raised session.
-    async fn signed_in_with_mfa(&self) -> (TotpEnrollment, Session) {
+    /// Signs in, enrolls and verifies a TOTP factor: the enrollment, the aal2 session and the
+    /// code that was sent.
+    async fn signed_in_with_mfa(&self) -> (TotpEnrollment, Session, String) {
         self.sign_in().await;
         let enrollment = self
             .client
@@ -165,7 +167,7 @@ impl World {
             .mfa_challenge_and_verify(&enrollment.factor_id, &code)
             .await
             .unwrap();
-        (enrollment, raised)
+        (enrollment, raised, code)
     }
 }
 
@@ -264,7 +266,7 @@ async fn enroll_challenge_verify_raises_the_session_to_aal2_and_saves_it_first()
 async fn refreshing_keeps_aal2_and_the_refresh_chain_goes_on() {
     for format in [RefreshTokenFormat::Legacy, RefreshTokenFormat::V2] {
         let w = world_with(|c| c.refresh_token_format = format).await;
-        let (_, raised) = w.signed_in_with_mfa().await;
+        let (_, raised, _) = w.signed_in_with_mfa().await;
         let mut previous = raised;
         for _ in 0..2 {
             let refreshed = w
@@ -347,7 +349,7 @@ async fn an_expired_challenge_is_refused_with_a_clear_error() {
 #[tokio::test]
 async fn unenrolling_a_verified_factor_needs_aal2() {
     let w = world().await;
-    let (enrollment, _) = w.signed_in_with_mfa().await;
+    let (enrollment, _, _) = w.signed_in_with_mfa().await;
     // A new sign-in is aal1 again, with a verified factor: it needs a step-up.
     w.sign_in().await;
     let level = w.client.assurance_level().unwrap();
@@ -434,8 +436,7 @@ async fn the_assurance_level_follows_the_session() {
 #[tokio::test]
 async fn the_log_never_holds_the_totp_secret_uri_or_code() {
     let w = world().await;
-    let (enrollment, _) = w.signed_in_with_mfa().await;
-    let code = w.code(&enrollment).await;
+    let (enrollment, _, code) = w.signed_in_with_mfa().await;
     let recorded = format!("{:?}", w.client.recorder().recent());
     assert!(recorded.contains("/factors"), "the MFA calls are recorded");
     let secret = enrollment.secret.expose_secret();

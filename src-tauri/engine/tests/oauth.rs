@@ -540,3 +540,67 @@ async fn an_empty_provider_is_refused_before_anything_opens() {
     let error = w.client.start_oauth("  ", None).await.unwrap_err();
     assert_eq!(error.kind(), "invalidInput");
 }
+
+/// The built-in server's `/_emulator` (no control token in these tests).
+async fn emulator(
+    w: &World,
+    method: reqwest::Method,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .request(method, format!("{}/_emulator{path}", w.server.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap_or(serde_json::Value::Null)
+}
+
+#[tokio::test]
+async fn cancelling_while_the_code_is_exchanged_adopts_nothing() {
+    let w = world().await;
+    let flow = start(&w).await;
+    let authorize_url = flow.authorize_url().to_string();
+    let cancel = flow.canceller();
+    let finishing = finish_in_background(flow);
+    let back = w
+        .browser
+        .through_provider(&authorize_url, "octo@example.com", true)
+        .await;
+    // The exchange takes 3 s; the cancel comes once it has reached the server.
+    emulator(
+        &w,
+        reqwest::Method::POST,
+        "/faults",
+        serde_json::json!({"path": "/token", "delay_ms": 3000}),
+    )
+    .await;
+    let browser = tokio::spawn(async move { Browser::new().get(&back).await });
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let counts = emulator(
+            &w,
+            reqwest::Method::GET,
+            "/requests",
+            serde_json::Value::Null,
+        )
+        .await;
+        if counts["routes"]["POST /token?grant_type=pkce"].as_u64() == Some(1) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the exchange never started: {counts}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    cancel.cancel();
+    let error = finishing.await.unwrap().unwrap_err();
+    assert_eq!(error.kind(), "oauthCancelled", "{error}");
+    assert_eq!(w.client.current_session(), None, "nothing adopted");
+    assert!(w.store.load(PROFILE).unwrap().is_none(), "nothing stored");
+    let page = browser.await.unwrap();
+    assert_eq!(page.status, 400, "{}", page.text);
+    assert!(page.text.contains("cancelled"), "{}", page.text);
+}

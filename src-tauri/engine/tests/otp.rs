@@ -169,6 +169,39 @@ async fn a_pasted_magic_link_signs_in_without_being_opened() {
 }
 
 #[tokio::test]
+async fn a_pasted_link_of_the_project_signs_in_and_one_of_another_server_is_refused_unsent() {
+    let w = world().await;
+    w.client.sign_in_with_otp(&email(), true).await.unwrap();
+    let link = w.last_message(EMAIL).link.expect("an email link");
+    // The same link, as if another project had sent it: its token must not reach this one.
+    let elsewhere = url::Url::parse(&link).unwrap();
+    let mut foreign = elsewhere.clone();
+    foreign.set_host(Some("project-b.example.com")).unwrap();
+    let before = w.client.recorder().recent().len();
+    let error = w
+        .client
+        .verify_email_link(foreign.as_str())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), "linkForAnotherProject", "{error}");
+    assert!(
+        error.to_string().contains("project-b.example.com")
+            && error.to_string().contains("was not sent"),
+        "{error}"
+    );
+    assert_eq!(
+        w.client.recorder().recent().len(),
+        before,
+        "nothing was sent"
+    );
+    assert_eq!(w.client.current_session(), None);
+    // The project's own link signs in.
+    let response = w.client.verify_email_link(&link).await.unwrap();
+    assert_eq!(amr_method(&response.session), "otp");
+    assert_eq!(w.stored().as_ref(), Some(&response.session));
+}
+
+#[tokio::test]
 async fn a_texted_code_signs_in_a_new_phone_user() {
     let w = world().await;
     let phone = OtpRecipient::parse(PHONE).unwrap();

@@ -19,7 +19,7 @@ use super::AuthClient;
 use crate::error::AuthError;
 use crate::events::AuthEventKind;
 use crate::http::Call;
-use crate::protocol::{AAL2, FACTOR_TYPE_TOTP, FACTOR_VERIFIED};
+use crate::protocol::{AAL1, AAL2, FACTOR_TYPE_TOTP, FACTOR_VERIFIED};
 use crate::recorder::json_error;
 use crate::session::{session_from_token_response, Session, User};
 
@@ -103,7 +103,7 @@ pub struct AssuranceLevel {
 impl AssuranceLevel {
     /// The user has a verified factor this session has not used yet.
     pub fn needs_step_up(&self) -> bool {
-        self.next.as_deref() == Some(AAL2) && self.current.as_deref() != Some(AAL2)
+        self.current.as_deref() == Some(AAL1) && self.next.as_deref() == Some(AAL2)
     }
 
     /// From a session, without a request: its access token's claims and its user's factors

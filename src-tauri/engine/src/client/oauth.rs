@@ -25,7 +25,7 @@ use crate::events::AuthEventKind;
 use crate::http::Call;
 use crate::oauth_callback::{self, Browser, Callback, CallbackListener, Page};
 use crate::protocol::OAUTH_CALLBACK_TIMEOUT;
-use crate::session::{session_from_token_response, AuthResponse};
+use crate::session::{session_from_token_response, AuthResponse, Session};
 
 /// RFC 7636's S256 challenge: base64url (no padding) of the verifier's SHA-256.
 pub fn code_challenge(verifier: &str) -> String {
@@ -34,14 +34,24 @@ pub fn code_challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
 }
 
-/// Cancels an OAuth sign-in that is waiting for the browser (`finish` returns
-/// `OAuthCancelled`). Cloneable, usable from any thread, harmless after the end.
+/// Cancels an OAuth sign-in that is waiting for the browser or exchanging its code (`finish`
+/// returns `OAuthCancelled`, and a session the exchange brought back is not adopted).
+/// Cloneable, usable from any thread, harmless after the end.
 #[derive(Clone)]
 pub struct OAuthCancel(Arc<watch::Sender<bool>>);
 
 impl OAuthCancel {
     pub fn cancel(&self) {
         self.0.send_replace(true);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Whether both handles cancel the same sign-in.
+    pub fn same_flow(&self, other: &OAuthCancel) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 
     async fn cancelled(&self) {
@@ -117,12 +127,12 @@ impl AuthClient {
         })
     }
 
-    /// `POST /token?grant_type=pkce`: the session, adopted (`SIGNED_IN`).
-    async fn exchange_code_for_session(
+    /// `POST /token?grant_type=pkce`: the session and the exchange's id (not adopted yet).
+    async fn exchange_code(
         &self,
         auth_code: &str,
         verifier: &str,
-    ) -> Result<AuthResponse, AuthError> {
+    ) -> Result<(Session, u64), AuthError> {
         let body = json!({"auth_code": auth_code, "code_verifier": verifier});
         let answer = self
             .inner
@@ -136,16 +146,7 @@ impl AuthClient {
             })
             .await?;
         let session = session_from_token_response(&answer.body, self.now_secs())?;
-        self.adopt(
-            session.clone(),
-            AuthEventKind::SignedIn,
-            Some(answer.exchange_id),
-        )
-        .await?;
-        Ok(AuthResponse {
-            user: session.user.clone(),
-            session,
-        })
+        Ok((session, answer.exchange_id))
     }
 }
 
@@ -217,7 +218,23 @@ impl OAuthFlow {
                 Err(failure)
             }
             Callback::Code(code) => {
-                let outcome = client.exchange_code_for_session(&code, &verifier).await;
+                // A cancel during the exchange wins too: the session GoTrue may have made is
+                // not adopted (it stays on the server unused, as an abandoned sign-in's would).
+                let exchanged = tokio::select! {
+                    _ = cancel.cancelled() => Err(AuthError::OAuthCancelled),
+                    got = client.exchange_code(&code, &verifier) => got,
+                };
+                let outcome = match exchanged {
+                    Ok(_) if cancel.is_cancelled() => Err(AuthError::OAuthCancelled),
+                    Ok((session, exchange_id)) => client
+                        .adopt(session.clone(), AuthEventKind::SignedIn, Some(exchange_id))
+                        .await
+                        .map(|()| AuthResponse {
+                            user: session.user.clone(),
+                            session,
+                        }),
+                    Err(error) => Err(error),
+                };
                 match &outcome {
                     Ok(_) => browser.answer(Page::signed_in()).await,
                     Err(error) => answer_failure(browser, error).await,

@@ -280,6 +280,30 @@ impl AuthClient {
     /// source: surrounding `<…>`, quotes, text or `&amp;` are tolerated) into what
     /// `verify_token_hash` needs. The link is never requested.
     pub fn parse_email_link(link: &str) -> Result<(String, OtpKind), AuthError> {
+        read_email_link(link).map(|(_, token_hash, kind)| (token_hash, kind))
+    }
+
+    /// A link pasted from an email, verified by its token hash (`verify_token_hash`) once it is
+    /// known to be this project's: a link that points at another server would hand that
+    /// project's live token to this one, so it is refused, naming both.
+    pub async fn verify_email_link(&self, link: &str) -> Result<AuthResponse, AuthError> {
+        let (url, token_hash, kind) = read_email_link(link)?;
+        let project = Url::parse(&self.config().project_url)
+            .map(|project| project.origin())
+            .map_err(|_| AuthError::InvalidInput("The project URL is not a URL.".into()))?;
+        if url.origin() != project {
+            return Err(AuthError::LinkForAnotherProject {
+                link: url.origin().ascii_serialization(),
+                project: project.ascii_serialization(),
+            });
+        }
+        self.verify_token_hash(&token_hash, kind).await
+    }
+}
+
+/// What `parse_email_link` reads, with the link itself.
+fn read_email_link(link: &str) -> Result<(Url, String, OtpKind), AuthError> {
+    {
         let not_a_link = || {
             AuthError::InvalidInput(
                 "Paste the whole link from the email: it starts with https:// (or http://) and \
@@ -328,7 +352,7 @@ impl AuthClient {
         let kind = param("type").ok_or_else(|| {
             AuthError::InvalidInput("The link has no type: was it copied whole?".into())
         })?;
-        Ok((token, OtpKind::of_link(&kind)?))
+        Ok((url, token, OtpKind::of_link(&kind)?))
     }
 }
 
