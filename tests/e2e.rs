@@ -1253,9 +1253,16 @@ async fn oauth_with_pkce_through_a_real_browser_signs_in() {
         "{closing}"
     );
 
-    // The callback replayed: the listener is gone, and the session is untouched.
-    let callback = browser.current_url().await.unwrap();
-    let _ = browser.navigate(&callback).await;
+    // The callback replayed: the listener is gone (nothing answers on its port any more), and
+    // the session is untouched.
+    let callback = url::Url::parse(&browser.current_url().await.unwrap()).unwrap();
+    assert_eq!(callback.path_segments().unwrap().next(), Some("callback"));
+    let port = callback.port().expect("the loopback port");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the sign-in listener still answers on {port}"
+    );
+    let _ = browser.navigate(callback.as_str()).await;
     assert_eq!(app.text_of("#session-id").await.unwrap(), session);
     browser.close().await.unwrap();
     app.close().await.unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use session_engine::auto_refresh::Setting as AutoRefresh;
 use session_engine::AuthClient;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager as _, Runtime};
 use tokio::sync::{watch, Mutex};
 
 use crate::activation::activate;
@@ -100,6 +100,11 @@ impl Inspector {
             Ok::<_, Error>(())
         })?;
         let name = next.profile.name.clone();
+        // A browser sign-in started for the other profile must not land a session there
+        // while this one is on screen.
+        if let Some(pending) = app.try_state::<crate::oauth::PendingOAuth>() {
+            pending.cancel();
+        }
         self.state.send_replace(Some(Ok(Arc::new(next))));
         tracing::info!(profile = id, "profile switched");
         self.log.profile(&name);

@@ -11,6 +11,7 @@ pub const GENERATED_FILE: &str = "ui/src/lib/ipc.gen.ts";
 fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::clipboard::Copied;
     use crate::commands::app::AppInfo;
+    use crate::commands::sign_in::OtpChannel;
     use crate::demo::DemoAccount;
     use crate::error::ErrorView;
     use crate::live_log::{LogItem, RequestSummary};
@@ -65,6 +66,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         Which::decl(config),
         SignInMethods::decl(config),
         OtpKind::decl(config),
+        OtpChannel::decl(config),
         OtpSent::decl(config),
         OAuthStarted::decl(config),
         InboxMessage::decl(config),

@@ -1,23 +1,26 @@
 //! Signing in through the system browser, as the GitHub CLI does: the engine's OAuth flow
 //! (PKCE verifier and challenge, a one-shot loopback listener for the callback, the code
 //! exchange) plus the two things only the shell can do: open the user's browser
-//! (tauri-plugin-opener, from Rust; the window has no opener permission) and keep the one
-//! flow that is waiting, so the window can wait for it or cancel it.
+//! (tauri-plugin-opener, from Rust; the window has no opener permission) and own the one flow
+//! that is waiting. The flow runs in its own task from the moment it starts, so its 5-minute
+//! limit holds whatever the window does (reloads, never asks); the window waits for its result
+//! or cancels it, and a profile switch cancels it too.
 
 use std::sync::Mutex;
 
 use serde::Serialize;
 use session_engine::client::oauth::{OAuthCancel, OAuthFlow};
-use session_engine::AuthClient;
+use session_engine::{AuthClient, AuthError};
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_opener::OpenerExt as _;
+use tokio::sync::watch;
 use ts_rs::TS;
 
 use crate::error::Error;
 use crate::views::SessionView;
 
 /// What the window shows while the browser is out: where it went, where it must come back,
-/// and what the project must allow for that.
+/// and what an older or stricter project must allow for that.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct OAuthStarted {
@@ -26,21 +29,29 @@ pub struct OAuthStarted {
     pub authorize_url: String,
     /// The loopback address the browser is sent back to.
     pub redirect_to: String,
-    /// What to add under Auth → URL configuration → Redirect URLs so the project accepts it.
+    /// The Redirect URLs entry (Auth → URL Configuration) that admits `redirect_to` where
+    /// GoTrue does not accept loopback addresses by itself (releases before v2.171).
     pub allow_list_entry: String,
     /// Why the browser could not be opened (the window then offers the link to open by hand).
     pub browser_error: Option<String>,
 }
 
-/// The flow waiting for its browser, at most one: a new sign-in cancels the previous one.
+type Outcome = Option<Result<SessionView, AuthError>>;
+
+/// The sign-in in progress: its cancel handle and where its result will appear.
+struct Waiting {
+    cancel: OAuthCancel,
+    outcome: watch::Receiver<Outcome>,
+}
+
+/// At most one browser sign-in at a time: a new one cancels the previous one.
 #[derive(Default)]
 pub struct PendingOAuth {
-    waiting: Mutex<Option<(OAuthFlow, OAuthCancel)>>,
-    cancel: Mutex<Option<OAuthCancel>>,
+    current: Mutex<Option<Waiting>>,
 }
 
 impl PendingOAuth {
-    /// Starts a flow for `provider` and opens the browser on it.
+    /// Starts a flow for `provider`, opens the browser on it, and lets it run in its own task.
     pub async fn start<R: Runtime>(
         &self,
         app: &AppHandle<R>,
@@ -66,26 +77,51 @@ impl PendingOAuth {
             tracing::warn!(%error, "the browser could not be opened; the window shows the link");
         }
         let cancel = flow.canceller();
-        *lock(&self.cancel) = Some(cancel.clone());
-        *lock(&self.waiting) = Some((flow, cancel));
+        let (report, outcome) = watch::channel(None);
+        tauri::async_runtime::spawn(async move {
+            let result = flow.finish().await;
+            report.send_replace(Some(
+                result.map(|signed_in| SessionView::of(&signed_in.session)),
+            ));
+        });
+        let previous = lock(&self.current).replace(Waiting { cancel, outcome });
+        if let Some(previous) = previous {
+            // Another start raced this one between its cancel and here.
+            previous.cancel.cancel();
+        }
         Ok(started)
     }
 
-    /// Waits for the browser to come back (at most the engine's 5 minutes) and signs in.
+    /// Waits for the sign-in in progress to end: signed in, or why not.
     pub async fn finish(&self) -> Result<SessionView, Error> {
-        let (flow, _) = lock(&self.waiting).take().ok_or(Error::NoSignInWaiting)?;
-        let result = flow.finish().await;
-        lock(&self.cancel).take();
-        Ok(SessionView::of(&result?.session))
+        let (cancel, mut outcome) = {
+            let current = lock(&self.current);
+            let waiting = current.as_ref().ok_or(Error::NoSignInWaiting)?;
+            (waiting.cancel.clone(), waiting.outcome.clone())
+        };
+        let result = outcome
+            .wait_for(Option::is_some)
+            .await
+            .map(|ended| ended.clone())
+            .ok()
+            .flatten()
+            .unwrap_or(Err(AuthError::OAuthCancelled));
+        // Only this flow's own entry is cleared: a newer sign-in may have replaced it.
+        let mut current = lock(&self.current);
+        if current
+            .as_ref()
+            .is_some_and(|waiting| waiting.cancel.same_flow(&cancel))
+        {
+            *current = None;
+        }
+        Ok(result?)
     }
 
-    /// Stops the waiting flow, if any: its listener closes and `finish` answers "cancelled".
+    /// Stops the sign-in in progress, if any: its listener closes, a code being exchanged is
+    /// not adopted, and `finish` answers "cancelled".
     pub fn cancel(&self) {
-        if let Some(cancel) = lock(&self.cancel).take() {
-            cancel.cancel();
-        }
-        if let Some((_, cancel)) = lock(&self.waiting).take() {
-            cancel.cancel();
+        if let Some(waiting) = lock(&self.current).take() {
+            waiting.cancel.cancel();
         }
     }
 }

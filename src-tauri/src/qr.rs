@@ -44,7 +44,10 @@ mod tests {
         let qr = encode(uri).unwrap();
         let n = qr.size as usize;
         assert_eq!(qr.modules.len(), n * n);
-        assert!(n >= 21 && (n - 17).is_multiple_of(4), "a QR version's size: {n}");
+        assert!(
+            n >= 21 && (n - 17).is_multiple_of(4),
+            "a QR version's size: {n}"
+        );
         let at = |x: usize, y: usize| qr.modules[y * n + x];
         // Each finder pattern: a dark 7×7 ring with a light ring inside and a dark 3×3 centre.
         for (ox, oy) in [(0, 0), (n - 7, 0), (0, n - 7)] {

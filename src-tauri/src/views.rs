@@ -148,9 +148,9 @@ impl RefreshView {
 }
 
 /// A TOTP factor just enrolled, for the window to show once: its secret and `otpauth://` URI
-/// (drawn as a QR code there). The one place a secret crosses to the webview unasked-for-each-
-/// time: enrolling is the user asking to see it, and it is useless without their sign-in.
-#[derive(Debug, Clone, Serialize, TS)]
+/// (and the URI as a QR code). Enrolling is the user asking to see them. Debug leaves both
+/// out, so no log line can carry them.
+#[derive(Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TotpEnrollmentView {
     pub factor_id: String,
@@ -159,6 +159,15 @@ pub struct TotpEnrollmentView {
     pub uri: String,
     /// The URI as a QR code, for an authenticator app's camera.
     pub qr: QrMatrix,
+}
+
+impl std::fmt::Debug for TotpEnrollmentView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpEnrollmentView")
+            .field("factor_id", &self.factor_id)
+            .field("friendly_name", &self.friendly_name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TotpEnrollmentView {

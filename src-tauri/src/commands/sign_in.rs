@@ -3,9 +3,11 @@
 //! reaches the window through the live log (`SIGNED_IN`); the answers here are for the panel.
 
 use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
 use session_engine::client::otp::{OtpKind, OtpRecipient, OtpSent};
-use session_engine::{AuthClient, SignInMethods};
+use session_engine::{AuthError, SignInMethods};
 use tauri::{AppHandle, Runtime, State};
+use ts_rs::TS;
 
 use super::logged;
 use crate::error::Error;
@@ -20,15 +22,38 @@ pub async fn auth_sign_in_methods(inspector: State<'_, Inspector>) -> Result<Sig
     logged(&inspector.log, "signInMethods", result.await)
 }
 
+/// Which form a code was asked for in: the recipient must be of that kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum OtpChannel {
+    Email,
+    Phone,
+}
+
+/// The recipient as typed, refused when it is not what the form asks for (an email address
+/// typed into the phone form would otherwise be sent an email code).
+fn recipient_for(channel: OtpChannel, typed: &str) -> Result<OtpRecipient, Error> {
+    let to = OtpRecipient::parse(typed)?;
+    match (channel, &to) {
+        (OtpChannel::Email, OtpRecipient::Email(_))
+        | (OtpChannel::Phone, OtpRecipient::Phone(_)) => Ok(to),
+        (OtpChannel::Email, _) => Err(Error::InvalidInput("Enter an email address.".into())),
+        (OtpChannel::Phone, _) => Err(Error::InvalidInput(
+            "Enter a phone number (with its country code, e.g. +15551234567).".into(),
+        )),
+    }
+}
+
 /// `POST /otp`: sends a code (and, for email, a magic link) to `recipient`.
 #[tauri::command]
 pub async fn auth_otp_send(
     inspector: State<'_, Inspector>,
+    channel: OtpChannel,
     recipient: String,
     create_user: bool,
 ) -> Result<OtpSent, Error> {
     let result = async {
-        let to = OtpRecipient::parse(&recipient)?;
+        let to = recipient_for(channel, &recipient)?;
         Ok(inspector
             .active()
             .await?
@@ -43,12 +68,13 @@ pub async fn auth_otp_send(
 #[tauri::command]
 pub async fn auth_otp_verify(
     inspector: State<'_, Inspector>,
+    channel: OtpChannel,
     recipient: String,
     code: SecretString,
     kind: OtpKind,
 ) -> Result<SessionView, Error> {
     let result = async {
-        let to = OtpRecipient::parse(&recipient)?;
+        let to = recipient_for(channel, &recipient)?;
         let client = inspector.active().await?.client.clone();
         let response = client.verify_otp(&to, code.expose_secret(), kind).await?;
         Ok(SessionView::of(&response.session))
@@ -57,16 +83,15 @@ pub async fn auth_otp_verify(
 }
 
 /// A magic or confirmation link pasted from an email: verified by its token hash (the link
-/// itself is never opened, which would use it up).
+/// itself is never opened, which would use it up), and only when it is this project's.
 #[tauri::command]
 pub async fn auth_email_link_verify(
     inspector: State<'_, Inspector>,
     link: SecretString,
 ) -> Result<SessionView, Error> {
     let result = async {
-        let (token_hash, kind) = AuthClient::parse_email_link(link.expose_secret())?;
         let client = inspector.active().await?.client.clone();
-        let response = client.verify_token_hash(&token_hash, kind).await?;
+        let response = client.verify_email_link(link.expose_secret()).await?;
         Ok(SessionView::of(&response.session))
     };
     logged(&inspector.log, "verifyLink", result.await)
@@ -93,7 +118,11 @@ pub async fn auth_oauth_wait(
     inspector: State<'_, Inspector>,
     pending: State<'_, PendingOAuth>,
 ) -> Result<SessionView, Error> {
-    logged(&inspector.log, "oauthSignIn", pending.finish().await)
+    match pending.finish().await {
+        // A cancel the user asked for (or a profile switch) is not a failure worth a log row.
+        Err(Error::Auth(AuthError::OAuthCancelled)) => Err(AuthError::OAuthCancelled.into()),
+        result => logged(&inspector.log, "oauthSignIn", result),
+    }
 }
 
 #[tauri::command]

@@ -8,6 +8,7 @@ import type {
   Factor,
   InboxMessage,
   OAuthStarted,
+  OtpChannel,
   OtpKind,
   OtpSent,
   SignInMethods,
@@ -113,10 +114,10 @@ export const api = {
   /** What the project lets a user sign in with (`GET /settings`). */
   signInMethods: () => call<SignInMethods>("auth_sign_in_methods"),
   /** `POST /otp`: a code (and for email a magic link) to an email address or phone number. */
-  sendCode: (recipient: string, createUser: boolean) =>
-    call<OtpSent>("auth_otp_send", { recipient, createUser }),
-  verifyCode: (recipient: string, code: string, kind: OtpKind) =>
-    call<SessionView>("auth_otp_verify", { recipient, code, kind }),
+  sendCode: (channel: OtpChannel, recipient: string, createUser: boolean) =>
+    call<OtpSent>("auth_otp_send", { channel, recipient, createUser }),
+  verifyCode: (channel: OtpChannel, recipient: string, code: string, kind: OtpKind) =>
+    call<SessionView>("auth_otp_verify", { channel, recipient, code, kind }),
   /** A magic or confirmation link pasted from an email, verified without opening it. */
   verifyEmailLink: (link: string) => call<SessionView>("auth_email_link_verify", { link }),
   /** Opens the system browser on the provider; `oauthWait` then waits for it to come back. */

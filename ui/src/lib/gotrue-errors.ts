@@ -255,7 +255,7 @@ const KINDS: Record<string, Entry> = {
   oauthTimedOut: {
     title: "Browser sign-in timed out",
     meaning:
-      "The browser did not come back within 5 minutes (Auth's PKCE flow expires then too). If it ended on the project's Site URL instead, the redirect URL is not allowed: add the entry shown above. Start again.",
+      "The browser did not come back within 5 minutes (Auth's PKCE flow expires then too). If it ended on the project's Site URL instead, this Auth does not accept the loopback redirect: add the Redirect URLs entry shown above. Start again.",
   },
   oauthCancelled: {
     title: "Browser sign-in cancelled",
@@ -264,6 +264,11 @@ const KINDS: Record<string, Entry> = {
   oauthListener: {
     title: "No loopback port for the sign-in",
     meaning: "The app could not listen on 127.0.0.1 for the browser's return. Check that loopback connections are allowed.",
+  },
+  linkForAnotherProject: {
+    title: "Link of another project",
+    meaning:
+      "The link points at another server than this profile's project, so its token was not sent here (it would be refused, and that project's live token would have been handed over). Paste it into that project's profile.",
   },
   noSignInWaiting: {
     title: "No browser sign-in waiting",

@@ -198,6 +198,8 @@ saml: boolean, };
 
 export type OtpKind = "email" | "sms" | "magiclink" | "signup" | "recovery";
 
+export type OtpChannel = "email" | "phone";
+
 export type OtpSent = { messageId: string | null, };
 
 export type OAuthStarted = { provider: string, 
@@ -210,7 +212,8 @@ authorizeUrl: string,
  */
 redirectTo: string, 
 /**
- * What to add under Auth → URL configuration → Redirect URLs so the project accepts it.
+ * The Redirect URLs entry (Auth → URL Configuration) that admits `redirect_to` where
+ * GoTrue does not accept loopback addresses by itself (releases before v2.171).
  */
 allowListEntry: string, 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inboxFor, otpKindFor, providerLabel, summarizeAssurance, tabsFor } from "./sign-in";
+import { earlierCodeStillWorks, inboxFor, otpKindFor, providerLabel, summarizeAssurance, tabsFor } from "./sign-in";
 import type { InboxMessage, SignInMethods } from "./types";
 
 const methods = (over: Partial<SignInMethods>): SignInMethods => ({
@@ -17,15 +17,13 @@ const methods = (over: Partial<SignInMethods>): SignInMethods => ({
 describe("tabsFor", () => {
   it("offers only what the project has on", () => {
     expect(tabsFor(methods({ email: true }))).toEqual(["password", "email-code"]);
-    expect(tabsFor(methods({ phone: true, providers: ["github"] }))).toEqual([
-      "password",
-      "phone-code",
-      "browser",
-    ]);
+    expect(tabsFor(methods({ phone: true, providers: ["github"] }))).toEqual(["phone-code", "browser"]);
+    expect(tabsFor(methods({ email: true, phone: true }))).toEqual(["password", "email-code", "phone-code"]);
     expect(tabsFor(methods({ providers: ["google"] }))).toEqual(["browser"]);
   });
-  it("keeps password while the settings are unknown", () => {
+  it("keeps password while the settings are unknown, and offers nothing when all is off", () => {
     expect(tabsFor(null)).toEqual(["password"]);
+    expect(tabsFor(methods({}))).toEqual([]);
   });
 });
 
@@ -38,6 +36,15 @@ describe("names and kinds", () => {
   it("verifies an email code as type email and a phone code as sms", () => {
     expect(otpKindFor("email")).toBe("email");
     expect(otpKindFor("phone")).toBe("sms");
+  });
+});
+
+describe("earlierCodeStillWorks", () => {
+  it("is true only for GoTrue's resend-too-soon answers", () => {
+    expect(earlierCodeStillWorks("over_email_send_rate_limit")).toBe(true);
+    expect(earlierCodeStillWorks("over_sms_send_rate_limit")).toBe(true);
+    expect(earlierCodeStillWorks("over_request_rate_limit")).toBe(false);
+    expect(earlierCodeStillWorks(null)).toBe(false);
   });
 });
 

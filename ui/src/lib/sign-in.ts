@@ -11,7 +11,8 @@ export function tabsFor(methods: SignInMethods | null): SignInTab[] {
   // what every project had before, and the server's own answer says if it is off.
   if (!methods) return ["password"];
   const tabs: SignInTab[] = [];
-  if (methods.email || methods.phone) tabs.push("password");
+  // The password form takes an email address (GoTrue refuses it when email is off).
+  if (methods.email) tabs.push("password");
   if (methods.email) tabs.push("email-code");
   if (methods.phone) tabs.push("phone-code");
   if (methods.providers.length > 0) tabs.push("browser");
@@ -24,6 +25,12 @@ export const TAB_LABELS: Record<SignInTab, string> = {
   "phone-code": "Phone code",
   browser: "OAuth",
 };
+
+/** Whether a failed send still leaves an earlier code usable: GoTrue refuses a resend within
+ *  the frequency limit before it makes a new code, so the last one still works. */
+export function earlierCodeStillWorks(code: string | null): boolean {
+  return code === "over_email_send_rate_limit" || code === "over_sms_send_rate_limit";
+}
 
 /** The `type` GoTrue's `/verify` takes for a sign-in code sent to this kind of recipient. */
 export function otpKindFor(channel: "email" | "phone"): OtpKind {
