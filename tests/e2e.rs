@@ -1164,6 +1164,25 @@ async fn a_code_from_the_demo_inbox_signs_in_and_a_wrong_one_is_refused() {
     wait_for_event(&app, "SIGNED_IN").await;
     let how = app.text_of("#session-amr").await.unwrap();
     assert!(how.contains("otp"), "{how}");
+
+    // A new address: the user is created and sent a sign-up link, which, pasted (here from
+    // the inbox's "use this link"), signs them in without being opened.
+    sign_out_of_the_window(&app).await;
+    press(&app, "#signin-tab-email-code").await;
+    type_into(&app, "#otp-recipient", "newcomer@sessioninspector.local").await;
+    press(&app, "#otp-send").await;
+    app.wait_for("#inbox-messages", Duration::from_secs(10))
+        .await
+        .unwrap();
+    press(&app, "#inbox-messages .use-link").await;
+    press(&app, "#email-link-verify").await;
+    eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#session-title").await.unwrap_or_default(),
+        |title| title == "newcomer@sessioninspector.local",
+    )
+    .await;
+    wait_for_event(&app, "SIGNED_IN").await;
     app.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&data);
 }
