@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use local_gotrue::{Config, DemoUser, RefreshTokenFormat, Server};
+use local_gotrue::{Config, RefreshTokenFormat, Server};
 use secrecy::ExposeSecret as _;
 use serde_json::{json, Value};
 use session_engine::{
-    AuthClient, AuthError, AuthEventKind, ClientConfig, Credentials, EventStream, MemoryStore,
-    Session, SessionStore, TotpEnrollment,
+    AuthClient, AuthError, AuthEventKind, Credentials, EventStream, MemoryStore, Session,
+    SessionStore, TotpEnrollment,
 };
 
 mod common;
@@ -65,23 +65,7 @@ struct World {
 }
 
 async fn world_with(configure: impl FnOnce(&mut Config)) -> World {
-    let mut config = Config {
-        demo_user: Some(DemoUser {
-            email: EMAIL.into(),
-            password: PASSWORD.into(),
-        }),
-        ..Config::default()
-    };
-    configure(&mut config);
-    let server = local_gotrue::start(config).await.unwrap();
-    let store = Arc::new(MemoryStore::new());
-    let client = AuthClient::new(
-        ClientConfig::new(server.url(), server.anon_key()),
-        store.clone(),
-        PROFILE,
-    )
-    .await
-    .unwrap();
+    let (server, store, client) = common::server_and_client(PROFILE, configure).await;
     World {
         server,
         store,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use local_gotrue::{Config, DemoUser, Server};
+use local_gotrue::Server;
 use reqwest::Url;
 use session_engine::tokens::decode_jwt;
 use session_engine::{
@@ -30,23 +30,7 @@ struct World {
 }
 
 async fn world() -> World {
-    let server = local_gotrue::start(Config {
-        demo_user: Some(DemoUser {
-            email: EMAIL.into(),
-            password: PASSWORD.into(),
-        }),
-        ..Config::default()
-    })
-    .await
-    .unwrap();
-    let store = Arc::new(MemoryStore::new());
-    let client = AuthClient::new(
-        ClientConfig::new(server.url(), server.anon_key()),
-        store.clone(),
-        PROFILE,
-    )
-    .await
-    .unwrap();
+    let (server, store, client) = common::server_and_client(PROFILE, |_| {}).await;
     World {
         server,
         store,

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use local_gotrue::{Config, DemoUser, InboxMessage, Server};
+use local_gotrue::{Config, InboxMessage, Server};
 use session_engine::{
-    AuthClient, AuthError, AuthEventKind, ClientConfig, Credentials, EventStream, MemoryStore,
-    OtpKind, OtpRecipient, Session, SessionStore,
+    AuthClient, AuthError, AuthEventKind, Credentials, EventStream, MemoryStore, OtpKind,
+    OtpRecipient, Session, SessionStore,
 };
 
 mod common;
@@ -22,23 +22,7 @@ struct World {
 }
 
 async fn world_with(configure: impl FnOnce(&mut Config)) -> World {
-    let mut config = Config {
-        demo_user: Some(DemoUser {
-            email: EMAIL.into(),
-            password: PASSWORD.into(),
-        }),
-        ..Config::default()
-    };
-    configure(&mut config);
-    let server = local_gotrue::start(config).await.unwrap();
-    let store = Arc::new(MemoryStore::new());
-    let client = AuthClient::new(
-        ClientConfig::new(server.url(), server.anon_key()),
-        store.clone(),
-        PROFILE,
-    )
-    .await
-    .unwrap();
+    let (server, store, client) = common::server_and_client(PROFILE, configure).await;
     World {
         server,
         store,
