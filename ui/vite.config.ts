@@ -20,7 +20,7 @@ export default defineConfig(({ mode }) => ({
     include: ["src/**/*.test.ts"],
     // Component tests: Testing Library mounts each component into jsdom, flushes Svelte after
     // every fired event and unmounts after each test.
-    setupFiles: ["@testing-library/svelte/vitest"],
+    setupFiles: ["@testing-library/svelte/vitest", "./src/test/setup.ts"],
     // Every vi.fn() (the mocked api's commands among them) starts each test afresh, back to
     // its own default implementation.
     mockReset: true,
