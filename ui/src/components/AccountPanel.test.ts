@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
+import { api } from "../lib/api";
+import { appError, deferred, expectOnlyPlannedCalls } from "../test/api";
+import { methods, session } from "../test/fixtures";
+import AccountPanel from "./AccountPanel.svelte";
+
+vi.mock("../lib/api");
+expectOnlyPlannedCalls();
+afterEach(() => cleanup());
+
+describe("AccountPanel", () => {
+  it("signs out with the scope chosen, and says what that sends", async () => {
+    const answer = deferred<void>();
+    vi.mocked(api.signOut).mockReturnValue(answer.promise);
+    render(AccountPanel, { props: { session: session(), demo: null } });
+    expect(screen.getByRole("heading", { name: "Sign out" })).toBeTruthy();
+    expect(screen.getByText(/POST \/logout\?scope=local\./)).toBeTruthy();
+
+    await fireEvent.change(screen.getByLabelText("Scope"), { target: { value: "others" } });
+    expect(screen.getByText(/POST \/logout\?scope=others\./)).toBeTruthy();
+    const button = screen.getByRole<HTMLButtonElement>("button", { name: "Sign out" });
+    await fireEvent.click(button);
+    expect(api.signOut).toHaveBeenCalledWith("others");
+    expect(button.disabled).toBe(true);
+    answer.resolve();
+    await vi.waitFor(() => expect(button.disabled).toBe(false));
+  });
+
+  it("shows why a sign-out failed", async () => {
+    vi.mocked(api.signOut).mockRejectedValue(appError("api", "Session not found", "session_not_found", 404));
+    render(AccountPanel, { props: { session: session(), demo: null } });
+    await fireEvent.click(screen.getByRole("button", { name: "Sign out" }));
+    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    expect(within(box).getByText("Session not found", { selector: "strong" })).toBeTruthy();
+    expect(api.signOut).toHaveBeenCalledWith("local");
+  });
+
+  it("offers the sign-in panel when there is no session", async () => {
+    vi.mocked(api.signInMethods).mockResolvedValue(methods());
+    render(AccountPanel, { props: { session: null, demo: null } });
+    expect(screen.getByRole("heading", { name: "Sign in" })).toBeTruthy();
+    await vi.waitFor(() => expect(screen.getAllByRole("tab").map((t) => t.textContent)).toEqual(["Password", "Email code"]));
+  });
+});
