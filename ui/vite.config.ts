@@ -24,5 +24,8 @@ export default defineConfig(({ mode }) => ({
     // Every vi.fn() (the mocked api's commands among them) starts each test afresh, back to
     // its own default implementation.
     mockReset: true,
+    // Above the component tests' 5 s deadline for what they wait for (src/test/api.ts), so a
+    // wait that never ends fails with what it waited for, not as a timeout.
+    testTimeout: 15_000,
   },
 }));

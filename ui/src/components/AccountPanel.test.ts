@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { api } from "../lib/api";
-import { appError, deferred, expectOnlyPlannedCalls } from "../test/api";
+import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { methods, session } from "../test/fixtures";
 import AccountPanel from "./AccountPanel.svelte";
 
@@ -24,14 +24,14 @@ describe("AccountPanel", () => {
     expect(api.signOut).toHaveBeenCalledWith("others");
     expect(button.disabled).toBe(true);
     answer.resolve();
-    await vi.waitFor(() => expect(button.disabled).toBe(false));
+    await eventually(() => expect(button.disabled).toBe(false));
   });
 
   it("shows why a sign-out failed", async () => {
     vi.mocked(api.signOut).mockRejectedValue(appError("api", "Session not found", "session_not_found", 404));
     render(AccountPanel, { props: { session: session(), demo: null } });
     await fireEvent.click(screen.getByRole("button", { name: "Sign out" }));
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(within(box).getByText("Session not found", { selector: "strong" })).toBeTruthy();
     expect(api.signOut).toHaveBeenCalledWith("local");
   });
@@ -40,6 +40,6 @@ describe("AccountPanel", () => {
     vi.mocked(api.signInMethods).mockResolvedValue(methods());
     render(AccountPanel, { props: { session: null, demo: null } });
     expect(screen.getByRole("heading", { name: "Sign in" })).toBeTruthy();
-    await vi.waitFor(() => expect(screen.getAllByRole("tab").map((t) => t.textContent)).toEqual(["Password", "Email code"]));
+    await eventually(() => expect(screen.getAllByRole("tab").map((t) => t.textContent)).toEqual(["Password", "Email code"]));
   });
 });

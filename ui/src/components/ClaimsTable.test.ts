@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, within } from "@testing-library/sve
 import { api } from "../lib/api";
 import { localTime } from "../lib/format";
 import type { SignatureStatus } from "../lib/types";
-import { appError, expectOnlyPlannedCalls } from "../test/api";
+import { appError, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { EXPIRES_AT, ISSUED_AT, session } from "../test/fixtures";
 import ClaimsTable from "./ClaimsTable.svelte";
 
@@ -23,7 +23,12 @@ afterEach(() => {
 function table(over: { header?: Record<string, unknown>; fingerprint?: string; offsetMs?: number } = {}) {
   const s = session();
   return render(ClaimsTable, {
-    props: { header: over.header ?? s.header, claims: s.claims, fingerprint: over.fingerprint ?? s.accessTokenFingerprint, offsetMs: over.offsetMs ?? 0 },
+    props: {
+      header: over.header ?? s.header,
+      claims: s.claims,
+      fingerprint: over.fingerprint ?? s.accessTokenFingerprint,
+      offsetMs: over.offsetMs ?? 0,
+    },
   });
 }
 
@@ -47,10 +52,11 @@ describe("ClaimsTable", () => {
     expect(exp[1]).toBe(String(EXPIRES_AT));
     expect(exp[2]).toBe(localTime(EXPIRES_AT));
     expect(exp[3]).toBe(
-      `Expires ${localTime(EXPIRES_AT)} (in 50 minutes). Until then any Supabase API accepts it without asking Auth; after it, the client refreshes.`,
+      `Expires ${localTime(EXPIRES_AT)} (in 50 minutes). Until then any Supabase API accepts it without asking Auth; ` +
+        "after it, the client refreshes.",
     );
     expect(group("Payload").find((row) => row[0] === "amr")![1]).toBe(`[{"method":"password","timestamp":${ISSUED_AT}}]`);
-    await vi.waitFor(() => expect(badge()).toBe("✓ Signature verified · ES256 · key-1"));
+    await eventually(() => expect(badge()).toBe("✓ Signature verified · ES256 · key-1"));
     expect(api.signature).toHaveBeenCalledTimes(1);
     expect(api.jwtSecretKept, "no keyring read for an asymmetric token").not.toHaveBeenCalled();
   });
@@ -78,11 +84,11 @@ describe("ClaimsTable", () => {
       .mockResolvedValueOnce({ status: "verified", alg: "ES256", kid: "key-1" })
       .mockResolvedValueOnce({ status: "invalid_signature", alg: "ES256", reason: "the signature does not match", cause: "mismatch" });
     const view = table();
-    await vi.waitFor(() => expect(badge()).toMatch(/^✓/));
+    await eventually(() => expect(badge()).toMatch(/^✓/));
     view.rerender({ offsetMs: 3000 });
     expect(api.signature).toHaveBeenCalledTimes(1);
     view.rerender({ fingerprint: "at:other" });
-    await vi.waitFor(() => expect(badge()).toBe("✗ Signature invalid · ES256 — the signature does not match"));
+    await eventually(() => expect(badge()).toBe("✗ Signature invalid · ES256 — the signature does not match"));
     expect(api.signature).toHaveBeenCalledTimes(2);
   });
 
@@ -97,33 +103,37 @@ describe("ClaimsTable", () => {
     vi.mocked(api.jwtSecretKept).mockResolvedValueOnce(false).mockResolvedValueOnce(true);
     vi.mocked(api.jwtSecretSave).mockResolvedValue(undefined);
     table({ header: { alg: "HS256", typ: "JWT" } });
-    await vi.waitFor(() => expect(badge()).toMatch(/^✓ Accepted by the server · HS256/));
+    await eventually(() => expect(badge()).toMatch(/^✓ Accepted by the server · HS256/));
 
     const save = screen.getByRole<HTMLButtonElement>("button", { name: "Verify with it" });
     expect(save.disabled).toBe(true);
     await fireEvent.input(screen.getByLabelText("Project JWT secret"), { target: { value: "super-secret-jwt-token" } });
     await fireEvent.click(save);
     expect(api.jwtSecretSave).toHaveBeenCalledWith("super-secret-jwt-token");
-    await vi.waitFor(() => expect(badge()).toBe("✓ Signature verified · HS256"));
+    await eventually(() => expect(badge()).toBe("✓ Signature verified · HS256"));
     expect(screen.getByText("The project's JWT secret is in the keyring.")).toBeTruthy();
     expect(api.jwtSecretKept).toHaveBeenCalledTimes(2);
   });
 
   it("says why the secret was not kept", async () => {
-    vi.mocked(api.signature).mockResolvedValue({ status: "not_verified", reason: "HS256 needs the project's JWT secret", cause: "needs_secret" });
+    vi.mocked(api.signature).mockResolvedValue({
+      status: "not_verified",
+      reason: "HS256 needs the project's JWT secret",
+      cause: "needs_secret",
+    });
     vi.mocked(api.jwtSecretKept).mockResolvedValue(false);
     vi.mocked(api.jwtSecretSave).mockRejectedValue(appError("invalidInput", "The secret must be at least 32 characters"));
     table({ header: { alg: "HS256" } });
-    await vi.waitFor(() => expect(screen.getByLabelText("Project JWT secret")).toBeTruthy());
+    await eventually(() => expect(screen.getByLabelText("Project JWT secret")).toBeTruthy());
     await fireEvent.input(screen.getByLabelText("Project JWT secret"), { target: { value: "short" } });
     await fireEvent.click(screen.getByRole("button", { name: "Verify with it" }));
-    const error = await vi.waitFor(() => screen.getByRole("alert"));
+    const error = await eventually(() => screen.getByRole("alert"));
     expect(error.textContent).toBe("The secret must be at least 32 characters");
   });
 
   it("says the signature is not verified when the check itself failed", async () => {
     vi.mocked(api.signature).mockRejectedValue(appError("retryableFetch", "JWKS unreachable"));
     table();
-    await vi.waitFor(() => expect(badge()).toBe("Signature not verified — JWKS unreachable"));
+    await eventually(() => expect(badge()).toBe("Signature not verified — JWKS unreachable"));
   });
 });

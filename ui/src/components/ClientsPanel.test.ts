@@ -39,7 +39,9 @@ function panel(nowSecs: number, offsetMs = 0) {
 }
 
 const cells = (client: string) =>
-  [...(document.getElementById(`client-${client}`)?.querySelectorAll("th, td") ?? [])].map((c) => c.textContent?.replace(/\s+/g, " ").trim());
+  [...(document.getElementById(`client-${client}`)?.querySelectorAll("th, td") ?? [])].map((c) =>
+    c.textContent?.replace(/\s+/g, " ").trim(),
+  );
 
 describe("ClientsPanel", () => {
   it("says what each client with a forecast would do, by its own rules", () => {

@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, within } from "@testing-library/sve
 import { api } from "../lib/api";
 import { clockTime } from "../lib/format";
 import type { Exchange, LogItem } from "../lib/types";
-import { appError, expectOnlyPlannedCalls } from "../test/api";
+import { appError, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { eventRow, failureRow, joinedRow, rejection, requestRow, session } from "../test/fixtures";
 import EventLog from "./EventLog.svelte";
 import LogRow from "./LogRow.svelte";
@@ -95,7 +95,7 @@ describe("EventLog", () => {
     const [fileName, ndjson] = vi.mocked(api.exportLog).mock.calls[0]!;
     expect(fileName).toMatch(/^session-inspector-log-\d{8}-\d{6}\.ndjson$/);
     expect(ndjson).toBe(`${JSON.stringify(items[1])}\n${JSON.stringify(items[3])}\n`);
-    const saved = await vi.waitFor(() => screen.getByRole("status"));
+    const saved = await eventually(() => screen.getByRole("status"));
     expect(saved.textContent).toBe("Saved /home/ada/Downloads/session-inspector-log-20240501-140211.ndjson");
   });
 
@@ -103,7 +103,7 @@ describe("EventLog", () => {
     vi.mocked(api.exportLog).mockRejectedValue(appError("invalidInput", "The export is larger than 64 MiB"));
     render(EventLog, { props: { items: sample(), onClear: vi.fn() } });
     await fireEvent.click(screen.getByRole("button", { name: "Export NDJSON" }));
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(box.id).toBe("log-export-error");
     expect(within(box).getByText("The export is larger than 64 MiB")).toBeTruthy();
   });
@@ -130,8 +130,8 @@ describe("EventLog", () => {
     await fireEvent.click(refreshed);
     expect(api.exchange).toHaveBeenCalledWith(7);
     expect(refreshed.getAttribute("aria-expanded")).toBe("true");
-    const detail = await vi.waitFor(() => screen.getByRole("region", { name: "Exchange #7" }));
-    await vi.waitFor(() => expect(within(detail).getByText(exchange.url)).toBeTruthy());
+    const detail = await eventually(() => screen.getByRole("region", { name: "Exchange #7" }));
+    await eventually(() => expect(within(detail).getByText(exchange.url)).toBeTruthy());
     expect(within(detail).getByText("41.5 ms")).toBeTruthy();
     expect(within(detail).getByText("No body.")).toBeTruthy();
 
@@ -171,7 +171,9 @@ describe("LogRow", () => {
   it("says a request that got no answer, and why", () => {
     const li = show(requestRow({ status: null, error: "connection refused", durationMs: 3 }));
     expect(li.dataset.status).toBe("none");
-    expect(li.textContent?.replace(/\s+/g, " ")).toContain("POST /auth/v1/token?grant_type=refresh_token no answer 3 ms connection refused");
+    expect(li.textContent?.replace(/\s+/g, " ")).toContain(
+      "POST /auth/v1/token?grant_type=refresh_token no answer 3 ms connection refused",
+    );
     expect(li.querySelector("button")?.getAttribute("title")).toBe("Show the HTTP exchange");
   });
 

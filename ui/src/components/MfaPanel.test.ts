@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { api } from "../lib/api";
 import type { Factor, SessionView, TotpEnrollmentView } from "../lib/types";
-import { appError, deferred, expectOnlyPlannedCalls } from "../test/api";
+import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { ISSUED_AT, session, user } from "../test/fixtures";
 import MfaPanel from "./MfaPanel.svelte";
 
@@ -47,7 +47,7 @@ const aal2 = (base: SessionView = session()): SessionView =>
 async function panel(factors: Factor[], s: SessionView = session()) {
   vi.mocked(api.mfaFactors).mockResolvedValue(factors);
   const view = render(MfaPanel, { props: { session: s } });
-  await vi.waitFor(() => expect(screen.queryByText("Reading the user's factors…")).toBeNull());
+  await eventually(() => expect(screen.queryByText("Reading the user's factors…")).toBeNull());
   return view;
 }
 
@@ -62,7 +62,7 @@ describe("MfaPanel", () => {
     expect(screen.queryByRole("button", { name: "Add an authenticator app" }), "not before the factors are known").toBeNull();
 
     pending.resolve([]);
-    await vi.waitFor(() => expect(document.getElementById("mfa-no-factors")).not.toBeNull());
+    await eventually(() => expect(document.getElementById("mfa-no-factors")).not.toBeNull());
     expect(api.mfaFactors).toHaveBeenCalledTimes(1);
     expect(document.getElementById("mfa-no-factors")?.textContent).toBe("No factors: this user signs in with one step (aal1).");
     expect(document.getElementById("mfa-aal")?.textContent).toBe("aal1");
@@ -79,20 +79,20 @@ describe("MfaPanel", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Add an authenticator app" }));
     expect(api.mfaEnrollTotp).toHaveBeenCalledWith("Laptop");
 
-    await vi.waitFor(() => expect(document.getElementById("mfa-enrollment")).not.toBeNull());
+    await eventually(() => expect(document.getElementById("mfa-enrollment")).not.toBeNull());
     const qr = screen.getByRole("img", { name: "QR code for the authenticator app" });
     expect(qr.querySelector("path")?.getAttribute("d"), "the two dark modules, inside the quiet zone").toBe(
       "M4 4h1v1h-1zM5 5h1v1h-1z",
     );
     expect(document.getElementById("mfa-secret")?.textContent).toBe("JBSWY3DPEHPK3PXP");
-    await vi.waitFor(() => expect(api.mfaFactors).toHaveBeenCalledTimes(2)); // read again after the action
-    await vi.waitFor(() => expect(within(document.getElementById("mfa-factors")!).getByText("unverified")).toBeTruthy());
+    await eventually(() => expect(api.mfaFactors).toHaveBeenCalledTimes(2)); // read again after the action
+    await eventually(() => expect(within(document.getElementById("mfa-factors")!).getByText("unverified")).toBeTruthy());
 
     vi.mocked(api.mfaVerify).mockResolvedValue(aal2());
     await fireEvent.input(screen.getByLabelText("The app's current code"), { target: { value: "123456" } });
     await fireEvent.click(screen.getByRole("button", { name: "Verify and turn on" }));
     expect(api.mfaVerify).toHaveBeenCalledWith(enrollment.factorId, "123456");
-    await vi.waitFor(() => expect(document.getElementById("mfa-enrollment")).toBeNull());
+    await eventually(() => expect(document.getElementById("mfa-enrollment")).toBeNull());
   });
 
   it("enrolls without a name when none is typed", async () => {
@@ -100,19 +100,19 @@ describe("MfaPanel", () => {
     vi.mocked(api.mfaEnrollTotp).mockResolvedValue(enrollment);
     await fireEvent.click(screen.getByRole("button", { name: "Add an authenticator app" }));
     expect(api.mfaEnrollTotp).toHaveBeenCalledWith(null);
-    await vi.waitFor(() => expect(document.getElementById("mfa-secret")).not.toBeNull());
+    await eventually(() => expect(document.getElementById("mfa-secret")).not.toBeNull());
   });
 
   it("keeps the enrollment on screen with Auth's words when the code is wrong", async () => {
     await panel([]);
     vi.mocked(api.mfaEnrollTotp).mockResolvedValue(enrollment);
     await fireEvent.click(screen.getByRole("button", { name: "Add an authenticator app" }));
-    await vi.waitFor(() => expect(document.getElementById("mfa-enrollment")).not.toBeNull());
+    await eventually(() => expect(document.getElementById("mfa-enrollment")).not.toBeNull());
 
     vi.mocked(api.mfaVerify).mockRejectedValue(appError("api", "Invalid TOTP code entered", "mfa_verification_failed", 422));
     await fireEvent.input(screen.getByLabelText("The app's current code"), { target: { value: "000000" } });
     await fireEvent.click(screen.getByRole("button", { name: "Verify and turn on" }));
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(box.id).toBe("mfa-error");
     expect(within(box).getByText("MFA code wrong")).toBeTruthy();
     expect(within(box).getByText("Invalid TOTP code entered")).toBeTruthy();
@@ -124,10 +124,10 @@ describe("MfaPanel", () => {
     vi.mocked(api.mfaEnrollTotp).mockResolvedValue(enrollment);
     vi.mocked(api.mfaUnenroll).mockResolvedValue(undefined);
     await fireEvent.click(screen.getByRole("button", { name: "Add an authenticator app" }));
-    await vi.waitFor(() => expect(document.getElementById("mfa-enrollment")).not.toBeNull());
+    await eventually(() => expect(document.getElementById("mfa-enrollment")).not.toBeNull());
     await fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
     expect(api.mfaUnenroll).toHaveBeenCalledWith(enrollment.factorId);
-    await vi.waitFor(() => expect(document.getElementById("mfa-enrollment")).toBeNull());
+    await eventually(() => expect(document.getElementById("mfa-enrollment")).toBeNull());
   });
 
   it("warns that an aal1 session of a user with a verified factor needs a step-up, and steps up with its code", async () => {
@@ -175,7 +175,7 @@ describe("MfaPanel", () => {
     vi.mocked(api.mfaFactors).mockResolvedValue([]);
     await fireEvent.click(screen.getByRole("button", { name: "remove" }));
     expect(api.mfaUnenroll).toHaveBeenCalledWith(factor().id);
-    await vi.waitFor(() => expect(document.getElementById("mfa-no-factors")).not.toBeNull());
+    await eventually(() => expect(document.getElementById("mfa-no-factors")).not.toBeNull());
   });
 
   it("offers nothing to an anonymous user but says why", async () => {
@@ -190,7 +190,7 @@ describe("MfaPanel", () => {
   it("shows why the factors could not be read", async () => {
     vi.mocked(api.mfaFactors).mockRejectedValue(appError("api", "invalid JWT: token is expired", "bad_jwt", 401));
     render(MfaPanel, { props: { session: session() } });
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(within(box).getByText("Access token not valid")).toBeTruthy();
   });
 
@@ -199,7 +199,7 @@ describe("MfaPanel", () => {
     expect(api.mfaFactors).toHaveBeenCalledTimes(1);
     view.rerender({ session: session({ accessTokenFingerprint: "at:refreshed", refreshTokenFingerprint: "rt:refreshed" }) });
     view.rerender({ session: aal2() });
-    await vi.waitFor(() => expect(needsAal2()).toBeNull());
+    await eventually(() => expect(needsAal2()).toBeNull());
     expect(api.mfaFactors).toHaveBeenCalledTimes(2);
   });
 });

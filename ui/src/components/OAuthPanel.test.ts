@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { api } from "../lib/api";
 import type { OAuthStarted, SessionView } from "../lib/types";
-import { appError, deferred, expectOnlyPlannedCalls } from "../test/api";
+import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { session } from "../test/fixtures";
 import OAuthPanel from "./OAuthPanel.svelte";
 
@@ -31,7 +31,7 @@ async function startSignIn(start: OAuthStarted) {
   vi.mocked(api.oauthCancel).mockResolvedValue(undefined);
   const view = render(OAuthPanel, { props: { providers: ["github", "google"] } });
   await fireEvent.click(screen.getByRole("button", { name: "Continue with GitHub" }));
-  await vi.waitFor(() => expect(waitingBox()).not.toBeNull());
+  await eventually(() => expect(waitingBox()).not.toBeNull());
   return { view, wait };
 }
 
@@ -77,7 +77,7 @@ describe("OAuthPanel", () => {
     expect(api.oauthCancel).toHaveBeenCalledWith();
 
     wait.reject(appError("oauthCancelled", "the browser sign-in was cancelled"));
-    await vi.waitFor(() => expect(waitingBox()).toBeNull());
+    await eventually(() => expect(waitingBox()).toBeNull());
     expect(screen.getByRole("button", { name: "Continue with GitHub" })).toBeTruthy();
     expect(screen.queryByRole("alert")).toBeNull();
   });
@@ -85,7 +85,7 @@ describe("OAuthPanel", () => {
   it("shows why the browser came back without a session", async () => {
     const { wait } = await startSignIn(started());
     wait.reject(appError("oauthCallback", "access_denied: The user denied the request"));
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(within(box).getByText("Browser sign-in did not complete")).toBeTruthy();
     expect(within(box).getByText("access_denied: The user denied the request")).toBeTruthy();
     expect(waitingBox()).toBeNull();
@@ -94,7 +94,7 @@ describe("OAuthPanel", () => {
   it("goes back to the providers once signed in (the session comes through the log)", async () => {
     const { wait } = await startSignIn(started());
     wait.resolve(session());
-    await vi.waitFor(() => expect(waitingBox()).toBeNull());
+    await eventually(() => expect(waitingBox()).toBeNull());
     expect(screen.queryByRole("alert")).toBeNull();
   });
 
@@ -102,7 +102,7 @@ describe("OAuthPanel", () => {
     vi.mocked(api.oauthStart).mockRejectedValue(appError("oauthListener", "cannot listen on 127.0.0.1: permission denied"));
     render(OAuthPanel, { props: { providers: ["github"] } });
     await fireEvent.click(screen.getByRole("button", { name: "Continue with GitHub" }));
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(within(box).getByText("No loopback port for the sign-in")).toBeTruthy();
     expect(api.oauthWait).not.toHaveBeenCalled();
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Continue with GitHub" }).disabled).toBe(false);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { api } from "../lib/api";
 import type { InboxMessage } from "../lib/types";
-import { appError, deferred, expectOnlyPlannedCalls } from "../test/api";
+import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { session, status } from "../test/fixtures";
 import OtpForm from "./OtpForm.svelte";
 
@@ -47,14 +47,14 @@ describe("OtpForm, sending a code", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Email me a code" }));
 
     expect(api.sendCode).toHaveBeenCalledWith("email", "ada@example.com", true);
-    await vi.waitFor(() => expect(codeStep()).not.toBeNull());
+    await eventually(() => expect(codeStep()).not.toBeNull());
     expect(codeStep()?.textContent).toMatch(/^\s*Sent to ada@example.com at .+\./);
     expect(api.demoInbox, "not the demo: no inbox").not.toHaveBeenCalled();
 
     await fireEvent.input(codeField(), { target: { value: " 654321 " } });
     await fireEvent.click(screen.getByRole("button", { name: "Verify and sign in" }));
     expect(api.verifyCode).toHaveBeenCalledWith("email", "ada@example.com", "654321", "email");
-    await vi.waitFor(() => expect(codeField().value).toBe(""));
+    await eventually(() => expect(codeField().value).toBe(""));
   });
 
   it("texts a phone number, verifies with the sms kind, and offers no link", async () => {
@@ -64,7 +64,7 @@ describe("OtpForm, sending a code", () => {
     await typeRecipient("+1 555 123 4567");
     await fireEvent.click(screen.getByRole("button", { name: "Text me a code" }));
     expect(api.sendCode).toHaveBeenCalledWith("phone", "+1 555 123 4567", true);
-    await vi.waitFor(() => expect(codeStep()).not.toBeNull());
+    await eventually(() => expect(codeStep()).not.toBeNull());
     expect(screen.getByLabelText("Code from the text message")).toBeTruthy();
     expect(screen.queryByLabelText(/paste the link/)).toBeNull();
 
@@ -102,7 +102,7 @@ describe("OtpForm, sending a code", () => {
     await fireEvent.click(send);
     expect(send.disabled).toBe(true);
     answer.reject(appError("api", "Signups not allowed for otp", "otp_disabled", 422));
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(within(box).getByText("Signups not allowed for otp")).toBeTruthy();
     expect(codeStep(), "no code was made: no code step").toBeNull();
     expect(send.disabled).toBe(false);
@@ -123,7 +123,7 @@ describe("OtpForm, a resend too soon", () => {
     await typeRecipient("ada@example.com");
     await fireEvent.click(screen.getByRole("button", { name: "Email me a code" }));
 
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(codeStep()?.textContent).toMatch(/^\s*For ada@example.com\./);
     expect(within(box).getByText("Too many emails")).toBeTruthy();
     expect(within(box).getByText("For security purposes, you can only request this after 52 seconds.")).toBeTruthy();
@@ -135,12 +135,12 @@ describe("OtpForm, a resend too soon", () => {
     form("email");
     await typeRecipient("ada@example.com");
     await fireEvent.click(screen.getByRole("button", { name: "Email me a code" }));
-    await vi.waitFor(() => expect(codeStep()).not.toBeNull());
+    await eventually(() => expect(codeStep()).not.toBeNull());
     await fireEvent.input(codeField(), { target: { value: "12" } });
 
     await fireEvent.click(screen.getByRole("button", { name: "Send again" }));
     expect(api.sendCode).toHaveBeenLastCalledWith("email", "ada@example.com", true);
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(within(box).getByText("For security purposes, you can only request this after 52 seconds.")).toBeTruthy();
     expect(codeStep()).not.toBeNull();
     expect(codeField().value).toBe("12");
@@ -184,8 +184,8 @@ describe("OtpForm on the built-in demo", () => {
     await typeRecipient("Ada@Example.com");
     await fireEvent.click(screen.getByRole("button", { name: "Email me a code" }));
 
-    const inbox = await vi.waitFor(() => screen.getByRole("region", { name: /Built-in server's inbox/ }));
-    await vi.waitFor(() => expect(within(inbox).queryByText("222222")).not.toBeNull());
+    const inbox = await eventually(() => screen.getByRole("region", { name: /Built-in server's inbox/ }));
+    await eventually(() => expect(within(inbox).queryByText("222222")).not.toBeNull());
     expect(api.demoInbox).toHaveBeenCalledTimes(1);
     expect(within(inbox).queryByText("333333"), "another address's message").toBeNull();
 
@@ -203,10 +203,10 @@ describe("OtpForm on the built-in demo", () => {
     form("email", { demo });
     await typeRecipient("ada@example.com");
     await fireEvent.click(screen.getByRole("button", { name: "I already have a code or link" }));
-    await vi.waitFor(() => expect(document.getElementById("inbox-empty")?.textContent).toBe("Nothing for ada@example.com yet."));
+    await eventually(() => expect(document.getElementById("inbox-empty")?.textContent).toBe("Nothing for ada@example.com yet."));
 
     await fireEvent.click(screen.getByRole("button", { name: "check again" }));
-    await vi.waitFor(() => expect(screen.getByText("123456")).toBeTruthy());
+    await eventually(() => expect(screen.getByText("123456")).toBeTruthy());
     expect(api.demoInbox).toHaveBeenCalledTimes(2);
   });
 });

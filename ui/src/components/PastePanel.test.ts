@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { api } from "../lib/api";
 import type { ImportKind, PastePreview } from "../lib/types";
-import { appError, deferred, expectOnlyPlannedCalls } from "../test/api";
+import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { session } from "../test/fixtures";
 import PastePanel from "./PastePanel.svelte";
 
@@ -56,7 +56,7 @@ describe("PastePanel's preview", () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(api.pastePreview).toHaveBeenCalledTimes(1);
     expect(api.pastePreview).toHaveBeenCalledWith("v1.refresh");
-    await vi.waitFor(() => expect(previewBox()).not.toBeNull());
+    await eventually(() => expect(previewBox()).not.toBeNull());
     expect(api.pasteRotate, "a preview never rotates").not.toHaveBeenCalled();
   });
 
@@ -80,7 +80,7 @@ describe("PastePanel's preview", () => {
     vi.mocked(api.pastePreview).mockResolvedValue(preview(kind, over));
     render(PastePanel);
     await paste("pasted");
-    await vi.waitFor(() => expect(previewBox()?.dataset.kind).toBe(kind));
+    await eventually(() => expect(previewBox()?.dataset.kind).toBe(kind));
     const box = previewBox()!;
     expect(within(box).getByText(over.description!)).toBeTruthy();
     for (const text of shown) expect(box.textContent).toContain(text);
@@ -99,7 +99,7 @@ describe("PastePanel's preview", () => {
     );
     render(PastePanel);
     await paste("eyJhbGciOi.x.y");
-    await vi.waitFor(() => expect(previewBox()?.dataset.kind).toBe("access_token"));
+    await eventually(() => expect(previewBox()?.dataset.kind).toBe("access_token"));
     expect(previewBox()?.textContent).toContain("An access token cannot be refreshed");
     expect(previewBox()?.querySelector(".mono"), "no refresh token line").toBeNull();
     expect(rotateButton().disabled).toBe(true);
@@ -111,10 +111,10 @@ describe("PastePanel's preview", () => {
       .mockRejectedValueOnce(appError("invalidInput", "Nothing here looks like a token or a stored session"));
     render(PastePanel);
     await paste("good");
-    await vi.waitFor(() => expect(previewBox()).not.toBeNull());
+    await eventually(() => expect(previewBox()).not.toBeNull());
 
     await paste("garbage");
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(box.id).toBe("paste-error");
     expect(within(box).getByText("Nothing here looks like a token or a stored session")).toBeTruthy();
     expect(previewBox(), "the old preview goes with a failed one").toBeNull();
@@ -133,7 +133,7 @@ describe("PastePanel's Rotate", () => {
     vi.mocked(api.pasteRotate).mockReturnValue(answer.promise);
     render(PastePanel);
     await paste("  v1.refresh-token  ");
-    await vi.waitFor(() => expect(previewBox()).not.toBeNull());
+    await eventually(() => expect(previewBox()).not.toBeNull());
 
     await fireEvent.click(rotateButton());
     expect(api.pasteRotate).toHaveBeenCalledTimes(1);
@@ -142,7 +142,7 @@ describe("PastePanel's Rotate", () => {
     expect(rotateButton().textContent?.trim()).toBe("Rotating…");
 
     answer.resolve({ session: session({ refreshTokenFingerprint: "rt:new123" }), joined: false });
-    const done = await vi.waitFor(() => screen.getByRole("status"));
+    const done = await eventually(() => screen.getByRole("status"));
     expect(done.textContent).toBe("Rotated: the new session (refresh token rt:new123) is now current.");
     expect(input().value).toBe("");
     expect(previewBox()).toBeNull();
@@ -156,10 +156,10 @@ describe("PastePanel's Rotate", () => {
     );
     render(PastePanel);
     await paste("v1.used");
-    await vi.waitFor(() => expect(previewBox()).not.toBeNull());
+    await eventually(() => expect(previewBox()).not.toBeNull());
     await fireEvent.click(rotateButton());
 
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(within(box).getByText("Refresh token already used")).toBeTruthy();
     expect(within(box).getByText("refresh_token_already_used")).toBeTruthy();
     expect(within(box).getByText("HTTP 400")).toBeTruthy();
@@ -176,7 +176,7 @@ describe("PastePanel's Rotate", () => {
     expect(api.pastePreview).toHaveBeenCalledTimes(1);
 
     await fireEvent.click(rotateButton());
-    await vi.waitFor(() => expect(screen.getByRole("status").textContent).toContain("rt:new"));
+    await eventually(() => expect(screen.getByRole("status").textContent).toContain("rt:new"));
     late.resolve(preview("refresh_token"));
     await vi.advanceTimersByTimeAsync(0);
     expect(previewBox(), "the old preview must not come back").toBeNull();

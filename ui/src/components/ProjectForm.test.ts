@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { api } from "../lib/api";
 import type { DetectedStack, Status } from "../lib/types";
-import { appError, deferred, expectOnlyPlannedCalls } from "../test/api";
+import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { status } from "../test/fixtures";
 import ProjectForm from "./ProjectForm.svelte";
 
@@ -40,7 +40,7 @@ describe("ProjectForm", () => {
 
     const next = status({ profileId: "p2", profile: "Production", builtIn: false });
     answer.resolve(next);
-    await vi.waitFor(() => expect(onAdded).toHaveBeenCalledWith(next));
+    await eventually(() => expect(onAdded).toHaveBeenCalledWith(next));
     expect(save().disabled).toBe(false);
     expect(screen.queryByRole("alert")).toBeNull();
   });
@@ -52,7 +52,7 @@ describe("ProjectForm", () => {
     const { onAdded } = form();
     await fill("Broken", "ftp://abc", "sb_publishable_abc123");
     await fireEvent.click(save());
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(box.id).toBe("project-error");
     expect(within(box).getByText("Input not accepted")).toBeTruthy();
     expect(within(box).getByText('project URL "ftp://abc" must be an http(s) URL')).toBeTruthy();
@@ -72,12 +72,12 @@ describe("ProjectForm", () => {
     const { onAdded } = form();
     await fill("Production", "https://abcdefghijklmnop.supabase.co", "not-a-key");
     await fireEvent.click(save());
-    await vi.waitFor(() => expect(within(screen.getByRole("alert")).getByText(shape)).toBeTruthy());
+    await eventually(() => expect(within(screen.getByRole("alert")).getByText(shape)).toBeTruthy());
 
     await fireEvent.input(field("Anon or publishable key"), { target: { value: "sb_publishable_revoked" } });
     await fireEvent.click(save());
     expect(api.addProfile).toHaveBeenLastCalledWith("Production", "https://abcdefghijklmnop.supabase.co", "sb_publishable_revoked");
-    await vi.waitFor(() => expect(within(screen.getByRole("alert")).getByText(unreachable)).toBeTruthy());
+    await eventually(() => expect(within(screen.getByRole("alert")).getByText(unreachable)).toBeTruthy());
     expect(screen.getAllByRole("alert"), "one box, the latest failure").toHaveLength(1);
     expect(onAdded).not.toHaveBeenCalled();
   });

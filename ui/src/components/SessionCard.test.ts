@@ -4,7 +4,7 @@ import { tick, type ComponentProps } from "svelte";
 import { api } from "../lib/api";
 import { localTime } from "../lib/format";
 import { SessionStore } from "../lib/stores/session.svelte";
-import { appError, deferred, expectOnlyPlannedCalls } from "../test/api";
+import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { eventRow, EXPIRES_AT, ISSUED_AT, rejection, session } from "../test/fixtures";
 import SessionCard from "./SessionCard.svelte";
 
@@ -136,7 +136,7 @@ describe("SessionCard's Refresh now", () => {
     expect(refreshButton().getAttribute("aria-busy")).toBe("true");
 
     answer.resolve({ session: session({ refreshTokenFingerprint: "rt:new" }), joined: false });
-    await vi.waitFor(() => expect(refreshButton().disabled).toBe(false));
+    await eventually(() => expect(refreshButton().disabled).toBe(false));
     expect(refreshButton().textContent?.trim()).toBe("Refresh now");
     expect(screen.queryByRole("alert")).toBeNull();
   });
@@ -148,7 +148,7 @@ describe("SessionCard's Refresh now", () => {
     wiredCard(store, ISSUED_AT + 600);
 
     await fireEvent.click(refreshButton());
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(box.id).toBe("refresh-error");
     expect(within(box).getByText("Auth unavailable")).toBeTruthy();
     expect(within(box).getByText("HTTP 503")).toBeTruthy();
@@ -159,7 +159,7 @@ describe("SessionCard's Refresh now", () => {
     await fireEvent.click(refreshButton());
     expect(screen.queryByRole("alert"), "a new attempt clears the old failure").toBeNull();
     again.resolve({ session: session(), joined: true });
-    await vi.waitFor(() => expect(refreshButton().disabled).toBe(false));
+    await eventually(() => expect(refreshButton().disabled).toBe(false));
   });
 });
 
@@ -174,7 +174,7 @@ describe("SessionCard with a rejected refresh token", () => {
     wiredCard(store, EXPIRES_AT - 300);
 
     await fireEvent.click(refreshButton());
-    await vi.waitFor(() => expect(store.refreshError).not.toBeNull());
+    await eventually(() => expect(store.refreshError).not.toBeNull());
     store.receive(eventRow("REFRESH_REJECTED", { previous: "INITIAL_SESSION", rejection: rejection() }));
     await tick();
 
@@ -197,7 +197,7 @@ describe("SessionCard with a rejected refresh token", () => {
     wiredCard(store, EXPIRES_AT - 300);
 
     await fireEvent.click(screen.getByRole("button", { name: "End it now" }));
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(within(box).getByText("Not ready yet")).toBeTruthy();
     expect(within(box).getByText("the inspector is still starting")).toBeTruthy();
     expect(screen.getByRole("status").id, "the banner stays: the session is not over").toBe("refresh-rejected");

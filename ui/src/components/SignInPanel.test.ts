@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { tick } from "svelte";
 import { api } from "../lib/api";
-import { appError, deferred, expectOnlyPlannedCalls } from "../test/api";
+import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { methods, session, status } from "../test/fixtures";
 import SignInPanel from "./SignInPanel.svelte";
 
@@ -21,7 +21,7 @@ async function panel(answer: ReturnType<typeof methods> | Error, props: { demo?:
   const result = render(SignInPanel, { props: { demo: props.demo ?? null } });
   expect(api.signInMethods).toHaveBeenCalledTimes(1);
   if (answer instanceof Error) {
-    await vi.waitFor(() => expect(document.getElementById("signin-methods-error")).not.toBeNull());
+    await eventually(() => expect(document.getElementById("signin-methods-error")).not.toBeNull());
   } else {
     await pending; // the panel's own reaction to the answer ran first
     await tick();
@@ -60,7 +60,9 @@ describe("SignInPanel's tabs", () => {
   it("says so when the project has every method off, except anonymous sign-ins", async () => {
     await panel(methods({ email: false, phone: false, providers: [], anonymous: true }));
     const none = document.getElementById("signin-none")!;
-    expect(none.textContent).toContain("This project has every sign-in method switched off (Auth → Providers), except anonymous sign-ins.");
+    expect(none.textContent).toContain(
+      "This project has every sign-in method switched off (Auth → Providers), except anonymous sign-ins.",
+    );
     expect(screen.queryByRole("tab")).toBeNull();
     expect(screen.queryByRole("textbox")).toBeNull();
     expect(screen.getByRole("button", { name: "Sign in anonymously" })).toBeTruthy();
@@ -97,7 +99,7 @@ describe("SignInPanel's password form", () => {
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Sign in anonymously" }).disabled).toBe(true);
 
     answer.reject(appError("api", "Invalid login credentials", "invalid_credentials", 400));
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(box.id).toBe("account-error");
     expect(within(box).getByText("Wrong email or password")).toBeTruthy();
     expect(within(box).getByText("Invalid login credentials")).toBeTruthy();
@@ -113,13 +115,13 @@ describe("SignInPanel's password form", () => {
     await fireEvent.input(screen.getByLabelText("Email"), { target: { value: "ada@example.com" } });
     await fireEvent.input(screen.getByLabelText("Password"), { target: { value: "secret" } });
     await fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
-    await vi.waitFor(() => screen.getByRole("alert"));
+    await eventually(() => screen.getByRole("alert"));
 
     await fireEvent.click(screen.getByRole("tab", { name: "Phone code" }));
     expect(screen.queryByRole("alert"), "the error belonged to the password tab").toBeNull();
     await fireEvent.click(screen.getByRole("tab", { name: "Password" }));
     await fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
-    await vi.waitFor(() => expect(screen.getByLabelText<HTMLInputElement>("Password").value).toBe(""));
+    await eventually(() => expect(screen.getByLabelText<HTMLInputElement>("Password").value).toBe(""));
     expect(api.signInPassword).toHaveBeenLastCalledWith("ada@example.com", "secret");
     expect(screen.queryByRole("alert")).toBeNull();
   });
@@ -138,7 +140,7 @@ describe("SignInPanel's password form", () => {
     );
     await fireEvent.click(screen.getByRole("button", { name: "Sign in anonymously" }));
     expect(api.signInAnonymously).toHaveBeenCalledWith();
-    const box = await vi.waitFor(() => screen.getByRole("alert"));
+    const box = await eventually(() => screen.getByRole("alert"));
     expect(within(box).getByText("Anonymous sign-ins are off")).toBeTruthy();
   });
 });

@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, within } from "@testing-library/sve
 import { api } from "../lib/api";
 import { appStatus } from "../lib/stores/status.svelte";
 import type { Status } from "../lib/types";
-import { appError, deferred, expectOnlyPlannedCalls } from "../test/api";
+import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { status } from "../test/fixtures";
 import AutoRefreshControl from "./AutoRefreshControl.svelte";
 import TopBar from "./TopBar.svelte";
@@ -70,7 +70,7 @@ describe("TopBar", () => {
     expect(screen.getByLabelText("Opening the profile")).toBeTruthy();
 
     answer.resolve(production);
-    await vi.waitFor(() => expect(picker().disabled).toBe(false));
+    await eventually(() => expect(picker().disabled).toBe(false));
     expect(picker().value).toBe("p1");
     expect(document.getElementById("server-url")).toBeNull();
     expect(screen.getByRole("button", { name: "Remove…" })).toBeTruthy();
@@ -80,7 +80,7 @@ describe("TopBar", () => {
     vi.mocked(api.selectProfile).mockRejectedValue(appError("invalidInput", 'there is no profile "p1"'));
     render(TopBar, { props: { addingProject: false } });
     await fireEvent.change(picker(), { target: { value: "p1" } });
-    await vi.waitFor(() => expect(appStatus.settingsError).toBe('there is no profile "p1"'));
+    await eventually(() => expect(appStatus.settingsError).toBe('there is no profile "p1"'));
     expect(picker().value).toBe("built-in-demo");
     expect(picker().disabled).toBe(false);
   });
@@ -99,7 +99,7 @@ describe("TopBar", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Remove…" }));
     await fireEvent.click(screen.getByRole("button", { name: "Remove" }));
     expect(api.removeProfile).toHaveBeenCalledWith("p1");
-    await vi.waitFor(() => expect(picker().value).toBe("built-in-demo"));
+    await eventually(() => expect(picker().value).toBe("built-in-demo"));
     expect(screen.queryByRole("button", { name: "Remove…" })).toBeNull();
   });
 });
@@ -134,12 +134,12 @@ describe("AutoRefreshControl", () => {
     const { toggle, margin } = control();
     await fireEvent.click(toggle);
     expect(api.setAutoRefresh).toHaveBeenLastCalledWith(true, 30);
-    await vi.waitFor(() => expect(appStatus.status?.autoRefresh).toBe(true));
+    await eventually(() => expect(appStatus.status?.autoRefresh).toBe(true));
     expect(appStatus.margin).toBe(30);
 
     await fireEvent.change(margin, { target: { value: "45" } });
     expect(api.setAutoRefresh).toHaveBeenLastCalledWith(true, 45);
-    await vi.waitFor(() => expect(appStatus.margin).toBe(45));
+    await eventually(() => expect(appStatus.margin).toBe(45));
     expect(toggle.checked).toBe(true);
   });
 
@@ -148,11 +148,11 @@ describe("AutoRefreshControl", () => {
     const { toggle, margin } = control();
     await fireEvent.change(margin, { target: { value: "2" } });
     expect(api.setAutoRefresh).toHaveBeenLastCalledWith(false, 2);
-    await vi.waitFor(() => expect(margin.value).toBe("30"));
+    await eventually(() => expect(margin.value).toBe("30"));
     expect(appStatus.settingsError).toBe("The margin must be between 5 and 3600 seconds.");
 
     await fireEvent.click(toggle);
-    await vi.waitFor(() => expect(toggle.checked).toBe(false));
+    await eventually(() => expect(toggle.checked).toBe(false));
     expect(api.setAutoRefresh).toHaveBeenLastCalledWith(true, 30);
   });
 });

@@ -34,3 +34,11 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
 export function appError(kind: string, message: string, code: string | null = null, status: number | null = null) {
   return { kind, message, code, status };
 }
+
+/**
+ * Polls `check` until it passes (returning what it returns) or the deadline passes: the
+ * deadline is generous, so a loaded machine slows a test down but does not fail it.
+ */
+export function eventually<T>(check: () => T): Promise<T> {
+  return vi.waitFor(check, { timeout: 5_000, interval: 10 });
+}

@@ -130,7 +130,9 @@ export const iso = (unix: number) => new Date(unix * 1000).toISOString();
 
 let seq = 0;
 
-export function eventRow(kind: Extract<LogItem, { type: "event" }>["event"]["kind"], over: Partial<Extract<LogItem, { type: "event" }>["event"]> = {}): LogItem {
+type EventView = Extract<LogItem, { type: "event" }>["event"];
+
+export function eventRow(kind: EventView["kind"], over: Partial<EventView> = {}): LogItem {
   const at = iso(ISSUED_AT + 60);
   return {
     type: "event",

@@ -17,7 +17,8 @@ export type MockedApi = { [K in keyof RealApi]: Mock<RealApi[K]> };
 
 function command(name: string) {
   return vi.fn(async (...args: unknown[]) => {
-    const error = new Error(`api.${name}(${args.map((a) => JSON.stringify(a)).join(", ")}) was called, but the test planned no answer`);
+    const call = `api.${name}(${args.map((a) => JSON.stringify(a)).join(", ")})`;
+    const error = new Error(`${call} was called, but the test planned no answer`);
     error.name = UNPLANNED;
     throw error;
   });
