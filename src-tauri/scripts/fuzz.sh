@@ -10,7 +10,10 @@
 # (src-tauri/fuzz/corpus/<target>/seed-*), so a run never changes the tree. Prints one line per
 # target; exits non-zero if any target crashed, and names the inputs that did (kept under
 # src-tauri/fuzz/artifacts/<target>/; replay one with
-# `cargo +nightly fuzz run --fuzz-dir src-tauri/fuzz <target> <file>`).
+# `cargo +nightly fuzz run --fuzz-dir src-tauri/fuzz <target> <file>`); also if a target did
+# not read every one of its seeds or ran no input beyond them (then it fuzzed nothing).
+# What each seed must do in the parser is asserted on stable Rust, in `cargo test`:
+# src-tauri/engine/tests/tools_fuzz.rs.
 set -euo pipefail
 
 CARGO_FUZZ_VERSION=0.13.2
@@ -61,6 +64,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_odr_violation=0"
 
 summary=()
 crashed=()
+idle=()
 for target in "${targets[@]}"; do
   corpus="$scratch/corpus/$target"
   log="$scratch/$target.log"
@@ -77,7 +81,8 @@ for target in "${targets[@]}"; do
   # leak on every input (and re-runs it to look): see fuzz_targets/server_request.rs.
   [ "$target" = server_request ] && flags+=(-detect_leaks=0)
 
-  say "$target: ${seconds} s on $(ls "$corpus" | wc -l) seeds (log: ${log#"$root"/})"
+  seeds=$(find "$corpus" -type f | wc -l)
+  say "$target: ${seconds} s on $seeds seeds (log: ${log#"$root"/})"
   status=0
   "$bin_dir/$target" "${flags[@]}" "$corpus" >"$log" 2>&1 || status=$?
 
@@ -92,7 +97,13 @@ for target in "${targets[@]}"; do
     crashes=1 # it failed without leaving an input: the log says why
     found=("(no input saved; see ${log#"$root"/})")
   fi
-  summary+=("$(printf '%-15s %5s s  %10s execs  crashes = %s/%s' "$target" "$seconds" "$execs" "$crashes" "$execs")")
+  # libFuzzer's "INFO: seed corpus: files: N ..." says how many seeds it read.
+  read_seeds=$(sed -n 's/^INFO: seed corpus: files: \([0-9]*\) .*/\1/p' "$log" | head -n 1)
+  read_seeds=${read_seeds:-0}
+  summary+=("$(printf '%-15s %5s s  %10s execs  seeds read = %s/%s  crashes = %s/%s' "$target" "$seconds" "$execs" "$read_seeds" "$seeds" "$crashes" "$execs")")
+  if [ "$crashes" -eq 0 ] && { [ "$read_seeds" -ne "$seeds" ] || [ "$execs" -le "$seeds" ]; }; then
+    idle+=("$target: read $read_seeds of its $seeds seeds and ran $execs inputs (see ${log#"$root"/})")
+  fi
   if [ "$crashes" -gt 0 ]; then
     crashed+=("$target: ${found[*]}")
     grep -A 2 -m 1 -E "panicked at|ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)" "$log" | sed 's/^/    /' || true
@@ -101,8 +112,14 @@ done
 
 say "summary"
 printf '%s\n' "${summary[@]}"
+if [ ${#idle[@]} -gt 0 ]; then
+  say "targets that did not fuzz their seeds:"
+  printf '  %s\n' "${idle[@]}"
+fi
 if [ ${#crashed[@]} -gt 0 ]; then
   say "crashing inputs (replay: cargo +nightly fuzz run --fuzz-dir $fuzz_dir TARGET FILE):"
   printf '  %s\n' "${crashed[@]}"
+fi
+if [ ${#crashed[@]} -gt 0 ] || [ ${#idle[@]} -gt 0 ]; then
   exit 1
 fi

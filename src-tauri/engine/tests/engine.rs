@@ -1,7 +1,9 @@
 //! The engine against the real local GoTrue server on loopback.
 
+use std::future::Future as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use local_gotrue::{Config, DemoUser, Server};
 use serde_json::{json, Value};
@@ -20,11 +22,27 @@ struct World {
     store: Arc<MemoryStore>,
     client: AuthClient,
     http: reqwest::Client,
+    /// Between `client` and the server, in a world made by `gated_world`.
+    gate: Option<Gate>,
 }
 
 async fn world_with(
     configure: impl FnOnce(&mut Config),
     client_config: impl FnOnce(&mut ClientConfig),
+) -> World {
+    world_on(configure, client_config, false).await
+}
+
+/// A world whose client reaches the server through a `Gate`, which can hold a request on its
+/// way: a refresh "in flight" for as long as a test needs, with no timing involved.
+async fn gated_world() -> World {
+    world_on(|_| {}, |_| {}, true).await
+}
+
+async fn world_on(
+    configure: impl FnOnce(&mut Config),
+    client_config: impl FnOnce(&mut ClientConfig),
+    gated: bool,
 ) -> World {
     let mut config = Config {
         demo_user: Some(DemoUser {
@@ -35,7 +53,12 @@ async fn world_with(
     };
     configure(&mut config);
     let server = local_gotrue::start(config).await.unwrap();
-    let mut settings = ClientConfig::new(server.url(), server.anon_key());
+    let gate = match gated {
+        true => Some(Gate::start(&server).await),
+        false => None,
+    };
+    let url = gate.as_ref().map_or(server.url(), |gate| gate.url.clone());
+    let mut settings = ClientConfig::new(url, server.anon_key());
     client_config(&mut settings);
     let store = Arc::new(MemoryStore::new());
     let client = AuthClient::new(settings, store.clone(), PROFILE)
@@ -46,6 +69,93 @@ async fn world_with(
         store,
         client,
         http: reqwest::Client::new(),
+        gate,
+    }
+}
+
+/// A loopback TCP relay in front of the server. Once `hold_next` arms it, the first bytes a
+/// client connection sends wait in the relay (the server has not seen them) until `release`;
+/// `held` returns once they are waiting. Everything else passes straight through.
+struct Gate {
+    url: String,
+    state: Arc<GateState>,
+}
+
+#[derive(Default)]
+struct GateState {
+    armed: AtomicBool,
+    held: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+impl Gate {
+    async fn start(server: &Server) -> Gate {
+        let upstream = server.url().trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(GateState::default());
+        let shared = state.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+                tokio::spawn(Gate::relay(client, server, shared.clone()));
+            }
+        });
+        Gate { url, state }
+    }
+
+    async fn relay(
+        client: tokio::net::TcpStream,
+        server: tokio::net::TcpStream,
+        state: Arc<GateState>,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut from_client, mut to_client) = client.into_split();
+        let (mut from_server, mut to_server) = server.into_split();
+        let upstream = async move {
+            let mut buffer = vec![0u8; 64 * 1024];
+            while let Ok(read @ 1..) = from_client.read(&mut buffer).await {
+                if state.armed.swap(false, Ordering::SeqCst) {
+                    state.held.notify_one();
+                    state.release.notified().await;
+                }
+                if to_server.write_all(&buffer[..read]).await.is_err() {
+                    break;
+                }
+            }
+            let _ = to_server.shutdown().await;
+        };
+        let downstream = async move {
+            let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+            let _ = to_client.shutdown().await;
+        };
+        tokio::join!(upstream, downstream);
+    }
+
+    fn hold_next(&self) {
+        self.state.armed.store(true, Ordering::SeqCst);
+    }
+
+    async fn held(&self) {
+        tokio::time::timeout(Duration::from_secs(10), self.state.held.notified())
+            .await
+            .expect("a request reaches the gate within 10 s");
+    }
+
+    fn release(&self) {
+        self.state.release.notify_one();
+    }
+}
+
+/// Polls `condition` until it holds; fails after 10 s, naming `what` it waited for.
+async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited 10 s for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -107,34 +217,31 @@ async fn session_from_another_client(w: &World) -> session_engine::Session {
     common::signed_in_elsewhere(&w.server).await
 }
 
-/// Signs in, then starts a refresh the server holds for 400 ms; returns once it is in flight.
-async fn slow_refresh_in_flight(
+/// Signs in (in a `gated_world`), then starts a refresh that the gate holds before the server
+/// sees it; returns once it is held there. `release` lets it go on.
+async fn refresh_held_on_its_way(
     w: &World,
 ) -> tokio::task::JoinHandle<Result<session_engine::Refreshed, AuthError>> {
+    let gate = w.gate.as_ref().expect("a gated world");
     w.sign_in().await;
-    w.fault(json!({"delay_ms": 400, "path": "/token"})).await;
+    gate.hold_next();
     let client = w.client.clone();
     let flight = tokio::spawn(async move { client.refresh_session(None).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    gate.held().await;
     flight
 }
 
-type Seen = Arc<Mutex<Vec<(AuthEventKind, Option<String>)>>>;
-
-/// Collects events from a subscription for assertions.
-fn collect(client: &AuthClient) -> (session_engine::Subscription, Seen) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    let subscription = client.on_auth_state_change(move |event| {
-        sink.lock()
-            .unwrap()
-            .push((event.kind, event.reason.clone()));
-    });
-    (subscription, seen)
+/// A subscription whose events the test reads with `heard`.
+fn collect(client: &AuthClient) -> session_engine::EventStream {
+    client.subscribe()
 }
 
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(150)).await;
+/// Every event `stream` has been sent so far, with its reason. No waiting is needed: the
+/// engine puts an event in each subscriber's queue before the call that caused it returns.
+fn heard(stream: &mut session_engine::EventStream) -> Vec<(AuthEventKind, Option<String>)> {
+    std::iter::from_fn(|| stream.try_next())
+        .map(|event| (event.kind, event.reason))
+        .collect()
 }
 
 #[tokio::test]
@@ -209,15 +316,31 @@ async fn an_answer_without_a_session_is_session_missing_and_a_broken_one_is_inva
 
 #[tokio::test]
 async fn a_hundred_concurrent_refreshes_send_one_request_and_share_its_session() {
-    let w = world().await;
+    let w = gated_world().await;
     w.sign_in().await;
-    // Slow the refresh so every caller is in flight together.
-    w.fault(json!({"delay_ms": 300, "path": "/token"})).await;
+    // The first caller's request waits at the gate until all hundred callers are in flight.
+    let gate = w.gate.as_ref().unwrap();
+    gate.hold_next();
+    let in_flight = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..100 {
-        let client = w.client.clone();
-        tasks.spawn(async move { client.refresh_session(None).await.unwrap() });
+        let (client, in_flight) = (w.client.clone(), in_flight.clone());
+        tasks.spawn(async move {
+            let mut call = std::pin::pin!(client.refresh_session(None));
+            // Its first poll starts the refresh or joins the one under way, which cannot
+            // land while the gate holds its request.
+            let first = std::future::poll_fn(|cx| std::task::Poll::Ready(call.as_mut().poll(cx)));
+            assert!(first.await.is_pending(), "the refresh cannot have landed");
+            in_flight.fetch_add(1, Ordering::SeqCst);
+            call.await.unwrap()
+        });
     }
+    gate.held().await;
+    wait_until("a hundred callers in flight", || {
+        in_flight.load(Ordering::SeqCst) == 100
+    })
+    .await;
+    gate.release();
     let results = tasks.join_all().await;
     assert_eq!(
         w.refresh_requests().await,
@@ -295,22 +418,18 @@ async fn get_session_refreshes_only_within_ten_seconds_of_expiry() {
 async fn injected_503s_are_retried_into_one_token_refreshed_without_losing_the_session() {
     let w = world().await;
     let session = w.sign_in().await;
-    let (_subscription, seen) = collect(&w.client);
+    let mut events = collect(&w.client);
     w.fault(json!({"count": 3, "status": 503, "path": "/token"}))
         .await;
-    let started = Instant::now();
+    // The waits between the attempts (200, 400, 800 ms) are timed in paused time:
+    // paused_time.rs, `retries_back_off_200_400_800_ms`.
     let refreshed = w.client.refresh_session(None).await.unwrap();
-    assert!(
-        started.elapsed() >= Duration::from_millis(1400),
-        "backoff 200 + 400 + 800 ms"
-    );
     assert_eq!(w.refresh_requests().await, 4);
     assert_ne!(
         refreshed.response.session.refresh_token,
         session.refresh_token
     );
-    settle().await;
-    let seen = seen.lock().unwrap().clone();
+    let seen = heard(&mut events);
     assert_eq!(
         seen.iter()
             .filter(|(k, _)| *k == AuthEventKind::TokenRefreshed)
@@ -321,24 +440,6 @@ async fn injected_503s_are_retried_into_one_token_refreshed_without_losing_the_s
         !seen.iter().any(|(k, _)| *k == AuthEventKind::SignedOut),
         "never removed: {seen:?}"
     );
-}
-
-#[tokio::test]
-async fn retries_stop_at_the_budget_and_keep_the_session() {
-    let w = world_with(|_| {}, |c| c.retry_budget = Duration::from_millis(1000)).await;
-    let session = w.sign_in().await;
-    w.fault(json!({"count": 50, "status": 502, "body": "html", "path": "/token"}))
-        .await;
-    let error = w.client.refresh_session(None).await.unwrap_err();
-    assert_eq!(error.status(), Some(502));
-    assert!(error.is_retryable());
-    assert_eq!(
-        w.refresh_requests().await,
-        3,
-        "200 and 400 ms waits fit in 1 s; 800 more does not"
-    );
-    assert_eq!(w.client.current_session().unwrap(), session);
-    assert_eq!(w.stored().unwrap(), session);
 }
 
 #[tokio::test]
@@ -411,7 +512,7 @@ async fn reuse_outside_the_interval_ends_the_session_with_signed_out() {
     )
     .await
     .unwrap();
-    let (_stale_subscription, stale_seen) = collect(&stale);
+    let mut stale_events = collect(&stale);
     // Start-up refreshes the expired stored session (as auth-js's `_recoverAndRefresh`).
     let error = stale.initialize().await.unwrap_err();
     assert_eq!(error.code(), Some("refresh_token_already_used"));
@@ -420,8 +521,7 @@ async fn reuse_outside_the_interval_ends_the_session_with_signed_out() {
         w.store.load(PROFILE).unwrap().is_none(),
         "removed from storage"
     );
-    settle().await;
-    assert!(stale_seen.lock().unwrap().contains(&(
+    assert!(heard(&mut stale_events).contains(&(
         AuthEventKind::SignedOut,
         Some("refresh_token_already_used".into())
     )));
@@ -443,10 +543,11 @@ async fn a_rejected_pasted_token_leaves_the_current_session_alone() {
 
 #[tokio::test]
 async fn a_session_adopted_during_a_refresh_is_not_overwritten_by_its_result() {
-    let w = world().await;
-    let flight = slow_refresh_in_flight(&w).await;
+    let w = gated_world().await;
+    let flight = refresh_held_on_its_way(&w).await;
     // A new sign-in lands while the refresh of the old session is in flight.
     let newer = w.sign_in().await;
+    w.gate.as_ref().unwrap().release();
     assert_eq!(
         flight.await.unwrap().unwrap_err(),
         AuthError::RefreshDiscarded
@@ -461,9 +562,10 @@ async fn a_session_adopted_during_a_refresh_is_not_overwritten_by_its_result() {
 
 #[tokio::test]
 async fn a_sign_out_during_a_refresh_stays_signed_out() {
-    let w = world().await;
-    let flight = slow_refresh_in_flight(&w).await;
+    let w = gated_world().await;
+    let flight = refresh_held_on_its_way(&w).await;
     w.client.sign_out(SignOutScope::Local).await.unwrap();
+    w.gate.as_ref().unwrap().release();
     let error = flight.await.unwrap().unwrap_err();
     assert_eq!(
         error.code(),
@@ -478,17 +580,15 @@ async fn a_sign_out_during_a_refresh_stays_signed_out() {
 async fn sign_out_removes_the_local_session_even_when_the_server_fails() {
     let w = world().await;
     w.sign_in().await;
-    let (_subscription, seen) = collect(&w.client);
+    let mut events = collect(&w.client);
     w.fault(json!({"status": 503, "path": "/logout"})).await;
     let error = w.client.sign_out(SignOutScope::Global).await.unwrap_err();
     assert!(error.is_retryable());
     assert!(w.client.current_session().is_none());
     assert!(w.stored().is_none());
-    settle().await;
-    assert!(seen
-        .lock()
-        .unwrap()
-        .contains(&(AuthEventKind::SignedOut, Some("sign_out:global".into()))));
+    assert!(
+        heard(&mut events).contains(&(AuthEventKind::SignedOut, Some("sign_out:global".into())))
+    );
 }
 
 #[tokio::test]
@@ -515,17 +615,15 @@ async fn get_user_with_a_deleted_session_is_session_missing_and_signs_out() {
     let session = w.sign_in().await;
     assert_eq!(w.client.get_user(None).await.unwrap().email, EMAIL);
     delete_server_session(&w, &session).await;
-    let (_subscription, seen) = collect(&w.client);
+    let mut events = collect(&w.client);
     assert_eq!(
         w.client.get_user(None).await.unwrap_err(),
         AuthError::SessionMissing
     );
     assert!(w.client.current_session().is_none());
-    settle().await;
-    assert!(seen
-        .lock()
-        .unwrap()
-        .contains(&(AuthEventKind::SignedOut, Some("session_not_found".into()))));
+    assert!(
+        heard(&mut events).contains(&(AuthEventKind::SignedOut, Some("session_not_found".into())))
+    );
 }
 
 #[tokio::test]
@@ -618,9 +716,16 @@ async fn anonymous_sign_in_sign_up_and_user_updates_emit_their_events() {
 async fn a_slow_or_panicking_subscriber_blocks_nobody() {
     let w = world().await;
     w.sign_in().await;
-    let _slow = w.client.on_auth_state_change(|event| {
+    // The slow subscriber is stuck in its callback until the test lets it go, which it does
+    // only once the engine and another subscriber have carried on without it.
+    let (release, stuck) = std::sync::mpsc::channel::<()>();
+    let stuck = Mutex::new(stuck);
+    let slow_done = Arc::new(AtomicUsize::new(0));
+    let done = slow_done.clone();
+    let _slow = w.client.on_auth_state_change(move |event| {
         if event.kind == AuthEventKind::TokenRefreshed {
-            std::thread::sleep(Duration::from_secs(2));
+            let _ = stuck.lock().unwrap().recv_timeout(Duration::from_secs(30));
+            done.fetch_add(1, Ordering::SeqCst);
         }
     });
     let _panicky = w.client.on_auth_state_change(|event| {
@@ -630,34 +735,50 @@ async fn a_slow_or_panicking_subscriber_blocks_nobody() {
     });
     let mut stream = w.client.subscribe();
     stream.next().await;
-    let started = Instant::now();
     w.client.refresh_session(None).await.unwrap();
-    let event = tokio::time::timeout(Duration::from_millis(500), stream.next())
-        .await
-        .unwrap()
-        .unwrap();
+    let event = next_event(&mut stream, "TOKEN_REFRESHED").await;
     assert_eq!(event.kind, AuthEventKind::TokenRefreshed);
-    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(
+        slow_done.load(Ordering::SeqCst),
+        0,
+        "the refresh and the other subscriber went on while the slow one was stuck"
+    );
     w.client.refresh_session(None).await.unwrap();
     assert_eq!(
-        stream.next().await.unwrap().kind,
+        next_event(&mut stream, "TOKEN_REFRESHED").await.kind,
         AuthEventKind::TokenRefreshed,
         "still delivered after the panic"
     );
+    assert_eq!(slow_done.load(Ordering::SeqCst), 0);
+    release.send(()).unwrap();
+    release.send(()).unwrap();
+    wait_until("the slow subscriber hears both refreshes", || {
+        slow_done.load(Ordering::SeqCst) == 2
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn unsubscribing_stops_the_callbacks() {
     let w = world().await;
-    let (subscription, seen) = collect(&w.client);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let subscription = w.client.on_auth_state_change(move |event| {
+        sink.lock().unwrap().push(event.kind);
+    });
     assert_eq!(w.client.subscriber_count(), 1);
     subscription.unsubscribe();
     assert_eq!(w.client.subscriber_count(), 0);
+    // The callback's task ends, dropping the callback and its `sink`, once it has delivered
+    // what was queued and the engine has let go of its queue: only then is `seen` alone.
+    wait_until("the callback's task to end", || {
+        Arc::strong_count(&seen) == 1
+    })
+    .await;
     w.sign_in().await;
-    settle().await;
     assert_eq!(
-        seen.lock().unwrap().len(),
-        1,
+        *seen.lock().unwrap(),
+        [AuthEventKind::InitialSession],
         "only the INITIAL_SESSION from before"
     );
 }
@@ -887,14 +1008,14 @@ async fn server_session_count(w: &World) -> usize {
         .map_or(0, Vec::len)
 }
 
-/// The stream's next event, or a failure naming what was expected after 5 s of nothing.
+/// The stream's next event, or a failure naming what was expected after 10 s of nothing.
 async fn next_event(
     stream: &mut session_engine::EventStream,
     expected: &str,
 ) -> session_engine::AuthEvent {
-    tokio::time::timeout(Duration::from_secs(5), stream.next())
+    tokio::time::timeout(Duration::from_secs(10), stream.next())
         .await
-        .unwrap_or_else(|_| panic!("no event within 5 s (expected {expected})"))
+        .unwrap_or_else(|_| panic!("no event within 10 s (expected {expected})"))
         .expect("the stream is open")
 }
 
@@ -914,7 +1035,7 @@ async fn a_rejected_refresh_token_keeps_a_session_whose_access_token_still_works
     let w = world().await;
     let session = w.sign_in().await;
     delete_server_session(&w, &session).await;
-    let (_subscription, seen) = collect(&w.client);
+    let mut events = collect(&w.client);
     let error = w.client.refresh_session(None).await.unwrap_err();
     assert_eq!(error.code(), Some("refresh_token_not_found"));
     assert_eq!(
@@ -939,8 +1060,7 @@ async fn a_rejected_refresh_token_keeps_a_session_whose_access_token_still_works
     assert!(rejection.describe().starts_with(
         "refresh token rejected: refresh_token_not_found; this access token still works until "
     ));
-    settle().await;
-    let seen = seen.lock().unwrap().clone();
+    let seen = heard(&mut events);
     assert!(
         !seen
             .iter()
@@ -973,7 +1093,7 @@ async fn end_session_now_ends_a_rejected_session_at_once() {
     delete_server_session(&w, &session).await;
     w.client.refresh_session(None).await.unwrap_err();
     assert!(w.client.refresh_rejection().is_some());
-    let (_subscription, seen) = collect(&w.client);
+    let mut events = collect(&w.client);
     let before = w.control(reqwest::Method::GET, "/requests", None).await["total"].clone();
     w.client.end_session_now().await;
     assert!(w.client.current_session().is_none());
@@ -987,11 +1107,9 @@ async fn end_session_now_ends_a_rejected_session_at_once() {
         before,
         "nothing sent"
     );
-    settle().await;
-    assert!(seen
-        .lock()
-        .unwrap()
-        .contains(&(AuthEventKind::SignedOut, Some("end_session_now".into()))));
+    assert!(
+        heard(&mut events).contains(&(AuthEventKind::SignedOut, Some("end_session_now".into())))
+    );
 }
 
 #[tokio::test]
@@ -1005,7 +1123,7 @@ async fn a_global_sign_out_with_an_expired_access_token_refreshes_first_and_ends
     )
     .await;
     w.sign_in().await;
-    let (_subscription, seen) = collect(&w.client);
+    let mut events = collect(&w.client);
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(server_session_count(&w).await, 1);
     w.client
@@ -1018,8 +1136,7 @@ async fn a_global_sign_out_with_an_expired_access_token_refreshes_first_and_ends
         "the server session is gone"
     );
     assert!(w.client.current_session().is_none());
-    settle().await;
-    let kinds: Vec<_> = seen.lock().unwrap().iter().map(|(k, _)| *k).collect();
+    let kinds: Vec<_> = heard(&mut events).into_iter().map(|(k, _)| k).collect();
     assert_eq!(
         kinds,
         [
@@ -1094,11 +1211,10 @@ async fn an_expired_stored_session_is_refreshed_before_initial_session() {
 #[tokio::test]
 async fn sign_out_always_emits_signed_out() {
     let w = world().await;
-    let (_subscription, seen) = collect(&w.client);
+    let mut events = collect(&w.client);
     w.client.sign_out(SignOutScope::Local).await.unwrap();
-    settle().await;
     assert_eq!(
-        seen.lock().unwrap().clone(),
+        heard(&mut events),
         [
             (AuthEventKind::InitialSession, None),
             (AuthEventKind::SignedOut, Some("sign_out:local".into()))

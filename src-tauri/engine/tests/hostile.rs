@@ -245,14 +245,10 @@ async fn an_answer_declaring_100_mb_is_refused_before_it_is_read() {
 async fn an_endless_answer_is_cut_at_the_cap_and_only_its_start_is_kept() {
     let proxy = Canned::start(|_| Reply::Endless { status: 400 }).await;
     let client = client_for(&proxy.url).await;
-    let started = std::time::Instant::now();
     let error = client.refresh_session(Some(PASTED)).await.unwrap_err();
+    // Not by the request timeout: that would be a `retryableFetch` with status 0.
     assert_eq!(error.kind(), "responseTooLarge", "{error:?}");
     assert_eq!(error.status(), Some(400));
-    assert!(
-        started.elapsed() < Duration::from_secs(15),
-        "not by timeout"
-    );
     let logged = client.recorder().recent().pop().unwrap();
     let kept = logged.response_body.unwrap();
     assert!(kept.len() <= 70 * 1024, "kept {} bytes", kept.len());

@@ -9,7 +9,9 @@ use local_gotrue::{Config, DemoUser, Server};
 use serde_json::{json, Value};
 use session_engine::auto_refresh::{self, Outcome, Setting};
 use session_engine::clock::TokioClock;
-use session_engine::{AuthClient, AuthEventKind, ClientConfig, Credentials, MemoryStore};
+use session_engine::{
+    AuthClient, AuthEventKind, ClientConfig, Credentials, MemoryStore, SessionStore,
+};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -31,8 +33,14 @@ async fn server(jwt_expiry: Duration) -> Server {
 }
 
 async fn signed_in(server: &Server) -> AuthClient {
+    signed_in_with(server, |_| {}).await
+}
+
+/// A client of `server` on tokio's clock, `configure`d, with the demo user signed in.
+async fn signed_in_with(server: &Server, configure: impl FnOnce(&mut ClientConfig)) -> AuthClient {
     let mut config = ClientConfig::new(server.url(), server.anon_key());
     config.clock = Arc::new(TokioClock::new());
+    configure(&mut config);
     let client = AuthClient::new(config, Arc::new(MemoryStore::new()), "paused")
         .await
         .unwrap();
@@ -171,16 +179,74 @@ async fn a_failed_auto_refresh_waits_out_the_failure_cooldown_then_tries_again()
     // The failure comes up to 1 s before the 50 s mark (whole-second `exp`), so the cooldown
     // ends between 109 and 110 s.
     let instants = [48.9, 50.1, 108.9];
+    let before = client.current_session().unwrap();
     let counts = refreshes_by(&server, start, &instants).await;
     assert_eq!(counts, vec![0, 1, 1], "requests by {instants:?}");
+    assert!(
+        matches!(outcomes.lock().unwrap().as_slice(), [Outcome::Failed(e)] if e.status() == Some(400)),
+        "one failed attempt, none inside the cooldown: {:?}",
+        outcomes.lock().unwrap()
+    );
     assert_eq!(
-        outcomes.lock().unwrap().len(),
-        1,
-        "no attempt inside the cooldown"
+        client.current_session().unwrap(),
+        before,
+        "the failure keeps the session"
     );
     let counts = refreshes_by(&server, start, &[110.1]).await;
     assert_eq!(counts, vec![2], "the next attempt when the cooldown ends");
     assert_eq!(outcomes.lock().unwrap().last(), Some(&Outcome::Refreshed));
+    let recovered = client.current_session().unwrap();
+    assert_ne!(recovered.refresh_token, before.refresh_token, "it rotated");
+    // And the schedule is back to normal: the next refresh 50 s after the recovery (which
+    // came between 109 and 110 s), again up to 1 s early.
+    let counts = refreshes_by(&server, start, &[157.9, 160.2]).await;
+    assert_eq!(counts, vec![2, 3], "the regular refresh after the recovery");
+    schedule.abort();
+}
+
+/// A server that fails every attempt of one automatic refresh with a 503: the engine retries
+/// inside the refresh (200·2ⁿ ms while the 30 s budget lasts: eight attempts, the last 25.4 s
+/// after the first), then the schedule waits out the 60 s failure cooldown and tries again,
+/// and that succeeds.
+#[tokio::test(start_paused = true)]
+async fn an_auto_refresh_whose_retries_all_fail_tries_again_after_the_cooldown_and_succeeds() {
+    let server = server(Duration::from_secs(60)).await;
+    let client = signed_in(&server).await;
+    let before = client.current_session().unwrap();
+    let (_setting, receiver) = watch::channel(Setting {
+        enabled: true,
+        margin: Duration::from_secs(10),
+    });
+    fail_token_requests(&server, 503, 8).await;
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let seen = outcomes.clone();
+    let start = Instant::now();
+    let schedule = tokio::spawn(auto_refresh::run(
+        client.clone(),
+        receiver,
+        move |outcome| seen.lock().unwrap().push(outcome),
+    ));
+    // Due between 49 and 50 s (whole-second `exp`): the retries end between 74.4 and 75.4 s,
+    // the cooldown between 134.4 and 135.4 s.
+    let instants = [48.9, 75.5, 134.3];
+    let counts = refreshes_by(&server, start, &instants).await;
+    assert_eq!(counts, vec![0, 8, 8], "requests by {instants:?}");
+    {
+        let outcomes = outcomes.lock().unwrap();
+        assert!(
+            matches!(outcomes.as_slice(), [Outcome::Failed(e)] if e.kind() == "retryableFetch" && e.status() == Some(503)),
+            "{outcomes:?}"
+        );
+    }
+    assert_eq!(client.current_session().unwrap(), before, "kept meanwhile");
+    let counts = refreshes_by(&server, start, &[135.5]).await;
+    assert_eq!(counts, vec![9], "tried again when the cooldown ended");
+    assert_eq!(outcomes.lock().unwrap().last(), Some(&Outcome::Refreshed));
+    assert_ne!(
+        client.current_session().unwrap().refresh_token,
+        before.refresh_token,
+        "and it rotated"
+    );
     schedule.abort();
 }
 
@@ -209,12 +275,15 @@ async fn a_429_cools_the_token_down_for_sixty_seconds_without_requests() {
     );
 
     // After it, the token goes out again and rotates.
+    let cooled_token = client.current_session().unwrap().refresh_token;
     tokio::time::advance(Duration::from_millis(200)).await;
-    client
+    let after = client
         .refresh_session(None)
         .await
         .expect("after the cooldown");
     assert_eq!(refresh_requests(&server).await, 2);
+    assert_ne!(after.response.session.refresh_token, cooled_token);
+    assert_eq!(client.current_session(), Some(after.response.session));
     println!(
         "429 cooldown: one virtual minute in {:?} of wall time",
         wall.elapsed()
@@ -239,6 +308,99 @@ async fn retries_back_off_200_400_800_ms() {
     let seen: Vec<u64> = seen.iter().map(|n| n - before).collect();
     assert_eq!(seen, vec![1, 1, 2, 2, 3, 3, 4], "requests by 0.1 … 1.41 s");
     refresh.await.unwrap().expect("the fourth attempt succeeds");
+}
+
+/// A 1 s retry budget: the waits of 200 and 400 ms fit in it, the next (800 ms, ending at
+/// 1.4 s) does not, so there are three attempts and the error comes with the third, at 0.6 s;
+/// the session is kept.
+#[tokio::test(start_paused = true)]
+async fn retries_stop_at_the_budget_and_keep_the_session() {
+    let server = server(Duration::from_secs(3600)).await;
+    let client = signed_in_with(&server, |c| c.retry_budget = Duration::from_secs(1)).await;
+    let session = client.current_session().unwrap();
+    emulator(
+        &server,
+        reqwest::Method::POST,
+        "/faults",
+        Some(json!({"path": "/token", "status": 502, "body": "html", "count": 50})),
+    )
+    .await;
+    let start = Instant::now();
+    let refresh = tokio::spawn({
+        let client = client.clone();
+        async move { client.refresh_session(None).await }
+    });
+    let mut seen = Vec::new();
+    for at in [0.1, 0.19, 0.21, 0.59] {
+        seen.extend(refreshes_by(&server, start, &[at]).await);
+        assert!(!refresh.is_finished(), "still retrying at {at} s");
+    }
+    seen.extend(refreshes_by(&server, start, &[0.61, 5.0]).await);
+    assert_eq!(seen, vec![1, 1, 2, 2, 3, 3], "requests by 0.1 … 5 s");
+    let error = refresh.await.unwrap().unwrap_err();
+    assert_eq!(
+        (error.kind(), error.status()),
+        ("retryableFetch", Some(502))
+    );
+    assert_eq!(client.current_session().unwrap(), session);
+}
+
+/// A project URL where nothing listens (a port this test holds bound, without listening, so
+/// no one else can take it): every attempt is refused. The refresh fails as `retryableFetch`
+/// with status 0 after the retries the 30 s budget allows (eight: 0, 0.2, 0.6, 1.4, 3, 6.2,
+/// 12.6 and 25.4 s), and the session is kept, in memory, in storage and for subscribers.
+#[tokio::test(start_paused = true)]
+async fn a_refused_connection_is_retryable_with_status_0_and_keeps_the_session() {
+    let server = server(Duration::from_secs(3600)).await;
+    let session = signed_in(&server).await.current_session().unwrap();
+    let nobody = tokio::net::TcpSocket::new_v4().unwrap();
+    nobody.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut config = ClientConfig::new(
+        format!("http://{}", nobody.local_addr().unwrap()),
+        server.anon_key(),
+    );
+    config.clock = Arc::new(TokioClock::new());
+    let store = Arc::new(MemoryStore::new());
+    store.save("refused", &session).unwrap();
+    let client = AuthClient::new(config, store.clone(), "refused")
+        .await
+        .unwrap();
+    let mut events = client.subscribe();
+
+    let start = Instant::now();
+    let error = client.refresh_session(None).await.unwrap_err();
+    assert_eq!(
+        (error.kind(), error.status()),
+        ("retryableFetch", Some(0)),
+        "{error:?}"
+    );
+    assert_eq!(error.to_string(), "cannot connect to the auth server");
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_millis(25_400),
+        "the retries' waits"
+    );
+    let attempts = client.recorder().recent();
+    assert_eq!(attempts.len(), 8, "{attempts:#?}");
+    assert!(attempts
+        .iter()
+        .all(|a| a.status.is_none() && a.url.ends_with("/token?grant_type=refresh_token")));
+
+    assert_eq!(client.current_session(), Some(session.clone()), "kept");
+    assert_eq!(
+        store.load("refused").unwrap(),
+        Some(session.clone()),
+        "stored"
+    );
+    assert!(client.refresh_rejection().is_none(), "not a rejection");
+    assert_eq!(client.get_session().await.unwrap(), Some(session));
+    let kinds: Vec<_> = std::iter::from_fn(|| events.try_next())
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        !kinds.contains(&AuthEventKind::SignedOut),
+        "no SIGNED_OUT: {kinds:?}"
+    );
 }
 
 // ---- Session ending and the refresh failure cooldown (issue 11, item 5) ----

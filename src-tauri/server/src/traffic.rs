@@ -4,7 +4,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock (the system's, unless a test pauses it), so that the limiter's refill can be
+// tested in paused time.
+use tokio::time::Instant;
 
 use serde::{Deserialize, Serialize};
 

@@ -179,74 +179,149 @@ async fn api_keys_are_project_jwts_with_their_roles() {
     assert!(verified.is_ok(), "signed with the project secret");
 }
 
-#[tokio::test]
-async fn the_token_rate_limit_allows_a_burst_of_30_then_answers_429() {
-    let h = start_with(|c| c.rate_limit = Some(local_gotrue::RateLimit::default())).await;
-    let mut statuses = Vec::new();
-    for _ in 0..31 {
-        statuses.push(h.refresh("abcdefghijkl").await);
+/// The router in process, without a socket: in paused time nothing moves tokio's clock but
+/// `tokio::time::advance` and the server's own timers. (Over loopback, the clock jumps to the
+/// next timer whenever the runtime waits for the socket.)
+struct InProcess(axum::Router);
+
+impl InProcess {
+    fn of(h: &common::Harness) -> InProcess {
+        InProcess(local_gotrue::router(h.server.state().clone()))
     }
-    assert!(statuses[..30].iter().all(|r| r.status == 400));
-    let last = &statuses[30];
+
+    /// Sends `method path` with `body` as JSON; the status and the body (2024 envelope).
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        use tower::ServiceExt as _;
+        let request = axum::http::Request::builder()
+            .method(method.as_str())
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("x-supabase-api-version", "2024-01-01")
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap();
+        let response = self.0.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&body).unwrap_or_default())
+    }
+
+    /// A refresh with `token`: the status and the error code, if any.
+    async fn refresh(&self, token: &str) -> (u16, String) {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/token?grant_type=refresh_token",
+                json!({ "refresh_token": token }),
+            )
+            .await;
+        (
+            status,
+            body["code"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+}
+
+/// GoTrue's default limit, 150 per 5 minutes with a burst of 30: thirty requests at once,
+/// then 429 until the bucket has refilled one (0.5 a second: 2 s), in paused time so that no
+/// slowness of the machine refills it meanwhile.
+#[tokio::test(start_paused = true)]
+async fn the_token_rate_limit_allows_a_burst_of_30_then_answers_429_and_refills_one_in_2_s() {
+    let h = start_with(|c| c.rate_limit = Some(local_gotrue::RateLimit::default())).await;
+    let app = InProcess::of(&h);
+    for n in 1..=30 {
+        assert_eq!(
+            app.refresh("abcdefghijkl").await,
+            (400, "refresh_token_not_found".into()),
+            "request {n} of the burst"
+        );
+    }
+    let limited = (429, "over_request_rate_limit".to_string());
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/token?grant_type=refresh_token",
+            json!({"refresh_token": "abcdefghijkl"}),
+        )
+        .await;
     assert_eq!(
-        (last.status.as_u16(), last.code()),
-        (429, "over_request_rate_limit")
+        (status, &body),
+        (
+            429,
+            &json!({"code": "over_request_rate_limit", "message": "Request rate limit reached"})
+        ),
+        "the 31st"
     );
-    assert_eq!(last.body["message"], "Request rate limit reached");
+    tokio::time::advance(Duration::from_millis(1400)).await;
+    assert_eq!(app.refresh("abcdefghijkl").await, limited, "at 1.4 s");
+    tokio::time::advance(Duration::from_millis(700)).await;
     assert_eq!(
-        h.send(h.http.get(h.url("/settings"))).await.status,
+        app.refresh("abcdefghijkl").await.0,
+        400,
+        "at 2.1 s, one more request"
+    );
+    assert_eq!(app.refresh("abcdefghijkl").await, limited, "and only one");
+    assert_eq!(
+        app.call(Method::GET, "/settings", json!({})).await.0,
         200,
         "only /token is limited"
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rate_limiting_is_off_by_default_and_switchable() {
     let h = start().await;
+    let app = InProcess::of(&h);
     for _ in 0..40 {
-        assert_eq!(h.refresh("abcdefghijkl").await.status, 400);
+        assert_eq!(app.refresh("abcdefghijkl").await.0, 400);
     }
-    h.control(
-        Method::PUT,
-        "/rate-limit",
-        Some(json!({"enabled": true, "burst": 2})),
-    )
-    .await;
-    let codes: Vec<u16> = futures_statuses(&h, 3).await;
+    let switched = app
+        .call(
+            Method::PUT,
+            "/_emulator/rate-limit",
+            json!({"enabled": true, "burst": 2}),
+        )
+        .await;
+    assert_eq!(switched.0, 204);
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        codes.push(app.refresh("abcdefghijkl").await.0);
+    }
     assert_eq!(codes, vec![400, 400, 429]);
 }
 
-async fn futures_statuses(h: &common::Harness, n: usize) -> Vec<u16> {
-    let mut out = Vec::new();
-    for _ in 0..n {
-        out.push(h.refresh("abcdefghijkl").await.status.as_u16());
-    }
-    out
-}
-
-#[tokio::test]
+/// A refresh of a session whose refresh lock another request holds (for 6 s) waits GoTrue's
+/// 5 s for it, then answers 409 `conflict`: at 5 s exactly, before the hold ends (paused time).
+#[tokio::test(start_paused = true)]
 async fn concurrent_refreshes_of_one_session_are_serialized_and_conflict_after_5s() {
     let h = start().await;
+    let app = InProcess::of(&h);
     let first = h.sign_in().await.refresh_token();
     let session = h.sessions().await[0]["id"].as_str().unwrap().to_string();
-    let hold = h
-        .control(
+    let hold = app
+        .call(
             Method::POST,
-            &format!("/sessions/{session}/hold"),
-            Some(json!({"ms": 6000})),
+            &format!("/_emulator/sessions/{session}/hold"),
+            json!({"ms": 6000}),
         )
         .await;
-    assert_eq!(hold.status, 202);
-    let started = Instant::now();
-    let reply = h.refresh(&first).await;
-    assert_eq!((reply.status.as_u16(), reply.code()), (409, "conflict"));
-    assert!(
-        started.elapsed() >= Duration::from_secs(5),
-        "gave up only after the 5 s contention limit"
+    assert_eq!(hold.0, 202);
+    let started = tokio::time::Instant::now();
+    assert_eq!(app.refresh(&first).await, (409, "conflict".into()));
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(5),
+        "gave up at the 5 s contention limit, not when the hold ended"
     );
 
-    // Without the hold, simultaneous refreshes of one token all succeed, one at a time.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Another session, with no hold: simultaneous refreshes of one token all succeed, one at
+    // a time.
     let second = h.sign_in().await.refresh_token();
     let replies = futures_join(&h, &second, 8).await;
     assert!(replies.iter().all(|s| *s == 200), "{replies:?}");

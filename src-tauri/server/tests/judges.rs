@@ -23,20 +23,24 @@ fn python() -> PathBuf {
         })
 }
 
-/// Runs one judge against a fresh server with its defaults; returns its report.
-async fn run_judge(program: PathBuf, script: &str, dir: PathBuf) -> String {
-    run_judge_on(program, script, dir, "defaults", |_| {}).await
+/// Runs one judge against a fresh server with its defaults and asserts that it reported
+/// exactly the `expected` checks, in that order, each passed.
+async fn run_judge(program: PathBuf, script: &str, dir: PathBuf, expected: &[&str]) {
+    run_judge_on(program, script, dir, "defaults", |_| {}, expected).await
 }
 
-/// Runs one judge against a fresh server configured by `configure`; the judge learns the
-/// configuration's name from `JUDGE_SERVER`.
+/// Runs one judge against a fresh server configured by `configure` (the judge learns the
+/// configuration's name from `JUDGE_SERVER`) and asserts its report: exactly the `expected`
+/// checks, in that order, each passed, and the summary line counting them. A scenario that
+/// is dropped, skipped or renamed fails here, not only one that fails.
 async fn run_judge_on(
     program: PathBuf,
     script: &str,
     dir: PathBuf,
     server: &str,
     configure: impl FnOnce(&mut Config),
-) -> String {
+    expected: &[&str],
+) {
     assert!(
         program.exists() || program.components().count() == 1,
         "{} is missing: run `make test`, which installs the judges",
@@ -65,55 +69,204 @@ async fn run_judge_on(
     println!("{report}");
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{script} failed:\n{report}");
-    let last = report.lines().last().unwrap_or_default().to_string();
-    assert!(
-        last.ends_with(" 0 failed") && !last.starts_with("0 passed"),
-        "unexpected summary {last:?}"
+    let (checks, summary) = read_report(&report);
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(failed.is_empty(), "{script} on {server}: failed {failed:?}");
+    let names: Vec<&str> = checks.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names, expected,
+        "{script} on {server}: the checks reported are not the checks expected"
     );
-    report
+    assert_eq!(
+        summary,
+        format!("{} passed, 0 failed", expected.len()),
+        "{script} on {server}: the summary line"
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn auth_js_judges_the_server_as_its_clients_see_it() {
+/// The checks of a judge's report (`{"check", "ok", "detail"}` lines, in order) and its last
+/// line. Any other line on stdout breaks the output contract (tests/judges/README.md).
+fn read_report(report: &str) -> (Vec<(String, bool)>, String) {
+    let mut lines: Vec<&str> = report.lines().filter(|l| !l.trim().is_empty()).collect();
+    let summary = lines.pop().unwrap_or_default().to_string();
+    let checks = lines
+        .iter()
+        .map(|line| {
+            let check: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a check line ({e}): {line}"));
+            let name = check["check"].as_str().expect("a check name").to_string();
+            let ok = check["ok"].as_bool().expect("ok is a boolean");
+            (name, ok)
+        })
+        .collect();
+    (checks, summary)
+}
+
+/// What `scenario.mjs` and `scenario.py` report, in order (tests/judges/README.md, scenarios
+/// 1 to 9 and the later blocks). The two clients differ where they behave differently (auth-js
+/// retries a 503 inside one call, supabase_auth does not) and in where each script checks the
+/// server's invariants.
+const AUTH_JS_SCENARIO: &[&str] = &[
+    "password_sign_in",
+    "refresh_rotates",
+    "parent_of_active_returns_active",
+    "reuse_inside_interval",
+    "reuse_outside_interval.b0",
+    "reuse_outside_interval.b1",
+    "reuse_outside_interval.b2",
+    "sign_out.global",
+    "sign_out.refresh_not_found",
+    "sign_out.get_user_session_missing",
+    "retry_503.recovers",
+    "retry_503.request_count",
+    "rate_limit_429",
+    "rejected_refresh_keeps_a_valid_session",
+    "rejected_refresh_ends_an_expired_session",
+    "sign_out_refreshes_an_expired_access_token",
+    "invariants",
+    "key_rotation.first_key_verifies",
+    "key_rotation.new_key_verifies_after_refetch",
+    "key_rotation.previous_key_still_verifies",
+];
+
+const PYTHON_SCENARIO: &[&str] = &[
+    "password_sign_in",
+    "refresh_rotates",
+    "parent_of_active_returns_active",
+    "reuse_inside_interval",
+    "reuse_outside_interval.b0",
+    "reuse_outside_interval.b1",
+    "reuse_outside_interval.b2",
+    "sign_out.global",
+    "sign_out.refresh_not_found",
+    "sign_out.get_user_session_missing",
+    "retry_503.no_internal_retry",
+    "retry_503.recovers",
+    "rate_limit_429",
+    "rejected_refresh_keeps_a_valid_session",
+    "rejected_refresh_of_an_expired_session",
+    "sign_out_refreshes_an_expired_access_token",
+    "key_rotation.first_key_verifies",
+    "key_rotation.new_key_verifies_after_refetch",
+    "invariants",
+];
+
+/// What `rules.mjs` and `rules.py` report on each server (the same names in both).
+const RULES_LEGACY_NO_ROTATION: &[&str] = &[
+    "rules.legacy_swaps_without_rotation.new_token",
+    "rules.legacy_swaps_without_rotation.headers",
+    "rules.legacy_swaps_without_rotation.reuse_fails",
+    "rules.legacy_swaps_without_rotation.family_kept",
+    "rules.parent_of_active.same_token",
+    "rules.parent_of_active.no_reuse_header",
+];
+
+const RULES_V2: &[&str] = &[
+    "rules.v2_causes.normal",
+    "rules.v2_causes.joined",
+    "rules.v2_termination.rotated",
+    "rules.v2_termination.session_gone",
+];
+
+const OTP: &[&str] = &[
+    "otp.email_code.sent",
+    "otp.email_code.inbox",
+    "otp.email_code.signed_in",
+    "otp.resend_too_soon.429",
+    "otp.token_hash.signed_in",
+    "otp.token_hash.single_use",
+    "otp.wrong_code.otp_expired",
+    "otp.should_create_user_false.otp_disabled",
+    "otp.phone.sent",
+    "otp.phone.signed_in",
+    "otp.recovery.password_recovery",
+    "otp.invariants",
+];
+
+const MFA: &[&str] = &[
+    "mfa.totp_helper_rfc6238",
+    "mfa.aal_before",
+    "mfa.enroll",
+    "mfa.list_factors_unverified",
+    "mfa.challenge",
+    "mfa.verify.wrong_code",
+    "mfa.verify.session",
+    "mfa.verify.event",
+    "mfa.aal_after",
+    "mfa.refresh_keeps_aal2",
+    "mfa.second_sign_in_needs_step_up",
+    "mfa.unenroll_at_aal1_refused",
+    "mfa.challenge_and_verify",
+    "mfa.unenroll",
+    "mfa.expired_challenge",
+    "mfa.invariants",
+];
+
+const OAUTH: &[&str] = &[
+    "oauth_pkce.url",
+    "oauth_pkce.redirect",
+    "oauth_pkce.session",
+    "oauth_pkce.stored",
+    "oauth_pkce.signed_in_event",
+    "oauth_pkce.code_used_once",
+    "oauth_denied.error",
+    "oauth_disabled_provider.refused",
+];
+
+fn auth_js() -> PathBuf {
     let dir = judges().join("auth-js");
     assert!(
         dir.join("node_modules/@supabase/auth-js").exists(),
         "@supabase/auth-js is not installed: run `make test`"
     );
-    let report = run_judge("node".into(), "scenario.mjs", dir).await;
-    assert!(report.contains("\"check\":\"retry_503.request_count\",\"ok\":true"));
-    assert!(
-        report.contains("\"check\":\"key_rotation.new_key_verifies_after_refetch\",\"ok\":true")
-    );
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_the_server_as_its_clients_see_it() {
+    run_judge("node".into(), "scenario.mjs", auth_js(), AUTH_JS_SCENARIO).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn supabase_auth_python_judges_the_server_as_its_clients_see_it() {
-    let report = run_judge(python(), "scenario.py", judges().join("python")).await;
-    assert!(report.contains("\"check\": \"reuse_outside_interval.b0\", \"ok\": true"));
+    run_judge(
+        python(),
+        "scenario.py",
+        judges().join("python"),
+        PYTHON_SCENARIO,
+    )
+    .await;
 }
 
 /// GoTrue's refresh rules (issue 11, items 1 and 2) as each official client sees them.
 async fn judge_rules(program: PathBuf, script: &str, dir: PathBuf) {
-    let report = run_judge_on(
+    run_judge_on(
         program.clone(),
         script,
         dir.clone(),
         "legacy-no-rotation",
         |c| c.rotation_enabled = false,
+        RULES_LEGACY_NO_ROTATION,
     )
     .await;
-    assert!(report.contains("rules.legacy_swaps_without_rotation.family_kept"));
-    let report = run_judge_on(program, script, dir, "v2", |c| {
-        c.refresh_token_format = RefreshTokenFormat::V2
-    })
+    run_judge_on(
+        program,
+        script,
+        dir,
+        "v2",
+        |c| c.refresh_token_format = RefreshTokenFormat::V2,
+        RULES_V2,
+    )
     .await;
-    assert!(report.contains("rules.v2_termination.rotated"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_js_judges_gotrue_refresh_rules() {
-    judge_rules("node".into(), "rules.mjs", judges().join("auth-js")).await;
+    judge_rules("node".into(), "rules.mjs", auth_js()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -125,25 +278,19 @@ async fn supabase_auth_python_judges_gotrue_refresh_rules() {
 /// and with a token hash, `resetPasswordForEmail`) as auth-js sees them.
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_js_judges_one_time_codes() {
-    let report = run_judge("node".into(), "otp.mjs", judges().join("auth-js")).await;
-    assert!(report.contains("\"check\":\"otp.email_code.signed_in\",\"ok\":true"));
-    assert!(report.contains("\"check\":\"otp.recovery.password_recovery\",\"ok\":true"));
+    run_judge("node".into(), "otp.mjs", auth_js(), OTP).await;
 }
 
 /// MFA (TOTP) as auth-js's `mfa` API sees it: enroll, challenge, verify with a code the script
 /// computes, `MFA_CHALLENGE_VERIFIED`, the assurance level before and after, unenroll.
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_js_judges_mfa() {
-    let report = run_judge("node".into(), "mfa.mjs", judges().join("auth-js")).await;
-    assert!(report.contains("\"check\":\"mfa.verify.event\",\"ok\":true"));
-    assert!(report.contains("\"check\":\"mfa.aal_after\",\"ok\":true"));
+    run_judge("node".into(), "mfa.mjs", auth_js(), MFA).await;
 }
 
 /// The OAuth sign-in with PKCE (`signInWithOAuth` + `exchangeCodeForSession`) through the
 /// built-in fake provider, as auth-js lives it.
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_js_judges_the_oauth_pkce_sign_in() {
-    let report = run_judge("node".into(), "oauth.mjs", judges().join("auth-js")).await;
-    assert!(report.contains("\"check\":\"oauth_pkce.session\",\"ok\":true"));
-    assert!(report.contains("\"check\":\"oauth_pkce.code_used_once\",\"ok\":true"));
+    run_judge("node".into(), "oauth.mjs", auth_js(), OAUTH).await;
 }
