@@ -333,7 +333,8 @@ impl Vault {
         })
     }
 
-    /// Removes a profile's sealed file and its key (a session that moved back inline).
+    /// Removes a profile's sealed file, the temporary files of sealed saves that were killed
+    /// before their rename, and its key (a session that moved back inline, or signed out).
     fn remove_sealed(
         &self,
         store: &Arc<CredentialStore>,
@@ -346,13 +347,22 @@ impl Vault {
             Ok(()) | Err(keyring_core::Error::NoEntry) => {}
             Err(error) => return Err(backend_error(error)),
         }
-        match std::fs::remove_file(self.sealed_dir.join(Vault::sealed_file(profile))) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(StorageError::Backend(format!(
-                "cannot delete the sealed session file: {e}"
-            ))),
+        let file = Vault::sealed_file(profile);
+        match std::fs::remove_file(self.sealed_dir.join(&file)) {
+            Ok(()) => {}
+            // No such file; or no sealed folder at all (something else in its place).
+            Err(e) if seal::is_absent(&e) => {}
+            Err(e) => {
+                return Err(StorageError::Backend(format!(
+                    "cannot delete the sealed session file: {e}"
+                )))
+            }
         }
+        seal::remove_temporaries(&self.sealed_dir, &file).map_err(|e| {
+            StorageError::Backend(format!(
+                "cannot delete a stopped save's temporary sealed file: {e}"
+            ))
+        })
     }
 }
 
@@ -405,8 +415,13 @@ impl SessionStore for Vault {
             let key = if previous.is_none() {
                 self.fresh_key(store, profile)?
             } else {
-                self.profile_key(store, profile, true)?
-                    .expect("created when missing")
+                match self.profile_key(store, profile, true) {
+                    Ok(key) => key.expect("created when missing"),
+                    // Not a key (the wrong length): it opens nothing, so it is replaced rather
+                    // than failing this save and every later one.
+                    Err(StorageError::Corrupt(_)) => self.fresh_key(store, profile)?,
+                    Err(error) => return Err(error),
+                }
             };
             let file = Vault::sealed_file(profile);
             let sealed = seal::seal(&key, profile, counter, &plain)?;

@@ -141,15 +141,52 @@ fn private_file(path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
+/// The temporary file of one write of `name`: unique per write, so two writers never share
+/// one, and recognisable by `remove_temporaries`.
+fn temporary_name(name: &str, n: u64) -> String {
+    format!(".{name}.{}.{n}.tmp", std::process::id())
+}
+
+/// A file that is not there: missing, or its folder is not a folder.
+pub fn is_absent(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
+/// Removes the temporary files of writes of `name` that were stopped before their rename (a
+/// process killed while writing leaves one, under its own process id, which no later write
+/// reuses). Each holds an older sealed session. A folder that is not there holds none.
+pub fn remove_temporaries(dir: &Path, name: &str) -> std::io::Result<()> {
+    let prefix = format!(".{name}.");
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if is_absent(&e) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let file = entry.file_name();
+        let Some(file) = file.to_str() else { continue };
+        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+            match std::fs::remove_file(entry.path()) {
+                Err(e) if !is_absent(&e) => return Err(e),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
     let fail = |what: &str, e: std::io::Error| {
         StorageError::Backend(format!("{what} {}: {e}", dir.display()))
     };
     private_dir(dir).map_err(|e| fail("cannot create", e))?;
-    // Unique per write, so two writers never share a temporary file.
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temporary = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    let temporary = dir.join(temporary_name(name, n));
     let mut file = private_file(&temporary).map_err(|e| fail("cannot write in", e))?;
     file.write_all(bytes)
         .map_err(|e| fail("cannot write in", e))?;

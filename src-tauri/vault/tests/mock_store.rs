@@ -26,9 +26,27 @@ fn session(metadata_bytes: usize) -> Session {
     }
 }
 
-fn vault(dir: &std::path::Path) -> Vault {
+/// keyring-core's in-memory mock store, and nothing else: no OS keyring is touched here.
+fn mock_store() -> Arc<CredentialStore> {
     let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
-    Vault::with_store(store, Backend::SecretService, "test", dir.to_path_buf())
+    assert!(
+        store.vendor().starts_with("Mock store"),
+        "the store these tests use: {}",
+        store.vendor()
+    );
+    store
+}
+
+/// A vault over a mock store, labelled Secret Service (the label decides the inline limit).
+fn vault(dir: &std::path::Path) -> Vault {
+    let vault = Vault::with_store(
+        mock_store(),
+        Backend::SecretService,
+        "test",
+        dir.to_path_buf(),
+    );
+    assert_eq!(vault.backend(), Backend::SecretService);
+    vault
 }
 
 /// A folder removed when the test ends, passed or not.
@@ -145,8 +163,13 @@ async fn an_unreadable_stored_session_is_dropped_and_the_client_still_starts() {
     );
 }
 
-/// A vault over a store the test also holds, sealing everything, in `dir`.
+/// A vault over a store the test also holds, sealing sessions over 2 KiB, in `dir`.
 fn sealing_vault(store: &Arc<CredentialStore>, dir: &std::path::Path) -> Vault {
+    assert!(
+        store.vendor().starts_with("Mock store"),
+        "{}",
+        store.vendor()
+    );
     let mut vault = Vault::with_store(
         store.clone(),
         Backend::SecretService,
@@ -167,7 +190,7 @@ fn sealed_files_and_their_folder_are_the_users_alone() {
     use std::os::unix::fs::PermissionsExt as _;
     let folder = temp_dir();
     let dir = folder.path().join("sessions");
-    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let store = mock_store();
     let vault = sealing_vault(&store, &dir);
     vault.save("p", &session(5000)).unwrap();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -181,7 +204,7 @@ fn sealed_files_and_their_folder_are_the_users_alone() {
 #[test]
 fn a_sealed_file_rolled_back_to_an_older_copy_is_detected() {
     let folder = temp_dir();
-    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let store = mock_store();
     let vault = sealing_vault(&store, folder.path());
     let older = session(5000);
     vault.save("p", &older).unwrap();
@@ -202,7 +225,7 @@ fn a_sealed_file_rolled_back_to_an_older_copy_is_detected() {
 #[test]
 fn a_session_moving_back_inline_removes_its_sealed_file_and_key() {
     let folder = temp_dir();
-    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let store = mock_store();
     let vault = sealing_vault(&store, folder.path());
     vault.save("p", &session(5000)).unwrap();
     assert!(folder.path().join("p.sealed").exists());
@@ -228,7 +251,7 @@ fn a_sealed_file_name_from_the_keyring_must_be_the_profiles_own() {
     // A keyring entry rewritten to point at a file elsewhere (here: a valid sealed session
     // in another folder) is refused, not followed.
     let elsewhere = temp_dir();
-    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let store = mock_store();
     sealing_vault(&store, elsewhere.path())
         .save("p", &session(5000))
         .unwrap();
@@ -255,7 +278,7 @@ fn a_sealed_file_name_from_the_keyring_must_be_the_profiles_own() {
 #[test]
 fn an_io_error_reading_the_sealed_file_is_not_corruption_and_loses_nothing() {
     let folder = temp_dir();
-    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let store = mock_store();
     let vault = sealing_vault(&store, folder.path());
     let big = session(5000);
     vault.save("p", &big).unwrap();
@@ -287,7 +310,7 @@ fn a_sealed_file_deleted_while_the_keyring_points_to_it_is_corrupt() {
 #[test]
 fn a_sealed_save_stopped_before_its_keyring_update_still_loads_the_newer_session() {
     let folder = temp_dir();
-    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let store = mock_store();
     let vault = sealing_vault(&store, folder.path());
     let older = session(10);
     vault.save("p", &older).unwrap();
@@ -320,7 +343,7 @@ fn a_sealed_save_stopped_before_its_keyring_update_still_loads_the_newer_session
 #[test]
 fn the_count_goes_on_across_inline_saves_so_an_old_sealed_file_never_opens_again() {
     let folder = temp_dir();
-    let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let store = mock_store();
     let vault = sealing_vault(&store, folder.path());
     vault.save("p", &session(5000)).unwrap();
     let first = std::fs::read(folder.path().join("p.sealed")).unwrap();
@@ -375,4 +398,94 @@ fn without_a_keyring_the_jwt_secret_lasts_as_long_as_the_vault() {
     );
     vault.remove_jwt_secret("p").unwrap();
     assert!(vault.load_jwt_secret("p").unwrap().is_none());
+}
+
+/// Ways what the vault keeps can be damaged behind its back, and the vault's words for each.
+const DAMAGES: [(&str, &str); 4] = [
+    (
+        "the sealed file deleted",
+        "the sealed session file is missing",
+    ),
+    ("the key deleted", "the sealed session's key is missing"),
+    (
+        "a key of the wrong length",
+        "the profile's sealing key has the wrong length",
+    ),
+    (
+        "an entry that is not JSON",
+        "the keyring entry is not a session (",
+    ),
+];
+
+fn damage(store: &Arc<CredentialStore>, dir: &std::path::Path, which: &str) {
+    match which {
+        "the sealed file deleted" => std::fs::remove_file(dir.join("p.sealed")).unwrap(),
+        "the key deleted" => entry(store, "key:p").delete_credential().unwrap(),
+        "a key of the wrong length" => entry(store, "key:p").set_secret(&[7u8; 16]).unwrap(),
+        "an entry that is not JSON" => entry(store, "session:p")
+            .set_secret(b"not a session")
+            .unwrap(),
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn each_kind_of_damage_is_reported_as_corrupt_with_its_reason() {
+    for (which, reason) in DAMAGES {
+        let folder = temp_dir();
+        let store = mock_store();
+        let vault = sealing_vault(&store, folder.path());
+        vault.save("p", &session(5000)).unwrap();
+        damage(&store, folder.path(), which);
+        match vault.load("p") {
+            Err(StorageError::Corrupt(why)) => assert!(why.starts_with(reason), "{which}: {why}"),
+            other => panic!("{which}: {other:?}"),
+        }
+    }
+}
+
+/// Whatever is damaged, the next session is saved (sealed or inline) and loads: a running app
+/// keeps persisting its refreshed sessions instead of failing every save from then on.
+#[test]
+fn a_new_session_is_saved_over_any_damage() {
+    for (which, _) in DAMAGES {
+        for size in [5000, 10] {
+            let folder = temp_dir();
+            let store = mock_store();
+            let vault = sealing_vault(&store, folder.path());
+            vault.save("p", &session(5000)).unwrap();
+            damage(&store, folder.path(), which);
+            let mut newer = session(size);
+            newer.refresh_token = "mnopqrstuvwx".into();
+            vault
+                .save("p", &newer)
+                .unwrap_or_else(|e| panic!("{which}, a {size}-byte session: {e:?}"));
+            assert_eq!(vault.load("p").unwrap(), Some(newer), "{which}, {size}");
+        }
+    }
+}
+
+#[test]
+fn signing_out_removes_what_killed_sealed_saves_left_behind() {
+    let folder = temp_dir();
+    let store = mock_store();
+    let vault = sealing_vault(&store, folder.path());
+    vault.save("p", &session(5000)).unwrap();
+    vault.save("q", &session(5000)).unwrap();
+    // What a save killed between creating its temporary file and renaming it leaves.
+    for stopped in [".p.sealed.4242.0.tmp", ".p.sealed.4243.7.tmp"] {
+        std::fs::write(folder.path().join(stopped), b"an older sealed session").unwrap();
+    }
+    std::fs::write(folder.path().join(".q.sealed.4244.1.tmp"), b"q's").unwrap();
+    vault.remove("p").unwrap();
+    let mut left: Vec<String> = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [".q.sealed.4244.1.tmp", "q.sealed"],
+        "only q's files stay"
+    );
 }
