@@ -1,15 +1,17 @@
 //! The app's real wiring and real ACL (tauri-build's compiled capabilities, through
-//! `generate_context!()`), driven on Tauri's mock runtime: no display needed.
+//! `generate_context!()`), driven on Tauri's mock runtime: no display needed. Every app here
+//! lives in this process's private home (its log file included).
 
 #[path = "support/mock_ipc.rs"]
 mod mock_ipc;
 
-use mock_ipc::call as invoke;
+use mock_ipc::{call as invoke, private_home};
 use serde_json::Value;
 use tauri::test::{mock_builder, MockRuntime};
 use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 
 fn app() -> App<MockRuntime> {
+    private_home();
     session_inspector_lib::build(mock_builder())
         .build(session_inspector_lib::context())
         .expect("the app builds on the mock runtime")
