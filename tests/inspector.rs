@@ -1,13 +1,25 @@
 //! The inspector's wiring on Tauri's mock runtime with the real capabilities: the built-in
 //! demo starts, its session reaches the window only as a redacted view, "Refresh now"
-//! rotates it, and no token lands in the settings file. (Its own test binary: it points the
-//! app data folder at a temporary directory for the whole process.)
+//! rotates it, auto-refresh keeps its pace and stops when switched off, and no token lands
+//! in the settings file, the log file or an export of the live log.
+//!
+//! Hermetic: a home of its own (data, config and Downloads folders in a temporary folder) and
+//! the throwaway keyring of `src-tauri/scripts/with-keyring.sh`, which `test.sh` runs it under;
+//! it refuses to run anywhere else. (Its own test binary, with one test: it sets the process's
+//! environment before the app exists.)
 
 #[path = "support/mock_ipc.rs"]
 mod mock_ipc;
 
-use mock_ipc::call;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mock_ipc::{call, eventually, private_home, require_throwaway_keyring, PrivateHome};
 use serde_json::Value;
+use session_engine::auto_refresh::MIN_GAP;
+use session_inspector_lib::inspector::Inspector;
+use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::test::{mock_builder, MockRuntime};
 use tauri::{Manager, WebviewWindow, WebviewWindowBuilder};
 
@@ -51,10 +63,10 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 #[test]
+#[ignore = "opens the OS keyring: run through src-tauri/scripts/with-keyring.sh (test.sh does)"]
 fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
-    // Removed when the test ends, passed or not.
-    let data_folder = tempfile::tempdir().unwrap();
-    let data = data_folder.path().to_path_buf();
+    require_throwaway_keyring();
+    let home = private_home();
     // A second server standing in for a `supabase start` stack, for the profile commands.
     // Its gateway checks the API key, as Kong does in front of a real stack.
     let local_stack = tauri::async_runtime::block_on(local_gotrue::start(local_gotrue::Config {
@@ -64,7 +76,6 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     .unwrap();
     // Set before the app exists; this test binary has only this test.
     unsafe {
-        std::env::set_var("XDG_DATA_HOME", &data);
         std::env::set_var("SESSION_INSPECTOR_LOCAL_STACK", local_stack.url());
         std::env::set_var("SESSION_INSPECTOR_LOCAL_STACK_KEY", local_stack.anon_key());
         // Everything the app can log goes to its log file, which must still hold no token.
@@ -78,14 +89,27 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     let app = session_inspector_lib::build(mock_builder())
         .build(session_inspector_lib::context())
         .unwrap();
+    assert_eq!(
+        app.path().download_dir().unwrap(),
+        home.downloads,
+        "exports go to this test's own Downloads folder"
+    );
     let main = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .unwrap();
     session_inspector_lib::start_inspector(app.handle().clone());
+    let inspector = app.state::<Inspector>().inner().clone();
+    // The live log exactly as a window receives it, for the export at the end.
+    let rows = LiveLog::follow(&inspector);
 
     let status = invoke(&main, "inspector_status").expect("status");
     assert_eq!(status["builtIn"], true);
     assert_eq!(status["profile"], "Built-in demo");
+    println!("keyring: {}", status["keyring"]);
+    assert_eq!(
+        status["keyring"], "secretService",
+        "with-keyring.sh's gnome-keyring, not a fallback: {status}"
+    );
 
     let view = invoke(&main, "session_current").expect("a session");
     assert_eq!(
@@ -98,20 +122,17 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
         .as_str()
         .unwrap()
         .starts_with("fp:"));
-    let expires_in = view["expiresAt"].as_i64().unwrap() - chrono::Utc::now().timestamp();
-    assert!(
-        (100..=120).contains(&expires_in),
-        "the demo's tokens live about 2 minutes: {expires_in}"
-    );
+    let lifetime = view["expiresAt"].as_i64().unwrap() - view["issuedAt"].as_i64().unwrap();
+    assert_eq!(lifetime, 120, "the demo's tokens live 2 minutes: {view}");
 
     // Sign-in and 5 refreshes; every session's tokens are read in-process, where they live.
-    let inspector = app.state::<session_inspector_lib::inspector::Inspector>();
     let client = tauri::async_runtime::block_on(inspector.active())
         .unwrap()
         .client
         .clone();
-    // Every session the demo client ever holds, for the log file's scan at the end.
-    let mut demo_events = client.subscribe();
+    // Every session the demo client ever holds, for the scans of the log file and the export.
+    let mut tokens = Tokens::default();
+    tokens.follow(&client);
     let mut sessions = vec![client.current_session().unwrap()];
     let mut answers = vec![view.to_string()];
     for _ in 0..5 {
@@ -138,23 +159,31 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     // The app data folder: settings, sealed sessions, anything else the app wrote. The
     // built-in server's own database (demo/) is the auth server's data, like GoTrue's
     // Postgres, and holds refresh tokens as GoTrue's does; it is the one place left out.
-    std::thread::sleep(std::time::Duration::from_millis(300)); // the history writer catches up
-    let app_data = data.join("dev.sessioninspector.app");
+    let app_data = home.data.join("dev.sessioninspector.app");
+    // The history writer records each refresh in the settings file on its own task.
+    let history = eventually(
+        Duration::from_secs(10),
+        "5 refreshes in the history",
+        || {
+            let text = std::fs::read_to_string(app_data.join("settings.json")).ok()?;
+            let stored: Value = serde_json::from_str(&text).ok()?;
+            let history = stored["settings"]["history"].as_array()?.clone();
+            let refreshed = history
+                .iter()
+                .filter(|h| h["kind"] == "TOKEN_REFRESHED")
+                .count();
+            (refreshed == 5).then_some(history)
+        },
+    );
+    assert!(history.iter().all(|h| h["refreshTokenFingerprint"]
+        .as_str()
+        .is_none_or(|f| f.starts_with("fp:"))));
     let files: Vec<_> = files_under(&app_data)
         .into_iter()
         .filter(|f| !f.starts_with(app_data.join("demo")))
         .collect();
     assert!(files.iter().any(|f| f.ends_with("settings.json")));
-    let mut hits = 0;
-    for file in &files {
-        let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).to_string();
-        for secret in &secrets {
-            hits += encodings(secret)
-                .iter()
-                .filter(|form| text.contains(form.as_str()))
-                .count();
-        }
-    }
+    let hits = hits_in(&files, &secrets);
     println!(
         "searched {} file(s) of the app data folder for {} tokens in 13 forms each: {hits} hits",
         files.len(),
@@ -162,75 +191,236 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     );
     assert_eq!(hits, 0);
 
-    let stored: Value =
-        serde_json::from_str(&std::fs::read_to_string(app_data.join("settings.json")).unwrap())
-            .unwrap();
-    let history = stored["settings"]["history"]
-        .as_array()
-        .expect("a history index");
-    let kinds: Vec<&str> = history
-        .iter()
-        .map(|h| h["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        kinds.iter().filter(|k| **k == "TOKEN_REFRESHED").count(),
-        5,
-        "{kinds:?}"
-    );
-    assert!(history.iter().all(|h| h["refreshTokenFingerprint"]
-        .as_str()
-        .is_none_or(|f| f.starts_with("fp:"))));
-
-    the_other_commands_do_what_they_say(&main, &client);
-    // Every token of sign-in, refreshes, the paste and the other commands, for the log scan;
-    // the subscription ends here, as the profile switch below wants no listener left.
-    let mut tokens = Vec::new();
-    while let Some(event) = demo_events.try_next() {
-        if let Some(session) = event.session {
-            tokens.extend([
-                session.access_token.as_str().to_string(),
-                session.refresh_token.as_str().to_string(),
-            ]);
-        }
+    the_other_commands_do_what_they_say(&main, &client, home);
+    // The demo client's subscription ends here: the profile switch below wants no listener
+    // left on it.
+    for session in &sessions {
+        tokens.add(session);
     }
-    drop(demo_events);
-    profiles_switch_to_a_real_project_and_back(&main, &local_stack, &client);
-    // Leave nothing in the user's keyring: signing out removes the demo's entry.
+    tokens.stop_following();
+    profiles_switch_to_a_real_project_and_back(
+        &main,
+        &local_stack,
+        &client,
+        &inspector,
+        &mut tokens,
+    );
+    // Leave nothing behind: signing out removes the demo's keyring entry.
+    let signed_out_before = rows.count_of("SIGNED_OUT");
     call(
         &main,
         "auth_sign_out",
         serde_json::json!({"scope": "local"}),
     )
     .unwrap();
+    eventually(
+        Duration::from_secs(10),
+        "the last sign-out in the live log",
+        || (rows.count_of("SIGNED_OUT") > signed_out_before).then_some(()),
+    );
+    let tokens = tokens.all();
+    a_real_export_of_the_live_log_holds_no_token(&main, &rows, home, &tokens);
     the_log_file_holds_no_token(&app_data, &tokens);
     drop(app);
+}
+
+/// Every token the clients held: the sessions read directly, and each session an event
+/// carried while they were followed. (Access tokens issued within the same second for the
+/// same session are the same bytes: ES256 signatures are deterministic.)
+#[derive(Default)]
+struct Tokens {
+    access: HashSet<String>,
+    refresh: HashSet<String>,
+    following: Vec<session_engine::EventStream>,
+}
+
+impl Tokens {
+    fn add(&mut self, session: &session_engine::Session) {
+        self.access
+            .insert(session.access_token.as_str().to_string());
+        self.refresh
+            .insert(session.refresh_token.as_str().to_string());
+    }
+
+    fn follow(&mut self, client: &session_engine::AuthClient) {
+        if let Some(session) = client.current_session() {
+            self.add(&session);
+        }
+        self.following.push(client.subscribe());
+    }
+
+    /// Takes what the events brought so far and stops listening.
+    fn stop_following(&mut self) {
+        for mut events in std::mem::take(&mut self.following) {
+            while let Some(event) = events.try_next() {
+                if let Some(session) = &event.session {
+                    self.add(session);
+                }
+            }
+        }
+    }
+
+    fn all(mut self) -> Vec<String> {
+        self.stop_following();
+        println!(
+            "tokens collected: {} access, {} refresh",
+            self.access.len(),
+            self.refresh.len()
+        );
+        // Refresh tokens are never issued twice: the demo's sign-in, its 5 + 1 refreshes by
+        // hand (the paste of the token just used gets that same new one back), the anonymous
+        // and the password sign-ins, and 3 + 1 automatic refreshes.
+        assert!(
+            self.refresh.len() >= 13 && self.access.len() >= 5,
+            "the collector saw the sessions"
+        );
+        self.access.into_iter().chain(self.refresh).collect()
+    }
+}
+
+/// The rows of the live log a window would receive (`session_events`' stream, into a Rust
+/// channel instead of the webview's), as the JSON each arrived as.
+#[derive(Clone)]
+struct LiveLog(Arc<Mutex<Vec<String>>>);
+
+impl LiveLog {
+    fn follow(inspector: &Inspector) -> LiveLog {
+        let rows = LiveLog(Arc::default());
+        let sink = rows.clone();
+        let channel = Channel::new(move |body| {
+            if let InvokeResponseBody::Json(json) = body {
+                sink.0.lock().unwrap().push(json);
+            }
+            Ok(())
+        });
+        session_inspector_lib::log_stream::spawn(inspector.clone(), channel);
+        rows
+    }
+
+    fn items(&self) -> Vec<(Value, String)> {
+        let rows = self.0.lock().unwrap();
+        rows.iter()
+            .map(|json| (serde_json::from_str(json).unwrap(), json.clone()))
+            .collect()
+    }
+
+    /// How many event rows of this kind arrived.
+    fn count_of(&self, kind: &str) -> usize {
+        self.items()
+            .iter()
+            .filter(|(item, _)| item["type"] == "event" && item["event"]["kind"] == kind)
+            .count()
+    }
+
+    /// The export the window makes (ui/src/lib/log.ts `toNdjson`): each item as it arrived,
+    /// one per line, by `seq`, newline-terminated.
+    fn ndjson(&self) -> String {
+        let mut items = self.items();
+        items.sort_by_key(|(item, _)| item["seq"].as_u64().unwrap());
+        items.into_iter().map(|(_, json)| json + "\n").collect()
+    }
+}
+
+/// After sign-in, refreshes (by hand and automatic), a paste, failures, sign-outs and profile
+/// switches, the window exports its live log into the Downloads folder: the rows say what
+/// happened, by fingerprint, and the folder holds none of the tokens in any form.
+fn a_real_export_of_the_live_log_holds_no_token(
+    main: &WebviewWindow<MockRuntime>,
+    rows: &LiveLog,
+    home: &PrivateHome,
+    tokens: &[String],
+) {
+    let ndjson = rows.ndjson();
+    let name = format!("session-inspector-log-real-{}.ndjson", std::process::id());
+    let path = call(
+        main,
+        "log_export",
+        serde_json::json!({"fileName": name, "ndjson": ndjson}),
+    )
+    .expect("the live log exports");
+    let path = std::path::PathBuf::from(path.as_str().unwrap());
+    assert!(
+        path.starts_with(&home.downloads),
+        "into this test's Downloads folder: {}",
+        path.display()
+    );
+    let exported = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(exported, ndjson);
+    // The rows are about these very sessions: refreshes by hand and automatic, sign-ins,
+    // the rotated refresh tokens by fingerprint, the refresh grants' requests.
+    let lines = exported.lines().count();
+    for (what, at_least) in [
+        ("\"TOKEN_REFRESHED\"", 10),
+        ("\"SIGNED_IN\"", 2),
+        ("\"INITIAL_SESSION\"", 2),
+        ("grant_type=refresh_token", 10),
+        ("\"type\":\"failure\"", 1),
+        ("\"type\":\"profile\"", 2),
+        ("\"refreshTokenFingerprint\":\"fp:", 10),
+    ] {
+        let found = exported.matches(what).count();
+        assert!(
+            found >= at_least,
+            "{what} {found} times in the export's {lines} rows, expected at least {at_least}"
+        );
+    }
+    let files = files_under(&home.downloads);
+    let secrets: Vec<&str> = tokens
+        .iter()
+        .map(String::as_str)
+        .chain([session_inspector_lib::demo::DEMO_PASSWORD])
+        .collect();
+    let hits = hits_in(&files, &secrets);
+    println!(
+        "export: {lines} row(s); searched {} file(s) of the Downloads folder for {} tokens and the password in 13 forms each: {hits} hits",
+        files.len(),
+        tokens.len()
+    );
+    assert_eq!(hits, 0, "a secret reached the exported log");
+}
+
+/// How many times any of `secrets`, in any of its forms, occurs in `files`.
+fn hits_in(files: &[std::path::PathBuf], secrets: &[&str]) -> usize {
+    let mut hits = 0;
+    for file in files {
+        let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).to_string();
+        for secret in secrets {
+            hits += encodings(secret)
+                .iter()
+                .filter(|form| text.contains(form.as_str()))
+                .count();
+        }
+    }
+    hits
 }
 
 /// After sign-ins, refreshes, a paste, sign-outs and profile switches at debug level, the
 /// app's log file says what happened (by fingerprint) and holds no token in any form.
 fn the_log_file_holds_no_token(app_data: &std::path::Path, tokens: &[String]) {
-    std::thread::sleep(std::time::Duration::from_millis(300)); // the logger flushes per line
-    let logs = files_under(&app_data.join("logs"));
-    assert!(
-        !logs.is_empty(),
-        "a log file in {}",
-        app_data.join("logs").display()
-    );
-    let text: String = logs
-        .iter()
-        .map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned())
-        .collect();
-    for expected in [
+    let read_logs = || -> String {
+        files_under(&app_data.join("logs"))
+            .iter()
+            .map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned())
+            .collect()
+    };
+    // The logger writes each line as it comes; the last sign-out's request is the last line
+    // this test waits for (two sign-outs in all).
+    let expected = [
         "auth request",
         "grant_type=refresh_token",
         "profile switched",
         "fp:",
-    ] {
-        assert!(
-            text.contains(expected),
-            "the log says {expected:?}:\n{text}"
-        );
-    }
+    ];
+    let text = eventually(
+        Duration::from_secs(10),
+        "the log file to say it all",
+        || {
+            let text = read_logs();
+            let complete = expected.iter().all(|e| text.contains(e))
+                && text.matches("/logout?scope=local").count() >= 2;
+            complete.then_some(text)
+        },
+    );
     let mut secrets: Vec<&str> = tokens.iter().map(String::as_str).collect();
     secrets.push(session_inspector_lib::demo::DEMO_PASSWORD);
     let hits: usize = secrets
@@ -247,11 +437,6 @@ fn the_log_file_holds_no_token(app_data: &std::path::Path, tokens: &[String]) {
         text.lines().count(),
         tokens.len()
     );
-    assert!(
-        tokens.len() >= 20,
-        "the collector saw the sessions: {}",
-        tokens.len()
-    );
     assert_eq!(hits, 0, "a secret reached the log file");
 }
 
@@ -262,6 +447,7 @@ fn fp(token: &str) -> String {
 fn the_other_commands_do_what_they_say(
     main: &WebviewWindow<MockRuntime>,
     client: &session_engine::AuthClient,
+    home: &PrivateHome,
 ) {
     // The demo signs with ES256: the signature is checked against the published JWKS.
     let signature = invoke(main, "session_signature").expect("signature");
@@ -358,6 +544,7 @@ fn the_other_commands_do_what_they_say(
     )
     .expect("exported");
     let path = std::path::PathBuf::from(path.as_str().unwrap());
+    assert_eq!(path.parent(), Some(home.downloads.as_path()));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), ndjson);
     let again = call(
         main,
@@ -412,6 +599,8 @@ fn profiles_switch_to_a_real_project_and_back(
     main: &WebviewWindow<MockRuntime>,
     local_stack: &local_gotrue::Server,
     demo_client: &session_engine::AuthClient,
+    inspector: &Inspector,
+    tokens: &mut Tokens,
 ) {
     let detected = invoke(main, "profile_detect_local").unwrap();
     assert_eq!(detected["url"], local_stack.url().as_str(), "{detected}");
@@ -438,14 +627,10 @@ fn profiles_switch_to_a_real_project_and_back(
         "a new profile starts signed out"
     );
     // The demo's client is no longer listened to: its history and auto-refresh tasks ended.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    while demo_client.subscriber_count() > 0 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(
-        demo_client.subscriber_count(),
-        0,
-        "no task outlives its profile"
+    eventually(
+        Duration::from_secs(30),
+        "the demo client's tasks to end",
+        || (demo_client.subscriber_count() == 0).then_some(()),
     );
 
     let status = call(
@@ -478,35 +663,7 @@ fn profiles_switch_to_a_real_project_and_back(
         "the demo session is back"
     );
 
-    // Auto-refresh: with a margin just under the demo's 2-minute lifetime, the session is
-    // refreshed within seconds, again and again; switched off, it stays as it is.
-    let fingerprint =
-        || invoke(main, "session_current").unwrap()["refreshTokenFingerprint"].clone();
-    call(
-        main,
-        "settings_auto_refresh",
-        serde_json::json!({"enabled": true, "marginSecs": 118}),
-    )
-    .unwrap();
-    let mut seen = vec![fingerprint()];
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while seen.len() < 3 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        let now = fingerprint();
-        if seen.last() != Some(&now) {
-            seen.push(now);
-        }
-    }
-    assert_eq!(seen.len(), 3, "two automatic refreshes: {seen:?}");
-    call(
-        main,
-        "settings_auto_refresh",
-        serde_json::json!({"enabled": false, "marginSecs": 118}),
-    )
-    .unwrap();
-    let still = fingerprint();
-    std::thread::sleep(std::time::Duration::from_secs(4));
-    assert_eq!(fingerprint(), still, "off means off");
+    auto_refresh_keeps_its_gap_and_off_means_off(main, inspector, tokens);
 
     let status = call(main, "profile_remove", serde_json::json!({"id": id})).unwrap();
     assert_eq!(status["profiles"].as_array().unwrap().len(), 1);
@@ -517,4 +674,169 @@ fn profiles_switch_to_a_real_project_and_back(
     )
     .unwrap_err();
     assert_eq!(error["kind"], "invalidInput");
+}
+
+/// Auto-refresh, watched from the built-in server's side: the refresh grants it receives (its
+/// request counts) and the refresh tokens it issues, each with the server's time.
+///
+/// With a margin longer than the demo's 2-minute tokens, every session is due the moment it
+/// arrives: only the loop's minimum gap spaces the refreshes, and the server sees them at
+/// least `MIN_GAP` apart, one grant each. Switched off with that same margin, a loop that
+/// ignored the switch would refresh at once; the server hears nothing for twice `MIN_GAP`.
+/// Switched back on, it refreshes at once: the silence was the switch.
+fn auto_refresh_keeps_its_gap_and_off_means_off(
+    main: &WebviewWindow<MockRuntime>,
+    inspector: &Inspector,
+    tokens: &mut Tokens,
+) {
+    let set = |enabled: bool, margin_secs: u64| {
+        let status = call(
+            main,
+            "settings_auto_refresh",
+            serde_json::json!({"enabled": enabled, "marginSecs": margin_secs}),
+        )
+        .expect("the setting is taken");
+        assert_eq!(status["autoRefresh"], enabled);
+    };
+    let server = Emulator::of(inspector);
+    let client = tauri::async_runtime::block_on(inspector.active())
+        .unwrap()
+        .client
+        .clone();
+    // Followed to the end of the test, for the scans.
+    tokens.follow(&client);
+    let issued_before: HashSet<String> = server.refresh_tokens().into_iter().map(|t| t.0).collect();
+    let issued_since = || -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
+        server
+            .refresh_tokens()
+            .into_iter()
+            .filter(|(token, _)| !issued_before.contains(token))
+            .collect()
+    };
+    let grants_before = server.refresh_grants();
+
+    set(true, 3600);
+    eventually(Duration::from_secs(60), "three automatic refreshes", || {
+        (issued_since().len() >= 3).then_some(())
+    });
+    // Quiet: with a 5 s margin the newest session is not due for almost two minutes. Once
+    // the last refresh is `MIN_GAP` old, none is in flight and the minimum gap is over.
+    set(true, 5);
+    let automatic = eventually(
+        Duration::from_secs(60),
+        "the last automatic refresh to be MIN_GAP old",
+        || {
+            let issued = issued_since();
+            let newest = issued.last()?.1;
+            let age = (chrono::Utc::now() - newest).to_std().ok()?;
+            (age > MIN_GAP + Duration::from_secs(1)).then_some(issued)
+        },
+    );
+    let grants = server.refresh_grants() - grants_before;
+    let gaps: Vec<Duration> = automatic
+        .windows(2)
+        .map(|pair| (pair[1].1 - pair[0].1).to_std().unwrap_or_default())
+        .collect();
+    println!(
+        "auto-refresh: {} refresh(es), {grants} grant(s), gaps {:?}",
+        automatic.len(),
+        gaps.iter().map(|g| g.as_millis()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        grants,
+        automatic.len() as u64,
+        "one refresh grant per automatic refresh, nothing retried or repeated"
+    );
+    // The server's clock against the loop's: a little slack for how each reads the time.
+    let least = MIN_GAP - Duration::from_millis(100);
+    assert!(
+        gaps.iter().all(|gap| *gap >= least),
+        "automatic refreshes at least {MIN_GAP:?} apart, as the server saw them: {gaps:?}"
+    );
+
+    let grants_before_off = server.refresh_grants();
+    set(false, 3600);
+    let watched = Instant::now();
+    while watched.elapsed() < 2 * MIN_GAP {
+        assert_eq!(
+            server.refresh_grants(),
+            grants_before_off,
+            "off means off: a refresh grant {:?} after switching off",
+            watched.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    set(true, 3600);
+    eventually(
+        Duration::from_secs(30),
+        "an automatic refresh once switched back on",
+        || (server.refresh_grants() > grants_before_off).then_some(()),
+    );
+    set(false, 3600);
+    // And every refresh token the server still holds, whether or not an event carried it.
+    tokens
+        .refresh
+        .extend(server.refresh_tokens().into_iter().map(|(token, _)| token));
+}
+
+/// The built-in server's control surface (`/_emulator`), with the token only this process has.
+struct Emulator {
+    url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Emulator {
+    fn of(inspector: &Inspector) -> Emulator {
+        let active = tauri::async_runtime::block_on(inspector.active()).unwrap();
+        let server = active.demo_server.as_ref().expect("the demo is active");
+        Emulator {
+            url: server.url(),
+            token: server.control_token().expect("a control token").to_string(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Value {
+        tauri::async_runtime::block_on(async {
+            self.http
+                .get(format!("{}/_emulator/{path}", self.url))
+                .header("x-emulator-token", &self.token)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await
+        })
+        .expect("the built-in server's control surface answers")
+    }
+
+    /// How many refresh grants (`POST /token?grant_type=refresh_token`) it has received.
+    fn refresh_grants(&self) -> u64 {
+        self.get("requests")["routes"]["POST /token?grant_type=refresh_token"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Every refresh token it holds, oldest first, with the time it issued each.
+    fn refresh_tokens(&self) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
+        let mut tokens: Vec<_> = self
+            .get("sessions")
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|session| session["refresh_tokens"].as_array().unwrap().clone())
+            .map(|token| {
+                let issued = token["created_at"].as_str().unwrap();
+                (
+                    token["token"].as_str().unwrap().to_string(),
+                    chrono::DateTime::parse_from_rfc3339(issued)
+                        .unwrap()
+                        .with_timezone(&chrono::Utc),
+                )
+            })
+            .collect();
+        tokens.sort_by_key(|(_, issued)| *issued);
+        tokens
+    }
 }

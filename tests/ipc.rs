@@ -1,15 +1,18 @@
 //! The app's real wiring and real ACL (tauri-build's compiled capabilities, through
-//! `generate_context!()`), driven on Tauri's mock runtime: no display needed.
+//! `generate_context!()`), driven on Tauri's mock runtime: no display needed. Every app here
+//! lives in this process's private home (its log file included); the one test that opens the
+//! vault runs only inside `with-keyring.sh`'s throwaway keyring.
 
 #[path = "support/mock_ipc.rs"]
 mod mock_ipc;
 
-use mock_ipc::call as invoke;
-use serde_json::Value;
+use mock_ipc::{call as invoke, private_home, require_throwaway_keyring};
+use serde_json::{json, Value};
 use tauri::test::{mock_builder, MockRuntime};
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Manager as _, WebviewWindow, WebviewWindowBuilder};
 
 fn app() -> App<MockRuntime> {
+    private_home();
     session_inspector_lib::build(mock_builder())
         .build(session_inspector_lib::context())
         .expect("the app builds on the mock runtime")
@@ -148,4 +151,137 @@ fn every_app_command_is_in_the_acl_and_refused_outside_the_main_window() {
     for cmd in APP_COMMANDS {
         assert_denied(invoke(&other, cmd, serde_json::json!({})), cmd);
     }
+}
+
+/// What a bad input comes to.
+enum Refused {
+    /// The command ran and said no: the app's error `kind`, and words of its message that
+    /// name the rule that refused.
+    Kind(&'static str, &'static str),
+    /// Tauri refused the arguments before the command ran (a string naming the argument:
+    /// such inputs never reach the app's code, so there is no `kind`).
+    Args(&'static str),
+    /// Not an error: the command's answer.
+    Answer(Value),
+}
+
+/// Every command a window can send bad input to, on the running demo: each input gets its
+/// own error kind (or Tauri's refusal naming the argument), nothing reaches the server, the
+/// session stays as it was and nothing is written to the Downloads folder.
+#[test]
+#[ignore = "opens the OS keyring: run through src-tauri/scripts/with-keyring.sh (test.sh does)"]
+fn every_bad_input_is_refused_with_its_kind_and_nothing_is_sent() {
+    use Refused::{Answer, Args, Kind};
+    require_throwaway_keyring();
+    let app = app();
+    let main = window(&app, "main");
+    session_inspector_lib::start_inspector(app.handle().clone());
+    let status = invoke(&main, "inspector_status", Value::Null).expect("the demo starts");
+    assert_eq!(status["keyring"], "secretService", "{status}");
+    let inspector = app.state::<session_inspector_lib::inspector::Inspector>();
+    let active = tauri::async_runtime::block_on(inspector.active()).unwrap();
+    let session = active.client.current_session().expect("the demo signed in");
+    let server = active.demo_server.as_ref().expect("the demo server");
+    let requests = || -> Value {
+        tauri::async_runtime::block_on(async {
+            reqwest::Client::new()
+                .get(format!("{}/_emulator/requests", server.url()))
+                .header("x-emulator-token", server.control_token().unwrap())
+                .send()
+                .await?
+                .json::<Value>()
+                .await
+        })
+        .expect("the built-in server's control surface answers")["routes"]
+            .clone()
+    };
+    let requests_before = requests();
+
+    let fingerprint = session_engine::tokens::fingerprint(&session.refresh_token);
+    let too_large = " ".repeat(session_inspector_lib::export::EXPORT_LIMIT + 1);
+    let export_name = "session-inspector-log-20260101-000000.ndjson";
+    // A magic link of another project: verifying it here would hand that project's live
+    // token to this server.
+    let elsewhere =
+        "https://elsewhere.supabase.co/auth/v1/verify?token=pkce_0123abcd&type=magiclink";
+    let otp = |channel: &str, recipient: &str| json!({"channel": channel, "recipient": recipient, "createUser": false});
+    let verify = |channel: &str, recipient: &str, kind: &str| json!({"channel": channel, "recipient": recipient, "code": "123456", "kind": kind});
+    #[rustfmt::skip]
+    let table: Vec<(&str, &str, Value, Refused)> = vec![
+        // Arguments of the wrong type, or missing.
+        ("session_reveal", "no `which`", json!({"fingerprint": fingerprint}), Args("which")),
+        ("session_reveal", "`which` a number", json!({"which": 1, "fingerprint": fingerprint}), Args("which")),
+        ("session_reveal", "`fingerprint` a number", json!({"which": "refresh", "fingerprint": 7}), Args("fingerprint")),
+        ("profile_select", "no `id`", json!({}), Args("id")),
+        ("profile_add", "`anonKey` missing", json!({"name": "x", "projectUrl": "https://x.supabase.co"}), Args("anonKey")),
+        ("settings_auto_refresh", "`enabled` a string", json!({"enabled": "yes", "marginSecs": 30}), Args("enabled")),
+        ("settings_auto_refresh", "a negative margin", json!({"enabled": true, "marginSecs": -5}), Args("marginSecs")),
+        ("settings_auto_refresh", "a margin out of range", json!({"enabled": true, "marginSecs": 1}), Kind("invalidInput", "between 5 and 3600")),
+        ("log_exchange", "`id` a string", json!({"id": "last"}), Args("id")),
+        ("log_export", "`ndjson` missing", json!({"fileName": export_name}), Args("ndjson")),
+        ("paste_rotate", "`text` an object", json!({"text": {"refresh_token": "x"}}), Args("text")),
+        ("mfa_verify", "`code` a number", json!({"factorId": "x", "code": 123456}), Args("code")),
+        // Unknown ids and names.
+        ("profile_select", "an unknown profile id", json!({"id": "project-0"}), Kind("invalidInput", "there is no profile")),
+        ("profile_remove", "an unknown profile id", json!({"id": "project-0"}), Kind("invalidInput", "there is no profile")),
+        ("profile_remove", "the built-in profile", json!({"id": "built-in-demo"}), Kind("invalidInput", "cannot be removed")),
+        ("session_reveal", "an unknown `which`", json!({"which": "idToken", "fingerprint": fingerprint}), Args("which")),
+        ("session_copy", "an unknown `which`", json!({"which": "both", "fingerprint": fingerprint}), Args("which")),
+        ("session_reveal", "a fingerprint not shown", json!({"which": "refresh", "fingerprint": "fp:000000000000"}), Kind("invalidInput", "session changed")),
+        ("log_exchange", "an unknown exchange id", json!({"id": 999_999_999}), Answer(Value::Null)),
+        ("auth_sign_out", "an unknown scope", json!({"scope": "everywhere"}), Args("scope")),
+        ("auth_sign_out", "no scope", json!({}), Args("scope")),
+        ("auth_otp_send", "an unknown channel", otp("fax", "demo@example.com"), Args("channel")),
+        ("auth_otp_verify", "an unknown kind", verify("email", "demo@example.com", "carrierPigeon"), Args("kind")),
+        // The export.
+        ("log_export", "more than the export limit", json!({"fileName": export_name, "ndjson": too_large}), Kind("invalidInput", "too large")),
+        ("log_export", "a name the app does not make", json!({"fileName": "../notes.ndjson", "ndjson": "{}"}), Kind("invalidInput", "file name")),
+        ("log_export", "a line that is not an object", json!({"fileName": export_name, "ndjson": "{}\n[1]"}), Kind("invalidInput", "Line 2")),
+        // The sign-in commands.
+        ("auth_otp_send", "an email address in the phone form", otp("phone", "demo@example.com"), Kind("invalidInput", "Enter a phone number")),
+        ("auth_otp_send", "a phone number in the email form", otp("email", "+15551234567"), Kind("invalidInput", "Enter an email address")),
+        ("auth_otp_verify", "an email address in the phone form", verify("phone", "demo@example.com", "sms"), Kind("invalidInput", "Enter a phone number")),
+        ("auth_email_link_verify", "another project's link", json!({"link": elsewhere}), Kind("linkForAnotherProject", "https://elsewhere.supabase.co")),
+        ("auth_email_link_verify", "not a link", json!({"link": "hello"}), Kind("invalidInput", "Paste the whole link")),
+        ("auth_oauth_wait", "no sign-in waiting", json!({}), Kind("noSignInWaiting", "No browser sign-in is waiting")),
+        ("auth_oauth_start", "no provider", json!({"provider": "  "}), Kind("invalidInput", "Choose a provider")),
+        ("mfa_verify", "a factor id that is not a UUID", json!({"factorId": "../../user", "code": "123456"}), Kind("invalidInput", "not a UUID")),
+        ("mfa_unenroll", "a factor id that is not a UUID", json!({"factorId": "totp"}), Kind("invalidInput", "not a UUID")),
+    ];
+    for (cmd, case, args, expected) in table {
+        let answer = invoke(&main, cmd, args);
+        let what = format!("{cmd}, {case}: {answer:?}");
+        match expected {
+            Kind(kind, words) => {
+                let error = answer.expect_err(&what);
+                assert_eq!(error["kind"], kind, "{what}");
+                let message = error["message"].as_str().unwrap_or_default();
+                assert!(
+                    message.contains(words),
+                    "{what}: the message names the rule"
+                );
+            }
+            Args(name) => {
+                let error = answer.expect_err(&what);
+                let text = error.as_str().unwrap_or_default();
+                let named = format!("invalid args `{name}` for command `{cmd}`");
+                assert!(text.starts_with(&named), "{what}: expected {named}");
+            }
+            Answer(expected) => assert_eq!(answer.as_ref(), Ok(&expected), "{what}"),
+        }
+    }
+
+    assert_eq!(requests(), requests_before, "nothing reached the server");
+    assert_eq!(
+        active.client.current_session().as_ref(),
+        Some(&session),
+        "the session is as it was"
+    );
+    assert!(
+        std::fs::read_dir(&private_home().downloads)
+            .unwrap()
+            .next()
+            .is_none(),
+        "no export was written"
+    );
 }

@@ -54,11 +54,13 @@ step "fuzzing: 30 s per target (paste, jwt, envelope, server_request)"
 # runs are their own command (README, "Fuzzing").
 src-tauri/scripts/fuzz.sh 30
 
-step "the vault on real keyrings: Secret Service (gnome-keyring) and the kernel keyring"
+step "on real keyrings: the vault (Secret Service and kernel keyring), the app on the mock runtime"
 # A private D-Bus with an unlocked throwaway gnome-keyring, inside a fresh session keyring.
 # One test at a time: they share the keyring daemon, and the kill test counts its own work.
+# The app's tests that open its vault (ipc, inspector) run here too, never on the user's keyring.
 src-tauri/scripts/with-keyring.sh \
-  cargo test --workspace --test keyring -- --ignored --test-threads=1 --nocapture
+  cargo test --workspace --test keyring --test ipc --test inspector \
+  -- --ignored --test-threads=1 --nocapture
 
 step "end-to-end: the real app under Xvfb through tauri-driver"
 # The same test binary as above, now with the display-bound tests it skipped. The private bus

@@ -22,6 +22,8 @@ trap cleanup EXIT
 mkdir -p "$home/data" "$home/run"
 chmod 700 "$home/run"
 export XDG_DATA_HOME="$home/data" XDG_RUNTIME_DIR="$home/run"
+# Tests that open the OS keyring refuse to run without it (tests/support/mock_ipc.rs).
+export SESSION_INSPECTOR_THROWAWAY_KEYRING="$home"
 # gnome-keyring ends with the private bus; the kernel keyring with the session.
 dbus-run-session -- keyctl session - bash -c '
   echo -n throwaway | gnome-keyring-daemon --unlock --components=secrets >/dev/null

@@ -12,7 +12,7 @@ mod history;
 pub mod inspector;
 pub mod ipc_types;
 pub mod live_log;
-mod log_stream;
+pub mod log_stream;
 pub mod logging;
 pub mod oauth;
 pub mod private_files;

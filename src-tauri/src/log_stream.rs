@@ -2,6 +2,9 @@
 //! the window subscribed (start-up's sign-in or restore), then `INITIAL_SESSION` and every
 //! event and exchange as it happens, with the app's own items (failures, joins, switches)
 //! between them. Follows profile switches; ends when the window's channel closes.
+//!
+//! Public so that the mock-runtime tests read the rows exactly as a window receives them (a
+//! Rust `Channel` in place of the webview's).
 
 use tauri::ipc::Channel;
 use tokio::sync::broadcast::error::RecvError;
