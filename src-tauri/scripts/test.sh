@@ -8,6 +8,8 @@ cd "$(dirname "$0")/../.."
 
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 started=$SECONDS
+# The user's own app folders, Downloads and keyrings, as they were: compared at the end.
+footprint_before=$(src-tauri/scripts/footprint.sh)
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -68,5 +70,14 @@ step "end-to-end: the real app under Xvfb through tauri-driver"
 xvfb-run -a -s "-screen 0 1280x800x24" \
   src-tauri/scripts/with-keyring.sh cargo test --workspace --test e2e -- --ignored --test-threads=1
 echo "screenshots: target/e2e/"
+
+step "nothing left in the user's app folders, Downloads or keyrings"
+footprint_after=$(src-tauri/scripts/footprint.sh)
+if [ "$footprint_before" != "$footprint_after" ]; then
+  echo "the tests changed the user's own files or keyrings (before → after):"
+  diff <(echo "$footprint_before") <(echo "$footprint_after") || true
+  exit 1
+fi
+echo "unchanged: $(echo "$footprint_after" | wc -l) entries (src-tauri/scripts/footprint.sh)"
 
 step "all tests passed in $((SECONDS - started)) s"
