@@ -771,6 +771,35 @@ fn clipboard_text() -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// An error box's title and its message (the app's words), as shown.
+async fn error_parts(session: &Session, css: &str) -> (String, String) {
+    let script = "const box = document.querySelector(arguments[0]); \
+        const part = (sel) => box?.querySelector(sel)?.textContent.trim() ?? ''; \
+        return [part('.title strong'), part('.message')];";
+    let parts = session
+        .execute(script, serde_json::json!([css]))
+        .await
+        .expect("the error box is read");
+    (
+        parts[0].as_str().unwrap_or_default().to_string(),
+        parts[1].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// The text of the first element matching `css` (the newest row of the log), its spaces
+/// collapsed; empty when there is none.
+async fn newest_text(session: &Session, css: &str) -> String {
+    let script = "const e = document.querySelector(arguments[0]); \
+        return e ? e.textContent.replace(/\\s+/g, ' ').trim() : '';";
+    session
+        .execute(script, serde_json::json!([css]))
+        .await
+        .expect("the page answers")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 async fn count_of(session: &Session, css: &str) -> usize {
     session.find_all(css).await.unwrap_or_default().len()
 }
@@ -902,25 +931,68 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         "inside the reuse interval GoTrue answers with the session's live token"
     );
 
-    // Garbage: a clear error, nothing sent, the session unchanged.
+    // Garbage: each input is refused by the rule that fits it, said in the window as the
+    // preview's error and again by Rotate (a "paste failed" row with the same words); nothing
+    // is sent and the session is unchanged.
     let requests = refresh_requests(&server).await;
-    let input = app
-        .wait_for("#paste-input", Duration::from_secs(5))
-        .await
-        .unwrap();
-    app.send_keys(&input, "hello, this is not a token")
-        .await
-        .unwrap();
-    let error = app.text_of("#paste-error").await.expect("a clear error");
-    println!("garbage paste: {error}");
-    assert!(!error.is_empty());
-    let rotate = app
-        .wait_for("#paste-rotate", Duration::from_secs(5))
-        .await
-        .unwrap();
-    app.click(&rotate).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(count_of(app, "#paste-error").await == 1);
+    // The revealed token typed with Caps Lock on: a legacy token's shape, the wrong letters.
+    let shouted = old_token.to_uppercase();
+    launched.saw(&shouted);
+    let garbage = [
+        (
+            "hello, this is not a token",
+            "This looks like plain text (\"hello, t…\"), not a token, session JSON or cookie",
+        ),
+        (
+            "{\"user\": {\"id\": 1}}",
+            "This looks like JSON but has no access_token or refresh_token",
+        ),
+        (
+            "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0",
+            "This looks like a JWT but it has only 2 of the 3 dot-separated parts of a JWT \
+             (was it cut short?)",
+        ),
+        (
+            "Bearer abc",
+            "This looks like a Bearer header but the token is not a valid JWT: it has no dots, \
+             while a JWT is three base64url parts joined by dots",
+        ),
+        (
+            shouted.as_str(),
+            "This is 12 characters like a legacy refresh token, but those use only lowercase \
+             letters and digits",
+        ),
+        (
+            "theme=dark; lang=en",
+            "This looks like a cookie, but not an sb-…-auth-token session cookie",
+        ),
+    ];
+    for (input, rule) in garbage {
+        erase(app, "#paste-input").await;
+        type_into(app, "#paste-input", input).await;
+        let (title, _) = eventually(
+            Duration::from_secs(10),
+            async || error_parts(app, "#paste-error").await,
+            |(_, message)| message == rule,
+        )
+        .await;
+        assert_eq!(title, "Input not accepted", "{input:?}");
+        // Each rule's words differ from the last one's: the newest failure row with them is
+        // this Rotate's.
+        press(app, "#paste-rotate").await;
+        eventually(
+            Duration::from_secs(10),
+            async || newest_text(app, ".failure-row .reason").await,
+            |reason| reason == rule,
+        )
+        .await;
+        assert_eq!(
+            newest_text(app, ".failure-row .label").await,
+            "paste failed",
+            "Rotate refuses {input:?} by the same rule"
+        );
+        assert_eq!(error_parts(app, "#paste-error").await.1, rule, "{input:?}");
+    }
     assert_eq!(
         refresh_requests(&server).await,
         requests,
