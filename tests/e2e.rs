@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use support::webdriver::{Driver, Session};
 
@@ -164,6 +164,11 @@ impl Launched {
     /// The app's `XDG_DATA_HOME`.
     fn data(&self) -> PathBuf {
         self.root.path().join("data")
+    }
+
+    /// The folder the desktop names as Downloads for this app.
+    fn downloads(&self) -> PathBuf {
+        self.root.path().join("downloads")
     }
 
     /// Remembers a secret the test saw, for the scan at the end.
@@ -1143,6 +1148,333 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     launched.finish().await;
 }
 
+/// The controls no other test drives, through the real window. Copy puts the access token on
+/// the desktop's clipboard (from Rust, never through the page) and it is gone 30 s later.
+/// Auto-refresh: a margin the app refuses is said in words and undone; switched on with a
+/// margin near the demo tokens' 2-minute life, TOKEN_REFRESHED arrives with nothing pressed,
+/// and switched off, no refresh follows. Export saves the rows shown, as NDJSON, into the
+/// desktop's Downloads folder (this test's, through `user-dirs.dirs`), with no token in them.
+/// Clear empties the log, and the next event starts it afresh.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn copy_auto_refresh_export_and_clear_through_the_window() {
+    let launched = launch("controls", &[]).await;
+    let app = &launched.app;
+    let server = launched.demo.clone();
+    let session_id = app.text_of("#session-id").await.unwrap();
+
+    // Copy: the token shown (by fingerprint) is the one on the clipboard, and the window
+    // never held it.
+    let shown = app.text_of("#access-fingerprint").await.unwrap();
+    press(app, "#access-copy").await;
+    let copied = app.text_of("#access-copied").await.unwrap();
+    assert!(copied.contains("clipboard clears in"), "{copied}");
+    let copied_at = Instant::now();
+    let token = clipboard_text().expect("the clipboard holds the copy");
+    launched.saw(&token);
+    assert_eq!(session_engine::tokens::fingerprint(&token), shown);
+    assert!(
+        leaks::is_access_token(&token),
+        "an access token (a JWT with a session_id)"
+    );
+    assert_eq!(
+        count_of(app, "#access-revealed").await,
+        0,
+        "copying reveals nothing"
+    );
+
+    // Auto-refresh starts off. A margin outside the allowed range is refused in the app's
+    // words, and the field shows the margin in force again.
+    assert!(!checked(app, "#auto-refresh").await, "off by default");
+    let default_margin = field_value(app, "#auto-margin").await;
+    set_number(app, "#auto-margin", "2").await;
+    let refused = app.text_of("#settings-error").await.unwrap();
+    assert_eq!(refused, "The margin must be between 5 and 3600 seconds.");
+    eventually(
+        Duration::from_secs(5),
+        async || field_value(app, "#auto-margin").await,
+        |value| value == &default_margin,
+    )
+    .await;
+
+    // A margin of 115 s on 2-minute tokens: due at once, and again about every 5 s.
+    set_number(app, "#auto-margin", "115").await;
+    eventually(
+        Duration::from_secs(5),
+        async || count_of(app, "#settings-error").await,
+        |n| *n == 0,
+    )
+    .await;
+    let before = refresh_requests(&server).await;
+    let fingerprint = app.text_of("#refresh-fingerprint").await.unwrap();
+    press(app, "#auto-refresh").await;
+    let switched_on = Instant::now();
+    assert!(checked(app, "#auto-refresh").await);
+    let demo = saved_profile(&launched, "built-in-demo");
+    assert_eq!(
+        (&demo["autoRefresh"], &demo["refreshMarginSecs"]),
+        (&serde_json::json!(true), &serde_json::json!(115)),
+        "the setting is saved: {demo}"
+    );
+    // Nothing is pressed from here on.
+    let first = eventually(
+        Duration::from_secs(20),
+        async || app.text_of("#refresh-fingerprint").await.unwrap(),
+        |f| f != &fingerprint,
+    )
+    .await;
+    wait_for_event(app, "TOKEN_REFRESHED").await;
+    eventually(
+        Duration::from_secs(20),
+        async || app.text_of("#refresh-fingerprint").await.unwrap(),
+        |f| f != &first,
+    )
+    .await;
+    let automatic = refresh_requests(&server).await - before;
+    // No storm either: the schedule keeps at least 5 s between two automatic refreshes.
+    let most = switched_on.elapsed().as_secs() / 5 + 1;
+    println!(
+        "auto-refresh: {automatic} automatic refresh(es) in {:?}",
+        switched_on.elapsed()
+    );
+    assert!(
+        (2..=most).contains(&automatic),
+        "{automatic} refreshes, at most {most}"
+    );
+    assert_eq!(app.text_of("#session-id").await.unwrap(), session_id);
+
+    // Switched off: once the window shows the server's newest token (no refresh in flight),
+    // no refresh follows for two of the schedule's gaps and more.
+    press(app, "#auto-refresh").await;
+    assert!(!checked(app, "#auto-refresh").await);
+    eventually(
+        Duration::from_secs(10),
+        async || {
+            let newest = newest_refresh_token(&server, &session_id).await;
+            let shown = app.text_of("#refresh-fingerprint").await.unwrap();
+            newest.is_some_and(|t| session_engine::tokens::fingerprint(&t) == shown)
+        },
+        |settled| *settled,
+    )
+    .await;
+    let settled = refresh_requests(&server).await;
+    let quiet_until = Instant::now() + Duration::from_secs(12);
+    while Instant::now() < quiet_until {
+        assert_eq!(refresh_requests(&server).await, settled, "off means off");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        saved_profile(&launched, "built-in-demo")["autoRefresh"],
+        false
+    );
+
+    // Export: every row shown, oldest first, one JSON object a line, in this test's Downloads
+    // folder, readable by its user only, with fingerprints and no token.
+    let rows = log_count(app).await;
+    press(app, "#log-export").await;
+    let saved = app.text_of("#log-exported").await.unwrap();
+    let path = PathBuf::from(saved.strip_prefix("Saved ").expect("the path is shown"));
+    assert!(
+        path.starts_with(launched.downloads()),
+        "into the desktop's Downloads folder: {}",
+        path.display()
+    );
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("session-inspector-log-") && name.ends_with(".ndjson"),
+        "{name}"
+    );
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let items: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect();
+    assert_eq!(items.len(), rows, "every row shown is exported");
+    assert!(
+        items
+            .windows(2)
+            .all(|w| w[0]["seq"].as_u64() < w[1]["seq"].as_u64()),
+        "oldest first"
+    );
+    let refreshed: Vec<&serde_json::Value> = items
+        .iter()
+        .filter(|i| i["type"] == "event" && i["event"]["kind"] == "TOKEN_REFRESHED")
+        .collect();
+    assert!(refreshed.len() >= 2, "the automatic refreshes: {text}");
+    assert_eq!(
+        refreshed.last().unwrap()["event"]["session"]["refreshTokenFingerprint"],
+        app.text_of("#refresh-fingerprint").await.unwrap().as_str(),
+        "the newest TOKEN_REFRESHED names the token shown"
+    );
+    let grants = items
+        .iter()
+        .filter(|i| {
+            i["type"] == "request"
+                && i["request"]["path"] == "/auth/v1/token?grant_type=refresh_token"
+                && i["request"]["status"] == 200
+        })
+        .count();
+    assert!(grants >= 2, "the requests behind them: {grants}");
+    assert!(text.contains("fp:"), "tokens named by fingerprint");
+    launched.harvest().await;
+    let secrets = launched.seen.lock().unwrap().clone();
+    let scan = leaks::scan(&launched.downloads(), &[], &secrets);
+    assert_eq!(scan.files, 1);
+    assert!(
+        scan.hits.is_empty(),
+        "the export holds a token: {:#?}",
+        scan.hits
+    );
+    println!(
+        "export: {} rows ({} TOKEN_REFRESHED), no token among {} secrets",
+        items.len(),
+        refreshed.len(),
+        secrets.len()
+    );
+
+    // Clear: the log is empty (nothing to export or clear), and the next event starts it.
+    press(app, "#log-clear").await;
+    eventually(
+        Duration::from_secs(5),
+        async || log_count(app).await,
+        |n| *n == 0,
+    )
+    .await;
+    assert!(disabled(app, "#log-export").await && disabled(app, "#log-clear").await);
+    assert!(event_kinds(app).await.is_empty());
+    let shown = app.text_of("#refresh-fingerprint").await.unwrap();
+    press(app, "#refresh-now").await;
+    rotated_from(app, &shown).await;
+    let kinds = eventually(
+        Duration::from_secs(10),
+        async || event_kinds(app).await,
+        |k| !k.is_empty(),
+    )
+    .await;
+    assert_eq!(kinds, ["TOKEN_REFRESHED"], "only what came after the clear");
+
+    // 30 s after the copy the clipboard no longer holds the token.
+    let left = Duration::from_secs(35).saturating_sub(copied_at.elapsed());
+    let held = eventually(
+        left,
+        async || clipboard_text(),
+        |t| t.as_deref() != Some(token.as_str()),
+    )
+    .await;
+    assert!(
+        copied_at.elapsed() >= Duration::from_secs(29),
+        "cleared only after 30 s, not at {:?} ({held:?})",
+        copied_at.elapsed()
+    );
+    // The window's note goes with it (its clock ticks once a second).
+    eventually(
+        Duration::from_secs(5),
+        async || count_of(app, "#access-copied").await,
+        |n| *n == 0,
+    )
+    .await;
+    launched.finish().await;
+}
+
+/// Whether a checkbox is ticked.
+async fn checked(session: &Session, css: &str) -> bool {
+    session
+        .execute(
+            "return document.querySelector(arguments[0]).checked;",
+            serde_json::json!([css]),
+        )
+        .await
+        .expect("the page answers")
+        == true
+}
+
+/// Whether a control is disabled.
+async fn disabled(session: &Session, css: &str) -> bool {
+    session
+        .execute(
+            "return document.querySelector(arguments[0]).disabled;",
+            serde_json::json!([css]),
+        )
+        .await
+        .expect("the page answers")
+        == true
+}
+
+/// A field's current value.
+async fn field_value(session: &Session, css: &str) -> String {
+    session
+        .execute(
+            "return document.querySelector(arguments[0]).value;",
+            serde_json::json!([css]),
+        )
+        .await
+        .expect("the page answers")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Types a new number into a field as a user would after emptying it, and leaves it with Tab
+/// (which commits it: a `change` event).
+async fn set_number(session: &Session, css: &str, value: &str) {
+    const TAB: &str = "\u{E004}";
+    erase(session, css).await;
+    let field = session.wait_for(css, Duration::from_secs(5)).await.unwrap();
+    session
+        .send_keys(&field, &format!("{value}{TAB}"))
+        .await
+        .unwrap();
+}
+
+/// The number of rows in the live log, as its header counts them.
+async fn log_count(session: &Session) -> usize {
+    let text = newest_text(session, "#log-count").await;
+    text.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a row count: {text:?}"))
+}
+
+/// A profile as the settings file holds it now.
+fn saved_profile(launched: &Launched, id: &str) -> serde_json::Value {
+    let file = launched.data().join(APP_FOLDER).join("settings.json");
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    stored["settings"]["profiles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no profile {id} in {stored}"))
+}
+
+/// The refresh token the server would accept now for `session_id`: its newest one.
+async fn newest_refresh_token(server: &str, session_id: &str) -> Option<String> {
+    let sessions = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/sessions"),
+        serde_json::Value::Null,
+    )
+    .await;
+    let session = sessions
+        .as_array()?
+        .iter()
+        .find(|s| s["id"] == session_id)?
+        .clone();
+    session["refresh_tokens"]
+        .as_array()?
+        .iter()
+        .filter(|t| t["revoked"] == false)
+        .max_by_key(|t| t["created_at"].as_str().unwrap_or_default().to_string())
+        .and_then(|t| t["token"].as_str().map(str::to_string))
+}
+
 /// The window follows the OS's dark preference (GTK's dark theme here).
 #[tokio::test]
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
@@ -1290,6 +1622,74 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
         .expect("the stack is offered");
     assert!(offered.contains(&stack_url), "{offered}");
 
+    // A bad URL or key is refused with the rule it breaks, before anything is saved; a key
+    // the server does not take is refused with the server's answer.
+    let anon_key = stack.anon_key().to_string();
+    let insecure = "http://auth.example.com".to_string();
+    let refusals = [
+        (
+            "not a url",
+            anon_key.as_str(),
+            "project URL \"not a url\" is not a URL".to_string(),
+        ),
+        (
+            insecure.as_str(),
+            anon_key.as_str(),
+            format!(
+                "project URL \"{insecure}\" must use https (plain http is only for loopback addresses)"
+            ),
+        ),
+        (
+            stack_url.as_str(),
+            "sb_secret_0123456789abcdef",
+            "That is a secret key: never give it to a client. Use the anon or publishable key."
+                .to_string(),
+        ),
+        (
+            stack_url.as_str(),
+            "just-some-text",
+            "The anon key should be the project's anon JWT (eyJ…) or its publishable key \
+             (sb_publishable_…), from Project Settings → API."
+                .to_string(),
+        ),
+        // Well-formed, but not this project's key: the gateway's answer, in the app's words.
+        (
+            stack_url.as_str(),
+            "sb_publishable_not-this-projects-key",
+            format!("{stack_url} did not answer as a Supabase Auth server with this key: Invalid API key"),
+        ),
+    ];
+    type_into(app, "#project-name", "Local stack").await;
+    for (url, key, rule) in &refusals {
+        erase(app, "#project-url").await;
+        erase(app, "#project-key").await;
+        type_into(app, "#project-url", url).await;
+        type_into(app, "#project-key", key).await;
+        press(app, "#project-save").await;
+        let (title, _) = eventually(
+            Duration::from_secs(15),
+            async || error_parts(app, "#project-error").await,
+            |(_, message)| message == rule,
+        )
+        .await;
+        assert_eq!(title, "Input not accepted", "{url} {key}");
+    }
+    assert_eq!(
+        count_of(app, "#profile-select option").await,
+        1,
+        "nothing was saved"
+    );
+    scroll_to(app, "#project-error").await;
+    app.screenshot(&shots_dir().join("project-error.png"))
+        .await
+        .unwrap();
+    // Closed and opened again, the form starts afresh.
+    press(app, "#add-project").await;
+    press(app, "#add-project").await;
+    app.wait_for("#local-stack", Duration::from_secs(10))
+        .await
+        .expect("the stack is offered again");
+    assert_eq!(count_of(app, "#project-error").await, 0);
     press(app, "#use-local-stack").await;
     app.screenshot(&shots_dir().join("add-project.png"))
         .await
