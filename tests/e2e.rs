@@ -101,6 +101,23 @@ async fn launch_after(
         .text_of("#server-url")
         .await
         .expect("the built-in server's address");
+    // The keyring the app got (with-keyring.sh's private gnome-keyring, else the kernel
+    // keyring of its session): a real one, never memory.
+    let keyring = app
+        .execute(
+            "return window.__TAURI_INTERNALS__.invoke('inspector_status').then((s) => s.keyring);",
+            serde_json::json!([]),
+        )
+        .await
+        .expect("the app's status");
+    println!(
+        "{name}: keyring {keyring}, folder {}",
+        root.path().display()
+    );
+    assert!(
+        keyring == "secretService" || keyring == "kernelKeyring",
+        "a real keyring: {keyring}"
+    );
     let seen = Arc::new(Mutex::new(BTreeSet::new()));
     let watched = Arc::new(Mutex::new(vec![demo.clone()]));
     let watcher = tokio::spawn({
