@@ -1,12 +1,16 @@
 //! End-to-end: the real app binary in a real window, driven through tauri-driver and
 //! WebKitWebDriver. Needs a display: `make test` runs it under `xvfb-run`.
 
+#[path = "support/leaks.rs"]
+mod leaks;
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use support::webdriver::Driver;
+use support::webdriver::{Driver, Session};
 
 fn app_binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_session-inspector"))
@@ -16,29 +20,320 @@ fn app_binary() -> &'static Path {
 /// environment instead of making a random one, so the tests can drive `/_emulator`.
 const CONTROL_TOKEN: &str = "e2e-control-token-0123456789abcdef0123456789";
 
-/// tauri-driver, with the app it launches told the control token.
-fn start_driver(envs: &[(&str, &Path)]) -> support::webdriver::Result<Driver> {
-    let mut envs = envs.to_vec();
-    envs.push((
-        "SESSION_INSPECTOR_DEMO_CONTROL_TOKEN",
-        Path::new(CONTROL_TOKEN),
-    ));
-    Driver::start(&envs)
-}
+/// The app's folder under `XDG_DATA_HOME` (its identifier).
+const APP_FOLDER: &str = "dev.sessioninspector.app";
 
 fn shots_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e")
 }
 
-#[tokio::test]
-#[ignore = "needs a display, WebKitWebDriver and tauri-driver: run by `make test` under xvfb-run"]
-async fn window_shows_the_product_name_and_the_version_from_app_info() {
-    let data = std::env::temp_dir().join(format!("si-e2e-{}", std::process::id()));
-    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
-    let session = driver
+/// One test's app: a private folder for everything the app and its web processes write
+/// (`XDG_DATA_HOME`, `XDG_CACHE_HOME`, `XDG_CONFIG_HOME` with the Downloads folder named in
+/// its `user-dirs.dirs`, and `HOME`), tauri-driver, the window, and every secret the test saw.
+/// `finish` closes the app, scans the whole folder for those secrets and removes it.
+struct Launched {
+    /// The window.
+    app: Session,
+    driver: Driver,
+    root: tempfile::TempDir,
+    /// The built-in server of the running app.
+    demo: String,
+    /// Tokens the test saw: revealed, copied, pasted, and every refresh token the servers
+    /// listed while the test ran (`/_emulator/sessions`, read ten times a second).
+    seen: Arc<Mutex<BTreeSet<String>>>,
+    /// The servers whose sessions are read.
+    watched: Arc<Mutex<Vec<String>>>,
+    watcher: tokio::task::JoinHandle<()>,
+    running: bool,
+}
+
+/// Launches the app for the test `name` in a folder of its own, with `extra_env` for the app.
+async fn launch(name: &str, extra_env: &[(&str, &Path)]) -> Launched {
+    launch_after(name, extra_env, |_| {}).await
+}
+
+/// As `launch`, after `prepare` has put what the test needs into the data folder.
+async fn launch_after(
+    name: &str,
+    extra_env: &[(&str, &Path)],
+    prepare: impl FnOnce(&Path),
+) -> Launched {
+    let root = tempfile::Builder::new()
+        .prefix(&format!("si-e2e-{name}-"))
+        .tempdir()
+        .expect("a temporary folder");
+    let folder = |sub: &str| {
+        let path = root.path().join(sub);
+        std::fs::create_dir_all(&path).unwrap();
+        path
+    };
+    let (data, cache, config, home, downloads) = (
+        folder("data"),
+        folder("cache"),
+        folder("config"),
+        folder("home"),
+        folder("downloads"),
+    );
+    // Where the app saves an export: the desktop's Downloads folder, as xdg-user-dirs names it.
+    std::fs::write(
+        config.join("user-dirs.dirs"),
+        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
+    )
+    .unwrap();
+    prepare(&data);
+    let mut env: Vec<(&str, &Path)> = vec![
+        ("XDG_DATA_HOME", &data),
+        ("XDG_CACHE_HOME", &cache),
+        ("XDG_CONFIG_HOME", &config),
+        ("HOME", &home),
+        (
+            "SESSION_INSPECTOR_DEMO_CONTROL_TOKEN",
+            Path::new(CONTROL_TOKEN),
+        ),
+    ];
+    env.extend_from_slice(extra_env);
+    let driver = Driver::start(&env).expect("tauri-driver starts");
+    let app = driver
         .session(app_binary(), &[])
         .await
         .expect("the app launches");
+    let demo = app
+        .text_of("#server-url")
+        .await
+        .expect("the built-in server's address");
+    // The keyring the app got (with-keyring.sh's private gnome-keyring, else the kernel
+    // keyring of its session): a real one, never memory.
+    let keyring = app
+        .execute(
+            "return window.__TAURI_INTERNALS__.invoke('inspector_status').then((s) => s.keyring);",
+            serde_json::json!([]),
+        )
+        .await
+        .expect("the app's status");
+    println!(
+        "{name}: keyring {keyring}, folder {}",
+        root.path().display()
+    );
+    assert!(
+        keyring == "secretService" || keyring == "kernelKeyring",
+        "a real keyring: {keyring}"
+    );
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let watched = Arc::new(Mutex::new(vec![demo.clone()]));
+    let watcher = tokio::spawn({
+        let (seen, watched) = (seen.clone(), watched.clone());
+        async move {
+            loop {
+                let servers = watched.lock().unwrap().clone();
+                for server in servers {
+                    let tokens = listed_refresh_tokens(&server).await;
+                    seen.lock().unwrap().extend(tokens);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    });
+    let launched = Launched {
+        app,
+        driver,
+        root,
+        demo,
+        seen,
+        watched,
+        watcher,
+        running: true,
+    };
+    // The demo signs its user in at start: its tokens are known before the test goes on.
+    eventually(
+        Duration::from_secs(20),
+        async || launched.seen.lock().unwrap().len(),
+        |n| *n > 0,
+    )
+    .await;
+    launched
+}
+
+/// Every refresh token `server` holds now, revoked ones included (none when it is gone).
+async fn listed_refresh_tokens(server: &str) -> Vec<String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let listing = client
+        .get(format!("{server}/_emulator/sessions"))
+        .header("x-emulator-token", CONTROL_TOKEN)
+        .send()
+        .await;
+    let Ok(listing) = listing else {
+        return Vec::new();
+    };
+    let sessions: serde_json::Value = listing.json().await.unwrap_or_default();
+    sessions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["refresh_tokens"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t["token"].as_str().map(str::to_string))
+        .collect()
+}
+
+impl Launched {
+    /// The app's `XDG_DATA_HOME`.
+    fn data(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+
+    /// The folder the desktop names as Downloads for this app.
+    fn downloads(&self) -> PathBuf {
+        self.root.path().join("downloads")
+    }
+
+    /// Remembers a secret the test saw, for the scan at the end.
+    fn saw(&self, secret: &str) {
+        self.seen.lock().unwrap().insert(secret.to_string());
+    }
+
+    /// Asserts that the token with this fingerprint is among those the scan will look for.
+    fn knows(&self, fingerprint: &str) {
+        let seen = self.seen.lock().unwrap();
+        assert!(
+            seen.iter()
+                .any(|t| session_engine::tokens::fingerprint(t) == fingerprint),
+            "{fingerprint} is not among the {} secrets seen",
+            seen.len()
+        );
+    }
+
+    /// Also reads the sessions of `server` (another GoTrue-compatible server of the test).
+    fn watch(&self, server: &str) {
+        self.watched.lock().unwrap().push(server.to_string());
+    }
+
+    /// Reads every watched server's sessions once more, now.
+    async fn harvest(&self) {
+        let servers = self.watched.lock().unwrap().clone();
+        for server in servers {
+            let tokens = listed_refresh_tokens(&server).await;
+            self.seen.lock().unwrap().extend(tokens);
+        }
+    }
+
+    /// Closes the app and waits until it and its web processes have exited (so everything
+    /// they write is on disk).
+    async fn quit(&mut self) {
+        if !self.running {
+            return;
+        }
+        self.harvest().await;
+        self.app.close().await.expect("the app quits");
+        self.running = false;
+        let root = self.root.path().to_path_buf();
+        // (Gives up, naming them, if they outlive the deadline.)
+        eventually(
+            Duration::from_secs(20),
+            async || app_processes(&root),
+            |left| left.is_empty(),
+        )
+        .await;
+    }
+
+    /// Quits and launches the app again on the same folders.
+    async fn relaunch(&mut self) {
+        self.quit().await;
+        self.app = self
+            .driver
+            .session(app_binary(), &[])
+            .await
+            .expect("the app launches again");
+        self.running = true;
+        self.demo = self
+            .app
+            .text_of("#server-url")
+            .await
+            .expect("the built-in server's address");
+        self.watch(&self.demo.clone());
+    }
+
+    /// Closes the app, then scans everything the test's app and web processes wrote (the
+    /// built-in server's own database, which holds refresh tokens as GoTrue's Postgres does,
+    /// left out) for every secret the test saw, and removes the folder. Fails on any hit,
+    /// saying where.
+    async fn finish(mut self) {
+        self.quit().await;
+        self.watcher.abort();
+        let Launched {
+            driver, root, seen, ..
+        } = self;
+        drop(driver);
+        let secrets = seen.lock().unwrap().clone();
+        let skip = [root.path().join("data").join(APP_FOLDER).join("demo")];
+        let scan = leaks::scan(root.path(), &skip, &secrets);
+        println!(
+            "leak scan: {} file(s), {} bytes under {}, searched for {} secret(s) in {} form(s) \
+             and for any access token: {} hit(s)",
+            scan.files,
+            scan.bytes,
+            root.path().display(),
+            scan.secrets,
+            scan.patterns,
+            scan.hits.len()
+        );
+        for hit in &scan.hits {
+            println!(
+                "  {} at byte {}: {} ({})",
+                hit.file
+                    .strip_prefix(root.path())
+                    .unwrap_or(&hit.file)
+                    .display(),
+                hit.offset,
+                hit.secret,
+                hit.form
+            );
+        }
+        assert!(
+            scan.files > 0 && !secrets.is_empty(),
+            "the scan had something to search"
+        );
+        assert!(scan.hits.is_empty(), "a secret was written to disk");
+    }
+}
+
+/// The processes of a test's app (the app and its web processes, not the drivers): every
+/// process whose environment names the test's folder.
+fn app_processes(root: &Path) -> Vec<(u32, String)> {
+    let needle = root.as_os_str().as_encoded_bytes();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if !environ.windows(needle.len()).any(|w| w == needle) {
+            continue;
+        }
+        let name = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        let name = name.trim().to_string();
+        if name != "tauri-driver" && name != "WebKitWebDriver" {
+            found.push((pid, name));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+#[ignore = "needs a display, WebKitWebDriver and tauri-driver: run by `make test` under xvfb-run"]
+async fn window_shows_the_product_name_and_the_version_from_app_info() {
+    let launched = launch("window", &[]).await;
+    let session = &launched.app;
 
     // The version chip only renders after the app_info command answered over real IPC.
     let version = session
@@ -68,8 +363,7 @@ async fn window_shows_the_product_name_and_the_version_from_app_info() {
         .screenshot(&shots_dir().join("main-window.png"))
         .await
         .expect("a screenshot is saved");
-    session.close().await.expect("the session closes");
-    let _ = std::fs::remove_dir_all(&data);
+    launched.finish().await;
 }
 
 /// The window's own defences, tried from inside the page: an injected inline script does not
@@ -79,12 +373,8 @@ async fn window_shows_the_product_name_and_the_version_from_app_info() {
 #[tokio::test]
 #[ignore = "needs a display, WebKitWebDriver and tauri-driver: run by `make test` under xvfb-run"]
 async fn the_window_runs_no_inline_script_and_no_command_outside_its_capability() {
-    let data = std::env::temp_dir().join(format!("si-e2e-acl-{}", std::process::id()));
-    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
-    let session = driver
-        .session(app_binary(), &[])
-        .await
-        .expect("the app launches");
+    let launched = launch("acl", &[]).await;
+    let session = &launched.app;
     session
         .wait_for("#app-version", Duration::from_secs(20))
         .await
@@ -145,8 +435,7 @@ async fn the_window_runs_no_inline_script_and_no_command_outside_its_capability(
             .starts_with("answered:"),
         "{granted}"
     );
-    session.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(&data);
+    launched.finish().await;
 }
 
 /// Polls `read` until `done` holds for its value, or fails after `timeout`.
@@ -166,7 +455,7 @@ async fn eventually<T: std::fmt::Debug>(
     }
 }
 
-async fn event_kinds(session: &support::webdriver::Session<'_>) -> Vec<String> {
+async fn event_kinds(session: &Session) -> Vec<String> {
     let mut kinds = Vec::new();
     for row in session
         .find_all(".event-row .kind")
@@ -183,21 +472,18 @@ async fn event_kinds(session: &support::webdriver::Session<'_>) -> Vec<String> {
 #[tokio::test]
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
 async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart() {
-    let data = std::env::temp_dir().join(format!("si-e2e-restore-{}", std::process::id()));
     // A file an earlier version left readable by everyone: the app tightens it at start-up.
-    let app_folder = data.join("dev.sessioninspector.app");
-    std::fs::create_dir_all(&app_folder).unwrap();
-    let left_open = app_folder.join("from-an-earlier-version.json");
-    std::fs::write(&left_open, "{}").unwrap();
-    set_mode(&app_folder, 0o755);
-    set_mode(&left_open, 0o644);
-    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
-
     // First launch: the built-in server starts and the demo user is signed in.
-    let first = driver
-        .session(app_binary(), &[])
-        .await
-        .expect("the app launches");
+    let mut launched = launch_after("restore", &[], |data| {
+        let app_folder = data.join(APP_FOLDER);
+        std::fs::create_dir_all(&app_folder).unwrap();
+        let left_open = app_folder.join("from-an-earlier-version.json");
+        std::fs::write(&left_open, "{}").unwrap();
+        set_mode(&app_folder, 0o755);
+        set_mode(&left_open, 0o644);
+    })
+    .await;
+    let first = &launched.app;
     let session_id = first.text_of("#session-id").await.unwrap();
     assert_eq!(session_id.len(), 36, "a session UUID: {session_id}");
     assert!(
@@ -254,11 +540,11 @@ async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart(
 
     // Refresh now: a new refresh token and a TOKEN_REFRESHED row.
     let old_fingerprint = first.text_of("#refresh-fingerprint").await.unwrap();
-    press(&first, "#refresh-now").await;
-    let new_fingerprint = rotated_from(&first, &old_fingerprint).await;
+    press(first, "#refresh-now").await;
+    let new_fingerprint = rotated_from(first, &old_fingerprint).await;
     let kinds = eventually(
         Duration::from_secs(5),
-        async || event_kinds(&first).await,
+        async || event_kinds(first).await,
         |k| k.iter().any(|k| k == "TOKEN_REFRESHED"),
     )
     .await;
@@ -271,13 +557,10 @@ async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart(
         .screenshot(&shots_dir().join("session.png"))
         .await
         .unwrap();
-    first.close().await.expect("the app quits");
 
     // Second launch on the same data folder and keyring: the same session comes back.
-    let second = driver
-        .session(app_binary(), &[])
-        .await
-        .expect("the app launches again");
+    launched.relaunch().await;
+    let second = &launched.app;
     assert_eq!(
         second.text_of("#session-id").await.unwrap(),
         session_id,
@@ -290,7 +573,7 @@ async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart(
     );
     let kinds = eventually(
         Duration::from_secs(5),
-        async || event_kinds(&second).await,
+        async || event_kinds(second).await,
         |k| !k.is_empty(),
     )
     .await;
@@ -303,9 +586,10 @@ async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart(
         .screenshot(&shots_dir().join("restored.png"))
         .await
         .unwrap();
-    second.close().await.unwrap();
+    launched.quit().await;
     // Everything the app and its web processes wrote (settings, log, demo database, WebKit's
     // storage) is its user's alone.
+    let data = launched.data();
     let open: Vec<_> = std::fs::read_dir(&data)
         .unwrap()
         .flatten()
@@ -313,10 +597,10 @@ async fn the_demo_session_counts_down_refreshes_and_is_restored_after_a_restart(
         .collect();
     assert!(open.is_empty(), "readable by others: {open:#?}");
     assert!(
-        std::fs::read_dir(app_folder.join("demo")).is_ok_and(|mut d| d.next().is_some()),
+        std::fs::read_dir(data.join(APP_FOLDER).join("demo")).is_ok_and(|mut d| d.next().is_some()),
         "the scan saw the demo database"
     );
-    let _ = std::fs::remove_dir_all(&data);
+    launched.finish().await;
 }
 
 /// "59:48" or "1:02:03" → seconds.
@@ -342,12 +626,8 @@ fn clock_text(seconds: i64) -> String {
 #[tokio::test]
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
 async fn a_rejected_refresh_token_keeps_the_session_marked_until_end_it_now() {
-    let data = std::env::temp_dir().join(format!("si-e2e-rejected-{}", std::process::id()));
-    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
-    let app = driver
-        .session(app_binary(), &[])
-        .await
-        .expect("the app launches");
+    let launched = launch("rejected", &[]).await;
+    let app = &launched.app;
     let session_id = app.text_of("#session-id").await.unwrap();
     let server = app.text_of("#server-url").await.unwrap();
 
@@ -359,7 +639,7 @@ async fn a_rejected_refresh_token_keeps_the_session_marked_until_end_it_now() {
     )
     .await;
     let before = refresh_requests(&server).await;
-    press(&app, "#refresh-now").await;
+    press(app, "#refresh-now").await;
     let banner = app
         .wait_for("#refresh-rejected", Duration::from_secs(10))
         .await
@@ -378,7 +658,7 @@ async fn a_rejected_refresh_token_keeps_the_session_marked_until_end_it_now() {
     );
     let kinds = eventually(
         Duration::from_secs(5),
-        async || event_kinds(&app).await,
+        async || event_kinds(app).await,
         |k| k.first().map(String::as_str) == Some("REFRESH_REJECTED"),
     )
     .await;
@@ -400,34 +680,33 @@ async fn a_rejected_refresh_token_keeps_the_session_marked_until_end_it_now() {
 
     // Refresh now always hits the endpoint (the refresh_session contract; supabase-js would
     // answer from its 60 s failure memory): rejected again, still kept and marked.
-    press(&app, "#refresh-now").await;
+    press(app, "#refresh-now").await;
     eventually(
         Duration::from_secs(5),
         async || refresh_requests(&server).await - before,
         |n| *n == 2,
     )
     .await;
-    assert_eq!(count_of(&app, "#refresh-rejected").await, 1);
+    assert_eq!(count_of(app, "#refresh-rejected").await, 1);
     assert_eq!(app.text_of("#session-id").await.unwrap(), session_id);
     app.screenshot(&shots_dir().join("refresh-rejected.png"))
         .await
         .unwrap();
 
     // End it now: signed out here, at once.
-    press(&app, "#end-session").await;
+    press(app, "#end-session").await;
     app.wait_for("#empty-title", Duration::from_secs(10))
         .await
         .expect("the signed-out state");
     let kinds = eventually(
         Duration::from_secs(5),
-        async || event_kinds(&app).await,
+        async || event_kinds(app).await,
         |k| k.first().map(String::as_str) == Some("SIGNED_OUT"),
     )
     .await;
     assert_eq!(kinds[0], "SIGNED_OUT");
-    assert_eq!(count_of(&app, "#refresh-rejected").await, 0);
-    app.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(&data);
+    assert_eq!(count_of(app, "#refresh-rejected").await, 0);
+    launched.finish().await;
 }
 
 fn set_mode(path: &Path, mode: u32) {
@@ -484,7 +763,7 @@ async fn refresh_requests(server: &str) -> u64 {
 }
 
 /// Empties a text field the way deleting its text would (WebDriver's clear sends no `input`).
-async fn erase(session: &support::webdriver::Session<'_>, css: &str) {
+async fn erase(session: &Session, css: &str) {
     let script = "const f = document.querySelector(arguments[0]); f.value = ''; \
                   f.dispatchEvent(new Event('input', {bubbles: true}));";
     session
@@ -495,7 +774,7 @@ async fn erase(session: &support::webdriver::Session<'_>, css: &str) {
 
 /// Waits for the refresh token shown to change from `old` (a rotation) and returns the new
 /// fingerprint.
-async fn rotated_from(session: &support::webdriver::Session<'_>, old: &str) -> String {
+async fn rotated_from(session: &Session, old: &str) -> String {
     eventually(
         Duration::from_secs(10),
         async || session.text_of("#refresh-fingerprint").await.unwrap(),
@@ -514,7 +793,36 @@ fn clipboard_text() -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-async fn count_of(session: &support::webdriver::Session<'_>, css: &str) -> usize {
+/// An error box's title and its message (the app's words), as shown.
+async fn error_parts(session: &Session, css: &str) -> (String, String) {
+    let script = "const box = document.querySelector(arguments[0]); \
+        const part = (sel) => box?.querySelector(sel)?.textContent.trim() ?? ''; \
+        return [part('.title strong'), part('.message')];";
+    let parts = session
+        .execute(script, serde_json::json!([css]))
+        .await
+        .expect("the error box is read");
+    (
+        parts[0].as_str().unwrap_or_default().to_string(),
+        parts[1].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// The text of the first element matching `css` (the newest row of the log), its spaces
+/// collapsed; empty when there is none.
+async fn newest_text(session: &Session, css: &str) -> String {
+    let script = "const e = document.querySelector(arguments[0]); \
+        return e ? e.textContent.replace(/\\s+/g, ' ').trim() : '';";
+    session
+        .execute(script, serde_json::json!([css]))
+        .await
+        .expect("the page answers")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn count_of(session: &Session, css: &str) -> usize {
     session.find_all(css).await.unwrap_or_default().len()
 }
 
@@ -524,12 +832,8 @@ async fn count_of(session: &support::webdriver::Session<'_>, css: &str) -> usize
 #[tokio::test]
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
 async fn refresh_paste_and_failures_behave_and_keep_the_session() {
-    let data = std::env::temp_dir().join(format!("si-e2e-paste-{}", std::process::id()));
-    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
-    let app = driver
-        .session(app_binary(), &[])
-        .await
-        .expect("the app launches");
+    let launched = launch("paste", &[]).await;
+    let app = &launched.app;
     let session_id = app.text_of("#session-id").await.unwrap();
     let server = app.text_of("#server-url").await.unwrap();
     assert!(server.starts_with("http://127.0.0.1:"), "{server}");
@@ -552,7 +856,7 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         .await
         .unwrap();
     app.double_click(&button).await.expect("a double click");
-    let rotated = rotated_from(&app, &fingerprint).await;
+    let rotated = rotated_from(app, &fingerprint).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     let after_double_click = refresh_requests(&server).await;
     println!(
@@ -573,15 +877,15 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         serde_json::json!({"count": 1, "path": "/token", "delay_ms": 1500}),
     )
     .await;
-    press(&app, "#refresh-now").await;
+    press(app, "#refresh-now").await;
     app.press_ctrl("r").await.expect("Ctrl+R");
     eventually(
         Duration::from_secs(10),
-        async || count_of(&app, ".joined-row").await,
+        async || count_of(app, ".joined-row").await,
         |n| *n >= 1,
     )
     .await;
-    rotated_from(&app, &rotated).await;
+    rotated_from(app, &rotated).await;
     assert_eq!(
         refresh_requests(&server).await - after_double_click,
         1,
@@ -596,9 +900,10 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         .unwrap();
     app.click(&reveal).await.unwrap();
     let old_token = app.text_of("#refresh-revealed").await.unwrap();
+    launched.saw(&old_token);
     assert!(old_token.len() >= 12, "a refresh token was revealed");
     // Copy puts it on the desktop's clipboard from Rust, and says when it will be cleared.
-    press(&app, "#refresh-copy").await;
+    press(app, "#refresh-copy").await;
     let copied = app.text_of("#refresh-copied").await.unwrap();
     assert!(copied.contains("clears in"), "{copied}");
     app.screenshot(&shots_dir().join("copied.png"))
@@ -607,10 +912,10 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     assert_eq!(clipboard_text().as_deref(), Some(old_token.as_str()));
     let copied_at = std::time::Instant::now();
     let shown = app.text_of("#refresh-fingerprint").await.unwrap();
-    press(&app, "#refresh-now").await;
-    let head = rotated_from(&app, &shown).await;
+    press(app, "#refresh-now").await;
+    let head = rotated_from(app, &shown).await;
     assert!(
-        count_of(&app, "#refresh-revealed").await == 0,
+        count_of(app, "#refresh-revealed").await == 0,
         "a new token hides the revealed one"
     );
     let input = app
@@ -648,25 +953,68 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         "inside the reuse interval GoTrue answers with the session's live token"
     );
 
-    // Garbage: a clear error, nothing sent, the session unchanged.
+    // Garbage: each input is refused by the rule that fits it, said in the window as the
+    // preview's error and again by Rotate (a "paste failed" row with the same words); nothing
+    // is sent and the session is unchanged.
     let requests = refresh_requests(&server).await;
-    let input = app
-        .wait_for("#paste-input", Duration::from_secs(5))
-        .await
-        .unwrap();
-    app.send_keys(&input, "hello, this is not a token")
-        .await
-        .unwrap();
-    let error = app.text_of("#paste-error").await.expect("a clear error");
-    println!("garbage paste: {error}");
-    assert!(!error.is_empty());
-    let rotate = app
-        .wait_for("#paste-rotate", Duration::from_secs(5))
-        .await
-        .unwrap();
-    app.click(&rotate).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(count_of(&app, "#paste-error").await == 1);
+    // The revealed token typed with Caps Lock on: a legacy token's shape, the wrong letters.
+    let shouted = old_token.to_uppercase();
+    launched.saw(&shouted);
+    let garbage = [
+        (
+            "hello, this is not a token",
+            "This looks like plain text (\"hello, t…\"), not a token, session JSON or cookie",
+        ),
+        (
+            "{\"user\": {\"id\": 1}}",
+            "This looks like JSON but has no access_token or refresh_token",
+        ),
+        (
+            "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0",
+            "This looks like a JWT but it has only 2 of the 3 dot-separated parts of a JWT \
+             (was it cut short?)",
+        ),
+        (
+            "Bearer abc",
+            "This looks like a Bearer header but the token is not a valid JWT: it has no dots, \
+             while a JWT is three base64url parts joined by dots",
+        ),
+        (
+            shouted.as_str(),
+            "This is 12 characters like a legacy refresh token, but those use only lowercase \
+             letters and digits",
+        ),
+        (
+            "theme=dark; lang=en",
+            "This looks like a cookie, but not an sb-…-auth-token session cookie",
+        ),
+    ];
+    for (input, rule) in garbage {
+        erase(app, "#paste-input").await;
+        type_into(app, "#paste-input", input).await;
+        let (title, _) = eventually(
+            Duration::from_secs(10),
+            async || error_parts(app, "#paste-error").await,
+            |(_, message)| message == rule,
+        )
+        .await;
+        assert_eq!(title, "Input not accepted", "{input:?}");
+        // Each rule's words differ from the last one's: the newest failure row with them is
+        // this Rotate's.
+        press(app, "#paste-rotate").await;
+        eventually(
+            Duration::from_secs(10),
+            async || newest_text(app, ".failure-row .reason").await,
+            |reason| reason == rule,
+        )
+        .await;
+        assert_eq!(
+            newest_text(app, ".failure-row .label").await,
+            "paste failed",
+            "Rotate refuses {input:?} by the same rule"
+        );
+        assert_eq!(error_parts(app, "#paste-error").await.1, rule, "{input:?}");
+    }
     assert_eq!(
         refresh_requests(&server).await,
         requests,
@@ -674,7 +1022,7 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     );
     assert_eq!(app.text_of("#refresh-fingerprint").await.unwrap(), head);
     assert_eq!(app.text_of("#session-id").await.unwrap(), session_id);
-    erase(&app, "#paste-input").await;
+    erase(app, "#paste-input").await;
 
     // The server fails with 503 (an HTML page, as a proxy would send) on every attempt: the
     // error is shown in plain words with its status, and the session stays.
@@ -684,8 +1032,8 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         serde_json::json!({"count": 50, "path": "/token", "status": 503, "body": "html"}),
     )
     .await;
-    let failures = count_of(&app, ".failure-row").await;
-    press(&app, "#refresh-now").await;
+    let failures = count_of(app, ".failure-row").await;
+    press(app, "#refresh-now").await;
     let error = app
         .text_of("#refresh-error")
         .await
@@ -699,11 +1047,11 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     );
     assert_eq!(app.text_of("#session-id").await.unwrap(), session_id);
     assert!(
-        count_of(&app, ".failure-row").await > failures,
+        count_of(app, ".failure-row").await > failures,
         "a failure row in the log"
     );
     assert!(
-        count_of(&app, ".request-row[data-status='503']").await >= 2,
+        count_of(app, ".request-row[data-status='503']").await >= 2,
         "each attempt is a row"
     );
     app.screenshot(&shots_dir().join("server-error.png"))
@@ -730,20 +1078,20 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         .await
         .unwrap();
     // Search narrows the log to the matching rows.
-    type_into(&app, "#log-search", "503").await;
+    type_into(app, "#log-search", "503").await;
     let kinds = eventually(
         Duration::from_secs(5),
-        async || event_kinds(&app).await,
+        async || event_kinds(app).await,
         |k| k.is_empty(),
     )
     .await;
     assert!(kinds.is_empty(), "no auth event row mentions 503");
-    assert!(count_of(&app, ".request-row[data-status='503']").await >= 2);
-    erase(&app, "#log-search").await;
+    assert!(count_of(app, ".request-row[data-status='503']").await >= 2);
+    erase(app, "#log-search").await;
     assert!(
         !eventually(
             Duration::from_secs(5),
-            async || event_kinds(&app).await,
+            async || event_kinds(app).await,
             |k| !k.is_empty(),
         )
         .await
@@ -772,14 +1120,14 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         serde_json::Value::Null,
     )
     .await;
-    press(&app, "#refresh-now").await;
-    rotated_from(&app, &head).await;
+    press(app, "#refresh-now").await;
+    rotated_from(app, &head).await;
     assert!(
-        count_of(&app, "#refresh-error").await == 0,
+        count_of(app, "#refresh-error").await == 0,
         "the error clears"
     );
     assert!(
-        count_of(&app, "#paste-error").await == 0,
+        count_of(app, "#paste-error").await == 0,
         "an emptied paste field has no error"
     );
 
@@ -792,8 +1140,8 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     )
     .await;
     let fresh = app.text_of("#refresh-fingerprint").await.unwrap();
-    press(&app, "#refresh-now").await;
-    rotated_from(&app, &fresh).await;
+    press(app, "#refresh-now").await;
+    rotated_from(app, &fresh).await;
     let offset = app
         .text_of("#clock-offset")
         .await
@@ -814,24 +1162,342 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     app.screenshot(&shots_dir().join("inspector.png"))
         .await
         .unwrap();
-    app.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(&data);
+    launched.finish().await;
+}
+
+/// The controls no other test drives, through the real window. Copy puts the access token on
+/// the desktop's clipboard (from Rust, never through the page) and it is gone 30 s later.
+/// Auto-refresh: a margin the app refuses is said in words and undone; switched on with a
+/// margin near the demo tokens' 2-minute life, TOKEN_REFRESHED arrives with nothing pressed,
+/// and switched off, no refresh follows. Export saves the rows shown, as NDJSON, into the
+/// desktop's Downloads folder (this test's, through `user-dirs.dirs`), with no token in them.
+/// Clear empties the log, and the next event starts it afresh.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn copy_auto_refresh_export_and_clear_through_the_window() {
+    let launched = launch("controls", &[]).await;
+    let app = &launched.app;
+    let server = launched.demo.clone();
+    let session_id = app.text_of("#session-id").await.unwrap();
+
+    // Copy: the token shown (by fingerprint) is the one on the clipboard, and the window
+    // never held it.
+    let shown = app.text_of("#access-fingerprint").await.unwrap();
+    press(app, "#access-copy").await;
+    let copied = app.text_of("#access-copied").await.unwrap();
+    assert!(copied.contains("clipboard clears in"), "{copied}");
+    let copied_at = Instant::now();
+    let token = clipboard_text().expect("the clipboard holds the copy");
+    launched.saw(&token);
+    assert_eq!(session_engine::tokens::fingerprint(&token), shown);
+    assert!(
+        leaks::is_access_token(&token),
+        "an access token (a JWT with a session_id)"
+    );
+    assert_eq!(
+        count_of(app, "#access-revealed").await,
+        0,
+        "copying reveals nothing"
+    );
+
+    // Auto-refresh starts off. A margin outside the allowed range is refused in the app's
+    // words, and the field shows the margin in force again.
+    assert!(!checked(app, "#auto-refresh").await, "off by default");
+    let default_margin = field_value(app, "#auto-margin").await;
+    set_number(app, "#auto-margin", "2").await;
+    let refused = app.text_of("#settings-error").await.unwrap();
+    assert_eq!(refused, "The margin must be between 5 and 3600 seconds.");
+    eventually(
+        Duration::from_secs(5),
+        async || field_value(app, "#auto-margin").await,
+        |value| value == &default_margin,
+    )
+    .await;
+
+    // A margin of 115 s on 2-minute tokens: due at once, and again about every 5 s.
+    set_number(app, "#auto-margin", "115").await;
+    eventually(
+        Duration::from_secs(5),
+        async || count_of(app, "#settings-error").await,
+        |n| *n == 0,
+    )
+    .await;
+    let before = refresh_requests(&server).await;
+    let fingerprint = app.text_of("#refresh-fingerprint").await.unwrap();
+    press(app, "#auto-refresh").await;
+    let switched_on = Instant::now();
+    assert!(checked(app, "#auto-refresh").await);
+    let demo = saved_profile(&launched, "built-in-demo");
+    assert_eq!(
+        (&demo["autoRefresh"], &demo["refreshMarginSecs"]),
+        (&serde_json::json!(true), &serde_json::json!(115)),
+        "the setting is saved: {demo}"
+    );
+    // Nothing is pressed from here on.
+    let first = eventually(
+        Duration::from_secs(20),
+        async || app.text_of("#refresh-fingerprint").await.unwrap(),
+        |f| f != &fingerprint,
+    )
+    .await;
+    wait_for_event(app, "TOKEN_REFRESHED").await;
+    eventually(
+        Duration::from_secs(20),
+        async || app.text_of("#refresh-fingerprint").await.unwrap(),
+        |f| f != &first,
+    )
+    .await;
+    let automatic = refresh_requests(&server).await - before;
+    // No storm either: the schedule keeps at least 5 s between two automatic refreshes.
+    let most = switched_on.elapsed().as_secs() / 5 + 1;
+    println!(
+        "auto-refresh: {automatic} automatic refresh(es) in {:?}",
+        switched_on.elapsed()
+    );
+    assert!(
+        (2..=most).contains(&automatic),
+        "{automatic} refreshes, at most {most}"
+    );
+    assert_eq!(app.text_of("#session-id").await.unwrap(), session_id);
+
+    // Switched off: once the window shows the server's newest token (no refresh in flight),
+    // no refresh follows for two of the schedule's gaps and more.
+    press(app, "#auto-refresh").await;
+    assert!(!checked(app, "#auto-refresh").await);
+    eventually(
+        Duration::from_secs(10),
+        async || {
+            let newest = newest_refresh_token(&server, &session_id).await;
+            let shown = app.text_of("#refresh-fingerprint").await.unwrap();
+            newest.is_some_and(|t| session_engine::tokens::fingerprint(&t) == shown)
+        },
+        |settled| *settled,
+    )
+    .await;
+    let settled = refresh_requests(&server).await;
+    let quiet_until = Instant::now() + Duration::from_secs(12);
+    while Instant::now() < quiet_until {
+        assert_eq!(refresh_requests(&server).await, settled, "off means off");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        saved_profile(&launched, "built-in-demo")["autoRefresh"],
+        false
+    );
+
+    // Export: every row shown, oldest first, one JSON object a line, in this test's Downloads
+    // folder, readable by its user only, with fingerprints and no token.
+    let rows = log_count(app).await;
+    press(app, "#log-export").await;
+    let saved = app.text_of("#log-exported").await.unwrap();
+    let path = PathBuf::from(saved.strip_prefix("Saved ").expect("the path is shown"));
+    assert!(
+        path.starts_with(launched.downloads()),
+        "into the desktop's Downloads folder: {}",
+        path.display()
+    );
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("session-inspector-log-") && name.ends_with(".ndjson"),
+        "{name}"
+    );
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let items: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect();
+    assert_eq!(items.len(), rows, "every row shown is exported");
+    assert!(
+        items
+            .windows(2)
+            .all(|w| w[0]["seq"].as_u64() < w[1]["seq"].as_u64()),
+        "oldest first"
+    );
+    let refreshed: Vec<&serde_json::Value> = items
+        .iter()
+        .filter(|i| i["type"] == "event" && i["event"]["kind"] == "TOKEN_REFRESHED")
+        .collect();
+    assert!(refreshed.len() >= 2, "the automatic refreshes: {text}");
+    assert_eq!(
+        refreshed.last().unwrap()["event"]["session"]["refreshTokenFingerprint"],
+        app.text_of("#refresh-fingerprint").await.unwrap().as_str(),
+        "the newest TOKEN_REFRESHED names the token shown"
+    );
+    let grants = items
+        .iter()
+        .filter(|i| {
+            i["type"] == "request"
+                && i["request"]["path"] == "/auth/v1/token?grant_type=refresh_token"
+                && i["request"]["status"] == 200
+        })
+        .count();
+    assert!(grants >= 2, "the requests behind them: {grants}");
+    assert!(text.contains("fp:"), "tokens named by fingerprint");
+    launched.harvest().await;
+    let secrets = launched.seen.lock().unwrap().clone();
+    let scan = leaks::scan(&launched.downloads(), &[], &secrets);
+    assert_eq!(scan.files, 1);
+    assert!(
+        scan.hits.is_empty(),
+        "the export holds a token: {:#?}",
+        scan.hits
+    );
+    println!(
+        "export: {} rows ({} TOKEN_REFRESHED), no token among {} secrets",
+        items.len(),
+        refreshed.len(),
+        secrets.len()
+    );
+
+    // Clear: the log is empty (nothing to export or clear), and the next event starts it.
+    press(app, "#log-clear").await;
+    eventually(
+        Duration::from_secs(5),
+        async || log_count(app).await,
+        |n| *n == 0,
+    )
+    .await;
+    assert!(disabled(app, "#log-export").await && disabled(app, "#log-clear").await);
+    assert!(event_kinds(app).await.is_empty());
+    let shown = app.text_of("#refresh-fingerprint").await.unwrap();
+    press(app, "#refresh-now").await;
+    rotated_from(app, &shown).await;
+    let kinds = eventually(
+        Duration::from_secs(10),
+        async || event_kinds(app).await,
+        |k| !k.is_empty(),
+    )
+    .await;
+    assert_eq!(kinds, ["TOKEN_REFRESHED"], "only what came after the clear");
+
+    // 30 s after the copy the clipboard no longer holds the token.
+    let left = Duration::from_secs(35).saturating_sub(copied_at.elapsed());
+    let held = eventually(
+        left,
+        async || clipboard_text(),
+        |t| t.as_deref() != Some(token.as_str()),
+    )
+    .await;
+    assert!(
+        copied_at.elapsed() >= Duration::from_secs(29),
+        "cleared only after 30 s, not at {:?} ({held:?})",
+        copied_at.elapsed()
+    );
+    // The window's note goes with it (its clock ticks once a second).
+    eventually(
+        Duration::from_secs(5),
+        async || count_of(app, "#access-copied").await,
+        |n| *n == 0,
+    )
+    .await;
+    launched.finish().await;
+}
+
+/// Whether a checkbox is ticked.
+async fn checked(session: &Session, css: &str) -> bool {
+    session
+        .execute(
+            "return document.querySelector(arguments[0]).checked;",
+            serde_json::json!([css]),
+        )
+        .await
+        .expect("the page answers")
+        == true
+}
+
+/// Whether a control is disabled.
+async fn disabled(session: &Session, css: &str) -> bool {
+    session
+        .execute(
+            "return document.querySelector(arguments[0]).disabled;",
+            serde_json::json!([css]),
+        )
+        .await
+        .expect("the page answers")
+        == true
+}
+
+/// A field's current value.
+async fn field_value(session: &Session, css: &str) -> String {
+    session
+        .execute(
+            "return document.querySelector(arguments[0]).value;",
+            serde_json::json!([css]),
+        )
+        .await
+        .expect("the page answers")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Types a new number into a field as a user would after emptying it, and leaves it with Tab
+/// (which commits it: a `change` event).
+async fn set_number(session: &Session, css: &str, value: &str) {
+    const TAB: &str = "\u{E004}";
+    erase(session, css).await;
+    let field = session.wait_for(css, Duration::from_secs(5)).await.unwrap();
+    session
+        .send_keys(&field, &format!("{value}{TAB}"))
+        .await
+        .unwrap();
+}
+
+/// The number of rows in the live log, as its header counts them.
+async fn log_count(session: &Session) -> usize {
+    let text = newest_text(session, "#log-count").await;
+    text.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a row count: {text:?}"))
+}
+
+/// A profile as the settings file holds it now.
+fn saved_profile(launched: &Launched, id: &str) -> serde_json::Value {
+    let file = launched.data().join(APP_FOLDER).join("settings.json");
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    stored["settings"]["profiles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no profile {id} in {stored}"))
+}
+
+/// The refresh token the server would accept now for `session_id`: its newest one.
+async fn newest_refresh_token(server: &str, session_id: &str) -> Option<String> {
+    let sessions = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/sessions"),
+        serde_json::Value::Null,
+    )
+    .await;
+    let session = sessions
+        .as_array()?
+        .iter()
+        .find(|s| s["id"] == session_id)?
+        .clone();
+    session["refresh_tokens"]
+        .as_array()?
+        .iter()
+        .filter(|t| t["revoked"] == false)
+        .max_by_key(|t| t["created_at"].as_str().unwrap_or_default().to_string())
+        .and_then(|t| t["token"].as_str().map(str::to_string))
 }
 
 /// The window follows the OS's dark preference (GTK's dark theme here).
 #[tokio::test]
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
 async fn the_window_follows_a_dark_desktop() {
-    let data = std::env::temp_dir().join(format!("si-e2e-dark-{}", std::process::id()));
-    let driver = start_driver(&[
-        ("XDG_DATA_HOME", &data),
-        ("GTK_THEME", Path::new("Adwaita:dark")),
-    ])
-    .expect("tauri-driver starts");
-    let app = driver
-        .session(app_binary(), &[])
-        .await
-        .expect("the app launches");
+    let launched = launch("dark", &[("GTK_THEME", Path::new("Adwaita:dark"))]).await;
+    let app = &launched.app;
     app.text_of("#session-id").await.unwrap();
     let dark = app
         .execute(
@@ -848,12 +1514,11 @@ async fn the_window_follows_a_dark_desktop() {
     assert_eq!(dark[1], "rgb(11, 17, 32)", "the dark palette is in use");
     tokio::time::sleep(Duration::from_millis(500)).await;
     app.screenshot(&shots_dir().join("dark.png")).await.unwrap();
-    app.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(&data);
+    launched.finish().await;
 }
 
 /// Sets a `<select>` the way choosing an option does.
-async fn choose(session: &support::webdriver::Session<'_>, css: &str, value: &str) {
+async fn choose(session: &Session, css: &str, value: &str) {
     let script = "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
                   s.dispatchEvent(new Event('change', {bubbles: true}));";
     session
@@ -862,12 +1527,12 @@ async fn choose(session: &support::webdriver::Session<'_>, css: &str, value: &st
         .expect("the option is chosen");
 }
 
-async fn type_into(session: &support::webdriver::Session<'_>, css: &str, text: &str) {
+async fn type_into(session: &Session, css: &str, text: &str) {
     let field = session.wait_for(css, Duration::from_secs(5)).await.unwrap();
     session.send_keys(&field, text).await.unwrap();
 }
 
-async fn press(session: &support::webdriver::Session<'_>, css: &str) {
+async fn press(session: &Session, css: &str) {
     let button = session
         .wait_for(css, Duration::from_secs(10))
         .await
@@ -893,32 +1558,42 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
         serde_json::json!({"email": "dev@local.test", "password": "local-password-1"}),
     )
     .await;
-    let data = std::env::temp_dir().join(format!("si-e2e-profiles-{}", std::process::id()));
     let stack_url = stack.url();
-    let driver = start_driver(&[
-        ("XDG_DATA_HOME", &data),
-        ("SESSION_INSPECTOR_LOCAL_STACK", Path::new(&stack_url)),
-        (
-            "SESSION_INSPECTOR_LOCAL_STACK_KEY",
-            Path::new(stack.anon_key()),
-        ),
-    ])
-    .expect("tauri-driver starts");
-    let app = driver
-        .session(app_binary(), &[])
-        .await
-        .expect("the app launches");
+    let launched = launch(
+        "profiles",
+        &[
+            ("SESSION_INSPECTOR_LOCAL_STACK", Path::new(&stack_url)),
+            (
+                "SESSION_INSPECTOR_LOCAL_STACK_KEY",
+                Path::new(stack.anon_key()),
+            ),
+        ],
+    )
+    .await;
+    launched.watch(&stack_url);
+    let app = &launched.app;
     let demo_session = app.text_of("#session-id").await.unwrap();
 
+    // The passwords typed and the project's JWT secrets: secrets the window held.
+    for secret in [
+        "not-the-password",
+        "demo-password",
+        "local-password-1",
+        "not-the-projects-secret-0123456789",
+        local_gotrue::config::DEFAULT_JWT_SECRET,
+    ] {
+        launched.saw(secret);
+    }
+
     // Sign out (this session only): the window teaches what to do next.
-    choose(&app, "#signout-scope", "local").await;
-    press(&app, "#signout-submit").await;
+    choose(app, "#signout-scope", "local").await;
+    press(app, "#signout-submit").await;
     app.wait_for("#empty-title", Duration::from_secs(10))
         .await
         .expect("the signed-out state");
     let kinds = eventually(
         Duration::from_secs(5),
-        async || event_kinds(&app).await,
+        async || event_kinds(app).await,
         |k| k.first().map(String::as_str) == Some("SIGNED_OUT"),
     )
     .await;
@@ -928,24 +1603,27 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
         .unwrap();
 
     // A wrong password: GoTrue's code in plain words, still signed out.
-    type_into(&app, "#signin-email", "demo@sessioninspector.local").await;
-    type_into(&app, "#signin-password", "not-the-password").await;
-    press(&app, "#signin-submit").await;
+    type_into(app, "#signin-email", "demo@sessioninspector.local").await;
+    type_into(app, "#signin-password", "not-the-password").await;
+    press(app, "#signin-submit").await;
     let error = app.text_of("#account-error").await.unwrap();
     assert!(error.contains("invalid_credentials"), "{error}");
-    assert_eq!(count_of(&app, "#session-id").await, 0);
+    assert_eq!(count_of(app, "#session-id").await, 0);
 
     // Anonymous, then out again, then the demo user with the right password.
-    press(&app, "#signin-anonymous").await;
+    press(app, "#signin-anonymous").await;
     let title = app.text_of("#session-title").await.unwrap();
     assert_eq!(title, "Anonymous user");
-    press(&app, "#signout-submit").await;
+    // Its token, for the scan, before the sign-out deletes it from the server.
+    launched.harvest().await;
+    launched.knows(&app.text_of("#refresh-fingerprint").await.unwrap());
+    press(app, "#signout-submit").await;
     app.wait_for("#empty-title", Duration::from_secs(10))
         .await
         .unwrap();
-    erase(&app, "#signin-password").await;
-    type_into(&app, "#signin-password", "demo-password").await;
-    press(&app, "#signin-submit").await;
+    erase(app, "#signin-password").await;
+    type_into(app, "#signin-password", "demo-password").await;
+    press(app, "#signin-submit").await;
     let signed_in = app.text_of("#session-id").await.unwrap();
     assert_ne!(signed_in, demo_session, "a new session");
     assert_eq!(
@@ -954,34 +1632,106 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
     );
 
     // The local stack is detected and offered in the project form.
-    press(&app, "#add-project").await;
+    press(app, "#add-project").await;
     let offered = app
         .text_of("#local-stack")
         .await
         .expect("the stack is offered");
     assert!(offered.contains(&stack_url), "{offered}");
-    press(&app, "#use-local-stack").await;
+
+    // A bad URL or key is refused with the rule it breaks, before anything is saved; a key
+    // the server does not take is refused with the server's answer.
+    let anon_key = stack.anon_key().to_string();
+    let insecure = "http://auth.example.com".to_string();
+    let refusals = [
+        (
+            "not a url",
+            anon_key.as_str(),
+            "project URL \"not a url\" is not a URL".to_string(),
+        ),
+        (
+            insecure.as_str(),
+            anon_key.as_str(),
+            format!(
+                "project URL \"{insecure}\" must use https (plain http is only for loopback addresses)"
+            ),
+        ),
+        (
+            stack_url.as_str(),
+            "sb_secret_0123456789abcdef",
+            "That is a secret key: never give it to a client. Use the anon or publishable key."
+                .to_string(),
+        ),
+        (
+            stack_url.as_str(),
+            "just-some-text",
+            "The anon key should be the project's anon JWT (eyJ…) or its publishable key \
+             (sb_publishable_…), from Project Settings → API."
+                .to_string(),
+        ),
+        // Well-formed, but not this project's key: the gateway's answer, in the app's words.
+        (
+            stack_url.as_str(),
+            "sb_publishable_not-this-projects-key",
+            format!("{stack_url} did not answer as a Supabase Auth server with this key: Invalid API key"),
+        ),
+    ];
+    type_into(app, "#project-name", "Local stack").await;
+    for (url, key, rule) in &refusals {
+        erase(app, "#project-url").await;
+        erase(app, "#project-key").await;
+        type_into(app, "#project-url", url).await;
+        type_into(app, "#project-key", key).await;
+        press(app, "#project-save").await;
+        let (title, _) = eventually(
+            Duration::from_secs(15),
+            async || error_parts(app, "#project-error").await,
+            |(_, message)| message == rule,
+        )
+        .await;
+        assert_eq!(title, "Input not accepted", "{url} {key}");
+    }
+    assert_eq!(
+        count_of(app, "#profile-select option").await,
+        1,
+        "nothing was saved"
+    );
+    scroll_to(app, "#project-error").await;
+    app.screenshot(&shots_dir().join("project-error.png"))
+        .await
+        .unwrap();
+    // Closed and opened again, the form starts afresh.
+    press(app, "#add-project").await;
+    press(app, "#add-project").await;
+    app.wait_for("#local-stack", Duration::from_secs(10))
+        .await
+        .expect("the stack is offered again");
+    assert_eq!(count_of(app, "#project-error").await, 0);
+    press(app, "#use-local-stack").await;
     app.screenshot(&shots_dir().join("add-project.png"))
         .await
         .unwrap();
-    press(&app, "#project-save").await;
+    press(app, "#project-save").await;
     app.wait_for("#empty-title", Duration::from_secs(15))
         .await
         .expect("the new profile starts signed out");
     assert_eq!(
-        count_of(&app, "#server-url").await,
+        count_of(app, "#server-url").await,
         0,
         "not the demo any more"
     );
-    erase(&app, "#signin-email").await;
-    erase(&app, "#signin-password").await;
-    type_into(&app, "#signin-email", "dev@local.test").await;
-    type_into(&app, "#signin-password", "local-password-1").await;
-    press(&app, "#signin-submit").await;
+    erase(app, "#signin-email").await;
+    erase(app, "#signin-password").await;
+    type_into(app, "#signin-email", "dev@local.test").await;
+    type_into(app, "#signin-password", "local-password-1").await;
+    press(app, "#signin-submit").await;
     assert_eq!(
         app.text_of("#session-title").await.unwrap(),
         "dev@local.test"
     );
+    // The local stack's sessions are read too: its token is among those the scan looks for.
+    launched.harvest().await;
+    launched.knows(&app.text_of("#refresh-fingerprint").await.unwrap());
     let issuer = eventually(
         Duration::from_secs(5),
         async || app.text_of("#claims-table").await.unwrap_or_default(),
@@ -1002,20 +1752,15 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
         .await
     };
     badge("✓ Accepted by the server · HS256").await;
-    type_into(&app, "#jwt-secret", "not-the-projects-secret-0123456789").await;
-    press(&app, "#jwt-secret-save").await;
+    type_into(app, "#jwt-secret", "not-the-projects-secret-0123456789").await;
+    press(app, "#jwt-secret-save").await;
     badge("✗ Signature invalid · HS256").await;
-    press(&app, "#jwt-secret-forget").await;
+    press(app, "#jwt-secret-forget").await;
     badge("✓ Accepted by the server").await;
-    type_into(
-        &app,
-        "#jwt-secret",
-        local_gotrue::config::DEFAULT_JWT_SECRET,
-    )
-    .await;
-    press(&app, "#jwt-secret-save").await;
+    type_into(app, "#jwt-secret", local_gotrue::config::DEFAULT_JWT_SECRET).await;
+    press(app, "#jwt-secret-save").await;
     badge("✓ Signature verified · HS256").await;
-    assert_eq!(count_of(&app, "#jwt-secret").await, 0, "never shown again");
+    assert_eq!(count_of(app, "#jwt-secret").await, 0, "never shown again");
     app.execute(
         "document.querySelector('section.claims').scrollIntoView()",
         serde_json::json!([]),
@@ -1027,7 +1772,7 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
         .unwrap();
 
     // Back to the demo: its session is still there.
-    choose(&app, "#profile-select", "built-in-demo").await;
+    choose(app, "#profile-select", "built-in-demo").await;
     let back = eventually(
         Duration::from_secs(15),
         async || app.text_of("#session-id").await.unwrap_or_default(),
@@ -1035,7 +1780,7 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
     )
     .await;
     assert_eq!(back, signed_in);
-    assert_eq!(count_of(&app, "#server-url").await, 1);
+    assert_eq!(count_of(app, "#server-url").await, 1);
 
     // To the project again (its session kept in the keyring), then remove it: the window
     // returns to the demo, and only the demo is left to choose.
@@ -1054,28 +1799,27 @@ async fn sign_in_out_and_a_detected_local_stack_through_the_window() {
         .find(|o| *o != "built-in-demo")
         .expect("the project is listed")
         .to_string();
-    choose(&app, "#profile-select", &project).await;
+    choose(app, "#profile-select", &project).await;
     eventually(
         Duration::from_secs(15),
         async || app.text_of("#session-title").await.unwrap_or_default(),
         |t| t == "dev@local.test",
     )
     .await;
-    press(&app, "#remove-profile").await;
-    press(&app, "#remove-profile-confirm").await;
+    press(app, "#remove-profile").await;
+    press(app, "#remove-profile-confirm").await;
     eventually(
         Duration::from_secs(15),
         async || app.text_of("#session-id").await.unwrap_or_default(),
         |id| id == &signed_in,
     )
     .await;
-    assert_eq!(count_of(&app, "#profile-select option").await, 1);
-    app.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(&data);
+    assert_eq!(count_of(app, "#profile-select option").await, 1);
+    launched.finish().await;
 }
 
 /// Scrolls the window so the element is in view (for a screenshot of it).
-async fn scroll_to(app: &support::webdriver::Session<'_>, css: &str) {
+async fn scroll_to(app: &Session, css: &str) {
     app.execute(
         "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
         serde_json::json!([css]),
@@ -1085,7 +1829,7 @@ async fn scroll_to(app: &support::webdriver::Session<'_>, css: &str) {
 }
 
 /// Signs the demo user out of the window, leaving the sign-in panel.
-async fn sign_out_of_the_window(app: &support::webdriver::Session<'_>) {
+async fn sign_out_of_the_window(app: &Session) {
     choose(app, "#signout-scope", "local").await;
     press(app, "#signout-submit").await;
     app.wait_for("#empty-title", Duration::from_secs(10))
@@ -1094,7 +1838,7 @@ async fn sign_out_of_the_window(app: &support::webdriver::Session<'_>) {
 }
 
 /// The latest event of `kind` in the live log has arrived (rows are newest first).
-async fn wait_for_event(app: &support::webdriver::Session<'_>, kind: &str) {
+async fn wait_for_event(app: &Session, kind: &str) {
     eventually(
         Duration::from_secs(10),
         async || event_kinds(app).await,
@@ -1109,18 +1853,14 @@ async fn wait_for_event(app: &support::webdriver::Session<'_>, kind: &str) {
 #[tokio::test]
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
 async fn a_code_from_the_demo_inbox_signs_in_and_a_wrong_one_is_refused() {
-    let data = std::env::temp_dir().join(format!("si-e2e-otp-{}", std::process::id()));
-    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
-    let app = driver
-        .session(app_binary(), &[])
-        .await
-        .expect("the app launches");
+    let launched = launch("otp", &[]).await;
+    let app = &launched.app;
     let demo_session = app.text_of("#session-id").await.unwrap();
-    sign_out_of_the_window(&app).await;
+    sign_out_of_the_window(app).await;
 
-    press(&app, "#signin-tab-email-code").await;
-    type_into(&app, "#otp-recipient", "demo@sessioninspector.local").await;
-    press(&app, "#otp-send").await;
+    press(app, "#signin-tab-email-code").await;
+    type_into(app, "#otp-recipient", "demo@sessioninspector.local").await;
+    press(app, "#otp-send").await;
     let code = app.text_of("#inbox-messages .inbox-code").await.unwrap();
     assert!(
         code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()),
@@ -1129,17 +1869,17 @@ async fn a_code_from_the_demo_inbox_signs_in_and_a_wrong_one_is_refused() {
 
     // A wrong code: GoTrue's answer in plain words, still signed out.
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    type_into(&app, "#otp-code", wrong).await;
-    press(&app, "#otp-verify").await;
+    type_into(app, "#otp-code", wrong).await;
+    press(app, "#otp-verify").await;
     let error = app.text_of("#otp-error").await.unwrap();
     assert!(
         error.contains("otp_expired") && error.contains("Code or link expired"),
         "{error}"
     );
-    assert_eq!(count_of(&app, "#session-id").await, 0);
+    assert_eq!(count_of(app, "#session-id").await, 0);
 
     // Asking again at once meets the per-address send limit, with GoTrue's own words.
-    press(&app, "#otp-resend").await;
+    press(app, "#otp-resend").await;
     let limited = eventually(
         Duration::from_secs(10),
         async || app.text_of("#otp-error").await.unwrap_or_default(),
@@ -1150,41 +1890,55 @@ async fn a_code_from_the_demo_inbox_signs_in_and_a_wrong_one_is_refused() {
         limited.contains("you can only request this after"),
         "{limited}"
     );
-    scroll_to(&app, "#inbox-messages").await;
+    scroll_to(app, "#inbox-messages").await;
     app.screenshot(&shots_dir().join("otp-inbox.png"))
         .await
         .unwrap();
 
     // The right code signs in.
-    erase(&app, "#otp-code").await;
-    type_into(&app, "#otp-code", &code).await;
-    press(&app, "#otp-verify").await;
+    erase(app, "#otp-code").await;
+    type_into(app, "#otp-code", &code).await;
+    press(app, "#otp-verify").await;
     let session = app.text_of("#session-id").await.unwrap();
     assert_ne!(session, demo_session, "a new session");
-    wait_for_event(&app, "SIGNED_IN").await;
+    wait_for_event(app, "SIGNED_IN").await;
     let how = app.text_of("#session-amr").await.unwrap();
     assert!(how.contains("otp"), "{how}");
 
     // A new address: the user is created and sent a sign-up link, which, pasted (here from
     // the inbox's "use this link"), signs them in without being opened.
-    sign_out_of_the_window(&app).await;
-    press(&app, "#signin-tab-email-code").await;
-    type_into(&app, "#otp-recipient", "newcomer@sessioninspector.local").await;
-    press(&app, "#otp-send").await;
+    sign_out_of_the_window(app).await;
+    press(app, "#signin-tab-email-code").await;
+    type_into(app, "#otp-recipient", "newcomer@sessioninspector.local").await;
+    press(app, "#otp-send").await;
     app.wait_for("#inbox-messages", Duration::from_secs(10))
         .await
         .unwrap();
-    press(&app, "#inbox-messages .use-link").await;
-    press(&app, "#email-link-verify").await;
+    press(app, "#inbox-messages .use-link").await;
+    // The link's one-time token is a secret the window held: for the scan at the end.
+    let link = app
+        .execute(
+            "return document.getElementById('email-link').value;",
+            serde_json::json!([]),
+        )
+        .await
+        .unwrap();
+    let link = url::Url::parse(link.as_str().unwrap_or_default()).expect("a link");
+    let one_time = link
+        .query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .expect("the link carries its token");
+    launched.saw(&one_time);
+    press(app, "#email-link-verify").await;
     eventually(
         Duration::from_secs(10),
         async || app.text_of("#session-title").await.unwrap_or_default(),
         |title| title == "newcomer@sessioninspector.local",
     )
     .await;
-    wait_for_event(&app, "SIGNED_IN").await;
-    app.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(&data);
+    wait_for_event(app, "SIGNED_IN").await;
+    launched.finish().await;
 }
 
 /// OAuth with PKCE through a real browser: the window starts the flow and shows where the
@@ -1195,47 +1949,42 @@ async fn a_code_from_the_demo_inbox_signs_in_and_a_wrong_one_is_refused() {
 #[tokio::test]
 #[ignore = "needs a display, a keyring, WebKitWebDriver, tauri-driver and Chromium: run by `make test`"]
 async fn oauth_with_pkce_through_a_real_browser_signs_in() {
-    let data = std::env::temp_dir().join(format!("si-e2e-oauth-{}", std::process::id()));
     // The app "opens the browser" with a command that does nothing: the test's own Chromium
     // plays the browser, so no second one starts on the display.
-    let driver = start_driver(&[("XDG_DATA_HOME", &data), ("BROWSER", Path::new("true"))])
-        .expect("tauri-driver starts");
-    let app = driver
-        .session(app_binary(), &[])
-        .await
-        .expect("the app launches");
+    let launched = launch("oauth", &[("BROWSER", Path::new("true"))]).await;
+    let app = &launched.app;
     let demo_session = app.text_of("#session-id").await.unwrap();
-    sign_out_of_the_window(&app).await;
-    let chrome = support::webdriver::Driver::start_chromedriver().expect("chromedriver starts");
+    sign_out_of_the_window(app).await;
+    let chrome = Driver::start_chromedriver().expect("chromedriver starts");
     let browser = chrome.browser().await.expect("Chromium starts");
 
     // Cancel: the panel comes back, no error.
-    press(&app, "#signin-tab-browser").await;
-    press(&app, "#oauth-github").await;
+    press(app, "#signin-tab-browser").await;
+    press(app, "#oauth-github").await;
     app.wait_for("#oauth-waiting", Duration::from_secs(10))
         .await
         .unwrap();
-    press(&app, "#oauth-cancel").await;
+    press(app, "#oauth-cancel").await;
     app.wait_for("#oauth-github", Duration::from_secs(10))
         .await
         .expect("the providers again");
-    assert_eq!(count_of(&app, "#oauth-error").await, 0);
+    assert_eq!(count_of(app, "#oauth-error").await, 0);
 
     // Denied at the provider: the callback's error_description, in the window.
-    press(&app, "#oauth-github").await;
+    press(app, "#oauth-github").await;
     let url = app.text_of("#oauth-url").await.unwrap();
     browser.navigate(&url).await.unwrap();
     press(&browser, "#deny").await;
     let error = app.text_of("#oauth-error").await.unwrap();
     assert!(error.to_lowercase().contains("denied"), "{error}");
-    assert_eq!(count_of(&app, "#session-id").await, 0);
+    assert_eq!(count_of(app, "#session-id").await, 0);
 
     // The real thing.
-    press(&app, "#oauth-github").await;
+    press(app, "#oauth-github").await;
     let url = app.text_of("#oauth-url").await.unwrap();
     let allow = app.text_of("#oauth-allow-entry").await.unwrap();
     assert!(allow.starts_with("http://127.0.0.1"), "{allow}");
-    scroll_to(&app, "#oauth-waiting").await;
+    scroll_to(app, "#oauth-waiting").await;
     app.screenshot(&shots_dir().join("oauth-waiting.png"))
         .await
         .unwrap();
@@ -1258,12 +2007,12 @@ async fn oauth_with_pkce_through_a_real_browser_signs_in() {
         refused.contains("not for the sign-in in progress"),
         "{refused}"
     );
-    assert_eq!(count_of(&app, "#oauth-waiting").await, 1, "still waiting");
+    assert_eq!(count_of(app, "#oauth-waiting").await, 1, "still waiting");
     browser.navigate(&form_url).await.unwrap();
     press(&browser, "#allow").await;
     let session = app.text_of("#session-id").await.unwrap();
     assert_ne!(session, demo_session);
-    wait_for_event(&app, "SIGNED_IN").await;
+    wait_for_event(app, "SIGNED_IN").await;
     let how = app.text_of("#session-amr").await.unwrap();
     assert!(how.contains("oauth"), "{how}");
     let closing = browser.text_of("body").await.unwrap();
@@ -1276,6 +2025,13 @@ async fn oauth_with_pkce_through_a_real_browser_signs_in() {
     // the session is untouched.
     let callback = url::Url::parse(&browser.current_url().await.unwrap()).unwrap();
     assert_eq!(callback.path_segments().unwrap().next(), Some("callback"));
+    // The authorization code passed through the app: for the scan at the end.
+    let code = callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("the callback carries the code");
+    launched.saw(&code);
     let port = callback.port().expect("the loopback port");
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
@@ -1284,8 +2040,7 @@ async fn oauth_with_pkce_through_a_real_browser_signs_in() {
     let _ = browser.navigate(callback.as_str()).await;
     assert_eq!(app.text_of("#session-id").await.unwrap(), session);
     browser.close().await.unwrap();
-    app.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(&data);
+    launched.finish().await;
 }
 
 /// RFC 4648 base32 (the TOTP secret's alphabet, no padding).
@@ -1342,27 +2097,25 @@ fn the_tests_totp_matches_rfc_6238() {
 #[tokio::test]
 #[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
 async fn totp_enrollment_steps_the_session_up_to_aal2() {
-    let data = std::env::temp_dir().join(format!("si-e2e-mfa-{}", std::process::id()));
-    let driver = start_driver(&[("XDG_DATA_HOME", &data)]).expect("tauri-driver starts");
-    let app = driver
-        .session(app_binary(), &[])
-        .await
-        .expect("the app launches");
+    let launched = launch("mfa", &[]).await;
+    let app = &launched.app;
     app.text_of("#session-id").await.unwrap();
     assert_eq!(app.text_of("#mfa-aal").await.unwrap(), "aal1");
     app.wait_for("#mfa-no-factors", Duration::from_secs(10))
         .await
         .unwrap();
 
-    type_into(&app, "#mfa-name", "E2E phone").await;
-    press(&app, "#mfa-enroll").await;
+    type_into(app, "#mfa-name", "E2E phone").await;
+    press(app, "#mfa-enroll").await;
     let secret = app.text_of("#mfa-secret").await.unwrap();
+    launched.saw(&secret);
+    launched.saw(&secret.split_whitespace().collect::<String>());
     assert_eq!(
-        count_of(&app, "#mfa-enrollment svg.qr path").await,
+        count_of(app, "#mfa-enrollment svg.qr path").await,
         1,
         "a QR code is drawn"
     );
-    scroll_to(&app, "#mfa-enrollment").await;
+    scroll_to(app, "#mfa-enrollment").await;
     app.screenshot(&shots_dir().join("mfa-enroll.png"))
         .await
         .unwrap();
@@ -1380,54 +2133,54 @@ async fn totp_enrollment_steps_the_session_up_to_aal2() {
     } else {
         "000000"
     };
-    type_into(&app, "#mfa-code", wrong).await;
-    press(&app, "#mfa-verify").await;
+    type_into(app, "#mfa-code", wrong).await;
+    press(app, "#mfa-verify").await;
     let error = app.text_of("#mfa-error").await.unwrap();
     assert!(error.contains("mfa_verification_failed"), "{error}");
     assert_eq!(app.text_of("#mfa-aal").await.unwrap(), "aal1");
 
     // The right code: aal2, with totp in the amr, and a refresh keeps it.
-    erase(&app, "#mfa-code").await;
-    type_into(&app, "#mfa-code", &totp(&secret, now())).await;
-    press(&app, "#mfa-verify").await;
+    erase(app, "#mfa-code").await;
+    type_into(app, "#mfa-code", &totp(&secret, now())).await;
+    press(app, "#mfa-verify").await;
     eventually(
         Duration::from_secs(10),
         async || app.text_of("#mfa-aal").await.unwrap_or_default(),
         |aal| aal == "aal2",
     )
     .await;
-    wait_for_event(&app, "MFA_CHALLENGE_VERIFIED").await;
+    wait_for_event(app, "MFA_CHALLENGE_VERIFIED").await;
     assert!(app.text_of("#mfa-amr").await.unwrap().contains("totp"));
-    press(&app, "#refresh-now").await;
-    wait_for_event(&app, "TOKEN_REFRESHED").await;
+    press(app, "#refresh-now").await;
+    wait_for_event(app, "TOKEN_REFRESHED").await;
     assert_eq!(app.text_of("#mfa-aal").await.unwrap(), "aal2");
-    scroll_to(&app, "#mfa-title").await;
+    scroll_to(app, "#mfa-title").await;
     app.screenshot(&shots_dir().join("mfa-aal2.png"))
         .await
         .unwrap();
 
     // A new password sign-in is aal1 and is told so; a code (the next step's, which GoTrue's
     // one-step tolerance accepts) steps it up.
-    sign_out_of_the_window(&app).await;
-    type_into(&app, "#signin-email", "demo@sessioninspector.local").await;
-    type_into(&app, "#signin-password", "demo-password").await;
-    press(&app, "#signin-submit").await;
+    sign_out_of_the_window(app).await;
+    type_into(app, "#signin-email", "demo@sessioninspector.local").await;
+    type_into(app, "#signin-password", "demo-password").await;
+    press(app, "#signin-submit").await;
     let banner = app.text_of("#mfa-needs-aal2").await.unwrap();
     assert!(banner.contains("aal2"), "{banner}");
     assert_eq!(app.text_of("#mfa-aal").await.unwrap(), "aal1");
-    scroll_to(&app, "#mfa-needs-aal2").await;
+    scroll_to(app, "#mfa-needs-aal2").await;
     app.screenshot(&shots_dir().join("mfa-needs-aal2.png"))
         .await
         .unwrap();
-    type_into(&app, "#mfa-step-code", &totp(&secret, now() + 30)).await;
-    press(&app, "#mfa-step-verify").await;
+    type_into(app, "#mfa-step-code", &totp(&secret, now() + 30)).await;
+    press(app, "#mfa-step-verify").await;
     eventually(
         Duration::from_secs(10),
         async || app.text_of("#mfa-aal").await.unwrap_or_default(),
         |aal| aal == "aal2",
     )
     .await;
-    assert_eq!(count_of(&app, "#mfa-needs-aal2").await, 0);
+    assert_eq!(count_of(app, "#mfa-needs-aal2").await, 0);
 
     // Removing the factor (allowed at aal2).
     let remove = app
@@ -1438,6 +2191,5 @@ async fn totp_enrollment_steps_the_session_up_to_aal2() {
     app.wait_for("#mfa-no-factors", Duration::from_secs(10))
         .await
         .expect("no factors left");
-    app.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(&data);
+    launched.finish().await;
 }

@@ -20,6 +20,13 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 pub struct Driver {
     child: Child,
+    wire: Wire,
+}
+
+/// Where a driver listens and the HTTP client that talks to it; a session keeps its own copy,
+/// so it can live next to its driver (in one struct) instead of borrowing it.
+#[derive(Clone)]
+struct Wire {
     base: String,
     http: reqwest::Client,
 }
@@ -87,12 +94,14 @@ impl Driver {
             .map_err(|e| format!("cannot start tauri-driver ({e}); `make test` installs it"))?;
         let driver = Driver {
             child,
-            base: format!("http://127.0.0.1:{port}"),
-            // No WebDriver call may hang a test run: each gets a bound.
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .map_err(|e| e.to_string())?,
+            wire: Wire {
+                base: format!("http://127.0.0.1:{port}"),
+                // No WebDriver call may hang a test run: each gets a bound.
+                http: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            },
         };
         // tauri-driver listens before WebKitWebDriver does: wait for both.
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -116,11 +125,13 @@ impl Driver {
         .map_err(|e| format!("cannot start chromedriver ({e}); `make test` installs it"))?;
         let driver = Driver {
             child,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .map_err(|e| e.to_string())?,
+            wire: Wire {
+                base: format!("http://127.0.0.1:{port}"),
+                http: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(60))
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            },
         };
         wait_for_port(port, Instant::now() + Duration::from_secs(20))?;
         Ok(driver)
@@ -128,7 +139,7 @@ impl Driver {
 
     /// A headless Chromium with a fresh profile that talks to nothing but what a test opens
     /// (the flags keep it off Google's services, which this machine's network refuses).
-    pub async fn browser(&self) -> Result<Session<'_>> {
+    pub async fn browser(&self) -> Result<Session> {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -139,30 +150,40 @@ impl Driver {
             }
         }}});
         let value = self
+            .wire
             .send(reqwest::Method::POST, "/session", Some(capabilities))
             .await?;
         let id = value["sessionId"]
             .as_str()
             .ok_or_else(|| format!("no sessionId in {value}"))?
             .to_string();
-        Ok(Session { driver: self, id })
+        Ok(Session {
+            wire: self.wire.clone(),
+            id,
+        })
     }
 
-    pub async fn session(&self, application: &Path, args: &[&str]) -> Result<Session<'_>> {
+    pub async fn session(&self, application: &Path, args: &[&str]) -> Result<Session> {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "wry",
             "tauri:options": {"application": application, "args": args}
         }}});
         let value = self
+            .wire
             .send(reqwest::Method::POST, "/session", Some(capabilities))
             .await?;
         let id = value["sessionId"]
             .as_str()
             .ok_or_else(|| format!("no sessionId in {value}"))?
             .to_string();
-        Ok(Session { driver: self, id })
+        Ok(Session {
+            wire: self.wire.clone(),
+            id,
+        })
     }
+}
 
+impl Wire {
     async fn send(
         &self,
         method: reqwest::Method,
@@ -191,20 +212,20 @@ impl Drop for Driver {
     }
 }
 
-pub struct Session<'d> {
-    driver: &'d Driver,
+pub struct Session {
+    wire: Wire,
     id: String,
 }
 
-impl Session<'_> {
+impl Session {
     async fn get(&self, path: &str) -> Result<Value> {
         let path = format!("/session/{}{path}", self.id);
-        self.driver.send(reqwest::Method::GET, &path, None).await
+        self.wire.send(reqwest::Method::GET, &path, None).await
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<Value> {
         let path = format!("/session/{}{path}", self.id);
-        self.driver
+        self.wire
             .send(reqwest::Method::POST, &path, Some(body))
             .await
     }
@@ -313,7 +334,7 @@ impl Session<'_> {
             .await?;
         let release = format!("/session/{}/actions", self.id);
         let _ = self
-            .driver
+            .wire
             .send(reqwest::Method::DELETE, &release, None)
             .await;
         Ok(())
@@ -353,7 +374,7 @@ impl Session<'_> {
         let path_for_snapshot = format!("/session/{}/screenshot", self.id);
         let snapshot = tokio::time::timeout(
             Duration::from_secs(5),
-            self.driver
+            self.wire
                 .send(reqwest::Method::GET, &path_for_snapshot, None),
         )
         .await;
@@ -382,9 +403,9 @@ impl Session<'_> {
         }
     }
 
-    pub async fn close(self) -> Result<()> {
+    pub async fn close(&self) -> Result<()> {
         let path = format!("/session/{}", self.id);
-        self.driver
+        self.wire
             .send(reqwest::Method::DELETE, &path, None)
             .await
             .map(|_| ())
