@@ -92,6 +92,14 @@ async fn launch_after(
         ),
     ];
     env.extend_from_slice(extra_env);
+    // Only inside with-keyring.sh: the app saves sessions under its production service name,
+    // which must never reach the developer's own keyrings.
+    assert!(
+        std::env::var_os("SESSION_INSPECTOR_THROWAWAY_KEYRING")
+            .is_some_and(|d| Path::new(&d).is_dir()),
+        "the E2E tests open the OS keyring: run them through src-tauri/scripts/with-keyring.sh \
+         (as src-tauri/scripts/test.sh does), never against your own keyring"
+    );
     let driver = Driver::start(&env).expect("tauri-driver starts");
     let app = driver
         .session(app_binary(), &[])
@@ -101,8 +109,8 @@ async fn launch_after(
         .text_of("#server-url")
         .await
         .expect("the built-in server's address");
-    // The keyring the app got (with-keyring.sh's private gnome-keyring, else the kernel
-    // keyring of its session): a real one, never memory.
+    // The keyring the app got: with-keyring.sh's private gnome-keyring. Never the kernel
+    // keyring (its persistent keyring is the user's own, whatever the session) or memory.
     let keyring = app
         .execute(
             "return window.__TAURI_INTERNALS__.invoke('inspector_status').then((s) => s.keyring);",
@@ -115,8 +123,8 @@ async fn launch_after(
         root.path().display()
     );
     assert!(
-        keyring == "secretService" || keyring == "kernelKeyring",
-        "a real keyring: {keyring}"
+        keyring == "secretService",
+        "the throwaway Secret Service: {keyring}"
     );
     let seen = Arc::new(Mutex::new(BTreeSet::new()));
     let watched = Arc::new(Mutex::new(vec![demo.clone()]));
@@ -903,6 +911,9 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     launched.saw(&old_token);
     assert!(old_token.len() >= 12, "a refresh token was revealed");
     // Copy puts it on the desktop's clipboard from Rust, and says when it will be cleared.
+    // Taken before the press: the app's 30 s timer starts after it, so the clipboard is
+    // cleared no sooner than 30 s from here.
+    let copied_at = std::time::Instant::now();
     press(app, "#refresh-copy").await;
     let copied = app.text_of("#refresh-copied").await.unwrap();
     assert!(copied.contains("clears in"), "{copied}");
@@ -910,7 +921,6 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
         .await
         .unwrap();
     assert_eq!(clipboard_text().as_deref(), Some(old_token.as_str()));
-    let copied_at = std::time::Instant::now();
     let shown = app.text_of("#refresh-fingerprint").await.unwrap();
     press(app, "#refresh-now").await;
     let head = rotated_from(app, &shown).await;
@@ -1108,7 +1118,7 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     )
     .await;
     assert!(
-        copied_at.elapsed() >= Duration::from_secs(29),
+        copied_at.elapsed() >= Duration::from_secs(30),
         "cleared only after 30 s, not at {:?} ({held:?})",
         copied_at.elapsed()
     );
@@ -1183,10 +1193,11 @@ async fn copy_auto_refresh_export_and_clear_through_the_window() {
     // Copy: the token shown (by fingerprint) is the one on the clipboard, and the window
     // never held it.
     let shown = app.text_of("#access-fingerprint").await.unwrap();
+    // Taken before the press: the app's 30 s timer starts after it.
+    let copied_at = Instant::now();
     press(app, "#access-copy").await;
     let copied = app.text_of("#access-copied").await.unwrap();
     assert!(copied.contains("clipboard clears in"), "{copied}");
-    let copied_at = Instant::now();
     let token = clipboard_text().expect("the clipboard holds the copy");
     launched.saw(&token);
     assert_eq!(session_engine::tokens::fingerprint(&token), shown);
@@ -1227,12 +1238,19 @@ async fn copy_auto_refresh_export_and_clear_through_the_window() {
     press(app, "#auto-refresh").await;
     let switched_on = Instant::now();
     assert!(checked(app, "#auto-refresh").await);
-    let demo = saved_profile(&launched, "built-in-demo");
-    assert_eq!(
-        (&demo["autoRefresh"], &demo["refreshMarginSecs"]),
-        (&serde_json::json!(true), &serde_json::json!(115)),
-        "the setting is saved: {demo}"
-    );
+    // The click returns before the app has saved: wait for the file to say so.
+    eventually(
+        Duration::from_secs(10),
+        async || {
+            let demo = saved_profile(&launched, "built-in-demo");
+            (
+                demo["autoRefresh"].clone(),
+                demo["refreshMarginSecs"].clone(),
+            )
+        },
+        |saved| *saved == (serde_json::json!(true), serde_json::json!(115)),
+    )
+    .await;
     // Nothing is pressed from here on.
     let first = eventually(
         Duration::from_secs(20),
@@ -1264,6 +1282,20 @@ async fn copy_auto_refresh_export_and_clear_through_the_window() {
     // no refresh follows for two of the schedule's gaps and more.
     press(app, "#auto-refresh").await;
     assert!(!checked(app, "#auto-refresh").await);
+    // The app itself (not just the checkbox) has the schedule off.
+    eventually(
+        Duration::from_secs(10),
+        async || {
+            app.execute(
+                "return window.__TAURI_INTERNALS__.invoke('inspector_status').then((s) => s.autoRefresh);",
+                serde_json::json!([]),
+            )
+            .await
+            .unwrap_or_default()
+        },
+        |on| *on == serde_json::json!(false),
+    )
+    .await;
     eventually(
         Duration::from_secs(10),
         async || {
@@ -1281,7 +1313,12 @@ async fn copy_auto_refresh_export_and_clear_through_the_window() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(
-        saved_profile(&launched, "built-in-demo")["autoRefresh"],
+        eventually(
+            Duration::from_secs(10),
+            async || saved_profile(&launched, "built-in-demo")["autoRefresh"].clone(),
+            |saved| *saved == serde_json::json!(false),
+        )
+        .await,
         false
     );
 
@@ -1384,7 +1421,7 @@ async fn copy_auto_refresh_export_and_clear_through_the_window() {
     )
     .await;
     assert!(
-        copied_at.elapsed() >= Duration::from_secs(29),
+        copied_at.elapsed() >= Duration::from_secs(30),
         "cleared only after 30 s, not at {:?} ({held:?})",
         copied_at.elapsed()
     );

@@ -81,7 +81,8 @@ for target in "${targets[@]}"; do
   # leak on every input (and re-runs it to look): see fuzz_targets/server_request.rs.
   [ "$target" = server_request ] && flags+=(-detect_leaks=0)
 
-  seeds=$(find "$corpus" -type f | wc -l)
+  # libFuzzer skips empty files when it reads a corpus: they are not seeds it will run.
+  seeds=$(find "$corpus" -type f -size +0c | wc -l)
   say "$target: ${seconds} s on $seeds seeds (log: ${log#"$root"/})"
   status=0
   "$bin_dir/$target" "${flags[@]}" "$corpus" >"$log" 2>&1 || status=$?
@@ -97,12 +98,13 @@ for target in "${targets[@]}"; do
     crashes=1 # it failed without leaving an input: the log says why
     found=("(no input saved; see ${log#"$root"/})")
   fi
-  # libFuzzer's "INFO: seed corpus: files: N ..." says how many seeds it read.
-  read_seeds=$(sed -n 's/^INFO: seed corpus: files: \([0-9]*\) .*/\1/p' "$log" | head -n 1)
-  read_seeds=${read_seeds:-0}
-  summary+=("$(printf '%-15s %5s s  %10s execs  seeds read = %s/%s  crashes = %s/%s' "$target" "$seconds" "$execs" "$read_seeds" "$seeds" "$crashes" "$execs")")
-  if [ "$crashes" -eq 0 ] && { [ "$read_seeds" -ne "$seeds" ] || [ "$execs" -le "$seeds" ]; }; then
-    idle+=("$target: read $read_seeds of its $seeds seeds and ran $execs inputs (see ${log#"$root"/})")
+  # libFuzzer's "#N INITED" line comes once every seed has run, after one empty input of its
+  # own: N counts them all (a seed re-run for a leak check counts again, hence "fewer than").
+  inited=$(sed -n 's/^#\([0-9]*\)[[:space:]]*INITED.*/\1/p' "$log" | head -n 1)
+  inited=${inited:-0}
+  summary+=("$(printf '%-15s %5s s  %10s execs  %3s seeds (%s inputs run at start)  crashes = %s/%s' "$target" "$seconds" "$execs" "$seeds" "$inited" "$crashes" "$execs")")
+  if [ "$crashes" -eq 0 ] && { [ "$inited" -lt $((seeds + 1)) ] || [ "$execs" -le "$inited" ]; }; then
+    idle+=("$target: ran $inited inputs to start with for its $seeds seeds, and $execs in all (see ${log#"$root"/})")
   fi
   if [ "$crashes" -gt 0 ]; then
     crashed+=("$target: ${found[*]}")

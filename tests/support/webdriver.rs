@@ -65,12 +65,35 @@ fn tauri_driver_path() -> PathBuf {
     }
 }
 
+/// Runs `start` up to three times: each try picks new ports.
+fn retry_on_new_ports(mut start: impl FnMut() -> Result<Driver>) -> Result<Driver> {
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        match start() {
+            Ok(driver) => return Ok(driver),
+            Err(error) => failures.push(error),
+        }
+    }
+    Err(failures.join("; then "))
+}
+
 impl Driver {
     /// Starts tauri-driver (which starts WebKitWebDriver) with the given extra environment,
-    /// inherited by the app it launches.
+    /// inherited by the app it launches. tauri-driver takes its ports on the command line, so
+    /// they are picked free and may be taken by someone else before it binds them: then it
+    /// exits, and it is started again on new ports (three tries).
     pub fn start(envs: &[(&str, &Path)]) -> Result<Driver> {
+        retry_on_new_ports(|| Driver::start_once(envs))
+    }
+
+    fn start_once(envs: &[(&str, &Path)]) -> Result<Driver> {
         let port = free_port();
-        let native_port = free_port();
+        let native_port = loop {
+            let other = free_port();
+            if other != port {
+                break other;
+            }
+        };
         let mut command = Command::new(tauri_driver_path());
         command
             .args([
@@ -103,16 +126,33 @@ impl Driver {
                     .map_err(|e| e.to_string())?,
             },
         };
-        // tauri-driver listens before WebKitWebDriver does: wait for both.
+        // tauri-driver listens before WebKitWebDriver does: wait for both, and for them to be
+        // ours (a driver that could not bind has exited by then).
         let deadline = Instant::now() + Duration::from_secs(20);
         wait_for_port(port, deadline)?;
         wait_for_port(native_port, deadline)?;
-        Ok(driver)
+        driver.still_running()
+    }
+
+    /// The driver process has not exited (it would, had its port been taken).
+    fn still_running(mut self) -> Result<Driver> {
+        std::thread::sleep(Duration::from_millis(200));
+        match self.child.try_wait() {
+            Ok(None) => Ok(self),
+            Ok(Some(status)) => Err(format!(
+                "the driver exited at start ({status}): its port was taken?"
+            )),
+            Err(error) => Err(error.to_string()),
+        }
     }
 
     /// Starts ChromeDriver (Debian's `chromium-driver`, which `make test` installs) on a free
     /// port; `browser` then opens headless Chromium through it.
     pub fn start_chromedriver() -> Result<Driver> {
+        retry_on_new_ports(Driver::start_chromedriver_once)
+    }
+
+    fn start_chromedriver_once() -> Result<Driver> {
         let port = free_port();
         let child = Command::new(
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
@@ -134,7 +174,7 @@ impl Driver {
             },
         };
         wait_for_port(port, Instant::now() + Duration::from_secs(20))?;
-        Ok(driver)
+        driver.still_running()
     }
 
     /// A headless Chromium with a fresh profile that talks to nothing but what a test opens

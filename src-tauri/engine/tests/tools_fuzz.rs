@@ -438,9 +438,12 @@ fn random_variations_of_the_paste_seeds_never_panic_and_meet_every_answer() {
     ]
     .into_iter()
     .collect();
+    // Met at least those: an answer the random stream happens to meet besides (a token that
+    // cannot be verified, say) is no failure.
     let met_names: BTreeSet<&str> = met.keys().map(String::as_str).collect();
-    assert_eq!(
-        met_names, expected,
-        "the answers 20 000 variations met ({met:?})"
+    let missing: Vec<&&str> = expected.difference(&met_names).collect();
+    assert!(
+        missing.is_empty(),
+        "20 000 variations never met {missing:?} ({met:?})"
     );
 }
