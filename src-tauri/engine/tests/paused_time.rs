@@ -99,25 +99,33 @@ async fn refreshes_by(server: &Server, start: Instant, instants: &[f64]) -> Vec<
     counts
 }
 
+/// Auto-refresh on, 10 s before expiry.
+const ON_WITH_A_10_S_MARGIN: Setting = Setting {
+    enabled: true,
+    margin: Duration::from_secs(10),
+};
+
+/// The auto-refresh schedule of `client`, running, and the outcomes it reported so far.
+fn run_schedule(
+    client: &AuthClient,
+    setting: watch::Receiver<Setting>,
+) -> (tokio::task::JoinHandle<()>, Arc<Mutex<Vec<Outcome>>>) {
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let seen = outcomes.clone();
+    let schedule = tokio::spawn(auto_refresh::run(client.clone(), setting, move |outcome| {
+        seen.lock().unwrap().push(outcome)
+    }));
+    (schedule, outcomes)
+}
+
 #[tokio::test(start_paused = true)]
 async fn auto_refresh_runs_margin_before_expiry_and_stops_when_switched_off() {
     let wall = std::time::Instant::now();
     let server = server(Duration::from_secs(60)).await;
     let client = signed_in(&server).await;
-    let outcomes = Arc::new(Mutex::new(Vec::new()));
-    let (setting, receiver) = watch::channel(Setting {
-        enabled: true,
-        margin: Duration::from_secs(10),
-    });
+    let (setting, receiver) = watch::channel(ON_WITH_A_10_S_MARGIN);
     let start = Instant::now();
-    let seen = outcomes.clone();
-    let schedule = tokio::spawn(auto_refresh::run(
-        client.clone(),
-        receiver,
-        move |outcome| {
-            seen.lock().unwrap().push(outcome);
-        },
-    ));
+    let (schedule, outcomes) = run_schedule(&client, receiver);
 
     // 60-second tokens, a 10-second margin: a refresh every 50 s, not before, not more. (The
     // server's `exp` is whole seconds, so each refresh comes up to 1 s before the 50 s mark.)
@@ -162,20 +170,11 @@ async fn auto_refresh_runs_margin_before_expiry_and_stops_when_switched_off() {
 async fn a_failed_auto_refresh_waits_out_the_failure_cooldown_then_tries_again() {
     let server = server(Duration::from_secs(60)).await;
     let client = signed_in(&server).await;
-    let (_setting, receiver) = watch::channel(Setting {
-        enabled: true,
-        margin: Duration::from_secs(10),
-    });
+    let (_setting, receiver) = watch::channel(ON_WITH_A_10_S_MARGIN);
     // The first automatic refresh meets a 400 the engine does not retry.
     fail_token_requests(&server, 400, 1).await;
-    let outcomes = Arc::new(Mutex::new(Vec::new()));
-    let seen = outcomes.clone();
     let start = Instant::now();
-    let schedule = tokio::spawn(auto_refresh::run(
-        client.clone(),
-        receiver,
-        move |outcome| seen.lock().unwrap().push(outcome),
-    ));
+    let (schedule, outcomes) = run_schedule(&client, receiver);
     // The failure comes up to 1 s before the 50 s mark (whole-second `exp`), so the cooldown
     // ends between 109 and 110 s.
     let instants = [48.9, 50.1, 108.9];
@@ -213,19 +212,10 @@ async fn an_auto_refresh_whose_retries_all_fail_tries_again_after_the_cooldown_a
     let server = server(Duration::from_secs(60)).await;
     let client = signed_in(&server).await;
     let before = client.current_session().unwrap();
-    let (_setting, receiver) = watch::channel(Setting {
-        enabled: true,
-        margin: Duration::from_secs(10),
-    });
+    let (_setting, receiver) = watch::channel(ON_WITH_A_10_S_MARGIN);
     fail_token_requests(&server, 503, 8).await;
-    let outcomes = Arc::new(Mutex::new(Vec::new()));
-    let seen = outcomes.clone();
     let start = Instant::now();
-    let schedule = tokio::spawn(auto_refresh::run(
-        client.clone(),
-        receiver,
-        move |outcome| seen.lock().unwrap().push(outcome),
-    ));
+    let (schedule, outcomes) = run_schedule(&client, receiver);
     // Due between 49 and 50 s (whole-second `exp`): the retries end between 74.4 and 75.4 s,
     // the cooldown between 134.4 and 135.4 s.
     let instants = [48.9, 75.5, 134.3];

@@ -1,30 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { Status } from "../types";
+import { status } from "../../test/fixtures";
 import { StatusStore } from "./status.svelte";
 
 afterEach(() => clearMocks());
 
-const status = (over: Partial<Status> = {}): Status => ({
-  profile: "Demo",
-  profileId: "built-in-demo",
-  builtIn: true,
-  serverUrl: "http://127.0.0.1:54321",
-  profiles: [
-    { id: "built-in-demo", name: "Demo", builtIn: true, url: "http://127.0.0.1:54321" },
-    { id: "p1", name: "Production", builtIn: false, url: "https://abc.supabase.co" },
-  ],
-  autoRefresh: false,
-  refreshMarginSecs: 30,
-  marginMinSecs: 5,
-  marginMaxSecs: 3600,
-  expiryMarginSecs: 10,
-  demoAccount: { email: "demo@sessioninspector.local", password: "demo-password" },
-  keyring: "secretService",
-  keyringNotice: null,
-  officialClients: [],
-  ...over,
-});
 
 describe("StatusStore", () => {
   it("marks the refresh margin only while auto-refresh is on", () => {
