@@ -1435,39 +1435,31 @@ async fn copy_auto_refresh_export_and_clear_through_the_window() {
     launched.finish().await;
 }
 
-/// Whether a checkbox is ticked.
-async fn checked(session: &Session, css: &str) -> bool {
+/// A DOM property of the element matching `css` (`checked`, `disabled`, `value`…).
+async fn property(session: &Session, css: &str, name: &str) -> serde_json::Value {
     session
         .execute(
-            "return document.querySelector(arguments[0]).checked;",
-            serde_json::json!([css]),
+            "return document.querySelector(arguments[0])[arguments[1]];",
+            serde_json::json!([css, name]),
         )
         .await
         .expect("the page answers")
-        == true
+}
+
+/// Whether a checkbox is ticked.
+async fn checked(session: &Session, css: &str) -> bool {
+    property(session, css, "checked").await == true
 }
 
 /// Whether a control is disabled.
 async fn disabled(session: &Session, css: &str) -> bool {
-    session
-        .execute(
-            "return document.querySelector(arguments[0]).disabled;",
-            serde_json::json!([css]),
-        )
-        .await
-        .expect("the page answers")
-        == true
+    property(session, css, "disabled").await == true
 }
 
 /// A field's current value.
 async fn field_value(session: &Session, css: &str) -> String {
-    session
-        .execute(
-            "return document.querySelector(arguments[0]).value;",
-            serde_json::json!([css]),
-        )
+    property(session, css, "value")
         .await
-        .expect("the page answers")
         .as_str()
         .unwrap_or_default()
         .to_string()

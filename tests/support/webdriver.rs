@@ -189,6 +189,11 @@ impl Driver {
                          "--disable-component-update", "--disable-sync", "--disable-extensions"]
             }
         }}});
+        self.open(capabilities).await
+    }
+
+    /// A new WebDriver session with these capabilities.
+    async fn open(&self, capabilities: Value) -> Result<Session> {
         let value = self
             .wire
             .send(reqwest::Method::POST, "/session", Some(capabilities))
@@ -208,18 +213,7 @@ impl Driver {
             "browserName": "wry",
             "tauri:options": {"application": application, "args": args}
         }}});
-        let value = self
-            .wire
-            .send(reqwest::Method::POST, "/session", Some(capabilities))
-            .await?;
-        let id = value["sessionId"]
-            .as_str()
-            .ok_or_else(|| format!("no sessionId in {value}"))?
-            .to_string();
-        Ok(Session {
-            wire: self.wire.clone(),
-            id,
-        })
+        self.open(capabilities).await
     }
 }
 
