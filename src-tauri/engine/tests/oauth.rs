@@ -127,6 +127,21 @@ impl Browser {
     }
 }
 
+/// The browser goes through the provider's form and back to the listener, and the waiting
+/// sign-in ends signed in (after whatever the test did to the listener meanwhile).
+async fn signs_in_through_the_browser(
+    w: &World,
+    authorize_url: &str,
+    finishing: tokio::task::JoinHandle<Result<session_engine::AuthResponse, AuthError>>,
+) {
+    let back = w
+        .browser
+        .through_provider(authorize_url, "octo@example.com", true)
+        .await;
+    assert_eq!(w.browser.get(&back).await.status, 200);
+    assert!(finishing.await.unwrap().is_ok());
+}
+
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
@@ -350,12 +365,7 @@ async fn a_callback_with_the_wrong_state_is_refused_and_the_sign_in_goes_on() {
     );
     assert!(!finishing.is_finished());
 
-    let back = w
-        .browser
-        .through_provider(&authorize_url, "octo@example.com", true)
-        .await;
-    assert_eq!(w.browser.get(&back).await.status, 200);
-    assert!(finishing.await.unwrap().is_ok());
+    signs_in_through_the_browser(&w, &authorize_url, finishing).await;
 }
 
 #[tokio::test]
@@ -372,12 +382,7 @@ async fn other_paths_get_404_and_the_sign_in_goes_on() {
             .await;
         assert_eq!(page.status, 404, "{path}");
     }
-    let back = w
-        .browser
-        .through_provider(&authorize_url, "octo@example.com", true)
-        .await;
-    assert_eq!(w.browser.get(&back).await.status, 200);
-    assert!(finishing.await.unwrap().is_ok());
+    signs_in_through_the_browser(&w, &authorize_url, finishing).await;
 }
 
 #[tokio::test]
@@ -404,12 +409,7 @@ async fn garbage_and_oversized_requests_do_not_end_the_sign_in() {
     drop(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
     assert!(!finishing.is_finished());
 
-    let back = w
-        .browser
-        .through_provider(&authorize_url, "octo@example.com", true)
-        .await;
-    assert_eq!(w.browser.get(&back).await.status, 200);
-    assert!(finishing.await.unwrap().is_ok());
+    signs_in_through_the_browser(&w, &authorize_url, finishing).await;
 }
 
 #[tokio::test]
