@@ -160,6 +160,12 @@ pub struct Config {
     /// GoTrue's `SITE_URL`: where email links send the browser when no valid `redirect_to`
     /// was given (the Supabase CLI's default, `http://127.0.0.1:3000`).
     pub site_url: String,
+    /// GoTrue's `MAILER_SECURE_EMAIL_CHANGE_ENABLED`: an email change needs the links sent to
+    /// both the current and the new address (default on, as in GoTrue).
+    pub secure_email_change: bool,
+    /// GoTrue's `SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION`: a password change from a
+    /// session older than a day needs the nonce from `/reauthenticate` (default off).
+    pub secure_password_change: bool,
     /// GoTrue's `MFA_*` settings.
     pub mfa: MfaConfig,
     /// GoTrue's `URI_ALLOW_LIST` (the dashboard's "Redirect URLs"): glob patterns a
@@ -218,6 +224,8 @@ impl fmt::Debug for Config {
             .field("mailer_otp_exp", &self.mailer_otp_exp)
             .field("sms_otp_exp", &self.sms_otp_exp)
             .field("site_url", &self.site_url)
+            .field("secure_email_change", &self.secure_email_change)
+            .field("secure_password_change", &self.secure_password_change)
             .field("mfa", &self.mfa)
             .field("additional_redirect_urls", &self.additional_redirect_urls)
             .field("external_providers", &self.external_providers)
@@ -255,6 +263,8 @@ impl Default for Config {
             mailer_otp_exp: Duration::from_secs(3600),
             sms_otp_exp: Duration::from_secs(60),
             site_url: DEFAULT_SITE_URL.to_string(),
+            secure_email_change: true,
+            secure_password_change: false,
             mfa: MfaConfig::default(),
             additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
             external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),

@@ -87,6 +87,7 @@ impl Db {
         };
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::one_time_token::SCHEMA)?;
+        crate::pending_changes::migrate(&conn)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })
@@ -123,6 +124,8 @@ pub struct User {
     pub factors: Vec<crate::mfa::Factor>,
     /// External (provider) identities, oldest first; filled by the lookups below.
     pub identities: Vec<crate::identity::Identity>,
+    /// An email or phone change waiting for its confirmation, and the reauthentication nonce.
+    pub pending: crate::pending_changes::PendingChanges,
 }
 
 #[derive(Debug, Clone)]
@@ -188,6 +191,7 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
         last_sign_in_at: row.get(14)?,
         factors: Vec::new(),
         identities: Vec::new(),
+        pending: Default::default(),
     })
 }
 
@@ -197,6 +201,7 @@ fn with_identities(conn: &Connection, user: Option<User>) -> rusqlite::Result<Op
         return Ok(None);
     };
     user.identities = crate::identity::for_user(conn, user.id)?;
+    user.pending = crate::pending_changes::load(conn, user.id)?;
     Ok(Some(user))
 }
 
@@ -309,6 +314,7 @@ pub fn all_users(conn: &Connection) -> rusqlite::Result<Vec<User>> {
         .into_iter()
         .map(|mut user| {
             user.identities = crate::identity::for_user(conn, user.id)?;
+            user.pending = crate::pending_changes::load(conn, user.id)?;
             crate::mfa::with_factors(conn, user)
         })
         .collect()

@@ -17,6 +17,7 @@ pub mod jwt;
 pub mod mailer;
 pub mod mfa;
 pub mod one_time_token;
+pub mod pending_changes;
 pub mod redirect;
 pub mod refresh_token;
 pub mod routes;

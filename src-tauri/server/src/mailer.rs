@@ -86,7 +86,7 @@ pub fn send_email(
     let slot = match kind {
         InboxKind::Signup => Slot::Confirmation,
         InboxKind::Magiclink | InboxKind::Recovery => Slot::Recovery,
-        InboxKind::Sms => return Err(ApiError::internal("a text message is not an email")),
+        _ => return Err(ApiError::internal("not a one-time-token email")),
     };
     let now = state.now_micros();
     check_frequency(
@@ -106,6 +106,113 @@ pub fn send_email(
         crate::redirect::encode_for_link(redirect_to)
     );
     Ok(message(&user.email, kind, code, Some(link), now))
+}
+
+/// GoTrue's verification link to this server.
+fn verify_link(state: &AppState, token_hash: &str, kind: InboxKind, redirect_to: &str) -> String {
+    format!(
+        "{}/verify?token={token_hash}&type={}&redirect_to={}",
+        state.api_external_url,
+        kind.as_str(),
+        crate::redirect::encode_for_link(redirect_to)
+    )
+}
+
+/// GoTrue's `sendEmailChange`: within the resend limit (read from `email_change_sent_at`), a
+/// code and link to the new address and, with secure email change on and a current address,
+/// another pair to the current one. The pending change is stored; the messages are returned.
+pub fn send_email_change(
+    conn: &Connection,
+    state: &AppState,
+    user: &User,
+    new_email: &str,
+    redirect_to: &str,
+) -> Result<Vec<InboxMessage>, ApiError> {
+    let now = state.now_micros();
+    let previous = user.pending.email_change_sent_at.map(|sent_at| SlotState {
+        token_hash: None,
+        sent_at,
+    });
+    check_frequency(state, previous.as_ref(), Channel::Email, now)?;
+    let kind = InboxKind::EmailChange;
+    let code_new = ott::generate_otp();
+    let hash_new = ott::token_hash(new_email, &code_new);
+    let mut messages = vec![message(
+        new_email,
+        kind,
+        code_new,
+        Some(verify_link(state, &hash_new, kind, redirect_to)),
+        now,
+    )];
+    let mut hash_current = String::new();
+    if state.config.secure_email_change && !user.email.is_empty() {
+        let code_current = ott::generate_otp();
+        hash_current = ott::token_hash(&user.email, &code_current);
+        messages.push(message(
+            &user.email,
+            kind,
+            code_current,
+            Some(verify_link(state, &hash_current, kind, redirect_to)),
+            now,
+        ));
+    }
+    crate::pending_changes::start_email_change(
+        conn,
+        user.id,
+        new_email,
+        &hash_current,
+        &hash_new,
+        now,
+    )?;
+    Ok(messages)
+}
+
+/// `sendPhoneConfirmation` for `phone_change`: a code to the new number (digits), within the
+/// resend limit read from `phone_change_sent_at`.
+pub fn send_phone_change(
+    conn: &Connection,
+    state: &AppState,
+    user: &User,
+    new_phone: &str,
+) -> Result<InboxMessage, ApiError> {
+    let now = state.now_micros();
+    let previous = user.pending.phone_change_sent_at.map(|sent_at| SlotState {
+        token_hash: None,
+        sent_at,
+    });
+    check_frequency(state, previous.as_ref(), Channel::Sms, now)?;
+    let code = ott::generate_otp();
+    let token_hash = ott::token_hash(new_phone, &code);
+    crate::pending_changes::start_phone_change(conn, user.id, new_phone, &token_hash, now)?;
+    Ok(message(new_phone, InboxKind::PhoneChange, code, None, now))
+}
+
+/// GoTrue's `sendReauthenticationOtp` (to the email) or `sendPhoneConfirmation` for
+/// reauthentication (to the phone, when the user has no email): a nonce, within the resend
+/// limit read from `reauthentication_sent_at`.
+pub fn send_reauthentication(
+    conn: &Connection,
+    state: &AppState,
+    user: &User,
+) -> Result<InboxMessage, ApiError> {
+    let now = state.now_micros();
+    let (address, channel) = if user.email.is_empty() {
+        (user.phone.as_str(), Channel::Sms)
+    } else {
+        (user.email.as_str(), Channel::Email)
+    };
+    let previous = user
+        .pending
+        .reauthentication_sent_at
+        .map(|sent_at| SlotState {
+            token_hash: None,
+            sent_at,
+        });
+    check_frequency(state, previous.as_ref(), channel, now)?;
+    let code = ott::generate_otp();
+    let token_hash = ott::token_hash(address, &code);
+    crate::pending_changes::set_reauthentication(conn, user.id, &token_hash, now)?;
+    Ok(message(address, InboxKind::Reauthentication, code, None, now))
 }
 
 /// A code by text message to `phone` (digits, as validated), in the confirmation slot.

@@ -104,6 +104,14 @@ struct Args {
     /// Where email links send the browser without a valid redirect_to (GoTrue's SITE_URL).
     #[arg(long, value_name = "URL", default_value = local_gotrue::config::DEFAULT_SITE_URL)]
     site_url: String,
+    /// An email change needs only the link sent to the new address (GoTrue's
+    /// MAILER_SECURE_EMAIL_CHANGE_ENABLED=false).
+    #[arg(long)]
+    no_secure_email_change: bool,
+    /// A password change from a session older than a day needs the nonce from
+    /// /reauthenticate (GoTrue's SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION).
+    #[arg(long)]
+    secure_password_change: bool,
     /// How long an MFA challenge can be verified (GoTrue raises less than 300 to 300).
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     mfa_challenge_expiry: u64,
@@ -192,6 +200,8 @@ impl Args {
             mailer_otp_exp: secs(self.mailer_otp_exp),
             sms_otp_exp: secs(self.sms_otp_exp),
             site_url: self.site_url,
+            secure_email_change: !self.no_secure_email_change,
+            secure_password_change: self.secure_password_change,
             mfa: local_gotrue::MfaConfig {
                 challenge_expiry: secs(self.mfa_challenge_expiry),
                 ..local_gotrue::MfaConfig::default()

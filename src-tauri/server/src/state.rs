@@ -73,8 +73,23 @@ pub fn user_json(user: &User) -> Value {
         ("confirmed_at", time(confirmed_at)),
         ("last_sign_in_at", time(user.last_sign_in_at)),
         ("banned_until", time(user.banned_until)),
+        ("email_change_sent_at", time(user.pending.email_change_sent_at)),
+        ("phone_change_sent_at", time(user.pending.phone_change_sent_at)),
+        (
+            "reauthentication_sent_at",
+            time(user.pending.reauthentication_sent_at),
+        ),
     ] {
         if let Some(value) = value {
+            body[key] = json!(value);
+        }
+    }
+    // GoTrue's `new_email` and `new_phone` (`omitempty`): the address a change waits for.
+    for (key, value) in [
+        ("new_email", &user.pending.email_change),
+        ("new_phone", &user.pending.phone_change),
+    ] {
+        if !value.is_empty() {
             body[key] = json!(value);
         }
     }
@@ -253,5 +268,6 @@ pub fn new_user(
         last_sign_in_at: None,
         factors: Vec::new(),
         identities: Vec::new(),
+        pending: Default::default(),
     }
 }

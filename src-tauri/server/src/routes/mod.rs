@@ -2,13 +2,17 @@
 //! control surface.
 
 pub mod account;
+pub mod change_verify;
 pub mod emulator;
 pub mod fake_provider;
 pub mod info;
 pub mod mfa;
 pub mod oauth;
 pub mod otp;
+pub mod reauthenticate;
+pub mod resend;
 pub mod token;
+pub mod user_update;
 pub mod verify;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -36,7 +40,9 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/token", post(token::token))
         .route("/signup", post(account::signup))
         .route("/logout", post(account::logout))
-        .route("/user", get(account::user).put(account::update_user))
+        .route("/user", get(account::user).put(user_update::update_user))
+        .route("/reauthenticate", get(reauthenticate::reauthenticate))
+        .route("/resend", post(resend::resend))
         .route("/settings", get(info::settings))
         .route("/health", get(info::health))
         .route("/.well-known/jwks.json", get(info::jwks))
