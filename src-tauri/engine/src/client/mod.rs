@@ -12,6 +12,7 @@ mod jwks_cache;
 pub mod mfa;
 pub mod oauth;
 pub mod otp;
+pub mod user;
 mod project;
 mod refresh;
 mod startup;
@@ -37,6 +38,7 @@ pub use jwks_cache::JWKS_TTL;
 pub use mfa::{AmrEntry, AssuranceLevel, Factor, MfaChallenge, TotpEnrollment};
 pub use oauth::{code_challenge, OAuthCancel, OAuthFlow};
 pub use refresh::Refreshed;
+pub use user::{EmailChangeConfirmation, ResendKind, UserAttributes};
 
 #[derive(Clone)]
 pub struct AuthClient {
