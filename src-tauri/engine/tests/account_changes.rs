@@ -176,7 +176,10 @@ async fn resend_and_password_reset_reach_the_inbox() {
         .await
         .unwrap();
     let before = w.server.inbox_to(NEW_EMAIL).len();
-    w.client.resend(ResendKind::EmailChange, EMAIL).await.unwrap();
+    w.client
+        .resend(ResendKind::EmailChange, EMAIL)
+        .await
+        .unwrap();
     assert_eq!(w.server.inbox_to(NEW_EMAIL).len(), before + 1);
 
     w.client

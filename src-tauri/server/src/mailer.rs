@@ -212,7 +212,13 @@ pub fn send_reauthentication(
     let code = ott::generate_otp();
     let token_hash = ott::token_hash(address, &code);
     crate::pending_changes::set_reauthentication(conn, user.id, &token_hash, now)?;
-    Ok(message(address, InboxKind::Reauthentication, code, None, now))
+    Ok(message(
+        address,
+        InboxKind::Reauthentication,
+        code,
+        None,
+        now,
+    ))
 }
 
 /// A code by text message to `phone` (digits, as validated), in the confirmation slot.

@@ -149,11 +149,7 @@ pub fn user_for_email_change(
 
 /// GoTrue's `FindUserByPhoneChangeAndAudience`.
 pub fn user_by_phone_change(conn: &Connection, phone: &str) -> rusqlite::Result<Option<User>> {
-    user_where(
-        conn,
-        "phone_change = ?1 AND phone_change <> ''",
-        &[phone],
-    )
+    user_where(conn, "phone_change = ?1 AND phone_change <> ''", &[phone])
 }
 
 /// GoTrue's `sendEmailChange` bookkeeping: the new address, both token hashes (the current

@@ -73,8 +73,14 @@ pub fn user_json(user: &User) -> Value {
         ("confirmed_at", time(confirmed_at)),
         ("last_sign_in_at", time(user.last_sign_in_at)),
         ("banned_until", time(user.banned_until)),
-        ("email_change_sent_at", time(user.pending.email_change_sent_at)),
-        ("phone_change_sent_at", time(user.pending.phone_change_sent_at)),
+        (
+            "email_change_sent_at",
+            time(user.pending.email_change_sent_at),
+        ),
+        (
+            "phone_change_sent_at",
+            time(user.pending.phone_change_sent_at),
+        ),
         (
             "reauthentication_sent_at",
             time(user.pending.reauthentication_sent_at),

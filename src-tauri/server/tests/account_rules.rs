@@ -37,7 +37,9 @@ async fn reauthenticate(h: &Harness, token: &str) -> Reply {
 
 async fn inbox(h: &Harness, to: &str) -> Vec<Value> {
     let to: String = form_urlencoded::byte_serialize(to.as_bytes()).collect();
-    let reply = h.control(Method::GET, &format!("/inbox?to={to}"), None).await;
+    let reply = h
+        .control(Method::GET, &format!("/inbox?to={to}"), None)
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     reply.body.as_array().cloned().unwrap_or_default()
 }
@@ -111,7 +113,10 @@ async fn user_update_with_the_same_email_changes_nothing() {
 async fn user_update_refuses_an_email_another_user_has_with_email_exists() {
     let h = start().await;
     let other = h
-        .post("/signup", json!({"email": NEW_EMAIL, "password": "other-password"}))
+        .post(
+            "/signup",
+            json!({"email": NEW_EMAIL, "password": "other-password"}),
+        )
         .await;
     assert_eq!(other.status, 200, "{}", other.text);
     let token = signed_in_token(&h).await;
@@ -130,7 +135,10 @@ async fn secure_email_change_mails_both_addresses_and_needs_both_confirmations()
     let token = signed_in_token(&h).await;
     let reply = update(&h, &token, json!({"email": NEW_EMAIL})).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(reply.body["email"], EMAIL, "the email stays until confirmed");
+    assert_eq!(
+        reply.body["email"], EMAIL,
+        "the email stays until confirmed"
+    );
     assert_eq!(reply.body["new_email"], NEW_EMAIL);
     assert!(reply.body["email_change_sent_at"].is_string());
     let to_new = last_message(&h, NEW_EMAIL).await;
@@ -178,7 +186,10 @@ async fn without_secure_email_change_one_mail_to_the_new_address_applies_it() {
     let token = signed_in_token(&h).await;
     let reply = update(&h, &token, json!({"email": NEW_EMAIL})).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert!(inbox(&h, EMAIL).await.is_empty(), "nothing to the current address");
+    assert!(
+        inbox(&h, EMAIL).await.is_empty(),
+        "nothing to the current address"
+    );
     let to_new = last_message(&h, NEW_EMAIL).await;
     let verified = h
         .post(
@@ -271,7 +282,12 @@ async fn phone_change_without_sms_autoconfirm_texts_a_code_that_verify_applies()
             json!({"type": "phone_change", "phone": PHONE, "token": "000000"}),
         )
         .await;
-    assert_error(&wrong, 403, "otp_expired", "Token has expired or is invalid");
+    assert_error(
+        &wrong,
+        403,
+        "otp_expired",
+        "Token has expired or is invalid",
+    );
     let verified = h
         .post(
             "/verify",
@@ -298,7 +314,10 @@ async fn phone_change_under_sms_autoconfirm_applies_at_once() {
 async fn user_update_refuses_a_phone_another_user_has_with_phone_exists() {
     let h = start().await;
     let other = h
-        .post("/signup", json!({"phone": PHONE, "password": "other-password"}))
+        .post(
+            "/signup",
+            json!({"phone": PHONE, "password": "other-password"}),
+        )
         .await;
     assert_eq!(other.status, 200, "{}", other.text);
     let token = signed_in_token(&h).await;
@@ -380,13 +399,36 @@ async fn secure_password_change_from_an_old_session_needs_the_reauthentication_n
     let sent = reauthenticate(&h, &token).await;
     assert_eq!(sent.status, 200, "{}", sent.text);
     let nonce = code_of(&last_message(&h, EMAIL).await);
-    let wrong = if nonce == "000000" { "111111" } else { "000000" };
-    let bad = update(&h, &token, json!({"password": "a-new-password", "nonce": wrong})).await;
+    let wrong = if nonce == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let bad = update(
+        &h,
+        &token,
+        json!({"password": "a-new-password", "nonce": wrong}),
+    )
+    .await;
     assert_eq!(bad.code(), "reauthentication_not_valid", "{}", bad.text);
-    let good = update(&h, &token, json!({"password": "a-new-password", "nonce": nonce})).await;
+    let good = update(
+        &h,
+        &token,
+        json!({"password": "a-new-password", "nonce": nonce}),
+    )
+    .await;
     assert_eq!(good.status, 200, "{}", good.text);
-    let reused = update(&h, &token, json!({"password": "another-password", "nonce": nonce})).await;
-    assert_eq!(reused.code(), "reauthentication_not_valid", "the nonce is used up");
+    let reused = update(
+        &h,
+        &token,
+        json!({"password": "another-password", "nonce": nonce}),
+    )
+    .await;
+    assert_eq!(
+        reused.code(),
+        "reauthentication_not_valid",
+        "the nonce is used up"
+    );
 }
 
 // ---- GET /reauthenticate ------------------------------------------------------------------------
@@ -458,8 +500,14 @@ async fn resend_validates_its_type_and_address_in_gotrues_order() {
             json!({"type": "nope", "email": EMAIL}),
             "Missing one of these types: signup, email_change, sms, phone_change",
         ),
-        (json!({"type": "signup"}), "Type provided requires an email address"),
-        (json!({"type": "sms"}), "Type provided requires a phone number"),
+        (
+            json!({"type": "signup"}),
+            "Type provided requires an email address",
+        ),
+        (
+            json!({"type": "sms"}),
+            "Type provided requires a phone number",
+        ),
         (
             json!({"type": "email_change", "email": EMAIL, "phone": PHONE}),
             "Only an email address or phone number should be provided.",
@@ -497,7 +545,10 @@ async fn resend_signup_sends_a_new_confirmation_to_an_unconfirmed_user() {
     })
     .await;
     let signup = h
-        .post("/signup", json!({"email": NEW_EMAIL, "password": "some-password"}))
+        .post(
+            "/signup",
+            json!({"email": NEW_EMAIL, "password": "some-password"}),
+        )
         .await;
     assert_eq!(signup.status, 200, "{}", signup.text);
     let before = inbox(&h, NEW_EMAIL).await.len();

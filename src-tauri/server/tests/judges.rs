@@ -187,6 +187,19 @@ const OTP: &[&str] = &[
     "otp.invariants",
 ];
 
+const ACCOUNT: &[&str] = &[
+    "account.email_change.pending",
+    "account.email_change.first_of_two",
+    "account.email_change.applied",
+    "account.email_exists.422",
+    "account.same_password.422",
+    "account.reauthenticate.nonce_sent",
+    "account.reauthenticate.password_changed",
+    "account.resend.too_soon",
+    "account.resend.invalid_email",
+    "account.invariants",
+];
+
 const MFA: &[&str] = &[
     "mfa.totp_helper_rfc6238",
     "mfa.aal_before",
@@ -279,6 +292,22 @@ async fn supabase_auth_python_judges_gotrue_refresh_rules() {
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_js_judges_one_time_codes() {
     run_judge("node".into(), "otp.mjs", auth_js(), OTP).await;
+}
+
+/// Account changes (`updateUser` with an email and a password, `verifyOtp` type
+/// `email_change` for both addresses, `reauthenticate`, `resend`) as auth-js sees them, with
+/// email autoconfirm off so the secure email change needs both confirmations.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_account_changes() {
+    run_judge_on(
+        "node".into(),
+        "account.mjs",
+        auth_js(),
+        "no-autoconfirm",
+        |c| c.autoconfirm = false,
+        ACCOUNT,
+    )
+    .await;
 }
 
 /// MFA (TOTP) as auth-js's `mfa` API sees it: enroll, challenge, verify with a code the script

@@ -12,10 +12,10 @@ mod jwks_cache;
 pub mod mfa;
 pub mod oauth;
 pub mod otp;
-pub mod user;
 mod project;
 mod refresh;
 mod startup;
+pub mod user;
 
 use std::sync::{Arc, Mutex, RwLock};
 

@@ -106,7 +106,7 @@ pub enum EmailChangeConfirmation {
     /// session changes (auth-js answers `{ user: null, session: null }`).
     FirstOfTwo { message: String },
     /// The change is applied: the new session (adopted, `SIGNED_IN`) carries the new email.
-    Applied(AuthResponse),
+    Applied(Box<AuthResponse>),
 }
 
 impl AuthClient {
@@ -133,8 +133,12 @@ impl AuthClient {
             user: user.clone(),
             ..session
         };
-        self.adopt(updated, AuthEventKind::UserUpdated, Some(answer.exchange_id))
-            .await?;
+        self.adopt(
+            updated,
+            AuthEventKind::UserUpdated,
+            Some(answer.exchange_id),
+        )
+        .await?;
         Ok(user)
     }
 
@@ -278,9 +282,9 @@ impl AuthClient {
             Some(answer.exchange_id),
         )
         .await?;
-        Ok(EmailChangeConfirmation::Applied(AuthResponse {
+        Ok(EmailChangeConfirmation::Applied(Box::new(AuthResponse {
             user: session.user.clone(),
             session,
-        }))
+        })))
     }
 }

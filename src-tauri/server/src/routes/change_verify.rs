@@ -40,7 +40,9 @@ pub fn verify_email_change(
         && changes.email_change_confirm_status == ZERO_CONFIRMATION
         && !user.email.is_empty()
     {
-        let is = |stored: &str| !stored.is_empty() && (stored == hash || stored == format!("pkce_{hash}"));
+        let is = |stored: &str| {
+            !stored.is_empty() && (stored == hash || stored == format!("pkce_{hash}"))
+        };
         let side = if is(&changes.email_change_token_current) {
             Some(EmailChangeSide::Current)
         } else if is(&changes.email_change_token_new) {

@@ -25,9 +25,8 @@ pub async fn reauthenticate(
             "Reauthentication requires the user to have an email or a phone number",
         ));
     }
-    let unconfirmed = |code, message: &str| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-    };
+    let unconfirmed =
+        |code, message: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
     if !user.email.is_empty() {
         // GoTrue's `IsConfirmed`: the email.
         if user.email_confirmed_at.is_none() {

@@ -52,7 +52,11 @@ pub async fn resend(
             super::otp::check_pkce(&params.code_challenge_method, &params.code_challenge)?
         }
         "sms" | "phone_change" => {}
-        _ => return Err(bad("Missing one of these types: signup, email_change, sms, phone_change")),
+        _ => {
+            return Err(bad(
+                "Missing one of these types: signup, email_change, sms, phone_change",
+            ))
+        }
     }
     if email.is_empty() && kind == "signup" {
         return Err(bad("Type provided requires an email address"));
@@ -71,38 +75,46 @@ pub async fn resend(
         (true, true) => return Err(bad("Missing email address or phone number")),
     };
     let redirect_to = crate::redirect::referrer(&state, query.as_deref(), &headers);
-    let messages = state.db.run(|conn| -> Result<Vec<InboxMessage>, ApiError> {
-        let tx = conn.transaction()?;
-        let user = if email.is_empty() {
-            db::user_by_phone(&tx, &phone)?
-        } else {
-            db::user_by_email(&tx, &email)?
-        };
-        let Some(user) = user else {
-            return Ok(Vec::new());
-        };
-        let pending = &user.pending;
-        let messages = match kind.as_str() {
-            "signup" if user.email_confirmed_at.is_none() => {
-                vec![send_email(&tx, &state, &user, InboxKind::Signup, &redirect_to)?]
-            }
-            "sms" if user.phone_confirmed_at.is_none() => {
-                vec![send_sms(&tx, &state, &user, &phone)?]
-            }
-            "email_change" if !pending.email_change.is_empty() => {
-                let new_email = pending.email_change.clone();
-                send_email_change(&tx, &state, &user, &new_email, &redirect_to)?
-            }
-            "phone_change" if !pending.phone_change.is_empty() => {
-                let new_phone = pending.phone_change.clone();
-                vec![send_phone_change(&tx, &state, &user, &new_phone)?]
-            }
-            // Nothing to confirm: the same empty answer.
-            _ => Vec::new(),
-        };
-        tx.commit()?;
-        Ok(messages)
-    })?;
+    let messages = state
+        .db
+        .run(|conn| -> Result<Vec<InboxMessage>, ApiError> {
+            let tx = conn.transaction()?;
+            let user = if email.is_empty() {
+                db::user_by_phone(&tx, &phone)?
+            } else {
+                db::user_by_email(&tx, &email)?
+            };
+            let Some(user) = user else {
+                return Ok(Vec::new());
+            };
+            let pending = &user.pending;
+            let messages = match kind.as_str() {
+                "signup" if user.email_confirmed_at.is_none() => {
+                    vec![send_email(
+                        &tx,
+                        &state,
+                        &user,
+                        InboxKind::Signup,
+                        &redirect_to,
+                    )?]
+                }
+                "sms" if user.phone_confirmed_at.is_none() => {
+                    vec![send_sms(&tx, &state, &user, &phone)?]
+                }
+                "email_change" if !pending.email_change.is_empty() => {
+                    let new_email = pending.email_change.clone();
+                    send_email_change(&tx, &state, &user, &new_email, &redirect_to)?
+                }
+                "phone_change" if !pending.phone_change.is_empty() => {
+                    let new_phone = pending.phone_change.clone();
+                    vec![send_phone_change(&tx, &state, &user, &new_phone)?]
+                }
+                // Nothing to confirm: the same empty answer.
+                _ => Vec::new(),
+            };
+            tx.commit()?;
+            Ok(messages)
+        })?;
     for message in messages {
         state.inbox.deliver(message);
     }

@@ -117,7 +117,12 @@ pub async fn update_user(
         ));
     }
     if changes_email || changes_phone {
-        check_not_taken(&state, user, changes_email.then_some(&email), changes_phone.then_some(&phone))?;
+        check_not_taken(
+            &state,
+            user,
+            changes_email.then_some(&email),
+            changes_phone.then_some(&phone),
+        )?;
     }
     if update.password.is_some() {
         check_reauthentication(&state, &auth, text(&update.nonce).as_str())?;
@@ -147,7 +152,12 @@ pub async fn update_user(
             if let Some(password) = &update.password {
                 // GoTrue stores whatever was sent (an empty password included: it passed the
                 // strength check only if the policy allows it, which ours never does).
-                db::update_password(&tx, auth.user.id, &crate::hash::hash_password(password), now)?;
+                db::update_password(
+                    &tx,
+                    auth.user.id,
+                    &crate::hash::hash_password(password),
+                    now,
+                )?;
                 // GoTrue's `UpdatePassword`: every other session of the user ends (all of
                 // them when the token carries no session).
                 let this = auth.session.as_ref().map(|s| s.id);
@@ -174,10 +184,18 @@ pub async fn update_user(
                 if current.is_anonymous && state.config.autoconfirm {
                     // An anonymous user adding an email under autoconfirm is signing up:
                     // GoTrue applies the change at once; permanent users always confirm.
-                    crate::pending_changes::start_email_change(&tx, current.id, &email, "", "", now)?;
+                    crate::pending_changes::start_email_change(
+                        &tx, current.id, &email, "", "", now,
+                    )?;
                     apply_email_change(&tx, &state, &reloaded(&tx, current.id)?)?;
                 } else {
-                    messages.extend(send_email_change(&tx, &state, &current, &email, &redirect_to)?);
+                    messages.extend(send_email_change(
+                        &tx,
+                        &state,
+                        &current,
+                        &email,
+                        &redirect_to,
+                    )?);
                 }
             }
             if changes_phone {

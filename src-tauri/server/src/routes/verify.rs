@@ -15,13 +15,13 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::change_verify::{
+    apply_phone_change, verify_email_change, EmailChangeOutcome, SINGLE_CONFIRMATION_ACCEPTED,
+};
 use super::{json_body, query_param, Shared};
 use crate::addresses::{validate_email, validate_phone};
 use crate::db::{self, User};
 use crate::errors::ApiError;
-use super::change_verify::{
-    apply_phone_change, verify_email_change, EmailChangeOutcome, SINGLE_CONFIRMATION_ACCEPTED,
-};
 use crate::one_time_token::{self as ott, Slot};
 use crate::pending_changes as pending;
 use crate::state::{is_banned, start_session, token_response, AppState};
@@ -223,12 +223,9 @@ fn by_address(
 ) -> Result<(User, &'static str), ApiError> {
     let user = match kind {
         "phone_change" => pending::user_by_phone_change(conn, address)?,
-        "email_change" => pending::user_for_email_change(
-            conn,
-            address,
-            hash,
-            state.config.secure_email_change,
-        )?,
+        "email_change" => {
+            pending::user_for_email_change(conn, address, hash, state.config.secure_email_change)?
+        }
         "sms" => db::user_by_phone(conn, address)?,
         _ => db::user_by_email(conn, address)?,
     }
