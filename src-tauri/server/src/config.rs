@@ -157,6 +157,12 @@ pub struct Config {
     pub mailer_otp_exp: Duration,
     /// GoTrue's `SMS_OTP_EXP`: how long a texted code works (default 60 s).
     pub sms_otp_exp: Duration,
+    /// Whether an SMS provider is configured. The inbox plays one by default; without one
+    /// (GoTrue's `SMS_PROVIDER` naming none it knows, as in a CLI stack with Twilio off) every
+    /// texted code fails with GoTrue's 500 "Unable to get SMS provider", except test OTPs.
+    pub sms_provider: bool,
+    /// GoTrue's `SMS_TEST_OTP`: phone numbers (digits) whose code is fixed and never sent.
+    pub sms_test_otp: Vec<(String, String)>,
     /// GoTrue's `SITE_URL`: where email links send the browser when no valid `redirect_to`
     /// was given (the Supabase CLI's default, `http://127.0.0.1:3000`).
     pub site_url: String,
@@ -223,6 +229,8 @@ impl fmt::Debug for Config {
             .field("max_frequency", &self.max_frequency)
             .field("mailer_otp_exp", &self.mailer_otp_exp)
             .field("sms_otp_exp", &self.sms_otp_exp)
+            .field("sms_provider", &self.sms_provider)
+            .field("sms_test_otp", &self.sms_test_otp.len())
             .field("site_url", &self.site_url)
             .field("secure_email_change", &self.secure_email_change)
             .field("secure_password_change", &self.secure_password_change)
@@ -262,6 +270,8 @@ impl Default for Config {
             max_frequency: Duration::from_secs(60),
             mailer_otp_exp: Duration::from_secs(3600),
             sms_otp_exp: Duration::from_secs(60),
+            sms_provider: true,
+            sms_test_otp: Vec::new(),
             site_url: DEFAULT_SITE_URL.to_string(),
             secure_email_change: true,
             secure_password_change: false,

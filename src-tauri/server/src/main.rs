@@ -101,6 +101,14 @@ struct Args {
     /// How long a texted code works (GoTrue's SMS_OTP_EXP).
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     sms_otp_exp: u64,
+    /// No SMS provider is configured: texted codes fail with GoTrue's "Unable to get SMS
+    /// provider" (by default the inbox receives them), except --sms-test-otp numbers.
+    #[arg(long)]
+    no_sms_provider: bool,
+    /// GoTrue's SMS_TEST_OTP: PHONE=CODE pairs whose code is fixed and never sent
+    /// (comma-separated or repeated).
+    #[arg(long, value_name = "PHONE=CODE", value_delimiter = ',', value_parser = test_otp)]
+    sms_test_otp: Vec<(String, String)>,
     /// Where email links send the browser without a valid redirect_to (GoTrue's SITE_URL).
     #[arg(long, value_name = "URL", default_value = local_gotrue::config::DEFAULT_SITE_URL)]
     site_url: String,
@@ -156,6 +164,19 @@ fn demo_user(value: &str) -> Result<DemoUser, String> {
     })
 }
 
+/// `PHONE=CODE`, the phone as GoTrue keeps it (digits; a leading `+` is dropped).
+fn test_otp(value: &str) -> Result<(String, String), String> {
+    let (phone, code) = value.split_once('=').ok_or("wants PHONE=CODE")?;
+    let phone = phone.trim().trim_start_matches('+');
+    if phone.is_empty() || !phone.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("'{phone}' is not a phone number (digits only)"));
+    }
+    if code.trim().is_empty() {
+        return Err("the code is empty".into());
+    }
+    Ok((phone.to_string(), code.trim().to_string()))
+}
+
 impl Args {
     fn config(self) -> Config {
         let defaults = Config::default();
@@ -199,6 +220,8 @@ impl Args {
             max_frequency: secs(self.max_frequency),
             mailer_otp_exp: secs(self.mailer_otp_exp),
             sms_otp_exp: secs(self.sms_otp_exp),
+            sms_provider: !self.no_sms_provider,
+            sms_test_otp: self.sms_test_otp,
             site_url: self.site_url,
             secure_email_change: !self.no_secure_email_change,
             secure_password_change: self.secure_password_change,
@@ -384,5 +407,29 @@ mod tests {
         };
         assert!(error.to_string().contains("EMAIL:PASSWORD"), "{error}");
         assert!(Args::try_parse_from(["local-gotrue", "--signing", "rs999"]).is_err());
+        assert!(Args::try_parse_from(["local-gotrue", "--sms-test-otp", "+1x=1"]).is_err());
+        assert!(Args::try_parse_from(["local-gotrue", "--sms-test-otp", "15550100"]).is_err());
+    }
+
+    #[test]
+    fn the_sms_provider_and_test_otps_are_flags() {
+        let config = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert!(config.sms_provider && config.sms_test_otp.is_empty());
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--no-sms-provider",
+            "--sms-test-otp",
+            "+1234567890=123456,15550100199=000000",
+        ])
+        .unwrap()
+        .config();
+        assert!(!config.sms_provider);
+        assert_eq!(
+            config.sms_test_otp,
+            [
+                ("1234567890".to_string(), "123456".to_string()),
+                ("15550100199".to_string(), "000000".to_string())
+            ]
+        );
     }
 }
