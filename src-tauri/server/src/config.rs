@@ -108,6 +108,9 @@ pub struct Config {
     /// `iss` claim; `None` means `<base url>/auth/v1`, as the Supabase CLI sets it.
     pub issuer: Option<String>,
     pub signing: SigningAlgorithm,
+    /// A JSON array of private JWKs (the Supabase CLI's `signing_keys_path`, GoTrue's
+    /// `JWT_KEYS`): when set, its keys replace `signing` (see `jwk_file`).
+    pub signing_keys_path: Option<PathBuf>,
     /// GoTrue's `JWT_KEY_ID`: the `kid` HS256 access tokens carry (none when `None`).
     pub jwt_key_id: Option<String>,
     pub refresh_token_format: RefreshTokenFormat,
@@ -191,6 +194,7 @@ impl fmt::Debug for Config {
             .field("jwt_expiry", &self.jwt_expiry)
             .field("issuer", &self.issuer)
             .field("signing", &self.signing)
+            .field("signing_keys_path", &self.signing_keys_path)
             .field("jwt_key_id", &self.jwt_key_id)
             .field("refresh_token_format", &self.refresh_token_format)
             .field("rotation_enabled", &self.rotation_enabled)
@@ -234,6 +238,7 @@ impl Default for Config {
             jwt_expiry: Duration::from_secs(3600),
             issuer: None,
             signing: SigningAlgorithm::Hs256,
+            signing_keys_path: None,
             jwt_key_id: None,
             refresh_token_format: RefreshTokenFormat::Legacy,
             rotation_enabled: true,

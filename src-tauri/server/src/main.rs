@@ -25,6 +25,11 @@ struct Args {
     /// Access-token signature (all but hs256 publish their key in the JWKS).
     #[arg(long, value_enum, default_value_t = Signing::Hs256)]
     signing: Signing,
+    /// Sign with the keys in this file: a JSON array of private JWKs, the Supabase CLI's
+    /// signing_keys_path (GoTrue's GOTRUE_JWT_KEYS). The key with "sign" in its key_ops signs;
+    /// all are published in the JWKS and verify; HS256 tokens made with the secret still do.
+    #[arg(long, value_name = "PATH", conflicts_with = "signing")]
+    signing_keys: Option<PathBuf>,
     /// The `kid` HS256 access tokens carry (GoTrue's GOTRUE_JWT_KEY_ID).
     #[arg(long, value_name = "KID", env = "GOTRUE_JWT_KEY_ID")]
     jwt_key_id: Option<String>,
@@ -166,6 +171,7 @@ impl Args {
                 Signing::Rs512 => SigningAlgorithm::Rs512,
                 Signing::Eddsa => SigningAlgorithm::EdDsa,
             },
+            signing_keys_path: self.signing_keys,
             jwt_key_id: self.jwt_key_id,
             refresh_token_format: match self.token_format {
                 TokenFormat::Legacy => RefreshTokenFormat::Legacy,
