@@ -173,6 +173,9 @@ pub struct Config {
     /// The external OAuth providers that are enabled (lowercase GoTrue names). Each is served
     /// by the built-in fake provider (`/_provider/<name>`).
     pub external_providers: Vec<String>,
+    /// GoTrue's `SECURITY_MANUAL_LINKING_ENABLED` (off by default, as in GoTrue): signed-in
+    /// users may link and unlink identities through `/user/identities`.
+    pub manual_linking: bool,
 }
 
 /// What Session Inspector's loopback listener sends as `redirect_to`:
@@ -225,6 +228,7 @@ impl fmt::Debug for Config {
             .field("mfa", &self.mfa)
             .field("additional_redirect_urls", &self.additional_redirect_urls)
             .field("external_providers", &self.external_providers)
+            .field("manual_linking", &self.manual_linking)
             .finish()
     }
 }
@@ -263,6 +267,7 @@ impl Default for Config {
             mfa: MfaConfig::default(),
             additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
             external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),
+            manual_linking: false,
         }
     }
 }

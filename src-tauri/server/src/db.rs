@@ -87,6 +87,7 @@ impl Db {
         };
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::one_time_token::SCHEMA)?;
+        conn.execute_batch(crate::linking::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })

@@ -15,6 +15,7 @@ pub mod identity;
 pub mod inbox;
 pub mod jwk_file;
 pub mod jwt;
+pub mod linking;
 pub mod mailer;
 pub mod mfa;
 pub mod one_time_token;

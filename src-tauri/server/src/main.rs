@@ -127,6 +127,10 @@ struct Args {
         default_value = "github,google"
     )]
     external_providers: Vec<String>,
+    /// Let signed-in users link and unlink OAuth identities through /user/identities
+    /// (GoTrue's SECURITY_MANUAL_LINKING_ENABLED).
+    #[arg(long)]
+    manual_linking: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -203,6 +207,7 @@ impl Args {
                 ..local_gotrue::MfaConfig::default()
             },
             additional_redirect_urls: non_empty(self.redirect_urls),
+            manual_linking: self.manual_linking,
             external_providers: non_empty(self.external_providers)
                 .into_iter()
                 .map(|name| name.to_lowercase())
