@@ -333,7 +333,7 @@ impl AuthClient {
 
     /// The session a call on the user's behalf uses: after start-up, loaded as `get_session`
     /// loads it.
-    async fn session_for_call(&self) -> Result<Option<Session>, AuthError> {
+    pub(super) async fn session_for_call(&self) -> Result<Option<Session>, AuthError> {
         let _ = self.initialize().await;
         self.load_session().await
     }
