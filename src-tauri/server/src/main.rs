@@ -277,6 +277,31 @@ mod tests {
     }
 
     #[test]
+    fn the_key_file_and_manual_linking_are_flags() {
+        let defaults = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert!(!defaults.manual_linking, "off by default, as in GoTrue");
+        assert_eq!(defaults.signing_keys_path, None);
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--signing-keys",
+            "keys.json",
+            "--manual-linking",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(config.signing_keys_path, Some(PathBuf::from("keys.json")));
+        assert!(config.manual_linking);
+        assert!(Args::try_parse_from([
+            "local-gotrue",
+            "--signing-keys",
+            "keys.json",
+            "--signing",
+            "es256"
+        ])
+        .is_err());
+    }
+
+    #[test]
     fn the_hs256_key_id_and_every_gotrue_algorithm_are_flags() {
         let config = Args::try_parse_from(["local-gotrue", "--jwt-key-id", "legacy-1"])
             .unwrap()
