@@ -108,6 +108,9 @@ pub struct Config {
     /// `iss` claim; `None` means `<base url>/auth/v1`, as the Supabase CLI sets it.
     pub issuer: Option<String>,
     pub signing: SigningAlgorithm,
+    /// A JSON array of private JWKs (the Supabase CLI's `signing_keys_path`, GoTrue's
+    /// `JWT_KEYS`): when set, its keys replace `signing` (see `jwk_file`).
+    pub signing_keys_path: Option<PathBuf>,
     /// GoTrue's `JWT_KEY_ID`: the `kid` HS256 access tokens carry (none when `None`).
     pub jwt_key_id: Option<String>,
     pub refresh_token_format: RefreshTokenFormat,
@@ -182,6 +185,9 @@ pub struct Config {
     /// The external OAuth providers that are enabled (lowercase GoTrue names). Each is served
     /// by the built-in fake provider (`/_provider/<name>`).
     pub external_providers: Vec<String>,
+    /// GoTrue's `SECURITY_MANUAL_LINKING_ENABLED` (off by default, as in GoTrue): signed-in
+    /// users may link and unlink identities through `/user/identities`.
+    pub manual_linking: bool,
 }
 
 /// What Session Inspector's loopback listener sends as `redirect_to`:
@@ -203,6 +209,7 @@ impl fmt::Debug for Config {
             .field("jwt_expiry", &self.jwt_expiry)
             .field("issuer", &self.issuer)
             .field("signing", &self.signing)
+            .field("signing_keys_path", &self.signing_keys_path)
             .field("jwt_key_id", &self.jwt_key_id)
             .field("refresh_token_format", &self.refresh_token_format)
             .field("rotation_enabled", &self.rotation_enabled)
@@ -237,6 +244,7 @@ impl fmt::Debug for Config {
             .field("mfa", &self.mfa)
             .field("additional_redirect_urls", &self.additional_redirect_urls)
             .field("external_providers", &self.external_providers)
+            .field("manual_linking", &self.manual_linking)
             .finish()
     }
 }
@@ -250,6 +258,7 @@ impl Default for Config {
             jwt_expiry: Duration::from_secs(3600),
             issuer: None,
             signing: SigningAlgorithm::Hs256,
+            signing_keys_path: None,
             jwt_key_id: None,
             refresh_token_format: RefreshTokenFormat::Legacy,
             rotation_enabled: true,
@@ -278,6 +287,7 @@ impl Default for Config {
             mfa: MfaConfig::default(),
             additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
             external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),
+            manual_linking: false,
         }
     }
 }

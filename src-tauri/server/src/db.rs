@@ -88,6 +88,7 @@ impl Db {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::one_time_token::SCHEMA)?;
         crate::pending_changes::migrate(&conn)?;
+        conn.execute_batch(crate::linking::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })

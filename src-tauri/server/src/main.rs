@@ -25,6 +25,11 @@ struct Args {
     /// Access-token signature (all but hs256 publish their key in the JWKS).
     #[arg(long, value_enum, default_value_t = Signing::Hs256)]
     signing: Signing,
+    /// Sign with the keys in this file: a JSON array of private JWKs, the Supabase CLI's
+    /// signing_keys_path (GoTrue's GOTRUE_JWT_KEYS). The key with "sign" in its key_ops signs;
+    /// all are published in the JWKS and verify; HS256 tokens made with the secret still do.
+    #[arg(long, value_name = "PATH", conflicts_with = "signing")]
+    signing_keys: Option<PathBuf>,
     /// The `kid` HS256 access tokens carry (GoTrue's GOTRUE_JWT_KEY_ID).
     #[arg(long, value_name = "KID", env = "GOTRUE_JWT_KEY_ID")]
     jwt_key_id: Option<String>,
@@ -138,6 +143,10 @@ struct Args {
         default_value = "github,google"
     )]
     external_providers: Vec<String>,
+    /// Let signed-in users link and unlink OAuth identities through /user/identities
+    /// (GoTrue's SECURITY_MANUAL_LINKING_ENABLED).
+    #[arg(long)]
+    manual_linking: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -195,6 +204,7 @@ impl Args {
                 Signing::Rs512 => SigningAlgorithm::Rs512,
                 Signing::Eddsa => SigningAlgorithm::EdDsa,
             },
+            signing_keys_path: self.signing_keys,
             jwt_key_id: self.jwt_key_id,
             refresh_token_format: match self.token_format {
                 TokenFormat::Legacy => RefreshTokenFormat::Legacy,
@@ -230,6 +240,7 @@ impl Args {
                 ..local_gotrue::MfaConfig::default()
             },
             additional_redirect_urls: non_empty(self.redirect_urls),
+            manual_linking: self.manual_linking,
             external_providers: non_empty(self.external_providers)
                 .into_iter()
                 .map(|name| name.to_lowercase())
@@ -296,6 +307,31 @@ mod tests {
         assert_eq!(config.demo_user.unwrap().email, "a@b.co");
         assert_eq!(config.jwt_expiry, Duration::from_secs(3600));
         assert_eq!(config.jwt_key_id, None);
+    }
+
+    #[test]
+    fn the_key_file_and_manual_linking_are_flags() {
+        let defaults = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert!(!defaults.manual_linking, "off by default, as in GoTrue");
+        assert_eq!(defaults.signing_keys_path, None);
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--signing-keys",
+            "keys.json",
+            "--manual-linking",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(config.signing_keys_path, Some(PathBuf::from("keys.json")));
+        assert!(config.manual_linking);
+        assert!(Args::try_parse_from([
+            "local-gotrue",
+            "--signing-keys",
+            "keys.json",
+            "--signing",
+            "es256"
+        ])
+        .is_err());
     }
 
     #[test]

@@ -323,3 +323,41 @@ async fn auth_js_judges_mfa() {
 async fn auth_js_judges_the_oauth_pkce_sign_in() {
     run_judge("node".into(), "oauth.mjs", auth_js(), OAUTH).await;
 }
+
+const IDENTITY_LINKING: &[&str] = &[
+    "link_identity.before",
+    "link_identity.url",
+    "link_identity.session",
+    "link_identity.after",
+    "unlink_identity.removed",
+    "unlink_identity.last_refused",
+];
+
+const IDENTITY_DEFAULTS: &[&str] = &[
+    "manual_linking_disabled.refused",
+    "saml_disabled.refused",
+    "web3_disabled.refused",
+    "id_token.unverifiable",
+];
+
+/// Linking and unlinking an identity (`linkIdentity`, `exchangeCodeForSession`,
+/// `getUserIdentities`, `unlinkIdentity`) on a server with manual linking on.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_identity_linking() {
+    run_judge_on(
+        "node".into(),
+        "identity.mjs",
+        auth_js(),
+        "manual_linking",
+        |c| c.manual_linking = true,
+        IDENTITY_LINKING,
+    )
+    .await;
+}
+
+/// GoTrue's answers, as auth-js reports them, with manual linking, SAML and Web3 off and an
+/// ID token no provider key verifies.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_disabled_identity_features() {
+    run_judge("node".into(), "identity.mjs", auth_js(), IDENTITY_DEFAULTS).await;
+}

@@ -8,6 +8,7 @@
 //! holds the state they share.
 
 mod account;
+mod identities;
 mod jwks_cache;
 pub mod mfa;
 pub mod oauth;

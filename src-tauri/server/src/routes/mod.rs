@@ -3,8 +3,11 @@
 
 pub mod account;
 pub mod change_verify;
+pub mod disabled;
 pub mod emulator;
 pub mod fake_provider;
+pub mod id_token;
+pub mod identities;
 pub mod info;
 pub mod mfa;
 pub mod oauth;
@@ -51,6 +54,8 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/recover", post(otp::recover))
         .route("/verify", get(verify::verify_get).post(verify::verify_post))
         .merge(mfa::routes())
+        .merge(disabled::routes())
+        .merge(identities::routes())
         .route("/authorize", get(oauth::authorize))
         .route("/callback", get(oauth::callback).post(oauth::callback))
 }
