@@ -170,6 +170,9 @@ pub struct Config {
     /// The external OAuth providers that are enabled (lowercase GoTrue names). Each is served
     /// by the built-in fake provider (`/_provider/<name>`).
     pub external_providers: Vec<String>,
+    /// GoTrue's `JWT_ADMIN_ROLES`: the `role` claims the admin API accepts (GoTrue's default:
+    /// `service_role`, `supabase_admin`).
+    pub admin_roles: Vec<String>,
 }
 
 /// What Session Inspector's loopback listener sends as `redirect_to`:
@@ -177,6 +180,9 @@ pub struct Config {
 /// a `.` or `/`). GoTrue releases since v2.171 accept any loopback IP address without an
 /// entry; older ones need it, so it is in the default allow list.
 pub const LOOPBACK_CALLBACK_PATTERN: &str = "http://127.0.0.1:*/callback/*";
+
+/// GoTrue's default `JWT_ADMIN_ROLES`.
+pub const DEFAULT_ADMIN_ROLES: [&str; 2] = ["service_role", "supabase_admin"];
 
 /// The providers enabled by default.
 pub const DEFAULT_EXTERNAL_PROVIDERS: [&str; 2] = ["github", "google"];
@@ -221,6 +227,7 @@ impl fmt::Debug for Config {
             .field("mfa", &self.mfa)
             .field("additional_redirect_urls", &self.additional_redirect_urls)
             .field("external_providers", &self.external_providers)
+            .field("admin_roles", &self.admin_roles)
             .finish()
     }
 }
@@ -258,6 +265,7 @@ impl Default for Config {
             mfa: MfaConfig::default(),
             additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
             external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),
+            admin_roles: DEFAULT_ADMIN_ROLES.map(String::from).to_vec(),
         }
     }
 }

@@ -87,6 +87,7 @@ impl Db {
         };
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::one_time_token::SCHEMA)?;
+        crate::user_columns::migrate(&conn)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })
@@ -119,6 +120,17 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_sign_in_at: Option<i64>,
+    /// GoTrue's `invited_at` (see `user_columns`).
+    pub invited_at: Option<i64>,
+    /// Set once the user was soft-deleted by the admin API.
+    pub deleted_at: Option<i64>,
+    /// The pending new email address (GoTrue's `email_change`, answered as `new_email`);
+    /// empty when none.
+    pub email_change: String,
+    pub email_change_sent_at: Option<i64>,
+    /// GoTrue's `email_change_confirm_status`: 0 until one side of a secure change is
+    /// confirmed, then 1.
+    pub email_change_confirm_status: i64,
     /// The user's MFA factors, loaded with the user as GoTrue loads them (eagerly).
     pub factors: Vec<crate::mfa::Factor>,
     /// External (provider) identities, oldest first; filled by the lookups below.
@@ -167,7 +179,8 @@ fn json_col(row: &Row, index: usize) -> rusqlite::Result<Value> {
 
 const USER_COLUMNS: &str = "id, aud, role, email, phone, password_hash, email_confirmed_at, \
     phone_confirmed_at, app_metadata, user_metadata, is_anonymous, banned_until, created_at, \
-    updated_at, last_sign_in_at";
+    updated_at, last_sign_in_at, invited_at, deleted_at, email_change, email_change_sent_at, \
+    email_change_confirm_status";
 
 fn user_from_row(row: &Row) -> rusqlite::Result<User> {
     Ok(User {
@@ -186,6 +199,11 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
         created_at: row.get(12)?,
         updated_at: row.get(13)?,
         last_sign_in_at: row.get(14)?,
+        invited_at: row.get(15)?,
+        deleted_at: row.get(16)?,
+        email_change: row.get(17)?,
+        email_change_sent_at: row.get(18)?,
+        email_change_confirm_status: row.get(19)?,
         factors: Vec::new(),
         identities: Vec::new(),
     })
@@ -238,7 +256,7 @@ fn token_from_row(row: &Row) -> rusqlite::Result<RefreshTokenRow> {
 
 pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
     conn.execute(
-        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"),
+        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"),
         params![
             user.id.to_string(),
             user.aud,
@@ -255,6 +273,11 @@ pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
             user.created_at,
             user.updated_at,
             user.last_sign_in_at,
+            user.invited_at,
+            user.deleted_at,
+            user.email_change,
+            user.email_change_sent_at,
+            user.email_change_confirm_status,
         ],
     )?;
     Ok(())
@@ -611,6 +634,68 @@ pub fn clear_password(conn: &Connection, user: Uuid, now: i64) -> rusqlite::Resu
     conn.execute(
         "UPDATE users SET password_hash = NULL, updated_at = ?2 WHERE id = ?1",
         params![user.to_string(), now],
+    )?;
+    Ok(())
+}
+
+/// One page of the users in `aud`, newest first (GoTrue's `FindUsersInAudience` with its
+/// default sort), with how many there are in all. `filter` matches part of the email or of
+/// `user_metadata.full_name`, ignoring case.
+pub fn users_page(
+    conn: &Connection,
+    aud: &str,
+    filter: &str,
+    limit: u64,
+    offset: u64,
+) -> rusqlite::Result<(Vec<User>, u64)> {
+    let pattern = format!("%{filter}%");
+    let condition = "aud = ?1 AND (?2 = '' OR email LIKE ?3 OR \
+         COALESCE(json_extract(user_metadata, '$.full_name'), '') LIKE ?3)";
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM users WHERE {condition}"),
+        params![aud, filter, pattern],
+        |row| row.get(0),
+    )?;
+    let mut statement = conn.prepare(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE {condition} \
+         ORDER BY created_at DESC, rowid DESC LIMIT ?4 OFFSET ?5"
+    ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let rows = statement.query_map(params![aud, filter, pattern, limit, offset], user_from_row)?;
+    let users = rows.collect::<rusqlite::Result<Vec<User>>>()?;
+    let users = users
+        .into_iter()
+        .map(|mut user| {
+            user.identities = crate::identity::for_user(conn, user.id)?;
+            crate::mfa::with_factors(conn, user)
+        })
+        .collect::<rusqlite::Result<Vec<User>>>()?;
+    Ok((users, total.max(0) as u64))
+}
+
+/// Deletes the user and, by cascade, its sessions, tokens, factors and identities.
+pub fn delete_user(conn: &Connection, id: Uuid) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM users WHERE id = ?1", [id.to_string()])?;
+    Ok(())
+}
+
+/// Sets one of the user's plain columns (`role`, `email`, `phone`, `is_anonymous`); the
+/// column name comes from this crate, never from a request.
+pub fn set_user_column(
+    conn: &Connection,
+    id: Uuid,
+    column: &'static str,
+    value: &dyn rusqlite::ToSql,
+    now: i64,
+) -> rusqlite::Result<()> {
+    debug_assert!(matches!(
+        column,
+        "role" | "email" | "phone" | "is_anonymous"
+    ));
+    conn.execute(
+        &format!("UPDATE users SET {column} = ?2, updated_at = ?3 WHERE id = ?1"),
+        params![id.to_string(), value, now],
     )?;
     Ok(())
 }

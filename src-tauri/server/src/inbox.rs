@@ -21,6 +21,8 @@ pub enum InboxKind {
     Magiclink,
     /// Reset a password (GoTrue's recovery mail).
     Recovery,
+    /// Join the project (GoTrue's invite mail, from `POST /invite`).
+    Invite,
     /// A code by text message.
     Sms,
 }
@@ -32,6 +34,7 @@ impl InboxKind {
             InboxKind::Signup => "signup",
             InboxKind::Magiclink => "magiclink",
             InboxKind::Recovery => "recovery",
+            InboxKind::Invite => "invite",
             InboxKind::Sms => "sms",
         }
     }
@@ -42,6 +45,7 @@ impl InboxKind {
             InboxKind::Signup => "Confirm your email address".into(),
             InboxKind::Magiclink => "Your sign-in link".into(),
             InboxKind::Recovery => "Reset your password".into(),
+            InboxKind::Invite => "You have been invited".into(),
             InboxKind::Sms => format!("Your code is {code}"),
         }
     }

@@ -4,12 +4,14 @@
 //! surface for tests. No Tauri here.
 
 pub mod addresses;
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod errors;
 pub mod flow_state;
 mod gateway;
+pub mod go_duration;
 pub mod hash;
 pub mod identity;
 pub mod inbox;
@@ -23,6 +25,7 @@ pub mod routes;
 pub mod state;
 pub mod totp;
 pub mod traffic;
+pub mod user_columns;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

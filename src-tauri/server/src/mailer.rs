@@ -83,29 +83,57 @@ pub fn send_email(
     kind: InboxKind,
     redirect_to: &str,
 ) -> Result<InboxMessage, ApiError> {
+    email(conn, state, user, kind, redirect_to, true)
+}
+
+/// GoTrue's `sendInvite`: the invite mail, in the confirmation slot, with no resend limit
+/// (GoTrue checks none for invites).
+pub fn send_invite(
+    conn: &Connection,
+    state: &AppState,
+    user: &User,
+    redirect_to: &str,
+) -> Result<InboxMessage, ApiError> {
+    email(conn, state, user, InboxKind::Invite, redirect_to, false)
+}
+
+fn email(
+    conn: &Connection,
+    state: &AppState,
+    user: &User,
+    kind: InboxKind,
+    redirect_to: &str,
+    limited: bool,
+) -> Result<InboxMessage, ApiError> {
     let slot = match kind {
-        InboxKind::Signup => Slot::Confirmation,
+        // GoTrue's invite mail uses the confirmation token too.
+        InboxKind::Signup | InboxKind::Invite => Slot::Confirmation,
         InboxKind::Magiclink | InboxKind::Recovery => Slot::Recovery,
         InboxKind::Sms => return Err(ApiError::internal("a text message is not an email")),
     };
     let now = state.now_micros();
-    check_frequency(
-        state,
-        ott::slot(conn, user.id, slot)?.as_ref(),
-        Channel::Email,
-        now,
-    )?;
+    if limited {
+        check_frequency(
+            state,
+            ott::slot(conn, user.id, slot)?.as_ref(),
+            Channel::Email,
+            now,
+        )?;
+    }
     let code = ott::generate_otp();
     let token_hash = ott::token_hash(&user.email, &code);
     ott::put(conn, user.id, slot, &token_hash, &user.email, now)?;
-    // GoTrue's link: `<API_EXTERNAL_URL>/verify?token=<hash>&type=<type>&redirect_to=<url>`.
-    let link = format!(
-        "{}/verify?token={token_hash}&type={}&redirect_to={}",
-        state.api_external_url,
-        kind.as_str(),
-        crate::redirect::encode_for_link(redirect_to)
-    );
+    let link = action_link(state, &token_hash, kind.as_str(), redirect_to);
     Ok(message(&user.email, kind, code, Some(link), now))
+}
+
+/// GoTrue's email link: `<API_EXTERNAL_URL>/verify?token=<hash>&type=<type>&redirect_to=<url>`.
+pub fn action_link(state: &AppState, token_hash: &str, kind: &str, redirect_to: &str) -> String {
+    format!(
+        "{}/verify?token={token_hash}&type={kind}&redirect_to={}",
+        state.api_external_url,
+        crate::redirect::encode_for_link(redirect_to)
+    )
 }
 
 /// A code by text message to `phone` (digits, as validated), in the confirmation slot.

@@ -73,10 +73,16 @@ pub fn user_json(user: &User) -> Value {
         ("confirmed_at", time(confirmed_at)),
         ("last_sign_in_at", time(user.last_sign_in_at)),
         ("banned_until", time(user.banned_until)),
+        ("invited_at", time(user.invited_at)),
+        ("email_change_sent_at", time(user.email_change_sent_at)),
+        ("deleted_at", time(user.deleted_at)),
     ] {
         if let Some(value) = value {
             body[key] = json!(value);
         }
+    }
+    if !user.email_change.is_empty() {
+        body["new_email"] = json!(user.email_change);
     }
     // GoTrue omits `factors` when the user has none (`omitempty`).
     if !user.factors.is_empty() {
@@ -251,6 +257,11 @@ pub fn new_user(
         created_at: now,
         updated_at: now,
         last_sign_in_at: None,
+        invited_at: None,
+        deleted_at: None,
+        email_change: String::new(),
+        email_change_sent_at: None,
+        email_change_confirm_status: 0,
         factors: Vec::new(),
         identities: Vec::new(),
     }
