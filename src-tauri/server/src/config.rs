@@ -173,6 +173,10 @@ pub struct Config {
     /// GoTrue's `JWT_ADMIN_ROLES`: the `role` claims the admin API accepts (GoTrue's default:
     /// `service_role`, `supabase_admin`).
     pub admin_roles: Vec<String>,
+    /// GoTrue's `OAUTH_SERVER_ENABLED` (`[auth.oauth_server] enabled`): the project acts as
+    /// an OAuth 2.1 server; here that is its client registry under `/admin/oauth/clients`.
+    /// On by default, as in the Supabase CLI configuration auth-js's tests run against.
+    pub oauth_server_enabled: bool,
 }
 
 /// What Session Inspector's loopback listener sends as `redirect_to`:
@@ -228,6 +232,7 @@ impl fmt::Debug for Config {
             .field("additional_redirect_urls", &self.additional_redirect_urls)
             .field("external_providers", &self.external_providers)
             .field("admin_roles", &self.admin_roles)
+            .field("oauth_server_enabled", &self.oauth_server_enabled)
             .finish()
     }
 }
@@ -266,6 +271,7 @@ impl Default for Config {
             additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
             external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),
             admin_roles: DEFAULT_ADMIN_ROLES.map(String::from).to_vec(),
+            oauth_server_enabled: true,
         }
     }
 }

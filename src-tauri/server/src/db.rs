@@ -88,6 +88,7 @@ impl Db {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::one_time_token::SCHEMA)?;
         crate::user_columns::migrate(&conn)?;
+        conn.execute_batch(crate::oauth_server::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })

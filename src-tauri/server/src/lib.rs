@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod jwt;
 pub mod mailer;
 pub mod mfa;
+pub mod oauth_server;
 pub mod one_time_token;
 pub mod redirect;
 pub mod refresh_token;

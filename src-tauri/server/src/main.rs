@@ -122,6 +122,18 @@ struct Args {
         default_value = "github,google"
     )]
     external_providers: Vec<String>,
+    /// The `role` claims the admin API accepts, comma-separated (GoTrue's JWT_ADMIN_ROLES).
+    #[arg(
+        long,
+        value_name = "ROLES",
+        value_delimiter = ',',
+        default_value = "service_role,supabase_admin"
+    )]
+    jwt_admin_roles: Vec<String>,
+    /// Turn off the OAuth 2.1 server's client registry, /admin/oauth/clients (GoTrue's
+    /// OAUTH_SERVER_ENABLED=false).
+    #[arg(long)]
+    no_oauth_server: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -201,6 +213,8 @@ impl Args {
                 .into_iter()
                 .map(|name| name.to_lowercase())
                 .collect(),
+            admin_roles: non_empty(self.jwt_admin_roles),
+            oauth_server_enabled: !self.no_oauth_server,
             ..defaults
         }
     }

@@ -834,3 +834,174 @@ async fn invite_validates_the_email() {
         "Unable to validate email address: invalid format",
     );
 }
+
+// --- /admin/oauth/clients --------------------------------------------------------------
+
+async fn register_client(h: &Harness, body: Value) -> Reply {
+    admin(h, Method::POST, "/admin/oauth/clients", Some(body)).await
+}
+
+fn client_params() -> Value {
+    json!({
+        "client_name": "Test client",
+        "redirect_uris": ["https://example.com/callback", "http://localhost:3000/callback"],
+    })
+}
+
+#[tokio::test]
+async fn registering_a_client_answers_201_with_its_secret_and_defaults() {
+    let h = start().await;
+    let reply = register_client(&h, client_params()).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let body = &reply.body;
+    assert_eq!(body["client_type"], "confidential");
+    assert_eq!(body["token_endpoint_auth_method"], "client_secret_basic");
+    assert_eq!(
+        body["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(body["response_types"], json!(["code"]));
+    assert_eq!(body["registration_type"], "manual");
+    assert_eq!(body["redirect_uris"], client_params()["redirect_uris"]);
+    assert_eq!(body["client_secret"].as_str().unwrap().len(), 43);
+    // A public client has no secret.
+    let reply = register_client(
+        &h,
+        json!({"redirect_uris": ["https://example.com/cb"], "token_endpoint_auth_method": "none"}),
+    )
+    .await;
+    assert_eq!(reply.body["client_type"], "public", "{}", reply.text);
+    assert!(reply.body.get("client_secret").is_none());
+}
+
+#[tokio::test]
+async fn a_client_needs_valid_redirect_uris() {
+    let h = start().await;
+    let reply = register_client(&h, json!({"client_name": "x", "redirect_uris": []})).await;
+    assert_error(
+        &reply,
+        400,
+        "validation_failed",
+        "400: redirect_uris is required",
+    );
+    let reply = register_client(&h, json!({"redirect_uris": ["http://example.com/cb"]})).await;
+    assert_error(
+        &reply,
+        400,
+        "validation_failed",
+        "400: invalid redirect_uri 'http://example.com/cb': HTTP scheme only allowed for localhost",
+    );
+}
+
+#[tokio::test]
+async fn a_client_is_read_without_its_secret_updated_in_part_and_deleted() {
+    let h = start().await;
+    let created = register_client(&h, client_params()).await.body;
+    let path = format!(
+        "/admin/oauth/clients/{}",
+        created["client_id"].as_str().unwrap()
+    );
+    let reply = admin(&h, Method::GET, &path, None).await;
+    assert_eq!(
+        reply.body["client_id"], created["client_id"],
+        "{}",
+        reply.text
+    );
+    assert!(reply.body.get("client_secret").is_none());
+    let reply = admin(
+        &h,
+        Method::PUT,
+        &path,
+        Some(json!({"logo_uri": "https://example.com/l.png"})),
+    )
+    .await;
+    assert_eq!(
+        reply.body["logo_uri"], "https://example.com/l.png",
+        "{}",
+        reply.text
+    );
+    assert_eq!(reply.body["client_name"], "Test client");
+    let reply = admin(&h, Method::PUT, &path, Some(json!({}))).await;
+    assert_error(
+        &reply,
+        400,
+        "validation_failed",
+        "No fields provided for update",
+    );
+    let reply = admin(&h, Method::DELETE, &path, None).await;
+    assert_eq!(reply.status, 204);
+    let reply = admin(&h, Method::GET, &path, None).await;
+    assert_error(
+        &reply,
+        404,
+        "oauth_client_not_found",
+        "OAuth client not found",
+    );
+}
+
+#[tokio::test]
+async fn a_client_id_that_is_not_a_uuid_is_invalid() {
+    let h = start().await;
+    let reply = admin(&h, Method::GET, "/admin/oauth/clients/abc", None).await;
+    assert_error(&reply, 400, "validation_failed", "invalid client_id format");
+}
+
+#[tokio::test]
+async fn clients_are_listed_newest_first_and_the_list_is_empty_object_when_none() {
+    let h = start().await;
+    let reply = admin(&h, Method::GET, "/admin/oauth/clients", None).await;
+    assert_eq!(reply.body, json!({}), "{}", reply.text);
+    let first = register_client(&h, client_params()).await.body;
+    let second = register_client(&h, client_params()).await.body;
+    let reply = admin(
+        &h,
+        Method::GET,
+        "/admin/oauth/clients?page=1&per_page=1",
+        None,
+    )
+    .await;
+    let ids: Vec<&Value> = reply.body["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["client_id"])
+        .collect();
+    assert_eq!(ids, [&second["client_id"], &first["client_id"]]);
+}
+
+#[tokio::test]
+async fn regenerating_a_secret_gives_a_new_one_and_public_clients_have_none() {
+    let h = start().await;
+    let created = register_client(&h, client_params()).await.body;
+    let path = format!(
+        "/admin/oauth/clients/{}/regenerate_secret",
+        created["client_id"].as_str().unwrap()
+    );
+    let reply = admin(&h, Method::POST, &path, None).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_ne!(reply.body["client_secret"], created["client_secret"]);
+    let public = register_client(
+        &h,
+        json!({"redirect_uris": ["https://example.com/cb"], "client_type": "public"}),
+    )
+    .await
+    .body;
+    let path = format!(
+        "/admin/oauth/clients/{}/regenerate_secret",
+        public["client_id"].as_str().unwrap()
+    );
+    let reply = admin(&h, Method::POST, &path, None).await;
+    assert_error(
+        &reply,
+        400,
+        "validation_failed",
+        "Cannot regenerate secret for public client",
+    );
+}
+
+#[tokio::test]
+async fn the_client_registry_is_not_found_when_the_oauth_server_is_off() {
+    let h = start_with(|c| c.oauth_server_enabled = false).await;
+    let reply = admin(&h, Method::GET, "/admin/oauth/clients", None).await;
+    assert_error(&reply, 404, "feature_disabled", "OAuth server is disabled");
+}

@@ -8,6 +8,7 @@ pub mod fake_provider;
 pub mod info;
 pub mod mfa;
 pub mod oauth;
+pub mod oauth_clients;
 pub mod otp;
 pub mod token;
 pub mod verify;
@@ -47,6 +48,7 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/verify", get(verify::verify_get).post(verify::verify_post))
         .merge(mfa::routes())
         .merge(admin::routes())
+        .merge(oauth_clients::routes())
         .route("/authorize", get(oauth::authorize))
         .route("/callback", get(oauth::callback).post(oauth::callback))
 }
