@@ -130,10 +130,11 @@ struct Args {
         default_value = "service_role,supabase_admin"
     )]
     jwt_admin_roles: Vec<String>,
-    /// Turn off the OAuth 2.1 server's client registry, /admin/oauth/clients (GoTrue's
-    /// OAUTH_SERVER_ENABLED=false).
-    #[arg(long)]
-    no_oauth_server: bool,
+    /// The OAuth 2.1 server's client registry, /admin/oauth/clients (GoTrue's
+    /// OAUTH_SERVER_ENABLED): on unless `--oauth-server=false`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_value_t = true,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    oauth_server: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -214,7 +215,7 @@ impl Args {
                 .map(|name| name.to_lowercase())
                 .collect(),
             admin_roles: non_empty(self.jwt_admin_roles),
-            oauth_server_enabled: !self.no_oauth_server,
+            oauth_server_enabled: self.oauth_server,
             ..defaults
         }
     }
@@ -388,5 +389,24 @@ mod tests {
         };
         assert!(error.to_string().contains("EMAIL:PASSWORD"), "{error}");
         assert!(Args::try_parse_from(["local-gotrue", "--signing", "rs999"]).is_err());
+    }
+
+    #[test]
+    fn admin_roles_and_the_oauth_server_flags() {
+        let config = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert_eq!(config.admin_roles, ["service_role", "supabase_admin"]);
+        assert!(config.oauth_server_enabled);
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--jwt-admin-roles",
+            "boss, owner",
+            "--oauth-server=false",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(config.admin_roles, ["boss", "owner"]);
+        assert!(!config.oauth_server_enabled);
+        let on = Args::try_parse_from(["local-gotrue", "--oauth-server"]).unwrap();
+        assert!(on.config().oauth_server_enabled);
     }
 }
