@@ -1005,3 +1005,28 @@ async fn the_client_registry_is_not_found_when_the_oauth_server_is_off() {
     let reply = admin(&h, Method::GET, "/admin/oauth/clients", None).await;
     assert_error(&reply, 404, "feature_disabled", "OAuth server is disabled");
 }
+
+// --- Tokens as auth-js's tests sign them ------------------------------------------------
+
+/// An HS256 token signed with the server's (default) secret.
+fn signed(claims: Value) -> String {
+    let keys = local_gotrue::jwt::Keys::new(
+        local_gotrue::config::DEFAULT_JWT_SECRET,
+        local_gotrue::SigningAlgorithm::Hs256,
+        &local_gotrue::jwt::Keys::generate_ec_private(),
+    )
+    .expect("keys");
+    keys.sign(&claims)
+}
+
+#[tokio::test]
+async fn a_supabase_admin_token_without_exp_or_session_passes_the_gate() {
+    let h = start().await;
+    // What auth-js's test clients send: `sub` is not a UUID, no `exp`, no session.
+    let token = signed(json!({"sub": "1234567890", "role": "supabase_admin"}));
+    let reply = call(&h, Method::GET, "/admin/users", &token, None).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let expired = signed(json!({"role": "service_role", "exp": 1}));
+    let reply = call(&h, Method::GET, "/admin/users", &expired, None).await;
+    assert_eq!((reply.status.as_u16(), reply.code()), (403, "bad_jwt"));
+}
