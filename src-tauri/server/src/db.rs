@@ -87,6 +87,7 @@ impl Db {
         };
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::one_time_token::SCHEMA)?;
+        crate::pending_changes::migrate(&conn)?;
         crate::user_columns::migrate(&conn)?;
         conn.execute_batch(crate::oauth_server::SCHEMA)?;
         Ok(Db {
@@ -125,17 +126,12 @@ pub struct User {
     pub invited_at: Option<i64>,
     /// Set once the user was soft-deleted by the admin API.
     pub deleted_at: Option<i64>,
-    /// The pending new email address (GoTrue's `email_change`, answered as `new_email`);
-    /// empty when none.
-    pub email_change: String,
-    pub email_change_sent_at: Option<i64>,
-    /// GoTrue's `email_change_confirm_status`: 0 until one side of a secure change is
-    /// confirmed, then 1.
-    pub email_change_confirm_status: i64,
     /// The user's MFA factors, loaded with the user as GoTrue loads them (eagerly).
     pub factors: Vec<crate::mfa::Factor>,
     /// External (provider) identities, oldest first; filled by the lookups below.
     pub identities: Vec<crate::identity::Identity>,
+    /// An email change waiting for its confirmation.
+    pub pending: crate::pending_changes::PendingChanges,
 }
 
 #[derive(Debug, Clone)]
@@ -180,8 +176,7 @@ fn json_col(row: &Row, index: usize) -> rusqlite::Result<Value> {
 
 const USER_COLUMNS: &str = "id, aud, role, email, phone, password_hash, email_confirmed_at, \
     phone_confirmed_at, app_metadata, user_metadata, is_anonymous, banned_until, created_at, \
-    updated_at, last_sign_in_at, invited_at, deleted_at, email_change, email_change_sent_at, \
-    email_change_confirm_status";
+    updated_at, last_sign_in_at, invited_at, deleted_at";
 
 fn user_from_row(row: &Row) -> rusqlite::Result<User> {
     Ok(User {
@@ -202,11 +197,9 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
         last_sign_in_at: row.get(14)?,
         invited_at: row.get(15)?,
         deleted_at: row.get(16)?,
-        email_change: row.get(17)?,
-        email_change_sent_at: row.get(18)?,
-        email_change_confirm_status: row.get(19)?,
         factors: Vec::new(),
         identities: Vec::new(),
+        pending: Default::default(),
     })
 }
 
@@ -216,6 +209,7 @@ fn with_identities(conn: &Connection, user: Option<User>) -> rusqlite::Result<Op
         return Ok(None);
     };
     user.identities = crate::identity::for_user(conn, user.id)?;
+    user.pending = crate::pending_changes::load(conn, user.id)?;
     Ok(Some(user))
 }
 
@@ -257,7 +251,7 @@ fn token_from_row(row: &Row) -> rusqlite::Result<RefreshTokenRow> {
 
 pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
     conn.execute(
-        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"),
+        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)"),
         params![
             user.id.to_string(),
             user.aud,
@@ -276,9 +270,6 @@ pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
             user.last_sign_in_at,
             user.invited_at,
             user.deleted_at,
-            user.email_change,
-            user.email_change_sent_at,
-            user.email_change_confirm_status,
         ],
     )?;
     Ok(())
@@ -333,6 +324,7 @@ pub fn all_users(conn: &Connection) -> rusqlite::Result<Vec<User>> {
         .into_iter()
         .map(|mut user| {
             user.identities = crate::identity::for_user(conn, user.id)?;
+            user.pending = crate::pending_changes::load(conn, user.id)?;
             crate::mfa::with_factors(conn, user)
         })
         .collect()
@@ -669,6 +661,7 @@ pub fn users_page(
         .into_iter()
         .map(|mut user| {
             user.identities = crate::identity::for_user(conn, user.id)?;
+            user.pending = crate::pending_changes::load(conn, user.id)?;
             crate::mfa::with_factors(conn, user)
         })
         .collect::<rusqlite::Result<Vec<User>>>()?;

@@ -20,6 +20,7 @@ pub mod mailer;
 pub mod mfa;
 pub mod oauth_server;
 pub mod one_time_token;
+pub mod pending_changes;
 pub mod redirect;
 pub mod refresh_token;
 pub mod routes;

@@ -28,10 +28,6 @@ pub const OTP_DIGITS: u32 = 6;
 pub enum Slot {
     Confirmation,
     Recovery,
-    /// GoTrue's `email_change_token_current`: the link to the current address.
-    EmailChangeCurrent,
-    /// GoTrue's `email_change_token_new`: the link to the new address.
-    EmailChangeNew,
 }
 
 impl Slot {
@@ -39,8 +35,6 @@ impl Slot {
         match self {
             Slot::Confirmation => "confirmation",
             Slot::Recovery => "recovery",
-            Slot::EmailChangeCurrent => "email_change_current",
-            Slot::EmailChangeNew => "email_change_new",
         }
     }
 
@@ -48,8 +42,6 @@ impl Slot {
         match text {
             "confirmation" => Some(Slot::Confirmation),
             "recovery" => Some(Slot::Recovery),
-            "email_change_current" => Some(Slot::EmailChangeCurrent),
-            "email_change_new" => Some(Slot::EmailChangeNew),
             _ => None,
         }
     }

@@ -74,15 +74,19 @@ pub fn user_json(user: &User) -> Value {
         ("last_sign_in_at", time(user.last_sign_in_at)),
         ("banned_until", time(user.banned_until)),
         ("invited_at", time(user.invited_at)),
-        ("email_change_sent_at", time(user.email_change_sent_at)),
+        (
+            "email_change_sent_at",
+            time(user.pending.email_change_sent_at),
+        ),
         ("deleted_at", time(user.deleted_at)),
     ] {
         if let Some(value) = value {
             body[key] = json!(value);
         }
     }
-    if !user.email_change.is_empty() {
-        body["new_email"] = json!(user.email_change);
+    // GoTrue's `new_email` (`omitempty`): the address a change waits for.
+    if !user.pending.email_change.is_empty() {
+        body["new_email"] = json!(user.pending.email_change);
     }
     // GoTrue omits `factors` when the user has none (`omitempty`).
     if !user.factors.is_empty() {
@@ -259,10 +263,8 @@ pub fn new_user(
         last_sign_in_at: None,
         invited_at: None,
         deleted_at: None,
-        email_change: String::new(),
-        email_change_sent_at: None,
-        email_change_confirm_status: 0,
         factors: Vec::new(),
         identities: Vec::new(),
+        pending: Default::default(),
     }
 }

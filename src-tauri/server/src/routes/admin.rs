@@ -23,6 +23,7 @@ use crate::db::{self, User};
 use crate::errors::ApiError;
 use crate::mfa::{self, Factor};
 use crate::one_time_token::{self as ott, Slot};
+use crate::pending_changes;
 use crate::state::{new_user, user_json, AppState};
 use crate::user_columns;
 
@@ -695,23 +696,24 @@ pub async fn generate_link(
                 if taken {
                     return Err(email_exists());
                 }
-                user_columns::set_pending_email_change(&tx, user.id, &new_email, now)?;
-                // GoTrue answers the hash for the current address in `hashed_token` for both
-                // types; the link to the new address carries the new address's hash.
-                let (slot, address, token) = if params.kind == "email_change_current" {
-                    (
-                        Slot::EmailChangeCurrent,
-                        user.email.clone(),
-                        hashed_token.clone(),
-                    )
+                // GoTrue writes the type's token and leaves the other side's as it was; the
+                // answer's `hashed_token` is the current address's hash for both types, while
+                // the link to the new address carries the new address's hash.
+                let pending = &user.pending;
+                let (current, new) = if params.kind == "email_change_current" {
+                    (hashed_token.clone(), pending.email_change_token_new.clone())
                 } else {
                     (
-                        Slot::EmailChangeNew,
-                        new_email.clone(),
+                        pending.email_change_token_current.clone(),
                         ott::token_hash(&new_email, &otp),
                     )
                 };
-                ott::put(&tx, user.id, slot, &token, &address, now)?;
+                pending_changes::start_email_change(&tx, user.id, &new_email, &current, &new, now)?;
+                let token = if params.kind == "email_change_current" {
+                    current
+                } else {
+                    new
+                };
                 (user, "email_change".into(), token)
             }
             other => {
