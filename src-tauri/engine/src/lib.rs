@@ -30,6 +30,7 @@ pub mod tokens;
 pub use client::otp::{OtpKind, OtpRecipient, OtpSent};
 pub use client::{AmrEntry, AssuranceLevel, Factor, MfaChallenge, TotpEnrollment};
 pub use client::{AuthClient, Credentials, OAuthCancel, OAuthFlow, Refreshed, SignOutScope};
+pub use client::{EmailChangeConfirmation, ResendKind, UserAttributes};
 pub use clock::Clock;
 pub use config::ClientConfig;
 pub use error::AuthError;

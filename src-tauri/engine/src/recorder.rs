@@ -14,7 +14,7 @@ use crate::http::KEPT_BODY_BYTES;
 use crate::tokens::fingerprint;
 
 /// JSON keys whose string values are credentials.
-const SECRET_KEYS: [&str; 10] = [
+const SECRET_KEYS: [&str; 11] = [
     "access_token",
     "refresh_token",
     "password",
@@ -26,6 +26,8 @@ const SECRET_KEYS: [&str; 10] = [
     "auth_code",
     // An emailed link's token: it signs in like the code it was made from.
     "token_hash",
+    // The reauthentication code a password change carries.
+    "nonce",
 ];
 
 /// What a TOTP enrollment answers that is as good as the factor itself: the secret, the

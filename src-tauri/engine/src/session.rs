@@ -72,6 +72,14 @@ pub struct User {
     pub email_confirmed_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banned_until: Option<String>,
+    /// An email change waiting for its confirmation (GoTrue's `new_email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_change_sent_at: Option<String>,
+    /// A phone change waiting for its code (GoTrue's `new_phone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_phone: Option<String>,
     /// The user's MFA factors, verified or not (GoTrue omits the key when there are none).
     /// Free-form like `identities`; `client::mfa::Factor` reads them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

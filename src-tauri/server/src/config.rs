@@ -108,6 +108,9 @@ pub struct Config {
     /// `iss` claim; `None` means `<base url>/auth/v1`, as the Supabase CLI sets it.
     pub issuer: Option<String>,
     pub signing: SigningAlgorithm,
+    /// A JSON array of private JWKs (the Supabase CLI's `signing_keys_path`, GoTrue's
+    /// `JWT_KEYS`): when set, its keys replace `signing` (see `jwk_file`).
+    pub signing_keys_path: Option<PathBuf>,
     /// GoTrue's `JWT_KEY_ID`: the `kid` HS256 access tokens carry (none when `None`).
     pub jwt_key_id: Option<String>,
     pub refresh_token_format: RefreshTokenFormat,
@@ -157,9 +160,21 @@ pub struct Config {
     pub mailer_otp_exp: Duration,
     /// GoTrue's `SMS_OTP_EXP`: how long a texted code works (default 60 s).
     pub sms_otp_exp: Duration,
+    /// Whether an SMS provider is configured. The inbox plays one by default; without one
+    /// (GoTrue's `SMS_PROVIDER` naming none it knows, as in a CLI stack with Twilio off) every
+    /// texted code fails with GoTrue's 500 "Unable to get SMS provider", except test OTPs.
+    pub sms_provider: bool,
+    /// GoTrue's `SMS_TEST_OTP`: phone numbers (digits) whose code is fixed and never sent.
+    pub sms_test_otp: Vec<(String, String)>,
     /// GoTrue's `SITE_URL`: where email links send the browser when no valid `redirect_to`
     /// was given (the Supabase CLI's default, `http://127.0.0.1:3000`).
     pub site_url: String,
+    /// GoTrue's `MAILER_SECURE_EMAIL_CHANGE_ENABLED`: an email change needs the links sent to
+    /// both the current and the new address (default on, as in GoTrue).
+    pub secure_email_change: bool,
+    /// GoTrue's `SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION`: a password change from a
+    /// session older than a day needs the nonce from `/reauthenticate` (default off).
+    pub secure_password_change: bool,
     /// GoTrue's `MFA_*` settings.
     pub mfa: MfaConfig,
     /// GoTrue's `URI_ALLOW_LIST` (the dashboard's "Redirect URLs"): glob patterns a
@@ -177,6 +192,9 @@ pub struct Config {
     /// an OAuth 2.1 server; here that is its client registry under `/admin/oauth/clients`.
     /// On by default, as in the Supabase CLI configuration auth-js's tests run against.
     pub oauth_server_enabled: bool,
+    /// GoTrue's `SECURITY_MANUAL_LINKING_ENABLED` (off by default, as in GoTrue): signed-in
+    /// users may link and unlink identities through `/user/identities`.
+    pub manual_linking: bool,
 }
 
 /// What Session Inspector's loopback listener sends as `redirect_to`:
@@ -201,6 +219,7 @@ impl fmt::Debug for Config {
             .field("jwt_expiry", &self.jwt_expiry)
             .field("issuer", &self.issuer)
             .field("signing", &self.signing)
+            .field("signing_keys_path", &self.signing_keys_path)
             .field("jwt_key_id", &self.jwt_key_id)
             .field("refresh_token_format", &self.refresh_token_format)
             .field("rotation_enabled", &self.rotation_enabled)
@@ -227,12 +246,17 @@ impl fmt::Debug for Config {
             .field("max_frequency", &self.max_frequency)
             .field("mailer_otp_exp", &self.mailer_otp_exp)
             .field("sms_otp_exp", &self.sms_otp_exp)
+            .field("sms_provider", &self.sms_provider)
+            .field("sms_test_otp", &self.sms_test_otp.len())
             .field("site_url", &self.site_url)
+            .field("secure_email_change", &self.secure_email_change)
+            .field("secure_password_change", &self.secure_password_change)
             .field("mfa", &self.mfa)
             .field("additional_redirect_urls", &self.additional_redirect_urls)
             .field("external_providers", &self.external_providers)
             .field("admin_roles", &self.admin_roles)
             .field("oauth_server_enabled", &self.oauth_server_enabled)
+            .field("manual_linking", &self.manual_linking)
             .finish()
     }
 }
@@ -246,6 +270,7 @@ impl Default for Config {
             jwt_expiry: Duration::from_secs(3600),
             issuer: None,
             signing: SigningAlgorithm::Hs256,
+            signing_keys_path: None,
             jwt_key_id: None,
             refresh_token_format: RefreshTokenFormat::Legacy,
             rotation_enabled: true,
@@ -266,12 +291,17 @@ impl Default for Config {
             max_frequency: Duration::from_secs(60),
             mailer_otp_exp: Duration::from_secs(3600),
             sms_otp_exp: Duration::from_secs(60),
+            sms_provider: true,
+            sms_test_otp: Vec::new(),
             site_url: DEFAULT_SITE_URL.to_string(),
+            secure_email_change: true,
+            secure_password_change: false,
             mfa: MfaConfig::default(),
             additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
             external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),
             admin_roles: DEFAULT_ADMIN_ROLES.map(String::from).to_vec(),
             oauth_server_enabled: true,
+            manual_linking: false,
         }
     }
 }

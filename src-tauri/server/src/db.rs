@@ -88,6 +88,7 @@ impl Db {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::one_time_token::SCHEMA)?;
         crate::pending_changes::migrate(&conn)?;
+        conn.execute_batch(crate::linking::SCHEMA)?;
         crate::user_columns::migrate(&conn)?;
         conn.execute_batch(crate::oauth_server::SCHEMA)?;
         Ok(Db {
@@ -130,7 +131,7 @@ pub struct User {
     pub factors: Vec<crate::mfa::Factor>,
     /// External (provider) identities, oldest first; filled by the lookups below.
     pub identities: Vec<crate::identity::Identity>,
-    /// An email change waiting for its confirmation.
+    /// An email or phone change waiting for its confirmation, and the reauthentication nonce.
     pub pending: crate::pending_changes::PendingChanges,
 }
 

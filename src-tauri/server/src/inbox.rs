@@ -13,7 +13,7 @@ pub const INBOX_CAPACITY: usize = 200;
 
 /// What a message is for, named after GoTrue's verification `type` its link or code takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum InboxKind {
     /// Confirm a new account (GoTrue's confirmation mail).
     Signup,
@@ -25,6 +25,14 @@ pub enum InboxKind {
     Invite,
     /// A code by text message.
     Sms,
+    /// Confirm an email change (GoTrue's email-change mail, to the new address and, with
+    /// secure email change, to the current one).
+    EmailChange,
+    /// Confirm a phone change (a code by text message to the new number).
+    PhoneChange,
+    /// The nonce `PUT /user` takes for a password change (GoTrue's reauthentication mail or
+    /// text message); it has no link.
+    Reauthentication,
 }
 
 impl InboxKind {
@@ -36,6 +44,9 @@ impl InboxKind {
             InboxKind::Recovery => "recovery",
             InboxKind::Invite => "invite",
             InboxKind::Sms => "sms",
+            InboxKind::EmailChange => "email_change",
+            InboxKind::PhoneChange => "phone_change",
+            InboxKind::Reauthentication => "reauthentication",
         }
     }
 
@@ -46,7 +57,9 @@ impl InboxKind {
             InboxKind::Magiclink => "Your sign-in link".into(),
             InboxKind::Recovery => "Reset your password".into(),
             InboxKind::Invite => "You have been invited".into(),
-            InboxKind::Sms => format!("Your code is {code}"),
+            InboxKind::Sms | InboxKind::PhoneChange => format!("Your code is {code}"),
+            InboxKind::EmailChange => "Confirm your new email address".into(),
+            InboxKind::Reauthentication => format!("{code} is your verification code"),
         }
     }
 }

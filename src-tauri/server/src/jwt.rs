@@ -37,7 +37,7 @@ struct KeyPair {
     private: Private,
 }
 
-enum Private {
+pub(crate) enum Private {
     P256(p256::ecdsa::SigningKey),
     P521(p521::ecdsa::SigningKey),
     Rsa(Box<rsa::RsaPrivateKey>),
@@ -100,7 +100,7 @@ impl Private {
     }
 
     /// The public key's JWK members (besides `kid`, `alg`, `use`, `key_ops`).
-    fn public_jwk(&self) -> Value {
+    pub(crate) fn public_jwk(&self) -> Value {
         match self {
             Private::P256(key) => {
                 let point = key.verifying_key().to_encoded_point(false);
@@ -235,6 +235,31 @@ impl Keys {
             secret_kid: None,
             ec_kid,
             published: RwLock::new(published),
+        })
+    }
+
+    /// The keys of a key file (`jwk_file`): all published, the one marked `sign` signing.
+    /// `ec_private` still names the database (see [`Keys::ec_key_id`]) but is not published.
+    pub(crate) fn from_file_keys(
+        secret: &str,
+        ec_private: &[u8],
+        file_keys: Vec<crate::jwk_file::FileKey>,
+    ) -> Option<Keys> {
+        let ec_kid = Private::from_bytes(SigningAlgorithm::Es256, ec_private)?.kid_es256();
+        let signing = file_keys.iter().position(|key| key.signs);
+        let keys = file_keys
+            .into_iter()
+            .map(|key| KeyPair {
+                kid: key.kid.unwrap_or_else(|| key.private.kid()),
+                algorithm: key.algorithm,
+                private: key.private,
+            })
+            .collect();
+        Some(Keys {
+            secret: secret.as_bytes().to_vec(),
+            secret_kid: None,
+            ec_kid,
+            published: RwLock::new(Published { keys, signing }),
         })
     }
 

@@ -15,7 +15,9 @@ pub mod go_duration;
 pub mod hash;
 pub mod identity;
 pub mod inbox;
+pub mod jwk_file;
 pub mod jwt;
+pub mod linking;
 pub mod mailer;
 pub mod mfa;
 pub mod oauth_server;
@@ -59,6 +61,8 @@ pub enum StartError {
     Storage(#[from] rusqlite::Error),
     #[error("the stored signing key is unusable")]
     BadKey,
+    #[error("the signing keys file: {0}")]
+    SigningKeys(#[from] jwk_file::KeyFileError),
     #[error("cannot create the demo user: {0}")]
     DemoUser(String),
     #[error("the control token must be at least {MIN_CONTROL_TOKEN} characters")]
@@ -179,6 +183,7 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
     };
     // A signing key other than the database's P-256 one is kept beside it, by algorithm.
     let signing_private = match config.signing {
+        _ if config.signing_keys_path.is_some() => None,
         SigningAlgorithm::Hs256 | SigningAlgorithm::Es256 => None,
         other => Some(db.run(|conn| -> rusqlite::Result<Vec<u8>> {
             let name = format!("{}_private", jwt::alg_name(other).to_lowercase());
@@ -190,13 +195,16 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
             Ok(key)
         })?),
     };
-    let mut keys = jwt::Keys::with_signing_key(
-        &jwt_secret,
-        config.signing,
-        &ec_private,
-        signing_private.as_deref(),
-    )
-    .ok_or(StartError::BadKey)?;
+    let keys = match &config.signing_keys_path {
+        Some(path) => jwt::Keys::from_file_keys(&jwt_secret, &ec_private, jwk_file::read(path)?),
+        None => jwt::Keys::with_signing_key(
+            &jwt_secret,
+            config.signing,
+            &ec_private,
+            signing_private.as_deref(),
+        ),
+    };
+    let mut keys = keys.ok_or(StartError::BadKey)?;
     keys.set_secret_kid(config.jwt_key_id.clone());
     // The Supabase CLI's claims (no `iat`, a fixed `exp`): the same secret gives the same keys
     // at every start, so a key saved from an earlier run still passes the gateway, which

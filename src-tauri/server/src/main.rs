@@ -25,6 +25,11 @@ struct Args {
     /// Access-token signature (all but hs256 publish their key in the JWKS).
     #[arg(long, value_enum, default_value_t = Signing::Hs256)]
     signing: Signing,
+    /// Sign with the keys in this file: a JSON array of private JWKs, the Supabase CLI's
+    /// signing_keys_path (GoTrue's GOTRUE_JWT_KEYS). The key with "sign" in its key_ops signs;
+    /// all are published in the JWKS and verify; HS256 tokens made with the secret still do.
+    #[arg(long, value_name = "PATH", conflicts_with = "signing")]
+    signing_keys: Option<PathBuf>,
     /// The `kid` HS256 access tokens carry (GoTrue's GOTRUE_JWT_KEY_ID).
     #[arg(long, value_name = "KID", env = "GOTRUE_JWT_KEY_ID")]
     jwt_key_id: Option<String>,
@@ -101,9 +106,25 @@ struct Args {
     /// How long a texted code works (GoTrue's SMS_OTP_EXP).
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     sms_otp_exp: u64,
+    /// No SMS provider is configured: texted codes fail with GoTrue's "Unable to get SMS
+    /// provider" (by default the inbox receives them), except --sms-test-otp numbers.
+    #[arg(long)]
+    no_sms_provider: bool,
+    /// GoTrue's SMS_TEST_OTP: PHONE=CODE pairs whose code is fixed and never sent
+    /// (comma-separated or repeated).
+    #[arg(long, value_name = "PHONE=CODE", value_delimiter = ',', value_parser = test_otp)]
+    sms_test_otp: Vec<(String, String)>,
     /// Where email links send the browser without a valid redirect_to (GoTrue's SITE_URL).
     #[arg(long, value_name = "URL", default_value = local_gotrue::config::DEFAULT_SITE_URL)]
     site_url: String,
+    /// An email change needs only the link sent to the new address (GoTrue's
+    /// MAILER_SECURE_EMAIL_CHANGE_ENABLED=false).
+    #[arg(long)]
+    no_secure_email_change: bool,
+    /// A password change from a session older than a day needs the nonce from
+    /// /reauthenticate (GoTrue's SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION).
+    #[arg(long)]
+    secure_password_change: bool,
     /// How long an MFA challenge can be verified (GoTrue raises less than 300 to 300).
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     mfa_challenge_expiry: u64,
@@ -135,6 +156,10 @@ struct Args {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_value_t = true,
           default_missing_value = "true", action = clap::ArgAction::Set)]
     oauth_server: bool,
+    /// Let signed-in users link and unlink OAuth identities through /user/identities
+    /// (GoTrue's SECURITY_MANUAL_LINKING_ENABLED).
+    #[arg(long)]
+    manual_linking: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -161,6 +186,19 @@ fn demo_user(value: &str) -> Result<DemoUser, String> {
     })
 }
 
+/// `PHONE=CODE`, the phone as GoTrue keeps it (digits; a leading `+` is dropped).
+fn test_otp(value: &str) -> Result<(String, String), String> {
+    let (phone, code) = value.split_once('=').ok_or("wants PHONE=CODE")?;
+    let phone = phone.trim().trim_start_matches('+');
+    if phone.is_empty() || !phone.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("'{phone}' is not a phone number (digits only)"));
+    }
+    if code.trim().is_empty() {
+        return Err("the code is empty".into());
+    }
+    Ok((phone.to_string(), code.trim().to_string()))
+}
+
 impl Args {
     fn config(self) -> Config {
         let defaults = Config::default();
@@ -179,6 +217,7 @@ impl Args {
                 Signing::Rs512 => SigningAlgorithm::Rs512,
                 Signing::Eddsa => SigningAlgorithm::EdDsa,
             },
+            signing_keys_path: self.signing_keys,
             jwt_key_id: self.jwt_key_id,
             refresh_token_format: match self.token_format {
                 TokenFormat::Legacy => RefreshTokenFormat::Legacy,
@@ -204,12 +243,17 @@ impl Args {
             max_frequency: secs(self.max_frequency),
             mailer_otp_exp: secs(self.mailer_otp_exp),
             sms_otp_exp: secs(self.sms_otp_exp),
+            sms_provider: !self.no_sms_provider,
+            sms_test_otp: self.sms_test_otp,
             site_url: self.site_url,
+            secure_email_change: !self.no_secure_email_change,
+            secure_password_change: self.secure_password_change,
             mfa: local_gotrue::MfaConfig {
                 challenge_expiry: secs(self.mfa_challenge_expiry),
                 ..local_gotrue::MfaConfig::default()
             },
             additional_redirect_urls: non_empty(self.redirect_urls),
+            manual_linking: self.manual_linking,
             external_providers: non_empty(self.external_providers)
                 .into_iter()
                 .map(|name| name.to_lowercase())
@@ -278,6 +322,31 @@ mod tests {
         assert_eq!(config.demo_user.unwrap().email, "a@b.co");
         assert_eq!(config.jwt_expiry, Duration::from_secs(3600));
         assert_eq!(config.jwt_key_id, None);
+    }
+
+    #[test]
+    fn the_key_file_and_manual_linking_are_flags() {
+        let defaults = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert!(!defaults.manual_linking, "off by default, as in GoTrue");
+        assert_eq!(defaults.signing_keys_path, None);
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--signing-keys",
+            "keys.json",
+            "--manual-linking",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(config.signing_keys_path, Some(PathBuf::from("keys.json")));
+        assert!(config.manual_linking);
+        assert!(Args::try_parse_from([
+            "local-gotrue",
+            "--signing-keys",
+            "keys.json",
+            "--signing",
+            "es256"
+        ])
+        .is_err());
     }
 
     #[test]
@@ -389,6 +458,30 @@ mod tests {
         };
         assert!(error.to_string().contains("EMAIL:PASSWORD"), "{error}");
         assert!(Args::try_parse_from(["local-gotrue", "--signing", "rs999"]).is_err());
+        assert!(Args::try_parse_from(["local-gotrue", "--sms-test-otp", "+1x=1"]).is_err());
+        assert!(Args::try_parse_from(["local-gotrue", "--sms-test-otp", "15550100"]).is_err());
+    }
+
+    #[test]
+    fn the_sms_provider_and_test_otps_are_flags() {
+        let config = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert!(config.sms_provider && config.sms_test_otp.is_empty());
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--no-sms-provider",
+            "--sms-test-otp",
+            "+1234567890=123456,15550100199=000000",
+        ])
+        .unwrap()
+        .config();
+        assert!(!config.sms_provider);
+        assert_eq!(
+            config.sms_test_otp,
+            [
+                ("1234567890".to_string(), "123456".to_string()),
+                ("15550100199".to_string(), "000000".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -78,15 +78,28 @@ pub fn user_json(user: &User) -> Value {
             "email_change_sent_at",
             time(user.pending.email_change_sent_at),
         ),
+        (
+            "phone_change_sent_at",
+            time(user.pending.phone_change_sent_at),
+        ),
+        (
+            "reauthentication_sent_at",
+            time(user.pending.reauthentication_sent_at),
+        ),
         ("deleted_at", time(user.deleted_at)),
     ] {
         if let Some(value) = value {
             body[key] = json!(value);
         }
     }
-    // GoTrue's `new_email` (`omitempty`): the address a change waits for.
-    if !user.pending.email_change.is_empty() {
-        body["new_email"] = json!(user.pending.email_change);
+    // GoTrue's `new_email` and `new_phone` (`omitempty`): the address a change waits for.
+    for (key, value) in [
+        ("new_email", &user.pending.email_change),
+        ("new_phone", &user.pending.phone_change),
+    ] {
+        if !value.is_empty() {
+            body[key] = json!(value);
+        }
     }
     // GoTrue omits `factors` when the user has none (`omitempty`).
     if !user.factors.is_empty() {

@@ -54,7 +54,8 @@ pub fn soft_delete(conn: &Connection, user: Uuid, now: i64) -> rusqlite::Result<
     )?;
     conn.execute(
         "UPDATE users SET email = ?2, phone = ?3, password_hash = NULL, email_change = '', \
-         email_change_token_current = '', email_change_token_new = '', user_metadata = '{}', \
+         email_change_token_current = '', email_change_token_new = '', phone_change = '', \
+         phone_change_token = '', user_metadata = '{}', \
          deleted_at = ?4, updated_at = ?4 WHERE id = ?1",
         params![
             user.to_string(),

@@ -1030,3 +1030,37 @@ async fn a_supabase_admin_token_without_exp_or_session_passes_the_gate() {
     let reply = call(&h, Method::GET, "/admin/users", &expired, None).await;
     assert_eq!((reply.status.as_u16(), reply.code()), (403, "bad_jwt"));
 }
+
+#[tokio::test]
+async fn generated_email_change_links_verify_through_verify() {
+    // Secure email change with confirmations on: both links are needed.
+    let h = start_with(|c| c.autoconfirm = false).await;
+    let link_for =
+        |reply: &Reply| query_value(reply.body["action_link"].as_str().unwrap(), "token");
+    let new_email = "moved@example.com";
+    let current = generate(
+        &h,
+        json!({"type": "email_change_current", "email": EMAIL, "new_email": new_email}),
+    )
+    .await;
+    let new = generate(
+        &h,
+        json!({"type": "email_change_new", "email": EMAIL, "new_email": new_email}),
+    )
+    .await;
+    let first = h
+        .post(
+            "/verify",
+            json!({"type": "email_change", "token_hash": link_for(&current)}),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert!(first.body.get("access_token").is_none(), "{}", first.text);
+    let second = h
+        .post(
+            "/verify",
+            json!({"type": "email_change", "token_hash": link_for(&new)}),
+        )
+        .await;
+    assert_eq!(second.body["user"]["email"], new_email, "{}", second.text);
+}

@@ -221,6 +221,19 @@ async fn auth_js_judges_the_admin_api() {
     run_judge("node".into(), "admin.mjs", auth_js(), ADMIN).await;
 }
 
+const ACCOUNT: &[&str] = &[
+    "account.email_change.pending",
+    "account.email_change.first_of_two",
+    "account.email_change.applied",
+    "account.email_exists.422",
+    "account.same_password.422",
+    "account.reauthenticate.nonce_sent",
+    "account.reauthenticate.password_changed",
+    "account.resend.too_soon",
+    "account.resend.invalid_email",
+    "account.invariants",
+];
+
 const MFA: &[&str] = &[
     "mfa.totp_helper_rfc6238",
     "mfa.aal_before",
@@ -315,6 +328,22 @@ async fn auth_js_judges_one_time_codes() {
     run_judge("node".into(), "otp.mjs", auth_js(), OTP).await;
 }
 
+/// Account changes (`updateUser` with an email and a password, `verifyOtp` type
+/// `email_change` for both addresses, `reauthenticate`, `resend`) as auth-js sees them, with
+/// email autoconfirm off so the secure email change needs both confirmations.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_account_changes() {
+    run_judge_on(
+        "node".into(),
+        "account.mjs",
+        auth_js(),
+        "no-autoconfirm",
+        |c| c.autoconfirm = false,
+        ACCOUNT,
+    )
+    .await;
+}
+
 /// MFA (TOTP) as auth-js's `mfa` API sees it: enroll, challenge, verify with a code the script
 /// computes, `MFA_CHALLENGE_VERIFIED`, the assurance level before and after, unenroll.
 #[tokio::test(flavor = "multi_thread")]
@@ -327,4 +356,42 @@ async fn auth_js_judges_mfa() {
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_js_judges_the_oauth_pkce_sign_in() {
     run_judge("node".into(), "oauth.mjs", auth_js(), OAUTH).await;
+}
+
+const IDENTITY_LINKING: &[&str] = &[
+    "link_identity.before",
+    "link_identity.url",
+    "link_identity.session",
+    "link_identity.after",
+    "unlink_identity.removed",
+    "unlink_identity.last_refused",
+];
+
+const IDENTITY_DEFAULTS: &[&str] = &[
+    "manual_linking_disabled.refused",
+    "saml_disabled.refused",
+    "web3_disabled.refused",
+    "id_token.unverifiable",
+];
+
+/// Linking and unlinking an identity (`linkIdentity`, `exchangeCodeForSession`,
+/// `getUserIdentities`, `unlinkIdentity`) on a server with manual linking on.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_identity_linking() {
+    run_judge_on(
+        "node".into(),
+        "identity.mjs",
+        auth_js(),
+        "manual_linking",
+        |c| c.manual_linking = true,
+        IDENTITY_LINKING,
+    )
+    .await;
+}
+
+/// GoTrue's answers, as auth-js reports them, with manual linking, SAML and Web3 off and an
+/// ID token no provider key verifies.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_disabled_identity_features() {
+    run_judge("node".into(), "identity.mjs", auth_js(), IDENTITY_DEFAULTS).await;
 }

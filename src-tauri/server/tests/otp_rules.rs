@@ -842,3 +842,40 @@ async fn the_inbox_is_behind_the_control_token() {
     assert_eq!(cleared.status, 204);
     assert!(h.server.inbox().is_empty());
 }
+
+#[tokio::test]
+async fn without_an_sms_provider_a_texted_code_is_500_and_nothing_is_kept() {
+    // GoTrue's sendPhoneConfirmation: GetSmsProvider fails → "Unable to get SMS provider", and
+    // the transaction that made the user is rolled back.
+    let h = start_with(|c| c.sms_provider = false).await;
+    assert_error(
+        &otp(&h, json!({"phone": PHONE})).await,
+        500,
+        "unexpected_failure",
+        "Unable to get SMS provider",
+    );
+    assert!(users(&h).await.iter().all(|u| u["phone"] != PHONE));
+    assert!(inbox(&h, &format!("+{PHONE}")).await.is_empty());
+    // Email codes do not need it.
+    assert_eq!(otp(&h, json!({"email": EMAIL})).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_test_otp_number_signs_in_with_its_fixed_code_even_without_a_provider() {
+    // GoTrue's SMS_TEST_OTP: the configured code is used as it is.
+    let h = start_with(|c| {
+        c.sms_provider = false;
+        c.sms_test_otp = vec![(PHONE.to_string(), "424242".to_string())];
+    })
+    .await;
+    assert_eq!(
+        otp(&h, json!({"phone": format!("+{PHONE}")})).await.status,
+        200
+    );
+    let reply = verify(
+        &h,
+        json!({"phone": PHONE, "token": "424242", "type": "sms"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+}

@@ -161,3 +161,135 @@ async fn a_data_file_keeps_the_rsa_signing_key() {
     assert_eq!(jwks(&h).await["keys"][0]["kid"], kid);
     assert_eq!(h.get_user(&token).await.status, 200);
 }
+
+/// A test-only key file: an RSA key that signs and a P-256 key that only verifies.
+fn key_file() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/signing_keys.json")
+}
+
+fn file_keys() -> Vec<Value> {
+    serde_json::from_str(&std::fs::read_to_string(key_file()).unwrap()).unwrap()
+}
+
+/// Signs `claims` with the file's P-256 key (the one that does not sign for the server), as
+/// another service holding the key file would.
+fn sign_with_verify_only_key(claims: &Value) -> String {
+    use p256::ecdsa::signature::Signer as _;
+    let ec = &file_keys()[1];
+    let d = URL_SAFE_NO_PAD.decode(ec["d"].as_str().unwrap()).unwrap();
+    let key = p256::ecdsa::SigningKey::from_slice(&d).unwrap();
+    let head = json!({"alg": "ES256", "kid": ec["kid"], "typ": "JWT"});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(head.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let signature: p256::ecdsa::Signature = key.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+}
+
+/// GoTrue's `JWT_KEYS` (`conf/jwk.go`): the key with `sign` in `key_ops` signs, every key's
+/// public part is published with `key_ops: ["verify"]` and `use: "sig"`, and no private member
+/// leaves the server.
+#[tokio::test]
+async fn the_key_files_signing_key_signs_and_every_key_is_published() {
+    let h = start_with(|c| c.signing_keys_path = Some(key_file())).await;
+    let token = h.sign_in().await.access_token();
+    assert_eq!(
+        header(&token),
+        json!({"alg": "RS256", "kid": "test-rsa-signing", "typ": "JWT"})
+    );
+    assert_eq!(h.get_user(&token).await.status, 200);
+    let published = jwks(&h).await;
+    let keys = published["keys"].as_array().unwrap();
+    let kids: Vec<&str> = keys.iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(kids, ["test-rsa-signing", "test-ec-verify-only"]);
+    let file = file_keys();
+    for (key, given) in keys.iter().zip(&file) {
+        assert_eq!(key["key_ops"], json!(["verify"]));
+        assert_eq!(key["use"], "sig");
+        assert_eq!(key["alg"], given["alg"]);
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(key.get(private).is_none(), "{private} published");
+        }
+        for public in ["n", "e", "x", "y"] {
+            assert_eq!(key.get(public), given.get(public), "{public}");
+        }
+    }
+}
+
+/// Tokens signed by any key of the file verify (the auth-js suite signs its service_role key
+/// with the file's RSA key), and so do tokens signed with the HS256 secret, which GoTrue keeps
+/// accepting beside its JWKs.
+#[tokio::test]
+async fn tokens_signed_by_any_key_of_the_file_or_the_secret_verify() {
+    let h = start_with(|c| c.signing_keys_path = Some(key_file())).await;
+    let token = h.sign_in().await.access_token();
+    let claims = common::claims(&token);
+    let foreign = sign_with_verify_only_key(&claims);
+    assert_eq!(h.get_user(&foreign).await.status, 200, "verify-only key");
+    let mut tampered = claims.clone();
+    tampered["role"] = json!("service_role");
+    let parts: Vec<&str> = foreign.split('.').collect();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(tampered.to_string()),
+        parts[2]
+    );
+    let reply = h.get_user(&forged).await;
+    assert_eq!((reply.status.as_u16(), reply.code()), (403, "bad_jwt"));
+
+    let hs = start_with(|_| {}).await; // same default secret, HS256
+    let secret_signed = hs.sign_in().await.access_token();
+    let secret_claims = common::claims(&secret_signed);
+    // The user exists only on `hs`: the signature is accepted by `h` and the user is not found.
+    let reply = h.get_user(&secret_signed).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (403, "user_not_found"),
+        "{secret_claims}"
+    );
+}
+
+/// GoTrue's `Validate`: exactly one key may sign; the server refuses to start otherwise, and
+/// refuses a private key whose given public members are another key's.
+#[tokio::test]
+async fn a_key_file_without_exactly_one_signing_key_is_refused() {
+    use local_gotrue::jwk_file::KeyFileError;
+    use local_gotrue::StartError;
+    let folder = tempfile::tempdir().unwrap();
+    let write = |keys: &Value| {
+        let path = folder.path().join("keys.json");
+        std::fs::write(&path, keys.to_string()).unwrap();
+        path
+    };
+    let start = |path: std::path::PathBuf| async move {
+        let config = local_gotrue::Config {
+            signing_keys_path: Some(path),
+            ..local_gotrue::Config::default()
+        };
+        local_gotrue::start(config).await.err()
+    };
+    let mut keys = file_keys();
+    keys[1]["key_ops"] = json!(["sign", "verify"]);
+    assert!(matches!(
+        start(write(&json!(keys))).await,
+        Some(StartError::SigningKeys(KeyFileError::MultipleSigningKeys))
+    ));
+    keys[0]["key_ops"] = json!(["verify"]);
+    keys[1]["key_ops"] = json!(["verify"]);
+    assert!(matches!(
+        start(write(&json!(keys))).await,
+        Some(StartError::SigningKeys(KeyFileError::NoSigningKey))
+    ));
+    let mut mismatched = file_keys();
+    mismatched[1]["x"] = mismatched[0]["n"].clone();
+    assert!(matches!(
+        start(write(&json!(mismatched))).await,
+        Some(StartError::SigningKeys(KeyFileError::BadKey {
+            index: 1,
+            ..
+        }))
+    ));
+}

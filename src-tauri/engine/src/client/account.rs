@@ -261,31 +261,11 @@ impl AuthClient {
     /// `PUT /user` with new user metadata, with the current session (refreshed first when its
     /// access token is within the refresh margin); its user is updated (`USER_UPDATED`).
     pub async fn update_user_metadata(&self, data: Value) -> Result<User, AuthError> {
-        let session = self
-            .session_for_call()
-            .await?
-            .ok_or(AuthError::SessionMissing)?;
-        let body = json!({"data": data});
-        let call = Call {
-            method: Method::PUT,
-            path: "/user",
-            query: &[],
-            body: Some(&body),
-            bearer: Some(&session.access_token),
-        };
-        let answer = self.inner.http.send(call).await?;
-        let user = user_from_body(&answer.body)?;
-        let updated = Session {
-            user: user.clone(),
-            ..session
-        };
-        self.adopt(
-            updated,
-            AuthEventKind::UserUpdated,
-            Some(answer.exchange_id),
-        )
-        .await?;
-        Ok(user)
+        self.update_user(super::UserAttributes {
+            data: Some(data),
+            ..Default::default()
+        })
+        .await
     }
 
     /// `POST /logout?scope=…` with the current session, refreshed first when its access token
@@ -333,7 +313,7 @@ impl AuthClient {
 
     /// The session a call on the user's behalf uses: after start-up, loaded as `get_session`
     /// loads it.
-    async fn session_for_call(&self) -> Result<Option<Session>, AuthError> {
+    pub(super) async fn session_for_call(&self) -> Result<Option<Session>, AuthError> {
         let _ = self.initialize().await;
         self.load_session().await
     }

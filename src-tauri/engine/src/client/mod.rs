@@ -8,6 +8,7 @@
 //! holds the state they share.
 
 mod account;
+mod identities;
 mod jwks_cache;
 pub mod mfa;
 pub mod oauth;
@@ -15,6 +16,7 @@ pub mod otp;
 mod project;
 mod refresh;
 mod startup;
+pub mod user;
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -37,6 +39,7 @@ pub use jwks_cache::JWKS_TTL;
 pub use mfa::{AmrEntry, AssuranceLevel, Factor, MfaChallenge, TotpEnrollment};
 pub use oauth::{code_challenge, OAuthCancel, OAuthFlow};
 pub use refresh::Refreshed;
+pub use user::{EmailChangeConfirmation, ResendKind, UserAttributes};
 
 #[derive(Clone)]
 pub struct AuthClient {

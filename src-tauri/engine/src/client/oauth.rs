@@ -97,34 +97,57 @@ impl AuthClient {
                 "Choose a provider to sign in with (github, google, …).".into(),
             ));
         }
+        let (listener, verifier, pairs) = Self::prepare_flow(&provider, scopes).await?;
+        let mut url = self.inner.config.auth_url()?;
+        let path = format!("{}/authorize", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        url.query_pairs_mut().extend_pairs(&pairs);
+        tracing::info!(%provider, port = listener.port(), "OAuth sign-in started; waiting for the browser");
+        Ok(self.flow(provider, listener, verifier, url.into()))
+    }
+
+    /// The loopback listener, the verifier, and the query auth-js sends to start a PKCE flow,
+    /// in its order: provider, redirect_to, scopes, then the PKCE pair.
+    pub(super) async fn prepare_flow(
+        provider: &str,
+        scopes: Option<&str>,
+    ) -> Result<(CallbackListener, Zeroizing<String>, Vec<(String, String)>), AuthError> {
         let listener = CallbackListener::bind()
             .await
             .map_err(|e| AuthError::OAuthListener(e.to_string()))?;
         let verifier = Zeroizing::new(oauth_callback::random_base64url::<32>());
-        let mut url = self.inner.config.auth_url()?;
-        let path = format!("{}/authorize", url.path().trim_end_matches('/'));
-        url.set_path(&path);
-        {
-            // auth-js's order: provider, redirect_to, scopes, then the PKCE pair.
-            let mut query = url.query_pairs_mut();
-            query.append_pair("provider", &provider);
-            query.append_pair("redirect_to", listener.redirect_to());
-            if let Some(scopes) = scopes.map(str::trim).filter(|s| !s.is_empty()) {
-                query.append_pair("scopes", scopes);
-            }
-            query.append_pair("code_challenge", &code_challenge(&verifier));
-            query.append_pair("code_challenge_method", "s256");
+        let mut pairs = vec![
+            ("provider".to_string(), provider.to_string()),
+            (
+                "redirect_to".to_string(),
+                listener.redirect_to().to_string(),
+            ),
+        ];
+        if let Some(scopes) = scopes.map(str::trim).filter(|s| !s.is_empty()) {
+            pairs.push(("scopes".into(), scopes.into()));
         }
-        tracing::info!(%provider, port = listener.port(), "OAuth sign-in started; waiting for the browser");
-        Ok(OAuthFlow {
+        pairs.push(("code_challenge".into(), code_challenge(&verifier)));
+        pairs.push(("code_challenge_method".into(), "s256".into()));
+        Ok((listener, verifier, pairs))
+    }
+
+    /// A flow waiting for the browser to come back from `authorize_url`.
+    pub(super) fn flow(
+        &self,
+        provider: String,
+        listener: CallbackListener,
+        verifier: Zeroizing<String>,
+        authorize_url: String,
+    ) -> OAuthFlow {
+        OAuthFlow {
             client: self.clone(),
             provider,
             listener,
             verifier,
-            authorize_url: url.into(),
+            authorize_url,
             cancel: OAuthCancel(Arc::new(watch::channel(false).0)),
             deadline: Instant::now() + OAUTH_CALLBACK_TIMEOUT,
-        })
+        }
     }
 
     /// `POST /token?grant_type=pkce`: the session and the exchange's id (not adopted yet).

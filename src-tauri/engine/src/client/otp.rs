@@ -288,6 +288,12 @@ impl AuthClient {
     /// project's live token to this one, so it is refused, naming both.
     pub async fn verify_email_link(&self, link: &str) -> Result<AuthResponse, AuthError> {
         let (url, token_hash, kind) = read_email_link(link)?;
+        self.check_link_is_ours(&url)?;
+        self.verify_token_hash(&token_hash, kind).await
+    }
+
+    /// Refuses a link to another server than this project's (see `verify_email_link`).
+    pub(super) fn check_link_is_ours(&self, url: &Url) -> Result<(), AuthError> {
         let project = Url::parse(&self.config().project_url)
             .map(|project| project.origin())
             .map_err(|_| AuthError::InvalidInput("The project URL is not a URL.".into()))?;
@@ -297,12 +303,18 @@ impl AuthClient {
                 project: project.ascii_serialization(),
             });
         }
-        self.verify_token_hash(&token_hash, kind).await
+        Ok(())
     }
 }
 
 /// What `parse_email_link` reads, with the link itself.
 fn read_email_link(link: &str) -> Result<(Url, String, OtpKind), AuthError> {
+    let (url, token, kind) = read_verify_link(link)?;
+    Ok((url, token, OtpKind::of_link(&kind)?))
+}
+
+/// A pasted GoTrue `/verify` link: its URL, token hash and `type` as written.
+pub(super) fn read_verify_link(link: &str) -> Result<(Url, String, String), AuthError> {
     {
         let not_a_link = || {
             AuthError::InvalidInput(
@@ -352,7 +364,7 @@ fn read_email_link(link: &str) -> Result<(Url, String, OtpKind), AuthError> {
         let kind = param("type").ok_or_else(|| {
             AuthError::InvalidInput("The link has no type: was it copied whole?".into())
         })?;
-        Ok((url, token, OtpKind::of_link(&kind)?))
+        Ok((url, token, kind))
     }
 }
 

@@ -1,4 +1,5 @@
-//! `POST /signup` (email, phone or anonymous), `POST /logout`, `GET /user`, `PUT /user`.
+//! `POST /signup` (email, phone or anonymous), `POST /logout`, `GET /user` (`PUT /user` is in
+//! `user_update`).
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -237,86 +238,4 @@ fn sign_out(
 pub async fn user(State(state): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     let auth = authenticate(&state, &headers)?;
     Ok(Json(user_json(&auth.user)).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct UserUpdate {
-    #[serde(default)]
-    data: Option<serde_json::Map<String, Value>>,
-    #[serde(default)]
-    password: Option<String>,
-}
-
-/// `PUT /user`: `data` is merged into `user_metadata` (a `null` value removes the key), and a
-/// new password replaces the old one, as GoTrue does.
-pub async fn update_user(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let auth = authenticate(&state, &headers)?;
-    let update: UserUpdate = json_body(body).await?;
-    // GoTrue checks the strength of any password sent, an empty one included (a 422).
-    if let Some(password) = &update.password {
-        check_password_strength(password)?;
-    }
-    let new_password = update.password.as_deref().filter(|p| !p.is_empty());
-    if let Some(password) = new_password {
-        let user = &auth.user;
-        if user.is_anonymous && user.email.is_empty() && user.phone.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                "Updating password of an anonymous user without an email or phone is not allowed",
-            ));
-        }
-        let same = user
-            .password_hash
-            .as_deref()
-            .is_some_and(|hash| crate::hash::check_password(hash, password));
-        if same {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "same_password",
-                "New password should be different from the old password.",
-            ));
-        }
-    }
-    let now = state.now_micros();
-    let user = state.db.run(|conn| -> Result<db::User, ApiError> {
-        let tx = conn.transaction()?;
-        if let Some(data) = update.data {
-            let mut metadata = auth
-                .user
-                .user_metadata
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
-            for (key, value) in data {
-                if value.is_null() {
-                    metadata.remove(&key);
-                } else {
-                    metadata.insert(key, value);
-                }
-            }
-            db::update_user_metadata(&tx, auth.user.id, &Value::Object(metadata), now)?;
-        }
-        if let Some(password) = new_password {
-            db::update_password(
-                &tx,
-                auth.user.id,
-                &crate::hash::hash_password(password),
-                now,
-            )?;
-            // GoTrue's `UpdatePassword`: every other session of the user ends (all of them
-            // when the token carries no session).
-            let this = auth.session.as_ref().map(|s| s.id);
-            db::delete_user_sessions(&tx, auth.user.id, this)?;
-        }
-        let user = db::user_by_id(&tx, auth.user.id)?
-            .ok_or_else(|| ApiError::internal("user vanished"))?;
-        tx.commit()?;
-        Ok(user)
-    })?;
-    Ok(Json(user_json(&user)).into_response())
 }

@@ -3,14 +3,21 @@
 
 pub mod account;
 pub mod admin;
+pub mod change_verify;
+pub mod disabled;
 pub mod emulator;
 pub mod fake_provider;
+pub mod id_token;
+pub mod identities;
 pub mod info;
 pub mod mfa;
 pub mod oauth;
 pub mod oauth_clients;
 pub mod otp;
+pub mod reauthenticate;
+pub mod resend;
 pub mod token;
+pub mod user_update;
 pub mod verify;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -38,7 +45,9 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/token", post(token::token))
         .route("/signup", post(account::signup))
         .route("/logout", post(account::logout))
-        .route("/user", get(account::user).put(account::update_user))
+        .route("/user", get(account::user).put(user_update::update_user))
+        .route("/reauthenticate", get(reauthenticate::reauthenticate))
+        .route("/resend", post(resend::resend))
         .route("/settings", get(info::settings))
         .route("/health", get(info::health))
         .route("/.well-known/jwks.json", get(info::jwks))
@@ -49,6 +58,8 @@ pub fn gotrue_routes() -> Router<Shared> {
         .merge(mfa::routes())
         .merge(admin::routes())
         .merge(oauth_clients::routes())
+        .merge(disabled::routes())
+        .merge(identities::routes())
         .route("/authorize", get(oauth::authorize))
         .route("/callback", get(oauth::callback).post(oauth::callback))
 }

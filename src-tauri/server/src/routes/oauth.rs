@@ -126,8 +126,20 @@ pub async fn authorize(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let query = Values::parse(query.as_deref().unwrap_or(""));
+    let location = start_flow(&state, &query, &headers, None)?;
+    Ok(found(&location, StatusCode::FOUND))
+}
+
+/// GoTrue's `GetExternalProviderRedirectURL`: records the flow state (with the user to link
+/// the identity to, for manual linking) and returns the provider's authorization URL.
+pub fn start_flow(
+    state: &AppState,
+    query: &Values,
+    headers: &HeaderMap,
+    linking_target: Option<Uuid>,
+) -> Result<String, ApiError> {
     let provider =
-        enabled_provider(&state, query.get("provider")).map_err(|detail| unsupported(&detail))?;
+        enabled_provider(state, query.get("provider")).map_err(|detail| unsupported(&detail))?;
     // No invites on this server: any invite token names nobody.
     if !query.get("invite_token").is_empty() {
         return Err(ApiError::new(
@@ -141,7 +153,7 @@ pub async fn authorize(
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    let referrer = redirect_rules(&state).referrer(
+    let referrer = redirect_rules(state).referrer(
         header("redirect_to"),
         Some(query.get("redirect_to")),
         header(REFERER.as_str()),
@@ -172,14 +184,21 @@ pub async fn authorize(
         )),
     };
     let flow = FlowState::new(&provider, OAUTH_METHOD, pkce, &referrer, state.now_micros());
-    state.db.run(|conn| flow_state::insert(conn, &flow))?;
+    state.db.run(|conn| -> rusqlite::Result<()> {
+        let tx = conn.transaction()?;
+        flow_state::insert(&tx, &flow)?;
+        if let Some(user) = linking_target {
+            crate::linking::set_target(&tx, flow.id, user)?;
+        }
+        tx.commit()
+    })?;
 
     // What the provider's `AuthCodeURL` gets: its own parameters, then whatever else the
     // request carried (GoTrue forwards it), less the ones GoTrue controls.
     let mut provider_query = Values::default();
     provider_query.set("response_type", "code");
     provider_query.set("client_id", &fake_provider::client_id(&provider));
-    provider_query.set("redirect_uri", &callback_url(&state));
+    provider_query.set("redirect_uri", &callback_url(state));
     let scope = fake_provider::scopes(&provider, query.get("scopes"));
     if !scope.is_empty() {
         provider_query.set("scope", &scope);
@@ -191,18 +210,17 @@ pub async fn authorize(
             provider_query.set(key, query.get(key));
         }
     }
-    let location = format!(
+    Ok(format!(
         "{}?{}",
-        fake_provider::authorize_url(&state, &provider),
+        fake_provider::authorize_url(state, &provider),
         provider_query.encode()
-    );
-    Ok(found(&location, StatusCode::FOUND))
+    ))
 }
 
 // ---- GET/POST /callback ------------------------------------------------------------------------
 
 /// Why a callback failed, as `getErrorQueryString` reads it.
-enum Failure {
+pub(crate) enum Failure {
     /// GoTrue's `HTTPError`: `error` from its status, plus `error_code`.
     Api(ApiError),
     /// GoTrue's `OAuthError` (the provider's own error, passed on): no `error_code`.
@@ -370,7 +388,15 @@ fn complete_sign_in(
 
     state.db.run(|conn| {
         let tx = conn.transaction()?;
-        match sign_in_external(&tx, state, provider, &grant) {
+        // GoTrue's `loadExternalState` loads the linking target with the flow state.
+        let outcome = match crate::linking::target(&tx, flow.id)? {
+            Some(target) => {
+                crate::linking::forget(&tx, flow.id)?;
+                super::identities::link_to_user(&tx, state, target, provider, &grant)
+            }
+            None => sign_in_external(&tx, state, provider, &grant),
+        };
+        match outcome {
             Ok(user) => {
                 let next = finish_flow(&tx, state, flow, &user, &grant, back_to);
                 if next.is_ok() {
@@ -439,7 +465,7 @@ fn finish_flow(
 }
 
 /// What the provider says about the user, as GoTrue's `Claims` (`identity_data`).
-fn identity_data(state: &AppState, provider: &str, grant: &ProviderGrant) -> Value {
+pub(crate) fn identity_data(state: &AppState, provider: &str, grant: &ProviderGrant) -> Value {
     let mut data = Map::new();
     data.insert("iss".into(), json!(fake_provider::issuer(state, provider)));
     data.insert("sub".into(), json!(grant.subject));
@@ -607,7 +633,12 @@ fn merge_user_metadata(
 
 /// GoTrue's `UpdateAppMetaDataProviders`: `providers` from the user's identities, oldest
 /// first (the derived `email` one is the oldest when kept), `provider` the first of them.
-fn set_providers(tx: &Connection, user: Uuid, keep_email: bool, now: i64) -> rusqlite::Result<()> {
+pub(crate) fn set_providers(
+    tx: &Connection,
+    user: Uuid,
+    keep_email: bool,
+    now: i64,
+) -> rusqlite::Result<()> {
     let Some(current) = db::user_by_id(tx, user)? else {
         return Ok(());
     };

@@ -69,7 +69,8 @@ pub struct RecoverParams {
 }
 
 /// GoTrue's answer when a text channel other than SMS is asked for (WhatsApp needs Twilio).
-const INVALID_CHANNEL: &str = "Invalid channel, supported values are 'sms' or 'whatsapp'. \
+pub(crate) const INVALID_CHANNEL: &str =
+    "Invalid channel, supported values are 'sms' or 'whatsapp'. \
     'whatsapp' is only supported if Twilio or Twilio Verify is used as the provider.";
 
 fn bad(message: &str) -> ApiError {
@@ -81,7 +82,10 @@ fn text(value: &Option<String>) -> &str {
 }
 
 /// GoTrue's `validatePKCEParams`, then this server's refusal of PKCE itself.
-fn check_pkce(method: &Option<String>, challenge: &Option<String>) -> Result<(), ApiError> {
+pub(crate) fn check_pkce(
+    method: &Option<String>,
+    challenge: &Option<String>,
+) -> Result<(), ApiError> {
     let (method, challenge) = (text(method), text(challenge));
     if method.is_empty() != challenge.is_empty() {
         return Err(bad(

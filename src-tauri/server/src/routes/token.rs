@@ -22,11 +22,15 @@ pub async fn token(
     State(state): State<Shared>,
     RawQuery(query): RawQuery,
     extensions: Extensions,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let grant = super::query_param(query.as_deref(), "grant_type").unwrap_or_default();
     // An unknown grant is answered first; the limiter runs next, before the body is read.
-    if !matches!(grant.as_str(), "password" | "refresh_token" | "pkce") {
+    if !matches!(
+        grant.as_str(),
+        "password" | "refresh_token" | "pkce" | "id_token" | "web3"
+    ) {
         return Err(ApiError::bad_request(
             "invalid_credentials",
             "unsupported_grant_type",
@@ -43,6 +47,10 @@ pub async fn token(
         password_grant(&state, json_body(body).await?)
     } else if grant == "pkce" {
         super::oauth::pkce_grant(&state, json_body(body).await?)
+    } else if grant == "id_token" {
+        super::id_token::id_token_grant(&state, &headers, json_body(body).await?)
+    } else if grant == "web3" {
+        Err(super::disabled::web3_disabled())
     } else {
         refresh_grant(&state, json_body(body).await?).await
     }

@@ -15,11 +15,15 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::change_verify::{
+    apply_phone_change, verify_email_change, EmailChangeOutcome, SINGLE_CONFIRMATION_ACCEPTED,
+};
 use super::{json_body, query_param, Shared};
 use crate::addresses::{validate_email, validate_phone};
 use crate::db::{self, User};
 use crate::errors::ApiError;
 use crate::one_time_token::{self as ott, Slot};
+use crate::pending_changes as pending;
 use crate::state::{is_banned, start_session, token_response, AppState};
 
 /// The `amr` method of a session a verification starts.
@@ -125,7 +129,11 @@ pub async fn verify_post(State(state): State<Shared>, body: Body) -> Result<Resp
                 by_address(&tx, &state, &kind, &hash, address)?
             }
         };
-        let body = sign_in_verified(&tx, &state, &user, kind)?;
+        let body = match sign_in_verified(&tx, &state, &user, kind, &hash)? {
+            Verified::Session(body) => body,
+            // GoTrue's answer to the first of two email-change confirmations: no session.
+            Verified::FirstOfTwo => json!({"msg": SINGLE_CONFIRMATION_ACCEPTED, "code": "200"}),
+        };
         tx.commit()?;
         Ok(body)
     })?;
@@ -144,8 +152,7 @@ fn by_token_hash(
         "email" => &[Slot::Confirmation, Slot::Recovery],
         "signup" | "invite" => &[Slot::Confirmation],
         "recovery" | "magiclink" => &[Slot::Recovery],
-        // This server sends no email-change links, so none can match.
-        "email_change" => &[],
+        "email_change" => return by_email_change_hash(conn, state, hash),
         _ => return Err(bad("Invalid email verification type")),
     };
     let (user_id, slot, sent_at) = ott::find(conn, hash, slots)?.ok_or_else(link_invalid)?;
@@ -168,6 +175,43 @@ fn by_token_hash(
     Ok((user, kind))
 }
 
+/// `verifyTokenHash` for `email_change`: the user either of whose email-change tokens is this
+/// hash, within `MAILER_OTP_EXP` of `email_change_sent_at`.
+fn by_email_change_hash(
+    conn: &Connection,
+    state: &AppState,
+    hash: &str,
+) -> Result<(User, &'static str), ApiError> {
+    let user = pending::user_by_email_change_token(conn, hash)?.ok_or_else(link_invalid)?;
+    if is_banned(&user, state.now_micros()) {
+        return Err(banned());
+    }
+    let live = user
+        .pending
+        .email_change_sent_at
+        .is_some_and(|sent_at| !expired(sent_at, state.config.mailer_otp_exp, state.now_micros()));
+    if !live {
+        return Err(link_invalid());
+    }
+    Ok((user, "email_change"))
+}
+
+/// GoTrue's `isOtpValid`: a stored hash (plain or `pkce_`), sent and not expired.
+fn otp_valid(
+    hash: &str,
+    stored: &str,
+    sent_at: Option<i64>,
+    lifetime: std::time::Duration,
+    now: i64,
+) -> bool {
+    let Some(sent_at) = sent_at else {
+        return false;
+    };
+    !stored.is_empty()
+        && !expired(sent_at, lifetime, now)
+        && (stored == hash || stored == format!("pkce_{hash}"))
+}
+
 /// GoTrue's `verifyUserAndToken`: the user with this address whose token of the type's slot
 /// is this hash and not expired.
 fn by_address(
@@ -178,8 +222,10 @@ fn by_address(
     address: &str,
 ) -> Result<(User, &'static str), ApiError> {
     let user = match kind {
-        // No phone or email changes are pending on this server.
-        "phone_change" | "email_change" => None,
+        "phone_change" => pending::user_by_phone_change(conn, address)?,
+        "email_change" => {
+            pending::user_for_email_change(conn, address, hash, state.config.secure_email_change)?
+        }
         "sms" => db::user_by_phone(conn, address)?,
         _ => db::user_by_email(conn, address)?,
     }
@@ -197,7 +243,36 @@ fn by_address(
         }))
     };
     let email_life = state.config.mailer_otp_exp;
+    let changes = &user.pending;
     let kind = match kind {
+        "email_change"
+            if otp_valid(
+                hash,
+                &changes.email_change_token_current,
+                changes.email_change_sent_at,
+                email_life,
+                now,
+            ) || otp_valid(
+                hash,
+                &changes.email_change_token_new,
+                changes.email_change_sent_at,
+                email_life,
+                now,
+            ) =>
+        {
+            "email_change"
+        }
+        "phone_change"
+            if otp_valid(
+                hash,
+                &changes.phone_change_token,
+                changes.phone_change_sent_at,
+                state.config.sms_otp_exp,
+                now,
+            ) =>
+        {
+            "phone_change"
+        }
         "email" if matches(Slot::Confirmation, email_life)? => "signup",
         "email" if matches(Slot::Recovery, email_life)? => "magiclink",
         "signup" if matches(Slot::Confirmation, email_life)? => "signup",
@@ -210,15 +285,31 @@ fn by_address(
     Ok((user, kind))
 }
 
-/// Applies what a verified type proves (`signupVerify`, `recoverVerify`, `smsVerify`) and
-/// starts the session; the token response.
+/// What a verification ends in.
+enum Verified {
+    /// The token response of the new session.
+    Session(Value),
+    /// The first of two email-change confirmations: no session yet.
+    FirstOfTwo,
+}
+
+/// Applies what a verified type proves (`signupVerify`, `recoverVerify`, `smsVerify`,
+/// `emailChangeVerify`) and starts the session. `hash` is the verified token's hash (which
+/// side of an email change it confirms).
 fn sign_in_verified(
     conn: &Connection,
     state: &AppState,
     user: &User,
     kind: &str,
-) -> Result<Value, ApiError> {
+    hash: &str,
+) -> Result<Verified, ApiError> {
     match kind {
+        "email_change" => {
+            if verify_email_change(conn, state, user, hash)? == EmailChangeOutcome::FirstOfTwo {
+                return Ok(Verified::FirstOfTwo);
+            }
+        }
+        "phone_change" => apply_phone_change(conn, state, user)?,
         "signup" | "invite" => confirm_email(conn, state, user)?,
         "recovery" | "magiclink" => {
             ott::clear_all(conn, user.id)?;
@@ -232,7 +323,12 @@ fn sign_in_verified(
     let user = db::user_by_id(conn, user.id)?.ok_or_else(|| ApiError::internal("user vanished"))?;
     let (session, refresh_token) = start_session(conn, state, &user, AMR_METHOD, None)?;
     let user = db::user_by_id(conn, user.id)?.unwrap_or(user);
-    Ok(token_response(state, &user, &session, &refresh_token))
+    Ok(Verified::Session(token_response(
+        state,
+        &user,
+        &session,
+        &refresh_token,
+    )))
 }
 
 /// GoTrue's `User.Confirm`: the email is confirmed now, `email_verified: true` joins the user
@@ -279,16 +375,25 @@ pub async fn verify_get(
     }
     let outcome = state
         .db
-        .run(|conn| -> Result<(Value, &'static str), ApiError> {
+        .run(|conn| -> Result<(Verified, &'static str), ApiError> {
             let tx = conn.transaction()?;
             let (user, kind) = by_token_hash(&tx, &state, &token, &kind)?;
             // `sms` cannot come back from a token hash; `by_token_hash` refused it.
-            let body = sign_in_verified(&tx, &state, &user, kind)?;
+            let verified = sign_in_verified(&tx, &state, &user, kind, &token)?;
             tx.commit()?;
-            Ok((body, kind))
+            Ok((verified, kind))
         });
     let location = match outcome {
-        Ok((body, kind)) => {
+        // GoTrue's `prepRedirectURL`: the message in the fragment, no session.
+        Ok((Verified::FirstOfTwo, _)) => {
+            let fragment = form_urlencoded::Serializer::new(String::new())
+                .append_pair("message", SINGLE_CONFIRMATION_ACCEPTED)
+                .append_pair("sb", "")
+                .finish();
+            let base = redirect_to.split('#').next().unwrap_or(&redirect_to);
+            format!("{base}#{fragment}")
+        }
+        Ok((Verified::Session(body), kind)) => {
             let text = |key: &str| match &body[key] {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
