@@ -185,6 +185,13 @@ pub struct Config {
     /// The external OAuth providers that are enabled (lowercase GoTrue names). Each is served
     /// by the built-in fake provider (`/_provider/<name>`).
     pub external_providers: Vec<String>,
+    /// GoTrue's `JWT_ADMIN_ROLES`: the `role` claims the admin API accepts (GoTrue's default:
+    /// `service_role`, `supabase_admin`).
+    pub admin_roles: Vec<String>,
+    /// GoTrue's `OAUTH_SERVER_ENABLED` (`[auth.oauth_server] enabled`): the project acts as
+    /// an OAuth 2.1 server; here that is its client registry under `/admin/oauth/clients`.
+    /// On by default, as in the Supabase CLI configuration auth-js's tests run against.
+    pub oauth_server_enabled: bool,
     /// GoTrue's `SECURITY_MANUAL_LINKING_ENABLED` (off by default, as in GoTrue): signed-in
     /// users may link and unlink identities through `/user/identities`.
     pub manual_linking: bool,
@@ -195,6 +202,9 @@ pub struct Config {
 /// a `.` or `/`). GoTrue releases since v2.171 accept any loopback IP address without an
 /// entry; older ones need it, so it is in the default allow list.
 pub const LOOPBACK_CALLBACK_PATTERN: &str = "http://127.0.0.1:*/callback/*";
+
+/// GoTrue's default `JWT_ADMIN_ROLES`.
+pub const DEFAULT_ADMIN_ROLES: [&str; 2] = ["service_role", "supabase_admin"];
 
 /// The providers enabled by default.
 pub const DEFAULT_EXTERNAL_PROVIDERS: [&str; 2] = ["github", "google"];
@@ -244,6 +254,8 @@ impl fmt::Debug for Config {
             .field("mfa", &self.mfa)
             .field("additional_redirect_urls", &self.additional_redirect_urls)
             .field("external_providers", &self.external_providers)
+            .field("admin_roles", &self.admin_roles)
+            .field("oauth_server_enabled", &self.oauth_server_enabled)
             .field("manual_linking", &self.manual_linking)
             .finish()
     }
@@ -287,6 +299,8 @@ impl Default for Config {
             mfa: MfaConfig::default(),
             additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
             external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),
+            admin_roles: DEFAULT_ADMIN_ROLES.map(String::from).to_vec(),
+            oauth_server_enabled: true,
             manual_linking: false,
         }
     }

@@ -89,6 +89,8 @@ impl Db {
         conn.execute_batch(crate::one_time_token::SCHEMA)?;
         crate::pending_changes::migrate(&conn)?;
         conn.execute_batch(crate::linking::SCHEMA)?;
+        crate::user_columns::migrate(&conn)?;
+        conn.execute_batch(crate::oauth_server::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })
@@ -121,6 +123,10 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_sign_in_at: Option<i64>,
+    /// GoTrue's `invited_at` (see `user_columns`).
+    pub invited_at: Option<i64>,
+    /// Set once the user was soft-deleted by the admin API.
+    pub deleted_at: Option<i64>,
     /// The user's MFA factors, loaded with the user as GoTrue loads them (eagerly).
     pub factors: Vec<crate::mfa::Factor>,
     /// External (provider) identities, oldest first; filled by the lookups below.
@@ -171,7 +177,7 @@ fn json_col(row: &Row, index: usize) -> rusqlite::Result<Value> {
 
 const USER_COLUMNS: &str = "id, aud, role, email, phone, password_hash, email_confirmed_at, \
     phone_confirmed_at, app_metadata, user_metadata, is_anonymous, banned_until, created_at, \
-    updated_at, last_sign_in_at";
+    updated_at, last_sign_in_at, invited_at, deleted_at";
 
 fn user_from_row(row: &Row) -> rusqlite::Result<User> {
     Ok(User {
@@ -190,6 +196,8 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
         created_at: row.get(12)?,
         updated_at: row.get(13)?,
         last_sign_in_at: row.get(14)?,
+        invited_at: row.get(15)?,
+        deleted_at: row.get(16)?,
         factors: Vec::new(),
         identities: Vec::new(),
         pending: Default::default(),
@@ -244,7 +252,7 @@ fn token_from_row(row: &Row) -> rusqlite::Result<RefreshTokenRow> {
 
 pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
     conn.execute(
-        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"),
+        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)"),
         params![
             user.id.to_string(),
             user.aud,
@@ -261,6 +269,8 @@ pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
             user.created_at,
             user.updated_at,
             user.last_sign_in_at,
+            user.invited_at,
+            user.deleted_at,
         ],
     )?;
     Ok(())
@@ -618,6 +628,69 @@ pub fn clear_password(conn: &Connection, user: Uuid, now: i64) -> rusqlite::Resu
     conn.execute(
         "UPDATE users SET password_hash = NULL, updated_at = ?2 WHERE id = ?1",
         params![user.to_string(), now],
+    )?;
+    Ok(())
+}
+
+/// One page of the users in `aud`, newest first (GoTrue's `FindUsersInAudience` with its
+/// default sort), with how many there are in all. `filter` matches part of the email or of
+/// `user_metadata.full_name`, ignoring case.
+pub fn users_page(
+    conn: &Connection,
+    aud: &str,
+    filter: &str,
+    limit: u64,
+    offset: u64,
+) -> rusqlite::Result<(Vec<User>, u64)> {
+    let pattern = format!("%{filter}%");
+    let condition = "aud = ?1 AND (?2 = '' OR email LIKE ?3 OR \
+         COALESCE(json_extract(user_metadata, '$.full_name'), '') LIKE ?3)";
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM users WHERE {condition}"),
+        params![aud, filter, pattern],
+        |row| row.get(0),
+    )?;
+    let mut statement = conn.prepare(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE {condition} \
+         ORDER BY created_at DESC, rowid DESC LIMIT ?4 OFFSET ?5"
+    ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let rows = statement.query_map(params![aud, filter, pattern, limit, offset], user_from_row)?;
+    let users = rows.collect::<rusqlite::Result<Vec<User>>>()?;
+    let users = users
+        .into_iter()
+        .map(|mut user| {
+            user.identities = crate::identity::for_user(conn, user.id)?;
+            user.pending = crate::pending_changes::load(conn, user.id)?;
+            crate::mfa::with_factors(conn, user)
+        })
+        .collect::<rusqlite::Result<Vec<User>>>()?;
+    Ok((users, total.max(0) as u64))
+}
+
+/// Deletes the user and, by cascade, its sessions, tokens, factors and identities.
+pub fn delete_user(conn: &Connection, id: Uuid) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM users WHERE id = ?1", [id.to_string()])?;
+    Ok(())
+}
+
+/// Sets one of the user's plain columns (`role`, `email`, `phone`, `is_anonymous`); the
+/// column name comes from this crate, never from a request.
+pub fn set_user_column(
+    conn: &Connection,
+    id: Uuid,
+    column: &'static str,
+    value: &dyn rusqlite::ToSql,
+    now: i64,
+) -> rusqlite::Result<()> {
+    debug_assert!(matches!(
+        column,
+        "role" | "email" | "phone" | "is_anonymous"
+    ));
+    conn.execute(
+        &format!("UPDATE users SET {column} = ?2, updated_at = ?3 WHERE id = ?1"),
+        params![id.to_string(), value, now],
     )?;
     Ok(())
 }

@@ -21,6 +21,8 @@ pub enum InboxKind {
     Magiclink,
     /// Reset a password (GoTrue's recovery mail).
     Recovery,
+    /// Join the project (GoTrue's invite mail, from `POST /invite`).
+    Invite,
     /// A code by text message.
     Sms,
     /// Confirm an email change (GoTrue's email-change mail, to the new address and, with
@@ -40,6 +42,7 @@ impl InboxKind {
             InboxKind::Signup => "signup",
             InboxKind::Magiclink => "magiclink",
             InboxKind::Recovery => "recovery",
+            InboxKind::Invite => "invite",
             InboxKind::Sms => "sms",
             InboxKind::EmailChange => "email_change",
             InboxKind::PhoneChange => "phone_change",
@@ -53,6 +56,7 @@ impl InboxKind {
             InboxKind::Signup => "Confirm your email address".into(),
             InboxKind::Magiclink => "Your sign-in link".into(),
             InboxKind::Recovery => "Reset your password".into(),
+            InboxKind::Invite => "You have been invited".into(),
             InboxKind::Sms | InboxKind::PhoneChange => format!("Your code is {code}"),
             InboxKind::EmailChange => "Confirm your new email address".into(),
             InboxKind::Reauthentication => format!("{code} is your verification code"),

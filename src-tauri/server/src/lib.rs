@@ -4,12 +4,14 @@
 //! surface for tests. No Tauri here.
 
 pub mod addresses;
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod errors;
 pub mod flow_state;
 mod gateway;
+pub mod go_duration;
 pub mod hash;
 pub mod identity;
 pub mod inbox;
@@ -18,6 +20,7 @@ pub mod jwt;
 pub mod linking;
 pub mod mailer;
 pub mod mfa;
+pub mod oauth_server;
 pub mod one_time_token;
 pub mod pending_changes;
 pub mod redirect;
@@ -26,6 +29,7 @@ pub mod routes;
 pub mod state;
 pub mod totp;
 pub mod traffic;
+pub mod user_columns;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

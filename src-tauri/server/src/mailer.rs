@@ -83,37 +83,55 @@ pub fn send_email(
     kind: InboxKind,
     redirect_to: &str,
 ) -> Result<InboxMessage, ApiError> {
+    email(conn, state, user, kind, redirect_to, true)
+}
+
+/// GoTrue's `sendInvite`: the invite mail, in the confirmation slot, with no resend limit
+/// (GoTrue checks none for invites).
+pub fn send_invite(
+    conn: &Connection,
+    state: &AppState,
+    user: &User,
+    redirect_to: &str,
+) -> Result<InboxMessage, ApiError> {
+    email(conn, state, user, InboxKind::Invite, redirect_to, false)
+}
+
+fn email(
+    conn: &Connection,
+    state: &AppState,
+    user: &User,
+    kind: InboxKind,
+    redirect_to: &str,
+    limited: bool,
+) -> Result<InboxMessage, ApiError> {
     let slot = match kind {
-        InboxKind::Signup => Slot::Confirmation,
+        // GoTrue's invite mail uses the confirmation token too.
+        InboxKind::Signup | InboxKind::Invite => Slot::Confirmation,
         InboxKind::Magiclink | InboxKind::Recovery => Slot::Recovery,
         _ => return Err(ApiError::internal("not a one-time-token email")),
     };
     let now = state.now_micros();
-    check_frequency(
-        state,
-        ott::slot(conn, user.id, slot)?.as_ref(),
-        Channel::Email,
-        now,
-    )?;
+    if limited {
+        check_frequency(
+            state,
+            ott::slot(conn, user.id, slot)?.as_ref(),
+            Channel::Email,
+            now,
+        )?;
+    }
     let code = ott::generate_otp();
     let token_hash = ott::token_hash(&user.email, &code);
     ott::put(conn, user.id, slot, &token_hash, &user.email, now)?;
-    // GoTrue's link: `<API_EXTERNAL_URL>/verify?token=<hash>&type=<type>&redirect_to=<url>`.
-    let link = format!(
-        "{}/verify?token={token_hash}&type={}&redirect_to={}",
-        state.api_external_url,
-        kind.as_str(),
-        crate::redirect::encode_for_link(redirect_to)
-    );
+    let link = action_link(state, &token_hash, kind.as_str(), redirect_to);
     Ok(message(&user.email, kind, code, Some(link), now))
 }
 
-/// GoTrue's verification link to this server.
-fn verify_link(state: &AppState, token_hash: &str, kind: InboxKind, redirect_to: &str) -> String {
+/// GoTrue's email link: `<API_EXTERNAL_URL>/verify?token=<hash>&type=<type>&redirect_to=<url>`.
+pub fn action_link(state: &AppState, token_hash: &str, kind: &str, redirect_to: &str) -> String {
     format!(
-        "{}/verify?token={token_hash}&type={}&redirect_to={}",
+        "{}/verify?token={token_hash}&type={kind}&redirect_to={}",
         state.api_external_url,
-        kind.as_str(),
         crate::redirect::encode_for_link(redirect_to)
     )
 }
@@ -141,7 +159,7 @@ pub fn send_email_change(
         new_email,
         kind,
         code_new,
-        Some(verify_link(state, &hash_new, kind, redirect_to)),
+        Some(action_link(state, &hash_new, kind.as_str(), redirect_to)),
         now,
     )];
     let mut hash_current = String::new();
@@ -152,7 +170,12 @@ pub fn send_email_change(
             &user.email,
             kind,
             code_current,
-            Some(verify_link(state, &hash_current, kind, redirect_to)),
+            Some(action_link(
+                state,
+                &hash_current,
+                kind.as_str(),
+                redirect_to,
+            )),
             now,
         ));
     }

@@ -143,6 +143,19 @@ struct Args {
         default_value = "github,google"
     )]
     external_providers: Vec<String>,
+    /// The `role` claims the admin API accepts, comma-separated (GoTrue's JWT_ADMIN_ROLES).
+    #[arg(
+        long,
+        value_name = "ROLES",
+        value_delimiter = ',',
+        default_value = "service_role,supabase_admin"
+    )]
+    jwt_admin_roles: Vec<String>,
+    /// The OAuth 2.1 server's client registry, /admin/oauth/clients (GoTrue's
+    /// OAUTH_SERVER_ENABLED): on unless `--oauth-server=false`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_value_t = true,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    oauth_server: bool,
     /// Let signed-in users link and unlink OAuth identities through /user/identities
     /// (GoTrue's SECURITY_MANUAL_LINKING_ENABLED).
     #[arg(long)]
@@ -245,6 +258,8 @@ impl Args {
                 .into_iter()
                 .map(|name| name.to_lowercase())
                 .collect(),
+            admin_roles: non_empty(self.jwt_admin_roles),
+            oauth_server_enabled: self.oauth_server,
             ..defaults
         }
     }
@@ -467,5 +482,24 @@ mod tests {
                 ("15550100199".to_string(), "000000".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn admin_roles_and_the_oauth_server_flags() {
+        let config = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert_eq!(config.admin_roles, ["service_role", "supabase_admin"]);
+        assert!(config.oauth_server_enabled);
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--jwt-admin-roles",
+            "boss, owner",
+            "--oauth-server=false",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(config.admin_roles, ["boss", "owner"]);
+        assert!(!config.oauth_server_enabled);
+        let on = Args::try_parse_from(["local-gotrue", "--oauth-server"]).unwrap();
+        assert!(on.config().oauth_server_enabled);
     }
 }

@@ -209,6 +209,23 @@ pub fn factor_of_user(conn: &Connection, user: Uuid, id: Uuid) -> rusqlite::Resu
     .optional()
 }
 
+/// Sets a factor's `friendly_name` or `phone` (GoTrue's `UpdateFriendlyName`, `UpdatePhone`);
+/// the column name comes from this crate, never from a request.
+pub fn update_factor_column(
+    conn: &Connection,
+    id: Uuid,
+    column: &'static str,
+    value: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    debug_assert!(matches!(column, "friendly_name" | "phone"));
+    conn.execute(
+        &format!("UPDATE mfa_factors SET {column} = ?2, updated_at = ?3 WHERE id = ?1"),
+        params![id.to_string(), value, now],
+    )?;
+    Ok(())
+}
+
 /// Deletes the factor and its challenges.
 pub fn delete_factor(conn: &Connection, id: Uuid) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM mfa_factors WHERE id = ?1", [id.to_string()])?;

@@ -73,6 +73,7 @@ pub fn user_json(user: &User) -> Value {
         ("confirmed_at", time(confirmed_at)),
         ("last_sign_in_at", time(user.last_sign_in_at)),
         ("banned_until", time(user.banned_until)),
+        ("invited_at", time(user.invited_at)),
         (
             "email_change_sent_at",
             time(user.pending.email_change_sent_at),
@@ -85,6 +86,7 @@ pub fn user_json(user: &User) -> Value {
             "reauthentication_sent_at",
             time(user.pending.reauthentication_sent_at),
         ),
+        ("deleted_at", time(user.deleted_at)),
     ] {
         if let Some(value) = value {
             body[key] = json!(value);
@@ -272,6 +274,8 @@ pub fn new_user(
         created_at: now,
         updated_at: now,
         last_sign_in_at: None,
+        invited_at: None,
+        deleted_at: None,
         factors: Vec::new(),
         identities: Vec::new(),
         pending: Default::default(),

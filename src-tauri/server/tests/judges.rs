@@ -54,6 +54,7 @@ async fn run_judge_on(
         .env("JUDGE_SERVER", server)
         .env("GOTRUE_URL", h.server.auth_url())
         .env("ANON_KEY", h.server.anon_key())
+        .env("SERVICE_ROLE_KEY", h.server.service_role_key())
         .env("EMULATOR_URL", format!("{}/_emulator", h.server.url()))
         .env("DEMO_EMAIL", EMAIL)
         .env("DEMO_PASSWORD", PASSWORD);
@@ -186,6 +187,39 @@ const OTP: &[&str] = &[
     "otp.recovery.password_recovery",
     "otp.invariants",
 ];
+
+const ADMIN: &[&str] = &[
+    "admin.create_user",
+    "admin.create_user_duplicate",
+    "admin.create_user_invalid_email",
+    "admin.list_users_paged",
+    "admin.list_users_bad_page",
+    "admin.get_user",
+    "admin.get_user_missing",
+    "admin.update_user",
+    "admin.banned_cannot_sign_in",
+    "admin.delete_user",
+    "admin.generate_link_signup",
+    "admin.generate_link_sends_nothing",
+    "admin.generate_link_verifies",
+    "admin.generate_link_recovery_unknown",
+    "admin.generate_link_email_change",
+    "admin.invite",
+    "admin.mfa_list_factors",
+    "admin.mfa_delete_factor",
+    "admin.oauth_create_client",
+    "admin.oauth_get_client_without_secret",
+    "admin.oauth_regenerate_secret",
+    "admin.oauth_invalid_redirect_uris",
+    "admin.oauth_delete_client",
+    "admin.not_admin",
+    "admin.invariants",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_the_admin_api() {
+    run_judge("node".into(), "admin.mjs", auth_js(), ADMIN).await;
+}
 
 const ACCOUNT: &[&str] = &[
     "account.email_change.pending",

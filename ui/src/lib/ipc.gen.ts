@@ -240,7 +240,7 @@ link: string | null,
  */
 sentAt: string, };
 
-export type InboxKind = "signup" | "magiclink" | "recovery" | "sms" | "email_change" | "phone_change" | "reauthentication";
+export type InboxKind = "signup" | "magiclink" | "recovery" | "invite" | "sms" | "email_change" | "phone_change" | "reauthentication";
 
 export type Factor = { id: string, 
 /**

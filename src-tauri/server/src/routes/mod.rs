@@ -2,6 +2,7 @@
 //! control surface.
 
 pub mod account;
+pub mod admin;
 pub mod change_verify;
 pub mod disabled;
 pub mod emulator;
@@ -11,6 +12,7 @@ pub mod identities;
 pub mod info;
 pub mod mfa;
 pub mod oauth;
+pub mod oauth_clients;
 pub mod otp;
 pub mod reauthenticate;
 pub mod resend;
@@ -54,6 +56,8 @@ pub fn gotrue_routes() -> Router<Shared> {
         .route("/recover", post(otp::recover))
         .route("/verify", get(verify::verify_get).post(verify::verify_post))
         .merge(mfa::routes())
+        .merge(admin::routes())
+        .merge(oauth_clients::routes())
         .merge(disabled::routes())
         .merge(identities::routes())
         .route("/authorize", get(oauth::authorize))
@@ -132,7 +136,9 @@ pub struct Authenticated {
     pub session: Option<Session>,
 }
 
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
+/// GoTrue's `extractBearerToken` then `parseJWTClaims`: the claims of the request's Bearer
+/// token, verified by the server's keys; its 401 and 403 answers.
+pub fn bearer_claims(state: &AppState, headers: &HeaderMap) -> Result<serde_json::Value, ApiError> {
     let unauthorized = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -149,7 +155,7 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticat
         (Some(scheme), Some(token), None) if scheme.eq_ignore_ascii_case("bearer") => token,
         _ => return Err(unauthorized()),
     };
-    let claims = state
+    state
         .keys
         .verify(token, state.now().timestamp())
         .map_err(|error| {
@@ -163,7 +169,11 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticat
                 "bad_jwt",
                 format!("invalid JWT: unable to parse or verify signature, {detail}"),
             )
-        })?;
+        })
+}
+
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
+    let claims = bearer_claims(state, headers)?;
     let forbidden = |code, message: &str| ApiError::new(StatusCode::FORBIDDEN, code, message);
     let user_id = claims["sub"].as_str().and_then(|s| Uuid::parse_str(s).ok());
     let session_id = claims["session_id"]
