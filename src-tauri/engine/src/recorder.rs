@@ -14,7 +14,7 @@ use crate::http::KEPT_BODY_BYTES;
 use crate::tokens::fingerprint;
 
 /// JSON keys whose string values are credentials.
-const SECRET_KEYS: [&str; 11] = [
+const SECRET_KEYS: [&str; 15] = [
     "access_token",
     "refresh_token",
     "password",
@@ -28,6 +28,13 @@ const SECRET_KEYS: [&str; 11] = [
     "token_hash",
     // The reauthentication code a password change carries.
     "nonce",
+    // What GoTrue's admin `generate_link` answers (the link, its code and hash) and an OAuth
+    // client's secret: the engine never calls the admin API, but a recorded answer from any
+    // server passes here.
+    "action_link",
+    "email_otp",
+    "hashed_token",
+    "client_secret",
 ];
 
 /// What a TOTP enrollment answers that is as good as the factor itself: the secret, the
@@ -419,6 +426,29 @@ mod tests {
             server_date: None,
             error: None,
         }
+    }
+
+    #[test]
+    fn generated_links_and_client_secrets_are_secrets() {
+        let body = r#"{"action_link":"http://x/verify?token=pkce_abcdefghijkl&type=magiclink","email_otp":"987654","hashed_token":"0123456789abcdef0123","client_secret":"sb_secret_zyxwvutsrqpo","verification_type":"magiclink"}"#;
+        let mut redactor = Redactor::default();
+        redactor.learn_json(&serde_json::from_str(body).unwrap());
+        let clean = redactor
+            .apply(exchange_with_body(body))
+            .response_body
+            .unwrap();
+        for secret in [
+            "pkce_abcdefghijkl",
+            "987654",
+            "0123456789abcdef0123",
+            "sb_secret_zyxwvutsrqpo",
+        ] {
+            assert!(!clean.contains(secret), "{secret} in {clean}");
+        }
+        assert!(
+            clean.contains(r#""verification_type":"magiclink""#),
+            "{clean}"
+        );
     }
 
     #[test]
