@@ -113,8 +113,8 @@ describe("Identities", () => {
     expect(byId("identities-list")!.querySelectorAll("li")).toHaveLength(1);
   });
 
-  it("links: waits for the browser with a Cancel, and reads the identities again when it comes back", async () => {
-    await panel(listed(identity()));
+  it("links: waits for the browser with a Cancel, and reads the identities again for the new session", async () => {
+    const rendered = await panel(listed(identity()));
     const wait = deferred<SessionView>();
     vi.mocked(api.linkIdentityStart).mockResolvedValue(started);
     vi.mocked(api.oauthWait).mockReturnValue(wait.promise);
@@ -127,9 +127,14 @@ describe("Identities", () => {
     expect(byId("identity-unlink-email"), "no unlinking while a link is waiting").toBeNull();
 
     vi.mocked(api.identities).mockResolvedValue(listed(identity({ usedBy: null }), { ...github, usedBy: "oauth" }));
-    wait.resolve(session());
+    const linked = session({ sessionId: "7e6d5c4b-0000-4000-8000-000000000003" });
+    wait.resolve(linked);
+    await eventually(() => expect(byId("identities-waiting")).toBeNull());
+    expect(api.identities, "the answer alone reads nothing").toHaveBeenCalledTimes(1);
+    // SIGNED_IN in the live log brings the new session.
+    await rendered.rerender({ session: linked });
     await eventually(() => expect(byId("identities-list")!.querySelectorAll("li")).toHaveLength(2));
-    expect(byId("identities-waiting")).toBeNull();
+    expect(byId("identities-list")!.textContent).toContain("this session · oauth");
     expect(api.identities).toHaveBeenCalledTimes(2);
   });
 
