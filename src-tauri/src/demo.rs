@@ -1,5 +1,6 @@
 //! The built-in demo: its own GoTrue-compatible server in the app's data folder, signing with
-//! ES256 (as new Supabase projects do) and short-lived tokens, and its demo account.
+//! ES256 (as new Supabase projects do), short-lived tokens and manual identity linking on (a
+//! playground: linking and unlinking from the window work), and its demo account.
 
 use std::path::Path;
 use std::time::Duration;
