@@ -2072,6 +2072,94 @@ async fn oauth_with_pkce_through_a_real_browser_signs_in() {
     launched.finish().await;
 }
 
+/// Linked identities through a real browser: the demo user (signed in with a password, its
+/// one `email` identity marked as the one the token's amr used) links "github" through the
+/// fake provider's consent page; the window lists two identities and the new session's `oauth`
+/// on the GitHub one; unlinking it (after a confirm) leaves one, and unlinking the last is
+/// GoTrue's `single_identity_not_deletable`, said in the window.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver, tauri-driver and Chromium: run by `make test`"]
+async fn linking_and_unlinking_an_identity_through_a_real_browser() {
+    let launched = launch("identities", &[("BROWSER", Path::new("true"))]).await;
+    let app = &launched.app;
+    let demo_session = app.text_of("#session-id").await.unwrap();
+    let identities = "#identities-list li";
+    eventually(
+        Duration::from_secs(10),
+        async || count_of(app, identities).await,
+        |n| *n == 1,
+    )
+    .await;
+    let email = app
+        .text_of("#identities-list li[data-provider=email]")
+        .await
+        .unwrap();
+    assert!(email.contains("this session · password"), "{email}");
+
+    let chrome = Driver::start_chromedriver().expect("chromedriver starts");
+    let browser = chrome.browser().await.expect("Chromium starts");
+    press(app, "#identity-link-github").await;
+    app.wait_for("#identities-waiting", Duration::from_secs(10))
+        .await
+        .unwrap();
+    let url = app.text_of("#identities-url").await.unwrap();
+    browser.navigate(&url).await.unwrap();
+    press(&browser, "#allow").await;
+    eventually(
+        Duration::from_secs(10),
+        async || count_of(app, identities).await,
+        |n| *n == 2,
+    )
+    .await;
+    wait_for_event(app, "SIGNED_IN").await;
+    assert_ne!(app.text_of("#session-id").await.unwrap(), demo_session);
+    let github = eventually(
+        Duration::from_secs(10),
+        async || {
+            app.text_of("#identities-list li[data-provider=github]")
+                .await
+                .unwrap_or_default()
+        },
+        |text| text.contains("this session · oauth"),
+    )
+    .await;
+    assert!(github.contains("github.user@example.com"), "{github}");
+    // The authorization code passed through the app: for the scan at the end.
+    let callback = url::Url::parse(&browser.current_url().await.unwrap()).unwrap();
+    if let Some((_, code)) = callback.query_pairs().find(|(k, _)| k == "code") {
+        launched.saw(&code);
+    }
+    browser.close().await.unwrap();
+
+    press(app, "#identity-unlink-github").await;
+    app.wait_for("#identity-confirm", Duration::from_secs(10))
+        .await
+        .unwrap();
+    scroll_to(app, "#identities-title").await;
+    app.screenshot(&shots_dir().join("identities.png"))
+        .await
+        .unwrap();
+    press(app, "#identity-unlink-confirm").await;
+    eventually(
+        Duration::from_secs(10),
+        async || count_of(app, identities).await,
+        |n| *n == 1,
+    )
+    .await;
+    assert_eq!(
+        count_of(app, "#identities-list li[data-provider=email]").await,
+        1
+    );
+
+    press(app, "#identity-unlink-email").await;
+    press(app, "#identity-unlink-confirm").await;
+    let error = app.text_of("#identities-error").await.unwrap();
+    assert!(error.contains("single_identity_not_deletable"), "{error}");
+    assert!(error.contains("Last identity"), "{error}");
+    assert_eq!(count_of(app, identities).await, 1);
+    launched.finish().await;
+}
+
 /// RFC 4648 base32 (the TOTP secret's alphabet, no padding).
 fn base32_decode(text: &str) -> Vec<u8> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

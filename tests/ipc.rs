@@ -88,7 +88,7 @@ fn core_window_commands_outside_the_capability_are_refused() {
 }
 
 /// Every command the app registers, as listed in `permissions/app.toml`.
-const APP_COMMANDS: [&str; 36] = [
+const APP_COMMANDS: [&str; 39] = [
     "app_info",
     "inspector_status",
     "settings_auto_refresh",
@@ -125,6 +125,9 @@ const APP_COMMANDS: [&str; 36] = [
     "mfa_enroll_totp",
     "mfa_verify",
     "mfa_unenroll",
+    "identities_list",
+    "identities_link_start",
+    "identities_unlink",
 ];
 
 #[test]
@@ -247,6 +250,10 @@ fn every_bad_input_is_refused_with_its_kind_and_nothing_is_sent() {
         ("auth_oauth_start", "no provider", json!({"provider": "  "}), Kind("invalidInput", "Choose a provider")),
         ("mfa_verify", "a factor id that is not a UUID", json!({"factorId": "../../user", "code": "123456"}), Kind("invalidInput", "not a UUID")),
         ("mfa_unenroll", "a factor id that is not a UUID", json!({"factorId": "totp"}), Kind("invalidInput", "not a UUID")),
+        // Linked identities.
+        ("identities_unlink", "an identity id that is not a UUID", json!({"identityId": "../../user"}), Kind("invalidInput", "identity_id (a UUID)")),
+        ("identities_unlink", "no `identityId`", json!({}), Args("identityId")),
+        ("identities_link_start", "no provider", json!({"provider": " "}), Kind("invalidInput", "Choose a provider to link")),
     ];
     for (cmd, case, args, expected) in table {
         let answer = invoke(&main, cmd, args);

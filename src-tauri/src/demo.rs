@@ -1,5 +1,6 @@
 //! The built-in demo: its own GoTrue-compatible server in the app's data folder, signing with
-//! ES256 (as new Supabase projects do) and short-lived tokens, and its demo account.
+//! ES256 (as new Supabase projects do), short-lived tokens and manual identity linking on (a
+//! playground: linking and unlinking from the window work), and its demo account.
 
 use std::path::Path;
 use std::time::Duration;
@@ -53,6 +54,9 @@ pub async fn start(dir: &Path) -> Result<local_gotrue::Server, Error> {
         // Asymmetric keys, as new Supabase projects use: the signature can be checked
         // against the published JWKS without any secret.
         signing: local_gotrue::config::SigningAlgorithm::Es256,
+        // A playground: linking and unlinking identities from the window works (GoTrue's
+        // GOTRUE_SECURITY_MANUAL_LINKING_ENABLED, off by default on real projects).
+        manual_linking: true,
         demo_user: Some(local_gotrue::DemoUser {
             email: DEMO_EMAIL.into(),
             password: DEMO_PASSWORD.into(),

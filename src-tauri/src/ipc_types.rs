@@ -14,6 +14,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::commands::sign_in::OtpChannel;
     use crate::demo::DemoAccount;
     use crate::error::ErrorView;
+    use crate::identities::{IdentitiesView, IdentityView};
     use crate::live_log::{LogItem, RequestSummary};
     use crate::oauth::OAuthStarted;
     use crate::profiles::{DetectedStack, ProfileView, Status};
@@ -74,6 +75,8 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         Factor::decl(config),
         TotpEnrollmentView::decl(config),
         QrMatrix::decl(config),
+        IdentitiesView::decl(config),
+        IdentityView::decl(config),
     ]
 }
 

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 mod history;
+pub mod identities;
 pub mod inspector;
 pub mod ipc_types;
 pub mod live_log;
@@ -91,6 +92,9 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::mfa::mfa_enroll_totp,
             commands::mfa::mfa_verify,
             commands::mfa::mfa_unenroll,
+            commands::identities::identities_list,
+            commands::identities::identities_link_start,
+            commands::identities::identities_unlink,
         ])
 }
 

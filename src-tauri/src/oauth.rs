@@ -66,6 +66,29 @@ impl PendingOAuth {
         }
         self.cancel();
         let flow = client.start_oauth(provider, None).await?;
+        Ok(self.run(app, provider, flow))
+    }
+
+    /// Starts linking `provider` to the signed-in user (GoTrue's `/user/identities/authorize`
+    /// with the session's token) and lets it run like a sign-in: the same browser, the same
+    /// one waiting flow (`finish`, `cancel`), ending in `SIGNED_IN` for the same user.
+    pub async fn link<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        client: &AuthClient,
+        provider: &str,
+    ) -> Result<OAuthStarted, Error> {
+        let provider = provider.trim();
+        if provider.is_empty() {
+            return Err(Error::InvalidInput("Choose a provider to link.".into()));
+        }
+        self.cancel();
+        let flow = client.link_identity(provider, None).await?;
+        Ok(self.run(app, provider, flow))
+    }
+
+    /// Opens the browser on `flow` and lets it run in its own task until `finish` or `cancel`.
+    fn run<R: Runtime>(&self, app: &AppHandle<R>, provider: &str, flow: OAuthFlow) -> OAuthStarted {
         let started = OAuthStarted {
             provider: provider.to_string(),
             authorize_url: flow.authorize_url().to_string(),
@@ -89,7 +112,7 @@ impl PendingOAuth {
             // Another start raced this one between its cancel and here.
             previous.cancel.cancel();
         }
-        Ok(started)
+        started
     }
 
     /// Waits for the sign-in in progress to end: signed in, or why not.

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod identities;
 pub mod log;
 pub mod mfa;
 pub mod profile;

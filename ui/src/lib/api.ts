@@ -6,6 +6,7 @@ import type {
   DetectedStack,
   Exchange,
   Factor,
+  IdentitiesView,
   InboxMessage,
   OAuthStarted,
   OtpChannel,
@@ -133,6 +134,11 @@ export const api = {
   /** Challenge + verify: the session steps up to aal2 (MFA_CHALLENGE_VERIFIED in the log). */
   mfaVerify: (factorId: string, code: string) => call<SessionView>("mfa_verify", { factorId, code }),
   mfaUnenroll: (factorId: string) => call<void>("mfa_unenroll", { factorId }),
+  /** The user's linked identities (GET /user) and which one the access token's amr used. */
+  identities: () => call<IdentitiesView>("identities_list"),
+  /** Links another provider in the system browser; `oauthWait`/`oauthCancel` as for a sign-in. */
+  linkIdentityStart: (provider: string) => call<OAuthStarted>("identities_link_start", { provider }),
+  unlinkIdentity: (identityId: string) => call<void>("identities_unlink", { identityId }),
   /** Ends a session whose refresh token was rejected, here only (no request). */
   endSession: () => call<void>("auth_end_session"),
   /** Saves NDJSON (already redacted log items) to the Downloads folder (the app's data folder

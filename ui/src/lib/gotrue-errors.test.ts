@@ -50,6 +50,10 @@ describe("explainError", () => {
       "weak_password",
       "request_timeout",
       "unexpected_failure",
+      "manual_linking_disabled",
+      "single_identity_not_deletable",
+      "identity_not_found",
+      "identity_already_exists",
     ];
     for (const code of codes) {
       const explained = explainError({ kind: "api", message: "m", code, status: 400 });

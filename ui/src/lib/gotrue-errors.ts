@@ -199,6 +199,30 @@ const CODES: Record<string, Entry> = {
     title: "Auth server failed",
     meaning: "Something unexpected went wrong on the server (a bug or a database problem). Check the project's Auth logs.",
   },
+  manual_linking_disabled: {
+    title: "Manual linking is off",
+    meaning:
+      "This project does not let a signed-in user link or unlink identities (auth-js's linkIdentity and unlinkIdentity). The setting is GOTRUE_SECURITY_MANUAL_LINKING_ENABLED on the Auth server ([auth] enable_manual_linking = true in the Supabase CLI's config.toml); it is off by default.",
+  },
+  single_identity_not_deletable: {
+    title: "Last identity",
+    meaning:
+      "A user must keep at least one identity, so Auth refuses to unlink the only one. Link another provider first if this one must go.",
+  },
+  identity_not_found: {
+    title: "Identity not found",
+    meaning: "The user has no identity with this id: it was already unlinked (perhaps from another device), or belongs to another user.",
+  },
+  identity_already_exists: {
+    title: "Identity already linked",
+    meaning:
+      "This provider account is already linked, to this user or to another one; Auth links a provider account to one user only. Unlink it there first, or use another account at the provider.",
+  },
+  email_conflict_identity_not_deletable: {
+    title: "Unlinking would clash with another user's email",
+    meaning:
+      "Unlinking this identity would give the user the email of another identity, and another user already has that address. Auth refuses to make the conflict.",
+  },
   conflict: {
     title: "Conflicting request",
     meaning: "Another request changed the same data at the same time. Try again.",

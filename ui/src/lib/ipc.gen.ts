@@ -259,3 +259,32 @@ export type TotpEnrollmentView = { factorId: string, friendlyName: string | null
 qr: QrMatrix, };
 
 export type QrMatrix = { size: number, modules: Array<boolean>, };
+
+export type IdentitiesView = { identities: Array<IdentityView>, 
+/**
+ * The methods of the access token's `amr` claim, oldest first as GoTrue lists them.
+ */
+amr: Array<string>, };
+
+export type IdentityView = { 
+/**
+ * GoTrue's `identity_id` (a UUID): what `DELETE /user/identities/{id}` takes.
+ */
+identityId: string, 
+/**
+ * `email`, `phone`, `github`, `google`, …
+ */
+provider: string, 
+/**
+ * The provider's id for the user (GoTrue's `id`, `identity_data.sub`).
+ */
+providerId: string, 
+/**
+ * `identity_data.email`, when the provider gave one.
+ */
+email: string | null, createdAt: string | null, lastSignInAt: string | null, 
+/**
+ * The `amr` method of the current access token this identity accounts for (`password`,
+ * `oauth`, …), if any.
+ */
+usedBy: string | null, };
