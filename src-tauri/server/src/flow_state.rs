@@ -247,9 +247,10 @@ pub fn record_sign_in(
     Ok(())
 }
 
+/// The flow is over: it and its linking target (`linking.rs`) are gone.
 pub fn delete(conn: &Connection, id: Uuid) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM flow_state WHERE id = ?1", [id.to_string()])?;
-    Ok(())
+    crate::linking::forget(conn, id)
 }
 
 #[cfg(test)]

@@ -170,3 +170,32 @@ pub fn delete_others(conn: &Connection, user: Uuid, keep: Uuid) -> rusqlite::Res
     )?;
     Ok(())
 }
+
+/// GoTrue's `Identity.UpdateIdentityData`: `updates` merged into the identity's data (the
+/// last sign-in stays).
+pub fn merge_data(
+    conn: &Connection,
+    identity: &Identity,
+    updates: &Value,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let mut data = identity
+        .identity_data
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    if let Some(updates) = updates.as_object() {
+        for (key, value) in updates {
+            data.insert(key.clone(), value.clone());
+        }
+    }
+    conn.execute(
+        "UPDATE identities SET identity_data = ?2, updated_at = ?3 WHERE id = ?1",
+        params![
+            identity.id.to_string(),
+            Value::Object(data).to_string(),
+            now
+        ],
+    )?;
+    Ok(())
+}

@@ -27,6 +27,7 @@ pub mod redirect;
 pub mod refresh_token;
 pub mod routes;
 pub mod state;
+pub mod token_revocation;
 pub mod totp;
 pub mod traffic;
 pub mod user_columns;

@@ -197,17 +197,20 @@ pub fn send_phone_change(
     state: &AppState,
     user: &User,
     new_phone: &str,
-) -> Result<InboxMessage, ApiError> {
+) -> Result<Texted, ApiError> {
     let now = state.now_micros();
     let previous = user.pending.phone_change_sent_at.map(|sent_at| SlotState {
         token_hash: None,
         sent_at,
     });
     check_frequency(state, previous.as_ref(), Channel::Sms, now)?;
-    let code = texted_code(state, new_phone)?;
+    let (code, test) = texted_code(state, new_phone)?;
     let token_hash = ott::token_hash(new_phone, &code);
     crate::pending_changes::start_phone_change(conn, user.id, new_phone, &token_hash, now)?;
-    Ok(message(new_phone, InboxKind::PhoneChange, code, None, now))
+    Ok(texted(
+        test,
+        message(new_phone, InboxKind::PhoneChange, code, None, now),
+    ))
 }
 
 /// GoTrue's `sendReauthenticationOtp` (to the email) or `sendPhoneConfirmation` for
@@ -217,7 +220,7 @@ pub fn send_reauthentication(
     conn: &Connection,
     state: &AppState,
     user: &User,
-) -> Result<InboxMessage, ApiError> {
+) -> Result<Texted, ApiError> {
     let now = state.now_micros();
     let (address, channel) = if user.email.is_empty() {
         (user.phone.as_str(), Channel::Sms)
@@ -232,32 +235,86 @@ pub fn send_reauthentication(
             sent_at,
         });
     check_frequency(state, previous.as_ref(), channel, now)?;
-    let code = match channel {
+    let (code, test) = match channel {
         Channel::Sms => texted_code(state, address)?,
-        Channel::Email => ott::generate_otp(),
+        Channel::Email => (ott::generate_otp(), false),
     };
     let token_hash = ott::token_hash(address, &code);
     crate::pending_changes::set_reauthentication(conn, user.id, &token_hash, now)?;
-    Ok(message(
-        address,
-        InboxKind::Reauthentication,
-        code,
-        None,
-        now,
+    Ok(texted(
+        test,
+        message(address, InboxKind::Reauthentication, code, None, now),
     ))
+}
+
+/// A text message as GoTrue's `sendPhoneConfirmation` ends: delivered (to the inbox here), or,
+/// for a number with a configured test OTP, never sent at all.
+#[derive(Debug)]
+pub enum Texted {
+    Sent(InboxMessage),
+    /// A test number: the code is the configured one and goes nowhere.
+    TestNumber,
+}
+
+impl Texted {
+    /// The message id GoTrue answers: `test-otp` for a test number. A real send has none:
+    /// GoTrue's `sendPhoneConfirmation` assigns the provider's id to a shadowed variable, so
+    /// it answers none either.
+    pub fn message_id(&self) -> Option<&'static str> {
+        match self {
+            Texted::TestNumber => Some("test-otp"),
+            Texted::Sent(_) => None,
+        }
+    }
+
+    /// What goes to the inbox.
+    pub fn into_message(self) -> Option<InboxMessage> {
+        match self {
+            Texted::Sent(message) => Some(message),
+            Texted::TestNumber => None,
+        }
+    }
+
+    /// GoTrue's answer to an SMS send (`/otp`, `/resend`, `/reauthenticate`): `message_id`
+    /// when there is one, else `{}`.
+    pub fn answer(&self) -> serde_json::Value {
+        match self.message_id() {
+            Some(id) => serde_json::json!({ "message_id": id }),
+            None => serde_json::json!({}),
+        }
+    }
+}
+
+/// The configured test OTP of `phone` (GoTrue's `SMS_TEST_OTP`), if any.
+pub fn test_otp<'a>(state: &'a AppState, phone: &str) -> Option<&'a str> {
+    state
+        .config
+        .sms_test_otp
+        .iter()
+        .find(|(p, _)| p == phone)
+        .map(|(_, code)| code.as_str())
 }
 
 /// The code for a text message to `phone`, as `sendPhoneConfirmation` makes it: a configured
 /// test OTP as it is (never sent), else a new code when an SMS provider is configured, else
-/// GoTrue's answer for a missing provider.
-fn texted_code(state: &AppState, phone: &str) -> Result<String, ApiError> {
-    if let Some((_, code)) = state.config.sms_test_otp.iter().find(|(p, _)| p == phone) {
-        return Ok(code.clone());
+/// GoTrue's answer for a missing provider. The flag says whether it is a test OTP.
+fn texted_code(state: &AppState, phone: &str) -> Result<(String, bool), ApiError> {
+    if let Some(code) = test_otp(state, phone) {
+        return Ok((code.to_string(), true));
     }
     if !state.config.sms_provider {
         return Err(ApiError::internal("Unable to get SMS provider"));
     }
-    Ok(ott::generate_otp())
+    Ok((ott::generate_otp(), false))
+}
+
+/// The inbox message of a text, unless it went to a test number.
+fn texted(test: bool, message: InboxMessage) -> Texted {
+    if test {
+        Texted::TestNumber
+    } else {
+        Texted::Sent(message)
+    }
 }
 
 /// A code by text message to `phone` (digits, as validated), in the confirmation slot.
@@ -266,7 +323,7 @@ pub fn send_sms(
     state: &AppState,
     user: &User,
     phone: &str,
-) -> Result<InboxMessage, ApiError> {
+) -> Result<Texted, ApiError> {
     let now = state.now_micros();
     let slot = Slot::Confirmation;
     check_frequency(
@@ -275,8 +332,11 @@ pub fn send_sms(
         Channel::Sms,
         now,
     )?;
-    let code = texted_code(state, phone)?;
+    let (code, test) = texted_code(state, phone)?;
     let token_hash = ott::token_hash(phone, &code);
     ott::put(conn, user.id, slot, &token_hash, phone, now)?;
-    Ok(message(phone, InboxKind::Sms, code, None, now))
+    Ok(texted(
+        test,
+        message(phone, InboxKind::Sms, code, None, now),
+    ))
 }

@@ -135,13 +135,28 @@ pub fn find(
 }
 
 /// GoTrue's `ClearAllOneTimeTokensForUser` (a verification uses up every token the user
-/// holds); the times they were sent stay.
+/// holds); the times they were sent stay. GoTrue finds the two email-change tokens in its
+/// `one_time_tokens` table too, so they die here as well although this server keeps them in
+/// the `users` columns (the pending address stays, as GoTrue's `email_change` does). The
+/// phone-change token and the reauthentication nonce are `users` columns in GoTrue and
+/// survive.
 pub fn clear_all(conn: &Connection, user: Uuid) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE one_time_tokens SET token_hash = NULL WHERE user_id = ?1",
         [user.to_string()],
     )?;
-    Ok(())
+    crate::pending_changes::forget_email_change_tokens(conn, user)
+}
+
+/// Every slot of the user is gone, the times it was sent included (GoTrue's `UpdatePassword`
+/// and `ClearAllPendingTokens` null `confirmation_sent_at` and `recovery_sent_at`, so the
+/// resend limit starts over).
+pub fn forget_all(conn: &Connection, user: Uuid) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM one_time_tokens WHERE user_id = ?1",
+        [user.to_string()],
+    )?;
+    clear_all(conn, user)
 }
 
 #[cfg(test)]

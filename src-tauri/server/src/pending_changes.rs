@@ -171,6 +171,31 @@ pub fn start_email_change(
     Ok(())
 }
 
+/// The pending address alone, for a change that confirms itself at once (`PUT /user` under
+/// autoconfirm): GoTrue only sets `email_change` / `phone_change` in memory then, so no token
+/// is issued and no sent time is stamped (a later change is not held back by the resend
+/// limit).
+pub fn set_change_address(
+    conn: &Connection,
+    user: Uuid,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> rusqlite::Result<()> {
+    if let Some(email) = email {
+        conn.execute(
+            "UPDATE users SET email_change = ?2 WHERE id = ?1",
+            params![user.to_string(), email],
+        )?;
+    }
+    if let Some(phone) = phone {
+        conn.execute(
+            "UPDATE users SET phone_change = ?2 WHERE id = ?1",
+            params![user.to_string(), phone],
+        )?;
+    }
+    Ok(())
+}
+
 /// Which of the two email-change confirmations arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmailChangeSide {
@@ -235,6 +260,40 @@ pub fn apply_phone_change(conn: &Connection, user: Uuid, now: i64) -> rusqlite::
     Ok(())
 }
 
+/// Both email-change tokens are used up; the pending address and its status stay.
+pub fn forget_email_change_tokens(conn: &Connection, user: Uuid) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET email_change_token_current = '', email_change_token_new = '' \
+         WHERE id = ?1",
+        [user.to_string()],
+    )?;
+    Ok(())
+}
+
+/// GoTrue's `User.UpdatePassword` column part: every token and its sent time is blanked; the
+/// pending addresses (`email_change`, `phone_change`) and the confirmation status stay.
+pub fn revoke_tokens(conn: &Connection, user: Uuid) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET email_change_token_current = '', email_change_token_new = '', \
+         email_change_sent_at = NULL, phone_change_token = '', phone_change_sent_at = NULL, \
+         reauthentication_token = '', reauthentication_sent_at = NULL WHERE id = ?1",
+        [user.to_string()],
+    )?;
+    Ok(())
+}
+
+/// GoTrue's `User.ClearAllPendingTokens` column part: [`revoke_tokens`] and the pending
+/// changes themselves.
+pub fn clear_all_pending(conn: &Connection, user: Uuid) -> rusqlite::Result<()> {
+    revoke_tokens(conn, user)?;
+    conn.execute(
+        "UPDATE users SET email_change = '', email_change_confirm_status = 0, phone_change = '' \
+         WHERE id = ?1",
+        [user.to_string()],
+    )?;
+    Ok(())
+}
+
 /// A new reauthentication nonce (its hash), sent now.
 pub fn set_reauthentication(
     conn: &Connection,
@@ -249,13 +308,16 @@ pub fn set_reauthentication(
     Ok(())
 }
 
-/// GoTrue's `ConfirmReauthentication`: the nonce is used up.
-pub fn clear_reauthentication(conn: &Connection, user: Uuid) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE users SET reauthentication_token = '' WHERE id = ?1",
-        [user.to_string()],
+/// GoTrue's `ConfirmReauthentication`: the nonce whose hash is `token` is used up. The update
+/// only happens while that hash is still stored, so of two requests racing with the same
+/// nonce exactly one gets `true`.
+pub fn use_reauthentication(conn: &Connection, user: Uuid, token: &str) -> rusqlite::Result<bool> {
+    let changed = conn.execute(
+        "UPDATE users SET reauthentication_token = '' \
+         WHERE id = ?1 AND reauthentication_token = ?2 AND reauthentication_token <> ''",
+        params![user.to_string(), token],
     )?;
-    Ok(())
+    Ok(changed == 1)
 }
 
 /// What GoTrue's `UpdateAppMetaDataProviders` and the end of `emailChangeVerify` /

@@ -612,3 +612,203 @@ async fn resend_phone_change_texts_the_pending_number_again() {
     assert_eq!((none.status.as_u16(), &none.body), (200, &json!({})));
     assert_eq!(inbox(&h, PHONE).await.len(), 1);
 }
+
+// ---- what a password change revokes (GoTrue's `User.UpdatePassword`) ---------------------------
+
+/// `User.UpdatePassword`: the confirmation, recovery, email-change, phone-change and
+/// reauthentication tokens are blanked with their sent times and every one-time token is
+/// cleared; the pending addresses (`new_email`, `new_phone`) stay.
+#[tokio::test]
+async fn a_password_change_revokes_every_outstanding_token_as_update_password() {
+    let h = start_with(|c| {
+        c.autoconfirm = false;
+        c.phone_autoconfirm = false;
+    })
+    .await;
+    let token = signed_in_token(&h).await;
+    let changing = update(&h, &token, json!({"email": NEW_EMAIL, "phone": PHONE})).await;
+    assert_eq!(changing.status, 200, "{}", changing.text);
+    let email_code = code_of(&last_message(&h, NEW_EMAIL).await);
+    let phone_code = code_of(&last_message(&h, PHONE).await);
+    let recover = h.post("/recover", json!({"email": EMAIL})).await;
+    assert_eq!(recover.status, 200, "{}", recover.text);
+    let recovery = token_hash_of(&last_message(&h, EMAIL).await);
+    assert_eq!(reauthenticate(&h, &token).await.status, 200);
+
+    let changed = update(&h, &token, json!({"password": "a-brand-new-password"})).await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(
+        changed.body["new_email"], NEW_EMAIL,
+        "the pending address stays"
+    );
+    assert_eq!(changed.body["new_phone"], PHONE);
+    for sent in [
+        "email_change_sent_at",
+        "phone_change_sent_at",
+        "reauthentication_sent_at",
+    ] {
+        assert!(changed.body.get(sent).is_none(), "{sent}: {}", changed.text);
+    }
+    for body in [
+        json!({"type": "email_change", "email": NEW_EMAIL, "token": email_code}),
+        json!({"type": "phone_change", "phone": PHONE, "token": phone_code}),
+        json!({"type": "recovery", "token_hash": recovery}),
+    ] {
+        let reply = h.post("/verify", body.clone()).await;
+        assert_eq!(reply.status, 403, "{body}: {}", reply.text);
+        assert_eq!(reply.code(), "otp_expired");
+    }
+    // The recovery sent time went with its token: a new link is not held back.
+    let again = h.post("/recover", json!({"email": EMAIL})).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+}
+
+/// `ClearAllOneTimeTokensForUser` (here from a magic-link sign-in, `User.Recover` /
+/// `Confirm`): GoTrue finds email-change tokens in `one_time_tokens`, so the pending change's
+/// links die with every other one-time token.
+#[tokio::test]
+async fn a_verification_also_uses_up_the_email_change_tokens_as_clear_all_one_time_tokens() {
+    let h = start_with(no_autoconfirm()).await;
+    let token = signed_in_token(&h).await;
+    assert_eq!(
+        update(&h, &token, json!({"email": NEW_EMAIL})).await.status,
+        200
+    );
+    let email_code = code_of(&last_message(&h, NEW_EMAIL).await);
+    assert_eq!(h.post("/otp", json!({"email": EMAIL})).await.status, 200);
+    let magic = last_message(&h, EMAIL).await;
+    assert_eq!(magic["kind"], "magiclink");
+    let signed_in = h
+        .post(
+            "/verify",
+            json!({"type": "email", "email": EMAIL, "token": code_of(&magic)}),
+        )
+        .await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.text);
+    let stale = h
+        .post(
+            "/verify",
+            json!({"type": "email_change", "email": NEW_EMAIL, "token": email_code}),
+        )
+        .await;
+    assert_eq!(
+        (stale.status.as_u16(), stale.code()),
+        (403, "otp_expired"),
+        "{}",
+        stale.text
+    );
+}
+
+/// `UserUpdate` under autoconfirm only sets `EmailChange` / `PhoneChange` before confirming:
+/// no `*_sent_at` is stamped, so nothing holds a later change back.
+#[tokio::test]
+async fn autoconfirmed_changes_stamp_no_sent_time() {
+    let h = start().await;
+    let anonymous = h.post("/signup", json!({})).await;
+    let reply = update(&h, &anonymous.access_token(), json!({"email": NEW_EMAIL})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(
+        reply.body.get("email_change_sent_at").is_none(),
+        "{}",
+        reply.text
+    );
+    let token = signed_in_token(&h).await;
+    let reply = update(&h, &token, json!({"phone": PHONE})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(
+        reply.body.get("phone_change_sent_at").is_none(),
+        "{}",
+        reply.text
+    );
+    let again = update(&h, &token, json!({"phone": "15550100178"})).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+}
+
+/// `smsVerify` for `phone_change`: the confirmed number creates the user's `phone` identity
+/// (`phone_verified: true`), or updates the one it has.
+#[tokio::test]
+async fn a_confirmed_phone_change_creates_or_updates_the_phone_identity() {
+    let h = start().await;
+    let token = signed_in_token(&h).await;
+    let phone_identities = |user: &Value| -> Vec<Value> {
+        user["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["provider"] == "phone")
+            .cloned()
+            .collect()
+    };
+    let first = update(&h, &token, json!({"phone": PHONE})).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let identities = phone_identities(&first.body);
+    assert_eq!(identities.len(), 1, "{}", first.text);
+    assert_eq!(identities[0]["identity_data"]["phone"], PHONE);
+    assert_eq!(identities[0]["identity_data"]["phone_verified"], true);
+    assert_eq!(identities[0]["id"], first.body["id"]);
+    let second = update(&h, &token, json!({"phone": "15550100178"})).await;
+    let identities = phone_identities(&second.body);
+    assert_eq!(identities.len(), 1, "{}", second.text);
+    assert_eq!(identities[0]["identity_data"]["phone"], "15550100178");
+}
+
+/// GoTrue's `verifyUserAndToken`: a configured test OTP verifies a phone change whenever it
+/// is given; `sendPhoneConfirmation` never sends it (nothing in the inbox) and `/resend`
+/// answers its message id `test-otp`.
+#[tokio::test]
+async fn a_test_otp_confirms_a_phone_change_and_is_never_sent() {
+    let h = start_with(|c| {
+        c.phone_autoconfirm = false;
+        c.max_frequency = Duration::ZERO;
+        c.sms_test_otp = vec![(PHONE.to_string(), "424242".to_string())];
+    })
+    .await;
+    let token = signed_in_token(&h).await;
+    let reply = update(&h, &token, json!({"phone": PHONE})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let resent = h
+        .post("/resend", json!({"type": "phone_change", "email": EMAIL}))
+        .await;
+    assert_eq!(
+        resent.body,
+        json!({"message_id": "test-otp"}),
+        "{}",
+        resent.text
+    );
+    assert!(
+        inbox(&h, PHONE).await.is_empty(),
+        "a test number gets nothing"
+    );
+    h.skew_clock(2.0 * 3600.0).await;
+    let verified = h
+        .post(
+            "/verify",
+            json!({"type": "phone_change", "phone": PHONE, "token": "424242"}),
+        )
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.text);
+    assert_eq!(verified.body["user"]["phone"], PHONE);
+}
+
+/// `verifyReauthentication` + `ConfirmReauthentication`: the nonce is used by a conditional
+/// update, so of two uses (say two racing requests checked against the same snapshot) exactly
+/// one wins.
+#[test]
+fn a_nonce_is_used_up_by_exactly_one_conditional_update() {
+    use local_gotrue::pending_changes::{set_reauthentication, use_reauthentication};
+    let db = local_gotrue::db::Db::open(None).unwrap();
+    db.run(|conn| {
+        let id = uuid::Uuid::new_v4();
+        conn.execute(
+            "INSERT INTO users (id, aud, role, app_metadata, user_metadata, is_anonymous, \
+             created_at, updated_at) VALUES (?1, 'authenticated', 'authenticated', '{}', '{}', 0, 0, 0)",
+            [id.to_string()],
+        )
+        .unwrap();
+        set_reauthentication(conn, id, "hash-of-the-nonce", 1).unwrap();
+        assert!(!use_reauthentication(conn, id, "another-hash").unwrap());
+        assert!(use_reauthentication(conn, id, "hash-of-the-nonce").unwrap());
+        assert!(!use_reauthentication(conn, id, "hash-of-the-nonce").unwrap());
+        assert!(!use_reauthentication(conn, id, "").unwrap());
+    });
+}

@@ -1064,3 +1064,45 @@ async fn generated_email_change_links_verify_through_verify() {
         .await;
     assert_eq!(second.body["user"]["email"], new_email, "{}", second.text);
 }
+
+/// `adminUserUpdate` with a password calls `User.UpdatePassword` without a session: every
+/// session ends and every outstanding token (here a password-reset link) is revoked with its
+/// sent time, so a new one is not held back.
+#[tokio::test]
+async fn an_admin_password_change_revokes_tokens_as_update_password() {
+    let h = start().await;
+    let id = h.sign_in().await.body["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        h.post("/recover", json!({"email": EMAIL})).await.status,
+        200
+    );
+    let link = inbox(&h, EMAIL).await.pop().expect("a reset link")["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let changed = admin(
+        &h,
+        Method::PUT,
+        &format!("/admin/users/{id}"),
+        Some(json!({"password": "a-new-password-1"})),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let stale = h
+        .post(
+            "/verify",
+            json!({"type": "recovery", "token_hash": query_value(&link, "token")}),
+        )
+        .await;
+    assert_eq!(
+        (stale.status.as_u16(), stale.code()),
+        (403, "otp_expired"),
+        "{}",
+        stale.text
+    );
+    let again = h.post("/recover", json!({"email": EMAIL})).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+}

@@ -36,6 +36,11 @@ fn no_redirects() -> reqwest::Client {
 /// Plays the browser at the fake provider: allows `email`/`sub`, verified, and follows the
 /// provider's redirect to `/callback`. Returns where `/callback` sends the browser.
 async fn through_provider(provider_url: &str, email: &str, sub: &str) -> Url {
+    through_provider_as(provider_url, email, sub, true).await
+}
+
+/// [`through_provider`], saying whether the provider verified the email.
+async fn through_provider_as(provider_url: &str, email: &str, sub: &str, verified: bool) -> Url {
     let http = no_redirects();
     let url = Url::parse(provider_url).unwrap();
     let form = [
@@ -45,7 +50,7 @@ async fn through_provider(provider_url: &str, email: &str, sub: &str) -> Url {
         ("email", email.into()),
         ("name", "Linked Person".into()),
         ("sub", sub.into()),
-        ("email_verified", "true".into()),
+        ("email_verified", verified.to_string()),
     ];
     let action = format!("{}{}", &url[..url::Position::BeforePath], url.path());
     let body = form_urlencoded::Serializer::new(String::new())
@@ -364,5 +369,137 @@ async fn the_id_token_grant_checks_params_and_provider_as_gotrue() {
     assert_eq!(
         oauth(&reply),
         (400, json!("invalid request"), json!("Bad ID token"))
+    );
+}
+
+/// `UpdateUserEmailFromIdentities` (unlinking the identity of the user's email): the email
+/// moves to the remaining identity's, `ClearAllPendingTokens` drops what was issued for the
+/// old one (the pending email change and its links), and an email its provider did not
+/// verify (autoconfirm off) is unconfirmed with `user_metadata.email_verified: false`.
+#[tokio::test]
+async fn unlinking_that_moves_the_email_clears_pending_tokens_and_unverifies() {
+    let h = start_with(|c| {
+        c.manual_linking = true;
+        c.autoconfirm = false;
+    })
+    .await;
+    let token = h.sign_in().await.access_token();
+    let changing = h
+        .send(
+            h.http
+                .put(h.url("/user"))
+                .bearer_auth(&token)
+                .json(&json!({"email": "changed@example.com"})),
+        )
+        .await;
+    assert_eq!(changing.status, 200, "{}", changing.text);
+    let reply = link_url(&h, &token, "github").await;
+    through_provider_as(
+        reply.body["url"].as_str().unwrap(),
+        "octo@example.com",
+        SUB,
+        false,
+    )
+    .await;
+    let email_identity = identities(&h, &token).await[0]["identity_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reply = unlink(&h, &token, &email_identity).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let user = h.get_user(&token).await.body;
+    assert_eq!(user["email"], "octo@example.com");
+    assert!(user.get("new_email").is_none(), "{user}");
+    assert!(user.get("email_change_sent_at").is_none(), "{user}");
+    assert!(user["email_confirmed_at"].is_null(), "{user}");
+    assert_eq!(user["user_metadata"]["email_verified"], false);
+    let to = form_urlencoded::byte_serialize(b"changed@example.com").collect::<String>();
+    let mail = h
+        .control(reqwest::Method::GET, &format!("/inbox?to={to}"), None)
+        .await
+        .body[0]
+        .clone();
+    let stale = h
+        .post(
+            "/verify",
+            json!({"type": "email_change", "email": "changed@example.com", "token": mail["code"]}),
+        )
+        .await;
+    assert_eq!(
+        (stale.status.as_u16(), stale.code()),
+        (403, "otp_expired"),
+        "{}",
+        stale.text
+    );
+}
+
+/// `linkIdentityToUser` for a user without an email: a verified provider email confirms it
+/// through `User.Confirm`, which also sets `user_metadata.email_verified: true`.
+#[tokio::test]
+async fn linking_a_verified_email_confirms_it_as_user_confirm() {
+    let h = start_with(|c| c.manual_linking = true).await;
+    let token = h.post("/signup", json!({})).await.access_token();
+    let reply = link_url(&h, &token, "github").await;
+    let landed =
+        through_provider(reply.body["url"].as_str().unwrap(), "octo@example.com", SUB).await;
+    assert!(fragment(&landed, "access_token").is_some(), "{landed}");
+    let user = h.get_user(&token).await.body;
+    assert_eq!(user["email"], "octo@example.com");
+    assert!(user["email_confirmed_at"].is_string(), "{user}");
+    assert_eq!(user["user_metadata"]["email_verified"], true, "{user}");
+    assert_eq!(user["is_anonymous"], false);
+}
+
+/// A failed link that GoTrue commits anyway (`NewCommitWithError`: an unverified provider
+/// email for a user without one) keeps the flow's linking target: the same state used again
+/// can only try linking again (`identity_already_exists`), never sign in as a plain OAuth
+/// sign-in would.
+#[tokio::test]
+async fn a_kept_failed_link_cannot_be_replayed_as_a_sign_in() {
+    let h = start_with(|c| c.manual_linking = true).await;
+    let token = h.post("/signup", json!({})).await.access_token();
+    let reply = link_url(&h, &token, "github").await;
+    let provider_url = reply.body["url"].as_str().unwrap().to_string();
+    let failed = through_provider_as(&provider_url, "octo@example.com", SUB, false).await;
+    assert_eq!(
+        query(&failed, "error_code").as_deref(),
+        Some("email_not_confirmed"),
+        "{failed}"
+    );
+    let replayed = through_provider_as(&provider_url, "octo@example.com", SUB, true).await;
+    assert!(fragment(&replayed, "access_token").is_none(), "{replayed}");
+    assert_eq!(
+        query(&replayed, "error_code").as_deref(),
+        Some("identity_already_exists"),
+        "{replayed}"
+    );
+}
+
+/// `IsDuplicatedEmail` looks at other users' identities first: an email only another user's
+/// linked identity has is taken for `PUT /user` too.
+#[tokio::test]
+async fn the_new_email_check_counts_other_users_identities_as_is_duplicated_email() {
+    let (h, token) = linking_on().await;
+    link_github(&h, &token).await;
+    let other = h
+        .post(
+            "/signup",
+            json!({"email": "other@example.com", "password": "pass-word-1"}),
+        )
+        .await
+        .access_token();
+    let reply = h
+        .send(
+            h.http
+                .put(h.url("/user"))
+                .bearer_auth(&other)
+                .json(&json!({"email": "octo@example.com"})),
+        )
+        .await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (422, "email_exists"),
+        "{}",
+        reply.text
     );
 }

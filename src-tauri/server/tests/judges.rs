@@ -231,6 +231,7 @@ const ACCOUNT: &[&str] = &[
     "account.reauthenticate.password_changed",
     "account.resend.too_soon",
     "account.resend.invalid_email",
+    "account.password_change.revokes_tokens",
     "account.invariants",
 ];
 

@@ -879,3 +879,49 @@ async fn a_test_otp_number_signs_in_with_its_fixed_code_even_without_a_provider(
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
 }
+
+/// GoTrue's `verifyUserAndToken`: the configured test OTP is accepted for `sms` whenever it
+/// is given (no send needed, no expiry); `sendPhoneConfirmation` never sends it, and `/otp`
+/// answers its message id `test-otp` (`SmsOtpResponse`), as `/reauthenticate` does.
+#[tokio::test]
+async fn a_test_otp_is_never_sent_answers_test_otp_and_verifies_without_expiry() {
+    let h = start_with(|c| {
+        c.phone_autoconfirm = false;
+        c.sms_test_otp = vec![(PHONE.to_string(), "424242".to_string())];
+    })
+    .await;
+    let sent = otp(&h, json!({"phone": PHONE})).await;
+    assert_eq!(sent.status, 200, "{}", sent.text);
+    assert_eq!(sent.body, json!({"message_id": "test-otp"}));
+    assert!(
+        inbox(&h, PHONE).await.is_empty(),
+        "a test number gets nothing"
+    );
+    h.skew_clock(2.0 * 3600.0).await;
+    let reply = verify(
+        &h,
+        json!({"phone": PHONE, "token": "424242", "type": "sms"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let reauth = h
+        .send(
+            h.http
+                .get(h.url("/reauthenticate"))
+                .bearer_auth(reply.access_token()),
+        )
+        .await;
+    assert_eq!(
+        reauth.body,
+        json!({"message_id": "test-otp"}),
+        "{}",
+        reauth.text
+    );
+    assert!(inbox(&h, PHONE).await.is_empty());
+
+    // A number without a test OTP: the code goes to the inbox and the answer carries no id
+    // (GoTrue loses a real provider's id).
+    let other = otp(&h, json!({"phone": "15550100198"})).await;
+    assert_eq!(other.body, json!({}), "{}", other.text);
+    assert_eq!(inbox(&h, "15550100198").await.len(), 1);
+}

@@ -393,9 +393,15 @@ pub async fn update_user(
                 confirm_phone(&tx, &state, &user)?;
             }
             if let Some(password) = &params.password {
-                db::update_password(&tx, id, &crate::hash::hash_password(password), now)?;
-                // GoTrue's `UpdatePassword` without a session: every session of the user ends.
-                db::delete_user_sessions(&tx, id, None)?;
+                // GoTrue's `UpdatePassword` without a session: the outstanding tokens are
+                // revoked and every session of the user ends.
+                crate::token_revocation::update_password(
+                    &tx,
+                    id,
+                    &crate::hash::hash_password(password),
+                    None,
+                    now,
+                )?;
             }
             if !params.email.is_empty() {
                 if user.is_anonymous && params.email_confirm {

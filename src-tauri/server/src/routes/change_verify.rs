@@ -4,10 +4,12 @@
 //! adding an email under `MAILER_AUTOCONFIRM`, any phone change under `SMS_AUTOCONFIRM`).
 
 use rusqlite::Connection;
+use serde_json::json;
 
 use super::verify::confirm_email;
 use crate::db::{self, User};
 use crate::errors::ApiError;
+use crate::identity::{self, Identity};
 use crate::one_time_token as ott;
 use crate::pending_changes::{self as pending, EmailChangeSide, ZERO_CONFIRMATION};
 use crate::state::AppState;
@@ -76,13 +78,29 @@ pub fn apply_email_change(
     Ok(())
 }
 
-/// GoTrue's `smsVerify` for `phone_change`: the new number becomes the phone, confirmed now.
+/// GoTrue's `smsVerify` for `phone_change`: the new number becomes the phone, confirmed now,
+/// and the user's `phone` identity carries it.
 pub fn apply_phone_change(
     conn: &Connection,
     state: &AppState,
     user: &User,
 ) -> Result<(), ApiError> {
     let now = state.now_micros();
+    // The confirmed number gets a `phone` identity, or updates the one the user has.
+    let phone = &user.pending.phone_change;
+    let proof = json!({"phone": phone, "phone_verified": true});
+    match identity::by_provider_id(conn, &user.id.to_string(), "phone")? {
+        Some(existing) => identity::merge_data(conn, &existing, &proof, now)?,
+        None => {
+            let data = json!({
+                "sub": user.id.to_string(),
+                "phone": phone,
+                "phone_verified": true,
+                "email_verified": false,
+            });
+            identity::insert(conn, &Identity::new(user.id, "phone", data, now))?;
+        }
+    }
     pending::gain_provider(conn, user, "phone", now)?;
     pending::apply_phone_change(conn, user.id, now)?;
     ott::clear_all(conn, user.id)?;

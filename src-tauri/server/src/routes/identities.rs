@@ -118,12 +118,8 @@ pub(crate) fn link_to_user(
                 "A user with this email address has already been registered",
             )));
         }
-        let confirmed = grant.email_verified.then_some(now);
-        tx.execute(
-            "UPDATE users SET email = ?2, email_confirmed_at = ?3, updated_at = ?4 WHERE id = ?1",
-            params![user.id.to_string(), linked.email, confirmed, now],
-        )
-        .map_err(db_fail)?;
+        promote_email(tx, state, &user, &linked.email, grant.email_verified, now)
+            .map_err(db_fail)?;
         if !grant.email_verified {
             return Err((
                 Failure::Api(ApiError::new(
@@ -136,6 +132,12 @@ pub(crate) fn link_to_user(
                 true,
             ));
         }
+        // GoTrue's `User.Confirm`: confirmed now, `email_verified: true`, one-time tokens
+        // used up.
+        let promoted = db::user_by_id(tx, user.id)
+            .map_err(db_fail)?
+            .ok_or_else(|| fail(ApiError::internal("the linked user vanished")))?;
+        super::verify::confirm_email(tx, state, &promoted).map_err(db_fail)?;
         tx.execute(
             "UPDATE users SET is_anonymous = 0 WHERE id = ?1",
             [user.id.to_string()],
@@ -245,14 +247,43 @@ fn update_email_from_identities(
         ));
     };
     let verified = primary.identity_data["email_verified"] == true;
-    let confirmed = if primary.email.is_empty() || (!verified && !state.config.autoconfirm) {
-        None
-    } else {
-        user.email_confirmed_at.or(Some(now))
-    };
+    Ok(promote_email(
+        tx,
+        state,
+        user,
+        &primary.email,
+        verified,
+        now,
+    )?)
+}
+
+/// The end of GoTrue's `UpdateUserEmailFromIdentities`: `email` becomes the user's, every
+/// token and pending change issued for the old one is dropped (`ClearAllPendingTokens`), and
+/// unless the identity verified it (or autoconfirm covers it) the email is unconfirmed with
+/// `user_metadata.email_verified: false`.
+fn promote_email(
+    tx: &Connection,
+    state: &AppState,
+    user: &User,
+    email: &str,
+    verified: bool,
+    now: i64,
+) -> rusqlite::Result<()> {
     tx.execute(
-        "UPDATE users SET email = ?2, email_confirmed_at = ?3, updated_at = ?4 WHERE id = ?1",
-        params![user.id.to_string(), primary.email, confirmed, now],
+        "UPDATE users SET email = ?2, updated_at = ?3 WHERE id = ?1",
+        params![user.id.to_string(), email, now],
     )?;
+    crate::token_revocation::clear_all_pending(tx, user.id)?;
+    if email.is_empty() || (!verified && !state.config.autoconfirm) {
+        // GoTrue only takes the confirmation away here; an email that was unconfirmed stays
+        // so even when the promoted identity vouches for it.
+        tx.execute(
+            "UPDATE users SET email_confirmed_at = NULL WHERE id = ?1",
+            [user.id.to_string()],
+        )?;
+        let mut metadata = user.user_metadata.as_object().cloned().unwrap_or_default();
+        metadata.insert("email_verified".into(), json!(false));
+        db::update_user_metadata(tx, user.id, &Value::Object(metadata), now)?;
+    }
     Ok(())
 }

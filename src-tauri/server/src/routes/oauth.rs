@@ -388,12 +388,12 @@ fn complete_sign_in(
 
     state.db.run(|conn| {
         let tx = conn.transaction()?;
-        // GoTrue's `loadExternalState` loads the linking target with the flow state.
+        // GoTrue's `loadExternalState` loads the linking target with the flow state. The
+        // target stays as long as the flow does (it goes with it, `flow_state::delete`): a
+        // failed link that is kept (`keep`) leaves a flow that can only try linking again,
+        // never a plain sign-in.
         let outcome = match crate::linking::target(&tx, flow.id)? {
-            Some(target) => {
-                crate::linking::forget(&tx, flow.id)?;
-                super::identities::link_to_user(&tx, state, target, provider, &grant)
-            }
+            Some(target) => super::identities::link_to_user(&tx, state, target, provider, &grant),
             None => sign_in_external(&tx, state, provider, &grant),
         };
         match outcome {

@@ -24,7 +24,7 @@ use crate::addresses::{validate_email, validate_phone};
 use crate::db::{self, User};
 use crate::errors::ApiError;
 use crate::inbox::{InboxKind, InboxMessage};
-use crate::mailer::{send_email, send_sms};
+use crate::mailer::{send_email, send_sms, Texted};
 use crate::state::{new_user, AppState};
 
 #[derive(Deserialize)]
@@ -144,8 +144,10 @@ pub async fn otp(
         return Ok(delivered(&state, message));
     }
     if !phone.is_empty() {
-        let message = sms_sign_in(&state, phone, text(&params.channel), metadata(params.data))?;
-        return Ok(delivered(&state, message));
+        let texted = sms_sign_in(&state, phone, text(&params.channel), metadata(params.data))?;
+        let answer = texted.as_ref().map_or_else(|| json!({}), Texted::answer);
+        delivered(&state, texted.and_then(Texted::into_message));
+        return Ok(Json(answer).into_response());
     }
     Err(bad("One of email or phone must be set"))
 }
@@ -255,7 +257,7 @@ fn sms_sign_in(
     phone: &str,
     channel: &str,
     data: Value,
-) -> Result<Option<InboxMessage>, ApiError> {
+) -> Result<Option<Texted>, ApiError> {
     let phone = validate_phone(phone)?;
     // The built-in SMS provider is not Twilio, so only plain SMS is offered.
     if !matches!(channel, "" | "sms") {
@@ -276,11 +278,11 @@ fn sms_sign_in(
                 user
             }
         };
-        // GoTrue would answer the provider's message id here, but its `sendPhoneConfirmation`
-        // loses it (the id is assigned to a shadowed variable), so it answers `{}`: so do we.
-        let message = send_sms(&tx, state, &user, &phone)?;
+        // GoTrue answers the message id `sendPhoneConfirmation` returns: `test-otp` for a test
+        // number, none otherwise (a real provider's id is lost to a shadowed variable).
+        let texted = send_sms(&tx, state, &user, &phone)?;
         tx.commit()?;
-        Ok(Some(message))
+        Ok(Some(texted))
     })
 }
 

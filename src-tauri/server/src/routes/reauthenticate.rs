@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 use super::{authenticate, Shared};
 use crate::errors::ApiError;
@@ -41,12 +40,16 @@ pub async fn reauthenticate(
             "Please verify your phone first.",
         ));
     }
-    let message = state.db.run(|conn| -> Result<_, ApiError> {
+    let texted = state.db.run(|conn| -> Result<_, ApiError> {
         let tx = conn.transaction()?;
-        let message = send_reauthentication(&tx, &state, user)?;
+        let texted = send_reauthentication(&tx, &state, user)?;
         tx.commit()?;
-        Ok(message)
+        Ok(texted)
     })?;
-    state.inbox.deliver(message);
-    Ok(Json(json!({})).into_response())
+    // GoTrue's answer: the SMS message id when there is one (`test-otp`), else `{}`.
+    let answer = texted.answer();
+    if let Some(message) = texted.into_message() {
+        state.inbox.deliver(message);
+    }
+    Ok(Json(answer).into_response())
 }

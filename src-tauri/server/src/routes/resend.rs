@@ -10,14 +10,14 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::{json_body, Shared};
 use crate::addresses::{validate_email, validate_phone};
 use crate::db;
 use crate::errors::ApiError;
 use crate::inbox::{InboxKind, InboxMessage};
-use crate::mailer::{send_email, send_email_change, send_phone_change, send_sms};
+use crate::mailer::{send_email, send_email_change, send_phone_change, send_sms, Texted};
 
 #[derive(Deserialize)]
 pub struct ResendParams {
@@ -75,48 +75,55 @@ pub async fn resend(
         (true, true) => return Err(bad("Missing email address or phone number")),
     };
     let redirect_to = crate::redirect::referrer(&state, query.as_deref(), &headers);
-    let messages = state
-        .db
-        .run(|conn| -> Result<Vec<InboxMessage>, ApiError> {
-            let tx = conn.transaction()?;
-            let user = if email.is_empty() {
-                db::user_by_phone(&tx, &phone)?
-            } else {
-                db::user_by_email(&tx, &email)?
-            };
-            let Some(user) = user else {
-                return Ok(Vec::new());
-            };
-            let pending = &user.pending;
-            let messages = match kind.as_str() {
-                "signup" if user.email_confirmed_at.is_none() => {
-                    vec![send_email(
-                        &tx,
-                        &state,
-                        &user,
-                        InboxKind::Signup,
-                        &redirect_to,
-                    )?]
-                }
-                "sms" if user.phone_confirmed_at.is_none() => {
-                    vec![send_sms(&tx, &state, &user, &phone)?]
-                }
-                "email_change" if !pending.email_change.is_empty() => {
-                    let new_email = pending.email_change.clone();
-                    send_email_change(&tx, &state, &user, &new_email, &redirect_to)?
-                }
-                "phone_change" if !pending.phone_change.is_empty() => {
-                    let new_phone = pending.phone_change.clone();
-                    vec![send_phone_change(&tx, &state, &user, &new_phone)?]
-                }
-                // Nothing to confirm: the same empty answer.
-                _ => Vec::new(),
-            };
-            tx.commit()?;
-            Ok(messages)
-        })?;
+    let (messages, answer) =
+        state
+            .db
+            .run(|conn| -> Result<(Vec<InboxMessage>, Value), ApiError> {
+                let tx = conn.transaction()?;
+                let user = if email.is_empty() {
+                    db::user_by_phone(&tx, &phone)?
+                } else {
+                    db::user_by_email(&tx, &email)?
+                };
+                let Some(user) = user else {
+                    return Ok((Vec::new(), json!({})));
+                };
+                let mut answer = json!({});
+                // GoTrue answers an SMS send's message id (`test-otp` for a test number).
+                let mut text = |texted: Texted| {
+                    answer = texted.answer();
+                    texted.into_message().into_iter().collect::<Vec<_>>()
+                };
+                let pending = &user.pending;
+                let messages = match kind.as_str() {
+                    "signup" if user.email_confirmed_at.is_none() => {
+                        vec![send_email(
+                            &tx,
+                            &state,
+                            &user,
+                            InboxKind::Signup,
+                            &redirect_to,
+                        )?]
+                    }
+                    "sms" if user.phone_confirmed_at.is_none() => {
+                        text(send_sms(&tx, &state, &user, &phone)?)
+                    }
+                    "email_change" if !pending.email_change.is_empty() => {
+                        let new_email = pending.email_change.clone();
+                        send_email_change(&tx, &state, &user, &new_email, &redirect_to)?
+                    }
+                    "phone_change" if !pending.phone_change.is_empty() => {
+                        let new_phone = pending.phone_change.clone();
+                        text(send_phone_change(&tx, &state, &user, &new_phone)?)
+                    }
+                    // Nothing to confirm: the same empty answer.
+                    _ => Vec::new(),
+                };
+                tx.commit()?;
+                Ok((messages, answer))
+            })?;
     for message in messages {
         state.inbox.deliver(message);
     }
-    Ok(Json(json!({})).into_response())
+    Ok(Json(answer).into_response())
 }

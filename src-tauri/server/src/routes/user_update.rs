@@ -152,16 +152,16 @@ pub async fn update_user(
             if let Some(password) = &update.password {
                 // GoTrue stores whatever was sent (an empty password included: it passed the
                 // strength check only if the policy allows it, which ours never does).
-                db::update_password(
+                // GoTrue's `UpdatePassword`: the outstanding tokens are revoked and every
+                // other session of the user ends (all of them when the token carries no
+                // session).
+                crate::token_revocation::update_password(
                     &tx,
                     auth.user.id,
                     &crate::hash::hash_password(password),
+                    auth.session.as_ref().map(|s| s.id),
                     now,
                 )?;
-                // GoTrue's `UpdatePassword`: every other session of the user ends (all of
-                // them when the token carries no session).
-                let this = auth.session.as_ref().map(|s| s.id);
-                db::delete_user_sessions(&tx, auth.user.id, this)?;
             }
             if let Some(data) = update.data {
                 let mut metadata = auth
@@ -184,8 +184,11 @@ pub async fn update_user(
                 if current.is_anonymous && state.config.autoconfirm {
                     // An anonymous user adding an email under autoconfirm is signing up:
                     // GoTrue applies the change at once; permanent users always confirm.
-                    crate::pending_changes::start_email_change(
-                        &tx, current.id, &email, "", "", now,
+                    crate::pending_changes::set_change_address(
+                        &tx,
+                        current.id,
+                        Some(&email),
+                        None,
                     )?;
                     apply_email_change(&tx, &state, &reloaded(&tx, current.id)?)?;
                 } else {
@@ -201,10 +204,17 @@ pub async fn update_user(
             if changes_phone {
                 let current = reloaded(&tx, auth.user.id)?;
                 if state.config.phone_autoconfirm {
-                    crate::pending_changes::start_phone_change(&tx, current.id, &phone, "", now)?;
+                    crate::pending_changes::set_change_address(
+                        &tx,
+                        current.id,
+                        None,
+                        Some(&phone),
+                    )?;
                     apply_phone_change(&tx, &state, &reloaded(&tx, current.id)?)?;
                 } else {
-                    messages.push(send_phone_change(&tx, &state, &current, &phone)?);
+                    // A test number's code is never sent (nothing for the inbox).
+                    messages
+                        .extend(send_phone_change(&tx, &state, &current, &phone)?.into_message());
                 }
             }
             let user = reloaded(&tx, auth.user.id)?;
@@ -226,7 +236,14 @@ fn check_not_taken(
 ) -> Result<(), ApiError> {
     state.db.run(|conn| {
         if let Some(email) = email {
-            if db::user_by_email(conn, email)?.is_some_and(|other| other.id != user.id) {
+            // Another user's identity with the address counts first, then another user's
+            // email (this server has one audience and no linking domains).
+            let by_identity = crate::identity::with_email(conn, &email.to_lowercase())?
+                .iter()
+                .any(|identity| identity.user_id != user.id);
+            if by_identity
+                || db::user_by_email(conn, email)?.is_some_and(|other| other.id != user.id)
+            {
                 return Err(unprocessable(
                     "email_exists",
                     "A user with this email address has already been registered",
@@ -291,9 +308,12 @@ fn check_reauthentication(
     if !valid {
         return Err(unprocessable("reauthentication_not_valid", INVALID_NONCE));
     }
-    state.db.run(|conn| -> rusqlite::Result<()> {
-        crate::pending_changes::clear_reauthentication(conn, user.id)?;
-        crate::one_time_token::clear_all(conn, user.id)
-    })?;
-    Ok(())
+    state.db.run(|conn| -> Result<(), ApiError> {
+        // Checked against the snapshot above; the conditional update makes a concurrent
+        // request with the same nonce lose.
+        if !crate::pending_changes::use_reauthentication(conn, user.id, &hash)? {
+            return Err(unprocessable("reauthentication_not_valid", INVALID_NONCE));
+        }
+        Ok(crate::one_time_token::clear_all(conn, user.id)?)
+    })
 }

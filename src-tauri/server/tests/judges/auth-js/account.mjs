@@ -96,6 +96,21 @@ async function main() {
       describeError(invalid.error))
   })
 
+  // GoTrue's User.UpdatePassword: a new password revokes the outstanding tokens (here the
+  // pending email change's codes); the pending address itself stays.
+  await scenario('account.password_change', async () => {
+    const { client } = await ownUser('revoke')
+    const newEmail = randomEmail('revoke-new')
+    await client.updateUser({ email: newEmail })
+    const toNew = await lastMessage(newEmail)
+    const changed = await client.updateUser({ password: 'judge-password-3' })
+    const stale = await client.verifyOtp({ email: newEmail, token: toNew.code, type: 'email_change' })
+    report('account.password_change.revokes_tokens',
+      !changed.error && changed.data.user?.new_email === newEmail && !changed.data.user?.email_change_sent_at &&
+        isAuthApiError(stale.error) && stale.error.status === 403 && stale.error.code === 'otp_expired',
+      `${describeError(changed.error)} stale=${describeError(stale.error)}`)
+  })
+
   await scenario('account.invariants', async () => {
     const { violations } = await emulator('GET', '/invariants')
     report('account.invariants', violations.length === 0, JSON.stringify(violations))
