@@ -91,6 +91,13 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::mfa::mfa_enroll_totp,
             commands::mfa::mfa_verify,
             commands::mfa::mfa_unenroll,
+            commands::account::auth_reset_password,
+            commands::account::account_change_email,
+            commands::account::account_change_password,
+            commands::account::account_reauthenticate,
+            commands::account::account_resend_email_change,
+            commands::account::account_confirm_email_change,
+            commands::account::account_confirm_email_change_link,
         ])
 }
 
