@@ -37,10 +37,11 @@ describe("PasswordChange", () => {
   });
 
   it("shows same_password and weak_password in GoTrue's words", async () => {
-    for (const [code, words] of [
+    const refusals: [string, string][] = [
       ["same_password", "New password should be different from the old password."],
       ["weak_password", "Password should be at least 6 characters."],
-    ]) {
+    ];
+    for (const [code, words] of refusals) {
       vi.mocked(api.changePassword).mockRejectedValueOnce(appError("api", words, code, 422));
       render(PasswordChange, { props: { demo: null, email: "ada@example.com" } });
       await submit("x");
