@@ -2057,8 +2057,16 @@ async fn a_password_reset_and_an_email_change_through_the_demo_inbox() {
         launched.saw(code.as_str().unwrap());
     }
     // "use this code" puts each into the field of the address it was sent to.
-    press(app, "#email-change-inbox-messages li:nth-child(1) .use-code").await;
-    press(app, "#email-change-inbox-messages li:nth-child(2) .use-code").await;
+    press(
+        app,
+        "#email-change-inbox-messages li:nth-child(1) .use-code",
+    )
+    .await;
+    press(
+        app,
+        "#email-change-inbox-messages li:nth-child(2) .use-code",
+    )
+    .await;
     scroll_to(app, "#email-change-inbox-messages").await;
     app.screenshot(&shots_dir().join("email-change.png"))
         .await

@@ -24,8 +24,9 @@ pub enum EmailChangeView {
     /// One address confirmed; GoTrue's message asks for the other (secure email change).
     #[serde(rename_all = "camelCase")]
     FirstOfTwo { message: String },
-    /// Both confirmed: the session now carries the new email.
-    Applied { session: SessionView },
+    /// Applied (both addresses confirmed, or one when secure email change is off or the
+    /// project confirms emails itself): the session now carries the new email.
+    Applied { session: Box<SessionView> },
 }
 
 impl EmailChangeView {
@@ -35,7 +36,7 @@ impl EmailChangeView {
                 EmailChangeView::FirstOfTwo { message }
             }
             EmailChangeConfirmation::Applied(response) => EmailChangeView::Applied {
-                session: SessionView::of(&response.session),
+                session: Box::new(SessionView::of(&response.session)),
             },
         }
     }
