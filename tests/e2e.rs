@@ -2082,6 +2082,7 @@ async fn a_password_reset_and_an_email_change_through_the_demo_inbox() {
     .await;
     wait_for_event(app, "SIGNED_IN").await;
     assert_eq!(count_of(app, "#email-change-pending").await, 0);
+    scroll_to(app, "#email-change-note").await;
     app.screenshot(&shots_dir().join("email-changed.png"))
         .await
         .unwrap();
