@@ -1970,6 +1970,125 @@ async fn a_code_from_the_demo_inbox_signs_in_and_a_wrong_one_is_refused() {
     launched.finish().await;
 }
 
+/// Account changes on the demo, as an auth-js app makes them: "Forgot password?" mails a
+/// reset code (read from the demo's inbox), which signs in with PASSWORD_RECOVERY; the window
+/// then asks for the new password (USER_UPDATED), which signs in after a sign-out. A new email
+/// sends its confirmation to both addresses (secure email change); the demo confirms emails
+/// itself (GoTrue's `MAILER_AUTOCONFIRM`), under which GoTrue applies the change at the first
+/// code confirmed, and the card shows the new email.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn a_password_reset_and_an_email_change_through_the_demo_inbox() {
+    const DEMO_EMAIL: &str = "demo@sessioninspector.local";
+    const NEW_PASSWORD: &str = "a-new-demo-password-42";
+    const NEW_EMAIL: &str = "renamed@sessioninspector.local";
+    let launched = launch("account", &[]).await;
+    let app = &launched.app;
+    launched.saw(NEW_PASSWORD);
+    sign_out_of_the_window(app).await;
+
+    // Forgot password: the reset code from the inbox signs in with PASSWORD_RECOVERY.
+    press(app, "#signin-forgot").await;
+    type_into(app, "#forgot-email", DEMO_EMAIL).await;
+    press(app, "#forgot-send").await;
+    let code = app
+        .text_of("#forgot-inbox-messages .inbox-code")
+        .await
+        .unwrap();
+    launched.saw(&code);
+    scroll_to(app, "#forgot-inbox-messages").await;
+    app.screenshot(&shots_dir().join("forgot-password.png"))
+        .await
+        .unwrap();
+    type_into(app, "#forgot-code", &code).await;
+    press(app, "#forgot-verify").await;
+    app.wait_for("#recovery-form", Duration::from_secs(10))
+        .await
+        .expect("the window asks for the new password");
+    wait_for_event(app, "PASSWORD_RECOVERY").await;
+    type_into(app, "#recovery-new", NEW_PASSWORD).await;
+    scroll_to(app, "#recovery-form").await;
+    app.screenshot(&shots_dir().join("password-recovery.png"))
+        .await
+        .unwrap();
+    press(app, "#recovery-save").await;
+    wait_for_event(app, "USER_UPDATED").await;
+    assert_eq!(count_of(app, "#recovery-form").await, 0, "asked once");
+
+    // The new password signs in; the old one no longer does.
+    sign_out_of_the_window(app).await;
+    type_into(app, "#signin-email", DEMO_EMAIL).await;
+    type_into(app, "#signin-password", "demo-password").await;
+    press(app, "#signin-submit").await;
+    let refused = app.text_of("#account-error").await.unwrap();
+    assert!(refused.contains("invalid_credentials"), "{refused}");
+    erase(app, "#signin-password").await;
+    type_into(app, "#signin-password", NEW_PASSWORD).await;
+    press(app, "#signin-submit").await;
+    app.wait_for("#session-id", Duration::from_secs(10))
+        .await
+        .expect("signed in with the new password");
+    wait_for_event(app, "SIGNED_IN").await;
+
+    // A new email: pending until both addresses confirm with their codes.
+    type_into(app, "#email-change-new", NEW_EMAIL).await;
+    press(app, "#email-change-request").await;
+    let pending = app.text_of("#email-change-pending").await.unwrap();
+    assert!(
+        pending.contains(NEW_EMAIL) && pending.contains(DEMO_EMAIL),
+        "{pending}"
+    );
+    wait_for_event(app, "USER_UPDATED").await;
+    let codes = eventually(
+        Duration::from_secs(10),
+        async || {
+            app.execute(
+                "return [...document.querySelectorAll('#email-change-inbox-messages .inbox-code')]\
+                 .map(c => c.textContent);",
+                serde_json::json!([]),
+            )
+            .await
+            .unwrap()
+        },
+        |codes| codes.as_array().map(Vec::len) == Some(2),
+    )
+    .await;
+    for code in codes.as_array().unwrap() {
+        launched.saw(code.as_str().unwrap());
+    }
+    // "use this code" puts each into the field of the address it was sent to.
+    press(
+        app,
+        "#email-change-inbox-messages li:nth-child(1) .use-code",
+    )
+    .await;
+    press(
+        app,
+        "#email-change-inbox-messages li:nth-child(2) .use-code",
+    )
+    .await;
+    scroll_to(app, "#email-change-inbox-messages").await;
+    app.screenshot(&shots_dir().join("email-change.png"))
+        .await
+        .unwrap();
+    press(app, "#email-change-confirm-new").await;
+    let note = app.text_of("#email-change-note").await.unwrap();
+    assert!(note.contains(NEW_EMAIL), "{note}");
+    eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#session-title").await.unwrap_or_default(),
+        |title| title == NEW_EMAIL,
+    )
+    .await;
+    wait_for_event(app, "SIGNED_IN").await;
+    assert_eq!(count_of(app, "#email-change-pending").await, 0);
+    scroll_to(app, "#email-change-note").await;
+    app.screenshot(&shots_dir().join("email-changed.png"))
+        .await
+        .unwrap();
+    launched.finish().await;
+}
+
 /// OAuth with PKCE through a real browser: the window starts the flow and shows where the
 /// browser must come back; headless Chromium follows the authorize URL to the built-in fake
 /// provider and signs in there; the loopback listener gets the code and the window is signed

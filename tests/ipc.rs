@@ -88,7 +88,7 @@ fn core_window_commands_outside_the_capability_are_refused() {
 }
 
 /// Every command the app registers, as listed in `permissions/app.toml`.
-const APP_COMMANDS: [&str; 39] = [
+const APP_COMMANDS: [&str; 46] = [
     "app_info",
     "inspector_status",
     "settings_auto_refresh",
@@ -128,6 +128,13 @@ const APP_COMMANDS: [&str; 39] = [
     "identities_list",
     "identities_link_start",
     "identities_unlink",
+    "auth_reset_password",
+    "account_change_email",
+    "account_change_password",
+    "account_reauthenticate",
+    "account_resend_email_change",
+    "account_confirm_email_change",
+    "account_confirm_email_change_link",
 ];
 
 #[test]
@@ -254,6 +261,15 @@ fn every_bad_input_is_refused_with_its_kind_and_nothing_is_sent() {
         ("identities_unlink", "an identity id that is not a UUID", json!({"identityId": "../../user"}), Kind("invalidInput", "identity_id (a UUID)")),
         ("identities_unlink", "no `identityId`", json!({}), Args("identityId")),
         ("identities_link_start", "no provider", json!({"provider": " "}), Kind("invalidInput", "Choose a provider to link")),
+        // Account changes.
+        ("auth_reset_password", "not an email address", json!({"email": "demo"}), Kind("invalidInput", "Enter an email address")),
+        ("account_change_email", "not an email address", json!({"email": "  "}), Kind("invalidInput", "Enter the new email address")),
+        ("account_change_password", "`password` a number", json!({"password": 12345678}), Args("password")),
+        ("account_change_password", "`nonce` a number", json!({"password": "new-password", "nonce": 123456}), Args("nonce")),
+        ("account_change_password", "an empty password", json!({"password": "", "nonce": null}), Kind("invalidInput", "Enter the new password")),
+        ("account_confirm_email_change", "no code", json!({"email": "demo@sessioninspector.local", "code": " "}), Kind("invalidInput", "Enter the address")),
+        ("account_confirm_email_change_link", "another project's link", json!({"link": elsewhere.replace("magiclink", "email_change")}), Kind("linkForAnotherProject", "https://elsewhere.supabase.co")),
+        ("account_confirm_email_change_link", "a sign-in link, not an email-change one", json!({"link": elsewhere}), Kind("invalidInput", "not an email-change link")),
     ];
     for (cmd, case, args, expected) in table {
         let answer = invoke(&main, cmd, args);

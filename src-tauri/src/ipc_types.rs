@@ -10,6 +10,7 @@ pub const GENERATED_FILE: &str = "ui/src/lib/ipc.gen.ts";
 
 fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::clipboard::Copied;
+    use crate::commands::account::EmailChangeView;
     use crate::commands::app::AppInfo;
     use crate::commands::sign_in::OtpChannel;
     use crate::demo::DemoAccount;
@@ -77,6 +78,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         QrMatrix::decl(config),
         IdentitiesView::decl(config),
         IdentityView::decl(config),
+        EmailChangeView::decl(config),
     ]
 }
 

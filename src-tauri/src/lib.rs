@@ -95,6 +95,13 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::identities::identities_list,
             commands::identities::identities_link_start,
             commands::identities::identities_unlink,
+            commands::account::auth_reset_password,
+            commands::account::account_change_email,
+            commands::account::account_change_password,
+            commands::account::account_reauthenticate,
+            commands::account::account_resend_email_change,
+            commands::account::account_confirm_email_change,
+            commands::account::account_confirm_email_change_link,
         ])
 }
 

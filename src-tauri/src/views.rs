@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use session_engine::client::mfa::TotpEnrollment;
 use session_engine::official_clients::{self, ClientForecast};
 use session_engine::tokens::{decode_jwt, fingerprint, inspect_refresh_token, RefreshTokenShape};
-use session_engine::{AuthEvent, AuthEventKind, RefreshRejection, Refreshed, Session};
+use session_engine::{AuthEvent, AuthEventKind, RefreshRejection, Refreshed, Session, User};
 use ts_rs::TS;
 
 use crate::qr::QrMatrix;
@@ -20,6 +20,29 @@ pub struct UserView {
     pub phone: String,
     pub role: String,
     pub is_anonymous: bool,
+    /// An email change waiting for its confirmation (GoTrue's `new_email`).
+    pub new_email: Option<String>,
+    /// When GoTrue sent that change's confirmation mail (RFC 3339).
+    pub email_change_sent_at: Option<String>,
+}
+
+impl UserView {
+    pub fn of(user: &User) -> UserView {
+        UserView {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            phone: user.phone.clone(),
+            role: user.role.clone(),
+            is_anonymous: user.is_anonymous,
+            // GoTrue sends `""` for no pending change on some paths; either way it is none.
+            new_email: user.new_email.clone().filter(|e| !e.is_empty()),
+            email_change_sent_at: user
+                .new_email
+                .as_deref()
+                .filter(|e| !e.is_empty())
+                .and(user.email_change_sent_at.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -46,13 +69,7 @@ impl SessionView {
     pub fn of(session: &Session) -> SessionView {
         let decoded = decode_jwt(&session.access_token).ok();
         SessionView {
-            user: UserView {
-                id: session.user.id.clone(),
-                email: session.user.email.clone(),
-                phone: session.user.phone.clone(),
-                role: session.user.role.clone(),
-                is_anonymous: session.user.is_anonymous,
-            },
+            user: UserView::of(&session.user),
             session_id: decoded
                 .as_ref()
                 .and_then(|d| d.session_id().map(str::to_string)),

@@ -2,6 +2,7 @@
 //! for its job, and hands back a view or an `Error`. One permission each (see
 //! `src-tauri/permissions/app.toml`). Failures of user actions also go to the live log.
 
+pub mod account;
 pub mod app;
 pub mod auth;
 pub mod identities;

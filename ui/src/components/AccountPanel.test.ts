@@ -42,4 +42,18 @@ describe("AccountPanel", () => {
     expect(screen.getByRole("heading", { name: "Sign in" })).toBeTruthy();
     await eventually(() => expect(screen.getAllByRole("tab").map((t) => t.textContent)).toEqual(["Password", "Email code"]));
   });
+
+  it("after a password reset (PASSWORD_RECOVERY), asks for the new password first", async () => {
+    vi.mocked(api.changePassword).mockResolvedValue(session().user);
+    render(AccountPanel, { props: { session: session(), demo: null, recovery: true } });
+    expect(screen.getByRole("heading", { name: "Set a new password" })).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText("New password"), { target: { value: "a-new-password" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save the new password" }));
+    expect(api.changePassword).toHaveBeenCalledWith("a-new-password", null);
+  });
+
+  it("does not ask for a new password for an ordinary session", () => {
+    render(AccountPanel, { props: { session: session(), demo: null } });
+    expect(screen.queryByRole("heading", { name: "Set a new password" })).toBeNull();
+  });
 });

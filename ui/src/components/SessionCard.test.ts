@@ -108,7 +108,7 @@ describe("SessionCard's countdown", () => {
 
   it("shows who the session is and how it signed in", () => {
     card(ISSUED_AT + 600, {
-      session: session({ user: { id: "u-1", email: "", phone: "", role: "anon", isAnonymous: true } }),
+      session: session({ user: { id: "u-1", email: "", phone: "", role: "anon", isAnonymous: true, newEmail: null, emailChangeSentAt: null } }),
     });
     expect(screen.getByRole("heading", { name: "Anonymous user" })).toBeTruthy();
     expect(screen.getByText("anonymous")).toBeTruthy();

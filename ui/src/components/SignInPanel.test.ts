@@ -144,3 +144,21 @@ describe("SignInPanel's password form", () => {
     expect(within(box).getByText("Anonymous sign-ins are off")).toBeTruthy();
   });
 });
+
+describe("SignInPanel, a forgotten password", () => {
+  it("opens the reset steps from the Password tab with the typed email, and comes back", async () => {
+    vi.mocked(api.signInMethods).mockResolvedValue(methods());
+    vi.mocked(api.resetPassword).mockResolvedValue();
+    render(SignInPanel, { props: { demo: null, email: "ada@example.com" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Forgot password?" }));
+    expect(screen.getByLabelText<HTMLInputElement>("Email").value).toBe("ada@example.com");
+    await fireEvent.click(screen.getByRole("button", { name: "Email me a reset code" }));
+    expect(api.resetPassword).toHaveBeenCalledWith("ada@example.com");
+    await eventually(() => expect(document.getElementById("forgot-sent")).not.toBeNull());
+    cleanup();
+    render(SignInPanel, { props: { demo: null } });
+    await fireEvent.click(screen.getByRole("button", { name: "Forgot password?" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Back to sign-in" }));
+    expect(screen.getByRole("button", { name: "Sign in" })).toBeTruthy();
+  });
+});

@@ -4,6 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   Copied,
   DetectedStack,
+  EmailChangeView,
   Exchange,
   Factor,
   IdentitiesView,
@@ -20,6 +21,7 @@ import type {
   SignatureStatus,
   SignOutScope,
   Status,
+  UserView,
 } from "./types";
 
 export interface AppInfo {
@@ -139,6 +141,22 @@ export const api = {
   /** Links another provider in the system browser; `oauthWait`/`oauthCancel` as for a sign-in. */
   linkIdentityStart: (provider: string) => call<OAuthStarted>("identities_link_start", { provider }),
   unlinkIdentity: (identityId: string) => call<void>("identities_unlink", { identityId }),
+  /** `POST /recover`: a password-reset code and link to `email`; its verification (kind
+   *  "recovery", or the pasted link) signs in with PASSWORD_RECOVERY. */
+  resetPassword: (email: string) => call<void>("auth_reset_password", { email }),
+  /** `PUT /user {email}`: confirmation mail goes out; the answer's `newEmail` is pending. */
+  changeEmail: (email: string) => call<UserView>("account_change_email", { email }),
+  /** `PUT /user {password, nonce}`: `nonce` is the reauthentication code, when asked for. */
+  changePassword: (password: string, nonce: string | null) =>
+    call<UserView>("account_change_password", { password, nonce }),
+  /** `GET /reauthenticate`: the nonce a password change needs goes to the user. */
+  reauthenticate: () => call<void>("account_reauthenticate"),
+  /** `POST /resend {type: email_change}` for the signed-in user's pending change. */
+  resendEmailChange: () => call<void>("account_resend_email_change"),
+  /** `POST /verify {type: email_change}` with the code sent to `email` (either address). */
+  confirmEmailChange: (email: string, code: string) =>
+    call<EmailChangeView>("account_confirm_email_change", { email, code }),
+  confirmEmailChangeLink: (link: string) => call<EmailChangeView>("account_confirm_email_change_link", { link }),
   /** Ends a session whose refresh token was rejected, here only (no request). */
   endSession: () => call<void>("auth_end_session"),
   /** Saves NDJSON (already redacted log items) to the Downloads folder (the app's data folder

@@ -118,11 +118,24 @@ const CODES: Record<string, Entry> = {
   },
   same_password: {
     title: "Same password",
-    meaning: "The new password must differ from the current one.",
+    meaning: "The new password must differ from the current one: Auth refuses to set the password the user already has.",
+  },
+  phone_exists: {
+    title: "Phone number already in use",
+    meaning: "Another user already has this phone number.",
+  },
+  email_address_invalid: {
+    title: "Email address not accepted",
+    meaning: "Auth refused this address (its form, or a domain the project does not send to). Check it for typos.",
   },
   reauthentication_needed: {
     title: "Reauthentication needed",
-    meaning: "Changing the password needs a fresh nonce from reauthenticate() because secure password change is on.",
+    meaning:
+      "The project has secure password change on and this session is over a day old: send a code (reauthenticate()), then change the password with that code as the nonce.",
+  },
+  reauthentication_not_valid: {
+    title: "Reauthentication code not valid",
+    meaning: "The nonce is wrong, was used, or has expired. Send a new code and use the newest one.",
   },
   insufficient_aal: {
     title: "MFA required",

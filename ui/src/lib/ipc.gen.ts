@@ -50,7 +50,15 @@ export type SessionView = { user: UserView, sessionId: string | null, expiresAt:
  */
 clients: Array<ClientForecast>, };
 
-export type UserView = { id: string, email: string, phone: string, role: string, isAnonymous: boolean, };
+export type UserView = { id: string, email: string, phone: string, role: string, isAnonymous: boolean, 
+/**
+ * An email change waiting for its confirmation (GoTrue's `new_email`).
+ */
+newEmail: string | null, 
+/**
+ * When GoTrue sent that change's confirmation mail (RFC 3339).
+ */
+emailChangeSentAt: string | null, };
 
 export type RefreshTokenShape = { "format": "legacy" } | { "format": "v2", sessionId: string, counter: number, } | { "format": "unknown" };
 
@@ -288,3 +296,5 @@ email: string | null, createdAt: string | null, lastSignInAt: string | null,
  * `oauth`, …), if any.
  */
 usedBy: string | null, };
+
+export type EmailChangeView = { "outcome": "firstOfTwo", message: string, } | { "outcome": "applied", session: SessionView, };

@@ -25,7 +25,7 @@ import {
 import type { AuthEventKind, LogItem, SessionView } from "./types";
 
 const session: SessionView = {
-  user: { id: "5a3f7c1e-2b4d-4e6f-8a9b-0c1d2e3f4a5b", email: "ada@example.com", phone: "", role: "authenticated", isAnonymous: false },
+  user: { id: "5a3f7c1e-2b4d-4e6f-8a9b-0c1d2e3f4a5b", email: "ada@example.com", phone: "", role: "authenticated", isAnonymous: false, newEmail: null, emailChangeSentAt: null },
   sessionId: "0d9c8b7a-6f5e-4d3c-2b1a-098765432100",
   expiresAt: 1_714_575_600,
   issuedAt: 1_714_572_000,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { earlierCodeStillWorks, inboxFor, otpKindFor, providerLabel, summarizeAssurance, tabsFor } from "./sign-in";
+import { earlierCodeStillWorks, inboxFor, inboxOf, otpKindFor, providerLabel, summarizeAssurance, tabsFor } from "./sign-in";
 import type { InboxMessage, SignInMethods } from "./types";
 
 const methods = (over: Partial<SignInMethods>): SignInMethods => ({
@@ -82,5 +82,26 @@ describe("summarizeAssurance", () => {
   });
   it("has nothing to say without an aal claim", () => {
     expect(summarizeAssurance({}, [])).toBeNull();
+  });
+});
+
+describe("inboxOf", () => {
+  const m = (id: string, to: string, kind: InboxMessage["kind"]): InboxMessage => ({
+    id,
+    to,
+    kind,
+    subject: "",
+    code: "123456",
+    link: null,
+    sentAt: "2024-05-01T14:02:11Z",
+  });
+  const inbox = [m("1", "new@example.com", "email_change"), m("2", "Ada@example.com", "email_change"), m("3", "ada@example.com", "magiclink"), m("4", "eve@example.com", "email_change")];
+
+  it("keeps the messages of the kinds asked for, to either address, in the inbox's order", () => {
+    expect(inboxOf(inbox, ["ada@example.com", "new@example.com"], ["email_change"]).map((x) => x.id)).toEqual(["1", "2"]);
+  });
+
+  it("has nothing for no recipient (an empty address matches no one here)", () => {
+    expect(inboxOf(inbox, [null, " "], ["email_change"])).toEqual([]);
   });
 });

@@ -105,3 +105,12 @@ export function summarizeAssurance(
   const verified = factors.some((factor) => factor.status === "verified");
   return { current, needsStepUp: current === "aal1" && verified, methods };
 }
+
+/** The inbox messages of these kinds sent to any of `recipients` (blank ones are skipped),
+ *  newest first: an email change's mail goes to both addresses. */
+export function inboxOf(messages: InboxMessage[], recipients: (string | null | undefined)[], kinds: InboxMessage["kind"][]): InboxMessage[] {
+  const wanted = recipients.map((r) => (r ?? "").trim()).filter((r) => r.length > 0);
+  if (wanted.length === 0) return [];
+  const ids = new Set(wanted.flatMap((r) => inboxFor(messages, r)).map((m) => m.id));
+  return messages.filter((m) => ids.has(m.id) && kinds.includes(m.kind));
+}

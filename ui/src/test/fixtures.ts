@@ -23,6 +23,8 @@ export function user(over: Partial<UserView> = {}): UserView {
     phone: "",
     role: "authenticated",
     isAnonymous: false,
+    newEmail: null,
+    emailChangeSentAt: null,
     ...over,
   };
 }

@@ -6,7 +6,7 @@ import { SessionStore } from "./session.svelte";
 afterEach(() => clearMocks());
 
 const session = (fingerprint: string): SessionView => ({
-  user: { id: "5a3f7c1e", email: "ada@example.com", phone: "", role: "authenticated", isAnonymous: false },
+  user: { id: "5a3f7c1e", email: "ada@example.com", phone: "", role: "authenticated", isAnonymous: false, newEmail: null, emailChangeSentAt: null },
   sessionId: "0d9c8b7a",
   expiresAt: 1_714_575_600,
   issuedAt: 1_714_572_000,
@@ -167,5 +167,28 @@ describe("SessionStore.refresh", () => {
     await store.refresh();
     expect(store.refreshError).toMatchObject({ kind: "api", status: 503 });
     expect(store.busy).toBe(false);
+  });
+});
+
+describe("SessionStore, a password recovery", () => {
+  it("asks for a new password from PASSWORD_RECOVERY until the password is set (USER_UPDATED)", () => {
+    const store = new SessionStore();
+    store.receive(event("INITIAL_SESSION", null));
+    expect(store.recovery).toBe(false);
+    store.receive(event("PASSWORD_RECOVERY", session("a")));
+    expect(store.recovery).toBe(true);
+    store.receive(event("TOKEN_REFRESHED", session("b")));
+    expect(store.recovery, "a refresh is still the recovery session").toBe(true);
+    store.receive(event("USER_UPDATED", session("b")));
+    expect(store.recovery).toBe(false);
+  });
+
+  it("stops asking when the session ends, another signs in, or the profile changes", () => {
+    for (const end of [event("SIGNED_OUT", null), event("SIGNED_IN", session("c")), profile()]) {
+      const store = new SessionStore();
+      store.receive(event("PASSWORD_RECOVERY", session("a")));
+      store.receive(end);
+      expect(store.recovery, end.type === "event" ? end.event.kind : end.type).toBe(false);
+    }
   });
 });

@@ -5,10 +5,13 @@
 import { api, toAppError } from "../api";
 import { appendCapped } from "../log";
 import { usableOffset } from "../time";
-import type { ErrorView, LogItem, RejectionView, SessionView } from "../types";
+import type { AuthEventKind, ErrorView, LogItem, RejectionView, SessionView } from "../types";
 
 /** The log keeps this many items; the oldest go first. */
 export const LOG_LIMIT = 50_000;
+
+/** The events after which a recovery session no longer asks for a new password. */
+const RECOVERY_ENDS: AuthEventKind[] = ["USER_UPDATED", "SIGNED_IN", "SIGNED_OUT"];
 
 export class SessionStore {
   session = $state<SessionView | null>(null);
@@ -23,6 +26,10 @@ export class SessionStore {
   /** The session's refresh token was refused for good while its access token still works:
    *  kept (as supabase-js keeps it) and marked, until it ends or gets a new refresh token. */
   rejection = $state<RejectionView | null>(null);
+  /** The session came from a password-reset code or link (PASSWORD_RECOVERY): the window
+   *  asks for a new password, as auth-js apps do on that event, until the password is set
+   *  (USER_UPDATED) or the session ends or changes hands. */
+  recovery = $state(false);
   readonly busy = $derived(this.inFlight > 0);
 
   /** One item of the live log. */
@@ -35,10 +42,13 @@ export class SessionStore {
       this.refreshError = null;
       this.rejection = null;
       this.offsetMs = 0; // another server, another clock
+      this.recovery = false;
     }
     if (item.type === "event") {
       const { event } = item;
       this.session = event.session;
+      if (event.kind === "PASSWORD_RECOVERY") this.recovery = true;
+      else if (RECOVERY_ENDS.includes(event.kind)) this.recovery = false;
       // REFRESH_REJECTED carries the mark; so does INITIAL_SESSION when it still stands (a
       // window that subscribes later, or after a profile switch back).
       if (event.rejection) {
