@@ -449,17 +449,40 @@ async fn list_users_with_a_page_that_is_not_an_unsigned_integer_is_refused() {
     );
 }
 
+async fn filtered(h: &Harness, filter: &str) -> Vec<String> {
+    let reply = admin(
+        h,
+        Method::GET,
+        &format!("/admin/users?filter={filter}"),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[tokio::test]
-async fn list_users_filters_by_email() {
+async fn find_users_in_audience_filters_email_with_like_and_full_name_with_ilike() {
     let h = start().await;
     created(&h, "findme@example.com").await;
-    let reply = admin(&h, Method::GET, "/admin/users?filter=FINDME", None).await;
-    assert_eq!(
-        reply.body["users"].as_array().unwrap().len(),
-        1,
-        "{}",
-        reply.text
-    );
+    let reply = create(
+        &h,
+        json!({"email": "other@example.com", "user_metadata": {"full_name": "Ada Lovelace"}}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    // Email: Postgres LIKE, case-sensitive, `_` a wildcard.
+    assert_eq!(filtered(&h, "findme").await, ["findme@example.com"]);
+    assert!(filtered(&h, "FINDME").await.is_empty());
+    assert_eq!(filtered(&h, "f_ndme").await, ["findme@example.com"]);
+    // full_name: ILIKE, case-insensitive.
+    assert_eq!(filtered(&h, "LOVELACE").await, ["other@example.com"]);
+    let reply = admin(&h, Method::GET, "/admin/users?filter=findme", None).await;
     assert_eq!(reply.header("x-total-count"), Some("1"));
 }
 
@@ -632,6 +655,8 @@ async fn soft_delete_keeps_the_user_with_deleted_at_and_frees_its_email() {
     assert!(reply.body["deleted_at"].is_string(), "{}", reply.text);
     assert_ne!(reply.body["email"], EMAIL);
     assert_eq!(reply.body["user_metadata"], json!({}));
+    // GoTrue's `SoftDeleteUser` empties the app metadata too (providers included).
+    assert_eq!(reply.body["app_metadata"], json!({}));
     assert_eq!(h.sessions().await, json!([]));
     // The address can be registered again.
     created(&h, EMAIL).await;
@@ -884,6 +909,29 @@ async fn generate_link_email_change_records_the_pending_change() {
     )
     .await;
     assert_eq!(reply.code(), "email_exists", "{}", reply.text);
+}
+
+#[tokio::test]
+async fn generate_link_email_change_current_needs_secure_email_change() {
+    let h = start_with(|c| c.secure_email_change = false).await;
+    let reply = generate(
+        &h,
+        json!({"type": "email_change_current", "email": EMAIL, "new_email": "moved@example.com"}),
+    )
+    .await;
+    assert_error(
+        &reply,
+        400,
+        "validation_failed",
+        "Enable secure email change to generate link for current email",
+    );
+    // The new address's link is still made.
+    let reply = generate(
+        &h,
+        json!({"type": "email_change_new", "email": EMAIL, "new_email": "moved@example.com"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
 }
 
 #[tokio::test]

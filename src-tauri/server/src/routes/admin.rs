@@ -689,6 +689,12 @@ pub async fn generate_link(
                 (user, "signup".into(), hashed_token.clone())
             }
             "email_change_current" | "email_change_new" => {
+                // Without secure email change no link goes to the current address.
+                if !state.config.secure_email_change && params.kind == "email_change_current" {
+                    return Err(invalid(
+                        "Enable secure email change to generate link for current email",
+                    ));
+                }
                 let user = existing.expect("found above");
                 let new_email = validate_email(&params.new_email)?;
                 let taken = db::user_by_email(&tx, &new_email)?
