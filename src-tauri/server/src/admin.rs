@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::db;
 use crate::errors::ApiError;
-use crate::routes::bearer_claims;
+use crate::routes::token::{session_validity, SessionValidity};
+use crate::routes::{bearer_claims, load_user_or_session};
 use crate::state::AppState;
 
 /// GoTrue's `audHeaderName`: a request may name the audience it works in.
@@ -25,9 +25,8 @@ pub struct Admin {
 
 pub fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<Admin, ApiError> {
     let claims = bearer_claims(state, headers)?;
-    let session_id = claims["session_id"].as_str().unwrap_or_default();
-    if !session_id.is_empty() && session_id != Uuid::nil().to_string() {
-        check_session(state, &claims, session_id)?;
+    if claims_session_id(&claims).is_some() {
+        check_session(state, &claims)?;
     }
     let role = claims["role"].as_str().unwrap_or_default();
     if state.config.admin_roles.iter().any(|admin| admin == role) {
@@ -40,50 +39,38 @@ pub fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<Admin, Api
     ))
 }
 
-/// GoTrue's `maybeLoadUserOrSession` for a token with a session: its user and its session
-/// must exist.
-fn check_session(state: &AppState, claims: &Value, session_id: &str) -> Result<(), ApiError> {
-    let forbidden = |code, message: &str| ApiError::new(StatusCode::FORBIDDEN, code, message);
-    let sub = claims["sub"].as_str().unwrap_or_default();
-    if sub.is_empty() {
-        return Err(forbidden("bad_jwt", "invalid claim: missing sub claim"));
-    }
-    let user_id = Uuid::parse_str(sub)
-        .map_err(|_| ApiError::bad_request("bad_jwt", "invalid claim: sub claim must be a UUID"))?;
-    let session_id = Uuid::parse_str(session_id)
-        .map_err(|_| forbidden("bad_jwt", "invalid claim: session_id claim must be a UUID"))?;
-    state.db.run(|conn| {
-        db::user_by_id(conn, user_id)?.ok_or_else(|| {
-            forbidden(
-                "user_not_found",
-                "User from sub claim in JWT does not exist",
-            )
-        })?;
-        db::session_by_id(conn, session_id)?.ok_or_else(|| {
-            forbidden(
-                "session_not_found",
-                "Session from session_id claim in JWT does not exist",
-            )
-        })?;
-        Ok(())
-    })
+/// The `session_id` claim when it names a session: absent, empty and the nil UUID name none
+/// (GoTrue's service-role tokens carry none). `bearer_claims` already refused a non-string one.
+pub(crate) fn claims_session_id(claims: &Value) -> Option<&str> {
+    claims["session_id"]
+        .as_str()
+        .filter(|id| !id.is_empty() && *id != Uuid::nil().to_string())
 }
 
-/// GoTrue's `requestAud`: the `X-JWT-AUD` header, else the token's `aud`, else the default.
-pub fn request_aud(admin: &Admin, headers: &HeaderMap) -> String {
-    if let Some(aud) = headers
+/// GoTrue's `requireAdminCredentials` for a token with a session: `maybeLoadUserOrSession`
+/// and then `Session.CheckValidity` (no refresh token time: the session's own).
+fn check_session(state: &AppState, claims: &Value) -> Result<(), ApiError> {
+    let loaded = load_user_or_session(state, claims)?;
+    let valid = loaded.session.is_none_or(|session| {
+        session_validity(state, &session, None, state.now_micros()) == SessionValidity::Valid
+    });
+    if !valid {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "session_expired",
+            "Session is no longer valid",
+        ));
+    }
+    Ok(())
+}
+
+/// GoTrue's `requestAud` for an admin: the `X-JWT-AUD` header, else the configured audience.
+/// The token's own `aud` is never used: GoTrue ignores it for admin roles (the anon and
+/// service-role keys never had one). This server's configured audience is GoTrue's default.
+pub fn request_aud(headers: &HeaderMap) -> String {
+    headers
         .get(AUD_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
-    {
-        return aud.to_string();
-    }
-    let from_token = match &admin.claims["aud"] {
-        Value::String(aud) => Some(aud.clone()),
-        Value::Array(auds) => auds.first().and_then(Value::as_str).map(str::to_string),
-        _ => None,
-    };
-    from_token
-        .filter(|aud| !aud.is_empty())
-        .unwrap_or_else(|| DEFAULT_AUD.to_string())
+        .map_or_else(|| DEFAULT_AUD.to_string(), str::to_string)
 }

@@ -633,8 +633,10 @@ pub fn clear_password(conn: &Connection, user: Uuid, now: i64) -> rusqlite::Resu
 }
 
 /// One page of the users in `aud`, newest first (GoTrue's `FindUsersInAudience` with its
-/// default sort), with how many there are in all. `filter` matches part of the email or of
-/// `user_metadata.full_name`, ignoring case.
+/// default sort), with how many there are in all. `filter` is a Postgres LIKE pattern inside
+/// `%…%` as GoTrue builds it: matched case-sensitively against the email (`LIKE`, here a
+/// GLOB of the same pattern since SQLite's LIKE ignores ASCII case) and case-insensitively
+/// against `user_metadata.full_name` (`ILIKE`; SQLite folds ASCII letters only).
 pub fn users_page(
     conn: &Connection,
     aud: &str,
@@ -643,20 +645,24 @@ pub fn users_page(
     offset: u64,
 ) -> rusqlite::Result<(Vec<User>, u64)> {
     let pattern = format!("%{filter}%");
-    let condition = "aud = ?1 AND (?2 = '' OR email LIKE ?3 OR \
-         COALESCE(json_extract(user_metadata, '$.full_name'), '') LIKE ?3)";
+    let glob = like_to_glob(&pattern);
+    let condition = "aud = ?1 AND (?2 = '' OR email GLOB ?4 OR \
+         COALESCE(json_extract(user_metadata, '$.full_name'), '') LIKE ?3 ESCAPE '\\')";
     let total: i64 = conn.query_row(
         &format!("SELECT COUNT(*) FROM users WHERE {condition}"),
-        params![aud, filter, pattern],
+        params![aud, filter, pattern, glob],
         |row| row.get(0),
     )?;
     let mut statement = conn.prepare(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE {condition} \
-         ORDER BY created_at DESC, rowid DESC LIMIT ?4 OFFSET ?5"
+         ORDER BY created_at DESC, rowid DESC LIMIT ?5 OFFSET ?6"
     ))?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-    let rows = statement.query_map(params![aud, filter, pattern, limit, offset], user_from_row)?;
+    let rows = statement.query_map(
+        params![aud, filter, pattern, glob, limit, offset],
+        user_from_row,
+    )?;
     let users = rows.collect::<rusqlite::Result<Vec<User>>>()?;
     let users = users
         .into_iter()
@@ -667,6 +673,36 @@ pub fn users_page(
         })
         .collect::<rusqlite::Result<Vec<User>>>()?;
     Ok((users, total.max(0) as u64))
+}
+
+/// A Postgres LIKE pattern (`%`, `_`, `\\` escaping the next character) as an SQLite GLOB
+/// pattern, which matches case-sensitively as Postgres' LIKE does.
+fn like_to_glob(pattern: &str) -> String {
+    let mut glob = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        let literal = match c {
+            '%' => {
+                glob.push('*');
+                continue;
+            }
+            '_' => {
+                glob.push('?');
+                continue;
+            }
+            '\\' => chars.next().unwrap_or('\\'),
+            c => c,
+        };
+        match literal {
+            '*' | '?' | '[' => {
+                glob.push('[');
+                glob.push(literal);
+                glob.push(']');
+            }
+            c => glob.push(c),
+        }
+    }
+    glob
 }
 
 /// Deletes the user and, by cascade, its sessions, tokens, factors and identities.

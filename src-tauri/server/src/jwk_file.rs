@@ -3,7 +3,12 @@
 //!
 //! As GoTrue's `conf/jwk.go` reads them: every key's public part is published and verifies;
 //! exactly one key has `sign` in its `key_ops`, and it signs access tokens. RSA (`RS256`,
-//! `RS512`), EC P-256 (`ES256`), EC P-521 (`ES512`) and Ed25519 (`EdDSA`) keys are read.
+//! `RS512`), EC P-256 (`ES256`), EC P-521 (`ES512`), Ed25519 (`EdDSA`) and symmetric (`oct`,
+//! HS256) keys are read; a symmetric key verifies HS256 tokens naming it by `kid` (and signs
+//! when it is the signing key) but is never published.
+//!
+//! GoTrue files the keys by `kid` (`JwtKeysDecoder`): a key without one is filed under the
+//! empty id, and a later key with an id already seen replaces the earlier one.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -14,8 +19,8 @@ use crate::jwt::Private;
 
 /// One key of the file.
 pub(crate) struct FileKey {
-    /// The JWK's `kid`; a key without one gets an id derived from its public part.
-    pub kid: Option<String>,
+    /// The JWK's `kid`, empty when it has none (tokens it signs then carry no `kid`).
+    pub kid: String,
     pub algorithm: SigningAlgorithm,
     pub private: Private,
     /// `sign` is in its `key_ops`.
@@ -51,11 +56,14 @@ pub(crate) fn read(path: &std::path::Path) -> Result<Vec<FileKey>, KeyFileError>
 pub(crate) fn parse(text: &str) -> Result<Vec<FileKey>, KeyFileError> {
     let items: Vec<Value> =
         serde_json::from_str(text).map_err(|e| KeyFileError::NotAnArray(e.to_string()))?;
-    let keys = items
-        .iter()
-        .enumerate()
-        .map(|(index, jwk)| parse_key(jwk).map_err(|reason| KeyFileError::BadKey { index, reason }))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut keys: Vec<FileKey> = Vec::new();
+    for (index, jwk) in items.iter().enumerate() {
+        let key = parse_key(jwk).map_err(|reason| KeyFileError::BadKey { index, reason })?;
+        match keys.iter_mut().find(|known| known.kid == key.kid) {
+            Some(known) => *known = key,
+            None => keys.push(key),
+        }
+    }
     match keys.iter().filter(|key| key.signs).count() {
         0 => Err(KeyFileError::NoSigningKey),
         1 => Ok(keys),
@@ -73,8 +81,35 @@ fn member(jwk: &Value, name: &str) -> Result<Vec<u8>, String> {
 }
 
 fn parse_key(jwk: &Value) -> Result<FileKey, String> {
-    let alg = jwk["alg"].as_str();
+    let alg = jwk["alg"].as_str().filter(|alg| !alg.is_empty());
+    let signs = jwk["key_ops"]
+        .as_array()
+        .is_some_and(|ops| ops.iter().any(|op| op == "sign"));
     let (algorithm, private) = match (jwk["kty"].as_str(), jwk["crv"].as_str()) {
+        // GoTrue's `GetSigningAlg` signs with HS256 when the key names no algorithm, which
+        // only a symmetric key can do: an asymmetric signing key without `alg` would fail
+        // every sign-in there, so it is refused here at start.
+        (Some(kty), _) if signs && alg.is_none() && kty != "oct" => {
+            return Err(format!(
+                "the signing key has no \"alg\" (GoTrue would sign with HS256, which a {kty} key cannot)"
+            ))
+        }
+        (Some("oct"), _) => {
+            if !matches!(alg, None | Some("HS256")) {
+                return Err(format!(
+                    "alg {} is not supported for an oct key (HS256 only)",
+                    alg.unwrap_or_default()
+                ));
+            }
+            let secret = member(jwk, "k")?;
+            if secret.is_empty() {
+                return Err("an oct key's \"k\" is empty".into());
+            }
+            (SigningAlgorithm::Hs256, Private::Oct(secret))
+        }
+        // A verify-only key without `alg` checks its type's usual algorithm. GoTrue would
+        // check any algorithm the key type fits that another key of the file names (its
+        // `ValidMethods`); files the CLI writes always carry `alg`.
         (Some("RSA"), _) => {
             let algorithm = match alg {
                 None | Some("RS256") => SigningAlgorithm::Rs256,
@@ -129,14 +164,8 @@ fn parse_key(jwk: &Value) -> Result<FileKey, String> {
             }
         }
     }
-    let signs = jwk["key_ops"]
-        .as_array()
-        .is_some_and(|ops| ops.iter().any(|op| op == "sign"));
     Ok(FileKey {
-        kid: jwk["kid"]
-            .as_str()
-            .filter(|kid| !kid.is_empty())
-            .map(String::from),
+        kid: jwk["kid"].as_str().unwrap_or_default().to_string(),
         algorithm,
         private,
         signs,

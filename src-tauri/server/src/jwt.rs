@@ -42,6 +42,9 @@ pub(crate) enum Private {
     P521(p521::ecdsa::SigningKey),
     Rsa(Box<rsa::RsaPrivateKey>),
     Ed25519(ed25519_dalek::SigningKey),
+    /// A symmetric key of a key file (`kty: oct`): HS256 with these bytes. GoTrue verifies
+    /// with it by `kid` (and signs with it when it is the signing key) but never publishes it.
+    Oct(Vec<u8>),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -119,6 +122,8 @@ impl Private {
             Private::Ed25519(key) => {
                 json!({"kty": "OKP", "crv": "Ed25519", "x": b64(key.verifying_key().as_bytes())})
             }
+            // No public part; `jwks` never lists it.
+            Private::Oct(_) => json!({"kty": "oct"}),
         }
     }
 
@@ -145,6 +150,7 @@ impl Private {
                     .expect("an RSA key signs any digest")
             }
             Private::Ed25519(key) => key.sign(input).to_bytes().to_vec(),
+            Private::Oct(secret) => hs256(secret, input),
         }
     }
 
@@ -165,6 +171,7 @@ impl Private {
             }
             Private::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
                 .is_ok_and(|sig| key.verifying_key().verify_strict(input, &sig).is_ok()),
+            Private::Oct(secret) => constant_time_eq(&hs256(secret, input), signature),
         }
     }
 }
@@ -250,7 +257,7 @@ impl Keys {
         let keys = file_keys
             .into_iter()
             .map(|key| KeyPair {
-                kid: key.kid.unwrap_or_else(|| key.private.kid()),
+                kid: key.kid,
                 algorithm: key.algorithm,
                 private: key.private,
             })
@@ -348,7 +355,11 @@ impl Keys {
         let Some(pair) = published.signing.map(|i| &published.keys[i]) else {
             return self.sign_secret(claims, self.secret_kid.as_deref());
         };
-        let header = json!({"alg": alg_name(pair.algorithm), "kid": pair.kid, "typ": "JWT"});
+        let mut header = json!({"alg": alg_name(pair.algorithm), "typ": "JWT"});
+        // GoTrue names the signing key only when it has an id (a key file's key may not).
+        if !pair.kid.is_empty() {
+            header["kid"] = json!(pair.kid);
+        }
         let input = signing_input(&header, claims);
         let signature = pair.private.sign(pair.algorithm, input.as_bytes());
         format!("{input}.{}", b64(&signature))
@@ -370,9 +381,10 @@ impl Keys {
     }
 
     /// Checks the signature and `exp` against `now`. The key is chosen as GoTrue's
-    /// `parseJWTClaims` does: by `kid` among the published keys first, else the secret for
-    /// HS256 (with its own `kid`, an unknown one, or none). An HS256 token naming a published
-    /// asymmetric key is refused, as GoTrue refuses it (that key cannot check an HMAC).
+    /// `parseJWTClaims` does: by `kid` among the server's keys first (a key file's `oct` keys
+    /// too), else the secret for HS256 (with its own `kid`, an unknown one, or none). An HS256
+    /// token naming an asymmetric key is refused, as GoTrue refuses it (that key cannot check
+    /// an HMAC).
     pub fn verify(&self, token: &str, now_secs: i64) -> Result<Value, VerifyError> {
         let mut parts = token.split('.');
         let (Some(h), Some(c), Some(s), None) =
@@ -393,10 +405,18 @@ impl Keys {
         let input = format!("{h}.{c}");
         let valid = match (header["alg"].as_str(), header["kid"].as_str()) {
             (Some("HS256"), kid) => {
-                let names_a_published_key =
-                    kid.is_some_and(|kid| self.read().keys.iter().any(|pair| pair.kid == kid));
-                let expected = hs256(&self.secret, input.as_bytes());
-                !names_a_published_key && constant_time_eq(&expected, &signature)
+                let published = self.read();
+                match kid.and_then(|kid| published.keys.iter().find(|pair| pair.kid == kid)) {
+                    // A key file's symmetric key named by `kid` checks it; an asymmetric key
+                    // cannot check an HMAC.
+                    Some(pair) => {
+                        matches!(pair.private, Private::Oct(_))
+                            && pair
+                                .private
+                                .verify(pair.algorithm, input.as_bytes(), &signature)
+                    }
+                    None => constant_time_eq(&hs256(&self.secret, input.as_bytes()), &signature),
+                }
             }
             (Some(alg), Some(kid)) => self.read().keys.iter().any(|pair| {
                 pair.kid == kid
@@ -427,16 +447,20 @@ impl Keys {
         &self.ec_kid
     }
 
-    /// The JWKS: asymmetric public keys only (GoTrue never lists HMAC secrets). Empty while
+    /// The JWKS: asymmetric public keys only (GoTrue never lists HMAC secrets, a key file's
+    /// `oct` keys included); a key without an id is listed without `kid`. Empty while
     /// the secret signs and no key was ever rotated in.
     pub fn jwks(&self) -> Value {
         let keys: Vec<Value> = self
             .read()
             .keys
             .iter()
+            .filter(|pair| !matches!(pair.private, Private::Oct(_)))
             .map(|pair| {
                 let mut jwk = pair.private.public_jwk();
-                jwk["kid"] = json!(pair.kid);
+                if !pair.kid.is_empty() {
+                    jwk["kid"] = json!(pair.kid);
+                }
                 jwk["alg"] = json!(alg_name(pair.algorithm));
                 jwk["use"] = json!("sig");
                 jwk["key_ops"] = json!(["verify"]);

@@ -232,7 +232,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Client> {
     })
 }
 
-/// Inserts or replaces the client's row (a client is written whole, as GoTrue's `Update`).
+/// Inserts a new client's row.
 pub fn save(conn: &Connection, client: &Client) -> rusqlite::Result<()> {
     conn.execute(
         &format!(
@@ -251,6 +251,31 @@ pub fn save(conn: &Connection, client: &Client) -> rusqlite::Result<()> {
             json!(client.redirect_uris).to_string(),
             json!(client.grant_types).to_string(),
             client.created_at,
+            client.updated_at,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Writes a changed client over its row while it is not deleted (GoTrue's `Update`); a
+/// deleted client stays deleted.
+pub fn update(conn: &Connection, client: &Client) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE oauth_server_clients SET registration_type = ?2, client_type = ?3, \
+         token_endpoint_auth_method = ?4, client_secret_hash = ?5, client_name = ?6, \
+         client_uri = ?7, logo_uri = ?8, redirect_uris = ?9, grant_types = ?10, \
+         updated_at = ?11 WHERE id = ?1 AND deleted_at IS NULL",
+        params![
+            client.id.to_string(),
+            client.registration_type,
+            client.client_type,
+            client.token_endpoint_auth_method,
+            client.client_secret_hash,
+            client.client_name,
+            client.client_uri,
+            client.logo_uri,
+            json!(client.redirect_uris).to_string(),
+            json!(client.grant_types).to_string(),
             client.updated_at,
         ],
     )?;
@@ -322,5 +347,37 @@ mod tests {
             "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
         );
         assert_eq!(generate_secret().len(), 43);
+    }
+
+    /// GoTrue's `UpdateOAuthServerClient` writes a found client; a client deleted meanwhile is
+    /// not brought back by the write (the old `INSERT OR REPLACE` undid the delete).
+    #[test]
+    fn an_update_never_undoes_a_delete() {
+        let db = crate::db::Db::open(None).expect("db");
+        let client = Client {
+            id: Uuid::new_v4(),
+            registration_type: "manual".into(),
+            client_type: "public".into(),
+            token_endpoint_auth_method: "none".into(),
+            client_secret_hash: None,
+            client_name: "before".into(),
+            client_uri: String::new(),
+            logo_uri: String::new(),
+            redirect_uris: vec!["https://example.com/cb".into()],
+            grant_types: vec!["authorization_code".into()],
+            created_at: 1,
+            updated_at: 1,
+        };
+        db.run(|conn| {
+            save(conn, &client).unwrap();
+            let mut read = by_id(conn, client.id).unwrap().expect("saved");
+            mark_deleted(conn, client.id, 2).unwrap();
+            read.client_name = "after".into();
+            update(conn, &read).unwrap();
+            assert!(
+                by_id(conn, client.id).unwrap().is_none(),
+                "the delete stands"
+            );
+        });
     }
 }

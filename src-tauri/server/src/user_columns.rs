@@ -36,8 +36,8 @@ pub fn set_invited_at(conn: &Connection, user: Uuid, at: i64) -> rusqlite::Resul
 }
 
 /// GoTrue's `SoftDeleteUser`: the addresses are replaced by an obfuscated form (so they can
-/// be registered again), the password and pending change go, the user metadata is emptied
-/// and `deleted_at` is set; so are the user's identities. The caller clears the one-time tokens, factors and sessions.
+/// be registered again), the password and pending change go, the user and app metadata are
+/// emptied and `deleted_at` is set; so are the user's identities. The caller clears the one-time tokens, factors and sessions.
 pub fn soft_delete(conn: &Connection, user: Uuid, now: i64) -> rusqlite::Result<()> {
     let obfuscated = |address: &str| -> String {
         if address.is_empty() {
@@ -55,7 +55,7 @@ pub fn soft_delete(conn: &Connection, user: Uuid, now: i64) -> rusqlite::Result<
     conn.execute(
         "UPDATE users SET email = ?2, phone = ?3, password_hash = NULL, email_change = '', \
          email_change_token_current = '', email_change_token_new = '', phone_change = '', \
-         phone_change_token = '', user_metadata = '{}', \
+         phone_change_token = '', user_metadata = '{}', app_metadata = '{}', \
          deleted_at = ?4, updated_at = ?4 WHERE id = ?1",
         params![
             user.to_string(),

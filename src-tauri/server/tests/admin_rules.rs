@@ -130,6 +130,140 @@ async fn an_admin_token_naming_a_session_needs_that_session_to_exist() {
     );
 }
 
+/// A token signed with the server's own secret (HS256, no `kid`), carrying `claims`.
+fn signed(claims: Value) -> String {
+    signed_with(local_gotrue::config::DEFAULT_JWT_SECRET, claims)
+}
+
+fn signed_with(secret: &str, claims: Value) -> String {
+    use local_gotrue::config::SigningAlgorithm;
+    use local_gotrue::jwt::Keys;
+    Keys::new(
+        secret,
+        SigningAlgorithm::Hs256,
+        &Keys::generate_ec_private(),
+    )
+    .expect("keys")
+    .sign_hs256(&claims)
+}
+
+#[tokio::test]
+async fn require_admin_credentials_checks_the_named_sessions_validity() {
+    let h = start_with(|c| {
+        c.admin_roles = vec!["authenticated".into()];
+        c.sessions.timebox = Some(std::time::Duration::from_secs(60));
+    })
+    .await;
+    let token = h.sign_in().await.access_token();
+    let reply = call(&h, Method::GET, "/admin/users", &token, None).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    h.skew_clock(120.0).await;
+    let reply = call(&h, Method::GET, "/admin/users", &token, None).await;
+    assert_error(&reply, 403, "session_expired", "Session is no longer valid");
+}
+
+#[tokio::test]
+async fn maybe_load_user_or_session_looks_the_user_up_before_parsing_the_session_id() {
+    let h = start().await;
+    let missing_user = signed(json!({"role": "service_role",
+        "sub": "00000000-0000-4000-8000-000000000001", "session_id": "not-a-uuid"}));
+    let reply = call(&h, Method::GET, "/admin/users", &missing_user, None).await;
+    assert_error(
+        &reply,
+        403,
+        "user_not_found",
+        "User from sub claim in JWT does not exist",
+    );
+    let user = common::claims(&h.sign_in().await.access_token())["sub"].clone();
+    let bad_session =
+        signed(json!({"role": "service_role", "sub": user, "session_id": "not-a-uuid"}));
+    let reply = call(&h, Method::GET, "/admin/users", &bad_session, None).await;
+    assert_error(
+        &reply,
+        403,
+        "bad_jwt",
+        "invalid claim: session_id claim must be a UUID",
+    );
+}
+
+#[tokio::test]
+async fn a_session_id_claim_that_is_not_a_string_fails_decoding_as_bad_jwt() {
+    let h = start().await;
+    let user = common::claims(&h.sign_in().await.access_token())["sub"].clone();
+    let token = signed(json!({"role": "service_role", "sub": user, "session_id": 7}));
+    let reply = call(&h, Method::GET, "/admin/users", &token, None).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (403, "bad_jwt"),
+        "{}",
+        reply.text
+    );
+}
+
+#[tokio::test]
+async fn a_service_role_token_signed_with_another_secret_is_bad_jwt() {
+    let h = start().await;
+    let token = signed_with(
+        "another-secret-another-secret-another",
+        json!({"role": "service_role"}),
+    );
+    let reply = call(&h, Method::GET, "/admin/users", &token, None).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (403, "bad_jwt"),
+        "{}",
+        reply.text
+    );
+}
+
+#[tokio::test]
+async fn a_service_role_token_with_alg_none_is_bad_jwt() {
+    use base64::Engine as _;
+    let h = start().await;
+    let b64 = |v: Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+    };
+    let token = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none", "typ": "JWT"})),
+        b64(json!({"role": "service_role"}))
+    );
+    let reply = call(&h, Method::GET, "/admin/users", &token, None).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (403, "bad_jwt"),
+        "{}",
+        reply.text
+    );
+}
+
+#[tokio::test]
+async fn request_aud_is_the_x_jwt_aud_header_else_the_configured_audience_never_the_tokens() {
+    let h = start().await;
+    let token = signed(json!({"role": "service_role", "aud": "from-the-token"}));
+    let reply = call(
+        &h,
+        Method::POST,
+        "/admin/users",
+        &token,
+        Some(json!({"email": "aud-1@example.com"})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["aud"], "authenticated");
+    let reply = h
+        .send(
+            h.http
+                .post(h.url("/admin/users"))
+                .bearer_auth(&token)
+                .header("X-JWT-AUD", "from-the-header")
+                .json(&json!({"email": "aud-2@example.com"})),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["aud"], "from-the-header");
+}
+
 // --- POST /admin/users -----------------------------------------------------------------
 
 #[tokio::test]
@@ -315,17 +449,40 @@ async fn list_users_with_a_page_that_is_not_an_unsigned_integer_is_refused() {
     );
 }
 
+async fn filtered(h: &Harness, filter: &str) -> Vec<String> {
+    let reply = admin(
+        h,
+        Method::GET,
+        &format!("/admin/users?filter={filter}"),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[tokio::test]
-async fn list_users_filters_by_email() {
+async fn find_users_in_audience_filters_email_with_like_and_full_name_with_ilike() {
     let h = start().await;
     created(&h, "findme@example.com").await;
-    let reply = admin(&h, Method::GET, "/admin/users?filter=FINDME", None).await;
-    assert_eq!(
-        reply.body["users"].as_array().unwrap().len(),
-        1,
-        "{}",
-        reply.text
-    );
+    let reply = create(
+        &h,
+        json!({"email": "other@example.com", "user_metadata": {"full_name": "Ada Lovelace"}}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    // Email: Postgres LIKE, case-sensitive, `_` a wildcard.
+    assert_eq!(filtered(&h, "findme").await, ["findme@example.com"]);
+    assert!(filtered(&h, "FINDME").await.is_empty());
+    assert_eq!(filtered(&h, "f_ndme").await, ["findme@example.com"]);
+    // full_name: ILIKE, case-insensitive.
+    assert_eq!(filtered(&h, "LOVELACE").await, ["other@example.com"]);
+    let reply = admin(&h, Method::GET, "/admin/users?filter=findme", None).await;
     assert_eq!(reply.header("x-total-count"), Some("1"));
 }
 
@@ -498,6 +655,8 @@ async fn soft_delete_keeps_the_user_with_deleted_at_and_frees_its_email() {
     assert!(reply.body["deleted_at"].is_string(), "{}", reply.text);
     assert_ne!(reply.body["email"], EMAIL);
     assert_eq!(reply.body["user_metadata"], json!({}));
+    // GoTrue's `SoftDeleteUser` empties the app metadata too (providers included).
+    assert_eq!(reply.body["app_metadata"], json!({}));
     assert_eq!(h.sessions().await, json!([]));
     // The address can be registered again.
     created(&h, EMAIL).await;
@@ -750,6 +909,29 @@ async fn generate_link_email_change_records_the_pending_change() {
     )
     .await;
     assert_eq!(reply.code(), "email_exists", "{}", reply.text);
+}
+
+#[tokio::test]
+async fn generate_link_email_change_current_needs_secure_email_change() {
+    let h = start_with(|c| c.secure_email_change = false).await;
+    let reply = generate(
+        &h,
+        json!({"type": "email_change_current", "email": EMAIL, "new_email": "moved@example.com"}),
+    )
+    .await;
+    assert_error(
+        &reply,
+        400,
+        "validation_failed",
+        "Enable secure email change to generate link for current email",
+    );
+    // The new address's link is still made.
+    let reply = generate(
+        &h,
+        json!({"type": "email_change_new", "email": EMAIL, "new_email": "moved@example.com"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
 }
 
 #[tokio::test]
@@ -1009,16 +1191,6 @@ async fn the_client_registry_is_not_found_when_the_oauth_server_is_off() {
 // --- Tokens as auth-js's tests sign them ------------------------------------------------
 
 /// An HS256 token signed with the server's (default) secret.
-fn signed(claims: Value) -> String {
-    let keys = local_gotrue::jwt::Keys::new(
-        local_gotrue::config::DEFAULT_JWT_SECRET,
-        local_gotrue::SigningAlgorithm::Hs256,
-        &local_gotrue::jwt::Keys::generate_ec_private(),
-    )
-    .expect("keys");
-    keys.sign(&claims)
-}
-
 #[tokio::test]
 async fn a_supabase_admin_token_without_exp_or_session_passes_the_gate() {
     let h = start().await;

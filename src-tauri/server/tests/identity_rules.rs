@@ -503,3 +503,104 @@ async fn the_new_email_check_counts_other_users_identities_as_is_duplicated_emai
         reply.text
     );
 }
+
+/// An unsigned token whose claims are `claims` (GoTrue reads Apple's and Azure's issuer from
+/// the token before verifying it).
+fn unverified_token(claims: Value) -> String {
+    use base64::Engine as _;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    format!("{}.{}.sig", b64(json!({"alg": "RS256"})), b64(claims))
+}
+
+/// `getProvider`: Apple and Azure are chosen by name or by the request's issuer, the token's
+/// issuer must be theirs and match a given issuer, and only then is the provider's switch
+/// checked (naming the detected issuer).
+#[tokio::test]
+async fn get_provider_detects_apple_and_azure_by_issuer_and_checks_the_tokens_issuer() {
+    let h = start_with(|c| c.external_providers = vec!["github".into()]).await;
+    let message = |body: Value| {
+        let h = &h;
+        async move {
+            let reply = h.post("/token?grant_type=id_token", body).await;
+            (reply.code().to_string(), msg(&reply).to_string())
+        }
+    };
+    let apple = unverified_token(json!({"iss": "https://appleid.apple.com"}));
+    let azure = unverified_token(json!({"iss": "https://login.microsoftonline.com/tenant/v2.0"}));
+    let google = unverified_token(json!({"iss": "https://accounts.google.com"}));
+    // Chosen by issuer alone, with a client id.
+    assert_eq!(
+        message(
+            json!({"id_token": apple, "client_id": "c", "issuer": "https://appleid.apple.com"})
+        )
+        .await,
+        (
+            "provider_disabled".into(),
+            "Provider (issuer \"https://appleid.apple.com\") is not enabled".into()
+        )
+    );
+    assert_eq!(
+        message(json!({"id_token": azure, "client_id": "c",
+            "issuer": "https://login.microsoftonline.com/tenant/v2.0"}))
+        .await,
+        (
+            "provider_disabled".into(),
+            "Provider (issuer \"https://login.microsoftonline.com/tenant/v2.0\") is not enabled"
+                .into()
+        )
+    );
+    // The token's issuer must be the provider's.
+    assert_eq!(
+        message(json!({"id_token": google, "provider": "apple"})).await,
+        (
+            "validation_failed".into(),
+            "Detected ID token issuer is not an Apple ID token issuer".into()
+        )
+    );
+    assert_eq!(
+        message(json!({"id_token": google, "provider": "azure"})).await,
+        (
+            "validation_failed".into(),
+            "Detected ID token issuer is not an Azure ID token issuer".into()
+        )
+    );
+    // A given issuer must be the token's.
+    assert_eq!(
+        message(
+            json!({"id_token": apple, "provider": "apple", "issuer": "https://account.apple.com"})
+        )
+        .await,
+        (
+            "validation_failed".into(),
+            "Provided issuer does not match ID token issuer".into()
+        )
+    );
+    assert_eq!(
+        message(json!({"id_token": azure, "provider": "azure",
+            "issuer": "https://login.microsoftonline.com/other/v2.0"}))
+        .await,
+        (
+            "validation_failed".into(),
+            "Provided issuer does not match ID token issuer".into()
+        )
+    );
+    // Apple's case comes first: an Apple issuer wins over the Google provider name.
+    assert_eq!(
+        message(
+            json!({"id_token": google, "provider": "google", "issuer": "https://appleid.apple.com"})
+        )
+        .await,
+        (
+            "validation_failed".into(),
+            "Detected ID token issuer is not an Apple ID token issuer".into()
+        )
+    );
+    // A token GoTrue cannot read: not three parts.
+    assert_eq!(
+        message(json!({"id_token": "a.b", "provider": "azure"})).await,
+        (
+            "validation_failed".into(),
+            "Unable to detect issuer in ID token for Azure provider".into()
+        )
+    );
+}

@@ -199,6 +199,7 @@ const ADMIN: &[&str] = &[
     "admin.update_user",
     "admin.banned_cannot_sign_in",
     "admin.delete_user",
+    "admin.soft_delete",
     "admin.generate_link_signup",
     "admin.generate_link_sends_nothing",
     "admin.generate_link_verifies",
@@ -213,6 +214,7 @@ const ADMIN: &[&str] = &[
     "admin.oauth_invalid_redirect_uris",
     "admin.oauth_delete_client",
     "admin.not_admin",
+    "admin.bad_jwt",
     "admin.invariants",
 ];
 

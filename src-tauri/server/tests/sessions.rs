@@ -397,3 +397,82 @@ async fn put_user_merges_metadata_and_changes_the_password() {
     );
     h.sign_in_as(EMAIL, "a-new-password").await;
 }
+
+/// A token signed with the server's own secret carrying `claims`.
+fn signed(claims: Value) -> String {
+    use local_gotrue::config::{SigningAlgorithm, DEFAULT_JWT_SECRET};
+    use local_gotrue::jwt::Keys;
+    Keys::new(
+        DEFAULT_JWT_SECRET,
+        SigningAlgorithm::Hs256,
+        &Keys::generate_ec_private(),
+    )
+    .expect("keys")
+    .sign_hs256(&claims)
+}
+
+#[tokio::test]
+async fn maybe_load_user_or_session_refuses_a_session_id_that_is_not_a_uuid() {
+    let h = start().await;
+    let user = claims(&h.sign_in().await.access_token())["sub"].clone();
+    let token = signed(json!({"sub": user, "role": "authenticated", "session_id": "abc"}));
+    let reply = h.get_user(&token).await;
+    assert_eq!(
+        (
+            reply.status.as_u16(),
+            reply.code(),
+            reply.body["message"].as_str()
+        ),
+        (
+            403,
+            "bad_jwt",
+            Some("invalid claim: session_id claim must be a UUID")
+        ),
+        "{}",
+        reply.text
+    );
+}
+
+#[tokio::test]
+async fn maybe_load_user_or_session_treats_the_nil_session_id_as_no_session() {
+    let h = start().await;
+    let user = claims(&h.sign_in().await.access_token())["sub"].clone();
+    let token = signed(json!({"sub": user, "role": "authenticated",
+        "session_id": "00000000-0000-0000-0000-000000000000"}));
+    let reply = h.get_user(&token).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["id"], user);
+}
+
+#[tokio::test]
+async fn maybe_load_user_or_session_refuses_a_missing_or_malformed_sub() {
+    let h = start().await;
+    let reply = h.get_user(&signed(json!({"role": "authenticated"}))).await;
+    assert_eq!(
+        (
+            reply.status.as_u16(),
+            reply.code(),
+            reply.body["message"].as_str()
+        ),
+        (403, "bad_jwt", Some("invalid claim: missing sub claim")),
+        "{}",
+        reply.text
+    );
+    let reply = h
+        .get_user(&signed(json!({"sub": "nope", "role": "authenticated"})))
+        .await;
+    assert_eq!(
+        (
+            reply.status.as_u16(),
+            reply.code(),
+            reply.body["message"].as_str()
+        ),
+        (
+            400,
+            "bad_jwt",
+            Some("invalid claim: sub claim must be a UUID")
+        ),
+        "{}",
+        reply.text
+    );
+}

@@ -293,3 +293,129 @@ async fn a_key_file_without_exactly_one_signing_key_is_refused() {
         }))
     ));
 }
+
+/// Starts the server on a key file holding `keys`; the folder must outlive the server.
+async fn start_with_keys(folder: &tempfile::TempDir, keys: &Value) -> Harness {
+    let path = folder.path().join("keys.json");
+    std::fs::write(&path, keys.to_string()).unwrap();
+    start_with(|c| c.signing_keys_path = Some(path)).await
+}
+
+/// An HS256 token over `claims` with `secret` and the header's `kid`.
+fn hs256_token(secret: &[u8], kid: Option<&str>, claims: &Value) -> String {
+    use hmac::{Hmac, Mac};
+    let mut head = json!({"alg": "HS256", "typ": "JWT"});
+    if let Some(kid) = kid {
+        head["kid"] = json!(kid);
+    }
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(head.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+    mac.update(input.as_bytes());
+    format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
+const OCT_SECRET: &[u8] = b"a-symmetric-key-from-the-key-file-0123456789";
+
+fn oct_key(kid: &str, ops: &[&str]) -> Value {
+    json!({"kty": "oct", "kid": kid, "alg": "HS256", "key_ops": ops,
+        "k": URL_SAFE_NO_PAD.encode(OCT_SECRET)})
+}
+
+/// GoTrue's `conf/jwk.go` takes `oct` keys: `FindPublicKeyByKid` verifies HS256 tokens that
+/// name one, and `WellKnownJwks` never publishes an HMAC key.
+#[tokio::test]
+async fn a_key_files_oct_key_verifies_hs256_tokens_by_kid_and_is_never_published() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut keys = file_keys();
+    keys.push(oct_key("legacy-hs", &["verify"]));
+    let h = start_with_keys(&folder, &json!(keys)).await;
+    let claims = common::claims(&h.sign_in().await.access_token());
+    let token = hs256_token(OCT_SECRET, Some("legacy-hs"), &claims);
+    assert_eq!(h.get_user(&token).await.status, 200);
+    // The same kid with the project secret is not that key's signature.
+    let wrong = hs256_token(
+        local_gotrue::config::DEFAULT_JWT_SECRET.as_bytes(),
+        Some("legacy-hs"),
+        &claims,
+    );
+    assert_eq!(h.get_user(&wrong).await.code(), "bad_jwt");
+    let published = jwks(&h).await;
+    let kids: Vec<&str> = published["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, ["test-rsa-signing", "test-ec-verify-only"]);
+}
+
+/// GoTrue's `GetSigningAlg`: a signing key without `alg` signs HS256, so an `oct` signing key
+/// signs HS256 tokens naming it.
+#[tokio::test]
+async fn an_oct_signing_key_signs_hs256_tokens_with_its_kid() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut keys = file_keys();
+    keys[0]["key_ops"] = json!(["verify"]);
+    let mut oct = oct_key("legacy-hs", &["sign", "verify"]);
+    oct.as_object_mut().unwrap().remove("alg");
+    keys.push(oct);
+    let h = start_with_keys(&folder, &json!(keys)).await;
+    let token = h.sign_in().await.access_token();
+    assert_eq!(
+        header(&token),
+        json!({"alg": "HS256", "kid": "legacy-hs", "typ": "JWT"})
+    );
+    let claims = common::claims(&token);
+    assert_eq!(token, hs256_token(OCT_SECRET, Some("legacy-hs"), &claims));
+    assert_eq!(h.get_user(&token).await.status, 200);
+}
+
+/// GoTrue's `GetSigningAlg` falls back to HS256 for a signing key without `alg`, which an
+/// asymmetric key cannot sign with: such a file is refused at start.
+#[tokio::test]
+async fn an_asymmetric_signing_key_without_alg_is_refused() {
+    use local_gotrue::jwk_file::KeyFileError;
+    use local_gotrue::StartError;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("keys.json");
+    let mut keys = file_keys();
+    keys[0].as_object_mut().unwrap().remove("alg");
+    std::fs::write(&path, json!(keys).to_string()).unwrap();
+    let config = local_gotrue::Config {
+        signing_keys_path: Some(path),
+        ..local_gotrue::Config::default()
+    };
+    assert!(matches!(
+        local_gotrue::start(config).await.err(),
+        Some(StartError::SigningKeys(KeyFileError::BadKey {
+            index: 0,
+            ..
+        }))
+    ));
+}
+
+/// GoTrue's `JwtKeysDecoder` files keys by `kid`: a key without one is filed under the empty
+/// id (published without `kid`), and a later key with the same id replaces the earlier.
+#[tokio::test]
+async fn key_file_keys_are_filed_by_kid_as_gotrue_files_them() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut keys = file_keys();
+    keys[1].as_object_mut().unwrap().remove("kid");
+    // A second key under the signing key's id replaces it (and signs).
+    keys.push(oct_key("test-rsa-signing", &["sign"]));
+    let h = start_with_keys(&folder, &json!(keys)).await;
+    let token = h.sign_in().await.access_token();
+    assert_eq!(header(&token)["alg"], "HS256");
+    let published = jwks(&h).await;
+    let published = published["keys"].as_array().unwrap();
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert!(published[0].get("kid").is_none(), "{published:?}");
+    assert_eq!(published[0]["kty"], "EC");
+}

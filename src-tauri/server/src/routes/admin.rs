@@ -180,8 +180,8 @@ pub async fn list_users(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let admin = require_admin(&state, &headers)?;
-    let aud = request_aud(&admin, &headers);
+    require_admin(&state, &headers)?;
+    let aud = request_aud(&headers);
     let page = page_param(&uri, "page", 1)?;
     let per_page = page_param(&uri, "per_page", DEFAULT_PER_PAGE)?;
     let filter = super::query_param(uri.query(), "filter").unwrap_or_default();
@@ -242,10 +242,10 @@ pub async fn create_user(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let admin = require_admin(&state, &headers)?;
+    require_admin(&state, &headers)?;
     let mut params: AdminUserParams = json_body(body).await?;
     let aud = if params.aud.is_empty() {
-        request_aud(&admin, &headers)
+        request_aud(&headers)
     } else {
         params.aud.clone()
     };
@@ -580,14 +580,14 @@ pub async fn generate_link(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let admin = require_admin(&state, &headers)?;
+    require_admin(&state, &headers)?;
     let mut params: GenerateLinkParams = json_body(body).await?;
     params.email = validate_email(&params.email)?;
     let mut referrer = crate::redirect::referrer(&state, uri.query(), &headers);
     if crate::redirect::rules(&state).is_valid(&params.redirect_to) {
         referrer = params.redirect_to.clone();
     }
-    let aud = request_aud(&admin, &headers);
+    let aud = request_aud(&headers);
     let now = state.now_micros();
     let body = state.db.run(|conn| -> Result<Value, ApiError> {
         let tx = conn.transaction()?;
@@ -695,6 +695,12 @@ pub async fn generate_link(
                 (user, "signup".into(), hashed_token.clone())
             }
             "email_change_current" | "email_change_new" => {
+                // Without secure email change no link goes to the current address.
+                if !state.config.secure_email_change && params.kind == "email_change_current" {
+                    return Err(invalid(
+                        "Enable secure email change to generate link for current email",
+                    ));
+                }
                 let user = existing.expect("found above");
                 let new_email = validate_email(&params.new_email)?;
                 let taken = db::user_by_email(&tx, &new_email)?
@@ -761,10 +767,10 @@ pub async fn invite(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let admin = require_admin(&state, &headers)?;
+    require_admin(&state, &headers)?;
     let params: InviteParams = json_body(body).await?;
     let email = validate_email(&params.email)?;
-    let aud = request_aud(&admin, &headers);
+    let aud = request_aud(&headers);
     let redirect_to = crate::redirect::referrer(&state, uri.query(), &headers);
     let now = state.now_micros();
     let (user, message) = state.db.run(|conn| -> Result<_, ApiError> {

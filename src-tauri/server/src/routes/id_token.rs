@@ -27,19 +27,36 @@ pub struct IdTokenParams {
     link_identity: bool,
 }
 
-/// The providers GoTrue's `getProvider` knows by name for this grant, with the issuer it
-/// names when the provider is off. Apple's and Azure's issuers come from the token itself.
+/// The providers GoTrue's `getProvider` knows by name or by a fixed issuer, after Apple and
+/// Azure (whose issuers come from the token) in its order, with that issuer. Keycloak's is
+/// its configured URL, which this server has none of.
 const OIDC_PROVIDERS: [(&str, &str); 6] = [
     ("google", "https://accounts.google.com"),
     ("facebook", "https://www.facebook.com"),
+    ("keycloak", ""),
     ("kakao", "https://kauth.kakao.com"),
+    ("vercel_marketplace", "https://marketplace.vercel.com"),
     (
         "snapchat",
         "https://accounts.snapchat.com/accounts/oauth2/token",
     ),
-    ("vercel_marketplace", "https://marketplace.vercel.com"),
-    ("keycloak", ""),
 ];
+
+/// GoTrue's `provider.IsAppleIssuer`.
+fn is_apple_issuer(issuer: &str) -> bool {
+    issuer == "https://appleid.apple.com" || issuer == "https://account.apple.com"
+}
+
+/// GoTrue's `provider.IsAzureIssuer`: `^https://login[.]microsoftonline[.]com/([^/]+)/v2[.]0/?$`.
+fn is_azure_issuer(issuer: &str) -> bool {
+    issuer
+        .strip_prefix("https://login.microsoftonline.com/")
+        .and_then(|rest| {
+            rest.strip_suffix("/v2.0/")
+                .or_else(|| rest.strip_suffix("/v2.0"))
+        })
+        .is_some_and(|tenant| !tenant.is_empty() && !tenant.contains('/'))
+}
 
 fn invalid_request(description: &str) -> ApiError {
     ApiError::oauth("invalid request", description)
@@ -71,29 +88,32 @@ pub fn id_token_grant(
     let enabled = |name: &str| state.config.external_providers.iter().any(|p| p == name);
     let provider = params.provider.as_str();
     let issuer = params.issuer.as_str();
-    let known = OIDC_PROVIDERS.iter().find(|(name, known_issuer)| {
-        provider == *name || (!issuer.is_empty() && issuer == *known_issuer)
-    });
-    if provider == "apple" || provider == "azure" {
-        // GoTrue reads the issuer from the token before anything else; a token it cannot
-        // read is refused there, one it can read fails verification below.
-        let Some(token_issuer) = unverified_issuer(&params.id_token) else {
-            let name = if provider == "apple" {
-                "Apple"
-            } else {
-                "Azure"
-            };
-            return Err(validation(format!(
-                "Unable to detect issuer in ID token for {name} provider"
-            )));
-        };
-        if !enabled(provider) {
-            return Err(provider_disabled(&token_issuer));
+    // GoTrue's `getProvider` switch, case by case in its order.
+    let (name, issuer) = if provider == "apple" || is_apple_issuer(issuer) {
+        let detected = token_issuer(&params.id_token, "Apple")?;
+        if !is_apple_issuer(&detected) {
+            return Err(validation(
+                "Detected ID token issuer is not an Apple ID token issuer".into(),
+            ));
         }
-    } else if let Some((name, known_issuer)) = known {
-        if !enabled(name) {
-            return Err(provider_disabled(known_issuer));
+        ("apple", detected_matching(issuer, detected)?)
+    } else if provider == "google" || issuer == OIDC_PROVIDERS[0].1 {
+        ("google", OIDC_PROVIDERS[0].1.to_string())
+    } else if provider == "azure" || is_azure_issuer(issuer) {
+        let detected = token_issuer(&params.id_token, "Azure")?;
+        let azure = detected.starts_with("https://login.microsoftonline.com/")
+            || detected.starts_with("https://sts.windows.net/");
+        if !azure {
+            return Err(validation(
+                "Detected ID token issuer is not an Azure ID token issuer".into(),
+            ));
         }
+        ("azure", detected_matching(issuer, detected)?)
+    } else if let Some((name, known_issuer)) = OIDC_PROVIDERS[1..]
+        .iter()
+        .find(|(name, known)| provider == *name || (!issuer.is_empty() && issuer == *known))
+    {
+        (*name, known_issuer.to_string())
     } else if provider.starts_with("custom:") {
         return Err(validation("Custom OAuth providers are disabled".into()));
     } else {
@@ -101,6 +121,9 @@ pub fn id_token_grant(
         return Err(validation(format!(
             "Custom OIDC provider {provider:?} not allowed"
         )));
+    };
+    if !enabled(name) {
+        return Err(provider_disabled(&issuer));
     }
     Err(invalid_request("Bad ID token"))
 }
@@ -113,13 +136,41 @@ fn provider_disabled(issuer: &str) -> ApiError {
     )
 }
 
-/// The `iss` of a token, read without verifying it (as GoTrue detects Apple's and Azure's).
-fn unverified_issuer(token: &str) -> Option<String> {
+/// GoTrue's `DetectAppleIDTokenIssuer` / `DetectAzureIDTokenIssuer`: the `iss` of a token
+/// read without verifying it (three parts, unpadded base64url claims, `iss` a string or
+/// absent); anything else is "Unable to detect issuer".
+fn token_issuer(token: &str, provider: &str) -> Result<String, ApiError> {
     use base64::Engine as _;
-    let claims = token.split('.').nth(1)?;
+    let unreadable = || {
+        validation(format!(
+            "Unable to detect issuer in ID token for {provider} provider"
+        ))
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return Err(unreadable());
+    }
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(claims.trim_end_matches('='))
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims["iss"].as_str().map(String::from)
+        .decode(parts[1])
+        .map_err(|_| unreadable())?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| unreadable())?;
+    // Go decodes `null` into the struct as nothing; any other non-object fails.
+    if !(claims.is_object() || claims.is_null()) {
+        return Err(unreadable());
+    }
+    match &claims["iss"] {
+        serde_json::Value::Null => Ok(String::new()),
+        serde_json::Value::String(iss) => Ok(iss.clone()),
+        _ => Err(unreadable()),
+    }
+}
+
+/// The detected issuer, unless the request named a different one.
+fn detected_matching(given: &str, detected: String) -> Result<String, ApiError> {
+    if !given.is_empty() && given != detected {
+        return Err(validation(
+            "Provided issuer does not match ID token issuer".into(),
+        ));
+    }
+    Ok(detected)
 }

@@ -28,6 +28,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::db::{self, Session, User};
@@ -170,39 +171,71 @@ pub fn bearer_claims(state: &AppState, headers: &HeaderMap) -> Result<serde_json
                 format!("invalid JWT: unable to parse or verify signature, {detail}"),
             )
         })
+        .and_then(|claims| {
+            // GoTrue decodes the claims into `AccessTokenClaims`: a claim it reads as a string
+            // that holds another JSON type (null aside) makes the token malformed.
+            let mistyped = ["sub", "session_id", "role"]
+                .iter()
+                .any(|name| !matches!(claims[*name], Value::Null | Value::String(_)));
+            if mistyped {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "bad_jwt",
+                    "invalid JWT: unable to parse or verify signature, token is malformed: could not JSON decode claim",
+                ));
+            }
+            Ok(claims)
+        })
 }
 
 pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
     let claims = bearer_claims(state, headers)?;
+    let authenticated = load_user_or_session(state, &claims)?;
+    if is_banned(&authenticated.user, state.now_micros()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "user_banned",
+            "User is banned",
+        ));
+    }
+    Ok(authenticated)
+}
+
+/// GoTrue's `maybeLoadUserOrSession`: the user of the `sub` claim, then the session of the
+/// `session_id` claim when it names one (see `admin::claims_session_id`), in that order.
+pub fn load_user_or_session(
+    state: &AppState,
+    claims: &serde_json::Value,
+) -> Result<Authenticated, ApiError> {
     let forbidden = |code, message: &str| ApiError::new(StatusCode::FORBIDDEN, code, message);
-    let user_id = claims["sub"].as_str().and_then(|s| Uuid::parse_str(s).ok());
-    let session_id = claims["session_id"]
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok());
-    let now = state.now_micros();
+    let sub = claims["sub"].as_str().unwrap_or_default();
+    if sub.is_empty() {
+        return Err(forbidden("bad_jwt", "invalid claim: missing sub claim"));
+    }
+    let user_id = Uuid::parse_str(sub)
+        .map_err(|_| ApiError::bad_request("bad_jwt", "invalid claim: sub claim must be a UUID"))?;
+    let session_id = crate::admin::claims_session_id(claims);
     state.db.run(|conn| {
-        let user = user_id
-            .map(|id| db::user_by_id(conn, id))
-            .transpose()?
-            .flatten()
-            .ok_or_else(|| {
-                forbidden(
-                    "user_not_found",
-                    "User from sub claim in JWT does not exist",
-                )
-            })?;
+        let user = db::user_by_id(conn, user_id)?.ok_or_else(|| {
+            forbidden(
+                "user_not_found",
+                "User from sub claim in JWT does not exist",
+            )
+        })?;
         let session = match session_id {
-            Some(id) => Some(db::session_by_id(conn, id)?.ok_or_else(|| {
-                forbidden(
-                    "session_not_found",
-                    "Session from session_id claim in JWT does not exist",
-                )
-            })?),
+            Some(id) => {
+                let id = Uuid::parse_str(id).map_err(|_| {
+                    forbidden("bad_jwt", "invalid claim: session_id claim must be a UUID")
+                })?;
+                Some(db::session_by_id(conn, id)?.ok_or_else(|| {
+                    forbidden(
+                        "session_not_found",
+                        "Session from session_id claim in JWT does not exist",
+                    )
+                })?)
+            }
             None => None,
         };
-        if is_banned(&user, now) {
-            return Err(forbidden("user_banned", "User is banned"));
-        }
         Ok(Authenticated { user, session })
     })
 }

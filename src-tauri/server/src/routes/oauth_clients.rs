@@ -60,17 +60,24 @@ async fn decode<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
 
 /// GoTrue's `LoadOAuthServerClient`.
 fn load(state: &AppState, client_id: &str) -> Result<Client, ApiError> {
-    let id = Uuid::parse_str(client_id).map_err(|_| invalid("invalid client_id format"))?;
-    state
-        .db
-        .run(|conn| registry::by_id(conn, id))?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "oauth_client_not_found",
-                "OAuth client not found",
-            )
-        })
+    let id = parse_id(client_id)?;
+    state.db.run(|conn| load_in(conn, id))
+}
+
+fn parse_id(client_id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(client_id).map_err(|_| invalid("invalid client_id format"))
+}
+
+/// The client, read on the connection a change is written on: a change reads and writes
+/// under one lock, so a delete between the two cannot be undone by the write.
+fn load_in(conn: &rusqlite::Connection, id: Uuid) -> Result<Client, ApiError> {
+    registry::by_id(conn, id)?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "oauth_client_not_found",
+            "OAuth client not found",
+        )
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -225,7 +232,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response, ApiError> {
     gate(&state, &headers)?;
-    let mut client = load(&state, &client_id)?;
+    let id = load(&state, &client_id)?.id;
     let params: UpdateParams = decode(body).await?;
     let empty = params.redirect_uris.is_none()
         && params.grant_types.is_none()
@@ -280,34 +287,39 @@ pub async fn update(
     if let Some(problem) = problem {
         return Err(invalid(problem));
     }
-    if let Some(uris) = params.redirect_uris {
-        client.redirect_uris = uris;
-    }
-    if let Some(grant_types) = params.grant_types {
-        client.grant_types = grant_types;
-    }
-    if let Some(name) = params.client_name {
-        client.client_name = name;
-    }
-    if let Some(uri) = params.client_uri {
-        client.client_uri = uri;
-    }
-    if let Some(uri) = params.logo_uri {
-        client.logo_uri = uri;
-    }
-    if let Some(method) = params.token_endpoint_auth_method {
-        let valid = registry::auth_methods_for(&client.client_type);
-        if !valid.contains(&method.as_str()) {
-            return Err(invalid(format!(
-                "token_endpoint_auth_method '{method}' is not valid for client_type '{}'; valid methods: {}",
-                client.client_type,
-                registry::go_list(valid)
-            )));
+    let now = state.now_micros();
+    let client = state.db.run(|conn| -> Result<Client, ApiError> {
+        let mut client = load_in(conn, id)?;
+        if let Some(uris) = params.redirect_uris {
+            client.redirect_uris = uris;
         }
-        client.token_endpoint_auth_method = method;
-    }
-    client.updated_at = state.now_micros();
-    state.db.run(|conn| registry::save(conn, &client))?;
+        if let Some(grant_types) = params.grant_types {
+            client.grant_types = grant_types;
+        }
+        if let Some(name) = params.client_name {
+            client.client_name = name;
+        }
+        if let Some(uri) = params.client_uri {
+            client.client_uri = uri;
+        }
+        if let Some(uri) = params.logo_uri {
+            client.logo_uri = uri;
+        }
+        if let Some(method) = params.token_endpoint_auth_method {
+            let valid = registry::auth_methods_for(&client.client_type);
+            if !valid.contains(&method.as_str()) {
+                return Err(invalid(format!(
+                    "token_endpoint_auth_method '{method}' is not valid for client_type '{}'; valid methods: {}",
+                    client.client_type,
+                    registry::go_list(valid)
+                )));
+            }
+            client.token_endpoint_auth_method = method;
+        }
+        client.updated_at = now;
+        registry::update(conn, &client)?;
+        Ok(client)
+    })?;
     Ok(Json(client.to_json()).into_response())
 }
 
@@ -334,14 +346,19 @@ pub async fn regenerate_secret(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     gate(&state, &headers)?;
-    let mut client = load(&state, &client_id)?;
-    if !client.is_confidential() {
-        return Err(invalid("Cannot regenerate secret for public client"));
-    }
+    let id = parse_id(&client_id)?;
     let secret = registry::generate_secret();
-    client.client_secret_hash = Some(registry::hash_secret(&secret));
-    client.updated_at = state.now_micros();
-    state.db.run(|conn| registry::save(conn, &client))?;
+    let now = state.now_micros();
+    let client = state.db.run(|conn| -> Result<Client, ApiError> {
+        let mut client = load_in(conn, id)?;
+        if !client.is_confidential() {
+            return Err(invalid("Cannot regenerate secret for public client"));
+        }
+        client.client_secret_hash = Some(registry::hash_secret(&secret));
+        client.updated_at = now;
+        registry::update(conn, &client)?;
+        Ok(client)
+    })?;
     let mut body = client.to_json();
     body["client_secret"] = json!(secret);
     Ok(Json(body).into_response())

@@ -265,28 +265,53 @@ fn last_refreshed_at(session: &Session, token_time: Option<i64>) -> i64 {
     }
 }
 
-/// GoTrue's `Session.CheckValidity`, as the error `RefreshTokenGrant` answers for it.
+/// Why a session is no longer valid: GoTrue's `SessionValidityReason`. (GoTrue's low-AAL
+/// reason needs `SESSIONS_ALLOW_LOW_AAL`, a setting this server does not have.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionValidity {
+    Valid,
+    PastNotAfter,
+    PastTimebox,
+    TimedOut,
+}
+
+/// GoTrue's `Session.CheckValidity`: the session's `not_after`, the configured timebox and
+/// inactivity timeout, in that order. Used by the refresh grant and the admin gate.
+pub(crate) fn session_validity(
+    state: &AppState,
+    session: &Session,
+    token_time: Option<i64>,
+    now: i64,
+) -> SessionValidity {
+    let limits = &state.config.sessions;
+    if session.not_after.is_some_and(|t| now > t) {
+        return SessionValidity::PastNotAfter;
+    }
+    if let Some(timebox) = limits.timebox.filter(|t| !t.is_zero()) {
+        if now > session.created_at + timebox.as_micros() as i64 {
+            return SessionValidity::PastTimebox;
+        }
+    }
+    if let Some(timeout) = limits.inactivity_timeout.filter(|t| !t.is_zero()) {
+        if now > last_refreshed_at(session, token_time) + timeout.as_micros() as i64 {
+            return SessionValidity::TimedOut;
+        }
+    }
+    SessionValidity::Valid
+}
+
+/// `session_validity` as the error `RefreshTokenGrant` answers for it.
 fn validity(
     state: &AppState,
     session: &Session,
     token_time: Option<i64>,
     now: i64,
 ) -> Result<(), ApiError> {
-    let limits = &state.config.sessions;
-    if session.not_after.is_some_and(|t| now > t) {
-        return Err(session_expired(""));
+    match session_validity(state, session, token_time, now) {
+        SessionValidity::Valid => Ok(()),
+        SessionValidity::PastNotAfter | SessionValidity::PastTimebox => Err(session_expired("")),
+        SessionValidity::TimedOut => Err(session_expired(" (Inactivity)")),
     }
-    if let Some(timebox) = limits.timebox.filter(|t| !t.is_zero()) {
-        if now > session.created_at + timebox.as_micros() as i64 {
-            return Err(session_expired(""));
-        }
-    }
-    if let Some(timeout) = limits.inactivity_timeout.filter(|t| !t.is_zero()) {
-        if now > last_refreshed_at(session, token_time) + timeout.as_micros() as i64 {
-            return Err(session_expired(" (Inactivity)"));
-        }
-    }
-    Ok(())
 }
 
 /// The checks GoTrue makes once the user is known not to be banned: session lifetime, OAuth

@@ -76,6 +76,15 @@ async function main() {
     const deleted = await admin.deleteUser(user.id)
     const gone = await admin.getUserById(user.id)
     report('admin.delete_user', !deleted.error && isApiError(gone.error, 404, 'user_not_found'), describeError(deleted.error))
+
+    // GoTrue's SoftDeleteUser empties both metadata objects.
+    const soft = (await admin.createUser({ email: randomEmail('admin-soft'), app_metadata: { roles: ['x'] } })).data.user
+    const softDeleted = await admin.deleteUser(soft.id, true)
+    const kept = await admin.getUserById(soft.id)
+    report('admin.soft_delete',
+      !softDeleted.error && !kept.error && kept.data.user.deleted_at &&
+        Object.keys(kept.data.user.app_metadata).length === 0 && Object.keys(kept.data.user.user_metadata).length === 0,
+      `${describeError(softDeleted.error ?? kept.error)} app_metadata=${JSON.stringify(kept.data.user?.app_metadata)}`)
   })
 
   await scenario('admin.links', async () => {
@@ -164,6 +173,16 @@ async function main() {
     })
     const refused = await asUser.listUsers()
     report('admin.not_admin', isApiError(refused.error, 403, 'not_admin'), describeError(refused.error))
+
+    // A service-role token with an unsigned header (`alg: none`) is not verified.
+    const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ role: 'service_role' })}.`
+    const forged = new GoTrueAdminApi({
+      url: process.env.GOTRUE_URL.replace(/\/+$/, ''),
+      headers: { apikey: process.env.ANON_KEY, Authorization: `Bearer ${unsigned}` },
+    })
+    const rejected = await forged.listUsers()
+    report('admin.bad_jwt', isApiError(rejected.error, 403, 'bad_jwt'), describeError(rejected.error))
   })
 
   await scenario('admin.invariants', async () => {
