@@ -395,7 +395,11 @@ async fn signup_of_an_existing_user_answers_422_only_with_autoconfirm() {
 
 #[tokio::test]
 async fn signup_again_of_an_unconfirmed_user_is_not_an_error() {
-    let h = start_with(|c| c.autoconfirm = false).await;
+    let h = start_with(|c| {
+        c.autoconfirm = false;
+        c.max_frequency = Duration::ZERO;
+    })
+    .await;
     let body = json!({"email": "later@example.com", "password": "secret-123"});
     let first = h.post("/signup", body.clone()).await;
     assert_eq!(first.status, 200, "{}", first.text);
@@ -404,6 +408,138 @@ async fn signup_again_of_an_unconfirmed_user_is_not_an_error() {
     assert_eq!(
         second.body["id"], first.body["id"],
         "the same, still unconfirmed user"
+    );
+    assert_eq!(signup_mail(&h, "later@example.com").await.len(), 2);
+}
+
+async fn signup_mail(h: &Harness, to: &str) -> Vec<Value> {
+    let to: String = form_urlencoded::byte_serialize(to.as_bytes()).collect();
+    let reply = h
+        .control(Method::GET, &format!("/inbox?to={to}"), None)
+        .await;
+    reply.body.as_array().cloned().unwrap_or_default()
+}
+
+/// `signup.go` → `sendConfirmation` when `MAILER_AUTOCONFIRM` is off: the confirmation goes
+/// out in the sign-up's transaction, the answer is the unconfirmed user with
+/// `confirmation_sent_at`, and the code (or the link's token hash) confirms it.
+#[tokio::test]
+async fn signup_without_autoconfirm_sends_a_confirmation_that_confirms() {
+    let h = start_with(|c| c.autoconfirm = false).await;
+    let reply = h
+        .post(
+            "/signup?redirect_to=http://127.0.0.1:3000/welcome",
+            json!({"email": "later@example.com", "password": "secret-123"}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(
+        reply.body["confirmation_sent_at"].is_string(),
+        "{}",
+        reply.text
+    );
+    assert!(reply.body["email_confirmed_at"].is_null());
+    let mail = signup_mail(&h, "later@example.com").await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0]["kind"], "signup");
+    let link = mail[0]["link"].as_str().unwrap();
+    assert!(link.contains("type=signup"), "{link}");
+    assert!(link.contains("redirect_to=http"), "{link}");
+    let verified = h
+        .post(
+            "/verify",
+            json!({"type": "signup", "email": "later@example.com", "token": mail[0]["code"]}),
+        )
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.text);
+    assert!(verified.body["user"]["email_confirmed_at"].is_string());
+}
+
+/// `sendConfirmation` checks `SMTP_MAX_FREQUENCY` first: signing up again before it has passed
+/// is GoTrue's 429, and nothing is sent.
+#[tokio::test]
+async fn signup_again_within_the_max_frequency_is_429_over_email_send_rate_limit() {
+    let h = start_with(|c| c.autoconfirm = false).await;
+    let body = json!({"email": "later@example.com", "password": "secret-123"});
+    assert_eq!(h.post("/signup", body.clone()).await.status, 200);
+    let again = h.post("/signup", body).await;
+    assert_eq!(
+        (again.status.as_u16(), again.code()),
+        (429, "over_email_send_rate_limit"),
+        "{}",
+        again.text
+    );
+    assert_eq!(signup_mail(&h, "later@example.com").await.len(), 1);
+}
+
+/// `sendPhoneConfirmation` for a phone sign-up when `SMS_AUTOCONFIRM` is off: a code by text
+/// (the inbox), verified with type `sms`; without an SMS provider the sign-up fails and no user
+/// is kept.
+#[tokio::test]
+async fn phone_signup_without_autoconfirm_texts_a_code_and_needs_a_provider() {
+    let h = start_with(|c| c.phone_autoconfirm = false).await;
+    // `validatePhone` first: digits only, E.164.
+    let reply = h
+        .post(
+            "/signup",
+            json!({"phone": "call me", "password": "secret-123"}),
+        )
+        .await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (400, "validation_failed"),
+        "{}",
+        reply.text
+    );
+    let reply = h
+        .post(
+            "/signup",
+            json!({"phone": "+1 555 010 0166", "password": "secret-123"}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        reply.body["phone"], "15550100166",
+        "kept as GoTrue keeps it"
+    );
+    let texts = signup_mail(&h, "15550100166").await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert_eq!(texts[0]["kind"], "sms");
+    let verified = h
+        .post(
+            "/verify",
+            json!({"type": "sms", "phone": "15550100166", "token": texts[0]["code"]}),
+        )
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.text);
+
+    let h = start_with(|c| {
+        c.phone_autoconfirm = false;
+        c.sms_provider = false;
+    })
+    .await;
+    let reply = h
+        .post(
+            "/signup",
+            json!({"phone": "+15550100166", "password": "secret-123"}),
+        )
+        .await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.code()),
+        (500, "unexpected_failure"),
+        "{}",
+        reply.text
+    );
+    let users = h.control(Method::GET, "/users", None).await;
+    assert!(
+        users
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["phone"] != "15550100166"),
+        "{}",
+        users.text
     );
 }
 

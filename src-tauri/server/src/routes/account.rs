@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use super::{authenticate, json_body, Shared};
 use crate::db;
 use crate::errors::ApiError;
+use crate::inbox::InboxKind;
+use crate::mailer::{send_email, send_sms};
 use crate::state::{new_user, start_session, token_response, user_json, AppState};
 
 #[derive(Deserialize)]
@@ -30,10 +32,12 @@ const MIN_PASSWORD: usize = 6;
 
 pub async fn signup(
     State(state): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
     extensions: Extensions,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let params: SignupParams = json_body(body).await?;
+    let mut params: SignupParams = json_body(body).await?;
     let anonymous = params.email.is_empty() && params.phone.is_empty();
     if anonymous && !state.config.anonymous_sign_ins {
         return Err(ApiError::new(
@@ -57,7 +61,7 @@ pub async fn signup(
         return Err(signup_disabled());
     }
     if !anonymous {
-        validate_credentials(&params)?;
+        validate_credentials(&mut params)?;
     }
     let password = (!anonymous).then_some(params.password.as_str());
     // GoTrue's `MAILER_AUTOCONFIRM` for email sign-ups, `SMS_AUTOCONFIRM` for phone ones.
@@ -75,7 +79,8 @@ pub async fn signup(
         anonymous,
         autoconfirm,
     );
-    let body = state.db.run(|conn| -> Result<Value, ApiError> {
+    let redirect_to = crate::redirect::referrer(&state, query.as_deref(), &headers);
+    let (body, message) = state.db.run(|conn| -> Result<_, ApiError> {
         let tx = conn.transaction()?;
         let taken = if user.email.is_empty() {
             db::user_by_phone(&tx, &user.phone)?
@@ -94,7 +99,7 @@ pub async fn signup(
                         "User already registered",
                     ));
                 }
-                return Ok(obfuscated_user(&state, &user));
+                return Ok((obfuscated_user(&state, &user), None));
             }
             // Not confirmed yet: GoTrue leaves the user as it is (the claimed identity is
             // unproven) and confirms or re-sends the confirmation as for a new one.
@@ -109,17 +114,42 @@ pub async fn signup(
                 user
             }
         };
-        let body = if anonymous || autoconfirm {
+        let (body, message) = if anonymous || autoconfirm {
             let method = if anonymous { "anonymous" } else { "password" };
             let (session, refresh_token) = start_session(&tx, &state, &user, method, None)?;
             let user = db::user_by_id(&tx, user.id)?.unwrap_or(user);
-            token_response(&state, &user, &session, &refresh_token)
+            (
+                token_response(&state, &user, &session, &refresh_token),
+                None,
+            )
         } else {
-            user_json(&user)
+            // GoTrue's `sendConfirmation` / `sendPhoneConfirmation` in the sign-up's
+            // transaction: within the resend limit (a refusal rolls the new user back), the
+            // confirmation goes out and the answer is the unconfirmed user with its sent time.
+            let message = if user.email.is_empty() {
+                send_sms(&tx, &state, &user, &user.phone)?.into_message()
+            } else {
+                Some(send_email(
+                    &tx,
+                    &state,
+                    &user,
+                    InboxKind::Signup,
+                    &redirect_to,
+                )?)
+            };
+            let user = db::user_by_id(&tx, user.id)?.unwrap_or(user);
+            let mut body = user_json(&user);
+            body["confirmation_sent_at"] = json!(state
+                .now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+            (body, message)
         };
         tx.commit()?;
-        Ok(body)
+        Ok((body, message))
     })?;
+    if let Some(message) = message {
+        state.inbox.deliver(message);
+    }
     Ok(Json(body).into_response())
 }
 
@@ -174,9 +204,12 @@ fn obfuscated_user(state: &AppState, signing_up: &db::User) -> Value {
     user
 }
 
-fn validate_credentials(params: &SignupParams) -> Result<(), ApiError> {
+fn validate_credentials(params: &mut SignupParams) -> Result<(), ApiError> {
     if !params.email.is_empty() {
         crate::addresses::validate_email(&params.email)?;
+    } else if !params.phone.is_empty() {
+        // GoTrue's `validatePhone`: the number is kept as digits (E.164 without the `+`).
+        params.phone = crate::addresses::validate_phone(&params.phone)?;
     }
     if params.password.is_empty() {
         return Err(ApiError::bad_request(
