@@ -32,6 +32,7 @@ pub mod totp;
 pub mod traffic;
 pub mod user_columns;
 pub mod webauthn;
+pub mod x509;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

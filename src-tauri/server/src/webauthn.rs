@@ -5,11 +5,13 @@
 //! HTTP; the route (`routes/mfa_webauthn.rs`) stores and answers.
 //!
 //! Where this differs from go-webauthn, on purpose:
-//! - Attestation: formats "none" and "packed" self-attestation are verified. "packed" with a
-//!   certificate chain (x5c), and "tpm", "android-key", "android-safetynet", "fido-u2f",
-//!   "apple" and "compound" are refused (go-webauthn verifies them; that needs X.509 chain
-//!   checks this server does not have). GoTrue asks for no attestation, so browsers send
-//!   "none" (they anonymise the others).
+//! - Attestation: formats "none" and "packed" (self attestation, and basic attestation with
+//!   go-webauthn's certificate checks) are verified. "tpm", "android-key",
+//!   "android-safetynet", "fido-u2f", "apple" and "compound" are refused (go-webauthn
+//!   verifies them). auth-js asks for "direct" attestation: security keys answer "packed",
+//!   synced passkeys "none". An attestation certificate's country must be two capital
+//!   letters (go-webauthn also checks them against ISO 3166), and only P-256, P-521, RSA and
+//!   Ed25519 certificate keys verify.
 //! - ES384 (-35) is neither offered nor accepted: no P-384 implementation is in the tree.
 //!   The other nine algorithms of go-webauthn's default list are offered and verified.
 //! - An assertion whose rpIdHash is 32 zero bytes is refused; go-webauthn compares it with
@@ -26,6 +28,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::cbor::{self, Cbor};
+use crate::x509;
 
 /// go-webauthn's `URLEncodedBase64` reading: unpadded base64url, lenient on trailing bits as
 /// Go's `RawURLEncoding` is.
@@ -868,6 +871,7 @@ pub fn finish_registration(
     session: &SessionData,
     user: &WebAuthnUser,
     registration: &Registration,
+    now_secs: i64,
 ) -> Result<Credential, CeremonyError> {
     if b64(&user.handle()) != session.user_id {
         return verify_err("ID mismatch for User and Session");
@@ -893,7 +897,8 @@ pub fn finish_registration(
     if !session.cred_params.iter().any(|p| i128::from(*p) == alg) {
         return verify_err("Credential public key algorithm not supported");
     }
-    let attestation_type = verify_attestation(attestation, &auth_data, &client_data_hash)?;
+    let attestation_type =
+        verify_attestation(attestation, &auth_data, &client_data_hash, now_secs)?;
     let flags = auth_data.flags;
     Ok(Credential {
         id: b64(auth_data.credential_id),
@@ -917,6 +922,7 @@ fn verify_attestation(
     attestation: &Attestation,
     auth_data: &AuthenticatorData,
     client_data_hash: &[u8],
+    now_secs: i64,
 ) -> Result<String, CeremonyError> {
     let statement = |key: &str| {
         attestation
@@ -938,9 +944,10 @@ fn verify_attestation(
             let Some(sig) = statement("sig").and_then(Cbor::as_bytes) else {
                 return verify_err("Error retrieving sig value");
             };
-            if matches!(statement("x5c"), Some(Cbor::Array(_))) {
-                // See the module notes.
-                return verify_err("packed attestation with a certificate chain is not supported");
+            if let Some(Cbor::Array(x5c)) = statement("x5c") {
+                let signed = [auth_data.raw, client_data_hash].concat();
+                basic_attestation(x5c, alg, sig, &signed, auth_data.aaguid, now_secs)?;
+                return Ok(attestation.format.clone());
             }
             if statement("ecdaaKeyId").and_then(Cbor::as_bytes).is_some() {
                 return verify_err("ECDAA attestation is not supported");
@@ -964,6 +971,128 @@ fn verify_attestation(
         }
     }
     Ok(attestation.format.clone())
+}
+
+/// "packed" basic attestation (`handleBasicAttestation`): every certificate of `x5c` parses
+/// and is valid now; the first signs authData || clientDataHash with `alg` and meets §8.2.1
+/// (version 3; subject C, O, OU "Authenticator Attestation", CN; a non-critical AAGUID
+/// extension equal to the authenticator data's; not a CA).
+fn basic_attestation(
+    x5c: &[Cbor],
+    alg: i128,
+    sig: &[u8],
+    signed: &[u8],
+    aaguid: &[u8],
+    now_secs: i64,
+) -> Result<(), CeremonyError> {
+    let mut leaf = None;
+    for raw in x5c {
+        let Some(der) = raw.as_bytes() else {
+            return verify_err("Error getting certificate from x5c cert chain");
+        };
+        let certificate = x509::parse(der).map_err(|e| {
+            CeremonyError::Verify(format!("Error parsing certificate from ASN.1 data: {e}"))
+        })?;
+        if certificate.not_before > now_secs || certificate.not_after < now_secs {
+            return verify_err("Cert in chain is either no longer valid or not yet valid");
+        }
+        leaf.get_or_insert(certificate);
+    }
+    let Some(leaf) = leaf else {
+        return verify_err("Error getting certificate from x5c cert chain");
+    };
+    let alg = i64::try_from(alg).unwrap_or(0);
+    // The COSE algorithms Go maps to an x509 one (ES384 and RS1 included, though only the
+    // others verify here).
+    if !matches!(
+        alg,
+        ES256 | -35 | ES512 | RS256 | RS384 | RS512 | PS256 | PS384 | PS512 | EDDSA | -65535
+    ) {
+        return verify_err(format!("Unsupported COSE alg: {alg}"));
+    }
+    if !certificate_signs(&leaf.key, alg, signed, sig) {
+        return verify_err("Signature validation error");
+    }
+    if leaf.version != 3 {
+        return verify_err("Attestation Certificate is incorrect version");
+    }
+    let country = leaf.subject_values(x509::OID_COUNTRY);
+    if country.len() != 1
+        || country[0].len() != 2
+        || !country[0].bytes().all(|b| b.is_ascii_uppercase())
+    {
+        return verify_err("Attestation Certificate Country Code is invalid");
+    }
+    if leaf
+        .subject_values(x509::OID_ORGANIZATION)
+        .concat()
+        .is_empty()
+    {
+        return verify_err("Attestation Certificate Organization is invalid");
+    }
+    if leaf.subject_values(x509::OID_ORGANIZATIONAL_UNIT).join(" ") != "Authenticator Attestation" {
+        return verify_err("Attestation Certificate Organizational Unit is invalid");
+    }
+    // Go keeps the last CN.
+    if leaf
+        .subject_values(x509::OID_COMMON_NAME)
+        .last()
+        .is_none_or(|cn| cn.is_empty())
+    {
+        return verify_err("Attestation Certificate Common Name not set");
+    }
+    let mut found = None;
+    for extension in leaf
+        .extensions
+        .iter()
+        .filter(|e| e.oid == x509::OID_FIDO_AAGUID)
+    {
+        if extension.critical {
+            return verify_err("Attestation certificate FIDO extension marked as critical");
+        }
+        found = Some(&extension.value);
+    }
+    if let Some(value) = found.filter(|v| !v.is_empty()) {
+        let Some(certified) = x509::octet_string(value) else {
+            return verify_err("Error unmarshalling AAGUID from certificate");
+        };
+        if certified != aaguid {
+            return verify_err("Certificate AAGUID does not match Auth Data certificate");
+        }
+    }
+    if leaf.is_ca {
+        return verify_err("Attestation certificate's Basic Constraints marked as CA");
+    }
+    Ok(())
+}
+
+/// Go's `Certificate.CheckSignature` with the x509 algorithm of COSE `alg`: an ECDSA, RSA or
+/// Ed25519 certificate key, the algorithm's hash (RSA-PSS with a salt of the hash's size).
+fn certificate_signs(key: &x509::SubjectKey, alg: i64, signed: &[u8], sig: &[u8]) -> bool {
+    use rsa::Pss;
+    use sha2::{Sha384, Sha512};
+    match (key, alg) {
+        (x509::SubjectKey::P256(key), ES256) => {
+            verify_signature(&PublicKey::P256(*key), signed, sig)
+        }
+        (x509::SubjectKey::P521(key), ES512) => {
+            verify_signature(&PublicKey::P521(key.clone()), signed, sig)
+        }
+        (x509::SubjectKey::Ed25519(key), EDDSA) => {
+            verify_signature(&PublicKey::Ed25519(*key), signed, sig)
+        }
+        (x509::SubjectKey::Rsa(key), RS256 | RS384 | RS512) => verify_rsa(key, alg, signed, sig),
+        (x509::SubjectKey::Rsa(key), PS256) => key
+            .verify(Pss::new::<Sha256>(), &Sha256::digest(signed), sig)
+            .is_ok(),
+        (x509::SubjectKey::Rsa(key), PS384) => key
+            .verify(Pss::new::<Sha384>(), &Sha384::digest(signed), sig)
+            .is_ok(),
+        (x509::SubjectKey::Rsa(key), PS512) => key
+            .verify(Pss::new::<Sha512>(), &Sha512::digest(signed), sig)
+            .is_ok(),
+        _ => false,
+    }
 }
 
 // ---- Authentication (§7.2) --------------------------------------------------------------------

@@ -45,6 +45,7 @@ enum C {
     Bytes(Vec<u8>),
     Text(&'static str),
     Map(Vec<(C, C)>),
+    Array(Vec<C>),
 }
 
 fn head(major: u8, n: u64) -> Vec<u8> {
@@ -62,6 +63,13 @@ fn cbor(value: &C) -> Vec<u8> {
         C::Int(n) => head(1, (-1 - *n) as u64),
         C::Bytes(bytes) => [head(2, bytes.len() as u64), bytes.clone()].concat(),
         C::Text(text) => [head(3, text.len() as u64), text.as_bytes().to_vec()].concat(),
+        C::Array(items) => {
+            let mut out = head(4, items.len() as u64);
+            for item in items {
+                out.extend(cbor(item));
+            }
+            out
+        }
         C::Map(entries) => {
             let mut out = head(5, entries.len() as u64);
             for (key, value) in entries {
@@ -106,6 +114,22 @@ enum Attest {
     NoneWithStatement,
     /// "packed" self attestation: the credential key signs authData || clientDataHash.
     PackedSelf,
+    /// "packed" basic attestation: the fixture attestation key signs, its certificate in x5c.
+    PackedBasic(&'static [u8]),
+}
+
+/// The attestation certificates of tests/fixtures (see README-webauthn.md there).
+const ATTESTATION_CERT: &[u8] = include_bytes!("fixtures/webauthn-attestation.der");
+const ATTESTATION_CERT_WRONG_OU: &[u8] =
+    include_bytes!("fixtures/webauthn-attestation-wrong-ou.der");
+
+fn attestation_key() -> p256::ecdsa::SigningKey {
+    let hex = include_str!("fixtures/webauthn-attestation.key.hex").trim();
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    p256::ecdsa::SigningKey::from_slice(&bytes).unwrap()
 }
 
 struct Authenticator {
@@ -225,6 +249,26 @@ impl Authenticator {
                     vec![
                         (C::Text("alg"), C::Int(alg)),
                         (C::Text("sig"), C::Bytes(sig)),
+                    ],
+                )
+            }
+            Attest::PackedBasic(certificate) => {
+                let signed = [auth_data.clone(), Sha256::digest(&client_data).to_vec()].concat();
+                let signature: p256::ecdsa::Signature = attestation_key().sign(&signed);
+                let mut sig = signature.to_der().as_bytes().to_vec();
+                if tweak.bad_signature {
+                    let last = sig.len() - 1;
+                    sig[last] ^= 1;
+                }
+                (
+                    "packed",
+                    vec![
+                        (C::Text("alg"), C::Int(-7)),
+                        (C::Text("sig"), C::Bytes(sig)),
+                        (
+                            C::Text("x5c"),
+                            C::Array(vec![C::Bytes(certificate.to_vec())]),
+                        ),
                     ],
                 )
             }
@@ -635,6 +679,62 @@ async fn a_packed_self_attestation_is_verified() {
         ..Tweak::default()
     };
     ok(&register_with(&h, &token, &factor, &mut authenticator, tweak).await);
+}
+
+#[tokio::test]
+async fn a_packed_basic_attestation_is_verified_with_its_certificate_checks() {
+    let h = start().await;
+    let token = h.sign_in().await.access_token();
+    let factor = enroll(&h, &token, "key").await;
+    let mut authenticator = Authenticator::p256();
+    for (case, tweak) in [
+        (
+            "bad signature",
+            Tweak {
+                attestation: Attest::PackedBasic(ATTESTATION_CERT),
+                bad_signature: true,
+                ..Tweak::default()
+            },
+        ),
+        (
+            "OU not \"Authenticator Attestation\"",
+            Tweak {
+                attestation: Attest::PackedBasic(ATTESTATION_CERT_WRONG_OU),
+                ..Tweak::default()
+            },
+        ),
+        (
+            "not a certificate",
+            Tweak {
+                attestation: Attest::PackedBasic(b"not DER"),
+                ..Tweak::default()
+            },
+        ),
+    ] {
+        let reply = register_with(&h, &token, &factor, &mut authenticator, tweak).await;
+        assert_eq!(
+            (
+                reply.status.as_u16(),
+                reply.code(),
+                reply.body["message"].as_str()
+            ),
+            (500, "unexpected_failure", Some(UNEXPECTED)),
+            "{case}: {}",
+            reply.text
+        );
+    }
+    let tweak = Tweak {
+        attestation: Attest::PackedBasic(ATTESTATION_CERT),
+        ..Tweak::default()
+    };
+    let raised = register_with(&h, &token, &factor, &mut authenticator, tweak).await;
+    ok(&raised);
+    let mut r = Registered {
+        factor,
+        authenticator,
+        token: raised.access_token(),
+    };
+    ok(&assert_with(&h, &mut r, Tweak::default()).await);
 }
 
 #[tokio::test]

@@ -203,7 +203,8 @@ pub fn verify(
     };
     let credential = if kind == "create" {
         let registration = webauthn::parse_registration(&response).map_err(parse_failed)?;
-        webauthn::finish_registration(&rp, &session, &wuser, &registration).map_err(|e| {
+        let now = state.now().timestamp();
+        webauthn::finish_registration(&rp, &session, &wuser, &registration, now).map_err(|e| {
             tracing::info!("{e}");
             unexpected()
         })?
