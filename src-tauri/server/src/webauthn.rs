@@ -5,11 +5,10 @@
 //! HTTP; the route (`routes/mfa_webauthn.rs`) stores and answers.
 //!
 //! Where this differs from go-webauthn, on purpose:
-//! - Attestation: formats "none" and "packed" (self attestation, and basic attestation with
-//!   go-webauthn's certificate checks) are verified. "tpm", "android-key",
-//!   "android-safetynet", "fido-u2f", "apple" and "compound" are refused (go-webauthn
-//!   verifies them). auth-js asks for "direct" attestation: security keys answer "packed",
-//!   synced passkeys "none". An attestation certificate's country must be two capital
+//! - Attestation: formats "none", "packed" (self attestation, and basic attestation with
+//!   go-webauthn's certificate checks) and "fido-u2f" are verified. "tpm", "android-key",
+//!   "android-safetynet", "apple" and "compound" are refused (go-webauthn verifies them). auth-js asks for "direct" attestation: security keys answer "packed",
+//!   old U2F keys "fido-u2f", synced passkeys "none". An attestation certificate's country must be two capital
 //!   letters (go-webauthn also checks them against ISO 3166), and only P-256, P-521, RSA and
 //!   Ed25519 certificate keys verify.
 //! - ES384 (-35) is neither offered nor accepted: no P-384 implementation is in the tree.
@@ -966,6 +965,7 @@ fn verify_attestation(
                 return verify_err("Unable to verify signature");
             }
         }
+        "fido-u2f" => fido_u2f(attestation, auth_data, client_data_hash)?,
         other => {
             return verify_err(format!("Attestation format {other} is unsupported"));
         }
@@ -1062,6 +1062,68 @@ fn basic_attestation(
     }
     if leaf.is_ca {
         return verify_err("Attestation certificate's Basic Constraints marked as CA");
+    }
+    Ok(())
+}
+
+/// "fido-u2f" attestation: an ES256 credential key, exactly one certificate with a P-256 key,
+/// which signs 0x00 || rpIdHash || clientDataHash || credentialId || 0x04 || x || y.
+fn fido_u2f(
+    attestation: &Attestation,
+    auth_data: &AuthenticatorData,
+    client_data_hash: &[u8],
+) -> Result<(), CeremonyError> {
+    let statement = |key: &str| {
+        attestation
+            .statement
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    };
+    let (key, _) = cbor::decode_first(auth_data.public_key)
+        .map_err(|e| CeremonyError::Verify(format!("Error parsing public key: {e}")))?;
+    let (_, alg) = key_type_and_alg(&key).map_err(CeremonyError::Verify)?;
+    if key.get_int(-1).is_some_and(|crv| crv.as_int().is_none()) {
+        return verify_err("Error parsing public key");
+    }
+    let x = key_bytes(&key, -2).map_err(CeremonyError::Verify)?;
+    let y = key_bytes(&key, -3).map_err(CeremonyError::Verify)?;
+    if alg != i128::from(ES256) {
+        return verify_err("Non-ES256 Public Key algorithm used");
+    }
+    let Some(Cbor::Array(x5c)) = statement("x5c") else {
+        return verify_err("Missing properly formatted x5c data");
+    };
+    let Some(sig) = statement("sig").and_then(Cbor::as_bytes) else {
+        return verify_err("Missing sig data");
+    };
+    if x5c.len() != 1 {
+        return verify_err("x5c must contain exactly one element");
+    }
+    let Some(der) = x5c[0].as_bytes() else {
+        return verify_err("Error decoding ASN.1 data from x5c");
+    };
+    let certificate = x509::parse(der).map_err(|e| {
+        CeremonyError::Verify(format!("Error parsing certificate from ASN.1 data: {e}"))
+    })?;
+    let x509::SubjectKey::P256(certificate_key) = certificate.key else {
+        return verify_err("Attestation certificate does not contain a P-256 ECDSA public key");
+    };
+    if x.len() != 32 || y.len() != 32 {
+        return verify_err("X or Y Coordinate for key is invalid length");
+    }
+    let signed = [
+        &[0x00][..],
+        auth_data.rp_id_hash,
+        client_data_hash,
+        auth_data.credential_id,
+        &[0x04],
+        &x,
+        &y,
+    ]
+    .concat();
+    if !verify_signature(&PublicKey::P256(certificate_key), &signed, sig) {
+        return verify_err("Signature validation error");
     }
     Ok(())
 }

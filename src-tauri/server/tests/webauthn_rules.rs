@@ -116,6 +116,8 @@ enum Attest {
     PackedSelf,
     /// "packed" basic attestation: the fixture attestation key signs, its certificate in x5c.
     PackedBasic(&'static [u8]),
+    /// "fido-u2f": the fixture attestation key signs the U2F registration data.
+    FidoU2f,
 }
 
 /// The attestation certificates of tests/fixtures (see README-webauthn.md there).
@@ -249,6 +251,36 @@ impl Authenticator {
                     vec![
                         (C::Text("alg"), C::Int(alg)),
                         (C::Text("sig"), C::Bytes(sig)),
+                    ],
+                )
+            }
+            Attest::FidoU2f => {
+                let point = match &self.key {
+                    Key::P256(key) => key.verifying_key().to_encoded_point(false),
+                    Key::Ed25519(_) => panic!("fido-u2f needs a P-256 credential"),
+                };
+                let signed = [
+                    &[0u8][..],
+                    &auth_data[..32],
+                    &Sha256::digest(&client_data),
+                    &self.credential_id,
+                    point.as_bytes(),
+                ]
+                .concat();
+                let signature: p256::ecdsa::Signature = attestation_key().sign(&signed);
+                let mut sig = signature.to_der().as_bytes().to_vec();
+                if tweak.bad_signature {
+                    let last = sig.len() - 1;
+                    sig[last] ^= 1;
+                }
+                (
+                    "fido-u2f",
+                    vec![
+                        (C::Text("sig"), C::Bytes(sig)),
+                        (
+                            C::Text("x5c"),
+                            C::Array(vec![C::Bytes(ATTESTATION_CERT.to_vec())]),
+                        ),
                     ],
                 )
             }
@@ -735,6 +767,26 @@ async fn a_packed_basic_attestation_is_verified_with_its_certificate_checks() {
         token: raised.access_token(),
     };
     ok(&assert_with(&h, &mut r, Tweak::default()).await);
+}
+
+#[tokio::test]
+async fn a_fido_u2f_attestation_is_verified() {
+    let h = start().await;
+    let token = h.sign_in().await.access_token();
+    let factor = enroll(&h, &token, "old key").await;
+    let mut authenticator = Authenticator::p256();
+    let bad = Tweak {
+        attestation: Attest::FidoU2f,
+        bad_signature: true,
+        ..Tweak::default()
+    };
+    let reply = register_with(&h, &token, &factor, &mut authenticator, bad).await;
+    assert_error(&reply, 500, "unexpected_failure", UNEXPECTED);
+    let good = Tweak {
+        attestation: Attest::FidoU2f,
+        ..Tweak::default()
+    };
+    ok(&register_with(&h, &token, &factor, &mut authenticator, good).await);
 }
 
 #[tokio::test]
