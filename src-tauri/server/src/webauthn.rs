@@ -7,10 +7,12 @@
 //! Where this differs from go-webauthn, on purpose:
 //! - Attestation: formats "none", "packed" (self attestation, and basic attestation with
 //!   go-webauthn's certificate checks) and "fido-u2f" are verified. "tpm", "android-key",
-//!   "android-safetynet", "apple" and "compound" are refused (go-webauthn verifies them). auth-js asks for "direct" attestation: security keys answer "packed",
-//!   old U2F keys "fido-u2f", synced passkeys "none". An attestation certificate's country must be two capital
-//!   letters (go-webauthn also checks them against ISO 3166), and only P-256, P-521, RSA and
-//!   Ed25519 certificate keys verify.
+//!   "android-safetynet", "apple" and "compound" are refused (go-webauthn verifies them).
+//!   auth-js asks for "direct" attestation: security keys answer "packed", old U2F keys
+//!   "fido-u2f", synced passkeys "none"; Windows Hello ("tpm") and Android keys are the gap.
+//!   An attestation certificate's country must be two capital letters (go-webauthn also
+//!   checks them against ISO 3166), and only P-256, P-521, RSA and Ed25519 certificate keys
+//!   verify.
 //! - ES384 (-35) is neither offered nor accepted: no P-384 implementation is in the tree.
 //!   The other nine algorithms of go-webauthn's default list are offered and verified.
 //! - An assertion whose rpIdHash is 32 zero bytes is refused; go-webauthn compares it with
