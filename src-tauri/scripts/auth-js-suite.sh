@@ -71,11 +71,14 @@ bin="${CARGO_TARGET_DIR:-$root/target}/debug/local-gotrue"
 
 # The suite's config.toml, in this server's flags: site_url and additional_redirect_urls,
 # max_frequency 1s, reuse interval 10 s, Google enabled, no SMS provider configured (Twilio is
-# off there), the OAuth 2.1 server on, manual linking off (the default), the RS256 signing key.
+# off there), the OAuth 2.1 server on, manual linking off (the default), the RS256 signing key,
+# WebAuthn MFA factors on ([auth.mfa.web_authn]) with the [auth.webauthn] relying party.
 "$bin" --port "$port" --signing-keys "$keys" --site-url http://127.0.0.1:3000 \
   --redirect-urls 'http://127.0.0.1:3000/**,https://127.0.0.1:3000/**,http://localhost:5173/**' \
   --max-frequency 1 --reuse-interval 10 --external-providers google \
   --no-sms-provider --sms-test-otp 1234567890=123456 \
+  --mfa-webauthn --webauthn-rp-id localhost --webauthn-rp-origins http://localhost:5173 \
+  --webauthn-rp-display-name 'auth-js tests' \
   > "$scratch/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

@@ -14,7 +14,7 @@ use crate::http::KEPT_BODY_BYTES;
 use crate::tokens::fingerprint;
 
 /// JSON keys whose string values are credentials.
-const SECRET_KEYS: [&str; 15] = [
+const SECRET_KEYS: [&str; 18] = [
     "access_token",
     "refresh_token",
     "password",
@@ -35,6 +35,11 @@ const SECRET_KEYS: [&str; 15] = [
     "email_otp",
     "hashed_token",
     "client_secret",
+    // A WebAuthn challenge (the nonce of a ceremony, in the options GoTrue answers) and what an
+    // assertion proves with it: the signature, and the client data that carries the nonce.
+    "challenge",
+    "signature",
+    "clientDataJSON",
 ];
 
 /// What a TOTP enrollment answers that is as good as the factor itself: the secret, the
@@ -601,6 +606,24 @@ mod tests {
             .request_body
             .unwrap()
             .contains(r#""code":"[redacted]""#));
+
+        // A WebAuthn challenge's nonce, and an assertion's signature and client data.
+        let nonce = "q9yM4m0mZKpJ3sU1zB3dXwO7r9Yp8cVb2H1n6tQ4fGk";
+        let mut redactor = Redactor::default();
+        let options = serde_json::json!({"id": "c2", "type": "webauthn", "webauthn": {"type": "request",
+            "credential_options": {"publicKey": {"challenge": nonce, "rpId": "localhost"}}}});
+        redactor.learn_json(&options);
+        let request = serde_json::json!({"challenge_id": "c2", "webauthn": {"type": "request",
+            "credential_response": {"id": "k1", "response": {"clientDataJSON": "eyJjaGFsbGVuZ2UiOiJxOXlN",
+            "authenticatorData": "SZYN5YgO", "signature": "MEUCIQDsignaturebytes"}}}});
+        redactor.learn_request_json(&request);
+        let mut exchange = exchange_with_body(&options.to_string());
+        exchange.request_body = Some(request.to_string());
+        let text = format!("{:?}", redactor.apply(exchange));
+        for leaked in [nonce, "eyJjaGFsbGVuZ2UiOiJxOXlN", "MEUCIQDsignaturebytes"] {
+            assert!(!text.contains(leaked), "{leaked} in {text}");
+        }
+        assert!(text.contains("localhost") && text.contains("SZYN5YgO"));
 
         // In an answer, `code` is GoTrue's error code and stays readable.
         let mut redactor = Redactor::default();

@@ -177,6 +177,8 @@ pub struct Config {
     pub secure_password_change: bool,
     /// GoTrue's `MFA_*` settings.
     pub mfa: MfaConfig,
+    /// GoTrue's `WEBAUTHN_*` settings: the relying party WebAuthn factors register with.
+    pub webauthn: WebAuthnConfig,
     /// GoTrue's `URI_ALLOW_LIST` (the dashboard's "Redirect URLs"): glob patterns a
     /// `redirect_to` may match (`.` and `/` separate, `*` stays between them, `**` crosses
     /// them). The default lets Session Inspector's loopback sign-in listener in (see
@@ -252,6 +254,7 @@ impl fmt::Debug for Config {
             .field("secure_email_change", &self.secure_email_change)
             .field("secure_password_change", &self.secure_password_change)
             .field("mfa", &self.mfa)
+            .field("webauthn", &self.webauthn)
             .field("additional_redirect_urls", &self.additional_redirect_urls)
             .field("external_providers", &self.external_providers)
             .field("admin_roles", &self.admin_roles)
@@ -297,6 +300,7 @@ impl Default for Config {
             secure_email_change: true,
             secure_password_change: false,
             mfa: MfaConfig::default(),
+            webauthn: WebAuthnConfig::default(),
             additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
             external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),
             admin_roles: DEFAULT_ADMIN_ROLES.map(String::from).to_vec(),
@@ -306,9 +310,9 @@ impl Default for Config {
     }
 }
 
-/// GoTrue's MFA settings, with its defaults. Only the TOTP factor is implemented; phone and
-/// WebAuthn factors are off, as GoTrue has them by default, and answered as GoTrue answers
-/// then.
+/// GoTrue's MFA settings, with its defaults. TOTP and WebAuthn factors are implemented
+/// (WebAuthn off by default, as in GoTrue); phone factors are off, as GoTrue has them by
+/// default, and answered as GoTrue answers then.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MfaConfig {
     /// `MFA_CHALLENGE_EXPIRY_DURATION`: how long a challenge can be verified. GoTrue raises
@@ -322,6 +326,23 @@ pub struct MfaConfig {
     pub max_enrolled_factors: u32,
     /// `MFA_MAX_VERIFIED_FACTORS`.
     pub max_verified_factors: u32,
+    /// `MFA_WEB_AUTHN_ENROLL_ENABLED` (default off).
+    pub webauthn_enroll_enabled: bool,
+    /// `MFA_WEB_AUTHN_VERIFY_ENABLED` (challenging and verifying; default off).
+    pub webauthn_verify_enabled: bool,
+}
+
+/// GoTrue's `WebAuthnConfiguration`: the relying party. GoTrue only warns at start when a
+/// value is missing with WebAuthn on; a challenge then fails, and so it does here.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WebAuthnConfig {
+    /// `WEBAUTHN_RP_ID`: the domain credentials are scoped to (e.g. `localhost`).
+    pub rp_id: String,
+    /// `WEBAUTHN_RP_DISPLAY_NAME`.
+    pub rp_display_name: String,
+    /// `WEBAUTHN_RP_ORIGINS`: the origins a ceremony may come from
+    /// (e.g. `http://localhost:5173`).
+    pub rp_origins: Vec<String>,
 }
 
 impl Default for MfaConfig {
@@ -332,6 +353,8 @@ impl Default for MfaConfig {
             totp_verify_enabled: true,
             max_enrolled_factors: 10,
             max_verified_factors: 10,
+            webauthn_enroll_enabled: false,
+            webauthn_verify_enabled: false,
         }
     }
 }

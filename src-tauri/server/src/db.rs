@@ -43,6 +43,12 @@ CREATE INDEX IF NOT EXISTS mfa_factors_user ON mfa_factors(user_id);
 CREATE TABLE IF NOT EXISTS mfa_challenges (
   id TEXT PRIMARY KEY, factor_id TEXT NOT NULL REFERENCES mfa_factors(id) ON DELETE CASCADE,
   created_at INTEGER NOT NULL, verified_at INTEGER, ip_address TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mfa_webauthn_credentials (
+  factor_id TEXT PRIMARY KEY REFERENCES mfa_factors(id) ON DELETE CASCADE,
+  credential TEXT NOT NULL, aaguid TEXT);
+CREATE TABLE IF NOT EXISTS mfa_webauthn_sessions (
+  challenge_id TEXT PRIMARY KEY REFERENCES mfa_challenges(id) ON DELETE CASCADE,
+  session_data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mfa_session_factors (
   session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
   factor_id TEXT NOT NULL);

@@ -5,6 +5,7 @@
 
 pub mod addresses;
 pub mod admin;
+pub mod cbor;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -31,6 +32,8 @@ pub mod token_revocation;
 pub mod totp;
 pub mod traffic;
 pub mod user_columns;
+pub mod webauthn;
+pub mod x509;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,10 +46,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify};
 use tower::ServiceExt;
 
-pub use config::MfaConfig;
 pub use config::{
     Config, DemoUser, RateLimit, RefreshTokenFormat, SessionLimits, SigningAlgorithm,
 };
+pub use config::{MfaConfig, WebAuthnConfig};
 pub use inbox::{InboxKind, InboxMessage};
 use routes::Shared;
 use state::AppState;

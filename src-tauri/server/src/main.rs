@@ -128,6 +128,21 @@ struct Args {
     /// How long an MFA challenge can be verified (GoTrue raises less than 300 to 300).
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     mfa_challenge_expiry: u64,
+    /// WebAuthn MFA factors can be enrolled and verified (GoTrue's
+    /// MFA_WEB_AUTHN_ENROLL_ENABLED and MFA_WEB_AUTHN_VERIFY_ENABLED; off by default). Needs
+    /// the three --webauthn-rp-* settings.
+    #[arg(long)]
+    mfa_webauthn: bool,
+    /// The WebAuthn relying party id, a domain such as `localhost` (GoTrue's WEBAUTHN_RP_ID).
+    #[arg(long, value_name = "DOMAIN", default_value = "")]
+    webauthn_rp_id: String,
+    /// The origins WebAuthn ceremonies may come from, comma-separated or repeated
+    /// (GoTrue's WEBAUTHN_RP_ORIGINS).
+    #[arg(long, value_name = "ORIGIN", value_delimiter = ',')]
+    webauthn_rp_origins: Vec<String>,
+    /// The relying party's name shown by authenticators (GoTrue's WEBAUTHN_RP_DISPLAY_NAME).
+    #[arg(long, value_name = "NAME", default_value = "")]
+    webauthn_rp_display_name: String,
     /// GoTrue's URI_ALLOW_LIST: redirect_to patterns (globs; `*` stops at `.` and `/`, `**`
     /// does not), comma-separated or repeated. The default admits Session Inspector's
     /// loopback sign-in listener (http://127.0.0.1:<port>/callback/<state>).
@@ -250,7 +265,14 @@ impl Args {
             secure_password_change: self.secure_password_change,
             mfa: local_gotrue::MfaConfig {
                 challenge_expiry: secs(self.mfa_challenge_expiry),
+                webauthn_enroll_enabled: self.mfa_webauthn,
+                webauthn_verify_enabled: self.mfa_webauthn,
                 ..local_gotrue::MfaConfig::default()
+            },
+            webauthn: local_gotrue::WebAuthnConfig {
+                rp_id: self.webauthn_rp_id,
+                rp_display_name: self.webauthn_rp_display_name,
+                rp_origins: non_empty(self.webauthn_rp_origins),
             },
             additional_redirect_urls: non_empty(self.redirect_urls),
             manual_linking: self.manual_linking,
@@ -415,6 +437,32 @@ mod tests {
         .config();
         assert_eq!(config.site_url, "https://app.example.com");
         assert_eq!(config.mfa.challenge_expiry, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn webauthn_factors_are_off_unless_the_flag_turns_them_on() {
+        let config = Args::try_parse_from(["local-gotrue"]).unwrap().config();
+        assert!(!config.mfa.webauthn_enroll_enabled && !config.mfa.webauthn_verify_enabled);
+        assert_eq!(config.webauthn, local_gotrue::WebAuthnConfig::default());
+        let config = Args::try_parse_from([
+            "local-gotrue",
+            "--mfa-webauthn",
+            "--webauthn-rp-id",
+            "localhost",
+            "--webauthn-rp-origins",
+            "http://localhost:5173,http://localhost:3000",
+            "--webauthn-rp-display-name",
+            "auth-js tests",
+        ])
+        .unwrap()
+        .config();
+        assert!(config.mfa.webauthn_enroll_enabled && config.mfa.webauthn_verify_enabled);
+        assert_eq!(config.webauthn.rp_id, "localhost");
+        assert_eq!(
+            config.webauthn.rp_origins,
+            ["http://localhost:5173", "http://localhost:3000"]
+        );
+        assert_eq!(config.webauthn.rp_display_name, "auth-js tests");
     }
 
     #[test]

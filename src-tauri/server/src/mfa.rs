@@ -51,6 +51,8 @@ pub struct Factor {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_challenged_at: Option<i64>,
+    /// A verified WebAuthn factor's authenticator AAGUID (GoTrue's `web_authn_aaguid`).
+    pub web_authn_aaguid: Option<String>,
 }
 
 /// Never the secret.
@@ -89,6 +91,7 @@ impl Factor {
             created_at: now,
             updated_at: now,
             last_challenged_at: None,
+            web_authn_aaguid: None,
         }
     }
 }
@@ -124,6 +127,9 @@ pub fn factor_json(factor: &Factor) -> Value {
     if !factor.friendly_name.is_empty() {
         body["friendly_name"] = json!(factor.friendly_name);
     }
+    if let Some(aaguid) = &factor.web_authn_aaguid {
+        body["web_authn_aaguid"] = json!(aaguid);
+    }
     body
 }
 
@@ -137,6 +143,11 @@ fn uuid_col(row: &Row, index: usize) -> rusqlite::Result<Uuid> {
 const FACTOR_COLUMNS: &str = "id, user_id, friendly_name, factor_type, status, secret, phone, \
     created_at, updated_at, last_challenged_at";
 
+/// [`FACTOR_COLUMNS`] and the WebAuthn credential's AAGUID, for a `SELECT .. FROM mfa_factors`.
+const FACTOR_SELECT: &str = "id, user_id, friendly_name, factor_type, status, secret, phone, \
+    created_at, updated_at, last_challenged_at, (SELECT w.aaguid FROM mfa_webauthn_credentials w \
+    WHERE w.factor_id = mfa_factors.id)";
+
 fn factor_from_row(row: &Row) -> rusqlite::Result<Factor> {
     Ok(Factor {
         id: uuid_col(row, 0)?,
@@ -149,6 +160,7 @@ fn factor_from_row(row: &Row) -> rusqlite::Result<Factor> {
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
         last_challenged_at: row.get(9)?,
+        web_authn_aaguid: row.get(10)?,
     })
 }
 
@@ -172,7 +184,7 @@ pub fn with_factors(conn: &Connection, mut user: User) -> rusqlite::Result<User>
 
 pub fn factors_of(conn: &Connection, user: Uuid) -> rusqlite::Result<Vec<Factor>> {
     let mut statement = conn.prepare(&format!(
-        "SELECT {FACTOR_COLUMNS} FROM mfa_factors WHERE user_id = ?1 ORDER BY created_at, rowid"
+        "SELECT {FACTOR_SELECT} FROM mfa_factors WHERE user_id = ?1 ORDER BY created_at, rowid"
     ))?;
     let rows = statement.query_map([user.to_string()], factor_from_row)?;
     rows.collect()
@@ -202,7 +214,7 @@ pub fn insert_factor(conn: &Connection, factor: &Factor) -> rusqlite::Result<()>
 /// The factor `id` if `user` owns it (GoTrue's `FindOwnedFactorByID`).
 pub fn factor_of_user(conn: &Connection, user: Uuid, id: Uuid) -> rusqlite::Result<Option<Factor>> {
     conn.query_row(
-        &format!("SELECT {FACTOR_COLUMNS} FROM mfa_factors WHERE id = ?1 AND user_id = ?2"),
+        &format!("SELECT {FACTOR_SELECT} FROM mfa_factors WHERE id = ?1 AND user_id = ?2"),
         [id.to_string(), user.to_string()],
         factor_from_row,
     )
@@ -405,4 +417,91 @@ pub fn end_sessions_below_aal2(conn: &Connection, user: Uuid) -> rusqlite::Resul
         "DELETE FROM sessions WHERE user_id = ?1 AND aal < ?2",
         params![user.to_string(), AAL2],
     )
+}
+
+/// A verified WebAuthn factor's credential (GoTrue's `SaveWebAuthnCredential`): the
+/// credential as JSON, and its AAGUID as a UUID.
+pub fn save_webauthn_credential(
+    conn: &Connection,
+    factor: Uuid,
+    credential: &crate::webauthn::Credential,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let json = serde_json::to_string(credential)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.execute(
+        "INSERT INTO mfa_webauthn_credentials (factor_id, credential, aaguid) VALUES (?1, ?2, ?3) \
+         ON CONFLICT(factor_id) DO UPDATE SET credential = excluded.credential, \
+         aaguid = excluded.aaguid",
+        params![
+            factor.to_string(),
+            json,
+            credential.aaguid_uuid().map(|id| id.to_string())
+        ],
+    )?;
+    conn.execute(
+        "UPDATE mfa_factors SET updated_at = ?2 WHERE id = ?1",
+        params![factor.to_string(), now],
+    )?;
+    Ok(())
+}
+
+/// GoTrue's `User.WebAuthnCredentials()`: the credentials of the user's verified WebAuthn
+/// factors, oldest factor first.
+pub fn webauthn_credentials_of(
+    conn: &Connection,
+    user: Uuid,
+) -> rusqlite::Result<Vec<crate::webauthn::Credential>> {
+    let mut statement = conn.prepare(
+        "SELECT w.credential FROM mfa_webauthn_credentials w JOIN mfa_factors f \
+         ON f.id = w.factor_id WHERE f.user_id = ?1 AND f.status = ?2 AND f.factor_type = ?3 \
+         ORDER BY f.created_at, f.rowid",
+    )?;
+    let rows = statement.query_map(params![user.to_string(), VERIFIED, WEBAUTHN], |row| {
+        row.get::<_, String>(0)
+    })?;
+    let mut credentials = Vec::new();
+    for json in rows {
+        let json = json?;
+        let credential = serde_json::from_str(&json).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        credentials.push(credential);
+    }
+    Ok(credentials)
+}
+
+/// Stores what a WebAuthn challenge remembers (GoTrue's `web_authn_session_data` column).
+pub fn insert_webauthn_session(
+    conn: &Connection,
+    challenge: Uuid,
+    session: &crate::webauthn::SessionData,
+) -> rusqlite::Result<()> {
+    let json = serde_json::to_string(session)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.execute(
+        "INSERT INTO mfa_webauthn_sessions (challenge_id, session_data) VALUES (?1, ?2)",
+        params![challenge.to_string(), json],
+    )?;
+    Ok(())
+}
+
+/// What a WebAuthn challenge remembers; `None` for a challenge made without it.
+pub fn webauthn_session_of(
+    conn: &Connection,
+    challenge: Uuid,
+) -> rusqlite::Result<Option<crate::webauthn::SessionData>> {
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT session_data FROM mfa_webauthn_sessions WHERE challenge_id = ?1",
+            [challenge.to_string()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    json.map(|json| {
+        serde_json::from_str(&json).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+    })
+    .transpose()
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{start_with, EMAIL, PASSWORD};
-use local_gotrue::{Config, RefreshTokenFormat};
+use local_gotrue::{Config, RefreshTokenFormat, WebAuthnConfig};
 
 fn judges() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/judges")
@@ -256,6 +256,18 @@ const MFA: &[&str] = &[
     "mfa.invariants",
 ];
 
+const WEBAUTHN: &[&str] = &[
+    "webauthn.enroll",
+    "webauthn.challenge_create",
+    "webauthn.verify_create",
+    "webauthn.aal_and_factors",
+    "webauthn.challenge_request",
+    "webauthn.verify_wrong_origin",
+    "webauthn.verify_request",
+    "webauthn.unenroll",
+    "webauthn.invariants",
+];
+
 const OAUTH: &[&str] = &[
     "oauth_pkce.url",
     "oauth_pkce.redirect",
@@ -352,6 +364,29 @@ async fn auth_js_judges_account_changes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_js_judges_mfa() {
     run_judge("node".into(), "mfa.mjs", auth_js(), MFA).await;
+}
+
+/// WebAuthn MFA factors as auth-js's `mfa` API sees them, with the script's own software
+/// authenticator: a registration, a step-up with an assertion, a refused assertion, unenroll.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_js_judges_webauthn_factors() {
+    run_judge_on(
+        "node".into(),
+        "webauthn.mjs",
+        auth_js(),
+        "webauthn",
+        |c| {
+            c.mfa.webauthn_enroll_enabled = true;
+            c.mfa.webauthn_verify_enabled = true;
+            c.webauthn = WebAuthnConfig {
+                rp_id: "localhost".into(),
+                rp_display_name: "judges".into(),
+                rp_origins: vec!["http://localhost:5173".into()],
+            };
+        },
+        WEBAUTHN,
+    )
+    .await;
 }
 
 /// The OAuth sign-in with PKCE (`signInWithOAuth` + `exchangeCodeForSession`) through the

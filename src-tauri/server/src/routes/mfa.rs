@@ -1,7 +1,8 @@
 //! `/factors`: enrolling, challenging, verifying and unenrolling MFA factors, with GoTrue's
 //! checks in GoTrue's order and its answers (`api/mfa.go`, `updateMFASessionAndClaims` in
-//! `api/token.go`). Only TOTP factors can be enrolled; phone and WebAuthn are answered as a
-//! GoTrue with them disabled (its default) answers.
+//! `api/token.go`). TOTP factors, and WebAuthn factors when they are on
+//! (`routes/mfa_webauthn.rs`); phone factors are answered as a GoTrue with them disabled (its
+//! default) answers.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -28,7 +29,7 @@ pub fn routes() -> Router<Shared> {
         .route("/factors/{factor_id}/verify", post(verify))
 }
 
-fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+pub(super) fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
@@ -106,10 +107,16 @@ pub async fn enroll(
             "mfa_phone_enroll_not_enabled",
             "MFA enroll is disabled for Phone",
         )),
-        WEBAUTHN => Err(unprocessable(
+        WEBAUTHN if !config.webauthn_enroll_enabled => Err(unprocessable(
             "mfa_webauthn_enroll_not_enabled",
             "MFA enroll is disabled for WebAuthn",
         )),
+        WEBAUTHN => super::mfa_webauthn::enroll(
+            &state,
+            &auth.user,
+            &session,
+            &params.friendly_name.unwrap_or_default(),
+        ),
         TOTP if !config.totp_enroll_enabled => Err(unprocessable(
             "mfa_totp_enroll_not_enabled",
             "MFA enroll is disabled for TOTP",
@@ -158,7 +165,7 @@ fn enroll_totp(
 
 /// GoTrue's `validateFactors`, each statement on its own (the expired factors it deletes
 /// stay deleted whatever it answers).
-fn check_new_factor(
+pub(super) fn check_new_factor(
     conn: &Connection,
     state: &AppState,
     user: &User,
@@ -237,6 +244,7 @@ fn check_verifiable(state: &AppState, factor: &Factor) -> Result<(), ApiError> {
             "mfa_phone_verify_not_enabled",
             "MFA verification is disabled for Phone",
         )),
+        WEBAUTHN if state.config.mfa.webauthn_verify_enabled => Ok(()),
         WEBAUTHN => Err(unprocessable(
             "mfa_webauthn_verify_not_enabled",
             "MFA verification is disabled for WebAuthn",
@@ -245,17 +253,22 @@ fn check_verifiable(state: &AppState, factor: &Factor) -> Result<(), ApiError> {
     }
 }
 
-/// `POST /factors/{id}/challenge`. A TOTP challenge reads no body. Any factor of the user can
+/// `POST /factors/{id}/challenge`. A TOTP challenge reads no body; a WebAuthn one does. Any factor of the user can
 /// be challenged, verified or not, at any aal.
 pub async fn challenge(
     State(state): State<Shared>,
     Path(factor_id): Path<String>,
     headers: HeaderMap,
     extensions: Extensions,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let auth = authenticated(&state, &headers)?;
     let factor = owned_factor(&state, &auth.user, &factor_id)?;
     check_verifiable(&state, &factor)?;
+    if factor.factor_type == WEBAUTHN {
+        let ip = peer_ip(&extensions).to_string();
+        return super::mfa_webauthn::challenge(&state, &auth.user, &factor, ip, body).await;
+    }
     let challenge = Challenge {
         id: Uuid::new_v4(),
         factor_id: factor.id,
@@ -286,6 +299,8 @@ pub struct VerifyParams {
     challenge_id: Option<Uuid>,
     #[serde(default)]
     code: Option<String>,
+    #[serde(default)]
+    webauthn: Option<super::mfa_webauthn::WebAuthnParams>,
 }
 
 /// `POST /factors/{id}/verify`: a right code for a live challenge of this factor verifies the
@@ -309,8 +324,26 @@ pub async fn verify(
             "Code needs to be non-empty",
         ));
     }
-    check_verifiable(&state, &factor)?;
     let ip = peer_ip(&extensions).to_string();
+    if factor.factor_type == WEBAUTHN {
+        // GoTrue's verify answers this with the enroll code (`VerifyFactor`).
+        if !state.config.mfa.webauthn_verify_enabled {
+            return Err(unprocessable(
+                "mfa_webauthn_enroll_not_enabled",
+                "MFA verification is disabled for WebAuthn",
+            ));
+        }
+        let challenge_id = params.challenge_id.unwrap_or_default();
+        return super::mfa_webauthn::verify(
+            &state,
+            &auth,
+            &factor,
+            challenge_id,
+            &ip,
+            params.webauthn,
+        );
+    }
+    check_verifiable(&state, &factor)?;
     let challenge = live_challenge(
         &state,
         &factor,
@@ -325,7 +358,8 @@ pub async fn verify(
     }
     let body = state.db.run(|conn| -> Result<Value, ApiError> {
         let tx = conn.transaction()?;
-        let body = raise_session(&tx, &state, &auth, &factor, &challenge)?;
+        mfa::mark_challenge_verified(&tx, challenge.id, state.now_micros())?;
+        let body = raise_session(&tx, &state, &auth, &factor, TOTP)?;
         tx.commit()?;
         Ok(body)
     })?;
@@ -334,7 +368,7 @@ pub async fn verify(
 
 /// GoTrue's `validateChallenge`: the challenge must belong to the factor, be unused and come
 /// from the same address, and be unexpired (an expired one is deleted).
-fn live_challenge(
+pub(super) fn live_challenge(
     state: &AppState,
     factor: &Factor,
     challenge_id: Uuid,
@@ -370,20 +404,19 @@ fn live_challenge(
     })
 }
 
-/// The successful verification, in one transaction: the challenge is used, the factor
-/// verified, the session raised (`updateMFASessionAndClaims`), then the user's aal1 sessions
-/// end and the other unverified factors of the type go. The answer's user is read before
-/// those factors go, as GoTrue reads it.
-fn raise_session(
+/// The successful verification, in the caller's transaction (after it used the challenge):
+/// the factor verified, the session raised with `method` (`updateMFASessionAndClaims`), then
+/// the user's aal1 sessions end and the other unverified factors of the type go. The
+/// answer's user is read before those factors go, as GoTrue reads it.
+pub(super) fn raise_session(
     conn: &Connection,
     state: &AppState,
     auth: &Authenticated,
     factor: &Factor,
-    challenge: &Challenge,
+    method: &str,
 ) -> Result<Value, ApiError> {
     let now = state.now();
     let micros = now.timestamp_micros();
-    mfa::mark_challenge_verified(conn, challenge.id, micros)?;
     if !factor.is_verified() {
         mfa::mark_factor_verified(conn, factor.id, micros)?;
     }
@@ -393,7 +426,7 @@ fn raise_session(
         .ok_or_else(|| ApiError::internal("Cannot read SessionId claim as UUID"))?;
     let session = db::session_by_id(conn, session.id)?
         .ok_or_else(|| ApiError::internal("session vanished"))?;
-    mfa::add_amr_claim(conn, &session, TOTP, factor.id, now.timestamp())?;
+    mfa::add_amr_claim(conn, &session, method, factor.id, now.timestamp())?;
     let refresh_token = next_refresh_token(conn, &session, micros)?;
     let session = db::session_by_id(conn, session.id)?
         .ok_or_else(|| ApiError::internal("session vanished"))?;

@@ -11,6 +11,7 @@ pub mod id_token;
 pub mod identities;
 pub mod info;
 pub mod mfa;
+pub mod mfa_webauthn;
 pub mod oauth;
 pub mod oauth_clients;
 pub mod otp;
