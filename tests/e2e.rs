@@ -1087,8 +1087,9 @@ async fn refresh_paste_and_failures_behave_and_keep_the_session() {
     app.screenshot(&shots_dir().join("exchange.png"))
         .await
         .unwrap();
-    // Search narrows the log to the matching rows.
-    type_into(app, "#log-search", "503").await;
+    // Search narrows the log to the matching rows: every word must match, and "request" is
+    // in request rows only (a bare "503" can match an event row's random ids or fingerprints).
+    type_into(app, "#log-search", "request 503").await;
     let kinds = eventually(
         Duration::from_secs(5),
         async || event_kinds(app).await,

@@ -478,7 +478,29 @@ async fn signup_again_within_the_max_frequency_is_429_over_email_send_rate_limit
 #[tokio::test]
 async fn phone_signup_without_autoconfirm_texts_a_code_and_needs_a_provider() {
     let h = start_with(|c| c.phone_autoconfirm = false).await;
-    // `validatePhone` first: digits only, E.164.
+    // One address only (`SignupParams.validate`), then `validatePhone`: digits only, E.164.
+    let reply = h
+        .post(
+            "/signup",
+            json!({"email": "both@example.com", "phone": "+15550100166", "password": "secret-123"}),
+        )
+        .await;
+    assert_eq!(
+        (
+            reply.status.as_u16(),
+            reply.code(),
+            reply.body["msg"]
+                .as_str()
+                .or(reply.body["message"].as_str())
+        ),
+        (
+            400,
+            "validation_failed",
+            Some("Only an email address or phone number should be provided on signup.")
+        ),
+        "{}",
+        reply.text
+    );
     let reply = h
         .post(
             "/signup",

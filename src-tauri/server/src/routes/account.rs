@@ -10,10 +10,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{authenticate, json_body, Shared};
+use crate::clock::{from_micros, rfc3339};
 use crate::db;
 use crate::errors::ApiError;
 use crate::inbox::InboxKind;
 use crate::mailer::{send_email, send_sms};
+use crate::one_time_token::Slot;
 use crate::state::{new_user, start_session, token_response, user_json, AppState};
 
 #[derive(Deserialize)]
@@ -139,9 +141,11 @@ pub async fn signup(
             };
             let user = db::user_by_id(&tx, user.id)?.unwrap_or(user);
             let mut body = user_json(&user);
-            body["confirmation_sent_at"] = json!(state
-                .now()
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+            // The sent time the confirmation slot now holds (a test number's code is never
+            // sent, but GoTrue stamps the time all the same).
+            let sent_at = crate::one_time_token::slot(&tx, user.id, Slot::Confirmation)?
+                .map(|slot| rfc3339(from_micros(slot.sent_at)));
+            body["confirmation_sent_at"] = json!(sent_at);
             (body, message)
         };
         tx.commit()?;
@@ -205,19 +209,27 @@ fn obfuscated_user(state: &AppState, signing_up: &db::User) -> Value {
 }
 
 fn validate_credentials(params: &mut SignupParams) -> Result<(), ApiError> {
-    if !params.email.is_empty() {
-        crate::addresses::validate_email(&params.email)?;
-    } else if !params.phone.is_empty() {
-        // GoTrue's `validatePhone`: the number is kept as digits (E.164 without the `+`).
-        params.phone = crate::addresses::validate_phone(&params.phone)?;
-    }
+    // `SignupParams.validate`, in its order: a password, its strength, one address only; then
+    // `validateEmail` or `validatePhone` (the number is kept as digits, E.164 without `+`).
     if params.password.is_empty() {
         return Err(ApiError::bad_request(
             "validation_failed",
             "Signup requires a valid password",
         ));
     }
-    check_password_strength(&params.password)
+    check_password_strength(&params.password)?;
+    if !params.email.is_empty() && !params.phone.is_empty() {
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "Only an email address or phone number should be provided on signup.",
+        ));
+    }
+    if !params.email.is_empty() {
+        crate::addresses::validate_email(&params.email)?;
+    } else {
+        params.phone = crate::addresses::validate_phone(&params.phone)?;
+    }
+    Ok(())
 }
 
 /// GoTrue's minimum length rule, answered as its 422 `weak_password` with the reason.
