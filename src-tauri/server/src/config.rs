@@ -175,6 +175,9 @@ pub struct Config {
     /// GoTrue's `SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION`: a password change from a
     /// session older than a day needs the nonce from `/reauthenticate` (default off).
     pub secure_password_change: bool,
+    /// GoTrue's `SECURITY_UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD`: a new password needs the
+    /// current one (`current_password`), except from a recovery session (default off).
+    pub require_current_password: bool,
     /// GoTrue's `MFA_*` settings.
     pub mfa: MfaConfig,
     /// GoTrue's `URI_ALLOW_LIST` (the dashboard's "Redirect URLs"): glob patterns a
@@ -251,6 +254,7 @@ impl fmt::Debug for Config {
             .field("site_url", &self.site_url)
             .field("secure_email_change", &self.secure_email_change)
             .field("secure_password_change", &self.secure_password_change)
+            .field("require_current_password", &self.require_current_password)
             .field("mfa", &self.mfa)
             .field("additional_redirect_urls", &self.additional_redirect_urls)
             .field("external_providers", &self.external_providers)
@@ -296,6 +300,7 @@ impl Default for Config {
             site_url: DEFAULT_SITE_URL.to_string(),
             secure_email_change: true,
             secure_password_change: false,
+            require_current_password: false,
             mfa: MfaConfig::default(),
             additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],
             external_providers: DEFAULT_EXTERNAL_PROVIDERS.map(String::from).to_vec(),
