@@ -14,10 +14,11 @@ use crate::http::KEPT_BODY_BYTES;
 use crate::tokens::fingerprint;
 
 /// JSON keys whose string values are credentials.
-const SECRET_KEYS: [&str; 15] = [
+const SECRET_KEYS: [&str; 16] = [
     "access_token",
     "refresh_token",
     "password",
+    "current_password",
     "provider_token",
     "provider_refresh_token",
     "id_token",
