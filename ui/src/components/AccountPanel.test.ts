@@ -49,7 +49,7 @@ describe("AccountPanel", () => {
     expect(screen.getByRole("heading", { name: "Set a new password" })).toBeTruthy();
     await fireEvent.input(screen.getByLabelText("New password"), { target: { value: "a-new-password" } });
     await fireEvent.click(screen.getByRole("button", { name: "Save the new password" }));
-    expect(api.changePassword).toHaveBeenCalledWith("a-new-password", null);
+    expect(api.changePassword).toHaveBeenCalledWith("a-new-password", null, null);
   });
 
   it("ends the recovery when the new password is accepted, and says so where the form was", async () => {
