@@ -21,7 +21,8 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::qr::QrMatrix;
     use crate::reveal::Which;
     use crate::views::{
-        EmailChangeView, EventView, RefreshView, RejectionView, SessionView, TotpEnrollmentView, UserView,
+        EmailChangeView, EventView, RefreshView, RejectionView, SessionView, TotpEnrollmentView,
+        UserView,
     };
     use local_gotrue::{InboxKind, InboxMessage};
     use session_engine::client::mfa::Factor;

@@ -211,9 +211,7 @@ mod tests {
 
     /// A client of the built-in server, signed in, whose next `/user/identities/authorize`
     /// waits `delay_ms` before it is answered.
-    async fn signed_in_with_a_slow_authorize(
-        delay_ms: u64,
-    ) -> (local_gotrue::Server, AuthClient) {
+    async fn signed_in_with_a_slow_authorize(delay_ms: u64) -> (local_gotrue::Server, AuthClient) {
         let server = local_gotrue::start(local_gotrue::Config {
             demo_user: Some(local_gotrue::DemoUser {
                 email: "demo@example.com".into(),

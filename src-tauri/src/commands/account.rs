@@ -77,7 +77,14 @@ pub async fn account_reauthenticate(inspector: State<'_, Inspector>) -> Result<(
 /// by the current address, and sends its messages again).
 #[tauri::command]
 pub async fn account_resend_email_change(inspector: State<'_, Inspector>) -> Result<(), Error> {
-    let result = async { Ok(inspector.active().await?.client.resend_email_change().await?) };
+    let result = async {
+        Ok(inspector
+            .active()
+            .await?
+            .client
+            .resend_email_change()
+            .await?)
+    };
     logged(&inspector.log, "resendEmailChange", result.await)
 }
 
