@@ -216,4 +216,24 @@ describe("Identities", () => {
     expect(confirm.textContent).toContain("ada@work.example");
     expect(document.activeElement).toBe(byId("identity-unlink-confirm"));
   });
+
+  it("cancels the waiting link when it goes (a profile switch or another user), even one still being started", async () => {
+    vi.mocked(api.oauthCancel).mockResolvedValue(undefined);
+    const waitingOne = await panel(listed(identity()));
+    vi.mocked(api.linkIdentityStart).mockResolvedValue(started);
+    vi.mocked(api.oauthWait).mockReturnValue(deferred<SessionView>().promise);
+    await fireEvent.click(screen.getByRole("button", { name: "Link GitHub" }));
+    await eventually(() => byId("identities-waiting")!);
+    waitingOne.unmount();
+    expect(api.oauthCancel).toHaveBeenCalledTimes(1);
+
+    const starting = deferred<OAuthStarted>();
+    const startingOne = await panel(listed(identity()));
+    vi.mocked(api.linkIdentityStart).mockReturnValue(starting.promise);
+    await fireEvent.click(screen.getByRole("button", { name: "Link GitHub" }));
+    startingOne.unmount();
+    starting.resolve(started);
+    await eventually(() => expect(api.oauthCancel).toHaveBeenCalledTimes(2));
+    expect(api.oauthWait, "nothing waits for a panel that is gone").toHaveBeenCalledTimes(1);
+  });
 });
