@@ -1253,13 +1253,14 @@ async fn copy_auto_refresh_export_and_clear_through_the_window() {
     )
     .await;
     // Nothing is pressed from here on.
+    let mark = log_mark(app).await;
     let first = eventually(
         Duration::from_secs(20),
         async || app.text_of("#refresh-fingerprint").await.unwrap(),
         |f| f != &fingerprint,
     )
     .await;
-    wait_for_event(app, "TOKEN_REFRESHED").await;
+    wait_for_event(app, mark, "TOKEN_REFRESHED").await;
     eventually(
         Duration::from_secs(20),
         async || app.text_of("#refresh-fingerprint").await.unwrap(),
@@ -1867,12 +1868,48 @@ async fn sign_out_of_the_window(app: &Session) {
         .expect("the signed-out state");
 }
 
-/// The latest event of `kind` in the live log has arrived (rows are newest first).
-async fn wait_for_event(app: &Session, kind: &str) {
+/// The live log's rows, newest first (a virtual list: the rendered ones say their position
+/// in the whole list and its length).
+const LOG_ROWS: &str = r#"ol[aria-label="Log rows, newest first"] > li"#;
+
+/// How many rows the live log has now, to look for an event among the rows that arrive after
+/// it (`wait_for_event`).
+async fn log_mark(app: &Session) -> u64 {
+    let script = format!(
+        "const li = document.querySelector('{LOG_ROWS}'); \
+         return li ? Number(li.getAttribute('aria-setsize')) : 0;"
+    );
+    app.execute(&script, serde_json::json!([]))
+        .await
+        .ok()
+        .and_then(|n| n.as_u64())
+        .unwrap_or(0)
+}
+
+/// An event of `kind` is among the rows that arrived since `mark` (rows are newest first, so
+/// they are the top ones). Not only the latest: the demo's short-lived tokens can refresh
+/// (TOKEN_REFRESHED) between the action and the look.
+async fn wait_for_event(app: &Session, mark: u64, kind: &str) {
+    let script = format!(
+        "const rows = [...document.querySelectorAll('{LOG_ROWS}')]; \
+         if (rows.length === 0) return []; \
+         const total = Number(rows[0].getAttribute('aria-setsize')); \
+         const above = Number(rows[0].getAttribute('aria-posinset')) - 1; \
+         const arrived = Math.max(0, total - arguments[0] - above); \
+         return rows.slice(0, arrived).map((row) => row.dataset.kind || null);"
+    );
     eventually(
         Duration::from_secs(10),
-        async || event_kinds(app).await,
-        |k| k.first().map(String::as_str) == Some(kind),
+        async || {
+            app.execute(&script, serde_json::json!([mark]))
+                .await
+                .unwrap_or_default()
+        },
+        |kinds| {
+            kinds
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k.as_str() == Some(kind)))
+        },
     )
     .await;
 }
@@ -1928,10 +1965,11 @@ async fn a_code_from_the_demo_inbox_signs_in_and_a_wrong_one_is_refused() {
     // The right code signs in.
     erase(app, "#otp-code").await;
     type_into(app, "#otp-code", &code).await;
+    let mark = log_mark(app).await;
     press(app, "#otp-verify").await;
     let session = app.text_of("#session-id").await.unwrap();
     assert_ne!(session, demo_session, "a new session");
-    wait_for_event(app, "SIGNED_IN").await;
+    wait_for_event(app, mark, "SIGNED_IN").await;
     let how = app.text_of("#session-amr").await.unwrap();
     assert!(how.contains("otp"), "{how}");
 
@@ -1960,6 +1998,7 @@ async fn a_code_from_the_demo_inbox_signs_in_and_a_wrong_one_is_refused() {
         .map(|(_, v)| v.into_owned())
         .expect("the link carries its token");
     launched.saw(&one_time);
+    let mark = log_mark(app).await;
     press(app, "#email-link-verify").await;
     eventually(
         Duration::from_secs(10),
@@ -1967,7 +2006,7 @@ async fn a_code_from_the_demo_inbox_signs_in_and_a_wrong_one_is_refused() {
         |title| title == "newcomer@sessioninspector.local",
     )
     .await;
-    wait_for_event(app, "SIGNED_IN").await;
+    wait_for_event(app, mark, "SIGNED_IN").await;
     launched.finish().await;
 }
 
@@ -2002,18 +2041,24 @@ async fn a_password_reset_and_an_email_change_through_the_demo_inbox() {
         .await
         .unwrap();
     type_into(app, "#forgot-code", &code).await;
+    let mark = log_mark(app).await;
     press(app, "#forgot-verify").await;
     app.wait_for("#recovery-form", Duration::from_secs(10))
         .await
         .expect("the window asks for the new password");
-    wait_for_event(app, "PASSWORD_RECOVERY").await;
+    wait_for_event(app, mark, "PASSWORD_RECOVERY").await;
     type_into(app, "#recovery-new", NEW_PASSWORD).await;
     scroll_to(app, "#recovery-form").await;
     app.screenshot(&shots_dir().join("password-recovery.png"))
         .await
         .unwrap();
+    let mark = log_mark(app).await;
     press(app, "#recovery-save").await;
-    wait_for_event(app, "USER_UPDATED").await;
+    wait_for_event(app, mark, "USER_UPDATED").await;
+    // The form goes when the new password is accepted; a note stays in its place.
+    app.wait_for("#recovery-changed", Duration::from_secs(10))
+        .await
+        .expect("the window says the new password was saved");
     assert_eq!(count_of(app, "#recovery-form").await, 0, "asked once");
 
     // The new password signs in; the old one no longer does.
@@ -2025,21 +2070,23 @@ async fn a_password_reset_and_an_email_change_through_the_demo_inbox() {
     assert!(refused.contains("invalid_credentials"), "{refused}");
     erase(app, "#signin-password").await;
     type_into(app, "#signin-password", NEW_PASSWORD).await;
+    let mark = log_mark(app).await;
     press(app, "#signin-submit").await;
     app.wait_for("#session-id", Duration::from_secs(10))
         .await
         .expect("signed in with the new password");
-    wait_for_event(app, "SIGNED_IN").await;
+    wait_for_event(app, mark, "SIGNED_IN").await;
 
     // A new email: pending until both addresses confirm with their codes.
     type_into(app, "#email-change-new", NEW_EMAIL).await;
+    let mark = log_mark(app).await;
     press(app, "#email-change-request").await;
     let pending = app.text_of("#email-change-pending").await.unwrap();
     assert!(
         pending.contains(NEW_EMAIL) && pending.contains(DEMO_EMAIL),
         "{pending}"
     );
-    wait_for_event(app, "USER_UPDATED").await;
+    wait_for_event(app, mark, "USER_UPDATED").await;
     let codes = eventually(
         Duration::from_secs(10),
         async || {
@@ -2072,6 +2119,7 @@ async fn a_password_reset_and_an_email_change_through_the_demo_inbox() {
     app.screenshot(&shots_dir().join("email-change.png"))
         .await
         .unwrap();
+    let mark = log_mark(app).await;
     press(app, "#email-change-confirm-new").await;
     let note = app.text_of("#email-change-note").await.unwrap();
     assert!(note.contains(NEW_EMAIL), "{note}");
@@ -2081,7 +2129,7 @@ async fn a_password_reset_and_an_email_change_through_the_demo_inbox() {
         |title| title == NEW_EMAIL,
     )
     .await;
-    wait_for_event(app, "SIGNED_IN").await;
+    wait_for_event(app, mark, "SIGNED_IN").await;
     assert_eq!(count_of(app, "#email-change-pending").await, 0);
     scroll_to(app, "#email-change-note").await;
     app.screenshot(&shots_dir().join("email-changed.png"))
@@ -2158,10 +2206,11 @@ async fn oauth_with_pkce_through_a_real_browser_signs_in() {
     );
     assert_eq!(count_of(app, "#oauth-waiting").await, 1, "still waiting");
     browser.navigate(&form_url).await.unwrap();
+    let mark = log_mark(app).await;
     press(&browser, "#allow").await;
     let session = app.text_of("#session-id").await.unwrap();
     assert_ne!(session, demo_session);
-    wait_for_event(app, "SIGNED_IN").await;
+    wait_for_event(app, mark, "SIGNED_IN").await;
     let how = app.text_of("#session-amr").await.unwrap();
     assert!(how.contains("oauth"), "{how}");
     let closing = browser.text_of("body").await.unwrap();
@@ -2224,6 +2273,7 @@ async fn linking_and_unlinking_an_identity_through_a_real_browser() {
         .unwrap();
     let url = app.text_of("#identities-url").await.unwrap();
     browser.navigate(&url).await.unwrap();
+    let mark = log_mark(app).await;
     press(&browser, "#allow").await;
     eventually(
         Duration::from_secs(10),
@@ -2231,7 +2281,7 @@ async fn linking_and_unlinking_an_identity_through_a_real_browser() {
         |n| *n == 2,
     )
     .await;
-    wait_for_event(app, "SIGNED_IN").await;
+    wait_for_event(app, mark, "SIGNED_IN").await;
     assert_ne!(app.text_of("#session-id").await.unwrap(), demo_session);
     let github = eventually(
         Duration::from_secs(10),
@@ -2251,7 +2301,11 @@ async fn linking_and_unlinking_an_identity_through_a_real_browser() {
     }
     browser.close().await.unwrap();
 
-    press(app, "#identity-unlink-github").await;
+    press(
+        app,
+        "#identities-list li[data-provider='github'] button.unlink",
+    )
+    .await;
     app.wait_for("#identity-confirm", Duration::from_secs(10))
         .await
         .unwrap();
@@ -2271,7 +2325,11 @@ async fn linking_and_unlinking_an_identity_through_a_real_browser() {
         1
     );
 
-    press(app, "#identity-unlink-email").await;
+    press(
+        app,
+        "#identities-list li[data-provider='email'] button.unlink",
+    )
+    .await;
     press(app, "#identity-unlink-confirm").await;
     let error = app.text_of("#identities-error").await.unwrap();
     assert!(error.contains("single_identity_not_deletable"), "{error}");
@@ -2379,6 +2437,7 @@ async fn totp_enrollment_steps_the_session_up_to_aal2() {
     // The right code: aal2, with totp in the amr, and a refresh keeps it.
     erase(app, "#mfa-code").await;
     type_into(app, "#mfa-code", &totp(&secret, now())).await;
+    let mark = log_mark(app).await;
     press(app, "#mfa-verify").await;
     eventually(
         Duration::from_secs(10),
@@ -2386,10 +2445,11 @@ async fn totp_enrollment_steps_the_session_up_to_aal2() {
         |aal| aal == "aal2",
     )
     .await;
-    wait_for_event(app, "MFA_CHALLENGE_VERIFIED").await;
+    wait_for_event(app, mark, "MFA_CHALLENGE_VERIFIED").await;
     assert!(app.text_of("#mfa-amr").await.unwrap().contains("totp"));
+    let mark = log_mark(app).await;
     press(app, "#refresh-now").await;
-    wait_for_event(app, "TOKEN_REFRESHED").await;
+    wait_for_event(app, mark, "TOKEN_REFRESHED").await;
     assert_eq!(app.text_of("#mfa-aal").await.unwrap(), "aal2");
     scroll_to(app, "#mfa-title").await;
     app.screenshot(&shots_dir().join("mfa-aal2.png"))

@@ -49,6 +49,10 @@ const EMAIL_OR_PHONE_METHODS: [&str; 7] = [
     "recovery",
 ];
 
+/// GoTrue's provider name for Web3 identities (`models.Web3Provider`; the chain and address
+/// are in the identity's id), and its `amr` method is `web3`.
+const WEB3_PROVIDER: &str = "web3";
+
 impl IdentitiesView {
     /// Reads `identities` (unreadable entries are left out) and marks the ones `session`'s
     /// access token was signed in with.
@@ -104,11 +108,25 @@ fn amr_methods(session: &Session) -> Vec<String> {
 
 /// Marks the identity an `amr` method came from. GoTrue's `amr` names the method, not the
 /// identity: `oauth` does not say which provider, so it is the OAuth identity signed in with
-/// most recently (GoTrue stamps `last_sign_in_at` on the identity a sign-in or link used).
-/// Second factors (`totp`, `mfa/…`) and `anonymous` belong to no identity.
+/// most recently (GoTrue stamps `last_sign_in_at` on the identity a sign-in or link used);
+/// `web3` (Sign in with Solana or Ethereum, provider `web3`) likewise among the web3
+/// identities. A password or a code does not say whether the email or the phone was used, so
+/// it marks both (the window's tooltip says so). Second factors (`totp`, `mfa/…`) and
+/// `anonymous` belong to no identity.
 fn mark(views: &mut [IdentityView], method: &str) {
     let is_oauth = |v: &IdentityView| {
-        !matches!(v.provider.as_str(), "email" | "phone") && !v.provider.starts_with("sso:")
+        !matches!(v.provider.as_str(), "email" | "phone" | WEB3_PROVIDER)
+            && !v.provider.starts_with("sso:")
+    };
+    let mark_latest = |views: &mut [IdentityView], of: &dyn Fn(&IdentityView) -> bool| {
+        // RFC 3339 times from one server compare as text.
+        let latest = views
+            .iter_mut()
+            .filter(|v| of(v))
+            .max_by(|a, b| a.last_sign_in_at.cmp(&b.last_sign_in_at));
+        if let Some(view) = latest {
+            view.used_by.get_or_insert_with(|| method.to_string());
+        }
     };
     if EMAIL_OR_PHONE_METHODS.contains(&method) {
         for view in views
@@ -118,14 +136,9 @@ fn mark(views: &mut [IdentityView], method: &str) {
             view.used_by.get_or_insert_with(|| method.to_string());
         }
     } else if method == "oauth" {
-        // RFC 3339 times from one server compare as text.
-        let latest = views
-            .iter_mut()
-            .filter(|v| is_oauth(v))
-            .max_by(|a, b| a.last_sign_in_at.cmp(&b.last_sign_in_at));
-        if let Some(view) = latest {
-            view.used_by.get_or_insert_with(|| method.to_string());
-        }
+        mark_latest(views, &is_oauth);
+    } else if method == "web3" {
+        mark_latest(views, &|v| v.provider == WEB3_PROVIDER);
     } else if method == "sso/saml" {
         for view in views.iter_mut().filter(|v| v.provider.starts_with("sso:")) {
             view.used_by.get_or_insert_with(|| method.to_string());
@@ -160,6 +173,24 @@ mod tests {
         assert!(views[2].used_by.is_none());
         assert_eq!(views[1].email.as_deref(), Some("a@github.example"));
         assert_eq!(views[1].provider_id, "github-sub");
+    }
+
+    #[test]
+    fn a_web3_sign_in_marks_the_web3_identity_and_oauth_never_does() {
+        let all = [
+            identity("1", "email", "a@example.com", "2026-01-01T00:00:00Z"),
+            identity("2", "github", "a@github.example", "2026-01-02T00:00:00Z"),
+            // Signed in with it last: still not an OAuth identity.
+            identity("3", "web3", "", "2026-01-03T00:00:00Z"),
+        ];
+        let mut views: Vec<IdentityView> = all.iter().filter_map(read).collect();
+        mark(&mut views, "oauth");
+        assert_eq!(views[1].used_by.as_deref(), Some("oauth"));
+        assert!(views[2].used_by.is_none(), "web3 is not OAuth");
+        let mut views: Vec<IdentityView> = all.iter().filter_map(read).collect();
+        mark(&mut views, "web3");
+        assert_eq!(views[2].used_by.as_deref(), Some("web3"));
+        assert!(views[0].used_by.is_none() && views[1].used_by.is_none());
     }
 
     #[test]

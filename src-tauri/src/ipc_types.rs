@@ -10,7 +10,6 @@ pub const GENERATED_FILE: &str = "ui/src/lib/ipc.gen.ts";
 
 fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::clipboard::Copied;
-    use crate::commands::account::EmailChangeView;
     use crate::commands::app::AppInfo;
     use crate::commands::sign_in::OtpChannel;
     use crate::demo::DemoAccount;
@@ -22,7 +21,8 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::qr::QrMatrix;
     use crate::reveal::Which;
     use crate::views::{
-        EventView, RefreshView, RejectionView, SessionView, TotpEnrollmentView, UserView,
+        EmailChangeView, EventView, RefreshView, RejectionView, SessionView, TotpEnrollmentView,
+        UserView,
     };
     use local_gotrue::{InboxKind, InboxMessage};
     use session_engine::client::mfa::Factor;

@@ -45,9 +45,22 @@ struct Waiting {
 }
 
 /// At most one browser sign-in at a time: a new one cancels the previous one.
+///
+/// Starting a flow awaits the server (GoTrue's `/user/identities/authorize` for a link, the
+/// loopback listener for a sign-in) before there is anything to cancel. A cancel that comes in
+/// that gap (a profile switch, a sign-out, a newer start) bumps `epoch`; the start took its
+/// number before the await, so it sees the change when it would register its flow, and drops
+/// that flow instead of letting it finish for a profile or a user that is gone.
 #[derive(Default)]
 pub struct PendingOAuth {
-    current: Mutex<Option<Waiting>>,
+    current: Mutex<Current>,
+}
+
+#[derive(Default)]
+struct Current {
+    /// How many cancels there have been.
+    epoch: u64,
+    waiting: Option<Waiting>,
 }
 
 impl PendingOAuth {
@@ -64,9 +77,9 @@ impl PendingOAuth {
                 "Choose a provider to sign in with.".into(),
             ));
         }
-        self.cancel();
+        let epoch = self.cancel();
         let flow = client.start_oauth(provider, None).await?;
-        Ok(self.run(app, provider, flow))
+        self.run(app, provider, flow, epoch)
     }
 
     /// Starts linking `provider` to the signed-in user (GoTrue's `/user/identities/authorize`
@@ -82,13 +95,36 @@ impl PendingOAuth {
         if provider.is_empty() {
             return Err(Error::InvalidInput("Choose a provider to link.".into()));
         }
-        self.cancel();
+        let epoch = self.cancel();
         let flow = client.link_identity(provider, None).await?;
-        Ok(self.run(app, provider, flow))
+        self.run(app, provider, flow, epoch)
     }
 
-    /// Opens the browser on `flow` and lets it run in its own task until `finish` or `cancel`.
-    fn run<R: Runtime>(&self, app: &AppHandle<R>, provider: &str, flow: OAuthFlow) -> OAuthStarted {
+    /// Registers `flow` as the one waiting (unless a cancel came since `epoch`), opens the
+    /// browser on it and lets it run in its own task until `finish` or `cancel`.
+    fn run<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        provider: &str,
+        flow: OAuthFlow,
+        epoch: u64,
+    ) -> Result<OAuthStarted, Error> {
+        let cancel = flow.canceller();
+        let (report, outcome) = watch::channel(None);
+        {
+            let mut current = lock(&self.current);
+            if current.epoch != epoch {
+                // Dropping the flow closes its listener; the browser was never opened.
+                tracing::info!("a browser flow was cancelled while it was being started");
+                return Err(AuthError::OAuthCancelled.into());
+            }
+            if let Some(previous) = current.waiting.replace(Waiting {
+                cancel: cancel.clone(),
+                outcome,
+            }) {
+                previous.cancel.cancel();
+            }
+        }
         let started = OAuthStarted {
             provider: provider.to_string(),
             authorize_url: flow.authorize_url().to_string(),
@@ -99,27 +135,20 @@ impl PendingOAuth {
         if let Some(error) = &started.browser_error {
             tracing::warn!(%error, "the browser could not be opened; the window shows the link");
         }
-        let cancel = flow.canceller();
-        let (report, outcome) = watch::channel(None);
         tauri::async_runtime::spawn(async move {
             let result = flow.finish().await;
             report.send_replace(Some(
                 result.map(|signed_in| SessionView::of(&signed_in.session)),
             ));
         });
-        let previous = lock(&self.current).replace(Waiting { cancel, outcome });
-        if let Some(previous) = previous {
-            // Another start raced this one between its cancel and here.
-            previous.cancel.cancel();
-        }
-        started
+        Ok(started)
     }
 
     /// Waits for the sign-in in progress to end: signed in, or why not.
     pub async fn finish(&self) -> Result<SessionView, Error> {
         let (cancel, mut outcome) = {
             let current = lock(&self.current);
-            let waiting = current.as_ref().ok_or(Error::NoSignInWaiting)?;
+            let waiting = current.waiting.as_ref().ok_or(Error::NoSignInWaiting)?;
             (waiting.cancel.clone(), waiting.outcome.clone())
         };
         let result = outcome
@@ -132,20 +161,25 @@ impl PendingOAuth {
         // Only this flow's own entry is cleared: a newer sign-in may have replaced it.
         let mut current = lock(&self.current);
         if current
+            .waiting
             .as_ref()
             .is_some_and(|waiting| waiting.cancel.same_flow(&cancel))
         {
-            *current = None;
+            current.waiting = None;
         }
         Ok(result?)
     }
 
     /// Stops the sign-in in progress, if any: its listener closes, a code being exchanged is
-    /// not adopted, and `finish` answers "cancelled".
-    pub fn cancel(&self) {
-        if let Some(waiting) = lock(&self.current).take() {
+    /// not adopted, and `finish` answers "cancelled". A flow still being started is dropped
+    /// when it arrives. Answers the new epoch (what a start that follows compares against).
+    pub fn cancel(&self) -> u64 {
+        let mut current = lock(&self.current);
+        current.epoch += 1;
+        if let Some(waiting) = current.waiting.take() {
             waiting.cancel.cancel();
         }
+        current.epoch
     }
 }
 
@@ -164,4 +198,71 @@ fn open_browser<R: Runtime>(app: &AppHandle<R>, url: &str) -> Option<String> {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use session_engine::{ClientConfig, Credentials, MemoryStore};
+
+    use super::*;
+
+    /// A client of the built-in server, signed in, whose next `/user/identities/authorize`
+    /// waits `delay_ms` before it is answered.
+    async fn signed_in_with_a_slow_authorize(delay_ms: u64) -> (local_gotrue::Server, AuthClient) {
+        let server = local_gotrue::start(local_gotrue::Config {
+            demo_user: Some(local_gotrue::DemoUser {
+                email: "demo@example.com".into(),
+                password: "demo-password-1".into(),
+            }),
+            manual_linking: true,
+            ..local_gotrue::Config::default()
+        })
+        .await
+        .unwrap();
+        let client = AuthClient::new(
+            ClientConfig::new(server.url(), server.anon_key()),
+            Arc::new(MemoryStore::new()),
+            "oauth-epoch",
+        )
+        .await
+        .unwrap();
+        client
+            .sign_in_with_password(Credentials::Email {
+                email: "demo@example.com".into(),
+                password: "demo-password-1".into(),
+            })
+            .await
+            .unwrap();
+        reqwest::Client::new()
+            .post(format!("{}/_emulator/faults", server.url()))
+            .json(&serde_json::json!({"path": "/user/identities/authorize", "delay_ms": delay_ms}))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+        (server, client)
+    }
+
+    #[tokio::test]
+    async fn a_cancel_while_the_link_is_being_started_drops_the_flow() {
+        let (_server, client) = signed_in_with_a_slow_authorize(400).await;
+        let app = tauri::test::mock_app();
+        let pending = PendingOAuth::default();
+        // The profile switch (or sign-out) lands while GoTrue has not answered yet.
+        let (linked, ()) = tokio::join!(pending.link(app.handle(), &client, "github"), async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            pending.cancel();
+        });
+        let error = linked.expect_err("the link must not go on for a cancelled start");
+        assert_eq!(error.kind(), "oauthCancelled");
+        // Nothing is left waiting that a late callback could finish.
+        assert!(matches!(
+            pending.finish().await,
+            Err(Error::NoSignInWaiting)
+        ));
+    }
 }

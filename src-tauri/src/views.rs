@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 use session_engine::client::mfa::TotpEnrollment;
 use session_engine::official_clients::{self, ClientForecast};
 use session_engine::tokens::{decode_jwt, fingerprint, inspect_refresh_token, RefreshTokenShape};
-use session_engine::{AuthEvent, AuthEventKind, RefreshRejection, Refreshed, Session, User};
+use session_engine::{
+    AuthEvent, AuthEventKind, EmailChangeConfirmation, RefreshRejection, Refreshed, Session, User,
+};
 use ts_rs::TS;
 
 use crate::qr::QrMatrix;
@@ -167,6 +169,31 @@ impl RefreshView {
 /// A TOTP factor just enrolled, for the window to show once: its secret and `otpauth://` URI
 /// (and the URI as a QR code). Enrolling is the user asking to see them. Debug leaves both
 /// out, so no log line can carry them.
+/// What confirming an email change came to.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+pub enum EmailChangeView {
+    /// One address confirmed; GoTrue's message asks for the other (secure email change).
+    #[serde(rename_all = "camelCase")]
+    FirstOfTwo { message: String },
+    /// Applied (both addresses confirmed, or one when secure email change is off or the
+    /// project confirms emails itself): the session now carries the new email.
+    Applied { session: Box<SessionView> },
+}
+
+impl EmailChangeView {
+    pub fn of(confirmation: EmailChangeConfirmation) -> EmailChangeView {
+        match confirmation {
+            EmailChangeConfirmation::FirstOfTwo { message } => {
+                EmailChangeView::FirstOfTwo { message }
+            }
+            EmailChangeConfirmation::Applied(response) => EmailChangeView::Applied {
+                session: Box::new(SessionView::of(&response.session)),
+            },
+        }
+    }
+}
+
 #[derive(Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TotpEnrollmentView {

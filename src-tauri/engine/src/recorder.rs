@@ -14,10 +14,11 @@ use crate::http::KEPT_BODY_BYTES;
 use crate::tokens::fingerprint;
 
 /// JSON keys whose string values are credentials.
-const SECRET_KEYS: [&str; 18] = [
+const SECRET_KEYS: [&str; 19] = [
     "access_token",
     "refresh_token",
     "password",
+    "current_password",
     "provider_token",
     "provider_refresh_token",
     "id_token",

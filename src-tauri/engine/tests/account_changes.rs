@@ -111,6 +111,33 @@ async fn an_email_change_waits_for_both_confirmations_then_signs_in_with_the_new
 }
 
 #[tokio::test]
+async fn change_password_sends_the_current_password_a_project_requires_and_never_logs_it() {
+    let w = world_with(|c| c.require_current_password = true).await;
+    w.signed_in().await;
+    let refused = w
+        .client
+        .change_password("a-new-password".into(), None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(code(&refused), "current_password_required", "{refused}");
+    // A blank current password is not sent at all.
+    let blank = w
+        .client
+        .change_password("a-new-password".into(), None, Some("".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&blank), "current_password_required", "{blank}");
+    w.client
+        .change_password("a-new-password".into(), None, Some(PASSWORD.into()))
+        .await
+        .unwrap();
+    for exchange in w.client.recorder().recent() {
+        let seen = format!("{} {:?}", exchange.url, exchange.request_body);
+        assert!(!seen.contains(PASSWORD), "{seen}");
+    }
+}
+
+#[tokio::test]
 async fn a_password_change_with_a_nonce_from_reauthenticate_works_and_the_nonce_is_not_logged() {
     let w = world_with(|c| {
         c.secure_password_change = true;

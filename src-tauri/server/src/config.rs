@@ -175,6 +175,9 @@ pub struct Config {
     /// GoTrue's `SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION`: a password change from a
     /// session older than a day needs the nonce from `/reauthenticate` (default off).
     pub secure_password_change: bool,
+    /// GoTrue's `SECURITY_UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD`: a new password needs the
+    /// current one (`current_password`), except from a recovery session (default off).
+    pub require_current_password: bool,
     /// GoTrue's `MFA_*` settings.
     pub mfa: MfaConfig,
     /// GoTrue's `WEBAUTHN_*` settings: the relying party WebAuthn factors register with.
@@ -253,6 +256,7 @@ impl fmt::Debug for Config {
             .field("site_url", &self.site_url)
             .field("secure_email_change", &self.secure_email_change)
             .field("secure_password_change", &self.secure_password_change)
+            .field("require_current_password", &self.require_current_password)
             .field("mfa", &self.mfa)
             .field("webauthn", &self.webauthn)
             .field("additional_redirect_urls", &self.additional_redirect_urls)
@@ -299,6 +303,7 @@ impl Default for Config {
             site_url: DEFAULT_SITE_URL.to_string(),
             secure_email_change: true,
             secure_password_change: false,
+            require_current_password: false,
             mfa: MfaConfig::default(),
             webauthn: WebAuthnConfig::default(),
             additional_redirect_urls: vec![LOOPBACK_CALLBACK_PATTERN.to_string()],

@@ -125,6 +125,10 @@ struct Args {
     /// /reauthenticate (GoTrue's SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION).
     #[arg(long)]
     secure_password_change: bool,
+    /// A new password needs the current one in `current_password` (GoTrue's
+    /// SECURITY_UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD).
+    #[arg(long)]
+    require_current_password: bool,
     /// How long an MFA challenge can be verified (GoTrue raises less than 300 to 300).
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     mfa_challenge_expiry: u64,
@@ -263,6 +267,7 @@ impl Args {
             site_url: self.site_url,
             secure_email_change: !self.no_secure_email_change,
             secure_password_change: self.secure_password_change,
+            require_current_password: self.require_current_password,
             mfa: local_gotrue::MfaConfig {
                 challenge_expiry: secs(self.mfa_challenge_expiry),
                 webauthn_enroll_enabled: self.mfa_webauthn,

@@ -354,6 +354,52 @@ async fn user_update_refuses_a_weak_password() {
     assert_eq!(reply.code(), "weak_password");
 }
 
+/// `SECURITY_UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD`: with it on, a user with a password
+/// needs the current one to set a new one; GoTrue gives both refusals the same message.
+#[tokio::test]
+async fn require_current_password_refuses_a_new_password_without_the_right_current_one() {
+    let h = start_with(|c| c.require_current_password = true).await;
+    let token = signed_in_token(&h).await;
+    let message = "Current password required when setting new password.";
+    let missing = update(&h, &token, json!({"password": "a-new-password"})).await;
+    assert_error(&missing, 400, "current_password_required", message);
+    let empty = update(
+        &h,
+        &token,
+        json!({"password": "a-new-password", "current_password": ""}),
+    )
+    .await;
+    assert_error(&empty, 400, "current_password_required", message);
+    let wrong = update(
+        &h,
+        &token,
+        json!({"password": "a-new-password", "current_password": "not-the-password"}),
+    )
+    .await;
+    assert_error(&wrong, 400, "current_password_invalid", message);
+    let right = update(
+        &h,
+        &token,
+        json!({"password": "a-new-password", "current_password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(right.status, 200, "{}", right.text);
+}
+
+/// Off by default: `current_password` is neither needed nor checked.
+#[tokio::test]
+async fn without_require_current_password_the_current_one_is_not_asked() {
+    let h = start().await;
+    let token = signed_in_token(&h).await;
+    let reply = update(
+        &h,
+        &token,
+        json!({"password": "a-new-password", "current_password": "anything"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+}
+
 /// A server whose tokens outlive a day, so a session can be older than the 24-hour window.
 async fn secure_password_server() -> Harness {
     start_with(|c| {

@@ -1,46 +1,18 @@
 //! Account changes, as auth-js apps make them: a forgotten password (`POST /recover`; the code
 //! or link is then verified by the sign-in commands, which announces `PASSWORD_RECOVERY`), and
 //! for the signed-in user a new email (confirmed by code or link, to one or both addresses), a
-//! new password (with the reauthentication nonce when the project asks for one), and sending
-//! those messages again. The user's new values, codes and nonces only come in; the changed
-//! user reaches the card through the live log (`USER_UPDATED`, or `SIGNED_IN` when an email
-//! change is applied).
+//! new password (with the reauthentication nonce or the current password when the project asks
+//! for one), and sending those messages again: each a few lines over the engine's operation.
+//! The user's new values, codes and nonces only come in; the changed user reaches the card
+//! through the live log (`USER_UPDATED`, or `SIGNED_IN` when an email change is applied).
 
 use secrecy::{ExposeSecret as _, SecretString};
-use serde::Serialize;
-use session_engine::{AuthError, EmailChangeConfirmation, ResendKind, UserAttributes};
 use tauri::State;
-use ts_rs::TS;
 
 use super::logged;
 use crate::error::Error;
 use crate::inspector::Inspector;
-use crate::views::{SessionView, UserView};
-
-/// What confirming an email change came to.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase", tag = "outcome")]
-pub enum EmailChangeView {
-    /// One address confirmed; GoTrue's message asks for the other (secure email change).
-    #[serde(rename_all = "camelCase")]
-    FirstOfTwo { message: String },
-    /// Applied (both addresses confirmed, or one when secure email change is off or the
-    /// project confirms emails itself): the session now carries the new email.
-    Applied { session: Box<SessionView> },
-}
-
-impl EmailChangeView {
-    fn of(confirmation: EmailChangeConfirmation) -> EmailChangeView {
-        match confirmation {
-            EmailChangeConfirmation::FirstOfTwo { message } => {
-                EmailChangeView::FirstOfTwo { message }
-            }
-            EmailChangeConfirmation::Applied(response) => EmailChangeView::Applied {
-                session: Box::new(SessionView::of(&response.session)),
-            },
-        }
-    }
-}
+use crate::views::{EmailChangeView, UserView};
 
 /// `POST /recover`: GoTrue mails a password-reset code and link to `email` (and answers the
 /// same for an address it does not know). No `redirect_to`: the link is pasted back here.
@@ -67,42 +39,29 @@ pub async fn account_change_email(
     email: String,
 ) -> Result<UserView, Error> {
     let result = async {
-        let email = email.trim();
-        if !email.contains('@') {
-            return Err(Error::InvalidInput("Enter the new email address.".into()));
-        }
         let client = inspector.active().await?.client.clone();
-        let attributes = UserAttributes {
-            email: Some(email.to_string()),
-            ..UserAttributes::default()
-        };
-        Ok(UserView::of(&client.update_user(attributes).await?))
+        Ok(UserView::of(&client.change_email(&email).await?))
     };
     logged(&inspector.log, "changeEmail", result.await)
 }
 
-/// `PUT /user {password, nonce?}`: the nonce is the code `account_reauthenticate` sent, for
-/// projects that ask for it (GoTrue's `reauthentication_needed` says so).
+/// `PUT /user {password, nonce?, current_password?}`: the nonce is the code
+/// `account_reauthenticate` sent, for projects that ask for it (GoTrue's
+/// `reauthentication_needed` says so); the current password for projects that require it
+/// (`current_password_required`).
 #[tauri::command]
 pub async fn account_change_password(
     inspector: State<'_, Inspector>,
     password: SecretString,
     nonce: Option<SecretString>,
+    current_password: Option<SecretString>,
 ) -> Result<UserView, Error> {
     let result = async {
-        // An empty password is never sent: GoTrue would read it as "no change" on some
-        // versions and as a weak password on others.
-        if password.expose_secret().is_empty() {
-            return Err(Error::InvalidInput("Enter the new password.".into()));
-        }
-        let nonce = nonce.filter(|n| !n.expose_secret().trim().is_empty());
         let client = inspector.active().await?.client.clone();
-        let attributes = UserAttributes {
-            password: Some(password),
-            nonce,
-            ..UserAttributes::default()
-        };
-        Ok(UserView::of(&client.update_user(attributes).await?))
+        let user = client
+            .change_password(password, nonce, current_password)
+            .await?;
+        Ok(UserView::of(&user))
     };
     logged(&inspector.log, "changePassword", result.await)
 }
@@ -119,10 +78,11 @@ pub async fn account_reauthenticate(inspector: State<'_, Inspector>) -> Result<(
 #[tauri::command]
 pub async fn account_resend_email_change(inspector: State<'_, Inspector>) -> Result<(), Error> {
     let result = async {
-        let client = inspector.active().await?.client.clone();
-        let session = client.current_session().ok_or(AuthError::SessionMissing)?;
-        Ok(client
-            .resend(ResendKind::EmailChange, &session.user.email)
+        Ok(inspector
+            .active()
+            .await?
+            .client
+            .resend_email_change()
             .await?)
     };
     logged(&inspector.log, "resendEmailChange", result.await)

@@ -7,6 +7,7 @@ use tauri::State;
 use super::logged;
 use crate::error::Error;
 use crate::inspector::Inspector;
+use crate::oauth::PendingOAuth;
 use crate::views::SessionView;
 
 #[tauri::command]
@@ -49,8 +50,14 @@ pub async fn auth_sign_in_anonymously(
 #[tauri::command]
 pub async fn auth_sign_out(
     inspector: State<'_, Inspector>,
+    pending: State<'_, PendingOAuth>,
     scope: SignOutScope,
 ) -> Result<(), Error> {
+    // A link (or sign-in) still waiting for the browser would sign the user back in when its
+    // callback came after SIGNED_OUT; with `others` this session stays, and so may its link.
+    if scope != SignOutScope::Others {
+        pending.cancel();
+    }
     let result = async { Ok(inspector.active().await?.client.sign_out(scope).await?) };
     logged(&inspector.log, "signOut", result.await)
 }
@@ -58,7 +65,11 @@ pub async fn auth_sign_out(
 /// "End it now": ends a session whose refresh token was rejected, here only (no request: the
 /// server already refused the token). SIGNED_OUT follows in the live log.
 #[tauri::command]
-pub async fn auth_end_session(inspector: State<'_, Inspector>) -> Result<(), Error> {
+pub async fn auth_end_session(
+    inspector: State<'_, Inspector>,
+    pending: State<'_, PendingOAuth>,
+) -> Result<(), Error> {
+    pending.cancel();
     inspector.active().await?.client.end_session_now().await;
     Ok(())
 }

@@ -49,7 +49,23 @@ describe("AccountPanel", () => {
     expect(screen.getByRole("heading", { name: "Set a new password" })).toBeTruthy();
     await fireEvent.input(screen.getByLabelText("New password"), { target: { value: "a-new-password" } });
     await fireEvent.click(screen.getByRole("button", { name: "Save the new password" }));
-    expect(api.changePassword).toHaveBeenCalledWith("a-new-password", null);
+    expect(api.changePassword).toHaveBeenCalledWith("a-new-password", null, null);
+  });
+
+  it("ends the recovery when the new password is accepted, and says so where the form was", async () => {
+    vi.mocked(api.changePassword).mockResolvedValue(session().user);
+    const onPasswordSet = vi.fn();
+    const { rerender } = render(AccountPanel, { props: { session: session(), demo: null, recovery: true, onPasswordSet } });
+    await fireEvent.input(screen.getByLabelText("New password"), { target: { value: "a-new-password" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save the new password" }));
+    await eventually(() => expect(onPasswordSet).toHaveBeenCalledOnce());
+    // The store ends the recovery: the form goes, the note stays.
+    await rerender({ session: session(), demo: null, recovery: false, onPasswordSet });
+    expect(screen.queryByRole("heading", { name: "Set a new password" })).toBeNull();
+    expect(document.getElementById("recovery-changed")?.textContent).toMatch(/New password saved at/);
+    // Not for another session.
+    await rerender({ session: session({ sessionId: "another" }), demo: null, recovery: false, onPasswordSet });
+    expect(document.getElementById("recovery-changed")).toBeNull();
   });
 
   it("does not ask for a new password for an ordinary session", () => {

@@ -32,7 +32,10 @@ describe("EmailChange", () => {
     // The changed user arrives through the live log (USER_UPDATED), as the session's.
     await view.rerender({ user: pendingUser(), demo: null });
     const pending = document.getElementById("email-change-pending")?.textContent ?? "";
-    expect(pending).toMatch(/Confirmation sent to new@example.com\s+and ada@example.com \(secure email change/);
+    // Off the demo the window cannot know whether secure email change is on: it says both.
+    expect(pending).toMatch(/Confirmation sent to new@example.com\s+at .+\./);
+    expect(pending).toMatch(/With secure email change on \(GoTrue's default\) ada@example.com gets one too/);
+    expect(pending).toMatch(/with it off, only the new address gets mail/);
     expect(screen.getByLabelText("Code sent to new@example.com")).toBeTruthy();
     expect(screen.getByLabelText("Code sent to ada@example.com")).toBeTruthy();
   });
@@ -43,12 +46,12 @@ describe("EmailChange", () => {
       .mockResolvedValueOnce({ outcome: "applied", session: session({ user: user({ email: "new@example.com" }) }) });
     render(EmailChange, { props: { user: pendingUser(), demo: null } });
     await fireEvent.input(screen.getByLabelText("Code sent to new@example.com"), { target: { value: "111111" } });
-    await fireEvent.click(document.getElementById("email-change-confirm-new")!);
+    await fireEvent.click(screen.getByRole("button", { name: "Confirm new@example.com" }));
     expect(api.confirmEmailChange).toHaveBeenCalledWith("new@example.com", "111111");
     await eventually(() => expect(screen.getByRole("status").textContent).toMatch(/proceed to confirm link sent to the other email/));
 
     await fireEvent.input(screen.getByLabelText("Code sent to ada@example.com"), { target: { value: "222222" } });
-    await fireEvent.click(document.getElementById("email-change-confirm-current")!);
+    await fireEvent.click(screen.getByRole("button", { name: "Confirm ada@example.com" }));
     expect(api.confirmEmailChange).toHaveBeenLastCalledWith("ada@example.com", "222222");
     await eventually(() => expect(screen.getByRole("status").textContent).toMatch(/Email changed to new@example.com.*SIGNED_IN/));
   });
@@ -91,5 +94,38 @@ describe("EmailChange", () => {
       return alert;
     });
     expect(within(box).getByText(/only request this after 59 seconds/)).toBeTruthy();
+  });
+
+  it("on the demo says whom the mail went to: both addresses, or only the new one", async () => {
+    vi.mocked(api.resendEmailChange).mockResolvedValue();
+    vi.mocked(api.demoInbox).mockResolvedValueOnce([mail("a", "new@example.com", "111111"), mail("b", "ada@example.com", "222222")]);
+    render(EmailChange, { props: { user: pendingUser(), demo: status().demoAccount } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send again" }));
+    await eventually(() => expect(document.getElementById("email-change-pending")!.textContent).toMatch(/ada@example.com got one too \(secure email change\)/));
+    cleanup();
+
+    vi.mocked(api.demoInbox).mockResolvedValueOnce([mail("a", "new@example.com", "111111")]);
+    render(EmailChange, { props: { user: pendingUser(), demo: status().demoAccount } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send again" }));
+    await eventually(() => expect(document.getElementById("email-change-pending")!.textContent).toMatch(/Only the new address got mail: secure email change is off/));
+    expect(screen.queryByLabelText("Code sent to ada@example.com"), "no field for a code that was never sent").toBeNull();
+  });
+
+  it("after a password change revoked the codes, offers Send again instead; the inbox shows only the latest round", async () => {
+    const revoked = user({ newEmail: "new@example.com", emailChangeSentAt: null });
+    const view = render(EmailChange, { props: { user: revoked, demo: status().demoAccount } });
+    expect(document.getElementById("email-change-revoked")!.textContent).toMatch(/codes and links were revoked/);
+    expect(screen.queryByLabelText("Code sent to new@example.com")).toBeNull();
+    expect(document.getElementById("email-change-inbox-title")).toBeNull();
+
+    const old = { ...mail("old", "new@example.com", "000000"), sentAt: "2024-05-01T13:00:00Z" };
+    vi.mocked(api.demoInbox).mockResolvedValue([old, mail("a", "new@example.com", "111111")]);
+    vi.mocked(api.resendEmailChange).mockResolvedValue();
+    await fireEvent.click(screen.getByRole("button", { name: "Send again" }));
+    expect(api.resendEmailChange).toHaveBeenCalled();
+    // The resend's USER_UPDATED brings the new sent time.
+    await view.rerender({ user: pendingUser(), demo: status().demoAccount });
+    const list = await eventually(() => screen.getByRole("list"));
+    expect(within(list).getAllByRole("listitem").map((li) => li.querySelector("code")?.textContent)).toEqual(["111111"]);
   });
 });

@@ -52,6 +52,7 @@ async function panel(view: IdentitiesView, providers: string[] = ["github"], s: 
 }
 
 const byId = (id: string) => document.getElementById(id);
+const unlinkOf = (i: IdentityView) => byId(`identity-unlink-${i.identityId}`);
 
 describe("Identities", () => {
   it("lists each identity with its provider, email, times, short id, and the one this token's amr used", async () => {
@@ -80,7 +81,7 @@ describe("Identities", () => {
 
   it("asks before unlinking, unlinks by identity id, and reads the list again", async () => {
     await panel(listed(identity(), github));
-    await fireEvent.click(byId("identity-unlink-github")!);
+    await fireEvent.click(unlinkOf(github)!);
     const confirm = byId("identity-confirm")!;
     expect(confirm.textContent).toContain("Unlink GitHub (ada@github.example)?");
     expect(api.unlinkIdentity).not.toHaveBeenCalled();
@@ -90,7 +91,7 @@ describe("Identities", () => {
 
     vi.mocked(api.unlinkIdentity).mockResolvedValue(undefined);
     vi.mocked(api.identities).mockResolvedValue(listed(identity()));
-    await fireEvent.click(byId("identity-unlink-github")!);
+    await fireEvent.click(unlinkOf(github)!);
     await fireEvent.click(byId("identity-unlink-confirm")!);
     expect(api.unlinkIdentity).toHaveBeenCalledWith(github.identityId);
     await eventually(() => expect(byId("identities-list")!.querySelectorAll("li")).toHaveLength(1));
@@ -103,7 +104,7 @@ describe("Identities", () => {
     vi.mocked(api.unlinkIdentity).mockRejectedValue(
       appError("api", "User must have at least 1 identity after unlinking", "single_identity_not_deletable", 422),
     );
-    await fireEvent.click(byId("identity-unlink-email")!);
+    await fireEvent.click(unlinkOf(identity())!);
     await fireEvent.click(byId("identity-unlink-confirm")!);
     const error = await eventually(() => byId("identities-error")!);
     expect(error.textContent).toContain("Last identity");
@@ -124,7 +125,7 @@ describe("Identities", () => {
     expect(waiting.textContent).toContain("Finish linking GitHub in your browser.");
     expect(byId("identities-url")!.textContent).toBe(started.authorizeUrl);
     expect(screen.queryByRole("button", { name: "Link GitHub" })).toBeNull();
-    expect(byId("identity-unlink-email"), "no unlinking while a link is waiting").toBeNull();
+    expect(unlinkOf(identity()), "no unlinking while a link is waiting").toBeNull();
 
     vi.mocked(api.identities).mockResolvedValue(listed(identity({ usedBy: null }), { ...github, usedBy: "oauth" }));
     const linked = session({ sessionId: "7e6d5c4b-0000-4000-8000-000000000003" });
@@ -164,7 +165,7 @@ describe("Identities", () => {
     expect(off.textContent).toContain("GOTRUE_SECURITY_MANUAL_LINKING_ENABLED");
     expect(off.textContent).toContain("[auth] enable_manual_linking");
     expect(screen.queryByRole("button", { name: "Link GitHub" })).toBeNull();
-    expect(byId("identity-unlink-github")).toBeNull();
+    expect(unlinkOf(github)).toBeNull();
     expect(byId("identities-error")!.textContent).toContain("Manual linking is off");
     expect(byId("identities-list")!.querySelectorAll("li"), "the identities are still listed").toHaveLength(2);
   });
@@ -179,5 +180,60 @@ describe("Identities", () => {
     const error = await eventually(() => byId("identities-error")!);
     expect(error.textContent).toContain("Identity already linked");
     expect(byId("identities-manual-off")).toBeNull();
+  });
+
+  it("drops a late answer to an older reading, and a reading that works clears the last one's failure", async () => {
+    const first = deferred<IdentitiesView>();
+    vi.mocked(api.identities).mockReturnValueOnce(first.promise);
+    vi.mocked(api.signInMethods).mockResolvedValue(methods({ providers: [] }));
+    const rendered = render(Identities, { props: { session: session() } });
+    // A new session reads again; its answer comes first, the old one after it.
+    const second = deferred<IdentitiesView>();
+    vi.mocked(api.identities).mockReturnValueOnce(second.promise);
+    await rendered.rerender({ session: session({ sessionId: "7e6d5c4b-0000-4000-8000-000000000003" }) });
+    await eventually(() => expect(api.identities).toHaveBeenCalledTimes(2));
+    second.resolve(listed(identity(), github));
+    await eventually(() => expect(byId("identities-list")!.querySelectorAll("li")).toHaveLength(2));
+    first.resolve(listed(identity()));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(byId("identities-list")!.querySelectorAll("li"), "the older answer is dropped").toHaveLength(2);
+
+    vi.mocked(api.identities).mockRejectedValueOnce(appError("network", "The auth server could not be reached"));
+    await rendered.rerender({ session: session({ sessionId: "8e6d5c4b-0000-4000-8000-000000000004" }) });
+    await eventually(() => expect(byId("identities-error")!.textContent).toContain("could not be reached"));
+    vi.mocked(api.identities).mockResolvedValueOnce(listed(identity()));
+    await rendered.rerender({ session: session({ sessionId: "9e6d5c4b-0000-4000-8000-000000000005" }) });
+    await eventually(() => expect(byId("identities-list")!.querySelectorAll("li")).toHaveLength(1));
+    expect(byId("identities-error")).toBeNull();
+  });
+
+  it("names each unlink by its identity (two of one provider), and puts the focus on the confirmation", async () => {
+    const work = { ...github, identityId: "9a8b7c6d-0000-4000-8000-00000000000a", email: "ada@work.example" };
+    await panel(listed(identity(), github, work));
+    expect(screen.getByRole("button", { name: "Unlink GitHub (ada@github.example)" }).id).toBe(`identity-unlink-${github.identityId}`);
+    await fireEvent.click(screen.getByRole("button", { name: "Unlink GitHub (ada@work.example)" }));
+    const confirm = screen.getByRole("group", { name: "Unlink GitHub?" });
+    expect(confirm.textContent).toContain("ada@work.example");
+    expect(document.activeElement).toBe(byId("identity-unlink-confirm"));
+  });
+
+  it("cancels the waiting link when it goes (a profile switch or another user), even one still being started", async () => {
+    vi.mocked(api.oauthCancel).mockResolvedValue(undefined);
+    const waitingOne = await panel(listed(identity()));
+    vi.mocked(api.linkIdentityStart).mockResolvedValue(started);
+    vi.mocked(api.oauthWait).mockReturnValue(deferred<SessionView>().promise);
+    await fireEvent.click(screen.getByRole("button", { name: "Link GitHub" }));
+    await eventually(() => byId("identities-waiting")!);
+    waitingOne.unmount();
+    expect(api.oauthCancel).toHaveBeenCalledTimes(1);
+
+    const starting = deferred<OAuthStarted>();
+    const startingOne = await panel(listed(identity()));
+    vi.mocked(api.linkIdentityStart).mockReturnValue(starting.promise);
+    await fireEvent.click(screen.getByRole("button", { name: "Link GitHub" }));
+    startingOne.unmount();
+    starting.resolve(started);
+    await eventually(() => expect(api.oauthCancel).toHaveBeenCalledTimes(2));
+    expect(api.oauthWait, "nothing waits for a panel that is gone").toHaveBeenCalledTimes(1);
   });
 });

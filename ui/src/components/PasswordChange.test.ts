@@ -21,7 +21,7 @@ describe("PasswordChange", () => {
     vi.mocked(api.changePassword).mockResolvedValue(user());
     render(PasswordChange, { props: { demo: null, email: "ada@example.com" } });
     await submit("a-new-password");
-    expect(api.changePassword).toHaveBeenCalledWith("a-new-password", null);
+    expect(api.changePassword).toHaveBeenCalledWith("a-new-password", null, null);
     const done = await eventually(() => screen.getByRole("status"));
     expect(done.textContent).toMatch(/Password changed at .+ \(USER_UPDATED\)/);
     expect(field().value).toBe("");
@@ -33,7 +33,7 @@ describe("PasswordChange", () => {
     expect(screen.getByRole("heading", { name: "Set a new password" })).toBeTruthy();
     expect(document.getElementById("recovery-hint")?.textContent).toMatch(/PASSWORD_RECOVERY/);
     await submit("a-new-password", "Save the new password");
-    expect(api.changePassword).toHaveBeenCalledWith("a-new-password", null);
+    expect(api.changePassword).toHaveBeenCalledWith("a-new-password", null, null);
   });
 
   it("shows same_password and weak_password in GoTrue's words", async () => {
@@ -72,7 +72,7 @@ describe("PasswordChange", () => {
     await fireEvent.click(await eventually(() => screen.getByRole("button", { name: "use this code" })));
     expect(screen.getByLabelText<HTMLInputElement>("Code (nonce)").value).toBe("135790");
     await fireEvent.click(screen.getByRole("button", { name: "Change password" }));
-    expect(api.changePassword).toHaveBeenLastCalledWith("a-new-password", "135790");
+    expect(api.changePassword).toHaveBeenLastCalledWith("a-new-password", "135790", null);
     await eventually(() => screen.getByRole("status"));
     expect(screen.queryByLabelText("Code (nonce)"), "done: no nonce asked any more").toBeNull();
   });
@@ -84,5 +84,28 @@ describe("PasswordChange", () => {
     const box = await eventually(() => screen.getByRole("alert"));
     expect(within(box).getByText("Reauthentication code not valid")).toBeTruthy();
     expect(screen.getByLabelText("Code (nonce)")).toBeTruthy();
+  });
+
+  it("on current_password_required asks for the current password, then sends it (auth-js current_password)", async () => {
+    const words = "Current password required when setting new password.";
+    vi.mocked(api.changePassword)
+      .mockRejectedValueOnce(appError("api", words, "current_password_required", 400))
+      .mockRejectedValueOnce(appError("api", words, "current_password_invalid", 400))
+      .mockResolvedValueOnce(user());
+    render(PasswordChange, { props: { demo: null, email: "ada@example.com" } });
+    expect(screen.queryByLabelText("Current password")).toBeNull();
+    await submit("a-new-password");
+    const box = await eventually(() => screen.getByRole("alert"));
+    expect(within(box).getByText("Current password required")).toBeTruthy();
+    const current = await eventually(() => screen.getByLabelText<HTMLInputElement>("Current password"));
+    expect(screen.getByText(/PUT \/user \{password, current_password\}/)).toBeTruthy();
+    await fireEvent.input(current, { target: { value: "wrong" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Change password" }));
+    expect(api.changePassword).toHaveBeenLastCalledWith("a-new-password", null, "wrong");
+    await eventually(() => expect(within(screen.getByRole("alert")).getByText("Current password wrong")).toBeTruthy());
+    await fireEvent.input(screen.getByLabelText("Current password"), { target: { value: "the-old-password" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Change password" }));
+    expect(api.changePassword).toHaveBeenLastCalledWith("a-new-password", null, "the-old-password");
+    await eventually(() => expect(screen.queryByLabelText("Current password")).toBeNull());
   });
 });

@@ -146,9 +146,10 @@ export const api = {
   resetPassword: (email: string) => call<void>("auth_reset_password", { email }),
   /** `PUT /user {email}`: confirmation mail goes out; the answer's `newEmail` is pending. */
   changeEmail: (email: string) => call<UserView>("account_change_email", { email }),
-  /** `PUT /user {password, nonce}`: `nonce` is the reauthentication code, when asked for. */
-  changePassword: (password: string, nonce: string | null) =>
-    call<UserView>("account_change_password", { password, nonce }),
+  /** `PUT /user {password, nonce, current_password}`: `nonce` is the reauthentication code and
+   *  `currentPassword` the user's current password, each when the project asks for it. */
+  changePassword: (password: string, nonce: string | null, currentPassword: string | null) =>
+    call<UserView>("account_change_password", { password, nonce, currentPassword }),
   /** `GET /reauthenticate`: the nonce a password change needs goes to the user. */
   reauthenticate: () => call<void>("account_reauthenticate"),
   /** `POST /resend {type: email_change}` for the signed-in user's pending change. */

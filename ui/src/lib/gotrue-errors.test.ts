@@ -54,6 +54,8 @@ describe("explainError", () => {
       "single_identity_not_deletable",
       "identity_not_found",
       "identity_already_exists",
+      "current_password_required",
+      "current_password_invalid",
     ];
     for (const code of codes) {
       const explained = explainError({ kind: "api", message: "m", code, status: 400 });

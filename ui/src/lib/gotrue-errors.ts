@@ -137,6 +137,15 @@ const CODES: Record<string, Entry> = {
     title: "Reauthentication code not valid",
     meaning: "The nonce is wrong, was used, or has expired. Send a new code and use the newest one.",
   },
+  current_password_required: {
+    title: "Current password required",
+    meaning:
+      "The project requires the current password for a new one (GoTrue's UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD): type it and save again (auth-js updateUser's current_password).",
+  },
+  current_password_invalid: {
+    title: "Current password wrong",
+    meaning: "The current password typed is not the user's password; GoTrue's message is the same as for a missing one.",
+  },
   insufficient_aal: {
     title: "MFA required",
     meaning: "This action needs assurance level aal2: verify a second factor first.",

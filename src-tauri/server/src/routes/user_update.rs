@@ -4,9 +4,8 @@
 //! change and the phone change. Messages go to the inbox once the transaction committed.
 //!
 //! Not done here: `app_metadata` (admin only; every caller of this route is a user, so it is
-//! refused as GoTrue refuses non-admins), `current_password` (GoTrue's
-//! `SECURITY_UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD`, off by default), SSO users (this server
-//! has none), and PKCE email-change links (refused as `/otp` refuses them).
+//! refused as GoTrue refuses non-admins), SSO users (this server has none), and PKCE
+//! email-change links (refused as `/otp` refuses them).
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -36,6 +35,8 @@ pub struct UserUpdate {
     password: Option<String>,
     #[serde(default)]
     nonce: Option<String>,
+    #[serde(default)]
+    current_password: Option<String>,
     #[serde(default)]
     data: Option<serde_json::Map<String, Value>>,
     #[serde(default)]
@@ -128,6 +129,7 @@ pub async fn update_user(
         check_reauthentication(&state, &auth, text(&update.nonce).as_str())?;
     }
     if let Some(password) = new_password {
+        check_current_password(&state, &auth, text(&update.current_password).as_str())?;
         let same = user
             .password_hash
             .as_deref()
@@ -260,6 +262,38 @@ fn check_not_taken(
         }
         Ok(())
     })
+}
+
+/// GoTrue's `SECURITY_UPDATE_PASSWORD_REQUIRE_CURRENT_PASSWORD` rule: with it on, a user who
+/// has a password sets a new one only with the current one, unless the session is a recovery
+/// one (an `amr` entry `recovery`, GoTrue's `Session.IsRecovery`). Both refusals carry the
+/// same message in GoTrue; only the code tells them apart.
+fn check_current_password(
+    state: &AppState,
+    auth: &Authenticated,
+    current: &str,
+) -> Result<(), ApiError> {
+    const MESSAGE: &str = "Current password required when setting new password.";
+    let Some(hash) = auth.user.password_hash.as_deref() else {
+        return Ok(());
+    };
+    let recovery = auth.session.as_ref().is_some_and(|session| {
+        session.amr.as_array().is_some_and(|claims| {
+            claims
+                .iter()
+                .any(|claim| claim["method"].as_str() == Some("recovery"))
+        })
+    });
+    if !state.config.require_current_password || recovery {
+        return Ok(());
+    }
+    if current.is_empty() {
+        return Err(ApiError::bad_request("current_password_required", MESSAGE));
+    }
+    if !crate::hash::check_password(hash, current) {
+        return Err(ApiError::bad_request("current_password_invalid", MESSAGE));
+    }
+    Ok(())
 }
 
 /// GoTrue's `SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION` rule: with it on, a password

@@ -171,7 +171,7 @@ describe("SessionStore.refresh", () => {
 });
 
 describe("SessionStore, a password recovery", () => {
-  it("asks for a new password from PASSWORD_RECOVERY until the password is set (USER_UPDATED)", () => {
+  it("asks for a new password from PASSWORD_RECOVERY until the new password is accepted", () => {
     const store = new SessionStore();
     store.receive(event("INITIAL_SESSION", null));
     expect(store.recovery).toBe(false);
@@ -180,6 +180,18 @@ describe("SessionStore, a password recovery", () => {
     store.receive(event("TOKEN_REFRESHED", session("b")));
     expect(store.recovery, "a refresh is still the recovery session").toBe(true);
     store.receive(event("USER_UPDATED", session("b")));
+    expect(store.recovery, "an update (an email change, say) is not the new password").toBe(true);
+    store.passwordSet();
+    expect(store.recovery).toBe(false);
+  });
+
+  it("does not pass the recovery on to another session (a paste refreshed on arrival)", () => {
+    const store = new SessionStore();
+    store.receive(event("PASSWORD_RECOVERY", session("a")));
+    const pasted = { ...session("p"), sessionId: "another-session", user: { ...session("p").user, id: "another-user" } };
+    store.receive(event("TOKEN_REFRESHED", pasted));
+    expect(store.recovery, "another user's session").toBe(false);
+    store.receive(event("USER_UPDATED", pasted));
     expect(store.recovery).toBe(false);
   });
 

@@ -10,8 +10,10 @@ import type { AuthEventKind, ErrorView, LogItem, RejectionView, SessionView } fr
 /** The log keeps this many items; the oldest go first. */
 export const LOG_LIMIT = 50_000;
 
-/** The events after which a recovery session no longer asks for a new password. */
-const RECOVERY_ENDS: AuthEventKind[] = ["USER_UPDATED", "SIGNED_IN", "SIGNED_OUT"];
+/** The events after which no session is a recovery one any more (a new sign-in, the end).
+ *  USER_UPDATED is not one: an email change is an update too; the new password's own answer
+ *  ends the recovery (`passwordSet`). */
+const RECOVERY_ENDS: AuthEventKind[] = ["SIGNED_IN", "SIGNED_OUT"];
 
 export class SessionStore {
   session = $state<SessionView | null>(null);
@@ -26,10 +28,14 @@ export class SessionStore {
   /** The session's refresh token was refused for good while its access token still works:
    *  kept (as supabase-js keeps it) and marked, until it ends or gets a new refresh token. */
   rejection = $state<RejectionView | null>(null);
-  /** The session came from a password-reset code or link (PASSWORD_RECOVERY): the window
-   *  asks for a new password, as auth-js apps do on that event, until the password is set
-   *  (USER_UPDATED) or the session ends or changes hands. */
-  recovery = $state(false);
+  /** The session that came from a password-reset code or link (PASSWORD_RECOVERY), by its
+   *  session id, until its new password is set or it ends: a refresh keeps the id, so the
+   *  recovery survives it, while another session (a paste that was refreshed on arrival:
+   *  TOKEN_REFRESHED) is not taken for it. */
+  recoverySessionId = $state<string | null>(null);
+  /** The session on screen is that recovery session: the window asks for a new password, as
+   *  auth-js apps do on PASSWORD_RECOVERY. */
+  readonly recovery = $derived(this.recoverySessionId !== null && this.session?.sessionId === this.recoverySessionId);
   readonly busy = $derived(this.inFlight > 0);
 
   /** One item of the live log. */
@@ -42,13 +48,13 @@ export class SessionStore {
       this.refreshError = null;
       this.rejection = null;
       this.offsetMs = 0; // another server, another clock
-      this.recovery = false;
+      this.recoverySessionId = null;
     }
     if (item.type === "event") {
       const { event } = item;
       this.session = event.session;
-      if (event.kind === "PASSWORD_RECOVERY") this.recovery = true;
-      else if (RECOVERY_ENDS.includes(event.kind)) this.recovery = false;
+      if (event.kind === "PASSWORD_RECOVERY") this.recoverySessionId = event.session?.sessionId ?? null;
+      else if (RECOVERY_ENDS.includes(event.kind)) this.recoverySessionId = null;
       // REFRESH_REJECTED carries the mark; so does INITIAL_SESSION when it still stands (a
       // window that subscribes later, or after a profile switch back).
       if (event.rejection) {
@@ -88,6 +94,11 @@ export class SessionStore {
     } catch (raw) {
       this.refreshError = toAppError(raw);
     }
+  };
+
+  /** The recovery session's new password was accepted (the answer to PUT /user {password}). */
+  passwordSet = (): void => {
+    this.recoverySessionId = null;
   };
 
   clearLog = (): void => {
