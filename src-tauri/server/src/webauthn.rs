@@ -91,10 +91,24 @@ pub struct RelyingParty<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BeginError(pub &'static str);
 
+/// Which ceremony a challenge was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ceremony {
+    Create,
+    Request,
+}
+
 /// What a challenge remembers until it is verified (go-webauthn's `SessionData`): binary
 /// values base64url.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionData {
+    /// Not in go-webauthn's: the ceremony the challenge is for, so a verification cannot run
+    /// the other one against it (a "request" against a registration's challenge would have
+    /// no allow-list to check). `None` (a challenge stored before it was recorded) matches
+    /// neither ceremony.
+    #[serde(default)]
+    pub ceremony: Option<Ceremony>,
     pub challenge: String,
     pub rp_id: String,
     pub user_id: String,
@@ -265,6 +279,7 @@ pub fn begin_registration(
             .collect();
     }
     let session = SessionData {
+        ceremony: Some(Ceremony::Create),
         challenge,
         rp_id: rp.id.to_string(),
         user_id: b64(&user.handle()),
@@ -294,6 +309,7 @@ pub fn begin_login(
         "allowCredentials": credentials.iter().map(Credential::descriptor).collect::<Vec<_>>(),
     });
     let session = SessionData {
+        ceremony: Some(Ceremony::Request),
         challenge,
         rp_id: rp.id.to_string(),
         user_id: b64(&user.handle()),
@@ -361,6 +377,11 @@ fn public_key_credential(
     }
     if kind != "public-key" {
         return parse_err("Type not public-key");
+    }
+    // The JSON form sends the id twice (auth-js sends `rawId: id`); go-webauthn uses
+    // `rawId` and never compares. Stricter: the two must agree.
+    if unb64(&id).as_ref() != Some(&raw_id) {
+        return parse_err("ID does not match RawID");
     }
     let attachment = match attachment.as_str() {
         "platform" | "cross-platform" => attachment,
@@ -507,6 +528,11 @@ fn authenticator_data(raw: &[u8]) -> Result<AuthenticatorData<'_>, CeremonyError
         }
         if id_length > 1023 {
             return parse_err("Authenticator attestation data credential id length too long");
+        }
+        // Stricter than go-webauthn: a credential needs an id (§6.5.1: 16 bytes or more
+        // for any real authenticator; zero bytes can name nothing).
+        if id_length == 0 {
+            return parse_err("Authenticator attestation data credential id is empty");
         }
         data.aaguid = &raw[37..53];
         data.credential_id = &raw[55..55 + id_length];
@@ -729,26 +755,8 @@ fn verify_signature(key: &PublicKey, data: &[u8], sig: &[u8]) -> bool {
 }
 
 fn verify_rsa(key: &rsa::RsaPublicKey, alg: i64, data: &[u8], sig: &[u8]) -> bool {
-    use rsa::traits::PublicKeyParts as _;
-    use rsa::{Pkcs1v15Sign, Pss};
+    use rsa::Pkcs1v15Sign;
     use sha2::{Sha384, Sha512};
-    fn pss<D: 'static + Digest + sha2::digest::DynDigest + Send + Sync>(
-        key: &rsa::RsaPublicKey,
-        hashed: &[u8],
-        sig: &[u8],
-    ) -> bool {
-        // Go's VerifyPSS with no options accepts any salt length; try the usual one (the
-        // hash's size) first, then the others.
-        let hash_len = <D as Digest>::output_size();
-        let em_len = key.n().bits().saturating_sub(1).div_ceil(8);
-        let max_salt = em_len.saturating_sub(hash_len + 2);
-        std::iter::once(hash_len)
-            .chain((0..=max_salt).filter(|len| *len != hash_len))
-            .any(|salt| {
-                key.verify(Pss::new_with_salt::<D>(salt), hashed, sig)
-                    .is_ok()
-            })
-    }
     match alg {
         RS256 => key
             .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(data), sig)
@@ -759,11 +767,68 @@ fn verify_rsa(key: &rsa::RsaPublicKey, alg: i64, data: &[u8], sig: &[u8]) -> boo
         RS512 => key
             .verify(Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(data), sig)
             .is_ok(),
-        PS256 => pss::<Sha256>(key, &Sha256::digest(data), sig),
-        PS384 => pss::<Sha384>(key, &Sha384::digest(data), sig),
-        PS512 => pss::<Sha512>(key, &Sha512::digest(data), sig),
+        PS256 => pss_auto::<Sha256>(key, &Sha256::digest(data), sig),
+        PS384 => pss_auto::<Sha384>(key, &Sha384::digest(data), sig),
+        PS512 => pss_auto::<Sha512>(key, &Sha512::digest(data), sig),
         _ => false,
     }
+}
+
+/// RSASSA-PSS verification (RFC 8017 §8.1.2, MGF1 with the message's hash) with the salt
+/// length read from the decoded block, as Go's `rsa.VerifyPSS` with no options
+/// (`PSSSaltLengthAuto`) reads it: one RSA operation, whatever salt the signer chose.
+fn pss_auto<D: Digest>(key: &rsa::RsaPublicKey, hashed: &[u8], sig: &[u8]) -> bool {
+    use rsa::traits::PublicKeyParts as _;
+    use rsa::BigUint;
+    let hash_len = <D as Digest>::output_size();
+    let mod_bits = key.n().bits();
+    if sig.len() != mod_bits.div_ceil(8) || hashed.len() != hash_len {
+        return false;
+    }
+    let s = BigUint::from_bytes_be(sig);
+    if &s >= key.n() {
+        return false;
+    }
+    let em_bits = mod_bits - 1;
+    let em_len = em_bits.div_ceil(8);
+    let m = s.modpow(key.e(), key.n()).to_bytes_be();
+    if m.len() > em_len || em_len < hash_len + 2 {
+        return false;
+    }
+    let em = [vec![0; em_len - m.len()], m].concat();
+    if em[em_len - 1] != 0xbc {
+        return false;
+    }
+    let (masked_db, h) = em[..em_len - 1].split_at(em_len - hash_len - 1);
+    let top_bits = 8 * em_len - em_bits;
+    let top_mask = 0xffu8.checked_shr(top_bits as u32).unwrap_or(0);
+    if masked_db[0] & !top_mask != 0 {
+        return false;
+    }
+    // MGF1(H) xor maskedDB.
+    let mut db = masked_db.to_vec();
+    for (counter, chunk) in db.chunks_mut(hash_len).enumerate() {
+        let mask = D::new()
+            .chain_update(h)
+            .chain_update((counter as u32).to_be_bytes())
+            .finalize();
+        chunk.iter_mut().zip(mask).for_each(|(b, m)| *b ^= m);
+    }
+    db[0] &= top_mask;
+    // DB = PS (zeros) || 0x01 || salt.
+    let Some(one) = db.iter().position(|b| *b != 0) else {
+        return false;
+    };
+    if db[one] != 0x01 {
+        return false;
+    }
+    let salt = &db[one + 1..];
+    let expected = D::new()
+        .chain_update([0u8; 8])
+        .chain_update(hashed)
+        .chain_update(salt)
+        .finalize();
+    constant_time_eq(&expected, h)
 }
 
 // ---- Registration (§7.1) ----------------------------------------------------------------------
@@ -874,6 +939,9 @@ pub fn finish_registration(
     registration: &Registration,
     now_secs: i64,
 ) -> Result<Credential, CeremonyError> {
+    if session.ceremony != Some(Ceremony::Create) {
+        return verify_err("The challenge is not a registration's");
+    }
     if b64(&user.handle()) != session.user_id {
         return verify_err("ID mismatch for User and Session");
     }
@@ -886,6 +954,11 @@ pub fn finish_registration(
     let client_data_hash = Sha256::digest(&registration.client_data_json);
     let attestation = &registration.attestation;
     let auth_data = authenticator_data(&attestation.raw_auth_data)?;
+    // Stricter than go-webauthn, which stores the authenticator data's id: the id the client
+    // names the credential by must be the one attested.
+    if auth_data.credential_id != registration.credential.raw_id.as_slice() {
+        return verify_err("The credential ID does not match the attested credential ID");
+    }
     check_authenticator_data(
         &auth_data,
         rp.id,
@@ -1206,6 +1279,9 @@ pub fn finish_login(
     credentials: &[Credential],
     assertion: &Assertion,
 ) -> Result<Credential, CeremonyError> {
+    if session.ceremony != Some(Ceremony::Request) {
+        return verify_err("The challenge is not an authentication's");
+    }
     if b64(&user.handle()) != session.user_id {
         return verify_err("ID mismatch for User and Session");
     }
