@@ -194,7 +194,7 @@ fn name(content: &[u8]) -> Result<Vec<(Vec<u8>, String)>, String> {
 /// A BMPString's text (UTF-16BE; an odd length or an unpaired surrogate is an error, as in
 /// Go).
 fn bmp_string(value: &[u8]) -> Result<String, String> {
-    if value.len() % 2 != 0 {
+    if !value.len().is_multiple_of(2) {
         return Err("x509: bad BMPString".into());
     }
     let units = value
