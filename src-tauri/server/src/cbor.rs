@@ -2,11 +2,19 @@
 //! statements and COSE keys. It reads as go-webauthn's decoder is configured
 //! (`webauthncbor`): definite lengths only, no tags, at most four levels of nesting, no
 //! duplicate map keys. Only decoding: the server never writes CBOR.
+//!
+//! Stricter than go-webauthn: an array or map holds at most [`MAX_ITEMS`] items (go-webauthn
+//! allows 131072). What WebAuthn sends has a handful (a COSE key five or so entries, an x5c
+//! chain a few certificates); a large count only makes the server work for nothing.
 
+use std::collections::HashSet;
 use std::fmt;
 
 /// Nesting levels go-webauthn allows (`nestedLevelsAllowed`).
 const MAX_NESTING: usize = 4;
+
+/// Items an array, or entries a map, may hold (see the module notes).
+pub const MAX_ITEMS: usize = 256;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cbor {
@@ -51,6 +59,47 @@ impl Cbor {
     /// The value under the integer key `key` of a map (COSE labels).
     pub fn get_int(&self, key: i128) -> Option<&Cbor> {
         self.get(&Cbor::Int(key))
+    }
+
+    /// Bytes equal for equal values, whatever their encoding was (floats by their bits), to
+    /// find duplicate map keys with a hash set.
+    fn fingerprint(&self, out: &mut Vec<u8>) {
+        let sized = |kind: u8, len: usize, out: &mut Vec<u8>| {
+            out.push(kind);
+            out.extend((len as u64).to_be_bytes());
+        };
+        match self {
+            Cbor::Int(n) => {
+                out.push(0);
+                out.extend(n.to_be_bytes());
+            }
+            Cbor::Bytes(bytes) => {
+                sized(1, bytes.len(), out);
+                out.extend(bytes);
+            }
+            Cbor::Text(text) => {
+                sized(2, text.len(), out);
+                out.extend(text.as_bytes());
+            }
+            Cbor::Array(items) => {
+                sized(3, items.len(), out);
+                items.iter().for_each(|item| item.fingerprint(out));
+            }
+            Cbor::Map(entries) => {
+                sized(4, entries.len(), out);
+                for (key, value) in entries {
+                    key.fingerprint(out);
+                    value.fingerprint(out);
+                }
+            }
+            Cbor::Bool(b) => out.extend([5, u8::from(*b)]),
+            Cbor::Null => out.push(6),
+            Cbor::Undefined => out.push(7),
+            Cbor::Float(f) => {
+                out.push(8);
+                out.extend(f.to_bits().to_be_bytes());
+            }
+        }
     }
 
     pub fn as_int(&self) -> Option<i128> {
@@ -151,6 +200,9 @@ impl Reader<'_> {
                     return Err(CborError("exceeded max nested level"));
                 }
                 let n = self.length(info)?;
+                if n > MAX_ITEMS {
+                    return Err(CborError("too many array or map items"));
+                }
                 if major == 4 {
                     let mut items = Vec::new();
                     for _ in 0..n {
@@ -159,9 +211,13 @@ impl Reader<'_> {
                     return Ok(Cbor::Array(items));
                 }
                 let mut entries: Vec<(Cbor, Cbor)> = Vec::new();
+                // Keys seen, by value (two encodings of one integer are the same key).
+                let mut seen = HashSet::new();
                 for _ in 0..n {
                     let key = self.item(depth + 1)?;
-                    if entries.iter().any(|(k, _)| *k == key) {
+                    let mut fingerprint = Vec::new();
+                    key.fingerprint(&mut fingerprint);
+                    if !seen.insert(fingerprint) {
                         return Err(CborError("duplicate map key"));
                     }
                     let value = self.item(depth + 1)?;
@@ -273,6 +329,41 @@ mod tests {
         assert!(decode(&[0x44, 1, 2]).is_err());
         assert!(decode(&[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(decode(&[]).is_err());
+    }
+
+    /// Hostile input (review 4, item 1): counts are capped, and duplicate keys are found by
+    /// value in a hash set, so a big map is refused at once.
+    #[test]
+    fn large_arrays_and_maps_are_refused() {
+        let mut array = vec![0x99, 0x01, 0x00]; // 256 items
+        array.extend([0x00; 256]);
+        assert!(decode(&array).is_ok());
+        let mut array = vec![0x99, 0x01, 0x01]; // 257 items
+        array.extend([0x00; 257]);
+        assert_eq!(
+            decode(&array),
+            Err(CborError("too many array or map items"))
+        );
+        // A map of 150000 distinct integer pairs: refused on its count.
+        let mut map = vec![0xba, 0x00, 0x02, 0x49, 0xf0];
+        for key in 0u32..150_000 {
+            map.push(0x1a);
+            map.extend(key.to_be_bytes());
+            map.push(0x00);
+        }
+        assert_eq!(decode(&map), Err(CborError("too many array or map items")));
+        // 256 distinct keys are fine; one repeated, in another encoding, is a duplicate.
+        let mut map = vec![0xb9, 0x01, 0x00];
+        for key in 0u16..255 {
+            map.push(0x19);
+            map.extend(key.to_be_bytes());
+            map.push(0x00);
+        }
+        let mut ok = map.clone();
+        ok.extend([0x19, 0x01, 0x00, 0x00]);
+        assert!(decode(&ok).is_ok());
+        map.extend([0x18, 0x07, 0x00]);
+        assert_eq!(decode(&map), Err(CborError("duplicate map key")));
     }
 
     #[test]

@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS mfa_challenges (
 CREATE TABLE IF NOT EXISTS mfa_webauthn_credentials (
   factor_id TEXT PRIMARY KEY REFERENCES mfa_factors(id) ON DELETE CASCADE,
   credential TEXT NOT NULL, aaguid TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS mfa_webauthn_credentials_id
+  ON mfa_webauthn_credentials(json_extract(credential, '$.id'));
 CREATE TABLE IF NOT EXISTS mfa_webauthn_sessions (
   challenge_id TEXT PRIMARY KEY REFERENCES mfa_challenges(id) ON DELETE CASCADE,
   session_data TEXT NOT NULL);

@@ -309,12 +309,22 @@ pub fn challenge_of_factor(
     .optional()
 }
 
-pub fn mark_challenge_verified(conn: &Connection, id: Uuid, now: i64) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE mfa_challenges SET verified_at = ?2 WHERE id = ?1",
+/// Marks an unused challenge used; `false` when it was used (or deleted) meanwhile, so one
+/// challenge verifies once even when two verifications of it run at the same time. Stricter
+/// than GoTrue, whose `Verify` updates whatever it read before.
+pub fn mark_challenge_verified(conn: &Connection, id: Uuid, now: i64) -> rusqlite::Result<bool> {
+    let changed = conn.execute(
+        "UPDATE mfa_challenges SET verified_at = ?2 WHERE id = ?1 AND verified_at IS NULL",
         params![id.to_string(), now],
     )?;
-    Ok(())
+    Ok(changed == 1)
+}
+
+/// Deletes a challenge as its verification uses it; `false` when it was gone already (the
+/// WebAuthn counterpart of [`mark_challenge_verified`]).
+pub fn use_challenge(conn: &Connection, id: Uuid) -> rusqlite::Result<bool> {
+    let deleted = conn.execute("DELETE FROM mfa_challenges WHERE id = ?1", [id.to_string()])?;
+    Ok(deleted == 1)
 }
 
 pub fn delete_challenge(conn: &Connection, id: Uuid) -> rusqlite::Result<()> {
@@ -444,6 +454,37 @@ pub fn save_webauthn_credential(
         params![factor.to_string(), now],
     )?;
     Ok(())
+}
+
+/// Whether a credential with this id (base64url) is registered, for any user (§7.1 step 22;
+/// GoTrue does not check, see `routes/mfa_webauthn.rs`). The unique index
+/// `mfa_webauthn_credentials_id` backs it.
+pub fn webauthn_credential_exists(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM mfa_webauthn_credentials \
+         WHERE json_extract(credential, '$.id') = ?1)",
+        [id],
+        |row| row.get(0),
+    )
+}
+
+/// Stores what an assertion changed of the user's credential it used (counter, clone warning,
+/// flags), on whichever of the user's factors holds it; the factor's `updated_at` stays, as
+/// GoTrue's. GoTrue keeps only a registration's credential (see `routes/mfa_webauthn.rs`).
+pub fn update_webauthn_credential(
+    conn: &Connection,
+    user: Uuid,
+    credential: &crate::webauthn::Credential,
+) -> rusqlite::Result<usize> {
+    let json = serde_json::to_string(credential)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let changed = conn.execute(
+        "UPDATE mfa_webauthn_credentials SET credential = ?3 \
+         WHERE json_extract(credential, '$.id') = ?2 AND factor_id IN \
+         (SELECT id FROM mfa_factors WHERE user_id = ?1 AND factor_type = ?4)",
+        params![user.to_string(), credential.id, json, WEBAUTHN],
+    )?;
+    Ok(changed)
 }
 
 /// GoTrue's `User.WebAuthnCredentials()`: the credentials of the user's verified WebAuthn

@@ -91,10 +91,24 @@ pub struct RelyingParty<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BeginError(pub &'static str);
 
+/// Which ceremony a challenge was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ceremony {
+    Create,
+    Request,
+}
+
 /// What a challenge remembers until it is verified (go-webauthn's `SessionData`): binary
 /// values base64url.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionData {
+    /// Not in go-webauthn's: the ceremony the challenge is for, so a verification cannot run
+    /// the other one against it (a "request" against a registration's challenge would have
+    /// no allow-list to check). `None` (a challenge stored before it was recorded) matches
+    /// neither ceremony.
+    #[serde(default)]
+    pub ceremony: Option<Ceremony>,
     pub challenge: String,
     pub rp_id: String,
     pub user_id: String,
@@ -265,6 +279,7 @@ pub fn begin_registration(
             .collect();
     }
     let session = SessionData {
+        ceremony: Some(Ceremony::Create),
         challenge,
         rp_id: rp.id.to_string(),
         user_id: b64(&user.handle()),
@@ -294,6 +309,7 @@ pub fn begin_login(
         "allowCredentials": credentials.iter().map(Credential::descriptor).collect::<Vec<_>>(),
     });
     let session = SessionData {
+        ceremony: Some(Ceremony::Request),
         challenge,
         rp_id: rp.id.to_string(),
         user_id: b64(&user.handle()),
@@ -361,6 +377,11 @@ fn public_key_credential(
     }
     if kind != "public-key" {
         return parse_err("Type not public-key");
+    }
+    // The JSON form sends the id twice (auth-js sends `rawId: id`); go-webauthn uses
+    // `rawId` and never compares. Stricter: the two must agree.
+    if unb64(&id).as_ref() != Some(&raw_id) {
+        return parse_err("ID does not match RawID");
     }
     let attachment = match attachment.as_str() {
         "platform" | "cross-platform" => attachment,
@@ -507,6 +528,11 @@ fn authenticator_data(raw: &[u8]) -> Result<AuthenticatorData<'_>, CeremonyError
         }
         if id_length > 1023 {
             return parse_err("Authenticator attestation data credential id length too long");
+        }
+        // Stricter than go-webauthn: a credential needs an id (§6.5.1: 16 bytes or more
+        // for any real authenticator; zero bytes can name nothing).
+        if id_length == 0 {
+            return parse_err("Authenticator attestation data credential id is empty");
         }
         data.aaguid = &raw[37..53];
         data.credential_id = &raw[55..55 + id_length];
@@ -729,26 +755,8 @@ fn verify_signature(key: &PublicKey, data: &[u8], sig: &[u8]) -> bool {
 }
 
 fn verify_rsa(key: &rsa::RsaPublicKey, alg: i64, data: &[u8], sig: &[u8]) -> bool {
-    use rsa::traits::PublicKeyParts as _;
-    use rsa::{Pkcs1v15Sign, Pss};
+    use rsa::Pkcs1v15Sign;
     use sha2::{Sha384, Sha512};
-    fn pss<D: 'static + Digest + sha2::digest::DynDigest + Send + Sync>(
-        key: &rsa::RsaPublicKey,
-        hashed: &[u8],
-        sig: &[u8],
-    ) -> bool {
-        // Go's VerifyPSS with no options accepts any salt length; try the usual one (the
-        // hash's size) first, then the others.
-        let hash_len = <D as Digest>::output_size();
-        let em_len = key.n().bits().saturating_sub(1).div_ceil(8);
-        let max_salt = em_len.saturating_sub(hash_len + 2);
-        std::iter::once(hash_len)
-            .chain((0..=max_salt).filter(|len| *len != hash_len))
-            .any(|salt| {
-                key.verify(Pss::new_with_salt::<D>(salt), hashed, sig)
-                    .is_ok()
-            })
-    }
     match alg {
         RS256 => key
             .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(data), sig)
@@ -759,11 +767,68 @@ fn verify_rsa(key: &rsa::RsaPublicKey, alg: i64, data: &[u8], sig: &[u8]) -> boo
         RS512 => key
             .verify(Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(data), sig)
             .is_ok(),
-        PS256 => pss::<Sha256>(key, &Sha256::digest(data), sig),
-        PS384 => pss::<Sha384>(key, &Sha384::digest(data), sig),
-        PS512 => pss::<Sha512>(key, &Sha512::digest(data), sig),
+        PS256 => pss_auto::<Sha256>(key, &Sha256::digest(data), sig),
+        PS384 => pss_auto::<Sha384>(key, &Sha384::digest(data), sig),
+        PS512 => pss_auto::<Sha512>(key, &Sha512::digest(data), sig),
         _ => false,
     }
+}
+
+/// RSASSA-PSS verification (RFC 8017 §8.1.2, MGF1 with the message's hash) with the salt
+/// length read from the decoded block, as Go's `rsa.VerifyPSS` with no options
+/// (`PSSSaltLengthAuto`) reads it: one RSA operation, whatever salt the signer chose.
+fn pss_auto<D: Digest>(key: &rsa::RsaPublicKey, hashed: &[u8], sig: &[u8]) -> bool {
+    use rsa::traits::PublicKeyParts as _;
+    use rsa::BigUint;
+    let hash_len = <D as Digest>::output_size();
+    let mod_bits = key.n().bits();
+    if sig.len() != mod_bits.div_ceil(8) || hashed.len() != hash_len {
+        return false;
+    }
+    let s = BigUint::from_bytes_be(sig);
+    if &s >= key.n() {
+        return false;
+    }
+    let em_bits = mod_bits - 1;
+    let em_len = em_bits.div_ceil(8);
+    let m = s.modpow(key.e(), key.n()).to_bytes_be();
+    if m.len() > em_len || em_len < hash_len + 2 {
+        return false;
+    }
+    let em = [vec![0; em_len - m.len()], m].concat();
+    if em[em_len - 1] != 0xbc {
+        return false;
+    }
+    let (masked_db, h) = em[..em_len - 1].split_at(em_len - hash_len - 1);
+    let top_bits = 8 * em_len - em_bits;
+    let top_mask = 0xffu8.checked_shr(top_bits as u32).unwrap_or(0);
+    if masked_db[0] & !top_mask != 0 {
+        return false;
+    }
+    // MGF1(H) xor maskedDB.
+    let mut db = masked_db.to_vec();
+    for (counter, chunk) in db.chunks_mut(hash_len).enumerate() {
+        let mask = D::new()
+            .chain_update(h)
+            .chain_update((counter as u32).to_be_bytes())
+            .finalize();
+        chunk.iter_mut().zip(mask).for_each(|(b, m)| *b ^= m);
+    }
+    db[0] &= top_mask;
+    // DB = PS (zeros) || 0x01 || salt.
+    let Some(one) = db.iter().position(|b| *b != 0) else {
+        return false;
+    };
+    if db[one] != 0x01 {
+        return false;
+    }
+    let salt = &db[one + 1..];
+    let expected = D::new()
+        .chain_update([0u8; 8])
+        .chain_update(hashed)
+        .chain_update(salt)
+        .finalize();
+    constant_time_eq(&expected, h)
 }
 
 // ---- Registration (§7.1) ----------------------------------------------------------------------
@@ -874,6 +939,9 @@ pub fn finish_registration(
     registration: &Registration,
     now_secs: i64,
 ) -> Result<Credential, CeremonyError> {
+    if session.ceremony != Some(Ceremony::Create) {
+        return verify_err("The challenge is not a registration's");
+    }
     if b64(&user.handle()) != session.user_id {
         return verify_err("ID mismatch for User and Session");
     }
@@ -886,6 +954,11 @@ pub fn finish_registration(
     let client_data_hash = Sha256::digest(&registration.client_data_json);
     let attestation = &registration.attestation;
     let auth_data = authenticator_data(&attestation.raw_auth_data)?;
+    // Stricter than go-webauthn, which stores the authenticator data's id: the id the client
+    // names the credential by must be the one attested.
+    if auth_data.credential_id != registration.credential.raw_id.as_slice() {
+        return verify_err("The credential ID does not match the attested credential ID");
+    }
     check_authenticator_data(
         &auth_data,
         rp.id,
@@ -1206,6 +1279,9 @@ pub fn finish_login(
     credentials: &[Credential],
     assertion: &Assertion,
 ) -> Result<Credential, CeremonyError> {
+    if session.ceremony != Some(Ceremony::Request) {
+        return verify_err("The challenge is not an authentication's");
+    }
     if b64(&user.handle()) != session.user_id {
         return verify_err("ID mismatch for User and Session");
     }
@@ -1383,6 +1459,411 @@ mod tests {
         assert_eq!(parsed.counter, 1);
         attested.push(0);
         assert!(authenticator_data(&attested).is_err());
+    }
+
+    // ---- Review 4: each refusal for its own reason ----------------------------------------
+
+    fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+        let len = content.len();
+        let mut out = vec![tag];
+        match len {
+            0..=127 => out.push(len as u8),
+            128..=255 => out.extend([0x81, len as u8]),
+            _ => out.extend([0x82, (len >> 8) as u8, len as u8]),
+        }
+        out.extend(content);
+        out
+    }
+
+    /// What a test certificate says (its own signature is never checked: no chain is).
+    struct Cert {
+        version3: bool,
+        not_before: &'static str,
+        not_after: &'static str,
+        country: &'static str,
+        ou: &'static str,
+        ca: bool,
+        /// The AAGUID extension's value and whether it is critical.
+        aaguid: Option<([u8; 16], bool)>,
+    }
+
+    impl Default for Cert {
+        fn default() -> Cert {
+            Cert {
+                version3: true,
+                not_before: "200101000000Z",
+                not_after: "491231235959Z",
+                country: "SE",
+                ou: "Authenticator Attestation",
+                ca: false,
+                aaguid: Some(([0; 16], false)),
+            }
+        }
+    }
+
+    impl Cert {
+        fn build(&self, key: &p256::ecdsa::SigningKey) -> Vec<u8> {
+            const SEQ: u8 = 0x30;
+            let attribute = |oid: &[u8], tag: u8, value: &str| {
+                der(
+                    0x31,
+                    &der(SEQ, &[der(0x06, oid), der(tag, value.as_bytes())].concat()),
+                )
+            };
+            let subject = der(
+                SEQ,
+                &[
+                    attribute(x509::OID_COUNTRY, 0x13, self.country),
+                    attribute(x509::OID_ORGANIZATION, 0x0c, "Test Vendor"),
+                    attribute(x509::OID_ORGANIZATIONAL_UNIT, 0x0c, self.ou),
+                    attribute(x509::OID_COMMON_NAME, 0x0c, "Test Attestation"),
+                ]
+                .concat(),
+            );
+            let point = key.verifying_key().to_encoded_point(false);
+            let spki = der(
+                SEQ,
+                &[
+                    der(
+                        SEQ,
+                        &[
+                            der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]),
+                            der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]),
+                        ]
+                        .concat(),
+                    ),
+                    der(0x03, &[&[0u8][..], point.as_bytes()].concat()),
+                ]
+                .concat(),
+            );
+            let constraints = if self.ca {
+                der(SEQ, &der(0x01, &[0xff]))
+            } else {
+                der(SEQ, &[])
+            };
+            let mut extensions = vec![der(
+                SEQ,
+                &[
+                    der(0x06, &[0x55, 0x1d, 0x13]),
+                    der(0x01, &[0xff]),
+                    der(0x04, &constraints),
+                ]
+                .concat(),
+            )];
+            if let Some((aaguid, critical)) = self.aaguid {
+                let flag = if critical { der(0x01, &[0xff]) } else { vec![] };
+                extensions.push(der(
+                    SEQ,
+                    &[
+                        der(0x06, x509::OID_FIDO_AAGUID),
+                        flag,
+                        der(0x04, &der(0x04, &aaguid)),
+                    ]
+                    .concat(),
+                ));
+            }
+            let ecdsa_sha256 = der(
+                SEQ,
+                &der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]),
+            );
+            let version = if self.version3 {
+                der(0xa0, &der(0x02, &[2]))
+            } else {
+                vec![]
+            };
+            let tbs = der(
+                SEQ,
+                &[
+                    version,
+                    der(0x02, &[1]),
+                    ecdsa_sha256.clone(),
+                    subject.clone(),
+                    der(
+                        SEQ,
+                        &[
+                            der(0x17, self.not_before.as_bytes()),
+                            der(0x17, self.not_after.as_bytes()),
+                        ]
+                        .concat(),
+                    ),
+                    subject,
+                    spki,
+                    der(0xa3, &der(SEQ, &extensions.concat())),
+                ]
+                .concat(),
+            );
+            der(SEQ, &[tbs, ecdsa_sha256, der(0x03, &[0])].concat())
+        }
+    }
+
+    /// 2024-01-01, inside the default certificate's validity.
+    const NOW: i64 = 1_704_067_200;
+
+    fn basic(cert: &Cert, alg: i64, aaguid: &[u8], now: i64) -> Result<(), CeremonyError> {
+        use p256::ecdsa::signature::Signer as _;
+        let key = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+        let signed = b"authData || clientDataHash";
+        let signature: p256::ecdsa::Signature = key.sign(signed);
+        basic_attestation(
+            &[Cbor::Bytes(cert.build(&key))],
+            i128::from(alg),
+            signature.to_der().as_bytes(),
+            signed,
+            aaguid,
+            now,
+        )
+    }
+
+    fn refused(why: &str) -> Result<(), CeremonyError> {
+        Err(CeremonyError::Verify(why.into()))
+    }
+
+    /// §8.2.1 through go-webauthn's `handleBasicAttestation`, one broken requirement a case.
+    #[test]
+    fn a_packed_attestation_certificate_is_refused_for_each_broken_requirement() {
+        let zero = [0u8; 16];
+        assert_eq!(basic(&Cert::default(), ES256, &zero, NOW), Ok(()));
+        let validity = "Cert in chain is either no longer valid or not yet valid";
+        // Expired (2049-12-31) and not yet valid (before 2020-01-01).
+        assert_eq!(
+            basic(&Cert::default(), ES256, &zero, 2_524_608_000),
+            refused(validity)
+        );
+        assert_eq!(
+            basic(&Cert::default(), ES256, &zero, 1_500_000_000),
+            refused(validity)
+        );
+        // The statement's alg is not the certificate key's.
+        for alg in [ES512, RS256, PS256, EDDSA] {
+            assert_eq!(
+                basic(&Cert::default(), alg, &zero, NOW),
+                refused("Signature validation error"),
+                "{alg}"
+            );
+        }
+        assert_eq!(
+            basic(&Cert::default(), -65536, &zero, NOW),
+            refused("Unsupported COSE alg: -65536")
+        );
+        let version1 = Cert {
+            version3: false,
+            ..Cert::default()
+        };
+        assert_eq!(
+            basic(&version1, ES256, &zero, NOW),
+            refused("Attestation Certificate is incorrect version")
+        );
+        for country in ["se", "SWE", ""] {
+            let cert = Cert {
+                country,
+                ..Cert::default()
+            };
+            assert_eq!(
+                basic(&cert, ES256, &zero, NOW),
+                refused("Attestation Certificate Country Code is invalid"),
+                "{country:?}"
+            );
+        }
+        let ou = Cert {
+            ou: "Something Else",
+            ..Cert::default()
+        };
+        assert_eq!(
+            basic(&ou, ES256, &zero, NOW),
+            refused("Attestation Certificate Organizational Unit is invalid")
+        );
+        let critical = Cert {
+            aaguid: Some((zero, true)),
+            ..Cert::default()
+        };
+        assert_eq!(
+            basic(&critical, ES256, &zero, NOW),
+            refused("Attestation certificate FIDO extension marked as critical")
+        );
+        assert_eq!(
+            basic(&Cert::default(), ES256, &[1; 16], NOW),
+            refused("Certificate AAGUID does not match Auth Data certificate")
+        );
+        // Without the extension, any AAGUID goes.
+        let without = Cert {
+            aaguid: None,
+            ..Cert::default()
+        };
+        assert_eq!(basic(&without, ES256, &[1; 16], NOW), Ok(()));
+        let ca = Cert {
+            ca: true,
+            ..Cert::default()
+        };
+        assert_eq!(
+            basic(&ca, ES256, &zero, NOW),
+            refused("Attestation certificate's Basic Constraints marked as CA")
+        );
+    }
+
+    fn test_rp(origins: &[String]) -> RelyingParty<'_> {
+        RelyingParty {
+            id: "localhost",
+            display_name: "tests",
+            origins,
+        }
+    }
+
+    fn test_user() -> WebAuthnUser<'static> {
+        WebAuthnUser {
+            id: Uuid::nil(),
+            email: "a@example.com",
+        }
+    }
+
+    fn stored_credential(id: &[u8]) -> Credential {
+        Credential {
+            id: b64(id),
+            public_key: String::new(),
+            attestation_type: "none".into(),
+            transports: vec![],
+            user_present: true,
+            user_verified: true,
+            backup_eligible: false,
+            backup_state: false,
+            aaguid: b64(&[0; 16]),
+            sign_count: 0,
+            clone_warning: false,
+            attachment: String::new(),
+        }
+    }
+
+    /// A registration response naming `raw_id`, attesting `attested`, for `challenge`.
+    fn registration_json(raw_id: &[u8], attested: &[u8], challenge: &str) -> Value {
+        let mut auth_data = Sha256::digest(b"localhost").to_vec();
+        auth_data.extend([UP | AT, 0, 0, 0, 0]);
+        auth_data.extend([0u8; 16]);
+        auth_data.extend((attested.len() as u16).to_be_bytes());
+        auth_data.extend(attested);
+        auth_data.extend([0xa2, 0x01, 0x02, 0x03, 0x26]); // {1: 2, 3: -7}
+        let mut object = vec![0xa3];
+        object.extend([0x63, b'f', b'm', b't', 0x64, b'n', b'o', b'n', b'e']);
+        object.extend([0x67, b'a', b't', b't', b'S', b't', b'm', b't', 0xa0]);
+        object.extend([0x68, b'a', b'u', b't', b'h', b'D', b'a', b't', b'a']);
+        object.extend([0x58, auth_data.len() as u8]);
+        object.extend(auth_data);
+        let client_data = json!({"type": "webauthn.create", "challenge": challenge,
+            "origin": "http://localhost:5173"});
+        json!({
+            "id": b64(raw_id), "rawId": b64(raw_id), "type": "public-key",
+            "response": {
+                "attestationObject": b64(&object),
+                "clientDataJSON": b64(client_data.to_string().as_bytes()),
+            },
+        })
+    }
+
+    /// Review 4, item 5: the ceremony a challenge was made for is the only one it verifies.
+    #[test]
+    fn a_challenge_verifies_only_its_own_ceremony() {
+        let origins = vec!["http://localhost:5173".to_string()];
+        let rp = test_rp(&origins);
+        let user = test_user();
+        let existing = [stored_credential(&[1; 16])];
+        let (_, create) = begin_registration(&rp, &user, &[], "Y2g".into()).unwrap();
+        let (_, request) = begin_login(&rp, &user, &existing, "Y2g".into()).unwrap();
+        assert_eq!(create.ceremony, Some(Ceremony::Create));
+        assert_eq!(request.ceremony, Some(Ceremony::Request));
+        let assertion = parse_assertion(&json!({
+            "id": b64(&[1; 16]), "rawId": b64(&[1; 16]), "type": "public-key",
+            "response": {"authenticatorData": b64(&[0; 37]), "clientDataJSON": b64(b"{}")},
+        }))
+        .unwrap();
+        assert_eq!(
+            finish_login(&rp, &create, &user, &existing, &assertion).err(),
+            Some(CeremonyError::Verify(
+                "The challenge is not an authentication's".into()
+            ))
+        );
+        let registration =
+            parse_registration(&registration_json(&[2; 16], &[2; 16], "Y2g")).unwrap();
+        assert_eq!(
+            finish_registration(&rp, &request, &user, &registration, NOW).err(),
+            Some(CeremonyError::Verify(
+                "The challenge is not a registration's".into()
+            ))
+        );
+        assert!(finish_registration(&rp, &create, &user, &registration, NOW).is_ok());
+        // A challenge stored before the ceremony was recorded verifies neither.
+        let unknown = SessionData {
+            ceremony: None,
+            ..create
+        };
+        assert!(finish_registration(&rp, &unknown, &user, &registration, NOW).is_err());
+    }
+
+    /// Review 4, item 6: the ids a response names a credential by must agree, and be
+    /// non-empty.
+    #[test]
+    fn credential_ids_must_agree_and_not_be_empty() {
+        let origins = vec!["http://localhost:5173".to_string()];
+        let rp = test_rp(&origins);
+        let user = test_user();
+        let (_, create) = begin_registration(&rp, &user, &[], "Y2g".into()).unwrap();
+        let mut response = registration_json(&[2; 16], &[2; 16], "Y2g");
+        response["rawId"] = json!(b64(&[3; 16]));
+        assert_eq!(
+            parse_registration(&response).err(),
+            Some(CeremonyError::Parse("ID does not match RawID".into()))
+        );
+        let other = parse_registration(&registration_json(&[2; 16], &[4; 16], "Y2g")).unwrap();
+        assert_eq!(
+            finish_registration(&rp, &create, &user, &other, NOW).err(),
+            Some(CeremonyError::Verify(
+                "The credential ID does not match the attested credential ID".into()
+            ))
+        );
+        assert_eq!(
+            parse_registration(&registration_json(&[2; 16], &[], "Y2g")).err(),
+            Some(CeremonyError::Parse(
+                "Authenticator attestation data credential id is empty".into()
+            ))
+        );
+    }
+
+    /// Review 4, item 7: RSASSA-PSS reads the salt length from the signature (Go's
+    /// `PSSSaltLengthAuto`) with one RSA operation; any salt verifies, nothing else does.
+    #[test]
+    fn pss_signatures_verify_whatever_their_salt_length() {
+        use rsa::Pss;
+        use sha2::Sha384;
+        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
+        let public = key.to_public_key();
+        let data = b"authData || clientDataHash";
+        let hashed = Sha256::digest(data);
+        // 1024-bit key, SHA-256: the salt can be 0 to 128 - 32 - 2 = 94 bytes.
+        for salt in [0, 20, 32, 94] {
+            let sig = key
+                .sign_with_rng(
+                    &mut rsa::rand_core::OsRng,
+                    Pss::new_with_salt::<Sha256>(salt),
+                    &hashed,
+                )
+                .unwrap();
+            assert!(verify_rsa(&public, PS256, data, &sig), "salt {salt}");
+            assert!(
+                !verify_rsa(&public, PS256, b"other data", &sig),
+                "salt {salt}"
+            );
+            assert!(!verify_rsa(&public, PS384, data, &sig), "salt {salt}");
+            let mut bad = sig.clone();
+            bad[40] ^= 1;
+            assert!(!verify_rsa(&public, PS256, data, &bad), "salt {salt}");
+            assert!(!verify_rsa(&public, PS256, data, &sig[1..]), "salt {salt}");
+        }
+        let sig = key
+            .sign_with_rng(
+                &mut rsa::rand_core::OsRng,
+                Pss::new::<Sha384>(),
+                &Sha384::digest(data),
+            )
+            .unwrap();
+        assert!(verify_rsa(&public, PS384, data, &sig));
+        assert!(!verify_rsa(&public, PS512, data, &sig));
     }
 
     #[test]

@@ -175,13 +175,34 @@ fn name(content: &[u8]) -> Result<Vec<(Vec<u8>, String)>, String> {
             }
             let (oid, rest) = expect(attribute, OID)?;
             let (value_tag, value, _) = element(rest).ok_or("x509: bad name")?;
-            // UTF8String, PrintableString, T61String, IA5String.
-            if matches!(value_tag, 0x0c | 0x13 | 0x14 | 0x16) {
-                out.push((oid.to_vec(), String::from_utf8_lossy(value).into_owned()));
+            // The string types Go reads (`parseASN1String`); others are skipped, as Go's
+            // pkix does not fail on them either.
+            match value_tag {
+                // UTF8String, NumericString, PrintableString, T61String, IA5String.
+                0x0c | 0x12 | 0x13 | 0x14 | 0x16 => {
+                    out.push((oid.to_vec(), String::from_utf8_lossy(value).into_owned()));
+                }
+                // BMPString: UTF-16 big-endian.
+                0x1e => out.push((oid.to_vec(), bmp_string(value)?)),
+                _ => {}
             }
         }
     }
     Ok(out)
+}
+
+/// A BMPString's text (UTF-16BE; an odd length or an unpaired surrogate is an error, as in
+/// Go).
+fn bmp_string(value: &[u8]) -> Result<String, String> {
+    if !value.len().is_multiple_of(2) {
+        return Err("x509: bad BMPString".into());
+    }
+    let units = value
+        .chunks_exact(2)
+        .map(|pair| u16::from_be_bytes([pair[0], pair[1]]));
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .map_err(|_| "x509: bad BMPString".into())
 }
 
 fn extensions(content: &[u8]) -> Result<(Vec<Extension>, bool), String> {
@@ -199,6 +220,10 @@ fn extensions(content: &[u8]) -> Result<(Vec<Extension>, bool), String> {
             rest = after;
         }
         let (value, _) = expect(rest, OCTET_STRING)?;
+        // Go's `parseCertificate`: one extension of an OID at most.
+        if out.iter().any(|e: &Extension| e.oid == oid) {
+            return Err("x509: certificate contains duplicate extensions".into());
+        }
         if oid == OID_BASIC_CONSTRAINTS {
             let (constraints, _) = expect(value, SEQUENCE)?;
             if let Some((BOOLEAN, flag, _)) = element(constraints) {
@@ -216,7 +241,11 @@ fn extensions(content: &[u8]) -> Result<(Vec<Extension>, bool), String> {
 
 /// Parses a DER certificate.
 pub fn parse(der: &[u8]) -> Result<Certificate, String> {
-    let (certificate, _) = expect(der, SEQUENCE)?;
+    let (certificate, trailing) = expect(der, SEQUENCE)?;
+    // Go's `ParseCertificate` refuses bytes after the certificate.
+    if !trailing.is_empty() {
+        return Err("x509: trailing data".into());
+    }
     let (tbs, _) = expect(certificate, SEQUENCE)?;
     let mut rest = tbs;
     let mut version = 1;
@@ -288,5 +317,40 @@ mod tests {
         assert!(!aaguid.critical);
         assert_eq!(octet_string(&aaguid.value), Some(vec![0; 16]));
         assert!(parse(&der[..der.len() - 1]).is_err());
+    }
+
+    /// Review 4, item 8: what Go's parser refuses is refused.
+    #[test]
+    fn refuses_trailing_bytes_and_duplicate_extensions() {
+        let der = include_bytes!("../tests/fixtures/webauthn-attestation.der");
+        let mut longer = der.to_vec();
+        longer.push(0);
+        assert_eq!(parse(&longer).err().as_deref(), Some("x509: trailing data"));
+        // One extension (basic constraints, CA:FALSE, critical) listed twice.
+        let extension = [
+            0x30, 0x0c, 0x06, 0x03, 0x55, 0x1d, 0x13, 0x01, 0x01, 0xff, 0x04, 0x02, 0x30, 0x00,
+        ];
+        let list = [&[0x30, 0x1c][..], &extension, &extension].concat();
+        assert_eq!(
+            extensions(&list).err().as_deref(),
+            Some("x509: certificate contains duplicate extensions")
+        );
+        let single = [&[0x30, 0x0e][..], &extension].concat();
+        assert!(extensions(&single).is_ok());
+    }
+
+    #[test]
+    fn reads_bmp_strings() {
+        // SET { SEQUENCE { OID CN, BMPString "Hé" } }
+        let rdn = [
+            0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x04, 0x03, 0x1e, 0x04, 0x00, 0x48, 0x00,
+            0xe9,
+        ];
+        assert_eq!(
+            name(&rdn),
+            Ok(vec![(OID_COMMON_NAME.to_vec(), "Hé".to_string())])
+        );
+        assert!(bmp_string(&[0x00]).is_err());
+        assert!(bmp_string(&[0xd8, 0x00]).is_err());
     }
 }

@@ -780,6 +780,23 @@ async fn a_verified_challenge_cannot_be_used_again() {
     );
 }
 
+/// Review 4, item 4 (stricter than GoTrue): a challenge is marked used only if it was unused,
+/// in the transaction that raises the session, so of two verifications of one challenge
+/// that both read it unused, the second to commit fails.
+#[tokio::test]
+async fn a_challenge_is_marked_used_only_once() {
+    let h = start().await;
+    let token = h.sign_in().await.access_token();
+    let factor = enrolled(&h, &token, "phone").await;
+    let id: uuid::Uuid = text(&challenge(&h, &token, &factor.id).await, "/id")
+        .parse()
+        .unwrap();
+    let marks = h.server.state().db.run(|conn| {
+        [1, 2].map(|now| local_gotrue::mfa::mark_challenge_verified(conn, id, now).unwrap())
+    });
+    assert_eq!(marks, [true, false]);
+}
+
 #[tokio::test]
 async fn the_same_code_verifies_a_new_challenge() {
     let h = start().await;

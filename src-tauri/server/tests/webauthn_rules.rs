@@ -1211,30 +1211,185 @@ async fn an_assertion_failing_a_ceremony_check_fails_to_validate() {
     ok(&assert_with(&h, &mut r, Tweak::default()).await);
 }
 
+/// The user's stored credentials, oldest factor first.
+fn stored_credentials(h: &Harness, token: &str) -> Vec<local_gotrue::webauthn::Credential> {
+    let user = claims(token)["sub"].as_str().unwrap().parse().unwrap();
+    h.server
+        .state()
+        .db
+        .run(|conn| local_gotrue::mfa::webauthn_credentials_of(conn, user))
+        .unwrap()
+}
+
+/// §7.2 step 21 (go-webauthn's `CloneWarning`): a counter that does not go up is accepted but
+/// flagged; one that goes up is kept. Stricter than GoTrue, which never stores an
+/// assertion's credential (review 4, item 3): here the count and flags of the credential used
+/// are stored, so the check has a counter to compare with.
 #[tokio::test]
-async fn a_sign_counter_that_does_not_go_up_is_accepted() {
-    // go-webauthn only flags a possible clone (`CloneWarning`); GoTrue neither refuses the
-    // assertion nor stores the new count.
+async fn an_assertion_stores_the_sign_counter_and_a_counter_that_does_not_go_up_is_flagged() {
     let h = start().await;
     let mut r = registered(&h).await;
-    ok(&assert_with(
-        &h,
-        &mut r,
-        Tweak {
-            counter: Some(10),
-            ..Tweak::default()
-        },
-    )
-    .await);
-    ok(&assert_with(
-        &h,
-        &mut r,
-        Tweak {
-            counter: Some(3),
-            ..Tweak::default()
-        },
-    )
-    .await);
+    assert_eq!(stored_credentials(&h, &r.token)[0].sign_count, 0);
+    let counted = Tweak {
+        counter: Some(10),
+        ..Tweak::default()
+    };
+    ok(&assert_with(&h, &mut r, counted).await);
+    let stored = &stored_credentials(&h, &r.token)[0];
+    assert_eq!((stored.sign_count, stored.clone_warning), (10, false));
+    let lower = Tweak {
+        counter: Some(3),
+        ..Tweak::default()
+    };
+    ok(&assert_with(&h, &mut r, lower).await);
+    let stored = &stored_credentials(&h, &r.token)[0];
+    assert_eq!((stored.sign_count, stored.clone_warning), (10, true));
+}
+
+/// Review 4, item 5: the challenge decides the ceremony. A "request" against an unverified
+/// factor's registration challenge, signed by the user's registered key, fails and leaves
+/// the new factor unverified.
+#[tokio::test]
+async fn a_request_against_a_registration_challenge_fails() {
+    let h = start().await;
+    let mut r = registered(&h).await;
+    let second = enroll(&h, &r.token, "backup key").await;
+    let create = challenge(&h, &r.token, &second).await;
+    ok(&create);
+    assert_eq!(create.body["webauthn"]["type"], "create");
+    let assertion = r.authenticator.get(options(&create), &Tweak::default());
+    let reply = verify(&h, &r.token, &second, &create, "request", assertion).await;
+    assert_error(&reply, 500, "unexpected_failure", ASSERTION_FAILED);
+    let factors = stored_credentials(&h, &r.token);
+    assert_eq!(factors.len(), 1, "no credential copied to the new factor");
+    // The other way round: a registration against an authentication challenge.
+    let request = challenge(&h, &r.token, &r.factor).await;
+    ok(&request);
+    let mut other = Authenticator::p256();
+    let creation = json!({"publicKey": {
+        "user": {"id": b64(&r.authenticator.user_handle)},
+        "challenge": options(&request)["publicKey"]["challenge"],
+    }});
+    let registration = other.create(&creation, &Tweak::default());
+    let reply = verify(&h, &r.token, &r.factor, &request, "create", registration).await;
+    assert_error(&reply, 500, "unexpected_failure", UNEXPECTED);
+}
+
+/// Review 4, item 4: a challenge verifies once, even when two verifications of it run at the
+/// same time (the challenge is deleted in the transaction that raises the session, which
+/// needs that delete to find it).
+#[tokio::test]
+async fn two_concurrent_verifications_of_one_challenge_succeed_once() {
+    let h = start().await;
+    let mut r = registered(&h).await;
+    for _ in 0..5 {
+        let request = challenge(&h, &r.token, &r.factor).await;
+        ok(&request);
+        let first = r.authenticator.get(options(&request), &Tweak::default());
+        let second = r.authenticator.get(options(&request), &Tweak::default());
+        let (a, b) = tokio::join!(
+            verify(&h, &r.token, &r.factor, &request, "request", first),
+            verify(&h, &r.token, &r.factor, &request, "request", second),
+        );
+        let passed = [&a, &b].iter().filter(|reply| reply.status == 200).count();
+        // Statuses and codes only: a passing answer holds tokens.
+        assert_eq!(
+            passed,
+            1,
+            "{} {} / {} {}",
+            a.status,
+            a.code(),
+            b.status,
+            b.code()
+        );
+        let refused = if a.status == 200 { &b } else { &a };
+        assert_eq!(refused.status, 422, "{}", refused.text);
+        assert_eq!(refused.code(), "mfa_factor_not_found", "{}", refused.text);
+    }
+}
+
+/// §7.1 step 22 (review 4, item 6): a credential id registered already, by any user, is
+/// refused. GoTrue does not check it.
+#[tokio::test]
+async fn a_credential_id_registered_already_is_refused() {
+    let h = start().await;
+    let r = registered(&h).await;
+    let token = h
+        .post(
+            "/signup",
+            json!({"email": "second@example.com", "password": "another-password-1"}),
+        )
+        .await
+        .access_token();
+    let factor = enroll(&h, &token, "key").await;
+    let mut copy = Authenticator::p256();
+    copy.credential_id = r.authenticator.credential_id.clone();
+    let reply = register_with(&h, &token, &factor, &mut copy, Tweak::default()).await;
+    assert_error(&reply, 500, "unexpected_failure", UNEXPECTED);
+    assert!(stored_credentials(&h, &token).is_empty());
+}
+
+/// Review 4, item 6: `rawId` must name the credential `id` names, and an attested credential
+/// id of zero bytes does not parse.
+#[tokio::test]
+async fn a_raw_id_other_than_the_id_or_an_empty_credential_id_does_not_parse() {
+    let h = start().await;
+    let token = h.sign_in().await.access_token();
+    let factor = enroll(&h, &token, "key").await;
+    let mut authenticator = Authenticator::p256();
+    let created = challenge(&h, &token, &factor).await;
+    let mut response = authenticator.create(options(&created), &Tweak::default());
+    response["rawId"] = json!(b64(&[1; 32]));
+    let reply = verify(&h, &token, &factor, &created, "create", response).await;
+    assert_error(
+        &reply,
+        400,
+        "validation_failed",
+        "Invalid credential_response",
+    );
+    authenticator.credential_id = Vec::new();
+    let created = challenge(&h, &token, &factor).await;
+    let mut response = authenticator.create(options(&created), &Tweak::default());
+    // The JSON id cannot be empty either; name the credential, attest none.
+    response["id"] = json!(b64(&[1; 32]));
+    response["rawId"] = json!(b64(&[1; 32]));
+    let reply = verify(&h, &token, &factor, &created, "create", response).await;
+    assert_error(
+        &reply,
+        400,
+        "validation_failed",
+        "Invalid credential_response",
+    );
+}
+
+/// Review 4, item 1: a huge CBOR map in the attestation object is refused at its head, at
+/// once, not searched for duplicates.
+#[tokio::test]
+async fn a_huge_attestation_object_is_refused_quickly() {
+    let h = start().await;
+    let token = h.sign_in().await.access_token();
+    let factor = enroll(&h, &token, "key").await;
+    let mut authenticator = Authenticator::p256();
+    let created = challenge(&h, &token, &factor).await;
+    let mut response = authenticator.create(options(&created), &Tweak::default());
+    let pairs: u32 = 120_000;
+    let mut object = vec![0xba];
+    object.extend(pairs.to_be_bytes());
+    for key in 0..pairs {
+        object.push(0x1a);
+        object.extend(key.to_be_bytes());
+        object.push(0x00);
+    }
+    response["response"]["attestationObject"] = json!(b64(&object));
+    let started = std::time::Instant::now();
+    let reply = verify(&h, &token, &factor, &created, "create", response).await;
+    assert_error(
+        &reply,
+        400,
+        "validation_failed",
+        "Invalid credential_response",
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
 #[tokio::test]

@@ -341,7 +341,8 @@ pub async fn verify(
             challenge_id,
             &ip,
             params.webauthn,
-        );
+        )
+        .await;
     }
     check_verifiable(&state, &factor)?;
     let challenge = live_challenge(
@@ -358,12 +359,32 @@ pub async fn verify(
     }
     let body = state.db.run(|conn| -> Result<Value, ApiError> {
         let tx = conn.transaction()?;
-        mfa::mark_challenge_verified(&tx, challenge.id, state.now_micros())?;
+        // A concurrent verification of the same challenge came first: answered as a used
+        // challenge is (see `live_challenge`).
+        if !mfa::mark_challenge_verified(&tx, challenge.id, state.now_micros())? {
+            return Err(challenge_used());
+        }
         let body = raise_session(&tx, &state, &auth, &factor, TOTP)?;
         tx.commit()?;
         Ok(body)
     })?;
     Ok(Json(body).into_response())
+}
+
+/// What GoTrue answers for a challenge already used (and for one from another address).
+pub(super) fn challenge_used() -> ApiError {
+    unprocessable(
+        "mfa_ip_address_mismatch",
+        "Challenge and verify IP addresses mismatch.",
+    )
+}
+
+/// What GoTrue answers for a challenge that is not (or no longer) there.
+pub(super) fn challenge_not_found() -> ApiError {
+    unprocessable(
+        "mfa_factor_not_found",
+        "MFA factor with the provided challenge ID not found",
+    )
 }
 
 /// GoTrue's `validateChallenge`: the challenge must belong to the factor, be unused and come
@@ -377,18 +398,11 @@ pub(super) fn live_challenge(
     let expiry = mfa::challenge_expiry(state.config.mfa.challenge_expiry);
     let now = state.now_micros();
     state.db.run(|conn| {
-        let challenge = mfa::challenge_of_factor(conn, factor.id, challenge_id)?.ok_or_else(|| {
-            unprocessable(
-                "mfa_factor_not_found",
-                "MFA factor with the provided challenge ID not found",
-            )
-        })?;
+        let challenge =
+            mfa::challenge_of_factor(conn, factor.id, challenge_id)?.ok_or_else(challenge_not_found)?;
         // A used challenge gets the address mismatch answer too, as in GoTrue.
         if challenge.verified_at.is_some() || challenge.ip_address != ip {
-            return Err(unprocessable(
-                "mfa_ip_address_mismatch",
-                "Challenge and verify IP addresses mismatch.",
-            ));
+            return Err(challenge_used());
         }
         if now > challenge.expires_at(expiry) {
             mfa::delete_challenge(conn, challenge.id)?;

@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::mfa::{check_new_factor, live_challenge, raise_session};
-use super::{json_body, Authenticated};
+use super::mfa::{challenge_not_found, check_new_factor, live_challenge, raise_session};
+use super::{json_body, Authenticated, Shared};
 use crate::db::{Session, User};
 use crate::errors::ApiError;
 use crate::mfa::{self, Challenge, Factor, WEBAUTHN};
@@ -161,12 +161,20 @@ pub async fn challenge(
 }
 
 /// `verifyWebAuthnFactor`: the parameters, the live challenge, then the ceremony its
-/// `type` names. A response that does not parse is a 400; a failed registration check is
-/// Go's unknown-error 500, a failed assertion check GoTrue's own 500. Once the ceremony
-/// passes the challenge is deleted (used), a new factor keeps the credential, and the
-/// session is raised as a TOTP verification raises it, with `mfa/webauthn`.
-pub fn verify(
-    state: &AppState,
+/// `type` names, which must be the one the challenge was made for. A response that does not
+/// parse is a 400; a failed registration check is Go's unknown-error 500, a failed assertion
+/// check GoTrue's own 500. The ceremony runs on a blocking thread (it parses CBOR and
+/// verifies signatures). Then, in one transaction: the challenge is deleted (used; if it
+/// was gone already, a concurrent verification used it and this one fails), a new factor
+/// keeps the credential or the credential an assertion used is updated, and the session is
+/// raised as a TOTP verification raises it, with `mfa/webauthn`.
+///
+/// Stricter than GoTrue: GoTrue picks the ceremony by the client's `type` alone, lets a
+/// challenge verify twice when two verifications race, stores a credential id already
+/// registered (§7.1 step 22), and never stores what an assertion changed (so the sign
+/// counter check of §7.2 step 21 never sees a counter).
+pub async fn verify(
+    state: &Shared,
     auth: &Authenticated,
     factor: &Factor,
     challenge_id: Uuid,
@@ -183,8 +191,7 @@ pub fn verify(
     let Some(response) = params.credential_response else {
         return Err(invalid("credential_response required"));
     };
-    let rp = relying_party(state);
-    webauthn::validate_config(&rp).map_err(|e| {
+    webauthn::validate_config(&relying_party(state)).map_err(|e| {
         tracing::warn!("WebAuthn configuration: {}", e.0);
         unexpected()
     })?;
@@ -196,36 +203,83 @@ pub fn verify(
     })?;
     // Every challenge of a WebAuthn factor is made with its session data.
     let session = session.ok_or_else(unexpected)?;
-    let wuser = webauthn_user(&auth.user);
-    let parse_failed = |e: CeremonyError| {
-        tracing::info!("{e}");
-        invalid("Invalid credential_response")
-    };
-    let credential = if kind == "create" {
-        let registration = webauthn::parse_registration(&response).map_err(parse_failed)?;
+    let registering = kind == "create";
+    let ceremony = {
+        let state = state.clone();
+        let user = auth.user.clone();
         let now = state.now().timestamp();
-        webauthn::finish_registration(&rp, &session, &wuser, &registration, now).map_err(|e| {
-            tracing::info!("{e}");
-            unexpected()
-        })?
-    } else {
-        let assertion = webauthn::parse_assertion(&response).map_err(parse_failed)?;
-        webauthn::finish_login(&rp, &session, &wuser, &credentials, &assertion).map_err(|e| {
-            tracing::info!("{e}");
-            ApiError::internal("Failed to validate WebAuthn MFA response")
-        })?
+        move || {
+            run_ceremony(
+                &state,
+                &user,
+                registering,
+                &session,
+                &credentials,
+                &response,
+                now,
+            )
+        }
     };
-    state
-        .db
-        .run(|conn| mfa::delete_challenge(conn, challenge.id))?;
+    let credential = tokio::task::spawn_blocking(ceremony)
+        .await
+        .map_err(|_| unexpected())??;
     let body = state.db.run(|conn| -> Result<Value, ApiError> {
         let tx = conn.transaction()?;
-        if !factor.is_verified() {
+        if !mfa::use_challenge(&tx, challenge.id)? {
+            return Err(challenge_not_found());
+        }
+        if registering {
+            // A create challenge is only made for an unverified factor; one verified
+            // meanwhile (by a concurrent registration) keeps its credential.
+            if factor.is_verified()
+                || mfa::factor_of_user(&tx, auth.user.id, factor.id)?
+                    .is_none_or(|current| current.is_verified())
+            {
+                tracing::info!("webauthn: the factor was verified meanwhile");
+                return Err(unexpected());
+            }
+            if mfa::webauthn_credential_exists(&tx, &credential.id)? {
+                tracing::info!("webauthn: the credential id is already registered");
+                return Err(unexpected());
+            }
             mfa::save_webauthn_credential(&tx, factor.id, &credential, state.now_micros())?;
+        } else {
+            mfa::update_webauthn_credential(&tx, auth.user.id, &credential)?;
         }
         let body = raise_session(&tx, state, auth, factor, METHOD)?;
         tx.commit()?;
         Ok(body)
     })?;
     Ok((StatusCode::OK, Json(body)).into_response())
+}
+
+/// Parses and checks the client's response: a registration (`registering`) or an assertion.
+fn run_ceremony(
+    state: &AppState,
+    user: &User,
+    registering: bool,
+    session: &webauthn::SessionData,
+    credentials: &[webauthn::Credential],
+    response: &Value,
+    now: i64,
+) -> Result<webauthn::Credential, ApiError> {
+    let rp = relying_party(state);
+    let wuser = webauthn_user(user);
+    let parse_failed = |e: CeremonyError| {
+        tracing::info!("{e}");
+        invalid("Invalid credential_response")
+    };
+    if registering {
+        let registration = webauthn::parse_registration(response).map_err(parse_failed)?;
+        webauthn::finish_registration(&rp, session, &wuser, &registration, now).map_err(|e| {
+            tracing::info!("{e}");
+            unexpected()
+        })
+    } else {
+        let assertion = webauthn::parse_assertion(response).map_err(parse_failed)?;
+        webauthn::finish_login(&rp, session, &wuser, credentials, &assertion).map_err(|e| {
+            tracing::info!("{e}");
+            ApiError::internal("Failed to validate WebAuthn MFA response")
+        })
+    }
 }
