@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{start, start_with, Harness, Reply, EMAIL, PASSWORD};
+use common::{assert_error, start, start_with, Harness, Reply, EMAIL, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -60,19 +60,6 @@ fn token_hash_of(message: &Value) -> String {
         .expect("a token")
         .1
         .into_owned()
-}
-
-fn assert_error(reply: &Reply, status: u16, code: &str, message: &str) {
-    assert_eq!(
-        (
-            reply.status.as_u16(),
-            reply.code(),
-            reply.body["message"].as_str()
-        ),
-        (status, code, Some(message)),
-        "{}",
-        reply.text
-    );
 }
 
 fn no_autoconfirm() -> impl FnOnce(&mut local_gotrue::Config) {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{start, start_with, Harness, Reply, EMAIL, PASSWORD};
+use common::{assert_error, start, start_with, Harness, Reply, EMAIL, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -34,19 +34,6 @@ async fn created(h: &Harness, email: &str) -> Value {
     let reply = create(h, json!({"email": email, "password": "password-1"})).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     reply.body
-}
-
-fn assert_error(reply: &Reply, status: u16, code: &str, message: &str) {
-    assert_eq!(
-        (
-            reply.status.as_u16(),
-            reply.code(),
-            reply.body["message"].as_str()
-        ),
-        (status, code, Some(message)),
-        "{}",
-        reply.text
-    );
 }
 
 fn id_of(user: &Value) -> String {

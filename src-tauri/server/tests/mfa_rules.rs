@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{claims, start, start_with, Harness, Reply, EMAIL, PASSWORD};
+use common::{assert_error, claims, ok, start, start_with, Harness, Reply, EMAIL, PASSWORD};
 use local_gotrue::refresh_token::V2Token;
 use local_gotrue::RefreshTokenFormat;
 use reqwest::Method;
@@ -137,23 +137,6 @@ fn text<'a>(reply: &'a Reply, pointer: &str) -> &'a str {
         .pointer(pointer)
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("no {pointer} in {}", reply.text))
-}
-
-fn ok(reply: &Reply) {
-    assert_eq!(reply.status, 200, "{}", reply.text);
-}
-
-fn assert_error(reply: &Reply, status: u16, code: &str, message: &str) {
-    assert_eq!(
-        (
-            reply.status.as_u16(),
-            reply.code(),
-            reply.body["message"].as_str()
-        ),
-        (status, code, Some(message)),
-        "{}",
-        reply.text
-    );
 }
 
 /// An enrolled (unverified) TOTP factor: its id and secret.

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{claims, start, start_with, Harness, Reply, EMAIL};
+use common::{assert_error, claims, start, start_with, Harness, Reply, EMAIL};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha224};
@@ -67,19 +67,6 @@ async fn users(h: &Harness) -> Vec<Value> {
 
 async fn user_by_email(h: &Harness, email: &str) -> Option<Value> {
     users(h).await.into_iter().find(|u| u["email"] == email)
-}
-
-fn assert_error(reply: &Reply, status: u16, code: &str, message: &str) {
-    assert_eq!(
-        (
-            reply.status.as_u16(),
-            reply.code(),
-            reply.body["message"].as_str()
-        ),
-        (status, code, Some(message)),
-        "{}",
-        reply.text
-    );
 }
 
 fn amr_method(reply: &Reply) -> Value {

@@ -9,7 +9,7 @@ mod common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use common::{claims, start_with, Harness, Reply};
+use common::{assert_error, claims, ok, start_with, Harness, Reply};
 use local_gotrue::WebAuthnConfig;
 use p256::ecdsa::signature::Signer as _;
 use reqwest::Method;
@@ -380,23 +380,6 @@ async fn call(h: &Harness, method: Method, path: &str, token: &str, body: Option
         request = request.json(&body);
     }
     h.send(request).await
-}
-
-fn ok(reply: &Reply) {
-    assert_eq!(reply.status, 200, "{}", reply.text);
-}
-
-fn assert_error(reply: &Reply, status: u16, code: &str, message: &str) {
-    assert_eq!(
-        (
-            reply.status.as_u16(),
-            reply.code(),
-            reply.body["message"].as_str()
-        ),
-        (status, code, Some(message)),
-        "{}",
-        reply.text
-    );
 }
 
 async fn enroll(h: &Harness, token: &str, name: &str) -> String {

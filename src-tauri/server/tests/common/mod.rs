@@ -191,3 +191,22 @@ impl Harness {
         );
     }
 }
+
+/// An error answer: its status, its error code (either envelope) and its `message`.
+pub fn assert_error(reply: &Reply, status: u16, code: &str, message: &str) {
+    assert_eq!(
+        (
+            reply.status.as_u16(),
+            reply.code(),
+            reply.body["message"].as_str()
+        ),
+        (status, code, Some(message)),
+        "{}",
+        reply.text
+    );
+}
+
+/// A 200 answer, or the body in the failure.
+pub fn ok(reply: &Reply) {
+    assert_eq!(reply.status, 200, "{}", reply.text);
+}
