@@ -1,10 +1,12 @@
-//! Sessions in the OS keyring, through keyring-core: the Secret Service (gnome-keyring,
-//! KWallet) first, the kernel keyring (a store of our own over keyutils, see kernel_keyring) as
-//! a fallback that says plainly it does not survive a reboot, and memory when there is no
-//! keyring at all.
+//! Sessions in the OS keyring, through keyring-core. Each OS has its own order of stores
+//! (`KEYRINGS_HERE`, and one small `platform_store` per OS that makes them): on Linux the Secret
+//! Service (gnome-keyring, KWallet) first, the kernel keyring (a store of our own over keyutils,
+//! see kernel_keyring) as a fallback that says plainly it does not survive a reboot; on macOS the
+//! login keychain; on Windows Credential Manager. Memory when there is no keyring at all.
+//! Everything past the choice of store is the same code on every OS.
 //!
-//! A session larger than the backend takes in one secret (Windows Credential Manager caps a
-//! secret at 2,560 bytes; a session with user metadata can exceed that) is sealed instead:
+//! A keyring entry larger than the backend takes in one secret (Windows Credential Manager caps
+//! a secret at 2,560 bytes; a session with user metadata can exceed that) is sealed instead:
 //! AES-256-GCM with a random key that lives in the keyring, the ciphertext in the app's data
 //! folder (0700, files 0600), written atomically and bound to its profile and save counter (see
 //! `seal`). No token is ever written in plain text.
@@ -26,16 +28,39 @@ use session_engine::{MemoryStore, Session, SessionStore, StorageError};
 pub enum Backend {
     SecretService,
     KernelKeyring,
+    /// The user's login keychain (macOS).
+    MacosKeychain,
+    /// Generic credentials in Credential Manager (Windows).
+    WindowsCredentialManager,
     /// No keyring could be used: sessions last as long as the app runs.
     Memory,
 }
 
+/// The most bytes Windows Credential Manager keeps in one credential's blob
+/// (CRED_MAX_CREDENTIAL_BLOB_SIZE, 5 * 512); windows-native-keyring-store refuses larger ones.
+pub const WINDOWS_CREDENTIAL_BLOB_MAX: usize = 5 * 512;
+
+/// The keyrings this build can use, best first (`Vault::open` tries them in this order).
+#[cfg(target_os = "linux")]
+const KEYRINGS_HERE: &[Backend] = &[Backend::SecretService, Backend::KernelKeyring];
+#[cfg(target_os = "macos")]
+const KEYRINGS_HERE: &[Backend] = &[Backend::MacosKeychain];
+#[cfg(target_os = "windows")]
+const KEYRINGS_HERE: &[Backend] = &[Backend::WindowsCredentialManager];
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+const KEYRINGS_HERE: &[Backend] = &[];
+
 impl Backend {
-    /// The largest session kept directly as one secret; larger ones are sealed.
-    fn inline_limit(self) -> usize {
+    /// The largest keyring entry the vault writes for a session (the whole inline envelope,
+    /// as stored); a session that does not fit is sealed, and its entry only names the file.
+    pub fn inline_limit(self) -> usize {
         match self {
             Backend::SecretService => 64 * 1024,
             Backend::KernelKeyring => 16 * 1024,
+            // The keychain documents no small cap but is made for small secrets: a session
+            // past 16 KiB is sealed, as on the kernel keyring.
+            Backend::MacosKeychain => 16 * 1024,
+            Backend::WindowsCredentialManager => WINDOWS_CREDENTIAL_BLOB_MAX,
             Backend::Memory => usize::MAX,
         }
     }
@@ -43,7 +68,9 @@ impl Backend {
     /// What the user should know about where their tokens are.
     pub fn notice(self) -> Option<&'static str> {
         match self {
-            Backend::SecretService => None,
+            Backend::SecretService | Backend::MacosKeychain | Backend::WindowsCredentialManager => {
+                None
+            }
             Backend::KernelKeyring => Some("No Secret Service (gnome-keyring, KWallet) was found: sessions are kept in the kernel keyring and will not survive a reboot."),
             Backend::Memory => Some("No OS keyring is available: sessions are kept in memory only and are lost when the app quits."),
         }
@@ -90,30 +117,41 @@ pub struct Vault {
     /// Project JWT secrets when there is no keyring (see `jwt_secret`).
     jwt_secrets: std::sync::Mutex<std::collections::HashMap<String, secrecy::SecretString>>,
     service: String,
+    /// Store options for every entry the vault makes (see `platform_store`).
+    modifiers: Modifiers,
     sealed_dir: PathBuf,
     inline_limit: usize,
+}
+
+/// keyring-core entry modifiers (key, value), as a store takes them when building an entry.
+type Modifiers = &'static [(&'static str, &'static str)];
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StorageError> {
+    serde_json::to_vec(value).map_err(|e| StorageError::Backend(e.to_string()))
 }
 
 fn backend_error(error: keyring_core::Error) -> StorageError {
     StorageError::Backend(format!("the OS keyring refused: {error}"))
 }
 
-/// Writes, reads back and deletes a probe secret: a store that cannot do all three is no use.
-fn probe(store: &Arc<CredentialStore>, service: &str) -> bool {
-    let Ok(entry) = Entry::new_in_store(store, service, "probe") else {
-        return false;
-    };
-    let ok = entry.set_secret(b"probe").is_ok() && entry.get_secret().is_ok_and(|s| s == b"probe");
-    if let Err(error) = entry.delete_credential() {
-        tracing::debug!(%error, "the keyring probe entry could not be deleted");
-    }
-    ok
-}
-
 impl Vault {
-    /// Picks the best keyring that works here. Call off the async threads (it talks D-Bus).
+    /// Writes, reads back and deletes a probe secret: a store that cannot do all three is no use.
+    fn probe(&self, store: &Arc<CredentialStore>) -> bool {
+        let Ok(entry) = self.entry(store, "probe") else {
+            return false;
+        };
+        let ok =
+            entry.set_secret(b"probe").is_ok() && entry.get_secret().is_ok_and(|s| s == b"probe");
+        if let Err(error) = entry.delete_credential() {
+            tracing::debug!(%error, "the keyring probe entry could not be deleted");
+        }
+        ok
+    }
+
+    /// Picks the best keyring that works here. Call off the async threads (it talks D-Bus on
+    /// Linux).
     pub fn open(service: &str, sealed_dir: PathBuf) -> Vault {
-        for backend in [Backend::SecretService, Backend::KernelKeyring] {
+        for &backend in KEYRINGS_HERE {
             match Vault::open_backend(backend, service, sealed_dir.clone()) {
                 Ok(vault) => return vault,
                 Err(error) => tracing::info!(?backend, %error, "keyring not usable"),
@@ -129,17 +167,18 @@ impl Vault {
         service: &str,
         sealed_dir: PathBuf,
     ) -> Result<Vault, StorageError> {
-        let store = match backend {
-            Backend::Memory => return Ok(Vault::in_memory(service, sealed_dir)),
-            Backend::SecretService => secret_service_store()?,
-            Backend::KernelKeyring => kernel_keyring_store()?,
-        };
-        if !probe(&store, service) {
+        if backend == Backend::Memory {
+            return Ok(Vault::in_memory(service, sealed_dir));
+        }
+        let (store, modifiers) = platform_store(backend)?;
+        let mut vault = Vault::with_store(store.clone(), backend, service, sealed_dir);
+        vault.modifiers = modifiers;
+        if !vault.probe(&store) {
             return Err(StorageError::Backend(format!(
                 "the {backend:?} keyring cannot store secrets here"
             )));
         }
-        Ok(Vault::with_store(store, backend, service, sealed_dir))
+        Ok(vault)
     }
 
     /// A vault over a given store (tests use keyring-core's mock store).
@@ -156,6 +195,7 @@ impl Vault {
             memory: MemoryStore::new(),
             jwt_secrets: std::sync::Mutex::default(),
             service: service.to_string(),
+            modifiers: &[],
             sealed_dir,
             inline_limit: backend.inline_limit(),
         }
@@ -169,6 +209,7 @@ impl Vault {
             memory: MemoryStore::new(),
             jwt_secrets: std::sync::Mutex::default(),
             service: service.to_string(),
+            modifiers: &[],
             sealed_dir,
             inline_limit: usize::MAX,
         }
@@ -184,7 +225,13 @@ impl Vault {
     }
 
     fn entry(&self, store: &Arc<CredentialStore>, user: &str) -> Result<Entry, StorageError> {
-        Entry::new_in_store(store, &self.service, user).map_err(backend_error)
+        let entry = if self.modifiers.is_empty() {
+            Entry::new_in_store(store, &self.service, user)
+        } else {
+            let modifiers = self.modifiers.iter().copied().collect();
+            Entry::new_in_store_with_modifiers(store, &self.service, user, &modifiers)
+        };
+        entry.map_err(backend_error)
     }
 
     fn sealed_file(profile: &str) -> String {
@@ -238,29 +285,57 @@ impl Vault {
     }
 }
 
-#[cfg(target_os = "linux")]
-fn secret_service_store() -> Result<Arc<CredentialStore>, StorageError> {
-    let store = zbus_secret_service_keyring_store::Store::new().map_err(backend_error)?;
-    Ok(store)
-}
-
-#[cfg(target_os = "linux")]
-fn kernel_keyring_store() -> Result<Arc<CredentialStore>, StorageError> {
-    // Not linux-keyutils-keyring-store's Store: see kernel_keyring for why.
-    let store = kernel_keyring::Store::new().map_err(backend_error)?;
-    Ok(store)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn secret_service_store() -> Result<Arc<CredentialStore>, StorageError> {
-    Err(StorageError::Backend(
-        "this build has no keyring store for this platform yet".into(),
+/// A backend this build has no store for (another OS's keyring).
+fn not_here(backend: Backend) -> StorageError {
+    StorageError::Backend(format!(
+        "the {backend:?} keyring is not available on this OS"
     ))
 }
 
-#[cfg(not(target_os = "linux"))]
-fn kernel_keyring_store() -> Result<Arc<CredentialStore>, StorageError> {
-    secret_service_store()
+/// The store for one of Linux's keyrings, and the modifiers its entries take (none).
+#[cfg(target_os = "linux")]
+fn platform_store(backend: Backend) -> Result<(Arc<CredentialStore>, Modifiers), StorageError> {
+    let store: Arc<CredentialStore> = match backend {
+        Backend::SecretService => {
+            zbus_secret_service_keyring_store::Store::new().map_err(backend_error)?
+        }
+        // Not linux-keyutils-keyring-store's Store: see kernel_keyring for why.
+        Backend::KernelKeyring => kernel_keyring::Store::new().map_err(backend_error)?,
+        other => return Err(not_here(other)),
+    };
+    Ok((store, &[]))
+}
+
+/// The login keychain (the default of the crate's `keychain` store), no modifiers.
+#[cfg(target_os = "macos")]
+fn platform_store(backend: Backend) -> Result<(Arc<CredentialStore>, Modifiers), StorageError> {
+    let store: Arc<CredentialStore> = match backend {
+        Backend::MacosKeychain => {
+            apple_native_keyring_store::keychain::Store::new().map_err(backend_error)?
+        }
+        other => return Err(not_here(other)),
+    };
+    Ok((store, &[]))
+}
+
+/// Credential Manager, with every credential kept on this computer only (`Local`): the store's
+/// default (`Enterprise`) roams with a roaming profile, which would carry the session entry to
+/// other computers without its sealed file, and a refresh token to two places at once.
+#[cfg(target_os = "windows")]
+fn platform_store(backend: Backend) -> Result<(Arc<CredentialStore>, Modifiers), StorageError> {
+    let store: Arc<CredentialStore> = match backend {
+        Backend::WindowsCredentialManager => {
+            windows_native_keyring_store::Store::new().map_err(backend_error)?
+        }
+        other => return Err(not_here(other)),
+    };
+    Ok((store, &[("persistence", "Local")]))
+}
+
+/// An OS with no keyring store in this build: sessions stay in memory.
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+fn platform_store(backend: Backend) -> Result<(Arc<CredentialStore>, Modifiers), StorageError> {
+    Err(not_here(backend))
 }
 
 impl Vault {
@@ -393,8 +468,6 @@ impl SessionStore for Vault {
             return self.memory.save(profile, session);
         };
         let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
-        let plain =
-            serde_json::to_vec(session).map_err(|e| StorageError::Backend(e.to_string()))?;
         let previous = match self.current_envelope(store, profile) {
             Ok(previous) => previous,
             // Unreadable: overwritten by this newer session, counting from the start.
@@ -403,11 +476,14 @@ impl SessionStore for Vault {
             Err(error) => return Err(error),
         };
         let last = previous.as_ref().map_or(0, Envelope::counter);
-        let envelope = if plain.len() <= self.inline_limit {
-            Envelope::Inline {
-                session: Box::new(session.clone()),
-                counter: last,
-            }
+        let inline = to_json(&Envelope::Inline {
+            session: Box::new(session.clone()),
+            counter: last,
+        })?;
+        // The limit is on what the keyring stores: the whole envelope, not the bare session.
+        let sealed = inline.len() > self.inline_limit;
+        let bytes = if !sealed {
+            inline
         } else {
             let counter = last.checked_add(1).ok_or_else(|| {
                 StorageError::Backend("the sealed session's save counter is exhausted".into())
@@ -424,19 +500,17 @@ impl SessionStore for Vault {
                 }
             };
             let file = Vault::sealed_file(profile);
-            let sealed = seal::seal(&key, profile, counter, &plain)?;
-            seal::write_atomically(&self.sealed_dir, &file, &sealed)?;
-            Envelope::Sealed {
+            let ciphertext = seal::seal(&key, profile, counter, &to_json(session)?)?;
+            seal::write_atomically(&self.sealed_dir, &file, &ciphertext)?;
+            to_json(&Envelope::Sealed {
                 file,
                 counter: Some(counter),
-            }
+            })?
         };
-        let bytes =
-            serde_json::to_vec(&envelope).map_err(|e| StorageError::Backend(e.to_string()))?;
         self.entry(store, &format!("session:{profile}"))?
             .set_secret(&bytes)
             .map_err(backend_error)?;
-        if matches!(envelope, Envelope::Inline { .. }) {
+        if !sealed {
             // Inline now: a sealed copy and its key (from a move back inline, or one a crash
             // left behind) are stale secrets.
             if let Err(error) = self.remove_sealed(store, profile) {

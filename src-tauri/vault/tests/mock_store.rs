@@ -489,3 +489,184 @@ fn signing_out_removes_what_killed_sealed_saves_left_behind() {
         "only q's files stay"
     );
 }
+
+#[test]
+fn the_inline_limit_table_is_what_each_backend_claims() {
+    use session_vault::WINDOWS_CREDENTIAL_BLOB_MAX;
+    // CRED_MAX_CREDENTIAL_BLOB_SIZE in the Windows SDK is 5 * 512 bytes.
+    assert_eq!(WINDOWS_CREDENTIAL_BLOB_MAX, 2560);
+    let table = [
+        (Backend::SecretService, 64 * 1024),
+        (Backend::KernelKeyring, 16 * 1024),
+        (Backend::MacosKeychain, 16 * 1024),
+        (Backend::WindowsCredentialManager, 2560),
+        (Backend::Memory, usize::MAX),
+    ];
+    for (backend, limit) in table {
+        assert_eq!(backend.inline_limit(), limit, "{backend:?}");
+        let vault = Vault::with_store(mock_store(), backend, "test", temp_dir().path().into());
+        assert_eq!(vault.backend(), backend);
+    }
+    // The platforms' own stores keep sessions across restarts: nothing to warn about.
+    for quiet in [
+        Backend::SecretService,
+        Backend::MacosKeychain,
+        Backend::WindowsCredentialManager,
+    ] {
+        assert_eq!(quiet.notice(), None, "{quiet:?}");
+    }
+    for warned in [Backend::KernelKeyring, Backend::Memory] {
+        assert!(warned.notice().is_some(), "{warned:?}");
+    }
+    // The names the window gets (ipc.gen.ts).
+    let names: Vec<_> = table
+        .iter()
+        .map(|(backend, _)| serde_json::to_value(backend).unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "secretService",
+            "kernelKeyring",
+            "macosKeychain",
+            "windowsCredentialManager",
+            "memory"
+        ]
+    );
+}
+
+/// keyring-core's mock store behind the one check windows-native-keyring-store makes before
+/// writing: a secret over the credential blob's size is refused (`Error::TooLong`).
+#[derive(Debug)]
+struct CappedStore {
+    inner: Arc<CredentialStore>,
+    cap: usize,
+}
+
+#[derive(Debug)]
+struct CappedCredential {
+    inner: keyring_core::Entry,
+    cap: usize,
+}
+
+impl keyring_core::api::CredentialApi for CappedCredential {
+    fn set_secret(&self, secret: &[u8]) -> keyring_core::Result<()> {
+        if secret.len() > self.cap {
+            return Err(keyring_core::Error::TooLong(
+                "secret".into(),
+                self.cap.try_into().unwrap(),
+            ));
+        }
+        self.inner.set_secret(secret)
+    }
+
+    fn get_secret(&self) -> keyring_core::Result<Vec<u8>> {
+        self.inner.get_secret()
+    }
+
+    fn delete_credential(&self) -> keyring_core::Result<()> {
+        self.inner.delete_credential()
+    }
+
+    fn get_credential(&self) -> keyring_core::Result<Option<Arc<keyring_core::api::Credential>>> {
+        Ok(None)
+    }
+
+    fn get_specifiers(&self) -> Option<(String, String)> {
+        self.inner.get_specifiers()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl keyring_core::api::CredentialStoreApi for CappedStore {
+    fn vendor(&self) -> String {
+        format!("Capped at {} bytes: {}", self.cap, self.inner.vendor())
+    }
+
+    fn id(&self) -> String {
+        self.inner.id()
+    }
+
+    fn build(
+        &self,
+        service: &str,
+        user: &str,
+        modifiers: Option<&std::collections::HashMap<&str, &str>>,
+    ) -> keyring_core::Result<keyring_core::Entry> {
+        let inner = self.inner.build(service, user, modifiers)?;
+        Ok(keyring_core::Entry::new_with_credential(Arc::new(
+            CappedCredential {
+                inner,
+                cap: self.cap,
+            },
+        )))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+#[test]
+fn with_credential_managers_limit_a_big_session_is_sealed_and_a_small_one_stays_inline() {
+    let folder = temp_dir();
+    let store: Arc<CredentialStore> = Arc::new(CappedStore {
+        inner: mock_store(),
+        cap: Backend::WindowsCredentialManager.inline_limit(),
+    });
+    let vault = Vault::with_store(
+        store.clone(),
+        Backend::WindowsCredentialManager,
+        "test",
+        folder.path().to_path_buf(),
+    );
+    let small = session(100);
+    // A user with big metadata: well over what one credential holds.
+    let big = session(4000);
+    // A session whose JSON alone is exactly the cap: its keyring entry (the envelope around it)
+    // is larger, so it must be sealed too.
+    let bare = serde_json::to_vec(&session(0)).unwrap().len();
+    let edge = session(2560 - bare);
+    assert_eq!(serde_json::to_vec(&edge).unwrap().len(), 2560);
+    for (profile, session) in [("small", &small), ("big", &big), ("edge", &edge)] {
+        vault.save(profile, session).unwrap();
+        assert_eq!(
+            vault.load(profile).unwrap().as_ref(),
+            Some(session),
+            "{profile}"
+        );
+    }
+    let kind = |profile: &str| {
+        let bytes = entry(&store, &format!("session:{profile}"))
+            .get_secret()
+            .unwrap();
+        assert!(bytes.len() <= 2560, "{profile}: {} bytes", bytes.len());
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["kind"].clone()
+    };
+    assert_eq!(kind("small"), "inline");
+    assert_eq!(kind("big"), "sealed");
+    assert_eq!(kind("edge"), "sealed");
+    let mut files: Vec<String> = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["big.sealed", "edge.sealed"]);
+    // The big session shrinks back under the limit: inline again, its file and key gone.
+    vault.save("big", &small).unwrap();
+    assert_eq!(kind("big"), "inline");
+    assert_eq!(vault.load("big").unwrap(), Some(small));
+    assert!(!folder.path().join("big.sealed").exists());
+    assert!(matches!(
+        entry(&store, "key:big").get_secret(),
+        Err(keyring_core::Error::NoEntry)
+    ));
+    // The project JWT secret goes through the same capped store.
+    vault
+        .save_jwt_secret("small", &secrecy::SecretString::from("s".repeat(64)))
+        .unwrap();
+    assert!(vault.load_jwt_secret("small").unwrap().is_some());
+}
