@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Installs what building (and, with `test`, testing) Session Inspector needs on Debian/Ubuntu.
-# Idempotent: when everything is present it only checks, in about a second.
+# Gets a machine ready to build (and, with `test`, test) Session Inspector.
+# On Debian/Ubuntu it installs what is missing; on macOS and Windows (Git Bash) it installs
+# nothing of the system's: it checks, and says what is missing and how to get it. Idempotent:
+# when everything is present it only checks, in about a second.
 #   setup.sh run   system libraries to build and run the app, Node, the UI's npm packages
 #   setup.sh test  the same, plus Xvfb, WebKitWebDriver, tauri-driver, cargo-machete,
 #                  cargo-deny, gnome-keyring, keyutils, Chromium and ChromeDriver (the browser of
-#                  the OAuth end-to-end test)
+#                  the OAuth end-to-end test). Linux only.
+# SETUP_UNAME stands in for `uname -s` (src-tauri/scripts/setup-test.sh checks each OS's path).
 set -euo pipefail
 mode=${1:-run}
 root=$(cd "$(dirname "$0")/../.." && pwd)
+os=${SETUP_UNAME:-$(uname -s)}
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[setup]\033[0m %s\n' "$*" >&2; exit 1; }
@@ -39,18 +43,142 @@ as_root() {
   fi
 }
 
+# A Linux without apt: what to install, by Debian name, and the build set on Fedora and Arch
+# (names from Tauri 2's Linux prerequisites).
+no_apt() {
+  say "no apt-get: this setup installs packages on Debian/Ubuntu only. Missing, by Debian name:"
+  say "  $*"
+  say "the build libraries and Node elsewhere:"
+  say "  Fedora: sudo dnf install webkit2gtk4.1-devel gtk3-devel openssl-devel librsvg2-devel" \
+    "libappindicator-gtk3-devel file nodejs npm && sudo dnf group install c-development"
+  say "  Arch:   sudo pacman -S --needed webkit2gtk-4.1 gtk3 base-devel openssl librsvg" \
+    "libappindicator-gtk3 file nodejs npm"
+  [ "$mode" = test ] &&
+    say "the test tools (Xvfb, WebKitWebDriver, gnome-keyring, keyutils, Chromium...) have other names there."
+  die "install those, then run this again."
+}
+
 apt_install() {
-  command -v apt-get >/dev/null ||
-    die "no apt-get: this setup knows Debian/Ubuntu only. Please install the equivalents of: $*"
+  command -v apt-get >/dev/null || no_apt "$@"
   say "installing with apt-get: $*"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
     || die "apt-get could not install: $*"
 }
 
-# 1. System packages.
-mapfile -t need < <(missing_debs "${packages[@]}")
-[ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
+# Portable to macOS's bash 3.2 and BSD tools: no sort -V, no sha256sum there.
+version_ge() { # $1 >= $2, both dotted numbers
+  local IFS=. i
+  local -a have=($1) want=($2)
+  for i in 0 1 2; do
+    [ "${have[i]:-0}" -gt "${want[i]:-0}" ] && return 0
+    [ "${have[i]:-0}" -lt "${want[i]:-0}" ] && return 1
+  done
+  return 0
+}
+sha256() {
+  if command -v sha256sum >/dev/null; then sha256sum "$1"; else shasum -a 256 "$1"; fi | cut -d' ' -f1
+}
+
+# macOS and Windows: every missing tool is one line, printed together; nothing is installed.
+missing=()
+lacks() { missing+=("$*"); }
+
+check_rust() {
+  command -v cargo >/dev/null ||
+    lacks "Rust (cargo): install rustup from https://rustup.rs, then open a new terminal"
+}
+
+check_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    lacks "Node.js $NODE_MIN or newer, with npm: the LTS installer from https://nodejs.org"
+    return
+  fi
+  local found
+  found=$(node --version | sed 's/^v//')
+  version_ge "$found" "$NODE_MIN" ||
+    lacks "Node.js $NODE_MIN or newer (this is $found): the LTS installer from https://nodejs.org"
+}
+
+check_macos() {
+  xcode-select -p >/dev/null 2>&1 ||
+    lacks "Xcode command-line tools (compiler, linker, macOS SDK): run xcode-select --install"
+  check_rust
+  check_node
+}
+
+# WebView2 Runtime: Microsoft's documented check is a non-empty `pv` (not 0.0.0.0) under the
+# runtime's EdgeUpdate client key, per machine (64- or 32-bit view) or per user.
+webview2_installed() {
+  local client='Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}' hive
+  for hive in 'HKLM\SOFTWARE\WOW6432Node' 'HKLM\SOFTWARE' 'HKCU\Software'; do
+    # No MSYS path conversion: /v is reg's switch, not a path.
+    MSYS_NO_PATHCONV=1 MSYS2_ARG_CONV_EXCL='*' reg query "$hive\\$client" /v pv 2>/dev/null |
+      grep -qE 'REG_SZ +[1-9]' && return 0
+  done
+  return 1
+}
+
+# The MSVC compiler and linker Rust's windows-msvc target links with: cl on PATH (a developer
+# prompt), or any Visual Studio / Build Tools install with the C++ x64 tools, per vswhere.
+msvc_installed() {
+  command -v cl >/dev/null && return 0
+  local vswhere program_files
+  vswhere=$(command -v vswhere || true)
+  if [ -z "$vswhere" ] && program_files=$(printenv 'ProgramFiles(x86)') &&
+    command -v cygpath >/dev/null; then
+    vswhere="$(cygpath -u "$program_files")/Microsoft Visual Studio/Installer/vswhere.exe"
+  fi
+  [ -n "$vswhere" ] && [ -x "$vswhere" ] &&
+    [ -n "$("$vswhere" -latest -products '*' -requires \
+      Microsoft.VisualStudio.Component.VC.Tools.x86.x64 -property installationPath 2>/dev/null)" ]
+}
+
+check_windows() {
+  if ! command -v reg >/dev/null; then
+    say "cannot read the registry here (no reg): check that \"Microsoft Edge WebView2 Runtime\"" \
+      "is in Settings > Apps > Installed apps (Windows 11 has it already)"
+  elif ! webview2_installed; then
+    lacks "WebView2 Runtime: the Evergreen Bootstrapper from" \
+      "https://developer.microsoft.com/microsoft-edge/webview2/"
+  fi
+  msvc_installed ||
+    lacks "MSVC build tools: \"Build Tools for Visual Studio\" from" \
+      "https://visualstudio.microsoft.com/visual-cpp-build-tools/ with the workload" \
+      "\"Desktop development with C++\""
+  check_rust
+  if command -v rustc >/dev/null; then
+    local host
+    host=$(rustc -vV | sed -n 's/^host: //p')
+    case "$host" in
+      *-windows-msvc) ;;
+      *) lacks "Rust's MSVC toolchain (the default here is $host): rustup default stable-msvc" ;;
+    esac
+  fi
+  check_node
+}
+
+# 1. System packages (Linux), or the checks of what macOS and Windows need.
+case "$os" in
+  Linux)
+    mapfile -t need < <(missing_debs "${packages[@]}")
+    [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
+    ;;
+  Darwin | MINGW* | MSYS* | CYGWIN*)
+    if [ "$mode" = test ]; then
+      die "make test needs Linux (Xvfb, WebKitWebDriver, gnome-keyring, the kernel keyring). Here:" \
+        "setup.sh run, then cargo test --workspace and (cd ui && npm test); README, \"Platforms\"."
+    fi
+    if [ "$os" = Darwin ]; then check_macos; else check_windows; fi
+    if [ ${#missing[@]} -gt 0 ]; then
+      for line in "${missing[@]}"; do
+        printf '\033[1;31m[setup]\033[0m missing: %s\n' "$line" >&2
+      done
+      die "install what is missing (nothing was installed), then run this again; README, \"Platforms\"."
+    fi
+    ;;
+  *) die "unknown OS \"$os\": this setup knows Linux, macOS and Windows (Git Bash)." ;;
+esac
 
 # 2. Rust (a rustup toolchain, not installable from here) with rustfmt and clippy.
 command -v cargo >/dev/null || die "cargo not found: install Rust 1.90 or newer (https://rustup.rs)."
@@ -60,14 +188,13 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
 fi
 
 # 3. Node (Vite 8 wants 20.19+) and the UI's locked npm packages.
-version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt_install "${node_packages[@]}"
 fi
 node_version=$(node --version | sed 's/^v//')
 version_ge "$node_version" "$NODE_MIN" ||
   die "Node $node_version is too old: the UI build needs Node $NODE_MIN or newer."
-lock_hash=$(sha256sum "$root/ui/package-lock.json" | cut -d' ' -f1)
+lock_hash=$(sha256 "$root/ui/package-lock.json")
 stamp="$root/ui/node_modules/.session-inspector-lock"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
   say "installing the UI's npm packages (npm ci)"
@@ -100,7 +227,7 @@ fi
 # 5. The client judges of the local GoTrue server: auth-js (npm) and supabase_auth (a venv).
 if [ "$mode" = test ]; then
   judges="$root/src-tauri/server/tests/judges"
-  judge_lock=$(sha256sum "$judges/auth-js/package-lock.json" | cut -d' ' -f1)
+  judge_lock=$(sha256 "$judges/auth-js/package-lock.json")
   judge_stamp="$judges/auth-js/node_modules/.session-inspector-lock"
   if [ "$(cat "$judge_stamp" 2>/dev/null)" != "$judge_lock" ]; then
     say "installing @supabase/auth-js for the judges (npm ci)"
@@ -108,7 +235,7 @@ if [ "$mode" = test ]; then
     echo "$judge_lock" >"$judge_stamp"
   fi
   venv="$root/target/judges/venv"
-  requirements_hash=$(sha256sum "$judges/python/requirements.txt" | cut -d' ' -f1)
+  requirements_hash=$(sha256 "$judges/python/requirements.txt")
   if [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$requirements_hash" ]; then
     say "installing supabase_auth for the judges (python venv in target/judges)"
     rm -rf "$venv"

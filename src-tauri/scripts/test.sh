@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every test, in the order a failure is cheapest to find: formatting, lints and dependency
-# checks, the UI's type check and unit tests, the Rust tests (unit, mock-runtime IPC,
-# integration), then the WebDriver end-to-end tests on the real app under Xvfb. Called by
+# Every test, in the order a failure is cheapest to find: formatting, setup.sh's macOS and
+# Windows paths, lints and dependency checks, the UI's type check and unit tests, the Rust tests
+# (unit, mock-runtime IPC, integration), then the WebDriver end-to-end tests on the real app under Xvfb. Called by
 # `make test`, which first installs what is missing and builds the UI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,6 +13,9 @@ footprint_before=$(src-tauri/scripts/footprint.sh)
 
 step "cargo fmt --check"
 cargo fmt --all --check
+
+step "setup.sh on macOS and Windows (stub commands, this machine)"
+src-tauri/scripts/setup-test.sh
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
