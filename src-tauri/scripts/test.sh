@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every test, in the order a failure is cheapest to find: formatting, setup.sh's macOS and
 # Windows paths, lints and dependency checks, the UI's type check and unit tests, the Rust tests
-# (unit, mock-runtime IPC, integration), then the WebDriver end-to-end tests on the real app under Xvfb. Called by
-# `make test`, which first installs what is missing and builds the UI.
+# (unit, mock-runtime IPC, integration), then the WebDriver end-to-end tests on the real app
+# under Xvfb. Called by `make test`, which first installs what is missing and builds the UI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -286,7 +286,7 @@ const KINDS: Record<string, Entry> = {
   },
   storage: {
     title: "Keyring failure",
-    meaning: "The session could not be read from or written to the OS keyring. Check that a keyring (Secret Service) is running and unlocked.",
+    meaning: "The session could not be read from or written to the OS keyring. Check that the keyring is available and unlocked: the Secret Service (gnome-keyring, KWallet) on Linux, the login keychain on macOS, Credential Manager on Windows.",
   },
   refreshDiscarded: {
     title: "Refresh discarded",

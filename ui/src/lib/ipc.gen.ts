@@ -41,7 +41,7 @@ export type DemoAccount = { email: string, password: string, };
 
 export type DetectedStack = { url: string, anonKey: string, };
 
-export type Backend = "secretService" | "kernelKeyring" | "memory";
+export type Backend = "secretService" | "kernelKeyring" | "macosKeychain" | "windowsCredentialManager" | "memory";
 
 export type SessionView = { user: UserView, sessionId: string | null, expiresAt: number, issuedAt: number | null, tokenType: string, header: Record<string, unknown>, claims: Record<string, unknown>, accessTokenFingerprint: string, refreshTokenFingerprint: string, refreshTokenShape: RefreshTokenShape, 
 /**
