@@ -20,6 +20,13 @@ src-tauri/scripts/setup-test.sh
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+step "without the demo feature: clippy and unit tests of the app crate"
+# The app without its built-in server (no local-gotrue, axum or SQLite in the app). The same
+# workspace selection as above (no other member has features), so only the app crate is built
+# again; the members' unit tests rerun with it (a second or two).
+cargo clippy --workspace --no-default-features --all-targets --quiet -- -D warnings
+cargo test --workspace --no-default-features --lib --quiet
+
 step "cargo machete (no unused dependency)"
 cargo machete
 

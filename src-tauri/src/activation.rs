@@ -20,7 +20,8 @@ use crate::settings::{self, Backend};
 /// the log. (The engine's default, like the Supabase clients', keeps retrying for 30 s.)
 const RETRY_BUDGET: Duration = Duration::from_secs(3);
 
-/// Opens profile `id`, or the last one used (the built-in demo when there is none).
+/// Opens profile `id`, or the last one used (the built-in demo when there is none; in a build
+/// without it, `NoProfile` until a project is added).
 pub async fn activate<R: Runtime>(
     app: &AppHandle<R>,
     inspector: &Inspector,
@@ -31,7 +32,10 @@ pub async fn activate<R: Runtime>(
             .profile(id)
             .cloned()
             .ok_or_else(|| Error::UnknownProfile(id.to_string()))?,
-        None => settings::update(app, |saved| Ok::<_, Error>(saved.active_profile()))?,
+        None => settings::update(app, |saved| {
+            Ok::<_, Error>(saved.active_profile(demo::AVAILABLE))
+        })?
+        .ok_or(Error::NoProfile)?,
     };
     let (vault, keyring) = crate::vault::open(app, inspector).await?;
 

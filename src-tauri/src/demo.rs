@@ -1,9 +1,14 @@
 //! The built-in demo: its own GoTrue-compatible server in the app's data folder, signing with
 //! ES256 (as new Supabase projects do), short-lived tokens and manual identity linking on (a
 //! playground: linking and unlinking from the window work), and its demo account.
+//!
+//! Everything the server gives the app goes through this module: starting it, its inbox, the
+//! keyring name of its sessions. With the `demo` feature off (`--no-default-features`) the
+//! same small API stands, without local-gotrue behind it: [`AVAILABLE`] is false, there is
+//! never a [`Server`], and [`start`] says plainly that this build has none, so callers need
+//! no `cfg` of their own.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -11,11 +16,14 @@ use ts_rs::TS;
 use crate::error::Error;
 use crate::settings::Profile;
 
+pub use built_in::{start, Server, StartError};
+
+/// Whether this build has the built-in server (the `demo` feature).
+pub const AVAILABLE: bool = cfg!(feature = "demo");
+
 /// The built-in demo's account: a throwaway user on a server that only listens on loopback.
 pub const DEMO_EMAIL: &str = "demo@sessioninspector.local";
 pub const DEMO_PASSWORD: &str = "demo-password";
-/// Short-lived access tokens, so a newcomer sees the countdown and refreshes move.
-const DEMO_JWT_EXPIRY: Duration = Duration::from_secs(120);
 
 /// The demo account, offered in the sign-in form while the built-in profile is active.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -33,45 +41,65 @@ pub const DEMO_ACCOUNT: DemoAccount = DemoAccount {
 /// only other holder); without it, every launch makes a new random one.
 pub const CONTROL_TOKEN_ENV: &str = "SESSION_INSPECTOR_DEMO_CONTROL_TOKEN";
 
-/// Starts the demo server on its database in `dir` (created if missing).
-pub async fn start(dir: &Path) -> Result<local_gotrue::Server, Error> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Folder {
-        path: dir.display().to_string(),
-        source,
-    })?;
-    let control_token = std::env::var(CONTROL_TOKEN_ENV)
-        .ok()
-        .filter(|t| t.len() >= local_gotrue::MIN_CONTROL_TOKEN)
-        .unwrap_or_else(local_gotrue::new_control_token);
-    let config = local_gotrue::Config {
-        // The control surface lists refresh tokens and mints sessions: only this process
-        // (and a test that set the token) may use it. Its JWT secret is this data folder's
-        // own, not the public local-development one.
-        control_token: Some(control_token),
-        random_jwt_secret: true,
-        jwt_expiry: DEMO_JWT_EXPIRY,
-        data_path: Some(dir.join("auth.sqlite")),
-        // Asymmetric keys, as new Supabase projects use: the signature can be checked
-        // against the published JWKS without any secret.
-        signing: local_gotrue::config::SigningAlgorithm::Es256,
-        // A playground: linking and unlinking identities from the window works (GoTrue's
-        // GOTRUE_SECURITY_MANUAL_LINKING_ENABLED, off by default on real projects).
-        manual_linking: true,
-        demo_user: Some(local_gotrue::DemoUser {
-            email: DEMO_EMAIL.into(),
-            password: DEMO_PASSWORD.into(),
-        }),
-        ..local_gotrue::Config::default()
-    };
-    let server = local_gotrue::start(config).await?;
-    tracing::info!(url = %server.url(), "built-in server started");
-    Ok(server)
+/// What a message is for, named after GoTrue's verification `type` its link or code takes.
+/// The app's own IPC type (in every build), filled from the server's inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxKind {
+    /// Confirm a new account (GoTrue's confirmation mail).
+    Signup,
+    /// Sign in (GoTrue's magic-link mail).
+    Magiclink,
+    /// Reset a password (GoTrue's recovery mail).
+    Recovery,
+    /// Join the project (GoTrue's invite mail, from `POST /invite`).
+    Invite,
+    /// A code by text message.
+    Sms,
+    /// Confirm an email change (GoTrue's email-change mail, to the new address and, with
+    /// secure email change, to the current one).
+    EmailChange,
+    /// Confirm a phone change (a code by text message to the new number).
+    PhoneChange,
+    /// The nonce `PUT /user` takes for a password change (GoTrue's reauthentication mail or
+    /// text message); it has no link.
+    Reauthentication,
 }
 
-/// What the demo server has "sent" (sign-up confirmations, magic links, codes by email and
-/// SMS), newest first: its Mailpit, as `supabase start` has one.
-pub fn inbox(server: &local_gotrue::Server) -> Vec<local_gotrue::InboxMessage> {
-    let mut messages = server.inbox();
+/// One message the built-in server "sent". It carries a live one-time code and link (the
+/// inbox is where a tester reads them), so they cross IPC but never show in `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxMessage {
+    pub id: String,
+    /// The email address (lowercase) or the phone number (digits, as GoTrue stores it).
+    pub to: String,
+    pub kind: InboxKind,
+    pub subject: String,
+    /// The one-time code (6 digits).
+    pub code: String,
+    /// For email: GoTrue's verification link, `<server>/auth/v1/verify?token=<token hash>&
+    /// type=<kind>&redirect_to=<url>`. Text messages carry only the code.
+    pub link: Option<String>,
+    /// RFC 3339, by the server's clock.
+    pub sent_at: String,
+}
+
+impl std::fmt::Debug for InboxMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboxMessage")
+            .field("id", &self.id)
+            .field("to", &self.to)
+            .field("kind", &self.kind)
+            .field("sent_at", &self.sent_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the server "sent" (sign-up confirmations, magic links, codes by email and SMS),
+/// newest first: its Mailpit, as `supabase start` has one.
+pub fn inbox(server: &Server) -> Vec<InboxMessage> {
+    let mut messages = built_in::messages(server);
     messages.reverse();
     messages
 }
@@ -81,10 +109,123 @@ pub fn inbox(server: &local_gotrue::Server) -> Vec<local_gotrue::InboxMessage> {
 /// issued it (in that copy's app data folder): its entry is named after that database's
 /// signing key, so a copy with another data folder never picks up a session its own server
 /// has never heard of.
-pub fn store_key(profile: &Profile, demo_server: Option<&local_gotrue::Server>) -> String {
+pub fn store_key(profile: &Profile, demo_server: Option<&Server>) -> String {
     match demo_server {
         Some(server) => format!("{}:{}", profile.id, server.key_id()),
         None => profile.id.clone(),
+    }
+}
+
+/// The server itself: local-gotrue, started on the app's data folder.
+#[cfg(feature = "demo")]
+mod built_in {
+    use std::time::Duration;
+
+    use super::*;
+
+    pub use local_gotrue::{Server, StartError};
+
+    /// Short-lived access tokens, so a newcomer sees the countdown and refreshes move.
+    const DEMO_JWT_EXPIRY: Duration = Duration::from_secs(120);
+
+    /// Starts the demo server on its database in `dir` (created if missing).
+    pub async fn start(dir: &Path) -> Result<Server, Error> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Folder {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let control_token = std::env::var(CONTROL_TOKEN_ENV)
+            .ok()
+            .filter(|t| t.len() >= local_gotrue::MIN_CONTROL_TOKEN)
+            .unwrap_or_else(local_gotrue::new_control_token);
+        let config = local_gotrue::Config {
+            // The control surface lists refresh tokens and mints sessions: only this process
+            // (and a test that set the token) may use it. Its JWT secret is this data folder's
+            // own, not the public local-development one.
+            control_token: Some(control_token),
+            random_jwt_secret: true,
+            jwt_expiry: DEMO_JWT_EXPIRY,
+            data_path: Some(dir.join("auth.sqlite")),
+            // Asymmetric keys, as new Supabase projects use: the signature can be checked
+            // against the published JWKS without any secret.
+            signing: local_gotrue::config::SigningAlgorithm::Es256,
+            // A playground: linking and unlinking identities from the window works (GoTrue's
+            // GOTRUE_SECURITY_MANUAL_LINKING_ENABLED, off by default on real projects).
+            manual_linking: true,
+            demo_user: Some(local_gotrue::DemoUser {
+                email: DEMO_EMAIL.into(),
+                password: DEMO_PASSWORD.into(),
+            }),
+            ..local_gotrue::Config::default()
+        };
+        let server = local_gotrue::start(config).await?;
+        tracing::info!(url = %server.url(), "built-in server started");
+        Ok(server)
+    }
+
+    pub(super) fn messages(server: &Server) -> Vec<InboxMessage> {
+        server.inbox().into_iter().map(InboxMessage::from).collect()
+    }
+
+    impl From<local_gotrue::InboxMessage> for InboxMessage {
+        fn from(m: local_gotrue::InboxMessage) -> Self {
+            use local_gotrue::InboxKind as Sent;
+            let kind = match m.kind {
+                Sent::Signup => InboxKind::Signup,
+                Sent::Magiclink => InboxKind::Magiclink,
+                Sent::Recovery => InboxKind::Recovery,
+                Sent::Invite => InboxKind::Invite,
+                Sent::Sms => InboxKind::Sms,
+                Sent::EmailChange => InboxKind::EmailChange,
+                Sent::PhoneChange => InboxKind::PhoneChange,
+                Sent::Reauthentication => InboxKind::Reauthentication,
+            };
+            InboxMessage {
+                id: m.id,
+                to: m.to,
+                kind,
+                subject: m.subject,
+                code: m.code,
+                link: m.link,
+                sent_at: m.sent_at,
+            }
+        }
+    }
+}
+
+/// A build without the server: the same API, where a server never exists.
+#[cfg(not(feature = "demo"))]
+mod built_in {
+    use super::*;
+
+    /// There is no built-in server in this build: no value of this type can exist.
+    pub enum Server {}
+
+    /// Starting cannot fail in a build that never starts it.
+    pub type StartError = std::convert::Infallible;
+
+    impl Server {
+        pub fn url(&self) -> String {
+            match *self {}
+        }
+        pub fn anon_key(&self) -> &str {
+            match *self {}
+        }
+        pub fn key_id(&self) -> &str {
+            match *self {}
+        }
+        pub fn control_token(&self) -> Option<&str> {
+            match *self {}
+        }
+    }
+
+    /// Says that this build has no built-in server (a profile saved by a build that had one).
+    pub async fn start(_dir: &Path) -> Result<Server, Error> {
+        Err(Error::NoBuiltInServer)
+    }
+
+    pub(super) fn messages(server: &Server) -> Vec<InboxMessage> {
+        match *server {}
     }
 }
 
@@ -92,6 +233,22 @@ pub fn store_key(profile: &Profile, demo_server: Option<&local_gotrue::Server>) 
 mod tests {
     use super::*;
 
+    #[cfg(not(feature = "demo"))]
+    #[tokio::test]
+    async fn without_the_feature_starting_the_server_says_this_build_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = start(&dir.path().join("demo"))
+            .await
+            .err()
+            .expect("no server");
+        assert!(matches!(error, Error::NoBuiltInServer), "{error}");
+        assert_eq!(error.kind(), "noBuiltInServer");
+        assert!(error.public_message().contains("no built-in"), "{error}");
+        // Nothing is created for a server that does not exist.
+        assert!(!dir.path().join("demo").exists());
+    }
+
+    #[cfg(feature = "demo")]
     #[tokio::test]
     async fn the_demo_server_locks_its_control_surface_and_keeps_its_own_secret() {
         let dir = tempfile::tempdir().unwrap();

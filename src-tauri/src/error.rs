@@ -44,7 +44,17 @@ pub enum Error {
     Settings(#[from] SettingsError),
     /// The built-in server could not start (its data folder, its database, its port).
     #[error("the built-in server did not start: {0}")]
-    DemoServer(#[from] local_gotrue::StartError),
+    DemoServer(#[from] crate::demo::StartError),
+    /// A built-in demo profile (saved by a build with the `demo` feature) chosen in a build
+    /// without the server: the profile is kept, it just cannot open here.
+    #[error("This build of Session Inspector has no built-in server: choose or add a project.")]
+    NoBuiltInServer,
+    /// Nothing to open: no project yet, and no built-in demo in this build.
+    #[error("No profile yet: add your project with + Project.")]
+    NoProfile,
+    /// Removing the only project in a build without the built-in demo.
+    #[error("This is the only project, and this build has no built-in demo to fall back on: add another project first.")]
+    LastProject,
     #[error("cannot create {path}: {source}")]
     Folder {
         path: String,
@@ -71,11 +81,14 @@ impl Error {
             | Error::Import(_)
             | Error::ProjectUnreachable { .. }
             | Error::UnknownProfile(_)
-            | Error::BuiltInProfile => "invalidInput",
+            | Error::BuiltInProfile
+            | Error::LastProject => "invalidInput",
             Error::Auth(error) => error.kind(),
             Error::Storage(_) => "storage",
             Error::Export(error) => error.kind(),
             Error::NotReady(_) => "notReady",
+            Error::NoBuiltInServer => "noBuiltInServer",
+            Error::NoProfile => "noProfile",
             Error::NoSignInWaiting => "noSignInWaiting",
             Error::Clipboard(_) => "clipboard",
             Error::Settings(_)

@@ -26,13 +26,23 @@ pub struct Active {
     pub keyring: session_vault::Backend,
     pub vault: Arc<session_vault::Vault>,
     /// Kept alive as long as the profile is active.
-    pub demo_server: Option<local_gotrue::Server>,
+    pub demo_server: Option<crate::demo::Server>,
     /// The auto-refresh switch; its tasks (the schedule, the history recorder) end when this
     /// sender is dropped with the profile.
     pub auto_refresh: watch::Sender<AutoRefresh>,
 }
 
-type Published = Option<Result<Arc<Active>, String>>;
+/// Start-up's outcome: `None` while starting, then the open profile or why there is none.
+type Published = Option<Result<Arc<Active>, Unopened>>;
+
+/// Why no profile is open.
+#[derive(Debug, Clone)]
+pub enum Unopened {
+    /// No profile to open (no project yet, in a build without the built-in demo).
+    NoProfile,
+    /// The profile could not be opened: why, for people.
+    Failed(String),
+}
 
 /// Managed state: the active profile once started (or why it could not start), the vault
 /// (opened once: every profile shares it, so a memory-only vault keeps sessions across
@@ -67,7 +77,8 @@ impl Inspector {
             .map_err(|_| Error::NotReady("the inspector stopped".into()))?;
         match ready.as_ref().expect("waited for Some") {
             Ok(active) => Ok(active.clone()),
-            Err(message) => Err(Error::NotReady(message.clone())),
+            Err(Unopened::NoProfile) => Err(Error::NoProfile),
+            Err(Unopened::Failed(message)) => Err(Error::NotReady(message.clone())),
         }
     }
 
@@ -79,10 +90,19 @@ impl Inspector {
     /// Opens the last profile (or the built-in demo) and publishes it to the commands.
     pub async fn start<R: Runtime>(&self, app: AppHandle<R>) {
         let _guard = self.switching.lock().await;
-        let result = activate(&app, self, None).await.map(Arc::new).map_err(|e| {
-            tracing::error!(error = %e, "the inspector could not open its profile");
-            e.public_message()
-        });
+        let result = activate(&app, self, None)
+            .await
+            .map(Arc::new)
+            .map_err(|e| match e {
+                Error::NoProfile => {
+                    tracing::info!("no profile to open yet");
+                    Unopened::NoProfile
+                }
+                e => {
+                    tracing::error!(error = %e, "the inspector could not open its profile");
+                    Unopened::Failed(e.public_message())
+                }
+            });
         self.state.send_replace(Some(result));
     }
 

@@ -12,7 +12,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::clipboard::Copied;
     use crate::commands::app::AppInfo;
     use crate::commands::sign_in::OtpChannel;
-    use crate::demo::DemoAccount;
+    use crate::demo::{DemoAccount, InboxKind, InboxMessage};
     use crate::error::ErrorView;
     use crate::identities::{IdentitiesView, IdentityView};
     use crate::live_log::{LogItem, RequestSummary};
@@ -24,7 +24,6 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         EmailChangeView, EventView, RefreshView, RejectionView, SessionView, TotpEnrollmentView,
         UserView,
     };
-    use local_gotrue::{InboxKind, InboxMessage};
     use session_engine::client::mfa::Factor;
     use session_engine::client::otp::{OtpKind, OtpSent};
     use session_engine::import::ImportKind;

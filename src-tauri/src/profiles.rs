@@ -12,7 +12,7 @@ use session_engine::{AuthClient, ClientConfig, MemoryStore};
 use tauri::{AppHandle, Runtime};
 use ts_rs::TS;
 
-use crate::demo::{DemoAccount, DEMO_ACCOUNT};
+use crate::demo::{self, DemoAccount, DEMO_ACCOUNT};
 use crate::error::Error;
 use crate::inspector::Inspector;
 use crate::settings::{self, Backend, Profile, BUILT_IN_PROFILE};
@@ -205,7 +205,8 @@ pub async fn add<R: Runtime>(
     inspector.switch(app, &id).await
 }
 
-/// Forgets a project profile and its stored session. The built-in demo cannot be removed.
+/// Forgets a project profile and its stored session. The built-in demo cannot be removed;
+/// in a build without it, neither can the last project (the window would have nothing open).
 pub async fn remove<R: Runtime>(
     app: &AppHandle<R>,
     inspector: &Inspector,
@@ -215,7 +216,10 @@ pub async fn remove<R: Runtime>(
         return Err(Error::BuiltInProfile);
     }
     if inspector.active().await?.profile.id == id {
-        inspector.switch(app, BUILT_IN_PROFILE).await?;
+        let next = settings::load(app)?
+            .after_removing(id, demo::AVAILABLE)
+            .ok_or(Error::LastProject)?;
+        inspector.switch(app, &next).await?;
     }
     let active = inspector.active().await?;
     settings::update(app, |saved| {

@@ -106,20 +106,36 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The profile to open: the last one used, else the first, else the built-in demo.
-    pub fn active_profile(&mut self) -> Profile {
-        if self.profiles.is_empty() {
+    /// The profile to open at start-up: the last one used, else the first, else the built-in
+    /// demo (created on first launch). Without a built-in server (`with_built_in` false) a
+    /// saved built-in profile is kept but passed over, and with no project there is none.
+    pub fn active_profile(&mut self, with_built_in: bool) -> Option<Profile> {
+        if with_built_in && self.profiles.is_empty() {
             self.profiles.push(Profile::built_in());
         }
+        let opens = |p: &&Profile| with_built_in || p.backend != Backend::BuiltIn;
         let wanted = self.last_profile.clone();
         let profile = self
             .profiles
             .iter()
+            .filter(opens)
             .find(|p| Some(&p.id) == wanted.as_ref())
-            .unwrap_or(&self.profiles[0])
+            .or_else(|| self.profiles.iter().find(opens))?
             .clone();
         self.last_profile = Some(profile.id.clone());
-        profile
+        Some(profile)
+    }
+
+    /// The profile to open when the active one, `removed`, is removed: the built-in demo, or
+    /// without it the first other project (none when it was the last).
+    pub fn after_removing(&self, removed: &str, with_built_in: bool) -> Option<String> {
+        if with_built_in {
+            return Some(BUILT_IN_PROFILE.to_string());
+        }
+        self.profiles
+            .iter()
+            .find(|p| p.id != removed && p.backend != Backend::BuiltIn)
+            .map(|p| p.id.clone())
     }
 
     pub fn profile(&self, id: &str) -> Option<&Profile> {
@@ -187,9 +203,67 @@ mod tests {
     #[test]
     fn with_no_profiles_the_built_in_demo_is_created_and_remembered() {
         let mut settings = Settings::default();
-        assert_eq!(settings.active_profile().id, BUILT_IN_PROFILE);
+        assert_eq!(settings.active_profile(true).unwrap().id, BUILT_IN_PROFILE);
         assert_eq!(settings.last_profile.as_deref(), Some(BUILT_IN_PROFILE));
         assert_eq!(settings.profiles.len(), 1);
+    }
+
+    fn project(id: &str) -> Profile {
+        Profile::project(
+            id.into(),
+            id.into(),
+            format!("https://{id}.supabase.co"),
+            "k".into(),
+        )
+    }
+
+    #[test]
+    fn without_the_built_in_server_a_first_launch_opens_nothing_and_creates_nothing() {
+        let mut settings = Settings::default();
+        assert_eq!(settings.active_profile(false), None);
+        assert_eq!(settings, Settings::default());
+    }
+
+    #[test]
+    fn without_the_built_in_server_a_saved_demo_profile_is_kept_and_passed_over() {
+        let mut settings = Settings {
+            profiles: vec![Profile::built_in(), project("a"), project("b")],
+            last_profile: Some(BUILT_IN_PROFILE.into()),
+            ..Settings::default()
+        };
+        assert_eq!(settings.active_profile(false).unwrap().id, "a");
+        assert_eq!(settings.profiles.len(), 3, "the demo profile stays");
+        // The last project used still wins.
+        settings.last_profile = Some("b".into());
+        assert_eq!(settings.active_profile(false).unwrap().id, "b");
+        // Only the demo profile saved: nothing opens, nothing is lost.
+        let mut only_demo = Settings {
+            profiles: vec![Profile::built_in()],
+            last_profile: Some(BUILT_IN_PROFILE.into()),
+            ..Settings::default()
+        };
+        assert_eq!(only_demo.active_profile(false), None);
+        assert_eq!(only_demo.profiles, vec![Profile::built_in()]);
+        assert_eq!(only_demo.last_profile.as_deref(), Some(BUILT_IN_PROFILE));
+    }
+
+    #[test]
+    fn removing_the_active_profile_opens_the_demo_or_else_another_project() {
+        let settings = Settings {
+            profiles: vec![Profile::built_in(), project("a"), project("b")],
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings.after_removing("a", true).as_deref(),
+            Some(BUILT_IN_PROFILE)
+        );
+        assert_eq!(settings.after_removing("a", false).as_deref(), Some("b"));
+        assert_eq!(settings.after_removing("b", false).as_deref(), Some("a"));
+        let last = Settings {
+            profiles: vec![Profile::built_in(), project("a")],
+            ..Settings::default()
+        };
+        assert_eq!(last.after_removing("a", false), None);
     }
 
     #[test]

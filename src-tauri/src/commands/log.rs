@@ -14,7 +14,11 @@ pub async fn session_events(
     inspector: State<'_, Inspector>,
     on_event: Channel<LogItem>,
 ) -> Result<(), Error> {
-    inspector.active().await?;
+    // With no profile yet the stream waits for the first project to open.
+    match inspector.active().await {
+        Ok(_) | Err(Error::NoProfile) => {}
+        Err(error) => return Err(error),
+    }
     crate::log_stream::spawn(inspector.inner().clone(), on_event);
     Ok(())
 }

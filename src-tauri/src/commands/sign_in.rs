@@ -135,7 +135,7 @@ pub fn auth_oauth_cancel(pending: State<'_, PendingOAuth>) {
 #[tauri::command]
 pub async fn demo_inbox(
     inspector: State<'_, Inspector>,
-) -> Result<Option<Vec<local_gotrue::InboxMessage>>, Error> {
+) -> Result<Option<Vec<crate::demo::InboxMessage>>, Error> {
     let active = inspector.active().await?;
     Ok(active.demo_server.as_ref().map(crate::demo::inbox))
 }

@@ -16,6 +16,7 @@ beforeEach(() => {
   appStatus.info = { name: "session-inspector", version: "1.4.0", identifier: "dev.inspector", tauriVersion: "2.9.1" };
   appStatus.status = status();
   appStatus.loadError = null;
+  appStatus.noProfile = false;
   appStatus.settingsError = null;
   appStatus.switching = false;
   appStatus.detected = null;
@@ -44,6 +45,17 @@ describe("TopBar", () => {
     expect(screen.queryByLabelText("Profile")).toBeNull();
     expect(screen.queryByRole("button", { name: /Project/ })).toBeNull();
     expect(screen.getByRole("alert").textContent).toBe("The app could not read its settings");
+  });
+
+  it("with no profile open (no demo in this build) offers only + Project: no picker, no demo address, no Remove", () => {
+    appStatus.status = null;
+    appStatus.noProfile = true;
+    render(TopBar, { props: { addingProject: false } });
+    expect(screen.getByRole("button", { name: "+ Project" })).toBeTruthy();
+    expect(screen.queryByLabelText("Profile")).toBeNull();
+    expect(document.getElementById("server-url")).toBeNull();
+    expect(screen.queryByRole("button", { name: "Remove…" })).toBeNull();
+    expect(screen.queryByRole("alert")).toBeNull();
   });
 
   it("opens and closes the project form, and marks a local stack found", async () => {

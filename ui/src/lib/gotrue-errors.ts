@@ -328,6 +328,15 @@ const KINDS: Record<string, Entry> = {
     title: "Not ready yet",
     meaning: "The app is still starting or switching profiles. Try again in a moment.",
   },
+  noProfile: {
+    title: "No profile yet",
+    meaning: "This build has no built-in demo server, and no project has been added: add one with + Project.",
+  },
+  noBuiltInServer: {
+    title: "No built-in server in this build",
+    meaning:
+      "The profile is the built-in demo, saved by a build that has its server; this build was made without it. The profile is kept for that build: choose or add a project here.",
+  },
   denied: {
     title: "Not permitted",
     meaning: "The app's permissions do not allow this command from the window. This is a bug in the app.",

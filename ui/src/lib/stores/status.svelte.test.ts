@@ -18,6 +18,25 @@ describe("StatusStore", () => {
     expect(store.margin).toBe(30);
   });
 
+  it("takes no profile (a build without the demo, before its first project) as a state, not a failure", async () => {
+    const store = new StatusStore();
+    let open = false;
+    mockIPC((cmd) => {
+      if (cmd !== "inspector_status") throw new Error(`unexpected ${cmd}`);
+      if (!open) throw { kind: "noProfile", message: "No profile yet: add your project with + Project." };
+      return status({ profileId: "p1", builtIn: false, serverUrl: null, demoAccount: null });
+    });
+    await store.load();
+    expect(store.noProfile).toBe(true);
+    expect(store.status).toBeNull();
+    expect(store.loadError).toBeNull();
+
+    open = true;
+    await store.load();
+    expect(store.noProfile).toBe(false);
+    expect(store.profileId).toBe("p1");
+  });
+
   it("offers a detected local stack until a profile points at it", () => {
     const store = new StatusStore();
     store.status = status();

@@ -9,6 +9,8 @@ export class StatusStore {
   status = $state<Status | null>(null);
   /** Why the app could not start or load its status. */
   loadError = $state<string | null>(null);
+  /** No profile is open: no project yet, in a build without the built-in demo. */
+  noProfile = $state(false);
   /** Why the last change of a setting (profile, auto-refresh) failed. */
   settingsError = $state<string | null>(null);
   /** A profile switch is on its way. */
@@ -31,9 +33,17 @@ export class StatusStore {
   load = async (): Promise<void> => {
     try {
       this.status = await api.status();
+      this.noProfile = false;
       this.loadError = null;
     } catch (raw) {
-      this.loadError = toAppError(raw).message;
+      const error = toAppError(raw);
+      if (error.kind === "noProfile") {
+        this.status = null;
+        this.noProfile = true;
+        this.loadError = null;
+      } else {
+        this.loadError = error.message;
+      }
     }
   };
 
@@ -78,6 +88,7 @@ export class StatusStore {
   /** A project was added: the app answers with the new status (the new profile active). */
   profileAdded = (next: Status): void => {
     this.status = next;
+    this.noProfile = false;
   };
 }
 
