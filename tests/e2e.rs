@@ -2490,3 +2490,178 @@ async fn totp_enrollment_steps_the_session_up_to_aal2() {
         .expect("no factors left");
     launched.finish().await;
 }
+
+/// What the app keeps in the (throwaway) keyring under `name`, read from this process with
+/// the app's own vault: whether a session and a project JWT secret are there.
+fn kept_in_keyring(launched: &Launched, name: &str) -> (bool, bool) {
+    use session_engine::SessionStore as _;
+    let sealed = launched.data().join(APP_FOLDER).join("sessions");
+    let vault = session_vault::Vault::open_backend(
+        session_vault::Backend::SecretService,
+        "dev.sessioninspector.app",
+        sealed,
+    )
+    .expect("the throwaway Secret Service");
+    (
+        vault.load(name).expect("the keyring answers").is_some(),
+        vault
+            .load_jwt_secret(name)
+            .expect("the keyring answers")
+            .is_some(),
+    )
+}
+
+/// Calls a command the window is granted, as the window would.
+async fn invoke(app: &Session, command: &str, args: serde_json::Value) -> serde_json::Value {
+    let script = "return window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]);";
+    app.execute(script, serde_json::json!([command, args]))
+        .await
+        .unwrap_or_else(|e| panic!("{command}: {e}"))
+}
+
+/// About shows this build (the package's version, the stamped commit) and the data folder;
+/// Reset all data, confirmed with RESET, forgets a project (its session and JWT secret in the
+/// keyring, its place in the settings) and the demo's session and database, and the window is
+/// back to the built-in demo as on first launch, without a restart.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn about_shows_the_build_and_reset_all_data_returns_to_the_first_launch() {
+    let project = local_gotrue::start(local_gotrue::Config::default())
+        .await
+        .unwrap();
+    emulator(
+        reqwest::Method::POST,
+        &format!("{}/_emulator/users", project.url()),
+        serde_json::json!({"email": "dev@local.test", "password": "local-password-1"}),
+    )
+    .await;
+    let launched = launch("about", &[]).await;
+    launched.watch(&project.url());
+    for secret in ["local-password-1", local_gotrue::config::DEFAULT_JWT_SECRET] {
+        launched.saw(secret);
+    }
+    let app = &launched.app;
+    let old_demo = launched.demo.clone();
+    let jwks: serde_json::Value = reqwest::get(format!("{old_demo}/auth/v1/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let demo_name = format!("built-in-demo:{}", jwks["keys"][0]["kid"].as_str().unwrap());
+
+    // Data to forget: a project with a session and its JWT secret in the keyring.
+    let status = invoke(
+        app,
+        "profile_add",
+        serde_json::json!({"name": "Staging", "projectUrl": project.url(), "anonKey": project.anon_key()}),
+    )
+    .await;
+    let project_id = status["profileId"].as_str().unwrap().to_string();
+    invoke(
+        app,
+        "auth_sign_in_password",
+        serde_json::json!({"email": "dev@local.test", "password": "local-password-1"}),
+    )
+    .await;
+    invoke(
+        app,
+        "jwt_secret_save",
+        serde_json::json!({"secret": local_gotrue::config::DEFAULT_JWT_SECRET}),
+    )
+    .await;
+    launched.harvest().await;
+    assert_eq!(kept_in_keyring(&launched, &project_id), (true, true));
+    assert!(kept_in_keyring(&launched, &demo_name).0, "{demo_name}");
+    app.wait_for("#empty-title, #session-id", Duration::from_secs(10))
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(10),
+        async || count_of(app, "#profile-select option").await,
+        |n| *n == 2,
+    )
+    .await;
+
+    // About: the package's version, this build's commit, the data folder that exists.
+    press(app, "#app-version").await;
+    app.wait_for("#about-dialog", Duration::from_secs(5))
+        .await
+        .expect("About opens");
+    assert_eq!(
+        app.text_of("#about-version").await.unwrap(),
+        env!("CARGO_PKG_VERSION")
+    );
+    let commit = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#about-commit").await.unwrap_or_default(),
+        |t| t != "…",
+    )
+    .await;
+    assert!(
+        commit.starts_with(env!("SESSION_INSPECTOR_COMMIT")),
+        "{commit}"
+    );
+    let data_folder = app.text_of("#about-data-folder").await.unwrap();
+    assert_eq!(Path::new(&data_folder), launched.data().join(APP_FOLDER));
+    assert!(Path::new(&data_folder).is_dir());
+    assert_eq!(
+        app.text_of("#about-keyring").await.unwrap(),
+        "Secret Service (gnome-keyring, KWallet)"
+    );
+    app.screenshot(&shots_dir().join("about.png"))
+        .await
+        .unwrap();
+
+    // Reset all data: the confirmation names what goes; RESET confirms.
+    press(app, "#reset-start").await;
+    let confirm = app.text_of("#reset-confirm").await.unwrap();
+    assert!(
+        confirm.contains("2 profiles (the built-in demo and “Staging”)")
+            && confirm.contains("Nothing is sent to any server"),
+        "{confirm}"
+    );
+    type_into(app, "#reset-word", "RESET").await;
+    app.screenshot(&shots_dir().join("reset-confirm.png"))
+        .await
+        .unwrap();
+    press(app, "#reset-confirm-button").await;
+    eventually(
+        Duration::from_secs(30),
+        async || count_of(app, "#about-dialog").await,
+        |n| *n == 0,
+    )
+    .await;
+
+    // The first launch again: the demo alone, a new server, its user signed in.
+    let new_demo = app.text_of("#server-url").await.unwrap();
+    launched.watch(&new_demo);
+    assert_ne!(new_demo, old_demo, "the demo server started afresh");
+    assert_eq!(count_of(app, "#profile-select option").await, 1);
+    assert_eq!(
+        app.text_of("#session-title").await.unwrap(),
+        "demo@sessioninspector.local"
+    );
+    launched.harvest().await;
+    // Nothing of the project, or of the old demo's session, is left in the keyring.
+    assert_eq!(kept_in_keyring(&launched, &project_id), (false, false));
+    assert_eq!(kept_in_keyring(&launched, &demo_name), (false, false));
+    // The settings list the demo alone, and no history of the project.
+    let file = launched.data().join(APP_FOLDER).join("settings.json");
+    let stored = eventually(
+        Duration::from_secs(5),
+        async || std::fs::read_to_string(&file).unwrap_or_default(),
+        |text| !text.is_empty(),
+    )
+    .await;
+    let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    let ids: Vec<_> = stored["settings"]["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["built-in-demo"], "{stored}");
+    assert!(!stored.to_string().contains(&project_id), "{stored}");
+    launched.finish().await;
+}

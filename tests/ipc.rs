@@ -45,6 +45,28 @@ fn app_info_answers_the_main_window_with_the_package_version() {
 }
 
 #[test]
+fn app_about_names_the_build_and_the_folders_in_the_apps_own_data_home() {
+    let app = app();
+    let main = window(&app, "main");
+    let about = invoke(&main, "app_about", Value::Null).expect("app_about is granted to main");
+    let commit = about["commit"].as_str().unwrap();
+    assert!(commit == "unknown" || commit.len() == 10, "{about}");
+    assert_eq!(about["buildProfile"], "debug");
+    assert_eq!(about["license"], "MIT");
+    let data = private_home().data.join("dev.sessioninspector.app");
+    assert_eq!(about["dataFolder"], data.display().to_string());
+    assert_eq!(
+        about["logFile"],
+        data.join("logs/session-inspector.log")
+            .display()
+            .to_string()
+    );
+    // Only the two paths can be copied; anything else is refused before Rust sees it.
+    let refused = invoke(&main, "app_copy_path", json!({"which": "/etc/passwd"}));
+    assert!(refused.is_err(), "{refused:?}");
+}
+
+#[test]
 fn app_commands_are_refused_to_a_window_without_the_capability() {
     let app = app();
     let other = window(&app, "other");
@@ -88,8 +110,11 @@ fn core_window_commands_outside_the_capability_are_refused() {
 }
 
 /// Every command the app registers, as listed in `permissions/app.toml`.
-const APP_COMMANDS: [&str; 46] = [
+const APP_COMMANDS: [&str; 49] = [
     "app_info",
+    "app_about",
+    "app_copy_path",
+    "app_reset",
     "inspector_status",
     "settings_auto_refresh",
     "profile_add",

@@ -11,6 +11,7 @@ use session_engine::{AuthError, StorageError};
 use ts_rs::TS;
 
 use crate::export::ExportError;
+use crate::reset::ResetError;
 use crate::settings::SettingsError;
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +73,9 @@ pub enum Error {
     /// The inspector is still starting, stopped, or its profile could not be opened.
     #[error("{0}")]
     NotReady(String),
+    /// Reset all data did not run, or stopped part way (what was not removed, part by part).
+    #[error(transparent)]
+    Reset(#[from] ResetError),
 }
 
 impl Error {
@@ -91,6 +95,8 @@ impl Error {
             Error::NoProfile => "noProfile",
             Error::NoSignInWaiting => "noSignInWaiting",
             Error::Clipboard(_) => "clipboard",
+            Error::Reset(ResetError::InUse) => "resetInUse",
+            Error::Reset(ResetError::Incomplete { .. }) => "resetIncomplete",
             Error::Settings(_)
             | Error::DemoServer(_)
             | Error::Folder { .. }

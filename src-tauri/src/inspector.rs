@@ -18,6 +18,8 @@ use crate::vault::OpenVault;
 
 /// How long a command waits for start-up before saying the inspector is still starting.
 const START_WAIT: Duration = Duration::from_secs(30);
+/// How long closing a profile waits for commands still using it to finish.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// An open profile: its engine client, and what lives exactly as long as it is active.
 pub struct Active {
@@ -67,6 +69,20 @@ impl Default for Inspector {
     }
 }
 
+/// What start-up (or a reopen) publishes for the commands: the opened profile, or why none is.
+fn published(opened: Result<Active, Error>) -> Result<Arc<Active>, Unopened> {
+    opened.map(Arc::new).map_err(|e| match e {
+        Error::NoProfile => {
+            tracing::info!("no profile to open yet");
+            Unopened::NoProfile
+        }
+        e => {
+            tracing::error!(error = %e, "the inspector could not open its profile");
+            Unopened::Failed(e.public_message())
+        }
+    })
+}
+
 impl Inspector {
     /// The active profile, waiting for start-up to finish.
     pub async fn active(&self) -> Result<Arc<Active>, Error> {
@@ -90,19 +106,7 @@ impl Inspector {
     /// Opens the last profile (or the built-in demo) and publishes it to the commands.
     pub async fn start<R: Runtime>(&self, app: AppHandle<R>) {
         let _guard = self.switching.lock().await;
-        let result = activate(&app, self, None)
-            .await
-            .map(Arc::new)
-            .map_err(|e| match e {
-                Error::NoProfile => {
-                    tracing::info!("no profile to open yet");
-                    Unopened::NoProfile
-                }
-                e => {
-                    tracing::error!(error = %e, "the inspector could not open its profile");
-                    Unopened::Failed(e.public_message())
-                }
-            });
+        let result = published(activate(&app, self, None).await);
         self.state.send_replace(Some(result));
     }
 
@@ -131,6 +135,42 @@ impl Inspector {
         Ok(())
     }
 
+    /// Closes the active profile (its demo server, auto-refresh and history recorder stop;
+    /// commands wait), runs `work` with it, then opens the last profile, or the built-in demo
+    /// when the settings name none, as at start-up. `work` owns the closed profile: dropping
+    /// it stops the demo server. If something still holds the profile after `CLOSE_WAIT`, it
+    /// stays open, `work` does not run, and the answer is `None`.
+    pub async fn reopen_after<R, T, F, Fut>(&self, app: &AppHandle<R>, work: F) -> Option<T>
+    where
+        R: Runtime,
+        F: FnOnce(Option<Active>) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        let _guard = self.switching.lock().await;
+        // A browser sign-in must not land a session in the profile being closed.
+        if let Some(pending) = app.try_state::<crate::oauth::PendingOAuth>() {
+            pending.cancel();
+        }
+        let closed = match self.state.send_replace(None) {
+            Some(Ok(active)) => match exclusive(active).await {
+                Ok(active) => Some(active),
+                Err(active) => {
+                    self.state.send_replace(Some(Ok(active)));
+                    return None;
+                }
+            },
+            _ => None,
+        };
+        let output = work(closed).await;
+        let reopened = published(activate(app, self, None).await);
+        let name = reopened.as_ref().ok().map(|a| a.profile.name.clone());
+        self.state.send_replace(Some(reopened));
+        if let Some(name) = name {
+            self.log.profile(&name);
+        }
+        Some(output)
+    }
+
     /// Applies a new auto-refresh setting to the active profile and remembers it.
     pub async fn set_auto_refresh<R: Runtime>(
         &self,
@@ -147,5 +187,21 @@ impl Inspector {
         })?;
         active.auto_refresh.send_replace(setting);
         Ok(())
+    }
+}
+
+/// The profile itself once nothing else holds it (commands that were using it have finished),
+/// or back again after `CLOSE_WAIT`.
+async fn exclusive(mut active: Arc<Active>) -> Result<Active, Arc<Active>> {
+    let deadline = tokio::time::Instant::now() + CLOSE_WAIT;
+    loop {
+        match Arc::try_unwrap(active) {
+            Ok(active) => return Ok(active),
+            Err(shared) if tokio::time::Instant::now() >= deadline => return Err(shared),
+            Err(shared) => {
+                active = shared;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 }

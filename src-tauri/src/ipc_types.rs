@@ -9,6 +9,7 @@ use ts_rs::TS;
 pub const GENERATED_FILE: &str = "ui/src/lib/ipc.gen.ts";
 
 fn declarations(config: &ts_rs::Config) -> Vec<String> {
+    use crate::about::{About, AboutPath, BuildProfile};
     use crate::clipboard::Copied;
     use crate::commands::app::AppInfo;
     use crate::commands::sign_in::OtpChannel;
@@ -37,6 +38,9 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use session_engine::{AuthEventKind, SignOutScope};
     vec![
         AppInfo::decl(config),
+        About::decl(config),
+        AboutPath::decl(config),
+        BuildProfile::decl(config),
         Status::decl(config),
         ProfileView::decl(config),
         DemoAccount::decl(config),

@@ -2,6 +2,7 @@
 //! each); every operation lives in a module named for its job, over the Tauri-free crates
 //! (`session-engine`, `session-vault`, `local-gotrue`). See ARCHITECTURE.md.
 
+pub mod about;
 mod activation;
 pub mod clipboard;
 mod commands;
@@ -19,6 +20,7 @@ pub mod oauth;
 pub mod private_files;
 pub mod profiles;
 mod qr;
+pub mod reset;
 mod reveal;
 pub mod settings;
 mod signature;
@@ -57,6 +59,9 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
+            commands::app::app_about,
+            commands::app::app_copy_path,
+            commands::app::app_reset,
             commands::profile::inspector_status,
             commands::profile::settings_auto_refresh,
             commands::profile::profile_add,

@@ -18,6 +18,17 @@ const MAX_FILE_BYTES: u128 = 1024 * 1024;
 /// Only one logger per process: the first app installs it (tests build several apps).
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
+/// The file the log is written to now, in the log folder.
+pub fn current_file(log_dir: &std::path::Path) -> std::path::PathBuf {
+    log_dir.join(format!("{FILE_NAME}.log"))
+}
+
+/// Whether `name` is one of the app's log files in the log folder: the current one, or one
+/// the plugin rotated (`session-inspector_<date>.log`).
+pub fn is_log_file(name: &str) -> bool {
+    name.starts_with(FILE_NAME) && name.ends_with(".log")
+}
+
 pub fn level() -> log::LevelFilter {
     std::env::var(LEVEL_VARIABLE)
         .ok()

@@ -13,6 +13,8 @@ pub enum SettingsError {
     Store(#[from] tauri_plugin_store::Error),
     #[error("the settings could not be encoded: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("the settings file could not be deleted: {0}")]
+    Remove(std::io::Error),
 }
 
 pub const STORE_FILE: &str = "settings.json";
@@ -194,6 +196,22 @@ pub fn update<R: Runtime, T, E: From<SettingsError>>(
     let result = change(&mut settings)?;
     save(app, &settings)?;
     Ok(result)
+}
+
+/// Empties the settings (profiles, the last profile, the history) and deletes their file, as
+/// one step no other writer can interleave with. The next `load` starts from the defaults.
+pub fn erase<R: Runtime>(app: &AppHandle<R>) -> Result<(), SettingsError> {
+    let _writing = WRITING.lock().unwrap_or_else(|p| p.into_inner());
+    let store = app.store(STORE_FILE)?;
+    store.clear();
+    // Saved empty first: if the file cannot be deleted, what stays in it is nothing.
+    store.save()?;
+    let path = tauri_plugin_store::resolve_store_path(app, STORE_FILE)?;
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(SettingsError::Remove(e)),
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@ use tauri::{AppHandle, Manager, Runtime};
 use crate::error::Error;
 use crate::inspector::Inspector;
 
+/// The sealed sessions' folder, in the app data folder.
+pub const SEALED_FOLDER: &str = "sessions";
+
 /// The vault, and which keyring it found.
 pub type OpenVault = (Arc<Vault>, session_vault::Backend);
 
@@ -18,7 +21,7 @@ pub async fn open<R: Runtime>(
     inspector: &Inspector,
 ) -> Result<OpenVault, Error> {
     let identifier = app.config().identifier.clone();
-    let sealed = app.path().app_data_dir()?.join("sessions");
+    let sealed = app.path().app_data_dir()?.join(SEALED_FOLDER);
     inspector
         .vault
         .get_or_try_init(|| async move {

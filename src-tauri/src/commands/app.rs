@@ -1,6 +1,14 @@
+//! The app itself: what it is (name, version, build), where it keeps its data, and resetting
+//! all of it.
+
 use serde::Serialize;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
+
+use crate::about::{About, AboutPath};
+use crate::error::Error;
+use crate::inspector::Inspector;
+use crate::profiles::{self, Status};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
@@ -20,4 +28,27 @@ pub fn app_info<R: Runtime>(app: AppHandle<R>) -> AppInfo {
         identifier: app.config().identifier.clone(),
         tauri_version: tauri::VERSION.to_string(),
     }
+}
+
+/// The build (commit, profile, licence) and where the app keeps its data and its log.
+#[tauri::command]
+pub fn app_about<R: Runtime>(app: AppHandle<R>) -> Result<About, Error> {
+    crate::about::about(&app)
+}
+
+/// Puts the data folder's or the log file's path on the clipboard (from Rust).
+#[tauri::command]
+pub async fn app_copy_path<R: Runtime>(app: AppHandle<R>, which: AboutPath) -> Result<(), Error> {
+    crate::about::copy_path(&app, which).await
+}
+
+/// Forgets everything the app keeps (nothing is sent to any server) and opens the built-in
+/// demo as a fresh install would.
+#[tauri::command]
+pub async fn app_reset<R: Runtime>(
+    app: AppHandle<R>,
+    inspector: State<'_, Inspector>,
+) -> Result<Status, Error> {
+    crate::reset::reset(&app, &inspector).await?;
+    profiles::status(&app, &inspector).await
 }

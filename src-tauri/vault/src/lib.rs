@@ -536,6 +536,18 @@ impl SessionStore for Vault {
     }
 }
 
+impl Vault {
+    /// Removes every keyring entry and file the vault keeps under `profile`: the session
+    /// (`session:`), its sealing key (`key:`), its sealed file and any stopped save's
+    /// temporary, and the project JWT secret (`jwt-secret:`). Nothing kept is fine. The
+    /// session goes first, so a failure part way never leaves a session that names a file
+    /// or key already gone as if it could still be read.
+    pub fn forget_profile(&self, profile: &str) -> Result<(), StorageError> {
+        SessionStore::remove(self, profile)?;
+        self.remove_jwt_secret(profile)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

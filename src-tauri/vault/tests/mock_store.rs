@@ -670,3 +670,36 @@ fn with_credential_managers_limit_a_big_session_is_sealed_and_a_small_one_stays_
         .unwrap();
     assert!(vault.load_jwt_secret("small").unwrap().is_some());
 }
+
+#[test]
+fn forgetting_a_profile_removes_its_session_key_sealed_file_and_jwt_secret_only() {
+    use secrecy::SecretString;
+    let folder = temp_dir();
+    let dir = folder.path().join("sessions");
+    let store = mock_store();
+    let vault = sealing_vault(&store, &dir);
+    for profile in ["gone", "kept"] {
+        vault.save(profile, &session(5000)).unwrap();
+        vault
+            .save_jwt_secret(profile, &SecretString::from("project-jwt-secret"))
+            .unwrap();
+    }
+    vault.forget_profile("gone").unwrap();
+
+    for user in ["session:gone", "key:gone", "jwt-secret:gone"] {
+        assert!(
+            matches!(
+                entry(&store, user).get_secret(),
+                Err(keyring_core::Error::NoEntry)
+            ),
+            "{user} is still in the keyring"
+        );
+    }
+    assert!(!dir.join("gone.sealed").exists(), "the sealed file stayed");
+    assert!(vault.load("kept").unwrap().is_some());
+    assert!(vault.load_jwt_secret("kept").unwrap().is_some());
+    assert!(dir.join("kept.sealed").exists());
+    // Forgetting what is not there is not an error.
+    vault.forget_profile("gone").unwrap();
+    vault.forget_profile("never-saved").unwrap();
+}

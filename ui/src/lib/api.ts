@@ -2,6 +2,8 @@
 // and every failure arrives as an `AppError` with a stable `kind`.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
+  About,
+  AboutPath,
   Copied,
   DetectedStack,
   EmailChangeView,
@@ -88,6 +90,13 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export const api = {
   appInfo: () => call<AppInfo>("app_info"),
+  /** The build (commit, profile, licence) and the data folder's and log file's paths. */
+  about: () => call<About>("app_about"),
+  /** Rust puts the path on the clipboard (the window has no clipboard permission). */
+  copyPath: (which: AboutPath) => call<void>("app_copy_path", { which }),
+  /** Forgets everything the app keeps, here only (nothing is sent to any server), and opens
+   *  the built-in demo as a fresh install would; answers the new status. */
+  resetAll: () => call<Status>("app_reset"),
   status: () => call<Status>("inspector_status"),
   /** "Refresh now": `joined` is true when it shared a refresh already in flight. */
   refreshNow: () => call<{ session: SessionView; joined: boolean }>("session_refresh"),

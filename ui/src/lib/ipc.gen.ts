@@ -3,6 +3,28 @@
 
 export type AppInfo = { name: string, version: string, identifier: string, tauriVersion: string, };
 
+export type About = { 
+/**
+ * The short commit, or "unknown".
+ */
+commit: string, 
+/**
+ * The build had changes not committed; None when that is not known.
+ */
+modified: boolean | null, buildProfile: BuildProfile, license: string, 
+/**
+ * The app's data folder (settings, the demo's database, sealed sessions).
+ */
+dataFolder: string, 
+/**
+ * The current log file.
+ */
+logFile: string, };
+
+export type AboutPath = "dataFolder" | "logFile";
+
+export type BuildProfile = "debug" | "release";
+
 export type Status = { profile: string, profileId: string, builtIn: boolean, 
 /**
  * The built-in server's URL while the demo profile is active.

@@ -15,6 +15,8 @@ export class StatusStore {
   settingsError = $state<string | null>(null);
   /** A profile switch is on its way. */
   switching = $state(false);
+  /** How many times all data was reset: the window's panels start afresh after each. */
+  resets = $state(0);
   /** A local `supabase start` stack that answered, if any. */
   detected = $state<DetectedStack | null>(null);
 
@@ -82,6 +84,20 @@ export class StatusStore {
     } catch (raw) {
       this.settingsError = toAppError(raw).message;
       return false;
+    }
+  };
+
+  /** Reset all data: the built-in demo opens again as on first launch. Null when it did, else
+   *  why not (what was not removed); the status is read again either way. */
+  resetAll = async (): Promise<string | null> => {
+    this.settingsError = null;
+    try {
+      this.status = await api.resetAll();
+      this.resets += 1;
+      return null;
+    } catch (raw) {
+      await this.load();
+      return toAppError(raw).message;
     }
   };
 
