@@ -109,11 +109,13 @@ pub struct Settings {
 
 impl Settings {
     /// The profile to open at start-up: the last one used, else the first, else the built-in
-    /// demo (created on first launch). Without a built-in server (`with_built_in` false) a
-    /// saved built-in profile is kept but passed over, and with no project there is none.
+    /// demo. With a built-in server the demo profile is put first whenever it is missing (a
+    /// first launch, or settings written by a build without the demo). Without one
+    /// (`with_built_in` false) a saved built-in profile is kept but passed over, and with no
+    /// project there is none.
     pub fn active_profile(&mut self, with_built_in: bool) -> Option<Profile> {
-        if with_built_in && self.profiles.is_empty() {
-            self.profiles.push(Profile::built_in());
+        if with_built_in && self.profile(BUILT_IN_PROFILE).is_none() {
+            self.profiles.insert(0, Profile::built_in());
         }
         let opens = |p: &&Profile| with_built_in || p.backend != Backend::BuiltIn;
         let wanted = self.last_profile.clone();
@@ -128,10 +130,11 @@ impl Settings {
         Some(profile)
     }
 
-    /// The profile to open when the active one, `removed`, is removed: the built-in demo, or
-    /// without it the first other project (none when it was the last).
+    /// The profile to open when the active one, `removed`, is removed: the built-in demo when
+    /// this build has it and it is saved, else the first other project (none when it was the
+    /// last). Only a saved profile is ever named.
     pub fn after_removing(&self, removed: &str, with_built_in: bool) -> Option<String> {
-        if with_built_in {
+        if with_built_in && self.profile(BUILT_IN_PROFILE).is_some() {
             return Some(BUILT_IN_PROFILE.to_string());
         }
         self.profiles
@@ -282,6 +285,41 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(last.after_removing("a", false), None);
+    }
+
+    #[test]
+    fn settings_from_a_build_without_the_demo_get_the_demo_profile_back() {
+        // Written by a build without the demo: one project, no built-in profile.
+        let mut settings = Settings {
+            profiles: vec![project("a")],
+            last_profile: Some("a".into()),
+            ..Settings::default()
+        };
+        // A build with the demo still opens the project last used, with the demo to pick.
+        assert_eq!(settings.active_profile(true).unwrap().id, "a");
+        assert_eq!(settings.profiles, vec![Profile::built_in(), project("a")]);
+        // Removing the project then opens a profile that exists: the demo.
+        assert_eq!(
+            settings.after_removing("a", true).as_deref(),
+            Some(BUILT_IN_PROFILE)
+        );
+        // Opening it again adds nothing more.
+        settings.active_profile(true);
+        assert_eq!(settings.profiles.len(), 2);
+    }
+
+    #[test]
+    fn after_removing_names_only_a_saved_profile() {
+        let no_demo = Settings {
+            profiles: vec![project("a"), project("b")],
+            ..Settings::default()
+        };
+        assert_eq!(no_demo.after_removing("a", true).as_deref(), Some("b"));
+        let only = Settings {
+            profiles: vec![project("a")],
+            ..Settings::default()
+        };
+        assert_eq!(only.after_removing("a", true), None);
     }
 
     #[test]
