@@ -31,7 +31,8 @@ pub struct About {
     pub modified: Option<bool>,
     pub build_profile: BuildProfile,
     pub license: &'static str,
-    /// The app's data folder (settings, the demo's database, sealed sessions).
+    /// The app's data folder (settings, the demo's database; sealed sessions too on Linux and
+    /// macOS, where it is also the local data folder).
     pub data_folder: String,
     /// The current log file.
     pub log_file: String,

@@ -143,7 +143,7 @@ impl Folders {
     pub fn of<R: Runtime>(app: &AppHandle<R>) -> Result<Folders, Error> {
         let data = app.path().app_data_dir()?;
         Ok(Folders {
-            sealed: data.join(crate::vault::SEALED_FOLDER),
+            sealed: crate::vault::sealed_folder(app)?,
             demo: data.join(DEMO_FOLDER),
             logs: app.path().app_log_dir()?,
         })

@@ -319,8 +319,9 @@ fn platform_store(backend: Backend) -> Result<(Arc<CredentialStore>, Modifiers),
 }
 
 /// Credential Manager, with every credential kept on this computer only (`Local`): the store's
-/// default (`Enterprise`) roams with a roaming profile, which would carry the session entry to
-/// other computers without its sealed file, and a refresh token to two places at once.
+/// default (`Enterprise`) roams with a roaming profile, which would carry a refresh token to
+/// two computers at once. A sealed file's key is such an entry, so the app keeps sealed files
+/// in its local (not roaming) data folder too: file and key stay on the same computer.
 #[cfg(target_os = "windows")]
 fn platform_store(backend: Backend) -> Result<(Arc<CredentialStore>, Modifiers), StorageError> {
     let store: Arc<CredentialStore> = match backend {
