@@ -25,7 +25,13 @@ pub struct ProfileView {
     pub built_in: bool,
     /// The project URL, or the built-in server's loopback URL while it runs.
     pub url: Option<String>,
+    /// Why this profile cannot be opened in this build (a saved demo profile in a build
+    /// without the demo); None when it can.
+    pub unavailable: Option<&'static str>,
 }
+
+/// Why a saved demo profile is listed but cannot be picked, in a build without the demo.
+pub const DEMO_NOT_IN_THIS_BUILD: &str = "This build has no built-in demo server.";
 
 /// What the window shows of the inspector: the active profile, every profile, the
 /// auto-refresh switch and its limits, the keyring in use.
@@ -38,6 +44,9 @@ pub struct Status {
     /// The built-in server's URL while the demo profile is active.
     pub server_url: Option<String>,
     pub profiles: Vec<ProfileView>,
+    /// Whether the active profile can be removed: a project, and not the last one of a build
+    /// without the demo (nothing would be left to open).
+    pub removable: bool,
     pub auto_refresh: bool,
     pub refresh_margin_secs: u64,
     /// How close to expiry `get_session` refreshes (the Supabase clients' 10 s): the margin the
@@ -63,11 +72,18 @@ pub async fn status<R: Runtime>(
     let active = inspector.active().await?;
     let server_url = active.demo_server.as_ref().map(|s| s.url());
     let auto = *active.auto_refresh.borrow();
-    let profiles = settings::load(app)?
+    let saved = settings::load(app)?;
+    let removable = active.profile.backend != Backend::BuiltIn
+        && saved
+            .after_removing(&active.profile.id, demo::AVAILABLE)
+            .is_some();
+    let profiles = saved
         .profiles
         .into_iter()
         .map(|p| ProfileView {
             built_in: p.backend == Backend::BuiltIn,
+            unavailable: (p.backend == Backend::BuiltIn && !demo::AVAILABLE)
+                .then_some(DEMO_NOT_IN_THIS_BUILD),
             url: match p.backend {
                 Backend::BuiltIn if p.id == active.profile.id => server_url.clone(),
                 Backend::BuiltIn => None,
@@ -84,6 +100,7 @@ pub async fn status<R: Runtime>(
         demo_account: active.demo_server.as_ref().map(|_| DEMO_ACCOUNT),
         server_url,
         profiles,
+        removable,
         auto_refresh: auto.enabled,
         refresh_margin_secs: auto.margin.as_secs(),
         expiry_margin_secs: active.client.config().refresh_margin.as_secs(),

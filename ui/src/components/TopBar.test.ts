@@ -23,7 +23,20 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
-const production = status({ profile: "Production", profileId: "p1", builtIn: false, serverUrl: null });
+const production = status({ profile: "Production", profileId: "p1", builtIn: false, serverUrl: null, removable: true });
+// A build without the demo: its one project, and the demo profile an earlier build saved.
+const onlyProject = status({
+  profile: "Production",
+  profileId: "p1",
+  builtIn: false,
+  serverUrl: null,
+  demoAccount: null,
+  removable: false,
+  profiles: [
+    { id: "built-in-demo", name: "Demo", builtIn: true, url: null, unavailable: "This build has no built-in demo server." },
+    { id: "p1", name: "Production", builtIn: false, url: "https://abc.supabase.co", unavailable: null },
+  ],
+});
 const picker = () => screen.getByLabelText<HTMLSelectElement>("Profile");
 
 describe("TopBar", () => {
@@ -113,6 +126,30 @@ describe("TopBar", () => {
     expect(api.removeProfile).toHaveBeenCalledWith("p1");
     await eventually(() => expect(picker().value).toBe("built-in-demo"));
     expect(screen.queryByRole("button", { name: "Remove…" })).toBeNull();
+  });
+});
+
+describe("TopBar in a build without the demo", () => {
+  it("disables Remove on the only project and says why", async () => {
+    appStatus.status = onlyProject;
+    render(TopBar, { props: { addingProject: false } });
+    const remove = screen.getByRole<HTMLButtonElement>("button", { name: "Remove…" });
+    expect(remove.disabled).toBe(true);
+    expect(remove.title).toContain("this build has no built-in demo");
+    // Nor does the store ask the app to remove it.
+    await appStatus.removeProfile();
+    expect(api.removeProfile).not.toHaveBeenCalled();
+  });
+
+  it("lists a saved demo profile as unavailable, with why, and enables the others", () => {
+    appStatus.status = onlyProject;
+    render(TopBar, { props: { addingProject: false } });
+    const [demo, project] = [...picker().options];
+    expect(demo!.disabled).toBe(true);
+    expect(demo!.title).toBe("This build has no built-in demo server.");
+    expect(demo!.textContent).toBe("Demo\u00a0(not in this build)");
+    expect(project!.disabled).toBe(false);
+    expect(project!.textContent).toBe("Production");
   });
 });
 

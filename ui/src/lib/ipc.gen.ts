@@ -13,7 +13,8 @@ commit: string,
  */
 modified: boolean | null, buildProfile: BuildProfile, license: string, 
 /**
- * The app's data folder (settings, the demo's database, sealed sessions).
+ * The app's data folder (settings, the demo's database; sealed sessions too on Linux and
+ * macOS, where it is also the local data folder).
  */
 dataFolder: string, 
 /**
@@ -29,7 +30,12 @@ export type Status = { profile: string, profileId: string, builtIn: boolean,
 /**
  * The built-in server's URL while the demo profile is active.
  */
-serverUrl: string | null, profiles: Array<ProfileView>, autoRefresh: boolean, refreshMarginSecs: number, 
+serverUrl: string | null, profiles: Array<ProfileView>, 
+/**
+ * Whether the active profile can be removed: a project, and not the last one of a build
+ * without the demo (nothing would be left to open).
+ */
+removable: boolean, autoRefresh: boolean, refreshMarginSecs: number, 
 /**
  * How close to expiry `get_session` refreshes (the Supabase clients' 10 s): the margin the
  * countdown marks while auto-refresh is off.
@@ -57,7 +63,12 @@ export type ProfileView = { id: string, name: string, builtIn: boolean,
 /**
  * The project URL, or the built-in server's loopback URL while it runs.
  */
-url: string | null, };
+url: string | null, 
+/**
+ * Why this profile cannot be opened in this build (a saved demo profile in a build
+ * without the demo); None when it can.
+ */
+unavailable: string | null, };
 
 export type DemoAccount = { email: string, password: string, };
 

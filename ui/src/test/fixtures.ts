@@ -73,9 +73,10 @@ export function status(over: Partial<Status> = {}): Status {
     builtIn: true,
     serverUrl: "http://127.0.0.1:54321",
     profiles: [
-      { id: "built-in-demo", name: "Demo", builtIn: true, url: "http://127.0.0.1:54321" },
-      { id: "p1", name: "Production", builtIn: false, url: "https://abc.supabase.co" },
+      { id: "built-in-demo", name: "Demo", builtIn: true, url: "http://127.0.0.1:54321", unavailable: null },
+      { id: "p1", name: "Production", builtIn: false, url: "https://abc.supabase.co", unavailable: null },
     ],
+    removable: false,
     autoRefresh: false,
     refreshMarginSecs: 30,
     expiryMarginSecs: 10,

@@ -68,7 +68,7 @@ describe("StatusStore", () => {
     expect(store.switching).toBe(false);
   });
 
-  it("never removes the built-in profile", async () => {
+  it("never removes the built-in profile, nor a profile the app says cannot be removed", async () => {
     const store = new StatusStore();
     store.status = status();
     const calls: string[] = [];
@@ -78,7 +78,10 @@ describe("StatusStore", () => {
     });
     await store.removeProfile();
     expect(calls).toEqual([]);
-    store.status = status({ profileId: "p1", builtIn: false });
+    store.status = status({ profileId: "p1", builtIn: false, removable: false });
+    await store.removeProfile();
+    expect(calls).toEqual([]);
+    store.status = status({ profileId: "p1", builtIn: false, removable: true });
     await store.removeProfile();
     expect(calls).toEqual(["profile_remove"]);
     expect(store.profileId).toBe("built-in-demo");

@@ -66,7 +66,7 @@ export class StatusStore {
 
   /** Forgets the active profile (never the built-in one) and its stored session. */
   removeProfile = async (): Promise<void> => {
-    if (!this.status || this.status.builtIn) return;
+    if (!this.status || this.status.builtIn || !this.status.removable) return;
     this.settingsError = null;
     try {
       this.status = await api.removeProfile(this.status.profileId);
