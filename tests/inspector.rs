@@ -6,7 +6,11 @@
 //! Hermetic: a home of its own (data, config and Downloads folders in a temporary folder) and
 //! the throwaway keyring of `src-tauri/scripts/with-keyring.sh`, which `test.sh` runs it under;
 //! it refuses to run anywhere else. (Its own test binary, with one test: it sets the process's
-//! environment before the app exists.)
+//! environment before the app exists.) Built without the `demo` feature it holds the other
+//! test instead: the first launch of a build that has no built-in demo.
+//!
+//! The helpers below serve the demo build's test; a build without the demo leaves them unused.
+#![cfg_attr(not(feature = "demo"), allow(dead_code, unused_imports))]
 
 #[path = "support/mock_ipc.rs"]
 mod mock_ipc;
@@ -62,6 +66,7 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+#[cfg(feature = "demo")]
 #[test]
 #[ignore = "opens the OS keyring: run through src-tauri/scripts/with-keyring.sh (test.sh does)"]
 fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
@@ -620,7 +625,13 @@ fn profiles_switch_to_a_real_project_and_back(
     let status = call(main, "profile_add", add).expect("a reachable project is added");
     assert_eq!(status["profile"], "Local stack");
     assert_eq!(status["builtIn"], false);
+    assert_eq!(status["removable"], true, "the demo opens instead");
     assert_eq!(status["profiles"].as_array().unwrap().len(), 2);
+    assert!(status["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["unavailable"].is_null()));
     assert_eq!(
         invoke(main, "session_current").unwrap(),
         Value::Null,
@@ -657,6 +668,7 @@ fn profiles_switch_to_a_real_project_and_back(
     )
     .unwrap();
     assert_eq!(status["builtIn"], true);
+    assert_eq!(status["removable"], false);
     assert_eq!(status["autoRefresh"], false, "the switch is per profile");
     assert!(
         invoke(main, "session_current").unwrap()["user"]["email"].is_string(),
@@ -839,4 +851,84 @@ impl Emulator {
         tokens.sort_by_key(|(_, issued)| *issued);
         tokens
     }
+}
+
+/// A build without the built-in demo, first launched: nothing is open (the window offers
+/// + Project), a first project added from nothing opens, the only project cannot be removed
+/// (and says so in the status), and with a second project either can be.
+#[cfg(not(feature = "demo"))]
+#[test]
+#[ignore = "opens the OS keyring: run through src-tauri/scripts/with-keyring.sh (test.sh does)"]
+fn without_the_demo_a_first_launch_opens_nothing_until_a_project_is_added() {
+    require_throwaway_keyring();
+    let home = private_home();
+    let start = || {
+        tauri::async_runtime::block_on(local_gotrue::start(local_gotrue::Config {
+            require_api_key: true,
+            ..local_gotrue::Config::default()
+        }))
+        .unwrap()
+    };
+    let (first, second) = (start(), start());
+    let app = session_inspector_lib::build(mock_builder())
+        .build(session_inspector_lib::context())
+        .unwrap();
+    let main = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    session_inspector_lib::start_inspector(app.handle().clone());
+
+    let error = invoke(&main, "inspector_status").unwrap_err();
+    assert_eq!(error["kind"], "noProfile", "{error}");
+    let settings_file = home
+        .data
+        .join(&app.config().identifier)
+        .join("settings.json");
+    let saved_profiles = || -> Value {
+        let text = std::fs::read_to_string(&settings_file).unwrap_or_else(|_| "{}".into());
+        serde_json::from_str::<Value>(&text).unwrap()["settings"]["profiles"].clone()
+    };
+    assert!(
+        saved_profiles().as_array().is_none_or(Vec::is_empty),
+        "no demo profile is created: {}",
+        saved_profiles()
+    );
+
+    let add = |name: &str, server: &local_gotrue::Server| {
+        let project = serde_json::json!({
+            "name": name, "projectUrl": server.url(), "anonKey": server.anon_key(),
+        });
+        call(&main, "profile_add", project).expect("a reachable project is added")
+    };
+    let status = add("First", &first);
+    assert_eq!(status["profile"], "First");
+    assert_eq!(status["builtIn"], false);
+    assert_eq!(status["demoAccount"], Value::Null);
+    assert_eq!(status["removable"], false, "the only project: {status}");
+    assert_eq!(status["profiles"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        invoke(&main, "inspector_status").unwrap()["profile"],
+        "First"
+    );
+    assert_eq!(invoke(&main, "session_current").unwrap(), Value::Null);
+    let first_id = status["profileId"].as_str().unwrap().to_string();
+
+    let error = call(&main, "profile_remove", serde_json::json!({"id": first_id})).unwrap_err();
+    assert_eq!(error["kind"], "invalidInput", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("only project"));
+
+    let status = add("Second", &second);
+    assert_eq!(status["profile"], "Second");
+    assert_eq!(status["removable"], true, "{status}");
+    let second_id = status["profileId"].as_str().unwrap().to_string();
+    let status = call(
+        &main,
+        "profile_remove",
+        serde_json::json!({"id": second_id}),
+    )
+    .unwrap();
+    assert_eq!(status["profile"], "First", "the other project opens");
+    assert_eq!(status["removable"], false);
+    assert_eq!(saved_profiles().as_array().unwrap().len(), 1);
+    drop(app);
 }

@@ -73,6 +73,9 @@ step "on real keyrings: the vault (Secret Service and kernel keyring), the app o
 src-tauri/scripts/with-keyring.sh \
   cargo test --workspace --test keyring --test ipc --test inspector \
   -- --ignored --test-threads=1 --nocapture
+# The app without its built-in demo: a first launch with nothing to open, a first project.
+src-tauri/scripts/with-keyring.sh \
+  cargo test --workspace --no-default-features --test inspector -- --ignored --nocapture
 
 step "end-to-end: the real app under Xvfb through tauri-driver"
 # The same test binary as above, now with the display-bound tests it skipped. The private bus
