@@ -98,6 +98,15 @@ check "installs no system package" installs_nothing
 run macos-test Darwin test "" -- apt-get brew xcode-select cargo rustc node npm
 check "fails" failed
 check "says make test needs Linux" says "make test needs Linux"
+check "installs nothing" installs_nothing
+
+for uname in Darwin MINGW64_NT-10.0-22631; do
+  run "bundle-$uname" "$uname" bundle "" -- apt-get sudo brew winget reg xcode-select cargo rustc node npm
+  check "fails" failed
+  check "says make bundle builds only Linux packages" says "make bundle builds only Linux packages"
+  check "installs nothing" installs_nothing
+  check "checks nothing else" not called cargo
+done
 
 run windows-bare MINGW64_NT-10.0-22631 run "" -- apt-get sudo winget reg
 check "fails" failed
@@ -139,4 +148,4 @@ if [ "$failures" -gt 0 ]; then
   echo "setup.sh: $failures check(s) failed"
   exit 1
 fi
-echo "setup.sh: macOS, Windows and apt-less Linux paths as expected (9 cases)"
+echo "setup.sh: macOS, Windows and apt-less Linux paths as expected (11 cases)"

@@ -165,10 +165,13 @@ case "$os" in
     [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
     ;;
   Darwin | MINGW* | MSYS* | CYGWIN*)
-    if [ "$mode" = test ]; then
-      die "make test needs Linux (Xvfb, WebKitWebDriver, gnome-keyring, the kernel keyring). Here:" \
-        "setup.sh run, then cargo test --workspace and (cd ui && npm test); README, \"Platforms\"."
-    fi
+    case "$mode" in
+      test) die "make test needs Linux (Xvfb, WebKitWebDriver, gnome-keyring, the kernel keyring). Here:" \
+        "setup.sh run, then cargo test -p session-engine -p session-vault -p local-gotrue," \
+        "cargo test --lib and (cd ui && npm test); README, \"Platforms\"." ;;
+      bundle) die "make bundle builds only Linux packages (.deb, .rpm), on Linux. Here: setup.sh run," \
+        "then make run or cargo run; README, \"Platforms\"." ;;
+    esac
     if [ "$os" = Darwin ]; then check_macos; else check_windows; fi
     if [ ${#missing[@]} -gt 0 ]; then
       for line in "${missing[@]}"; do
