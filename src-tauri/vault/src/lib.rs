@@ -219,7 +219,8 @@ impl Vault {
         self.backend
     }
 
-    /// Seal sessions larger than `bytes` (tests use 0 to exercise sealing everywhere).
+    /// Seal a session whose keyring entry (the whole inline envelope, as stored) would be
+    /// larger than `bytes` (tests use 0 to exercise sealing everywhere).
     pub fn set_inline_limit(&mut self, bytes: usize) {
         self.inline_limit = bytes;
     }
@@ -301,7 +302,9 @@ fn platform_store(backend: Backend) -> Result<(Arc<CredentialStore>, Modifiers),
         }
         // Not linux-keyutils-keyring-store's Store: see kernel_keyring for why.
         Backend::KernelKeyring => kernel_keyring::Store::new().map_err(backend_error)?,
-        other => return Err(not_here(other)),
+        other @ (Backend::MacosKeychain | Backend::WindowsCredentialManager | Backend::Memory) => {
+            return Err(not_here(other))
+        }
     };
     Ok((store, &[]))
 }
@@ -313,7 +316,10 @@ fn platform_store(backend: Backend) -> Result<(Arc<CredentialStore>, Modifiers),
         Backend::MacosKeychain => {
             apple_native_keyring_store::keychain::Store::new().map_err(backend_error)?
         }
-        other => return Err(not_here(other)),
+        other @ (Backend::SecretService
+        | Backend::KernelKeyring
+        | Backend::WindowsCredentialManager
+        | Backend::Memory) => return Err(not_here(other)),
     };
     Ok((store, &[]))
 }
@@ -328,7 +334,10 @@ fn platform_store(backend: Backend) -> Result<(Arc<CredentialStore>, Modifiers),
         Backend::WindowsCredentialManager => {
             windows_native_keyring_store::Store::new().map_err(backend_error)?
         }
-        other => return Err(not_here(other)),
+        other @ (Backend::SecretService
+        | Backend::KernelKeyring
+        | Backend::MacosKeychain
+        | Backend::Memory) => return Err(not_here(other)),
     };
     Ok((store, &[("persistence", "Local")]))
 }
