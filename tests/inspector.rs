@@ -853,9 +853,9 @@ impl Emulator {
     }
 }
 
-/// A build without the built-in demo, first launched: nothing is open (the window offers
-/// + Project), a first project added from nothing opens, the only project cannot be removed
-/// (and says so in the status), and with a second project either can be.
+/// A build without the built-in demo, first launched: nothing is open (the window offers the
+/// project form), a first project added from nothing opens, the only project cannot be
+/// removed (and the status says so), and with a second project either can be.
 #[cfg(not(feature = "demo"))]
 #[test]
 #[ignore = "opens the OS keyring: run through src-tauri/scripts/with-keyring.sh (test.sh does)"]
