@@ -217,6 +217,9 @@ mod built_in {
         pub fn control_token(&self) -> Option<&str> {
             match *self {}
         }
+        pub fn shutdown(self) {
+            match self {}
+        }
     }
 
     /// Says that this build has no built-in server (a profile saved by a build that had one).

@@ -313,7 +313,7 @@ async fn demo_session_name(
     folder: &Path,
 ) -> Result<Option<KeyringName>, Reason> {
     let built_in = Profile::built_in();
-    let name_of = |server: local_gotrue::Server| {
+    let name_of = |server: crate::demo::Server| {
         let name = crate::demo::store_key(&built_in, Some(&server));
         server.shutdown();
         KeyringName {
