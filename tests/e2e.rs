@@ -2708,7 +2708,7 @@ async fn about_shows_the_build_and_reset_all_data_returns_to_the_first_launch() 
         "{logged}"
     );
     let logs: Vec<_> = leaks::files_under(log_file.parent().unwrap(), &[]);
-    assert_eq!(logs, [log_file.clone()], "rotated logs remain");
+    assert_eq!(logs, std::slice::from_ref(&log_file), "rotated logs remain");
     // The settings list the demo alone, and no history of the project.
     let file = launched.data().join(APP_FOLDER).join("settings.json");
     let stored = eventually(
