@@ -32,8 +32,15 @@ fn stamp_build_commit() {
         Some(repo) => {
             repo.rerun_on_new_commits();
             let commit = repo.git(&["rev-parse", "--short=10", "HEAD"]);
+            // No optional locks: `status` would otherwise refresh the index (taking index.lock
+            // next to a developer's own git, and touching the watched index: a rebuild loop).
             let dirty = repo
-                .git(&["status", "--porcelain", "--untracked-files=no"])
+                .git(&[
+                    "--no-optional-locks",
+                    "status",
+                    "--porcelain",
+                    "--untracked-files=no",
+                ])
                 .map(|changes| (!changes.is_empty()).to_string());
             (commit, dirty)
         }
@@ -98,7 +105,10 @@ impl Repository {
                 watched.push(common.join(reference));
             }
         }
-        // Edits not yet staged show as "modified" once the app's sources change again.
+        // Edits not yet staged show as "modified" when this script runs again: on a change
+        // under the app's own sources, or any of the above. Watching the whole tracked tree
+        // would re-run it on every build, so an edit elsewhere (ui/, the other crates) is seen
+        // at the next run only: the flag says what the last run of this script saw.
         watched.push(self.root.join("src-tauri/src"));
         for file in watched.iter().filter(|p| p.exists()) {
             println!("cargo:rerun-if-changed={}", file.display());

@@ -2511,6 +2511,32 @@ fn kept_in_keyring(launched: &Launched, name: &str) -> (bool, bool) {
     )
 }
 
+/// The id of a demo server's signing key, from its JWKS: it names that server's database.
+async fn demo_key_id(server: &str) -> String {
+    let jwks: serde_json::Value = reqwest::get(format!("{server}/auth/v1/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    jwks["keys"][0]["kid"].as_str().unwrap().to_string()
+}
+
+/// The names of every entry the (throwaway) Secret Service holds for `service`.
+fn keyring_entries(service: &str) -> Vec<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["search", "--all", "service", service])
+        .output()
+        .expect("secret-tool runs");
+    // Items are listed on stdout, their attributes as "attribute.username = <name>".
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("attribute.username = "))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Calls a command the window is granted, as the window would.
 async fn invoke(app: &Session, command: &str, args: serde_json::Value) -> serde_json::Value {
     let script = "return window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]);";
@@ -2542,13 +2568,8 @@ async fn about_shows_the_build_and_reset_all_data_returns_to_the_first_launch() 
     }
     let app = &launched.app;
     let old_demo = launched.demo.clone();
-    let jwks: serde_json::Value = reqwest::get(format!("{old_demo}/auth/v1/.well-known/jwks.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let demo_name = format!("built-in-demo:{}", jwks["keys"][0]["kid"].as_str().unwrap());
+    let old_kid = demo_key_id(&old_demo).await;
+    let demo_name = format!("built-in-demo:{old_kid}");
 
     // Data to forget: a project with a session and its JWT secret in the keyring.
     let status = invoke(
@@ -2603,6 +2624,7 @@ async fn about_shows_the_build_and_reset_all_data_returns_to_the_first_launch() 
         "{commit}"
     );
     let data_folder = app.text_of("#about-data-folder").await.unwrap();
+    let log_file = PathBuf::from(app.text_of("#about-log-file").await.unwrap());
     assert_eq!(Path::new(&data_folder), launched.data().join(APP_FOLDER));
     assert!(Path::new(&data_folder).is_dir());
     assert_eq!(
@@ -2625,6 +2647,21 @@ async fn about_shows_the_build_and_reset_all_data_returns_to_the_first_launch() 
     app.screenshot(&shots_dir().join("reset-confirm.png"))
         .await
         .unwrap();
+    // What was written before the reset is scanned now: the reset removes most of it.
+    launched.harvest().await;
+    let secrets = launched.seen.lock().unwrap().clone();
+    let skip = [launched.data().join(APP_FOLDER).join("demo")];
+    let before = leaks::scan(&launched.data(), &skip, &secrets);
+    assert!(
+        before.files > 0 && before.hits.is_empty(),
+        "before the reset: {:?}",
+        before.hits
+    );
+    let logged = std::fs::read_to_string(&log_file).unwrap();
+    assert!(
+        logged.contains(&project_id),
+        "the log names the project before the reset"
+    );
     press(app, "#reset-confirm-button").await;
     eventually(
         Duration::from_secs(30),
@@ -2633,19 +2670,45 @@ async fn about_shows_the_build_and_reset_all_data_returns_to_the_first_launch() 
     )
     .await;
 
-    // The first launch again: the demo alone, a new server, its user signed in.
+    // The first launch again: the demo alone, on a new database (a new signing key), its user
+    // signed in.
     let new_demo = app.text_of("#server-url").await.unwrap();
     launched.watch(&new_demo);
-    assert_ne!(new_demo, old_demo, "the demo server started afresh");
+    let new_kid = demo_key_id(&new_demo).await;
+    assert_ne!(new_kid, old_kid, "the demo's database was made afresh");
     assert_eq!(count_of(app, "#profile-select option").await, 1);
-    assert_eq!(
-        app.text_of("#session-title").await.unwrap(),
-        "demo@sessioninspector.local"
-    );
+    eventually(
+        Duration::from_secs(10),
+        async || app.text_of("#session-title").await.unwrap_or_default(),
+        |title| title == "demo@sessioninspector.local",
+    )
+    .await;
     launched.harvest().await;
-    // Nothing of the project, or of the old demo's session, is left in the keyring.
+    // Nothing of the project, or of the old demo's session, is left in the keyring: no
+    // session, JWT secret or sealing key but the new demo's session.
     assert_eq!(kept_in_keyring(&launched, &project_id), (false, false));
     assert_eq!(kept_in_keyring(&launched, &demo_name), (false, false));
+    let entries = keyring_entries(APP_FOLDER);
+    assert!(entries.iter().any(|e| e.contains(&new_kid)), "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| !e.starts_with("key:") && !e.contains(&project_id) && !e.contains(&old_kid)),
+        "{entries:?}"
+    );
+    // No sealed file, and the log holds only what came after the reset.
+    let sealed = launched.data().join(APP_FOLDER).join("sessions");
+    assert!(
+        leaks::files_under(&sealed, &[]).is_empty(),
+        "sealed files remain"
+    );
+    let logged = std::fs::read_to_string(&log_file).unwrap();
+    assert!(
+        !logged.contains(&project_id) && logged.contains("all data reset"),
+        "{logged}"
+    );
+    let logs: Vec<_> = leaks::files_under(log_file.parent().unwrap(), &[]);
+    assert_eq!(logs, std::slice::from_ref(&log_file), "rotated logs remain");
     // The settings list the demo alone, and no history of the project.
     let file = launched.data().join(APP_FOLDER).join("settings.json");
     let stored = eventually(

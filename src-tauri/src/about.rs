@@ -30,6 +30,8 @@ pub struct About {
     /// The build had changes not committed; None when that is not known.
     pub modified: Option<bool>,
     pub build_profile: BuildProfile,
+    /// Whether this build has the built-in demo (the `demo` feature).
+    pub demo: bool,
     pub license: &'static str,
     /// The app's data folder (settings, the demo's database; sealed sessions too on Linux and
     /// macOS, where it is also the local data folder).
@@ -67,6 +69,7 @@ pub fn about<R: Runtime>(app: &AppHandle<R>) -> Result<About, Error> {
         commit: COMMIT,
         modified: modified(),
         build_profile: build_profile(),
+        demo: crate::demo::AVAILABLE,
         license: env!("CARGO_PKG_LICENSE"),
         data_folder: path(app, AboutPath::DataFolder)?,
         log_file: path(app, AboutPath::LogFile)?,

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use crate::demo;
 use crate::error::Error;
 use crate::inspector::{Active, Inspector};
+use crate::profile_store::ProfileStore;
 use crate::settings::{self, Backend};
 
 /// An inspector reports a server that keeps failing within seconds; every attempt shows in
@@ -45,7 +46,7 @@ pub async fn activate<R: Runtime>(
             anon_key,
         } => (ClientConfig::new(project_url, anon_key), None),
         Backend::BuiltIn => {
-            let server = demo::start(&app.path().app_data_dir()?.join("demo")).await?;
+            let server = demo::start(&app.path().app_data_dir()?.join(demo::FOLDER)).await?;
             (
                 ClientConfig::new(server.url(), server.anon_key()),
                 Some(server),
@@ -54,12 +55,15 @@ pub async fn activate<R: Runtime>(
     };
     config.retry_budget = RETRY_BUDGET;
     let store_key = demo::store_key(&profile, demo_server.as_ref());
-    let client = AuthClient::new(config, vault.clone() as Arc<dyn SessionStore>, store_key).await?;
+    // The client saves through a store the profile can close: copies of the client outlive it.
+    let store = Arc::new(ProfileStore::new(vault.clone() as Arc<dyn SessionStore>));
+    let client = AuthClient::new(config, store.clone() as Arc<dyn SessionStore>, store_key).await?;
     tracing::info!(profile = %profile.id, restored = client.current_session().is_some(), "profile opened");
 
     let auto_refresh = watch::channel(profile.auto_refresh_setting()).0;
-    // Both tasks end when this profile stops being active (the sender is dropped with it).
-    crate::history::record(
+    // Both tasks end when this profile stops being active (the sender is dropped with it);
+    // closing the profile aborts them and waits.
+    let history = crate::history::record(
         app.clone(),
         &client,
         profile.id.clone(),
@@ -74,7 +78,7 @@ pub async fn activate<R: Runtime>(
         client.sign_in_with_password(credentials).await?;
     }
     let log = inspector.log.clone();
-    tauri::async_runtime::spawn(auto_refresh::run(
+    let schedule = tauri::async_runtime::spawn(auto_refresh::run(
         client.clone(),
         auto_refresh.subscribe(),
         move |outcome| match outcome {
@@ -90,6 +94,8 @@ pub async fn activate<R: Runtime>(
         vault,
         demo_server,
         auto_refresh,
+        store,
+        tasks: vec![history, schedule],
     })
 }
 

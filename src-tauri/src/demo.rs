@@ -21,6 +21,10 @@ pub use built_in::{start, Server, StartError};
 /// Whether this build has the built-in server (the `demo` feature).
 pub const AVAILABLE: bool = cfg!(feature = "demo");
 
+/// The demo's folder in the app data folder, and its database in it.
+pub const FOLDER: &str = "demo";
+pub const DATABASE: &str = "auth.sqlite";
+
 /// The built-in demo's account: a throwaway user on a server that only listens on loopback.
 pub const DEMO_EMAIL: &str = "demo@sessioninspector.local";
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -145,7 +149,7 @@ mod built_in {
             control_token: Some(control_token),
             random_jwt_secret: true,
             jwt_expiry: DEMO_JWT_EXPIRY,
-            data_path: Some(dir.join("auth.sqlite")),
+            data_path: Some(dir.join(DATABASE)),
             // Asymmetric keys, as new Supabase projects use: the signature can be checked
             // against the published JWKS without any secret.
             signing: local_gotrue::config::SigningAlgorithm::Es256,

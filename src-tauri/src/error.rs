@@ -97,6 +97,7 @@ impl Error {
             Error::Clipboard(_) => "clipboard",
             Error::Reset(ResetError::InUse) => "resetInUse",
             Error::Reset(ResetError::Incomplete { .. }) => "resetIncomplete",
+            Error::Reset(ResetError::SettingsUnreadable(_)) => "resetSettingsUnreadable",
             Error::Settings(_)
             | Error::DemoServer(_)
             | Error::Folder { .. }

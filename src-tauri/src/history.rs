@@ -3,18 +3,20 @@
 
 use session_engine::auto_refresh::Setting;
 use session_engine::AuthClient;
+use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Runtime};
 use tokio::sync::watch;
 
 use crate::settings::{self, HistoryEntry};
 
-/// Records `client`'s events for `profile` until `alive`'s sender (the active profile) is gone.
+/// Records `client`'s events for `profile` until `alive`'s sender (the active profile) is gone
+/// or the task is aborted (closing the profile does both, and waits for it).
 pub fn record<R: Runtime>(
     app: AppHandle<R>,
     client: &AuthClient,
     profile: String,
     mut alive: watch::Receiver<Setting>,
-) {
+) -> JoinHandle<()> {
     let mut events = client.subscribe();
     tauri::async_runtime::spawn(async move {
         loop {
@@ -46,5 +48,5 @@ pub fn record<R: Runtime>(
                 tracing::warn!(%error, "a history line could not be saved");
             }
         }
-    });
+    })
 }

@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use session_engine::auto_refresh::Setting as AutoRefresh;
 use session_engine::AuthClient;
+use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager as _, Runtime};
 use tokio::sync::{watch, Mutex};
 
 use crate::activation::activate;
 use crate::error::Error;
 use crate::live_log::LogBus;
+use crate::profile_store::ProfileStore;
 use crate::settings::{self, Profile};
 use crate::vault::OpenVault;
 
@@ -32,6 +34,27 @@ pub struct Active {
     /// The auto-refresh switch; its tasks (the schedule, the history recorder) end when this
     /// sender is dropped with the profile.
     pub auto_refresh: watch::Sender<AutoRefresh>,
+    /// The store the engine client saves through; closed with the profile.
+    pub(crate) store: Arc<ProfileStore>,
+    /// The auto-refresh schedule and the history recorder.
+    pub(crate) tasks: Vec<JoinHandle<()>>,
+}
+
+impl Active {
+    /// Stops everything that could still write for this profile: its tasks are aborted and
+    /// awaited (the history recorder writes no more into the settings), and its store refuses
+    /// every later save (a copy of the client a command still holds, a refresh in flight),
+    /// once a save in progress has finished.
+    pub async fn close(&mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+            let _ = task.await;
+        }
+        let store = self.store.clone();
+        if let Err(error) = tokio::task::spawn_blocking(move || store.close()).await {
+            tracing::error!(%error, "closing the profile's store stopped");
+        }
+    }
 }
 
 /// Start-up's outcome: `None` while starting, then the open profile or why there is none.
@@ -135,8 +158,9 @@ impl Inspector {
         Ok(())
     }
 
-    /// Closes the active profile (its demo server, auto-refresh and history recorder stop;
-    /// commands wait), runs `work` with it, then opens the last profile, or the built-in demo
+    /// Closes the active profile (commands still using it are waited for, then `Active::close`
+    /// stops its auto-refresh and history recorder and its store refuses later saves; its demo
+    /// server stops when `work` drops it), runs `work` with it, then opens the last profile, or the built-in demo
     /// when the settings name none, as at start-up. `work` owns the closed profile: dropping
     /// it stops the demo server. If something still holds the profile after `CLOSE_WAIT`, it
     /// stays open, `work` does not run, and the answer is `None`.
@@ -153,7 +177,10 @@ impl Inspector {
         }
         let closed = match self.state.send_replace(None) {
             Some(Ok(active)) => match exclusive(active).await {
-                Ok(active) => Some(active),
+                Ok(mut active) => {
+                    active.close().await;
+                    Some(active)
+                }
                 Err(active) => {
                     self.state.send_replace(Some(Ok(active)));
                     return None;

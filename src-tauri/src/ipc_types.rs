@@ -20,6 +20,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::oauth::OAuthStarted;
     use crate::profiles::{DetectedStack, ProfileView, Status};
     use crate::qr::QrMatrix;
+    use crate::reset::ResetDone;
     use crate::reveal::Which;
     use crate::views::{
         EmailChangeView, EventView, RefreshView, RejectionView, SessionView, TotpEnrollmentView,
@@ -42,6 +43,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         AboutPath::decl(config),
         BuildProfile::decl(config),
         Status::decl(config),
+        ResetDone::decl(config),
         ProfileView::decl(config),
         DemoAccount::decl(config),
         DetectedStack::decl(config),

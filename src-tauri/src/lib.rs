@@ -18,6 +18,7 @@ pub mod log_stream;
 pub mod logging;
 pub mod oauth;
 pub mod private_files;
+mod profile_store;
 pub mod profiles;
 mod qr;
 pub mod reset;

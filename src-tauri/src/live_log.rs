@@ -135,6 +135,11 @@ impl LogBus {
         self.seq.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// The `seq` the next item will get: every item forwarded from now on has this or a later one.
+    pub fn upcoming_seq(&self) -> u64 {
+        self.seq.load(Ordering::Relaxed)
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<LogItem> {
         self.sender.subscribe()
     }

@@ -15,6 +15,12 @@ pub enum SettingsError {
     Encode(#[from] serde_json::Error),
     #[error("the settings file could not be deleted: {0}")]
     Remove(std::io::Error),
+    /// The settings list profiles whose ids cannot be read.
+    #[error("the settings name profiles without a readable id")]
+    Unreadable,
+    /// The unreadable settings kept aside list profiles whose ids cannot be read.
+    #[error("the unreadable settings kept aside name profiles without a readable id")]
+    UnreadableBackup,
 }
 
 pub const STORE_FILE: &str = "settings.json";
@@ -183,6 +189,63 @@ pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Settings, SettingsError> {
 
 const BACKUP_KEY: &str = "settings-unreadable-backup";
 
+/// A profile as the reset needs it: its id (which names its keyring entries) and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileName {
+    pub id: String,
+    pub name: String,
+}
+
+/// Every profile the settings name, for forgetting their keyring entries: the current value's
+/// and those an unreadable earlier value (kept under the backup key by `load`) still lists.
+/// Read leniently (only each profile's id and name), and an error rather than a guess when a
+/// profile list or an id cannot be read: then the profiles whose secrets would be orphaned are
+/// unknown.
+pub fn every_profile<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<ProfileName>, SettingsError> {
+    let store = app.store(STORE_FILE)?;
+    profiles_in(store.get(KEY), store.get(BACKUP_KEY))
+}
+
+fn profiles_in(
+    current: Option<serde_json::Value>,
+    backup: Option<serde_json::Value>,
+) -> Result<Vec<ProfileName>, SettingsError> {
+    let mut names = Vec::new();
+    let lists = [
+        (current, SettingsError::Unreadable),
+        (backup, SettingsError::UnreadableBackup),
+    ];
+    for (value, unreadable) in lists {
+        for name in listed_profiles(value.as_ref()).ok_or(unreadable)? {
+            if !names.iter().any(|n: &ProfileName| n.id == name.id) {
+                names.push(name);
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// The id and name of each profile a settings value lists; None when the list or an id cannot
+/// be read. A value with no list (or not an object) lists none.
+fn listed_profiles(value: Option<&serde_json::Value>) -> Option<Vec<ProfileName>> {
+    let profiles = match value.and_then(|v| v.get("profiles")) {
+        None | Some(serde_json::Value::Null) => return Some(Vec::new()),
+        Some(serde_json::Value::Array(profiles)) => profiles,
+        Some(_) => return None,
+    };
+    profiles
+        .iter()
+        .map(|profile| {
+            let id = profile.get("id")?.as_str()?.to_string();
+            let name = profile.get("name").and_then(|n| n.as_str());
+            Some(ProfileName {
+                name: name.unwrap_or(&id).to_string(),
+                id,
+            })
+        })
+        .collect()
+}
+
 fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<(), SettingsError> {
     let store = app.store(STORE_FILE)?;
     store.set(KEY, serde_json::to_value(settings)?);
@@ -320,6 +383,44 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(only.after_removing("a", true), None);
+    }
+
+    #[test]
+    fn the_profiles_to_forget_include_those_only_the_unreadable_backup_lists() {
+        let current = serde_json::json!({"profiles": [{"id": "a", "name": "A", "backend": {"kind": "builtIn"}}]});
+        let backup = serde_json::json!({"profiles": [{"id": "b", "name": "B", "backend": 7}, {"id": "a"}, {"id": "c"}]});
+        let names = profiles_in(Some(current.clone()), Some(backup)).unwrap();
+        let ids: Vec<_> = names
+            .iter()
+            .map(|n| (n.id.as_str(), n.name.as_str()))
+            .collect();
+        assert_eq!(ids, [("a", "A"), ("b", "B"), ("c", "c")]);
+        assert_eq!(profiles_in(None, None).unwrap(), vec![]);
+        // A backup with no profile list names none.
+        assert_eq!(
+            profiles_in(Some(current.clone()), Some(serde_json::json!("junk")))
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn unreadable_settings_refuse_rather_than_guess_the_profiles() {
+        let broken = serde_json::json!({"profiles": "not a list"});
+        assert!(matches!(
+            profiles_in(Some(broken.clone()), None),
+            Err(SettingsError::Unreadable)
+        ));
+        assert!(matches!(
+            profiles_in(None, Some(broken)),
+            Err(SettingsError::UnreadableBackup)
+        ));
+        let no_id = serde_json::json!({"profiles": [{"name": "x"}]});
+        assert!(matches!(
+            profiles_in(None, Some(no_id)),
+            Err(SettingsError::UnreadableBackup)
+        ));
     }
 
     #[test]

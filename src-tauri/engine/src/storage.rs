@@ -16,6 +16,9 @@ pub enum StorageError {
     /// The blocking task that ran the storage call panicked or was cancelled.
     #[error("the storage task did not finish: {0}")]
     Task(String),
+    /// The store was closed (its profile is no longer open): nothing was saved or removed.
+    #[error("this profile was closed; its session was not changed")]
+    Closed,
 }
 
 /// Implementations may block (an OS keyring does); the engine calls them off its async threads.

@@ -8,7 +8,7 @@ use ts_rs::TS;
 use crate::about::{About, AboutPath};
 use crate::error::Error;
 use crate::inspector::Inspector;
-use crate::profiles::{self, Status};
+use crate::reset::ResetDone;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
@@ -42,13 +42,12 @@ pub async fn app_copy_path<R: Runtime>(app: AppHandle<R>, which: AboutPath) -> R
     crate::about::copy_path(&app, which).await
 }
 
-/// Forgets everything the app keeps (nothing is sent to any server) and opens the built-in
-/// demo as a fresh install would.
+/// Forgets everything the app keeps (nothing is sent to any server) and opens what a fresh
+/// install opens (the built-in demo, in a build with it); the answer says whether it opened.
 #[tauri::command]
 pub async fn app_reset<R: Runtime>(
     app: AppHandle<R>,
     inspector: State<'_, Inspector>,
-) -> Result<Status, Error> {
-    crate::reset::reset(&app, &inspector).await?;
-    profiles::status(&app, &inspector).await
+) -> Result<ResetDone, Error> {
+    crate::reset::reset(&app, &inspector).await
 }

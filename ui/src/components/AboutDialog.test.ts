@@ -3,9 +3,9 @@ import { cleanup, fireEvent, render, screen, within } from "@testing-library/sve
 import { api } from "../lib/api";
 import { sessionStore } from "../lib/stores/session.svelte";
 import { appStatus } from "../lib/stores/status.svelte";
-import type { About, Status } from "../lib/types";
+import type { About, ResetDone, Status } from "../lib/types";
 import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
-import { status } from "../test/fixtures";
+import { eventRow, rejection, session, status } from "../test/fixtures";
 import AboutDialog from "./AboutDialog.svelte";
 import TopBar from "./TopBar.svelte";
 
@@ -19,6 +19,7 @@ function about(over: Partial<About> = {}): About {
     commit: "85f5371abc",
     modified: false,
     buildProfile: "release",
+    demo: true,
     license: "MIT",
     dataFolder: "/home/ada/.local/share/dev.sessioninspector.app",
     logFile: "/home/ada/.local/share/dev.sessioninspector.app/logs/session-inspector.log",
@@ -28,12 +29,21 @@ function about(over: Partial<About> = {}): About {
 
 const demoOnly = status({ profiles: [status().profiles[0]!] });
 
+function done(over: Partial<ResetDone> = {}): ResetDone {
+  return { status: demoOnly, notOpened: null, kept: [], logFrom: 1_000_000, ...over };
+}
+
 beforeEach(() => {
   appStatus.info = info;
   appStatus.status = status();
   appStatus.settingsError = null;
   appStatus.resets = 0;
   sessionStore.items = [];
+  sessionStore.session = null;
+  sessionStore.rejection = null;
+  sessionStore.recoverySessionId = null;
+  appStatus.noProfile = false;
+  appStatus.loadError = null;
 });
 afterEach(() => cleanup());
 
@@ -111,9 +121,13 @@ describe("AboutDialog", () => {
 
   it("resets: waits with everything disabled, then the window starts afresh and the dialog closes", async () => {
     vi.mocked(api.about).mockResolvedValue(about());
-    const answer = deferred<Status>();
+    const answer = deferred<ResetDone>();
     vi.mocked(api.resetAll).mockReturnValue(answer.promise);
-    sessionStore.items = [{ type: "profile", at: "12:00:00", profile: "Production" }] as never;
+    const old = session({ sessionId: "old-session" });
+    const before = eventRow("PASSWORD_RECOVERY", { session: old });
+    sessionStore.receive(before);
+    sessionStore.receive(eventRow("REFRESH_REJECTED", { session: old, rejection: rejection() }));
+    expect(sessionStore.recovery && sessionStore.rejection !== null).toBe(true);
     const { onClose } = open();
     const word = await confirmStep();
     await fireEvent.input(word, { target: { value: "RESET" } });
@@ -124,20 +138,121 @@ describe("AboutDialog", () => {
     expect(busy.getAttribute("aria-busy")).toBe("true");
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Close" }).disabled).toBe(true);
     expect(word.disabled).toBe(true);
-    expect(sessionStore.items).toEqual([]);
+    expect(sessionStore.items, "nothing is forgotten before the reset is known to have run").toHaveLength(2);
     await fireEvent.keyDown(window, { key: "Escape" });
     expect(onClose).not.toHaveBeenCalled();
 
-    answer.resolve(demoOnly);
+    // The reopened demo's first event arrives before the answer: it stays.
+    const fresh = eventRow("SIGNED_IN", { session: session({ sessionId: "new-session" }) });
+    sessionStore.receive(fresh);
+    answer.resolve(done({ logFrom: fresh.seq }));
     await eventually(() => expect(onClose).toHaveBeenCalled());
     expect(appStatus.status).toEqual(demoOnly);
     expect(appStatus.resets).toBe(1);
+    expect(sessionStore.items).toEqual([fresh]);
+    expect(sessionStore.session?.sessionId).toBe("new-session");
+    expect(sessionStore.rejection).toBeNull();
+    expect(sessionStore.recovery).toBe(false);
+  });
+
+  it("an answer that the profile is busy forgets nothing on screen", async () => {
+    vi.mocked(api.about).mockResolvedValue(about());
+    const busy = "The active profile is still busy with a request; nothing was removed. Try again in a moment.";
+    vi.mocked(api.resetAll).mockRejectedValueOnce(appError("resetInUse", busy));
+    vi.mocked(api.status).mockResolvedValue(status());
+    const row = eventRow("SIGNED_IN");
+    sessionStore.receive(row);
+    open();
+    const word = await confirmStep();
+    await fireEvent.input(word, { target: { value: "RESET" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Reset all data" }));
+
+    await eventually(() => expect(document.getElementById("reset-error")?.textContent).toBe(busy));
+    expect(sessionStore.items).toEqual([row]);
+    expect(sessionStore.session).not.toBeNull();
+    expect(appStatus.resets).toBe(0);
+  });
+
+  it("a reset that ran says so, with what was kept and why the demo did not open", async () => {
+    vi.mocked(api.about).mockResolvedValue(about());
+    vi.mocked(api.resetAll).mockResolvedValueOnce(
+      done({ status: null, notOpened: "the built-in server did not start", kept: ["The built-in demo's folder was kept."] }),
+    );
+    sessionStore.receive(eventRow("SIGNED_IN"));
+    const { onClose } = open();
+    const word = await confirmStep();
+    await fireEvent.input(word, { target: { value: "RESET" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Reset all data" }));
+
+    await eventually(() =>
+      expect(screen.getByRole("status").textContent).toBe(
+        "All data was reset. The built-in demo could not open: the built-in server did not start The built-in demo's folder was kept.",
+      ),
+    );
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(onClose).not.toHaveBeenCalled();
+    expect(appStatus.resets).toBe(1);
+    expect(appStatus.status).toBeNull();
+    expect(appStatus.noProfile, "a profile that failed to open is not the empty state").toBe(false);
+    expect(appStatus.loadError).toBe("the built-in server did not start");
+    expect(sessionStore.session).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: "Close" }));
+    expect(onClose).toHaveBeenCalled();
+  });
+
+  it("in a build without the demo: no demo in the list, the empty state afterwards", async () => {
+    vi.mocked(api.about).mockResolvedValue(about({ demo: false }));
+    vi.mocked(api.resetAll).mockResolvedValueOnce(done({ status: null }));
+    appStatus.status = status({ profiles: [status().profiles[1]!] });
+    const { onClose } = open();
+    await eventually(() => expect(document.getElementById("about-build")?.textContent).toBe("release"));
+    const word = await confirmStep();
+    const confirm = screen.getByRole("group", { name: "Reset all data" });
+    expect(confirm.textContent).toContain("1 profile (“Production”)");
+    expect(confirm.textContent).not.toContain("built-in demo");
+    expect(confirm.textContent).toContain("The window then waits for a project");
+    await fireEvent.input(word, { target: { value: "RESET" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Reset all data" }));
+    await eventually(() => expect(onClose).toHaveBeenCalled());
+    expect(appStatus.noProfile).toBe(true);
+    expect(appStatus.status).toBeNull();
+  });
+
+  it("Cancel puts focus back on Reset all data…", async () => {
+    vi.mocked(api.about).mockResolvedValue(about());
+    open();
+    await confirmStep();
+    await fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    await eventually(() => expect(document.activeElement?.id).toBe("reset-start"));
+  });
+
+  it("makes the window behind it inert while open", async () => {
+    vi.mocked(api.about).mockResolvedValue(about());
+    const behind = document.body.appendChild(document.createElement("main"));
+    const { dialog } = open();
+    expect(behind.hasAttribute("inert")).toBe(true);
+    expect(dialog.closest("[inert]")).toBeNull();
+    cleanup();
+    expect(behind.hasAttribute("inert")).toBe(false);
+    behind.remove();
+  });
+
+  it("names every keyring the app can use", async () => {
+    vi.mocked(api.about).mockResolvedValue(about());
+    for (const [keyring, name] of [
+      ["macosKeychain", "macOS Keychain"],
+      ["windowsCredentialManager", "Windows Credential Manager"],
+    ] as const) {
+      render(AboutDialog, { props: { info, status: status({ keyring }), onClose: vi.fn() } });
+      expect(document.getElementById("about-keyring")?.textContent).toBe(name);
+      cleanup();
+    }
   });
 
   it("says what was not removed when the reset stops part way, and lets the user try again", async () => {
     vi.mocked(api.about).mockResolvedValue(about());
     const left = 'Reset stopped part way. Not removed: the keyring entries of "Production" (the OS keyring refused: locked).';
-    vi.mocked(api.resetAll).mockRejectedValueOnce(appError("resetIncomplete", left)).mockResolvedValueOnce(demoOnly);
+    vi.mocked(api.resetAll).mockRejectedValueOnce(appError("resetIncomplete", left)).mockResolvedValueOnce(done());
     vi.mocked(api.status).mockResolvedValue(status());
     const { onClose } = open();
     const word = await confirmStep();
@@ -160,7 +275,8 @@ describe("TopBar's version chip", () => {
   it("opens About, and focus goes back to it when About closes", async () => {
     vi.mocked(api.about).mockResolvedValue(about());
     render(TopBar, { props: { addingProject: false } });
-    const chip = screen.getByRole("button", { name: "v0.1.0" });
+    const chip = screen.getByRole("button", { name: "About Session Inspector, version 0.1.0" });
+    expect(chip.textContent).toBe("v0.1.0");
     chip.focus();
     await fireEvent.click(chip);
     const dialog = screen.getByRole("dialog", { name: "About Session Inspector" });

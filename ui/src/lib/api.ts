@@ -19,6 +19,7 @@ import type {
   TotpEnrollmentView,
   LogItem,
   PastePreview,
+  ResetDone,
   SessionView,
   SignatureStatus,
   SignOutScope,
@@ -95,8 +96,9 @@ export const api = {
   /** Rust puts the path on the clipboard (the window has no clipboard permission). */
   copyPath: (which: AboutPath) => call<void>("app_copy_path", { which }),
   /** Forgets everything the app keeps, here only (nothing is sent to any server), and opens
-   *  the built-in demo as a fresh install would; answers the new status. */
-  resetAll: () => call<Status>("app_reset"),
+   *  what a fresh install opens (the built-in demo, in a build with it); answers what it did:
+   *  the new status if a profile opened, why not, what was kept, where the fresh log starts. */
+  resetAll: () => call<ResetDone>("app_reset"),
   status: () => call<Status>("inspector_status"),
   /** "Refresh now": `joined` is true when it shared a refresh already in flight. */
   refreshNow: () => call<{ session: SessionView; joined: boolean }>("session_refresh"),

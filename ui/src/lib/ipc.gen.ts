@@ -11,7 +11,11 @@ commit: string,
 /**
  * The build had changes not committed; None when that is not known.
  */
-modified: boolean | null, buildProfile: BuildProfile, license: string, 
+modified: boolean | null, buildProfile: BuildProfile, 
+/**
+ * Whether this build has the built-in demo (the `demo` feature).
+ */
+demo: boolean, license: string, 
 /**
  * The app's data folder (settings, the demo's database; sealed sessions too on Linux and
  * macOS, where it is also the local data folder).
@@ -58,6 +62,26 @@ keyringNotice: string | null,
  * carries only its own times (`SessionView.clients`).
  */
 officialClients: Array<ClientRulesView>, };
+
+export type ResetDone = { 
+/**
+ * The profile that opened afterwards (the built-in demo, in a build with it); none when
+ * there is nothing to open or it could not open.
+ */
+status: Status | null, 
+/**
+ * Why the profile that should have opened did not (the demo server did not start, say).
+ */
+notOpened: string | null, 
+/**
+ * What was deliberately kept, for people.
+ */
+kept: Array<string>, 
+/**
+ * The first `seq` of the live log after the reset: every item before it (the history
+ * the reset forgot) goes from the window; what the reopened profile sent since stays.
+ */
+logFrom: number, };
 
 export type ProfileView = { id: string, name: string, builtIn: boolean, 
 /**

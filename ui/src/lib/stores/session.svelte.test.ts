@@ -204,3 +204,33 @@ describe("SessionStore, a password recovery", () => {
     }
   });
 });
+
+describe("SessionStore.forget (after Reset all data)", () => {
+  it("drops everything shown before the reset and keeps what the reopened profile sent since", () => {
+    const store = new SessionStore();
+    const old = session("old");
+    store.receive(event("SIGNED_IN", old));
+    store.receive(event("PASSWORD_RECOVERY", old));
+    store.receive(rejected(old));
+    store.receive(clock(4_000));
+    store.refreshError = { kind: "network", message: "offline" };
+    expect(store.recovery && store.rejection !== null).toBe(true);
+
+    const logFrom = seq + 1;
+    const fresh = [profile(), event("SIGNED_IN", session("new"))];
+    fresh.forEach(store.receive);
+    store.forget(logFrom);
+
+    expect(store.items).toEqual(fresh);
+    expect(store.session?.refreshTokenFingerprint).toBe("rt:new");
+    expect(store.rejection).toBeNull();
+    expect(store.recoverySessionId).toBeNull();
+    expect(store.refreshError).toBeNull();
+    expect(store.offsetMs).toBe(0);
+
+    // Nothing sent since (no profile opened): no session card at all.
+    store.forget(seq + 1);
+    expect(store.items).toEqual([]);
+    expect(store.session).toBeNull();
+  });
+});

@@ -104,6 +104,20 @@ export class SessionStore {
   clearLog = (): void => {
     this.items = [];
   };
+
+  /** After Reset all data: what the window showed from before it goes (the session, the log,
+   *  a refresh error, a rejection, a recovery, the clock offset). The items the reopened
+   *  profile sent since (`seq` at or after `logFrom`) are taken again as if they came first. */
+  forget = (logFrom: number): void => {
+    const since = this.items.filter((item) => item.seq >= logFrom);
+    this.session = null;
+    this.items = [];
+    this.offsetMs = 0;
+    this.refreshError = null;
+    this.rejection = null;
+    this.recoverySessionId = null;
+    for (const item of since) this.receive(item);
+  };
 }
 
 export const sessionStore = new SessionStore();

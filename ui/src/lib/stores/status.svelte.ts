@@ -2,7 +2,13 @@
 // with what the top bar shows about them: the version, a load failure, a setting that failed.
 
 import { api, toAppError, type AppInfo } from "../api";
-import type { DetectedStack, Status } from "../types";
+import type { DetectedStack, ResetDone, Status } from "../types";
+import { sessionStore } from "./session.svelte";
+
+/** What Reset all data did: `ran` when it removed everything (the window then starts afresh);
+ *  `message` says why it did not run or stopped part way, or, after it ran, what was kept and
+ *  why no profile opened (null when there is nothing to add). */
+export type ResetOutcome = { ran: boolean; message: string | null };
 
 export class StatusStore {
   info = $state<AppInfo | null>(null);
@@ -87,18 +93,28 @@ export class StatusStore {
     }
   };
 
-  /** Reset all data: the built-in demo opens again as on first launch. Null when it did, else
-   *  why not (what was not removed); the status is read again either way. */
-  resetAll = async (): Promise<string | null> => {
+  /** Reset all data. Once it is known to have run, what the window showed goes (the session,
+   *  the log before it, a rejection or a recovery) and the profile that opened, if any, shows
+   *  (the built-in demo as on first launch; in a build without it, the empty state). When it
+   *  did not run or stopped part way, nothing on screen is forgotten and the status is read
+   *  again. */
+  resetAll = async (): Promise<ResetOutcome> => {
     this.settingsError = null;
+    let done: ResetDone;
     try {
-      this.status = await api.resetAll();
-      this.resets += 1;
-      return null;
+      done = await api.resetAll();
     } catch (raw) {
       await this.load();
-      return toAppError(raw).message;
+      return { ran: false, message: toAppError(raw).message };
     }
+    sessionStore.forget(done.logFrom);
+    this.status = done.status;
+    this.noProfile = done.status === null && done.notOpened === null;
+    this.loadError = done.notOpened;
+    this.resets += 1;
+    const notes = [...done.kept];
+    if (done.notOpened !== null) notes.unshift(`The built-in demo could not open: ${done.notOpened}`);
+    return { ran: true, message: notes.length ? notes.join(" ") : null };
   };
 
   /** A project was added: the app answers with the new status (the new profile active). */
