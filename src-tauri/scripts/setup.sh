@@ -4,7 +4,9 @@
 # nothing of the system's: it checks, and says what is missing and how to get it. Idempotent:
 # when everything is present it only checks, in about a second.
 #   setup.sh run   system libraries to build and run the app, Node, the UI's npm packages
-#   setup.sh test  the same, plus Xvfb, WebKitWebDriver, tauri-driver, cargo-machete,
+#   setup.sh bundle  the same as run, plus the tauri CLI (pinned) and the packaging tools that
+#                  make bundle and make install-test use (rpm, desktop-file-utils)
+#   setup.sh test  the same as run, plus Xvfb, WebKitWebDriver, tauri-driver, cargo-machete,
 #                  cargo-deny, gnome-keyring, keyutils, Chromium and ChromeDriver (the browser of
 #                  the OAuth end-to-end test). Linux only.
 # SETUP_UNAME stands in for `uname -s` (src-tauri/scripts/setup-test.sh checks each OS's path).
@@ -20,14 +22,18 @@ build_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appin
   libssl-dev build-essential pkg-config file)
 test_packages=(xvfb xauth xclip webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools
   keyutils python3 python3-venv chromium chromium-driver)
+bundle_packages=(rpm desktop-file-utils)
 node_packages=(nodejs npm)
 TAURI_DRIVER_VERSION=2.1.0
+# The tauri CLI of the tauri 2 line this app is built with (cargo-tauri, from crates.io).
+TAURI_CLI_VERSION=2.12.4
 CARGO_MACHETE_VERSION=0.9.2
 CARGO_DENY_VERSION=0.20.2
 NODE_MIN=20.19
 
 packages=("${build_packages[@]}")
 [ "$mode" = test ] && packages+=("${test_packages[@]}")
+[ "$mode" = bundle ] && packages+=("${bundle_packages[@]}")
 
 missing_debs() {
   local p
@@ -225,6 +231,14 @@ if [ "$mode" = test ]; then
   if [ ! -x "$deny" ] || ! cargo install --list | grep -q "^cargo-deny v$CARGO_DENY_VERSION:"; then
     say "installing cargo-deny $CARGO_DENY_VERSION (cargo install, several minutes)"
     cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --force --quiet
+  fi
+fi
+# 4b. The tauri CLI, for make bundle.
+if [ "$mode" = bundle ]; then
+  cli="${CARGO_HOME:-$HOME/.cargo}/bin/cargo-tauri"
+  if [ ! -x "$cli" ] || ! cargo install --list | grep -q "^tauri-cli v$TAURI_CLI_VERSION:"; then
+    say "installing the tauri CLI $TAURI_CLI_VERSION (cargo install, several minutes)"
+    cargo install tauri-cli --version "$TAURI_CLI_VERSION" --locked --force --quiet
   fi
 fi
 # 5. The client judges of the local GoTrue server: auth-js (npm) and supabase_auth (a venv).
