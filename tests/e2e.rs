@@ -12,8 +12,15 @@ use std::time::{Duration, Instant};
 
 use support::webdriver::{Driver, Session};
 
-fn app_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_session-inspector"))
+/// Set to an installed app (`/usr/bin/session-inspector` from the .deb) to run these tests
+/// against it instead of the binary cargo built: `src-tauri/scripts/install-test.sh` does.
+const INSTALLED_APP_ENV: &str = "SESSION_INSPECTOR_E2E_APP";
+
+fn app_binary() -> PathBuf {
+    match std::env::var_os(INSTALLED_APP_ENV) {
+        Some(installed) => PathBuf::from(installed),
+        None => PathBuf::from(env!("CARGO_BIN_EXE_session-inspector")),
+    }
 }
 
 /// The built-in server's control token in these tests: the app takes it from its
@@ -24,7 +31,12 @@ const CONTROL_TOKEN: &str = "e2e-control-token-0123456789abcdef0123456789";
 const APP_FOLDER: &str = "dev.sessioninspector.app";
 
 fn shots_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e")
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
+    // The installed app's screenshots stay apart from the built one's.
+    match std::env::var_os(INSTALLED_APP_ENV) {
+        Some(_) => shots.join("installed"),
+        None => shots,
+    }
 }
 
 /// One test's app: a private folder for everything the app and its web processes write
@@ -102,7 +114,7 @@ async fn launch_after(
     );
     let driver = Driver::start(&env).expect("tauri-driver starts");
     let app = driver
-        .session(app_binary(), &[])
+        .session(&app_binary(), &[])
         .await
         .expect("the app launches");
     let demo = app
@@ -250,7 +262,7 @@ impl Launched {
         self.quit().await;
         self.app = self
             .driver
-            .session(app_binary(), &[])
+            .session(&app_binary(), &[])
             .await
             .expect("the app launches again");
         self.running = true;
