@@ -24,6 +24,7 @@ test: setup-test ui
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 bundle: setup-bundle ui
+	rm -rf $(TARGET_DIR)/release/bundle/deb $(TARGET_DIR)/release/bundle/rpm
 	cargo tauri build --bundles deb,rpm
 	@ls -l $(TARGET_DIR)/release/bundle/deb/*.deb $(TARGET_DIR)/release/bundle/rpm/*.rpm
 

@@ -68,10 +68,12 @@ binary=/usr/bin/$package
 [ -x "$binary" ] || die "$binary is missing or not executable"
 file "$binary"
 # Every shared library the binary needs resolves on this system (the dependencies are right).
-if ldd "$binary" | grep -q "not found"; then
-  ldd "$binary" | grep "not found"
+libraries=$(ldd "$binary")
+if grep -q "not found" <<<"$libraries"; then
+  grep "not found" <<<"$libraries"
   die "the installed binary needs libraries this system lacks"
 fi
+echo "ldd: all $(grep -c '=>' <<<"$libraries") shared libraries resolve"
 desktop=$(printf '%s\n' "${files[@]}" | grep '^/usr/share/applications/.*\.desktop$') ||
   die "no desktop entry in the package"
 cat "$desktop"
@@ -80,9 +82,8 @@ grep -q "^Categories=Development;" "$desktop" || die "the desktop entry is not i
 icon=$(sed -n 's/^Icon=//p' "$desktop")
 printf '%s\n' "${files[@]}" | grep -q "/usr/share/icons/hicolor/.*/apps/$icon.png" ||
   die "the desktop entry's icon $icon is not in the package"
-if command -v desktop-file-validate >/dev/null; then
-  desktop-file-validate "$desktop" && echo "desktop-file-validate: valid"
-fi
+desktop-file-validate "$desktop" || die "the desktop entry is not valid"
+echo "desktop-file-validate: valid"
 
 step "the installed app under Xvfb, through tauri-driver (the end-to-end smoke tests)"
 smoke=(
@@ -92,12 +93,16 @@ smoke=(
 )
 SESSION_INSPECTOR_E2E_APP="$binary" xvfb-run -a -s "-screen 0 1280x800x24" \
   src-tauri/scripts/with-keyring.sh \
-  cargo test --test e2e -- --ignored --test-threads=1 --exact "${smoke[@]}"
+  cargo test --test e2e -- --ignored --test-threads=1 --exact "${smoke[@]}" |
+  tee "$root/target/install-test-e2e.log"
+# --exact with a renamed test runs nothing and still passes: each must have run.
+grep -q "test result: ok. ${#smoke[@]} passed" "$root/target/install-test-e2e.log" ||
+  die "not all ${#smoke[@]} smoke tests ran (a test renamed?)"
 echo "screenshots of the installed app: target/e2e/installed/"
 
 purge
 step "nothing left behind"
-dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "installed" &&
+dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -qE "ok (installed|config-files)" &&
   die "$package is still known to dpkg after the purge"
 left=()
 for path in "${files[@]}"; do [ -e "$path" ] && left+=("$path"); done
