@@ -39,6 +39,10 @@ pub enum Error {
     UnknownProfile(String),
     #[error("The built-in demo profile cannot be removed.")]
     BuiltInProfile,
+    /// Removing a profile whose session is still being saved (a keyring waiting to be
+    /// unlocked, say): it stays listed, with its keyring entries.
+    #[error("The profile is still saving its session (is the keyring waiting to be unlocked?), so it was not removed. Try again in a moment.")]
+    ProfileBusy,
     #[error(transparent)]
     Export(#[from] ExportError),
     #[error(transparent)]
@@ -94,6 +98,7 @@ impl Error {
             Error::NoBuiltInServer => "noBuiltInServer",
             Error::NoProfile => "noProfile",
             Error::NoSignInWaiting => "noSignInWaiting",
+            Error::ProfileBusy => "profileBusy",
             Error::Clipboard(_) => "clipboard",
             Error::Reset(ResetError::InUse) => "resetInUse",
             Error::Reset(ResetError::Incomplete { .. }) => "resetIncomplete",

@@ -328,6 +328,11 @@ const KINDS: Record<string, Entry> = {
     title: "Not ready yet",
     meaning: "The app is still starting or switching profiles. Try again in a moment.",
   },
+  profileBusy: {
+    title: "Profile still saving",
+    meaning:
+      "The profile's session was still being written to the keyring (often a keyring waiting to be unlocked), so the profile was not removed: it is still listed, with its stored session. Unlock the keyring if it asks, then remove it again.",
+  },
   noProfile: {
     title: "No profile yet",
     meaning: "This build has no built-in demo server, and no project has been added: add one with + Project.",
