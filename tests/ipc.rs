@@ -380,3 +380,36 @@ fn removing_the_active_project_closes_it_before_its_keyring_entries_go() {
         "a session came back under the removed profile's id"
     );
 }
+
+/// A reset refused because the settings list a profile whose id cannot be read refuses before
+/// it closes anything: the profile that was open stays open, the same one.
+#[cfg(feature = "demo")]
+#[test]
+#[ignore = "opens the OS keyring: run through src-tauri/scripts/with-keyring.sh (test.sh does)"]
+fn a_reset_refused_for_unreadable_settings_leaves_the_profile_open() {
+    use tauri_plugin_store::StoreExt as _;
+    require_throwaway_keyring();
+    let app = app();
+    let main = window(&app, "main");
+    session_inspector_lib::start_inspector(app.handle().clone());
+    invoke(&main, "inspector_status", Value::Null).expect("a profile opens");
+    let inspector = app.state::<session_inspector_lib::inspector::Inspector>();
+    let open =
+        std::sync::Arc::downgrade(&tauri::async_runtime::block_on(inspector.active()).unwrap());
+    // Unreadable settings kept aside that name a profile without an id.
+    let store = app.store("settings.json").unwrap();
+    let aside = "settings-unreadable-backup";
+    store.set(aside, json!({"profiles": [{"name": "no id"}]}));
+
+    let error = invoke(&main, "app_reset", Value::Null).expect_err("the reset refuses");
+    store.delete(aside);
+    assert_eq!(error["kind"], "resetSettingsUnreadable", "{error}");
+    let active = tauri::async_runtime::block_on(inspector.active()).unwrap();
+    let still = open.upgrade().expect("the profile was closed");
+    assert!(
+        std::sync::Arc::ptr_eq(&active, &still),
+        "the profile was reopened"
+    );
+    tauri::async_runtime::block_on(active.client.refresh_session(None))
+        .expect("its client still saves a refreshed session");
+}
