@@ -338,3 +338,78 @@ fn every_bad_input_is_refused_with_its_kind_and_nothing_is_sent() {
         "no export was written"
     );
 }
+
+/// Removing the active project closes it before its keyring entries go: a copy of its client
+/// (a command still running, a refresh in flight) cannot save a live session back under the
+/// removed profile's id, where no settings list it and no later reset would find it.
+#[cfg(feature = "demo")]
+#[test]
+#[ignore = "opens the OS keyring: run through src-tauri/scripts/with-keyring.sh (test.sh does)"]
+fn removing_the_active_project_closes_it_before_its_keyring_entries_go() {
+    use session_engine::{AuthError, SessionStore as _, StorageError};
+    require_throwaway_keyring();
+    let stack =
+        tauri::async_runtime::block_on(local_gotrue::start(local_gotrue::Config::default()))
+            .expect("a project server");
+    let app = app();
+    let main = window(&app, "main");
+    session_inspector_lib::start_inspector(app.handle().clone());
+    invoke(&main, "inspector_status", Value::Null).expect("the demo starts");
+    let add =
+        json!({"name": "Soon removed", "projectUrl": stack.url(), "anonKey": stack.anon_key()});
+    let status = invoke(&main, "profile_add", add).expect("the project is added");
+    let id = status["profileId"].as_str().unwrap().to_string();
+    let inspector = app.state::<session_inspector_lib::inspector::Inspector>();
+    let (client, vault) = {
+        let active = tauri::async_runtime::block_on(inspector.active()).unwrap();
+        assert_eq!(active.profile.id, id);
+        (active.client.clone(), active.vault.clone())
+    };
+
+    let status = invoke(&main, "profile_remove", json!({"id": id})).expect("removed");
+    assert_eq!(status["builtIn"], true, "{status}");
+
+    let late = tauri::async_runtime::block_on(client.sign_in_anonymously());
+    assert!(
+        matches!(late, Err(AuthError::Storage(StorageError::Closed))),
+        "a late sign-in on the removed profile: {late:?}"
+    );
+    assert_eq!(
+        vault.load(&id).unwrap(),
+        None,
+        "a session came back under the removed profile's id"
+    );
+}
+
+/// A reset refused because the settings list a profile whose id cannot be read refuses before
+/// it closes anything: the profile that was open stays open, the same one.
+#[cfg(feature = "demo")]
+#[test]
+#[ignore = "opens the OS keyring: run through src-tauri/scripts/with-keyring.sh (test.sh does)"]
+fn a_reset_refused_for_unreadable_settings_leaves_the_profile_open() {
+    use tauri_plugin_store::StoreExt as _;
+    require_throwaway_keyring();
+    let app = app();
+    let main = window(&app, "main");
+    session_inspector_lib::start_inspector(app.handle().clone());
+    invoke(&main, "inspector_status", Value::Null).expect("a profile opens");
+    let inspector = app.state::<session_inspector_lib::inspector::Inspector>();
+    let open =
+        std::sync::Arc::downgrade(&tauri::async_runtime::block_on(inspector.active()).unwrap());
+    // Unreadable settings kept aside that name a profile without an id.
+    let store = app.store("settings.json").unwrap();
+    let aside = "settings-unreadable-backup";
+    store.set(aside, json!({"profiles": [{"name": "no id"}]}));
+
+    let error = invoke(&main, "app_reset", Value::Null).expect_err("the reset refuses");
+    store.delete(aside);
+    assert_eq!(error["kind"], "resetSettingsUnreadable", "{error}");
+    let active = tauri::async_runtime::block_on(inspector.active()).unwrap();
+    let still = open.upgrade().expect("the profile was closed");
+    assert!(
+        std::sync::Arc::ptr_eq(&active, &still),
+        "the profile was reopened"
+    );
+    tauri::async_runtime::block_on(active.client.refresh_session(None))
+        .expect("its client still saves a refreshed session");
+}

@@ -95,7 +95,7 @@ pub async fn activate<R: Runtime>(
         demo_server,
         auto_refresh,
         store,
-        tasks: vec![history, schedule],
+        tasks: std::sync::Mutex::new(vec![history, schedule]),
     })
 }
 

@@ -39,6 +39,10 @@ pub enum Error {
     UnknownProfile(String),
     #[error("The built-in demo profile cannot be removed.")]
     BuiltInProfile,
+    /// Removing a profile whose session is still being saved (a keyring waiting to be
+    /// unlocked, say): it stays listed, with its keyring entries.
+    #[error("The profile is still saving its session (is the keyring waiting to be unlocked?), so it was not removed. Try again in a moment.")]
+    ProfileBusy,
     #[error(transparent)]
     Export(#[from] ExportError),
     #[error(transparent)]
@@ -78,8 +82,25 @@ pub enum Error {
     Reset(#[from] ResetError),
 }
 
+/// What the window says when a save was refused because its profile had been closed.
+const CLOSED: &str =
+    "This profile was closed (removed or reset) while the request ran; nothing was saved.";
+
 impl Error {
+    /// A save or removal refused by a closed profile's store (`profile_store.rs`): its own
+    /// kind, as it is no keyring failure.
+    fn closed(&self) -> bool {
+        matches!(
+            self,
+            Error::Storage(StorageError::Closed)
+                | Error::Auth(AuthError::Storage(StorageError::Closed))
+        )
+    }
+
     pub fn kind(&self) -> &'static str {
+        if self.closed() {
+            return "profileClosed";
+        }
         match self {
             Error::InvalidInput(_)
             | Error::Import(_)
@@ -94,6 +115,7 @@ impl Error {
             Error::NoBuiltInServer => "noBuiltInServer",
             Error::NoProfile => "noProfile",
             Error::NoSignInWaiting => "noSignInWaiting",
+            Error::ProfileBusy => "profileBusy",
             Error::Clipboard(_) => "clipboard",
             Error::Reset(ResetError::InUse) => "resetInUse",
             Error::Reset(ResetError::Incomplete { .. }) => "resetIncomplete",
@@ -123,6 +145,9 @@ impl Error {
     }
 
     pub fn public_message(&self) -> String {
+        if self.closed() {
+            return CLOSED.to_string();
+        }
         match self {
             Error::ProjectUnreachable { url, source } => format!(
                 "{url} did not answer as a Supabase Auth server with this key: {}",
@@ -198,6 +223,24 @@ mod tests {
         assert_eq!(json["kind"], "api");
         assert_eq!(json["code"], "refresh_token_already_used");
         assert_eq!(json["status"], 400);
+    }
+
+    #[test]
+    fn a_save_refused_by_a_closed_profile_is_its_own_kind_in_plain_words() {
+        for error in [
+            Error::from(AuthError::Storage(StorageError::Closed)),
+            Error::from(StorageError::Closed),
+        ] {
+            let json = serde_json::to_value(&error).unwrap();
+            assert_eq!(
+                json,
+                serde_json::json!({"kind": "profileClosed", "message": CLOSED}),
+                "{error:?}"
+            );
+        }
+        // Any other storage failure is still the keyring's.
+        let other = Error::from(AuthError::Storage(StorageError::Backend("locked".into())));
+        assert_eq!(other.kind(), "storage");
     }
 
     #[test]

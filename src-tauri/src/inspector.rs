@@ -14,14 +14,15 @@ use tokio::sync::{watch, Mutex};
 use crate::activation::activate;
 use crate::error::Error;
 use crate::live_log::LogBus;
-use crate::profile_store::ProfileStore;
+use crate::profile_store::{ProfileStore, StillWriting};
 use crate::settings::{self, Profile};
 use crate::vault::OpenVault;
 
 /// How long a command waits for start-up before saying the inspector is still starting.
 const START_WAIT: Duration = Duration::from_secs(30);
-/// How long closing a profile waits for commands still using it to finish.
-const CLOSE_WAIT: Duration = Duration::from_secs(10);
+/// How long closing a profile waits for commands still using it to finish, and then for a
+/// save in progress (a keyring's unlock prompt can hold one indefinitely).
+pub(crate) const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// An open profile: its engine client, and what lives exactly as long as it is active.
 pub struct Active {
@@ -37,23 +38,30 @@ pub struct Active {
     /// The store the engine client saves through; closed with the profile.
     pub(crate) store: Arc<ProfileStore>,
     /// The auto-refresh schedule and the history recorder.
-    pub(crate) tasks: Vec<JoinHandle<()>>,
+    pub(crate) tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Active {
-    /// Stops everything that could still write for this profile: its tasks are aborted and
-    /// awaited (the history recorder writes no more into the settings), and its store refuses
-    /// every later save (a copy of the client a command still holds, a refresh in flight),
-    /// once a save in progress has finished.
-    pub async fn close(&mut self) {
-        for task in self.tasks.drain(..) {
+    /// Stops everything that could still write for this profile: its store refuses every
+    /// later save (a copy of the client a command still holds, a refresh in flight), once a
+    /// save in progress has finished, then its tasks are aborted and awaited (the history
+    /// recorder writes no more into the settings). When a save is still in progress after
+    /// `limit`, nothing is stopped and the profile can go on as it was.
+    pub async fn close(&self, limit: Duration) -> Result<(), StillWriting> {
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || store.close(limit)).await {
+            Ok(closed) => closed?,
+            Err(error) => {
+                tracing::error!(%error, "closing the profile's store stopped");
+                return Err(StillWriting);
+            }
+        }
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for task in tasks {
             task.abort();
             let _ = task.await;
         }
-        let store = self.store.clone();
-        if let Err(error) = tokio::task::spawn_blocking(move || store.close()).await {
-            tracing::error!(%error, "closing the profile's store stopped");
-        }
+        Ok(())
     }
 }
 
@@ -134,12 +142,18 @@ impl Inspector {
     }
 
     /// Makes another saved profile the active one. The current one stays active until the new
-    /// one has opened; if it cannot open, nothing changes and the error says why.
-    pub async fn switch<R: Runtime>(&self, app: &AppHandle<R>, id: &str) -> Result<(), Error> {
+    /// one has opened; if it cannot open, nothing changes and the error says why. The answer is
+    /// the profile that was active before (none when `id` already was, or none was open): left
+    /// open, for a late save to land, unless the caller closes it (a removal does).
+    pub async fn switch<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        id: &str,
+    ) -> Result<Option<Arc<Active>>, Error> {
         let _guard = self.switching.lock().await;
         let already = matches!(&*self.state.borrow(), Some(Ok(active)) if active.profile.id == id);
         if already {
-            return Ok(());
+            return Ok(None);
         }
         let next = activate(app, self, Some(id)).await?;
         settings::update(app, |saved| {
@@ -152,18 +166,19 @@ impl Inspector {
         if let Some(pending) = app.try_state::<crate::oauth::PendingOAuth>() {
             pending.cancel();
         }
-        self.state.send_replace(Some(Ok(Arc::new(next))));
+        let previous = self.state.send_replace(Some(Ok(Arc::new(next))));
         tracing::info!(profile = id, "profile switched");
         self.log.profile(&name);
-        Ok(())
+        Ok(previous.and_then(Result::ok))
     }
 
     /// Closes the active profile (commands still using it are waited for, then `Active::close`
-    /// stops its auto-refresh and history recorder and its store refuses later saves; its demo
-    /// server stops when `work` drops it), runs `work` with it, then opens the last profile, or the built-in demo
-    /// when the settings name none, as at start-up. `work` owns the closed profile: dropping
-    /// it stops the demo server. If something still holds the profile after `CLOSE_WAIT`, it
-    /// stays open, `work` does not run, and the answer is `None`.
+    /// makes its store refuse later saves and stops its auto-refresh and history recorder; its
+    /// demo server stops when `work` drops it), runs `work` with it, then opens the last
+    /// profile, or the built-in demo when the settings name none, as at start-up. `work` owns
+    /// the closed profile: dropping it stops the demo server. If a command still holds the
+    /// profile after `CLOSE_WAIT`, or a save is still in progress `CLOSE_WAIT` later, it stays
+    /// open, `work` does not run, and the answer is `None`.
     pub async fn reopen_after<R, T, F, Fut>(&self, app: &AppHandle<R>, work: F) -> Option<T>
     where
         R: Runtime,
@@ -177,10 +192,14 @@ impl Inspector {
         }
         let closed = match self.state.send_replace(None) {
             Some(Ok(active)) => match exclusive(active).await {
-                Ok(mut active) => {
-                    active.close().await;
-                    Some(active)
-                }
+                Ok(active) => match active.close(CLOSE_WAIT).await {
+                    Ok(()) => Some(active),
+                    Err(StillWriting) => {
+                        tracing::warn!("the profile is still saving a session: left open");
+                        self.state.send_replace(Some(Ok(Arc::new(active))));
+                        return None;
+                    }
+                },
                 Err(active) => {
                     self.state.send_replace(Some(Ok(active)));
                     return None;
@@ -230,5 +249,104 @@ async fn exclusive(mut active: Arc<Active>) -> Result<Active, Arc<Active>> {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use session_engine::{ClientConfig, MemoryStore, Session, SessionStore, StorageError};
+
+    use super::*;
+
+    /// A store whose saves wait until told to go on (a keyring's unlock prompt).
+    struct Held {
+        inner: MemoryStore,
+        started: mpsc::SyncSender<()>,
+        go: std::sync::Mutex<mpsc::Receiver<()>>,
+    }
+
+    impl SessionStore for Held {
+        fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+            self.inner.load(profile)
+        }
+        fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError> {
+            self.started.send(()).unwrap();
+            self.go.lock().unwrap().recv().unwrap();
+            self.inner.save(profile, session)
+        }
+        fn remove(&self, profile: &str) -> Result<(), StorageError> {
+            self.inner.remove(profile)
+        }
+    }
+
+    fn session() -> Session {
+        serde_json::from_value(serde_json::json!({
+            "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl",
+            "token_type": "bearer",
+            "expires_in": 3600,
+            "expires_at": 2_000_000_000,
+            "refresh_token": "abcdefghijkl",
+            "user": {"id": "u1", "email": "a@b.co"},
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_close_that_runs_out_of_time_stops_nothing_and_a_later_one_stops_everything() {
+        let (started, saving) = mpsc::sync_channel(1);
+        let (go, wait) = mpsc::channel();
+        let held = Arc::new(Held {
+            inner: MemoryStore::new(),
+            started,
+            go: std::sync::Mutex::new(wait),
+        });
+        let store = Arc::new(ProfileStore::new(held.clone()));
+        let config = ClientConfig::new("https://x.supabase.co", "k");
+        let client = AuthClient::new(config, store.clone(), "p").await.unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        let backend = session_vault::Backend::Memory;
+        let vault = session_vault::Vault::open_backend(backend, "test", folder.path().into());
+        let setting = AutoRefresh {
+            enabled: true,
+            margin: Duration::from_secs(30),
+        };
+        let active = Active {
+            profile: Profile::project(
+                "p".into(),
+                "P".into(),
+                "https://x.supabase.co".into(),
+                "k".into(),
+            ),
+            client,
+            keyring: backend,
+            vault: Arc::new(vault.unwrap()),
+            demo_server: None,
+            auto_refresh: watch::channel(setting).0,
+            store: store.clone(),
+            tasks: std::sync::Mutex::new(vec![tauri::async_runtime::spawn(std::future::pending())]),
+        };
+        let saver = std::thread::spawn(move || store.save("p", &session()));
+        saving.recv().unwrap();
+
+        assert_eq!(
+            active.close(Duration::from_millis(100)).await,
+            Err(StillWriting)
+        );
+        assert_eq!(
+            active.tasks.lock().unwrap().len(),
+            1,
+            "the tasks of a profile that stays open were stopped"
+        );
+
+        go.send(()).unwrap();
+        assert_eq!(saver.join().unwrap(), Ok(()));
+        assert_eq!(active.close(Duration::from_secs(5)).await, Ok(()));
+        assert!(active.tasks.lock().unwrap().is_empty());
+        assert_eq!(
+            active.store.save("p", &session()),
+            Err(StorageError::Closed)
+        );
     }
 }

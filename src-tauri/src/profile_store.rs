@@ -2,42 +2,84 @@
 //! the profile is closed. Copies of the client outlive the profile (a command that took one, a
 //! refresh still in flight, the auto-refresh schedule), so closing cannot rely on them being
 //! gone: `close` waits for a save or removal in progress and refuses every later one with
-//! `StorageError::Closed`. Reset all data closes the store before it forgets the keyring, so
-//! no late save can put a session back under a name nothing lists any more.
+//! `StorageError::Closed`. Its wait is limited (a save can hang on a keyring's unlock prompt):
+//! past the limit the store stays open and the close is refused. Reset all data and removing a
+//! profile close the store before they forget the keyring, so no late save can put a session
+//! back under a name nothing lists any more.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use session_engine::{Session, SessionStore, StorageError};
 
 pub struct ProfileStore {
     inner: Arc<dyn SessionStore>,
-    /// True while the profile is open. Writers hold the read lock for the whole write, so the
-    /// write lock (`close`) waits for them.
-    open: RwLock<bool>,
+    state: Mutex<State>,
+    /// Signalled when a write ends, for `close`.
+    finished: Condvar,
 }
+
+struct State {
+    /// True while the profile is open.
+    open: bool,
+    /// Saves and removals in progress.
+    writers: usize,
+}
+
+/// A save or removal was still in progress when the close's time limit ran out (a keyring
+/// waiting to be unlocked, say): the store is still open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StillWriting;
 
 impl ProfileStore {
     pub fn new(inner: Arc<dyn SessionStore>) -> ProfileStore {
         ProfileStore {
             inner,
-            open: RwLock::new(true),
+            state: Mutex::new(State {
+                open: true,
+                writers: 0,
+            }),
+            finished: Condvar::new(),
         }
     }
 
-    /// Refuses every later save and removal, once the ones in progress have finished. Blocks
-    /// while they run (call it off the async threads).
-    pub fn close(&self) {
-        *self.open.write().unwrap_or_else(|p| p.into_inner()) = false;
+    /// Refuses every later save and removal, once the ones in progress have finished; when
+    /// they have not within `limit`, nothing changes and the store stays open. Blocks while
+    /// it waits (call it off the async threads).
+    pub fn close(&self, limit: Duration) -> Result<(), StillWriting> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut state, _) = self
+            .finished
+            .wait_timeout_while(state, limit, |state| state.writers > 0)
+            .unwrap_or_else(|p| p.into_inner());
+        if state.writers > 0 {
+            return Err(StillWriting);
+        }
+        state.open = false;
+        Ok(())
     }
 
     fn while_open<T>(
         &self,
         write: impl FnOnce(&dyn SessionStore) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let open = self.open.read().unwrap_or_else(|p| p.into_inner());
-        if !*open {
-            return Err(StorageError::Closed);
+        {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if !state.open {
+                return Err(StorageError::Closed);
+            }
+            state.writers += 1;
         }
+        // Counted out even if the write panics.
+        struct Writing<'a>(&'a ProfileStore);
+        impl Drop for Writing<'_> {
+            fn drop(&mut self) {
+                let mut state = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+                state.writers -= 1;
+                self.0.finished.notify_all();
+            }
+        }
+        let _writing = Writing(self);
         write(&*self.inner)
     }
 }
@@ -82,7 +124,7 @@ mod tests {
         let vault = Arc::new(MemoryStore::new());
         let store = ProfileStore::new(vault.clone());
         store.save("p", &session()).unwrap();
-        store.close();
+        store.close(Duration::ZERO).unwrap();
 
         vault.remove("p").unwrap();
         assert_eq!(store.save("p", &session()), Err(StorageError::Closed));
@@ -139,8 +181,7 @@ mod tests {
         let closer = std::thread::spawn({
             let store = store.clone();
             move || {
-                store.close();
-                closed_tx.send(()).unwrap();
+                closed_tx.send(store.close(Duration::from_secs(5))).unwrap();
             }
         });
         assert!(
@@ -148,10 +189,38 @@ mod tests {
             "close returned while a save was still writing"
         );
         go.send(()).unwrap();
-        closed.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(closed.recv_timeout(Duration::from_secs(5)).unwrap(), Ok(()));
         assert_eq!(saver.join().unwrap(), Ok(()));
         closer.join().unwrap();
         // What was written before the close is there for the reset to forget.
         assert!(slow.inner.load("p").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_close_that_runs_out_of_time_leaves_the_store_open() {
+        let (started, saving) = mpsc::sync_channel(1);
+        let (go, wait) = mpsc::channel();
+        let slow = Arc::new(Slow {
+            inner: MemoryStore::new(),
+            started,
+            go: std::sync::Mutex::new(wait),
+        });
+        let store = Arc::new(ProfileStore::new(slow.clone()));
+        let saver = std::thread::spawn({
+            let store = store.clone();
+            move || store.save("p", &session())
+        });
+        saving.recv().unwrap();
+
+        let began = std::time::Instant::now();
+        assert_eq!(store.close(Duration::from_millis(100)), Err(StillWriting));
+        assert!(began.elapsed() < Duration::from_secs(5), "the close hung");
+
+        go.send(()).unwrap();
+        assert_eq!(saver.join().unwrap(), Ok(()));
+        // Still open: the profile it belongs to goes on (a later write lands).
+        assert_eq!(store.remove("p"), Ok(()));
+        assert_eq!(store.close(Duration::ZERO), Ok(()));
+        assert_eq!(store.remove("p"), Err(StorageError::Closed));
     }
 }

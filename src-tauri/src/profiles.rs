@@ -14,7 +14,7 @@ use ts_rs::TS;
 
 use crate::demo::{self, DemoAccount, DEMO_ACCOUNT};
 use crate::error::Error;
-use crate::inspector::Inspector;
+use crate::inspector::{Inspector, CLOSE_WAIT};
 use crate::settings::{self, Backend, Profile, BUILT_IN_PROFILE};
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -219,11 +219,16 @@ pub async fn add<R: Runtime>(
         ));
         Ok(())
     })?;
-    inspector.switch(app, &id).await
+    inspector.switch(app, &id).await?;
+    Ok(())
 }
 
 /// Forgets a project profile and its stored session. The built-in demo cannot be removed;
 /// in a build without it, neither can the last project (the window would have nothing open).
+/// The active profile is switched away from, then closed before its keyring entries go (its
+/// store refuses the late save of a refresh in flight or of a command still holding its
+/// client, which would put a live session back under a name no profile lists); a save that
+/// is still in progress after `CLOSE_WAIT` keeps the profile listed (`ProfileBusy`).
 pub async fn remove<R: Runtime>(
     app: &AppHandle<R>,
     inspector: &Inspector,
@@ -236,7 +241,13 @@ pub async fn remove<R: Runtime>(
         let next = settings::load(app)?
             .after_removing(id, demo::AVAILABLE)
             .ok_or(Error::LastProject)?;
-        inspector.switch(app, &next).await?;
+        let previous = inspector.switch(app, &next).await?;
+        if let Some(previous) = previous.filter(|p| p.profile.id == id) {
+            previous
+                .close(CLOSE_WAIT)
+                .await
+                .map_err(|_| Error::ProfileBusy)?;
+        }
     }
     let active = inspector.active().await?;
     settings::update(app, |saved| {

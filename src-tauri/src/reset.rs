@@ -14,7 +14,8 @@
 //!
 //! The profiles are read inside the closed profile's turn, from the settings and from the
 //! unreadable settings `settings::load` kept aside; if either lists profiles whose ids cannot
-//! be read, the reset refuses and removes nothing (`ResetError::SettingsUnreadable`).
+//! be read, the reset refuses and removes nothing (`ResetError::SettingsUnreadable`). They are
+//! checked once before the profile is closed as well, so that refusal leaves it open.
 //!
 //! A build without the built-in demo cannot name a demo session left by a build that had one:
 //! it keeps the demo's folder and says so in its answer (`ResetDone::kept`).
@@ -352,6 +353,8 @@ pub async fn reset<R: Runtime>(
     inspector: &Inspector,
 ) -> Result<ResetDone, Error> {
     let folders = Folders::of(app)?;
+    // Checked before the profile is closed too, so this refusal leaves it open and untouched.
+    profiles_to_forget(app)?;
     let (vault, _) = crate::vault::open(app, inspector).await?;
     let (worker, log) = (app.clone(), inspector.log.clone());
     let outcome = inspector
@@ -392,10 +395,7 @@ async fn remove<R: Runtime>(
     mut folders: Folders,
     closed: Option<Active>,
 ) -> Result<Removal, ResetError> {
-    let profiles = settings::every_profile(&app).map_err(|error| {
-        tracing::error!(%error, "the reset refused: the settings cannot be read");
-        ResetError::SettingsUnreadable(error)
-    })?;
+    let profiles = profiles_to_forget(&app)?;
     let mut names: Vec<KeyringName> = profiles.iter().map(KeyringName::profile).collect();
     let (mut unread, mut kept) = (Vec::new(), Vec::new());
     let demo = folders.demo.clone().unwrap_or_default();
@@ -430,6 +430,15 @@ async fn remove<R: Runtime>(
         not_removed,
         kept,
         log_from: 0,
+    })
+}
+
+/// Every profile the settings (and the unreadable settings kept aside) list, whose keyring
+/// entries the reset forgets; refused when one's id cannot be read.
+fn profiles_to_forget<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<ProfileName>, ResetError> {
+    settings::every_profile(app).map_err(|error| {
+        tracing::error!(%error, "the reset refused: the settings cannot be read");
+        ResetError::SettingsUnreadable(error)
     })
 }
 

@@ -25,8 +25,8 @@ pub async fn auth_reset_password(
         if !email.contains('@') {
             return Err(Error::InvalidInput("Enter an email address.".into()));
         }
-        let client = inspector.active().await?.client.clone();
-        Ok(client.reset_password_for_email(&email, None).await?)
+        let active = inspector.active().await?;
+        Ok(active.client.reset_password_for_email(&email, None).await?)
     };
     logged(&inspector.log, "resetPassword", result.await)
 }
@@ -39,8 +39,8 @@ pub async fn account_change_email(
     email: String,
 ) -> Result<UserView, Error> {
     let result = async {
-        let client = inspector.active().await?.client.clone();
-        Ok(UserView::of(&client.change_email(&email).await?))
+        let active = inspector.active().await?;
+        Ok(UserView::of(&active.client.change_email(&email).await?))
     };
     logged(&inspector.log, "changeEmail", result.await)
 }
@@ -57,8 +57,9 @@ pub async fn account_change_password(
     current_password: Option<SecretString>,
 ) -> Result<UserView, Error> {
     let result = async {
-        let client = inspector.active().await?.client.clone();
-        let user = client
+        let active = inspector.active().await?;
+        let user = active
+            .client
             .change_password(password, nonce, current_password)
             .await?;
         Ok(UserView::of(&user))
@@ -96,8 +97,9 @@ pub async fn account_confirm_email_change(
     code: SecretString,
 ) -> Result<EmailChangeView, Error> {
     let result = async {
-        let client = inspector.active().await?.client.clone();
-        let confirmation = client
+        let active = inspector.active().await?;
+        let confirmation = active
+            .client
             .confirm_email_change_code(&email, code.expose_secret())
             .await?;
         Ok(EmailChangeView::of(confirmation))
@@ -113,8 +115,9 @@ pub async fn account_confirm_email_change_link(
     link: SecretString,
 ) -> Result<EmailChangeView, Error> {
     let result = async {
-        let client = inspector.active().await?.client.clone();
-        let confirmation = client
+        let active = inspector.active().await?;
+        let confirmation = active
+            .client
             .confirm_email_change_link(link.expose_secret())
             .await?;
         Ok(EmailChangeView::of(confirmation))

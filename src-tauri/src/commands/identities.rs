@@ -16,11 +16,11 @@ use crate::oauth::{OAuthStarted, PendingOAuth};
 #[tauri::command]
 pub async fn identities_list(inspector: State<'_, Inspector>) -> Result<IdentitiesView, Error> {
     let result = async {
-        let client = inspector.active().await?.client.clone();
-        let identities = client.get_user_identities().await?;
+        let active = inspector.active().await?;
+        let identities = active.client.get_user_identities().await?;
         Ok(IdentitiesView::of(
             &identities,
-            client.current_session().as_ref(),
+            active.client.current_session().as_ref(),
         ))
     };
     logged(&inspector.log, "identities", result.await)
@@ -35,8 +35,8 @@ pub async fn identities_link_start<R: Runtime>(
     provider: String,
 ) -> Result<OAuthStarted, Error> {
     let result = async {
-        let client = inspector.active().await?.client.clone();
-        pending.link(&app, &client, &provider).await
+        let active = inspector.active().await?;
+        pending.link(&app, &active.client, &provider).await
     };
     logged(&inspector.log, "linkIdentity", result.await)
 }

@@ -27,8 +27,8 @@ pub async fn mfa_enroll_totp(
             .as_deref()
             .map(str::trim)
             .filter(|n| !n.is_empty());
-        let client = inspector.active().await?.client.clone();
-        TotpEnrollmentView::of(&client.mfa_enroll_totp(name, None).await?)
+        let active = inspector.active().await?;
+        TotpEnrollmentView::of(&active.client.mfa_enroll_totp(name, None).await?)
     };
     logged(&inspector.log, "mfaEnroll", result.await)
 }
@@ -43,8 +43,11 @@ pub async fn mfa_verify(
 ) -> Result<SessionView, Error> {
     let result = async {
         let code = code.expose_secret().trim().to_string();
-        let client = inspector.active().await?.client.clone();
-        let session = client.mfa_challenge_and_verify(&factor_id, &code).await?;
+        let active = inspector.active().await?;
+        let session = active
+            .client
+            .mfa_challenge_and_verify(&factor_id, &code)
+            .await?;
         Ok(SessionView::of(&session))
     };
     logged(&inspector.log, "mfaVerify", result.await)

@@ -75,8 +75,11 @@ pub async fn auth_otp_verify(
 ) -> Result<SessionView, Error> {
     let result = async {
         let to = recipient_for(channel, &recipient)?;
-        let client = inspector.active().await?.client.clone();
-        let response = client.verify_otp(&to, code.expose_secret(), kind).await?;
+        let active = inspector.active().await?;
+        let response = active
+            .client
+            .verify_otp(&to, code.expose_secret(), kind)
+            .await?;
         Ok(SessionView::of(&response.session))
     };
     logged(&inspector.log, "verifyCode", result.await)
@@ -90,8 +93,11 @@ pub async fn auth_email_link_verify(
     link: SecretString,
 ) -> Result<SessionView, Error> {
     let result = async {
-        let client = inspector.active().await?.client.clone();
-        let response = client.verify_email_link(link.expose_secret()).await?;
+        let active = inspector.active().await?;
+        let response = active
+            .client
+            .verify_email_link(link.expose_secret())
+            .await?;
         Ok(SessionView::of(&response.session))
     };
     logged(&inspector.log, "verifyLink", result.await)
@@ -106,8 +112,8 @@ pub async fn auth_oauth_start<R: Runtime>(
     provider: String,
 ) -> Result<OAuthStarted, Error> {
     let result = async {
-        let client = inspector.active().await?.client.clone();
-        pending.start(&app, &client, &provider).await
+        let active = inspector.active().await?;
+        pending.start(&app, &active.client, &provider).await
     };
     logged(&inspector.log, "oauthStart", result.await)
 }

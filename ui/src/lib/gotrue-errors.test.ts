@@ -73,6 +73,12 @@ describe("explainError", () => {
     expect(explainError({ kind: "sessionMissing", message: "Auth session missing!" }).title).toBe("Auth session missing!");
     expect(explainError({ kind: "storage", message: "no keyring" }).meaning).toMatch(/keyring/);
     expect(explainError({ kind: "refreshDiscarded", message: "m" }).meaning).toMatch(/in flight/);
+    // A save refused by a closed profile is not a keyring failure, nor said to be one.
+    const closed = explainError({ kind: "profileClosed", message: "m" });
+    expect(closed.title).toBe("Profile closed during the request");
+    expect(closed.meaning).toMatch(/removed or reset/);
+    expect(closed.meaning).not.toMatch(/unlocked/);
+    expect(explainError({ kind: "profileBusy", message: "m" }).meaning).toMatch(/not removed/);
     for (const kind of ["invalidInput", "invalidTokenResponse", "redirected", "responseTooLarge", "notReady", "denied", "internal", "unknown"]) {
       expect(explainError({ kind, message: "m" }).title, kind).not.toBe("Something failed");
     }

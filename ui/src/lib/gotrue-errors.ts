@@ -288,6 +288,11 @@ const KINDS: Record<string, Entry> = {
     title: "Keyring failure",
     meaning: "The session could not be read from or written to the OS keyring. Check that the keyring is available and unlocked: the Secret Service (gnome-keyring, KWallet) on Linux, the login keychain on macOS, Credential Manager on Windows.",
   },
+  profileClosed: {
+    title: "Profile closed during the request",
+    meaning:
+      "The profile this request ran for was removed or reset while it ran, so its answer was not saved: no session was stored for a profile that is gone. Nothing is wrong with the keyring. Run it again on the profile now open if you still want it.",
+  },
   refreshDiscarded: {
     title: "Refresh discarded",
     meaning:
@@ -327,6 +332,11 @@ const KINDS: Record<string, Entry> = {
   notReady: {
     title: "Not ready yet",
     meaning: "The app is still starting or switching profiles. Try again in a moment.",
+  },
+  profileBusy: {
+    title: "Profile still saving",
+    meaning:
+      "The profile's session was still being written to the keyring (often a keyring waiting to be unlocked), so the profile was not removed: it is still listed, with its stored session. Unlock the keyring if it asks, then remove it again.",
   },
   noProfile: {
     title: "No profile yet",
