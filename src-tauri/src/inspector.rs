@@ -254,54 +254,14 @@ async fn exclusive(mut active: Arc<Active>) -> Result<Active, Arc<Active>> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::mpsc;
-
-    use session_engine::{ClientConfig, MemoryStore, Session, SessionStore, StorageError};
+    use session_engine::{ClientConfig, SessionStore};
 
     use super::*;
-
-    /// A store whose saves wait until told to go on (a keyring's unlock prompt).
-    struct Held {
-        inner: MemoryStore,
-        started: mpsc::SyncSender<()>,
-        go: std::sync::Mutex<mpsc::Receiver<()>>,
-    }
-
-    impl SessionStore for Held {
-        fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
-            self.inner.load(profile)
-        }
-        fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError> {
-            self.started.send(()).unwrap();
-            self.go.lock().unwrap().recv().unwrap();
-            self.inner.save(profile, session)
-        }
-        fn remove(&self, profile: &str) -> Result<(), StorageError> {
-            self.inner.remove(profile)
-        }
-    }
-
-    fn session() -> Session {
-        serde_json::from_value(serde_json::json!({
-            "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl",
-            "token_type": "bearer",
-            "expires_in": 3600,
-            "expires_at": 2_000_000_000,
-            "refresh_token": "abcdefghijkl",
-            "user": {"id": "u1", "email": "a@b.co"},
-        }))
-        .unwrap()
-    }
+    use crate::profile_store::testing::{session, Held};
 
     #[tokio::test]
     async fn a_close_that_runs_out_of_time_stops_nothing_and_a_later_one_stops_everything() {
-        let (started, saving) = mpsc::sync_channel(1);
-        let (go, wait) = mpsc::channel();
-        let held = Arc::new(Held {
-            inner: MemoryStore::new(),
-            started,
-            go: std::sync::Mutex::new(wait),
-        });
+        let (held, saving, go) = Held::new();
         let store = Arc::new(ProfileStore::new(held.clone()));
         let config = ClientConfig::new("https://x.supabase.co", "k");
         let client = AuthClient::new(config, store.clone(), "p").await.unwrap();

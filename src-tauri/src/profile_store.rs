@@ -98,16 +98,15 @@ impl SessionStore for ProfileStore {
     }
 }
 
+/// What the tests of closing a profile share: a session, and a store whose saves hang the way a
+/// keyring's unlock prompt does.
 #[cfg(test)]
-mod tests {
-    use std::sync::mpsc;
-    use std::time::Duration;
+pub(crate) mod testing {
+    use std::sync::{mpsc, Mutex};
 
-    use session_engine::MemoryStore;
+    use session_engine::{MemoryStore, Session, SessionStore, StorageError};
 
-    use super::*;
-
-    fn session() -> Session {
+    pub fn session() -> Session {
         serde_json::from_value(serde_json::json!({
             "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl",
             "token_type": "bearer",
@@ -118,6 +117,52 @@ mod tests {
         }))
         .unwrap()
     }
+
+    /// Each save says it started, then waits until told to go on.
+    pub struct Held {
+        pub inner: MemoryStore,
+        started: mpsc::SyncSender<()>,
+        go: Mutex<mpsc::Receiver<()>>,
+    }
+
+    impl Held {
+        /// The store, the signal that a save started, and the sender that lets it finish.
+        pub fn new() -> (std::sync::Arc<Held>, mpsc::Receiver<()>, mpsc::Sender<()>) {
+            let (started, saving) = mpsc::sync_channel(1);
+            let (go, wait) = mpsc::channel();
+            let held = Held {
+                inner: MemoryStore::new(),
+                started,
+                go: Mutex::new(wait),
+            };
+            (std::sync::Arc::new(held), saving, go)
+        }
+    }
+
+    impl SessionStore for Held {
+        fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+            self.inner.load(profile)
+        }
+        fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError> {
+            self.started.send(()).unwrap();
+            self.go.lock().unwrap().recv().unwrap();
+            self.inner.save(profile, session)
+        }
+        fn remove(&self, profile: &str) -> Result<(), StorageError> {
+            self.inner.remove(profile)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use session_engine::MemoryStore;
+
+    use super::testing::{session, Held};
+    use super::*;
 
     #[test]
     fn after_close_a_save_does_not_reach_the_vault() {
@@ -141,36 +186,9 @@ mod tests {
         );
     }
 
-    /// A store whose saves wait until told to go on.
-    struct Slow {
-        inner: MemoryStore,
-        started: mpsc::SyncSender<()>,
-        go: std::sync::Mutex<mpsc::Receiver<()>>,
-    }
-
-    impl SessionStore for Slow {
-        fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
-            self.inner.load(profile)
-        }
-        fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError> {
-            self.started.send(()).unwrap();
-            self.go.lock().unwrap().recv().unwrap();
-            self.inner.save(profile, session)
-        }
-        fn remove(&self, profile: &str) -> Result<(), StorageError> {
-            self.inner.remove(profile)
-        }
-    }
-
     #[test]
     fn close_waits_for_a_save_in_progress() {
-        let (started, saving) = mpsc::sync_channel(1);
-        let (go, wait) = mpsc::channel();
-        let slow = Arc::new(Slow {
-            inner: MemoryStore::new(),
-            started,
-            go: std::sync::Mutex::new(wait),
-        });
+        let (slow, saving, go) = Held::new();
         let store = Arc::new(ProfileStore::new(slow.clone()));
         let saver = std::thread::spawn({
             let store = store.clone();
@@ -198,13 +216,7 @@ mod tests {
 
     #[test]
     fn a_close_that_runs_out_of_time_leaves_the_store_open() {
-        let (started, saving) = mpsc::sync_channel(1);
-        let (go, wait) = mpsc::channel();
-        let slow = Arc::new(Slow {
-            inner: MemoryStore::new(),
-            started,
-            go: std::sync::Mutex::new(wait),
-        });
+        let (slow, saving, go) = Held::new();
         let store = Arc::new(ProfileStore::new(slow.clone()));
         let saver = std::thread::spawn({
             let store = store.clone();

@@ -495,18 +495,7 @@ mod tests {
     use session_vault::Backend;
 
     use super::*;
-
-    fn session() -> Session {
-        serde_json::from_value(serde_json::json!({
-            "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl",
-            "token_type": "bearer",
-            "expires_in": 3600,
-            "expires_at": 2_000_000_000,
-            "refresh_token": "abcdefghijkl",
-            "user": {"id": "u1", "email": "a@b.co"},
-        }))
-        .unwrap()
-    }
+    use crate::profile_store::testing::session;
 
     fn project(id: &str, name: &str) -> Profile {
         Profile::project(
