@@ -254,7 +254,7 @@ async fn exclusive(mut active: Arc<Active>) -> Result<Active, Arc<Active>> {
 
 #[cfg(test)]
 mod tests {
-    use session_engine::{ClientConfig, SessionStore};
+    use session_engine::{ClientConfig, SessionStore, StorageError};
 
     use super::*;
     use crate::profile_store::testing::{session, Held};

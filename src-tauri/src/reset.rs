@@ -491,7 +491,7 @@ mod tests {
     use std::cell::Cell;
 
     use secrecy::SecretString;
-    use session_engine::{Session, SessionStore as _};
+    use session_engine::SessionStore as _;
     use session_vault::Backend;
 
     use super::*;
