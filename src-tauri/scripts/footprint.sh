@@ -2,10 +2,25 @@
 # Prints what the test suite must leave as it found it, of the app's own things only: its
 # folders in the user's home (data, config, cache, state), its exports in the user's Downloads
 # folder, its entries in the user's persistent kernel keyring, and its items in the user's
-# Secret Service (when one is already running). test.sh prints it before and after the tests
-# and fails on any difference: every test works in its own folders and throwaway keyrings
-# (with-keyring.sh). It changes nothing itself and never fails.
+# Secret Service (when one is already running). test.sh and install-test.sh take it before
+# their tests and fail on any difference after: every test works in its own folders and
+# throwaway keyrings (with-keyring.sh). It changes nothing itself.
+#   footprint.sh                   prints the footprint; never fails
+#   footprint.sh compare BEFORE    compares the footprint now with BEFORE (an earlier print):
+#                                  prints how many entries are unchanged, or the difference
+#                                  and fails
 set -u
+if [ "${1:-}" = compare ]; then
+  before=${2?footprint.sh compare needs the earlier footprint}
+  after=$("$0")
+  if [ "$before" != "$after" ]; then
+    echo "the tests changed the user's own files or keyrings (before → after):"
+    diff <(echo "$before") <(echo "$after")
+    exit 1
+  fi
+  echo "unchanged: $(echo "$after" | wc -l) entries (src-tauri/scripts/footprint.sh)"
+  exit 0
+fi
 app=dev.sessioninspector.app
 home=${HOME:-/root}
 downloads=$(xdg-user-dir DOWNLOAD 2>/dev/null || true)

@@ -257,7 +257,7 @@ mod tests {
     use session_engine::{ClientConfig, SessionStore, StorageError};
 
     use super::*;
-    use crate::profile_store::testing::{session, Held};
+    use crate::profile_store::testing::{save_in_background, session, Held};
 
     #[tokio::test]
     async fn a_close_that_runs_out_of_time_stops_nothing_and_a_later_one_stops_everything() {
@@ -287,8 +287,7 @@ mod tests {
             store: store.clone(),
             tasks: std::sync::Mutex::new(vec![tauri::async_runtime::spawn(std::future::pending())]),
         };
-        let saver = std::thread::spawn(move || store.save("p", &session()));
-        saving.recv().unwrap();
+        let saver = save_in_background(store, &saving);
 
         assert_eq!(
             active.close(Duration::from_millis(100)).await,

@@ -139,6 +139,17 @@ pub(crate) mod testing {
         }
     }
 
+    /// Saves a session through `store` on a thread of its own, once `saving` says the held
+    /// save has started writing (the store now has a writer in progress).
+    pub fn save_in_background(
+        store: std::sync::Arc<dyn SessionStore>,
+        saving: &mpsc::Receiver<()>,
+    ) -> std::thread::JoinHandle<Result<(), StorageError>> {
+        let saver = std::thread::spawn(move || store.save("p", &session()));
+        saving.recv().unwrap();
+        saver
+    }
+
     impl SessionStore for Held {
         fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
             self.inner.load(profile)
@@ -161,7 +172,7 @@ mod tests {
 
     use session_engine::MemoryStore;
 
-    use super::testing::{session, Held};
+    use super::testing::{save_in_background, session, Held};
     use super::*;
 
     #[test]
@@ -190,11 +201,7 @@ mod tests {
     fn close_waits_for_a_save_in_progress() {
         let (slow, saving, go) = Held::new();
         let store = Arc::new(ProfileStore::new(slow.clone()));
-        let saver = std::thread::spawn({
-            let store = store.clone();
-            move || store.save("p", &session())
-        });
-        saving.recv().unwrap();
+        let saver = save_in_background(store.clone(), &saving);
         let (closed_tx, closed) = mpsc::channel();
         let closer = std::thread::spawn({
             let store = store.clone();
@@ -218,11 +225,7 @@ mod tests {
     fn a_close_that_runs_out_of_time_leaves_the_store_open() {
         let (slow, saving, go) = Held::new();
         let store = Arc::new(ProfileStore::new(slow.clone()));
-        let saver = std::thread::spawn({
-            let store = store.clone();
-            move || store.save("p", &session())
-        });
-        saving.recv().unwrap();
+        let saver = save_in_background(store.clone(), &saving);
 
         let began = std::time::Instant::now();
         assert_eq!(store.close(Duration::from_millis(100)), Err(StillWriting));
