@@ -83,10 +83,17 @@ impl Driver {
     /// they are picked free and may be taken by someone else before it binds them: then it
     /// exits, and it is started again on new ports (three tries).
     pub fn start(envs: &[(&str, &Path)]) -> Result<Driver> {
-        retry_on_new_ports(|| Driver::start_once(envs))
+        retry_on_new_ports(|| Driver::start_once(envs, true))
     }
 
-    fn start_once(envs: &[(&str, &Path)]) -> Result<Driver> {
+    /// As `start`, but WebKit renders as it would on the user's desktop (compositing and the
+    /// DMABUF renderer left to WebKit's defaults): the benchmarks measure the app that way.
+    #[allow(dead_code)] // tests/bench_window.rs only
+    pub fn start_with_webkit_defaults(envs: &[(&str, &Path)]) -> Result<Driver> {
+        retry_on_new_ports(|| Driver::start_once(envs, false))
+    }
+
+    fn start_once(envs: &[(&str, &Path)], software_rendering: bool) -> Result<Driver> {
         let port = free_port();
         let native_port = loop {
             let other = free_port();
@@ -102,13 +109,16 @@ impl Driver {
                 "--native-port",
                 &native_port.to_string(),
             ])
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("NO_AT_BRIDGE", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             // Its own process group, so WebKitWebDriver and the app go down with it.
             .process_group(0);
+        if software_rendering {
+            command
+                .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+                .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+        }
         for (key, value) in envs {
             command.env(key, value);
         }

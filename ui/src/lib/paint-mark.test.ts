@@ -1,0 +1,19 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { markFirstPaint } from "./paint-mark";
+
+describe("markFirstPaint", () => {
+  afterEach(() => {
+    performance.clearMarks();
+    vi.useRealTimers();
+  });
+
+  it("marks once, after the next frame", async () => {
+    markFirstPaint("thing-painted");
+    expect(performance.getEntriesByName("thing-painted", "mark")).toHaveLength(0);
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 5)));
+    expect(performance.getEntriesByName("thing-painted", "mark")).toHaveLength(1);
+    markFirstPaint("thing-painted");
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 5)));
+    expect(performance.getEntriesByName("thing-painted", "mark")).toHaveLength(1);
+  });
+});
