@@ -10,9 +10,7 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -223,13 +221,62 @@ async fn close(driver: Driver, session: Session, home: &Home) {
     drop(driver);
 }
 
-/// Process start → first paint of `subject`, in ms.
-async fn startup_once(subject: Subject, home: &Home) -> f64 {
+/// With `BENCH_TIMELINE` set: what the page did when (navigation, resources, IPC calls,
+/// marks), in ms since the process started, on stderr; to see where start-up goes.
+async fn timeline(session: &Session, started: f64) {
+    let entries = session
+        .execute(
+            "return performance.getEntries().map((e) => [e.entryType, e.name, \
+             performance.timeOrigin + e.startTime, e.duration]);",
+            json!([]),
+        )
+        .await
+        .expect("the page answers");
+    let origin = session
+        .execute("return performance.timeOrigin;", json!([]))
+        .await
+        .expect("the page answers");
+    eprintln!(
+        "  page time origin at {:.1} ms",
+        origin.as_f64().unwrap_or(0.0) - started
+    );
+    for entry in entries.as_array().into_iter().flatten() {
+        eprintln!(
+            "  {:>8.1} ms +{:>6.1} {} {}",
+            entry[2].as_f64().unwrap_or(0.0) - started,
+            entry[3].as_f64().unwrap_or(0.0),
+            entry[0].as_str().unwrap_or(""),
+            entry[1].as_str().unwrap_or("")
+        );
+    }
+}
+
+/// One launch of `subject`: process start → first paint in ms, and the PSS of each of its
+/// processes by kind, read `SETTLE` after the start (and never before the page painted: on a
+/// loaded machine a half-started web process would look small).
+async fn launch_once(subject: Subject, home: &Home) -> (f64, Vec<(String, f64)>) {
     let (driver, session) = open(subject, home).await;
     let painted = mark_time(&session, subject.mark(), Duration::from_secs(60)).await;
     let started = spawned_at_ms(home);
+    if std::env::var_os("BENCH_TIMELINE").is_some() {
+        timeline(&session, started).await;
+    }
+    let now = wall_clock_ms();
+    let settled = (started + SETTLE.as_millis() as f64).max(painted + 500.0);
+    if settled > now {
+        tokio::time::sleep(Duration::from_millis((settled - now) as u64)).await;
+    }
+    let memory = pss_by_kind(home);
     close(driver, session, home).await;
-    painted - started
+    (painted - started, memory)
+}
+
+fn wall_clock_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        * 1000.0
 }
 
 #[derive(Default)]
@@ -280,42 +327,30 @@ fn figure(area: &str, id: &str, label: &str, value: f64, unit: &str, goal: Optio
 
 fn p50_min_max(area: &str, id: &str, label: &str, stats: &Stats, unit: &str, goal: Option<&str>) {
     let n = stats.values.len();
-    figure(area, &format!("{id}.p50_{unit}"), &format!("{label}, p50 of {n}"), round(stats.percentile(50.0), 1), unit, goal);
-    figure(area, &format!("{id}.min_{unit}"), &format!("{label}, min of {n}"), round(stats.min(), 1), unit, None);
-    figure(area, &format!("{id}.max_{unit}"), &format!("{label}, max of {n}"), round(stats.max(), 1), unit, None);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a benchmark: src-tauri/scripts/bench-window.sh runs it"]
-async fn startup() {
-    let mut stats: Vec<Stats> = Subject::ALL.iter().map(|_| Stats::default()).collect();
-    for round_no in 0..runs() {
-        // The three in turn, so the machine's load falls on each alike.
-        let empty = Home::new();
-        let app = Home::new();
-        for (i, subject) in Subject::ALL.into_iter().enumerate() {
-            let home = if subject == Subject::Empty { &empty } else { &app };
-            let ms = startup_once(subject, home).await;
-            eprintln!("startup round {round_no}: {} {ms:.1} ms", subject.id());
-            stats[i].push(ms);
-        }
-    }
-    for (i, subject) in Subject::ALL.into_iter().enumerate() {
-        let goal = (subject != Subject::Empty).then_some("≤ 1000 ms");
-        let label = format!("start-up, process start → painted, {}", subject.words());
-        p50_min_max("startup", &format!("startup.{}", subject.id()), &label, &stats[i], "ms", goal);
-    }
-    let floor = stats[0].percentile(50.0);
-    for (i, subject) in [(1, Subject::AppFirst), (2, Subject::AppRestored)] {
-        figure(
-            "startup",
-            &format!("startup.{}.over_empty", subject.id()),
-            &format!("start-up p50, {} ÷ empty window", subject.words()),
-            round(stats[i].percentile(50.0) / floor, 2),
-            "×",
-            None,
-        );
-    }
+    figure(
+        area,
+        &format!("{id}.p50_{unit}"),
+        &format!("{label}, p50 of {n}"),
+        round(stats.percentile(50.0), 1),
+        unit,
+        goal,
+    );
+    figure(
+        area,
+        &format!("{id}.min_{unit}"),
+        &format!("{label}, min of {n}"),
+        round(stats.min(), 1),
+        unit,
+        None,
+    );
+    figure(
+        area,
+        &format!("{id}.max_{unit}"),
+        &format!("{label}, max of {n}"),
+        round(stats.max(), 1),
+        unit,
+        None,
+    );
 }
 
 /// PSS (`/proc/<pid>/smaps_rollup`) in MB of each process of a home, by kind.
@@ -329,7 +364,8 @@ fn pss_by_kind(home: &Home) -> Vec<(String, f64)> {
             "session-inspect" | "empty-window" => "app",
             _ => "other",
         };
-        let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        let rollup =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
         let kb: f64 = rollup
             .lines()
             .find_map(|l| l.strip_prefix("Pss:"))
@@ -343,55 +379,79 @@ fn pss_by_kind(home: &Home) -> Vec<(String, f64)> {
     kinds
 }
 
-/// Starts `subject` as a user would (no driver), reads every process's PSS after `SETTLE`,
-/// then ends it.
-fn memory_once(subject: Subject, home: &Home) -> Vec<(String, f64)> {
-    let mut command = Command::new(subject.binary());
-    command
-        .envs(home.env())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0);
-    let mut child = command.spawn().expect("the program starts");
-    std::thread::sleep(SETTLE);
-    let kinds = pss_by_kind(home);
-    let group = format!("-{}", child.id());
-    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-    let _ = child.wait();
-    home.wait_until_gone();
-    kinds
-}
-
-#[test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: src-tauri/scripts/bench-window.sh runs it"]
-fn memory() {
+async fn startup_and_memory() {
     const KINDS: [&str; 4] = ["app", "web", "network", "other"];
-    // totals[subject], parts[subject][kind]
+    let mut startup: Vec<Stats> = Subject::ALL.iter().map(|_| Stats::default()).collect();
     let mut totals: Vec<Stats> = Subject::ALL.iter().map(|_| Stats::default()).collect();
+    // parts[subject][kind]
     let mut parts: Vec<Vec<Stats>> = Subject::ALL
         .iter()
         .map(|_| KINDS.iter().map(|_| Stats::default()).collect())
         .collect();
     for round_no in 0..runs() {
+        // The three in turn, so the machine's load falls on each alike.
         let empty = Home::new();
         let app = Home::new();
         for (i, subject) in Subject::ALL.into_iter().enumerate() {
-            let home = if subject == Subject::Empty { &empty } else { &app };
-            let kinds = memory_once(subject, home);
+            let home = if subject == Subject::Empty {
+                &empty
+            } else {
+                &app
+            };
+            let (ms, kinds) = launch_once(subject, home).await;
             let total: f64 = kinds.iter().map(|(_, mb)| mb).sum();
-            eprintln!("memory round {round_no}: {} {total:.1} MB {kinds:?}", subject.id());
+            eprintln!(
+                "round {round_no}: {} painted after {ms:.1} ms; {total:.1} MB {kinds:?}",
+                subject.id()
+            );
+            startup[i].push(ms);
             totals[i].push(total);
             for (k, kind) in KINDS.iter().enumerate() {
-                let mb = kinds.iter().find(|(n, _)| n == kind).map_or(0.0, |(_, mb)| *mb);
+                let mb = kinds
+                    .iter()
+                    .find(|(n, _)| n == kind)
+                    .map_or(0.0, |(_, mb)| *mb);
                 parts[i][k].push(mb);
             }
         }
     }
     for (i, subject) in Subject::ALL.into_iter().enumerate() {
-        let goal = (subject != Subject::Empty)
-            .then_some("≤ 150 MB, or within 15 % of the empty window");
+        let goal = (subject != Subject::Empty).then_some("≤ 1000 ms");
+        let label = format!("start-up, process start → painted, {}", subject.words());
+        p50_min_max(
+            "startup",
+            &format!("startup.{}", subject.id()),
+            &label,
+            &startup[i],
+            "ms",
+            goal,
+        );
+    }
+    let floor = startup[0].percentile(50.0);
+    for (i, subject) in [(1, Subject::AppFirst), (2, Subject::AppRestored)] {
+        figure(
+            "startup",
+            &format!("startup.{}.over_empty", subject.id()),
+            &format!("start-up p50, {} ÷ empty window", subject.words()),
+            round(startup[i].percentile(50.0) / floor, 2),
+            "×",
+            None,
+        );
+    }
+    for (i, subject) in Subject::ALL.into_iter().enumerate() {
+        let goal =
+            (subject != Subject::Empty).then_some("≤ 150 MB, or within 15 % of the empty window");
         let label = format!("PSS of every process 5 s after start, {}", subject.words());
-        p50_min_max("memory", &format!("memory.{}.total", subject.id()), &label, &totals[i], "mb", goal);
+        p50_min_max(
+            "memory",
+            &format!("memory.{}.total", subject.id()),
+            &label,
+            &totals[i],
+            "mb",
+            goal,
+        );
         for (k, kind) in KINDS.iter().enumerate() {
             let process = match *kind {
                 "app" => "the app's own process",
@@ -470,7 +530,10 @@ async fn exchanges_end(session: &Session) -> u64 {
     let mut end = 0;
     let mut misses = 0;
     for id in 0.. {
-        if invoke(session, "log_exchange", json!({"id": id})).await.is_null() {
+        if invoke(session, "log_exchange", json!({"id": id}))
+            .await
+            .is_null()
+        {
             misses += 1;
             if misses > 32 {
                 break;
@@ -520,7 +583,10 @@ async fn click_to_paint() {
             if !times.is_null() {
                 break times;
             }
-            assert!(Instant::now() < deadline, "press {press}: the expiry never changed");
+            assert!(
+                Instant::now() < deadline,
+                "press {press}: the expiry never changed"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
         let (clicked, painted) = (times[0].as_f64().unwrap(), times[1].as_f64().unwrap());
@@ -535,10 +601,52 @@ async fn click_to_paint() {
     close(driver, session, &home).await;
     let n = presses;
     let goal = Some("≤ 16 ms");
-    figure("click", "click.total.p50_ms", &format!("Refresh now pressed → new expiry painted, p50 of {n}"), round(total.percentile(50.0), 1), "ms", None);
-    figure("click", "click.total.p95_ms", &format!("Refresh now pressed → new expiry painted, p95 of {n}"), round(total.percentile(95.0), 1), "ms", None);
-    figure("click", "click.exchange.p50_ms", &format!("the refresh's HTTP exchange as recorded, p50 of {n}"), round(server.percentile(50.0), 1), "ms", None);
-    figure("click", "click.net.p50_ms", &format!("click → paint minus the exchange, p50 of {n}"), round(net.percentile(50.0), 1), "ms", goal);
-    figure("click", "click.net.p95_ms", &format!("click → paint minus the exchange, p95 of {n}"), round(net.percentile(95.0), 1), "ms", goal);
-    figure("click", "click.net.max_ms", &format!("click → paint minus the exchange, max of {n}"), round(net.max(), 1), "ms", None);
+    figure(
+        "click",
+        "click.total.p50_ms",
+        &format!("Refresh now pressed → new expiry painted, p50 of {n}"),
+        round(total.percentile(50.0), 1),
+        "ms",
+        None,
+    );
+    figure(
+        "click",
+        "click.total.p95_ms",
+        &format!("Refresh now pressed → new expiry painted, p95 of {n}"),
+        round(total.percentile(95.0), 1),
+        "ms",
+        None,
+    );
+    figure(
+        "click",
+        "click.exchange.p50_ms",
+        &format!("the refresh's HTTP exchange as recorded, p50 of {n}"),
+        round(server.percentile(50.0), 1),
+        "ms",
+        None,
+    );
+    figure(
+        "click",
+        "click.net.p50_ms",
+        &format!("click → paint minus the exchange, p50 of {n}"),
+        round(net.percentile(50.0), 1),
+        "ms",
+        goal,
+    );
+    figure(
+        "click",
+        "click.net.p95_ms",
+        &format!("click → paint minus the exchange, p95 of {n}"),
+        round(net.percentile(95.0), 1),
+        "ms",
+        goal,
+    );
+    figure(
+        "click",
+        "click.net.max_ms",
+        &format!("click → paint minus the exchange, max of {n}"),
+        round(net.max(), 1),
+        "ms",
+        None,
+    );
 }

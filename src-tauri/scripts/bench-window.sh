@@ -12,7 +12,7 @@
 #   SESSION_INSPECTOR_E2E_APP an app binary to measure instead of building one
 #   BENCH_EMPTY_WINDOW        an empty-window binary instead of building one
 #   BENCH_RUNS                rounds (default 5; click → paint presses Refresh now 4× as often)
-#   BENCH_WINDOW_TESTS        which of `startup memory click_to_paint` to run (default all)
+#   BENCH_WINDOW_TESTS        which of `startup_and_memory click_to_paint` to run (default both)
 #   BENCH_HARNESS_TARGET_DIR  where the (debug) harness is built (default CARGO_TARGET_DIR, else
 #                             target)
 #
@@ -28,10 +28,11 @@
 #   WebDriver session's own set-up is outside that interval. Rounds interleave the empty window,
 #   the app's first launch (a fresh data folder: the built-in demo starts and signs in) and the
 #   app again on that folder (the session restored from the keyring).
-# - Memory: each program is started directly (no driver, no automation), and 5 s later the PSS
-#   (/proc/<pid>/smaps_rollup) of every process whose environment names its private folders is
-#   summed: the app, WebKitWebProcess, WebKitNetworkProcess and the sandbox's helpers. Same
-#   interleaving.
+# - Memory, in the same launches: 5 s after the process started (and never before its page
+#   painted: on a loaded machine a half-started web process would look small), the PSS
+#   (/proc/<pid>/smaps_rollup) of every process whose environment names the launch's private
+#   folders, summed: the program, WebKitWebProcess, WebKitNetworkProcess and any other child.
+#   (WebDriver's automation session is in both the app and the floor.)
 # - Click → paint: the app's first launch; in the page, the click event's own timestamp on
 #   Refresh now, and a MutationObserver on the session's expiry (#expires-at) that queues a task
 #   from the next requestAnimationFrame. Minus the refresh's HTTP exchange as the engine recorded
@@ -43,7 +44,7 @@ cd "$root"
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 target=${BENCH_TARGET_DIR:-$root/target/bench}
 harness_target=${BENCH_HARNESS_TARGET_DIR:-${CARGO_TARGET_DIR:-$root/target}}
-tests=${BENCH_WINDOW_TESTS:-startup memory click_to_paint}
+tests=${BENCH_WINDOW_TESTS:-startup_and_memory click_to_paint}
 
 app=${SESSION_INSPECTOR_E2E_APP:-}
 if [ -z "$app" ]; then
