@@ -482,10 +482,11 @@ async fn startup_and_memory() {
     }
 }
 
-/// In the page: the time of every click on Refresh now (the event's own timestamp), and of the
-/// frame after each change of the session's expiry (`#expires-at`), both on the page's clock.
+/// In the page: the time of every click on Refresh now (the event's own timestamp), of each
+/// change of the session's expiry in the DOM (`#expires-at`, when the MutationObserver hears
+/// of it) and of the frame after it, all on the page's clock.
 const CLICK_PROBE: &str = r#"
-window.__clickBench = { clicks: [], paints: [] };
+window.__clickBench = { clicks: [], changes: [], paints: [] };
 document.addEventListener('click', (event) => {
   if (event.target.closest && event.target.closest('#refresh-now')) window.__clickBench.clicks.push(event.timeStamp);
 }, true);
@@ -494,6 +495,7 @@ new MutationObserver(() => {
   const text = document.getElementById('expires-at')?.textContent;
   if (text === undefined || text === last) return;
   last = text;
+  window.__clickBench.changes.push(performance.now());
   requestAnimationFrame(() => setTimeout(() => window.__clickBench.paints.push(performance.now()), 0));
 }).observe(document.body, { subtree: true, childList: true, characterData: true });
 return true;
@@ -512,17 +514,31 @@ async fn invoke(session: &Session, command: &str, args: Value) -> Value {
 /// The duration the engine recorded for the first refresh exchange from id `from` on, and the
 /// id after it. Exchange ids are process-wide (other clients, such as the local-stack probe,
 /// take some), so the scan passes over gaps.
-async fn refresh_exchange_from(session: &Session, from: u64) -> (f64, u64) {
+async fn refresh_exchange_from(session: &Session, from: u64) -> (Timed, u64) {
     for id in from..from + 256 {
         let exchange = invoke(session, "log_exchange", json!({"id": id})).await;
         if exchange["url"]
             .as_str()
             .is_some_and(|u| u.contains("grant_type=refresh_token"))
         {
-            return (exchange["durationMs"].as_f64().expect("a duration"), id + 1);
+            let started = chrono::DateTime::parse_from_rfc3339(
+                exchange["startedAt"].as_str().expect("a start"),
+            )
+            .expect("an RFC 3339 time");
+            let timed = Timed {
+                started_ms: started.timestamp_micros() as f64 / 1000.0,
+                duration_ms: exchange["durationMs"].as_f64().expect("a duration"),
+            };
+            return (timed, id + 1);
         }
     }
     panic!("no refresh exchange recorded from id {from} on");
+}
+
+/// When an exchange started (Unix ms, the app's wall clock) and how long it took.
+struct Timed {
+    started_ms: f64,
+    duration_ms: f64,
 }
 
 /// The id after the newest exchange the active profile has recorded so far.
@@ -559,7 +575,14 @@ async fn click_to_paint() {
         .unwrap();
     session.execute(CLICK_PROBE, json!([])).await.unwrap();
     let mut next_exchange = exchanges_end(&session).await;
-    let (mut total, mut server, mut net) = (Stats::default(), Stats::default(), Stats::default());
+    let origin = session
+        .execute("return performance.timeOrigin;", json!([]))
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let [mut total, mut server, mut net, mut to_request, mut to_dom, mut to_paint] =
+        std::array::from_fn(|_| Stats::default());
     for press in 0..presses {
         // The expiry is shown to the second: each refresh must land in a later second.
         tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -575,7 +598,7 @@ async fn click_to_paint() {
             let times = session
                 .execute(
                     "const b = window.__clickBench;\
-                     return b.paints.length > arguments[0] ? [b.clicks.at(-1), b.paints.at(-1)] : null;",
+                     return b.paints.length > arguments[0] ? [b.clicks.at(-1), b.changes.at(-1), b.paints.at(-1)] : null;",
                     json!([before]),
                 )
                 .await
@@ -589,14 +612,26 @@ async fn click_to_paint() {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
-        let (clicked, painted) = (times[0].as_f64().unwrap(), times[1].as_f64().unwrap());
-        let (duration, next) = refresh_exchange_from(&session, next_exchange).await;
+        let [clicked, changed, painted] = [0, 1, 2].map(|i| times[i].as_f64().unwrap());
+        let (exchange, next) = refresh_exchange_from(&session, next_exchange).await;
         next_exchange = next;
         let ms = painted - clicked;
-        eprintln!("press {press}: click → paint {ms:.1} ms, exchange {duration:.1} ms");
+        let request_at = exchange.started_ms - origin;
+        let answered_at = request_at + exchange.duration_ms;
+        eprintln!(
+            "press {press}: click → paint {ms:.1} ms: → request {:.1}, request {:.1}, \
+             → expiry in the DOM {:.1}, → painted {:.1}",
+            request_at - clicked,
+            exchange.duration_ms,
+            changed - answered_at,
+            painted - changed
+        );
         total.push(ms);
-        server.push(duration);
-        net.push(ms - duration);
+        server.push(exchange.duration_ms);
+        net.push(ms - exchange.duration_ms);
+        to_request.push(request_at - clicked);
+        to_dom.push(changed - answered_at);
+        to_paint.push(painted - changed);
     }
     close(driver, session, &home).await;
     let n = presses;

@@ -21,6 +21,7 @@ pub mod private_files;
 mod profile_store;
 pub mod profiles;
 mod qr;
+pub mod rendering;
 pub mod reset;
 mod reveal;
 pub mod settings;
@@ -128,6 +129,7 @@ pub fn context<R: Runtime>() -> Context<R> {
 
 pub fn run() {
     private_files::restrict_new_files();
+    rendering::prefer_cpu_rendering();
     build(Builder::default())
         .build(context())
         .expect("Session Inspector failed to start")
