@@ -676,6 +676,25 @@ async fn click_to_paint() {
         "ms",
         goal,
     );
+    let steps = [
+        ("to_request", "click → the refresh request sent (IPC, the engine)", &to_request),
+        (
+            "to_dom",
+            "answer received → new expiry in the DOM (the keyring save, the event, IPC, the stores)",
+            &to_dom,
+        ),
+        ("to_paint", "new expiry in the DOM → painted (the frame)", &to_paint),
+    ];
+    for (id, words, stats) in steps {
+        figure(
+            "click",
+            &format!("click.{id}.p50_ms"),
+            &format!("{words}, p50 of {n}"),
+            round(stats.percentile(50.0), 1),
+            "ms",
+            None,
+        );
+    }
     figure(
         "click",
         "click.net.max_ms",
