@@ -2,10 +2,10 @@
 //! the page through OpenGL; without a GPU driver (a VM, a remote desktop, Xvfb) that is Mesa's
 //! software GL, which made the web process about 130 MB larger 5 s after start, the countdown
 //! appear later and each repaint slower (`src-tauri/scripts/bench-window.sh`, BENCHMARKS.md;
-//! measured with and without, on Xvfb), and some newer WebKitGTK
-//! versions leave the window blank in it (tauri#15936). This window is text, a progress bar and
-//! a virtualized list, which WebKit's non-composited mode (painted on the CPU) draws as well;
-//! the E2E tests have always run in that mode. So the app asks for it before GTK starts, unless
+//! measured with and without, on Xvfb), and some newer WebKitGTK versions leave the window
+//! blank in it (tauri#15936). This window is text, a progress bar and a virtualized list, which
+//! WebKit's non-composited mode (painted on the CPU) draws as well; the E2E tests have always
+//! run in that mode. So the app asks for it before GTK starts, unless
 //! the user chose for themselves: `WEBKIT_DISABLE_COMPOSITING_MODE=0` keeps compositing on.
 //! WebKit reads the variable once, in the app's process, when the first web view is made.
 
