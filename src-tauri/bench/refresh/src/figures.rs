@@ -35,7 +35,15 @@ fn round(value: f64) -> f64 {
 }
 
 pub fn figure(area: &str, id: &str, label: &str, value: f64, unit: &str, goal: Option<&str>) {
-    Figure { area, id, label, value, unit, goal }.print();
+    Figure {
+        area,
+        id,
+        label,
+        value,
+        unit,
+        goal,
+    }
+    .print();
 }
 
 /// The `p`-quantile (0..=1) of `samples`, nearest rank.

@@ -81,10 +81,18 @@ impl Raw {
     }
 }
 
-async fn engine(server: &Server, store: Arc<dyn SessionStore>, profile: &str) -> Result<AuthClient, String> {
-    let client = AuthClient::new(ClientConfig::new(&server.url, &server.anon_key), store, profile)
-        .await
-        .map_err(|e| format!("engine client: {e}"))?;
+async fn engine(
+    server: &Server,
+    store: Arc<dyn SessionStore>,
+    profile: &str,
+) -> Result<AuthClient, String> {
+    let client = AuthClient::new(
+        ClientConfig::new(&server.url, &server.anon_key),
+        store,
+        profile,
+    )
+    .await
+    .map_err(|e| format!("engine client: {e}"))?;
     client
         .sign_in_with_password(Credentials::Email {
             email: EMAIL.into(),
@@ -120,20 +128,27 @@ fn keyring_store(dir: &Path) -> Result<Arc<dyn SessionStore>, String> {
         "session-inspector-bench",
         dir.to_path_buf(),
     )
-    .map_err(|e| format!("no Secret Service keyring (run inside src-tauri/scripts/with-keyring.sh): {e}"))?;
+    .map_err(|e| {
+        format!("no Secret Service keyring (run inside src-tauri/scripts/with-keyring.sh): {e}")
+    })?;
     Ok(Arc::new(vault))
 }
 
 pub async fn run(options: &Options) -> Result<(), String> {
     let server = Server::start(&[])?;
-    eprintln!("refresh: local-gotrue pid {} at {}", server.pid(), server.url);
+    eprintln!(
+        "refresh: local-gotrue pid {} at {}",
+        server.pid(),
+        server.url
+    );
     let mut raw = Raw::sign_in(&server).await?;
     let memory = engine(&server, Arc::new(MemoryStore::new()), "bench-memory").await?;
     // The app always listens to its client's events: so does the benchmark.
     let _memory_events = memory.on_auth_state_change(|_| {});
     let sealed_dir = std::env::temp_dir().join(format!("session-bench-{}", std::process::id()));
     let keyring = if options.keyring {
-        std::fs::create_dir_all(&sealed_dir).map_err(|e| format!("{}: {e}", sealed_dir.display()))?;
+        std::fs::create_dir_all(&sealed_dir)
+            .map_err(|e| format!("{}: {e}", sealed_dir.display()))?;
         let client = engine(&server, keyring_store(&sealed_dir)?, "bench-keyring").await?;
         Some(client)
     } else {
@@ -170,18 +185,88 @@ pub async fn run(options: &Options) -> Result<(), String> {
     let (raw50, raw99) = p50_p99(&mut raw_t);
     let (mem50, mem99) = p50_p99(&mut mem_t);
     let n = format!("{rounds} rounds, interleaved");
-    figure(AREA, "refresh.raw_rust.p50_ms", &format!("raw HTTP in Rust (reqwest), p50, {n}"), raw50, "ms", None);
-    figure(AREA, "refresh.raw_rust.p99_ms", "raw HTTP in Rust (reqwest), p99", raw99, "ms", None);
-    figure(AREA, "refresh.engine_memory.p50_ms", "engine refresh_session, in-memory store, p50", mem50, "ms", None);
-    figure(AREA, "refresh.engine_memory.p99_ms", "engine refresh_session, in-memory store, p99", mem99, "ms", None);
-    figure(AREA, "refresh.engine_memory.overhead_p50_ms", "engine over raw, in-memory store, p50", mem50 - raw50, "ms", None);
-    figure(AREA, "refresh.engine_memory.ratio_p50", "engine (in-memory store) / raw Rust, p50", mem50 / raw50, "×", Some(ENGINE_GOAL));
-    figure(AREA, "refresh.engine_memory.ratio_p99", "engine (in-memory store) / raw Rust, p99", mem99 / raw99, "×", None);
+    figure(
+        AREA,
+        "refresh.raw_rust.p50_ms",
+        &format!("raw HTTP in Rust (reqwest), p50, {n}"),
+        raw50,
+        "ms",
+        None,
+    );
+    figure(
+        AREA,
+        "refresh.raw_rust.p99_ms",
+        "raw HTTP in Rust (reqwest), p99",
+        raw99,
+        "ms",
+        None,
+    );
+    figure(
+        AREA,
+        "refresh.engine_memory.p50_ms",
+        "engine refresh_session, in-memory store, p50",
+        mem50,
+        "ms",
+        None,
+    );
+    figure(
+        AREA,
+        "refresh.engine_memory.p99_ms",
+        "engine refresh_session, in-memory store, p99",
+        mem99,
+        "ms",
+        None,
+    );
+    figure(
+        AREA,
+        "refresh.engine_memory.overhead_p50_ms",
+        "engine over raw, in-memory store, p50",
+        mem50 - raw50,
+        "ms",
+        None,
+    );
+    figure(
+        AREA,
+        "refresh.engine_memory.ratio_p50",
+        "engine (in-memory store) / raw Rust, p50",
+        mem50 / raw50,
+        "×",
+        Some(ENGINE_GOAL),
+    );
+    figure(
+        AREA,
+        "refresh.engine_memory.ratio_p99",
+        "engine (in-memory store) / raw Rust, p99",
+        mem99 / raw99,
+        "×",
+        None,
+    );
     if keyring.is_some() {
         let (key50, key99) = p50_p99(&mut key_t);
-        figure(AREA, "refresh.engine_keyring.p50_ms", "engine refresh_session, Secret Service keyring, p50", key50, "ms", None);
-        figure(AREA, "refresh.engine_keyring.p99_ms", "engine refresh_session, Secret Service keyring, p99", key99, "ms", None);
-        figure(AREA, "refresh.engine_keyring.ratio_p50", "engine (keyring) / raw Rust, p50 (the keyring's own D-Bus round trips included)", key50 / raw50, "×", None);
+        figure(
+            AREA,
+            "refresh.engine_keyring.p50_ms",
+            "engine refresh_session, Secret Service keyring, p50",
+            key50,
+            "ms",
+            None,
+        );
+        figure(
+            AREA,
+            "refresh.engine_keyring.p99_ms",
+            "engine refresh_session, Secret Service keyring, p99",
+            key99,
+            "ms",
+            None,
+        );
+        figure(
+            AREA,
+            "refresh.engine_keyring.ratio_p50",
+            "engine (keyring) / raw Rust, p50 (the keyring's own D-Bus round trips included)",
+            key50 / raw50,
+            "×",
+            None,
+        );
     }
     if let Some(client) = keyring {
         // The bench's entry goes with it; the sealed folder too.
@@ -229,14 +314,49 @@ fn peers(server: &Server, rounds: usize) -> Result<(), String> {
     )?;
     let n = format!("{rounds} rounds, interleaved");
     for (prefix, raw_name, client_name, result) in [
-        ("node", "Node fetch", "@supabase/auth-js refreshSession", &node),
-        ("python", "Python httpx", "supabase_auth refresh_session", &python),
+        (
+            "node",
+            "Node fetch",
+            "@supabase/auth-js refreshSession",
+            &node,
+        ),
+        (
+            "python",
+            "Python httpx",
+            "supabase_auth refresh_session",
+            &python,
+        ),
     ] {
-        let client_id = if prefix == "node" { "auth_js" } else { "supabase_auth" };
+        let client_id = if prefix == "node" {
+            "auth_js"
+        } else {
+            "supabase_auth"
+        };
         let get = |key: &str| result[key].as_f64().unwrap_or(f64::NAN);
-        figure(AREA, &format!("refresh.{prefix}_raw.p50_ms"), &format!("raw HTTP, {raw_name}, p50, {n}"), get("raw_p50"), "ms", None);
-        figure(AREA, &format!("refresh.{client_id}.p50_ms"), &format!("{client_name}, p50"), get("client_p50"), "ms", None);
-        figure(AREA, &format!("refresh.{client_id}.p99_ms"), &format!("{client_name}, p99"), get("client_p99"), "ms", None);
+        figure(
+            AREA,
+            &format!("refresh.{prefix}_raw.p50_ms"),
+            &format!("raw HTTP, {raw_name}, p50, {n}"),
+            get("raw_p50"),
+            "ms",
+            None,
+        );
+        figure(
+            AREA,
+            &format!("refresh.{client_id}.p50_ms"),
+            &format!("{client_name}, p50"),
+            get("client_p50"),
+            "ms",
+            None,
+        );
+        figure(
+            AREA,
+            &format!("refresh.{client_id}.p99_ms"),
+            &format!("{client_name}, p99"),
+            get("client_p99"),
+            "ms",
+            None,
+        );
         figure(
             AREA,
             &format!("refresh.{client_id}.ratio_p50"),
@@ -250,7 +370,12 @@ fn peers(server: &Server, rounds: usize) -> Result<(), String> {
 }
 
 /// Runs one peer script against the server and reads its one JSON line.
-fn peer(command: &mut Command, server: &Server, rounds: usize, name: &str) -> Result<Value, String> {
+fn peer(
+    command: &mut Command,
+    server: &Server,
+    rounds: usize,
+    name: &str,
+) -> Result<Value, String> {
     let output = command
         .env("GOTRUE_URL", &server.auth_url)
         .env("ANON_KEY", &server.anon_key)
