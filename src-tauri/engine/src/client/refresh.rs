@@ -4,6 +4,7 @@
 //! rejection of the refresh token does: it marks a session whose access token still works
 //! and ends one whose access token has expired, as current auth-js's `_callRefreshToken`.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -46,12 +47,31 @@ pub(super) enum TokenSource {
     Given,
 }
 
-/// The last refresh that landed, by token keys (never the tokens): the key of the refresh
-/// token it used up, and of the one it made current.
+/// The refreshes that landed one after the other on the current session's line, by token
+/// keys (never the tokens): the refresh tokens they used up, newest last, and the one the last
+/// of them made current. A refresh that does not continue the line (a pasted token, a new
+/// session's first refresh) starts a new one.
 #[derive(Debug, Default)]
 pub(super) struct Landed {
-    consumed: String,
+    consumed: VecDeque<String>,
     produced: String,
+}
+
+impl Landed {
+    /// How many used-up tokens are remembered: more generations than a burst of callers can
+    /// fall behind.
+    const KEEP: usize = 16;
+
+    fn record(&mut self, consumed: String, produced: String) {
+        if consumed != self.produced {
+            self.consumed.clear();
+        }
+        if self.consumed.len() == Landed::KEEP {
+            self.consumed.pop_front();
+        }
+        self.consumed.push_back(consumed);
+        self.produced = produced;
+    }
 }
 
 /// Who asked for a refresh: the session's own machinery (get_session, start-up, set_session,
@@ -244,10 +264,11 @@ impl AuthClient {
                 let persisted = self.persist(&session).await;
                 // Before the flight ends (and leaves `flights`), so a caller that read this
                 // token and comes too late to join finds it here instead.
-                *self.inner.landed.lock().unwrap_or_else(|p| p.into_inner()) = Landed {
-                    consumed: key.clone(),
-                    produced: token_key(&session.refresh_token),
-                };
+                self.inner
+                    .landed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .record(key.clone(), token_key(&session.refresh_token));
                 self.set_current(Some(session.clone()));
                 self.emit(
                     AuthEventKind::TokenRefreshed,
@@ -282,15 +303,15 @@ impl AuthClient {
         }
     }
 
-    /// The current session, when the refresh that landed last used up the token `key` names
-    /// and its session is still current: a caller that read that token from the current
-    /// session just before the refresh landed, and reached the flights just after it left,
-    /// overlapped it and shares it, as the callers that joined in time do. Sending the
-    /// used-up token again would be a second request for one refresh, and its answer would
-    /// be discarded (the session changed while it was in flight).
+    /// The current session, when a refresh on its line used up the token `key` names and the
+    /// last of them is still current: a caller that read that token from the current session
+    /// just before the refresh landed, and reached the flights just after it left, overlapped
+    /// it and shares it, as the callers that joined in time do. Sending the used-up token
+    /// again would be a second request for one refresh, and its answer would discard the
+    /// refreshes in flight meanwhile (the session changed under them).
     fn refreshed_meanwhile(&self, key: &str) -> Option<Session> {
         let landed = self.inner.landed.lock().unwrap_or_else(|p| p.into_inner());
-        if landed.consumed != key {
+        if !landed.consumed.iter().any(|consumed| consumed == key) {
             return None;
         }
         self.current_session()
@@ -427,6 +448,21 @@ mod tests {
             client.recorder().recent().len(),
             requests,
             "no second request"
+        );
+
+        // Two refreshes behind, the same.
+        let again = client.refresh_session(None).await.unwrap();
+        let requests = client.recorder().recent().len();
+        let later = client
+            .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Current)
+            .await
+            .unwrap();
+        assert!(later.joined);
+        assert_eq!(later.response.session, again.response.session);
+        assert_eq!(
+            client.recorder().recent().len(),
+            requests,
+            "no request either"
         );
 
         // A token handed in (a paste) is always sent, even one already used up.
