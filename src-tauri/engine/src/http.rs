@@ -36,6 +36,8 @@ pub struct Http {
 /// A 2xx answer.
 pub struct Answer {
     pub body: Vec<u8>,
+    /// The body as JSON, when it is: read once for the redactor, kept for the caller.
+    pub json: Option<Value>,
     pub exchange_id: u64,
 }
 
@@ -137,12 +139,14 @@ impl Http {
             server_date: None,
             error: None,
         };
+        let mut json = None;
         let result = match outcome {
             Err(message) => Err(AuthError::RetryableFetch { status: 0, message }),
             Ok(answer) => {
                 let status = answer.status;
-                if let Ok(json) = serde_json::from_slice::<Value>(&answer.body) {
-                    redactor.learn_json(&json);
+                if let Ok(value) = serde_json::from_slice::<Value>(&answer.body) {
+                    redactor.learn_json(&value);
+                    json = Some(value);
                 }
                 exchange.status = Some(status);
                 exchange.response_headers = header_list(&answer.headers);
@@ -189,7 +193,11 @@ impl Http {
             "auth request"
         );
         let exchange_id = self.recorder.record(exchange);
-        result.map(|body| Answer { body, exchange_id })
+        result.map(|body| Answer {
+            body,
+            json,
+            exchange_id,
+        })
     }
 }
 

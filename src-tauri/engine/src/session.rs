@@ -110,7 +110,12 @@ pub fn session_from_token_response(body: &[u8], now: i64) -> Result<Session, Aut
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         AuthError::InvalidTokenResponse(format!("the body is not JSON ({})", json_error(&e)))
     })?;
-    let Some(object) = value.as_object() else {
+    session_from_token_json(value, now)
+}
+
+/// `session_from_token_response` for a body already read as JSON.
+pub fn session_from_token_json(value: Value, now: i64) -> Result<Session, AuthError> {
+    let Value::Object(mut object) = value else {
         return Err(AuthError::InvalidTokenResponse(
             "the body is not a JSON object".into(),
         ));
@@ -141,7 +146,6 @@ pub fn session_from_token_response(body: &[u8], now: i64) -> Result<Session, Aut
                 .into(),
         )
     })?;
-    let mut object = object.clone();
     object.insert("expires_at".into(), Value::from(expires_at));
     serde_json::from_value(Value::Object(object))
         .map_err(|e| AuthError::InvalidTokenResponse(json_error(&e)))

@@ -21,11 +21,18 @@ pub enum StorageError {
     Closed,
 }
 
-/// Implementations may block (an OS keyring does); the engine calls them off its async threads.
+/// Implementations may block (an OS keyring does); the engine calls them off its async threads
+/// unless `blocks` says they never do.
 pub trait SessionStore: Send + Sync + 'static {
     fn load(&self, profile: &str) -> Result<Option<Session>, StorageError>;
     fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError>;
     fn remove(&self, profile: &str) -> Result<(), StorageError>;
+
+    /// Whether a call can block its thread. A store that never does (memory) is called in
+    /// place: the hop to the blocking pool and back costs more than the call itself.
+    fn blocks(&self) -> bool {
+        true
+    }
 }
 
 #[derive(Default)]
@@ -72,5 +79,9 @@ impl SessionStore for MemoryStore {
         self.check()?;
         self.sessions().remove(profile);
         Ok(())
+    }
+
+    fn blocks(&self) -> bool {
+        false
     }
 }

@@ -315,15 +315,16 @@ async fn an_answer_without_a_session_is_session_missing_and_a_broken_one_is_inva
 }
 
 #[tokio::test]
-async fn a_hundred_concurrent_refreshes_send_one_request_and_share_its_session() {
+async fn a_thousand_concurrent_refreshes_send_one_request_and_share_its_session() {
+    const CALLERS: usize = 1000;
     let w = gated_world().await;
     w.sign_in().await;
-    // The first caller's request waits at the gate until all hundred callers are in flight.
+    // The first caller's request waits at the gate until all the callers are in flight.
     let gate = w.gate.as_ref().unwrap();
     gate.hold_next();
     let in_flight = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..100 {
+    for _ in 0..CALLERS {
         let (client, in_flight) = (w.client.clone(), in_flight.clone());
         tasks.spawn(async move {
             let mut call = std::pin::pin!(client.refresh_session(None));
@@ -336,8 +337,8 @@ async fn a_hundred_concurrent_refreshes_send_one_request_and_share_its_session()
         });
     }
     gate.held().await;
-    wait_until("a hundred callers in flight", || {
-        in_flight.load(Ordering::SeqCst) == 100
+    wait_until("every caller in flight", || {
+        in_flight.load(Ordering::SeqCst) == CALLERS
     })
     .await;
     gate.release();
@@ -352,7 +353,7 @@ async fn a_hundred_concurrent_refreshes_send_one_request_and_share_its_session()
         results.iter().all(|r| &r.response.session == first),
         "everyone got the same session"
     );
-    assert_eq!(results.iter().filter(|r| r.joined).count(), 99);
+    assert_eq!(results.iter().filter(|r| r.joined).count(), CALLERS - 1);
 }
 
 #[tokio::test]

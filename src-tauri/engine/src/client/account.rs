@@ -108,7 +108,11 @@ impl AuthClient {
         let now = self.now_secs();
         if expires_at <= now {
             return self
-                .call_refresh_token(refresh_token, super::refresh::Caller::Automatic)
+                .call_refresh_token(
+                    refresh_token,
+                    super::refresh::Caller::Automatic,
+                    super::refresh::TokenSource::Given,
+                )
                 .await
                 .map(|r| r.response);
         }

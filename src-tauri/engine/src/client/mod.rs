@@ -55,6 +55,8 @@ struct Inner {
     bus: Arc<EventBus>,
     flights: SingleFlight<refresh::RefreshOutcome>,
     cooldowns: Cooldowns,
+    /// The last refresh that landed (`refresh::refreshed_meanwhile`).
+    landed: Mutex<refresh::Landed>,
     jwks: jwks_cache::JwksCache,
     /// Set while the current session's refresh token stands rejected (see `rejection.rs`).
     rejection: Mutex<Option<RefreshRejection>>,
@@ -76,7 +78,7 @@ impl AuthClient {
         // a keyring that cannot be reached is still an error.
         let stored = {
             let (store, profile) = (store.clone(), profile.clone());
-            blocking(move || match store.load(&profile) {
+            on_store(store.clone(), move || match store.load(&profile) {
                 Err(StorageError::Corrupt(why)) => {
                     tracing::warn!(%profile, %why, "dropping an unreadable stored session");
                     store.remove(&profile).map(|_| None)
@@ -93,6 +95,7 @@ impl AuthClient {
         Ok(AuthClient {
             inner: Arc::new(Inner {
                 cooldowns: Cooldowns::new(config.refresh_failure_cooldown),
+                landed: Mutex::default(),
                 config,
                 http,
                 store,
@@ -223,7 +226,7 @@ impl AuthClient {
         let had = self.current_session().is_some();
         self.set_current(None);
         let (store, profile) = (self.inner.store.clone(), self.inner.profile.clone());
-        if let Err(error) = blocking(move || store.remove(&profile)).await {
+        if let Err(error) = on_store(store.clone(), move || store.remove(&profile)).await {
             // The session is over either way; a stale stored copy is refused by the server.
             tracing::warn!(%error, "the ended session could not be removed from storage");
         }
@@ -235,11 +238,12 @@ impl AuthClient {
 
     /// Saves before anyone hears of the session: a rotated token that is not saved is lost.
     async fn persist(&self, session: &Session) -> Result<(), AuthError> {
-        let (store, profile, session) = (
-            self.inner.store.clone(),
-            self.inner.profile.clone(),
-            session.clone(),
-        );
+        let store = &self.inner.store;
+        if !store.blocks() {
+            return Ok(store.save(&self.inner.profile, session)?);
+        }
+        let (store, profile, session) =
+            (store.clone(), self.inner.profile.clone(), session.clone());
         blocking(move || store.save(&profile, &session)).await
     }
 
@@ -259,6 +263,18 @@ impl AuthClient {
             .current
             .write()
             .unwrap_or_else(|p| p.into_inner()) = session;
+    }
+}
+
+/// Runs a storage call of `store` in place when the store never blocks, else as `blocking`.
+async fn on_store<T: Send + 'static>(
+    store: Arc<dyn SessionStore>,
+    work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, AuthError> {
+    if store.blocks() {
+        blocking(work).await
+    } else {
+        Ok(work()?)
     }
 }
 

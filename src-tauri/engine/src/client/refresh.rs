@@ -4,6 +4,7 @@
 //! rejection of the refresh token does: it marks a session whose access token still works
 //! and ends one whose access token has expired, as current auth-js's `_callRefreshToken`.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -15,7 +16,8 @@ use crate::error::AuthError;
 use crate::events::AuthEventKind;
 use crate::http::Call;
 use crate::rejection::RefreshRejection;
-use crate::session::{session_from_token_response, AuthResponse, Session};
+use crate::secret::Token;
+use crate::session::{session_from_token_json, session_from_token_response, AuthResponse, Session};
 use crate::tokens::{fingerprint, token_key};
 
 /// The result of a refresh: the session, and whether this call joined another's request.
@@ -25,7 +27,52 @@ pub struct Refreshed {
     pub joined: bool,
 }
 
-pub(super) type RefreshOutcome = Result<(Session, Option<u64>), AuthError>;
+pub(super) type RefreshOutcome = Result<Flight, AuthError>;
+
+/// What a refresh flight came to: the session, and whether it sent a request (a caller that read the token just before a refresh of it landed shares that
+/// refresh instead: see `refreshed_meanwhile`).
+#[derive(Debug, Clone)]
+pub(super) struct Flight {
+    session: Session,
+    sent: bool,
+}
+
+/// Where the refresh token of a refresh came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TokenSource {
+    /// Read from the current session just before: a refresh of it that landed since has
+    /// already done what the caller asked.
+    Current,
+    /// Handed in (a pasted token, `set_session`): always sent.
+    Given,
+}
+
+/// The refreshes that landed one after the other on the current session's line, by token
+/// keys (never the tokens): the refresh tokens they used up, newest last, and the one the last
+/// of them made current. A refresh that does not continue the line (a pasted token, a new
+/// session's first refresh) starts a new one.
+#[derive(Debug, Default)]
+pub(super) struct Landed {
+    consumed: VecDeque<String>,
+    produced: String,
+}
+
+impl Landed {
+    /// How many used-up tokens are remembered: more generations than a burst of callers can
+    /// fall behind.
+    const KEEP: usize = 16;
+
+    fn record(&mut self, consumed: String, produced: String) {
+        if consumed != self.produced {
+            self.consumed.clear();
+        }
+        if self.consumed.len() == Landed::KEEP {
+            self.consumed.pop_front();
+        }
+        self.consumed.push_back(consumed);
+        self.produced = produced;
+    }
+}
 
 /// Who asked for a refresh: the session's own machinery (get_session, start-up, set_session,
 /// the auto-refresh), which the failure memory answers as auth-js's does, or an explicit
@@ -62,7 +109,11 @@ impl AuthClient {
             return Ok(Some(session));
         }
         match self
-            .call_refresh_token(&session.refresh_token, Caller::Automatic)
+            .call_refresh_token(
+                &session.refresh_token,
+                Caller::Automatic,
+                TokenSource::Current,
+            )
             .await
         {
             Ok(refreshed) => Ok(Some(refreshed.response.session)),
@@ -115,24 +166,36 @@ impl AuthClient {
         refresh_token: Option<&str>,
     ) -> Result<Refreshed, AuthError> {
         let _ = self.initialize().await;
-        let token = match refresh_token.map(str::trim).filter(|t| !t.is_empty()) {
-            Some(token) => token.into(),
-            None => self
-                .current_session()
-                .map(|s| s.refresh_token)
-                .ok_or(AuthError::SessionMissing)?,
+        let (token, source) = match refresh_token.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(token) => (Token::from(token), TokenSource::Given),
+            None => (
+                self.current_refresh_token()
+                    .ok_or(AuthError::SessionMissing)?,
+                TokenSource::Current,
+            ),
         };
-        self.call_refresh_token(&token, Caller::Explicit).await
+        self.call_refresh_token(&token, Caller::Explicit, source)
+            .await
     }
 
     /// The auto-refresh's refresh of the current session: like auth-js's ticker, it goes
     /// through the failure memory (`Caller::Automatic`), unlike an explicit `refresh_session`.
     pub(crate) async fn refresh_on_schedule(&self) -> Result<Refreshed, AuthError> {
         let token = self
-            .current_session()
-            .map(|s| s.refresh_token)
+            .current_refresh_token()
             .ok_or(AuthError::SessionMissing)?;
-        self.call_refresh_token(&token, Caller::Automatic).await
+        self.call_refresh_token(&token, Caller::Automatic, TokenSource::Current)
+            .await
+    }
+
+    /// The current session's refresh token, without copying the rest of the session.
+    fn current_refresh_token(&self) -> Option<Token> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|s| s.refresh_token.clone())
     }
 
     /// One flight per refresh token. auth-js has a single `refreshingDeferred` per client,
@@ -142,16 +205,19 @@ impl AuthClient {
         &self,
         token: &str,
         caller: Caller,
+        source: TokenSource,
     ) -> Result<Refreshed, AuthError> {
         let inner = &self.inner;
+        let key = token_key(token);
         let (outcome, joined) = inner
             .flights
             .run(
-                &token_key(token),
-                self.refresh_flight(token.to_string(), caller),
+                &key,
+                self.refresh_flight(token, key.clone(), caller, source),
             )
             .await;
-        let (session, _) = outcome?;
+        let flight = outcome?;
+        let (session, joined) = (flight.session, joined || !flight.sent);
         Ok(Refreshed {
             response: AuthResponse {
                 user: session.user.clone(),
@@ -163,8 +229,21 @@ impl AuthClient {
 
     /// One refresh: cooldown, retries, commit guard, persistence, event; or, on failure, the
     /// failure remembered and the rejection's consequences.
-    async fn refresh_flight(&self, token: String, caller: Caller) -> RefreshOutcome {
-        let key = token_key(&token);
+    async fn refresh_flight(
+        &self,
+        token: &str,
+        key: String,
+        caller: Caller,
+        source: TokenSource,
+    ) -> RefreshOutcome {
+        if source == TokenSource::Current {
+            if let Some(session) = self.refreshed_meanwhile(&key) {
+                return Ok(Flight {
+                    session,
+                    sent: false,
+                });
+            }
+        }
         if let Some(error) = self.inner.cooldowns.check(&key) {
             // auth-js answers every caller from its failure memory. `refresh_session` is the
             // contract's "always hits the endpoint" (the inspector's Refresh now and paste), so
@@ -174,7 +253,7 @@ impl AuthClient {
             }
         }
         let stored_before = self.current_session().map(|s| s.refresh_token);
-        let result = self.post_refresh_with_retries(&token).await;
+        let result = self.post_refresh_with_retries(token).await;
         match result {
             Ok((session, exchange_id)) => {
                 let stored_now = self.current_session().map(|s| s.refresh_token);
@@ -183,6 +262,13 @@ impl AuthClient {
                 }
                 self.inner.cooldowns.clear();
                 let persisted = self.persist(&session).await;
+                // Before the flight ends (and leaves `flights`), so a caller that read this
+                // token and comes too late to join finds it here instead.
+                self.inner
+                    .landed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .record(key.clone(), token_key(&session.refresh_token));
                 self.set_current(Some(session.clone()));
                 self.emit(
                     AuthEventKind::TokenRefreshed,
@@ -190,7 +276,10 @@ impl AuthClient {
                     None,
                     exchange_id,
                 );
-                persisted.map(|_| (session, exchange_id))
+                persisted.map(|_| Flight {
+                    session,
+                    sent: true,
+                })
             }
             Err(error) => {
                 // auth-js remembers every failure; a caller within the cooldown gets it back
@@ -200,7 +289,7 @@ impl AuthClient {
                 // the request was in flight is not this token's to lose.
                 let presenter = self
                     .current_session()
-                    .filter(|s| s.refresh_token.as_str() == token.as_str());
+                    .filter(|s| s.refresh_token.as_str() == token);
                 if let Some(session) = presenter.filter(|_| error.ends_session()) {
                     if self.access_token_works(&session) {
                         self.mark_rejected(&session, &error);
@@ -212,6 +301,21 @@ impl AuthClient {
                 Err(error)
             }
         }
+    }
+
+    /// The current session, when a refresh on its line used up the token `key` names and the
+    /// last of them is still current: a caller that read that token from the current session
+    /// just before the refresh landed, and reached the flights just after it left, overlapped
+    /// it and shares it, as the callers that joined in time do. Sending the used-up token
+    /// again would be a second request for one refresh, and its answer would discard the
+    /// refreshes in flight meanwhile (the session changed under them).
+    fn refreshed_meanwhile(&self, key: &str) -> Option<Session> {
+        let landed = self.inner.landed.lock().unwrap_or_else(|p| p.into_inner());
+        if !landed.consumed.iter().any(|consumed| consumed == key) {
+            return None;
+        }
+        self.current_session()
+            .filter(|current| token_key(&current.refresh_token) == landed.produced)
     }
 
     /// A definitive rejection while the access token still works: auth-js keeps the session
@@ -254,7 +358,10 @@ impl AuthClient {
 
     /// auth-js's loop: attempt n waits 200·2ⁿ⁻¹ ms first; only retryable failures are
     /// retried, and only while the next wait still fits in the retry budget.
-    async fn post_refresh_with_retries(&self, token: &str) -> RefreshOutcome {
+    async fn post_refresh_with_retries(
+        &self,
+        token: &str,
+    ) -> Result<(Session, Option<u64>), AuthError> {
         let started = Instant::now();
         let body = json!({"refresh_token": token});
         let mut attempt: u32 = 0;
@@ -271,7 +378,10 @@ impl AuthClient {
             };
             match self.inner.http.send(call).await {
                 Ok(answer) => {
-                    let session = session_from_token_response(&answer.body, self.now_secs())?;
+                    let session = match answer.json {
+                        Some(json) => session_from_token_json(json, self.now_secs())?,
+                        None => session_from_token_response(&answer.body, self.now_secs())?,
+                    };
                     return Ok((session, Some(answer.exchange_id)));
                 }
                 Err(error) if error.is_retryable() => {
@@ -284,5 +394,82 @@ impl AuthClient {
                 Err(error) => return Err(error),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use local_gotrue::{Config, DemoUser};
+
+    use super::*;
+    use crate::{ClientConfig, Credentials, MemoryStore};
+
+    #[tokio::test]
+    async fn a_caller_that_read_the_token_before_its_refresh_landed_shares_that_refresh() {
+        let (email, password) = ("late@example.com", "late-password");
+        let server = local_gotrue::start(Config {
+            demo_user: Some(DemoUser {
+                email: email.into(),
+                password: password.into(),
+            }),
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        let client = AuthClient::new(
+            ClientConfig::new(server.url(), server.anon_key()),
+            Arc::new(MemoryStore::new()),
+            "late",
+        )
+        .await
+        .unwrap();
+        client
+            .sign_in_with_password(Credentials::Email {
+                email: email.into(),
+                password: password.into(),
+            })
+            .await
+            .unwrap();
+        let read_before = client.current_refresh_token().unwrap();
+        let landed = client.refresh_session(None).await.unwrap();
+        let requests = client.recorder().recent().len();
+
+        // The caller read the token before that refresh landed and reaches the flights after
+        // it left them: it shares it, without a request of its own.
+        let late = client
+            .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Current)
+            .await
+            .unwrap();
+        assert!(late.joined);
+        assert_eq!(late.response.session, landed.response.session);
+        assert_eq!(
+            client.recorder().recent().len(),
+            requests,
+            "no second request"
+        );
+
+        // Two refreshes behind, the same.
+        let again = client.refresh_session(None).await.unwrap();
+        let requests = client.recorder().recent().len();
+        let later = client
+            .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Current)
+            .await
+            .unwrap();
+        assert!(later.joined);
+        assert_eq!(later.response.session, again.response.session);
+        assert_eq!(
+            client.recorder().recent().len(),
+            requests,
+            "no request either"
+        );
+
+        // A token handed in (a paste) is always sent, even one already used up.
+        let _ = client
+            .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Given)
+            .await;
+        assert_eq!(client.recorder().recent().len(), requests + 1);
+        server.shutdown();
     }
 }

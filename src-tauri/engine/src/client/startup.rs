@@ -29,7 +29,11 @@ impl AuthClient {
         };
         if self.needs_refresh(&session) {
             let outcome = self
-                .call_refresh_token(&session.refresh_token, super::refresh::Caller::Automatic)
+                .call_refresh_token(
+                    &session.refresh_token,
+                    super::refresh::Caller::Automatic,
+                    super::refresh::TokenSource::Current,
+                )
                 .await;
             if let Err(error) = &outcome {
                 tracing::warn!(%error, "the stored session could not be refreshed at start-up");
