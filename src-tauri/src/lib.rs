@@ -4,6 +4,8 @@
 
 pub mod about;
 mod activation;
+#[cfg(feature = "bench")]
+mod bench_stream;
 pub mod clipboard;
 mod commands;
 pub mod demo;
@@ -56,6 +58,8 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
                 });
             }
             start_inspector(app.handle().clone());
+            #[cfg(feature = "bench")]
+            bench_stream::start_from_env(app.state::<inspector::Inspector>().log.clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
