@@ -45,6 +45,7 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(inspector::Inspector::default())
         .manage(clipboard::LastCopy::default())
         .manage(oauth::PendingOAuth::default())
+        .manage(history::History::default())
         .setup(|app| {
             // Files an earlier version left readable by others, off the start-up path (the
             // folder holds WebKit's caches); what the app writes meanwhile is private already.
@@ -120,6 +121,9 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 pub fn start_inspector<R: Runtime>(app: tauri::AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         tracing::info!(version = %app.package_info().version, "Session Inspector starting");
+        // Before the first profile opens and its events are recorded.
+        let migrating = app.clone();
+        let _ = tauri::async_runtime::spawn_blocking(move || history::migrate(&migrating)).await;
         let inspector = app.state::<inspector::Inspector>();
         inspector.start(app.clone()).await;
     });
@@ -138,6 +142,7 @@ pub fn run() {
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
                 clipboard::clear_on_exit(app);
+                history::flush_now(app);
             }
         });
 }
