@@ -324,10 +324,15 @@ impl LiveLog {
         rows
     }
 
+    /// Every item, with its JSON; each message is a batch of items.
     fn items(&self) -> Vec<(Value, String)> {
         let rows = self.0.lock().unwrap();
         rows.iter()
-            .map(|json| (serde_json::from_str(json).unwrap(), json.clone()))
+            .flat_map(|json| serde_json::from_str::<Vec<Value>>(json).unwrap())
+            .map(|item| {
+                let json = item.to_string();
+                (item, json)
+            })
             .collect()
     }
 

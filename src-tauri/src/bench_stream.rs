@@ -7,7 +7,8 @@
 //! as the stream takes them, `R/s*T` sends R items a second for T seconds. With
 //! `SESSION_INSPECTOR_BENCH_GO=<prefix>` every stage after the first waits until the file
 //! `<prefix>.<stage index>` exists, so the benchmark measures between stages. The first stage
-//! starts once a window listens.
+//! starts once a window listens. `SESSION_INSPECTOR_BENCH_ONE_BY_ONE` sends each item in a
+//! message of its own, as the stream did before it sent batches.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,6 +16,9 @@ use std::time::Duration;
 use crate::live_log::{LogBus, LogItem, RequestSummary};
 
 const STREAM_ENV: &str = "SESSION_INSPECTOR_BENCH_STREAM";
+/// Set (to anything) to send every log item in a message of its own, as before batching, so
+/// one build measures both.
+const ONE_BY_ONE_ENV: &str = "SESSION_INSPECTOR_BENCH_ONE_BY_ONE";
 const GO_ENV: &str = "SESSION_INSPECTOR_BENCH_GO";
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +39,12 @@ fn parse(spec: &str) -> Option<Vec<Stage>> {
             None => stage.parse().ok().map(Stage::Burst),
         })
         .collect()
+}
+
+/// Log items go one per message (`log_stream`), as before batching.
+pub fn one_by_one() -> bool {
+    static ONE_BY_ONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ONE_BY_ONE.get_or_init(|| std::env::var_os(ONE_BY_ONE_ENV).is_some())
 }
 
 /// Starts the synthetic stream when the environment asks for one.
