@@ -4,11 +4,11 @@
 //! without a server doing thousands of refreshes.
 //!
 //! `SESSION_INSPECTOR_BENCH_STREAM` lists stages separated by commas: `N` sends N items as fast
-//! as the stream takes them, `R/s*T` sends R items a second for T seconds. With
-//! `SESSION_INSPECTOR_BENCH_GO=<prefix>` every stage after the first waits until the file
-//! `<prefix>.<stage index>` exists, so the benchmark measures between stages. The first stage
-//! starts once a window listens. `SESSION_INSPECTOR_BENCH_ONE_BY_ONE` sends each item in a
-//! message of its own, as the stream did before it sent batches.
+//! as the stream takes them, `R/s*T` sends R items a second for T seconds. Nothing is sent
+//! before a window listens. With `SESSION_INSPECTOR_BENCH_GO=<prefix>` each stage waits until
+//! the file `<prefix>.<stage index>` exists (from 0), so the benchmark measures between stages.
+//! `SESSION_INSPECTOR_BENCH_ONE_BY_ONE` sends each item in a message of its own, as the stream
+//! did before it sent batches.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -66,7 +66,7 @@ async fn run(log: LogBus, stages: Vec<Stage>, go: Option<PathBuf>) {
     }
     let mut n = 0u64;
     for (index, stage) in stages.iter().enumerate() {
-        if let (Some(go), true) = (&go, index > 0) {
+        if let Some(go) = &go {
             let flag = PathBuf::from(format!("{}.{index}", go.display()));
             while !flag.exists() {
                 tokio::time::sleep(Duration::from_millis(20)).await;
