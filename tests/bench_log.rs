@@ -122,7 +122,12 @@ impl Processes {
                 .unwrap_or_else(|| panic!("no {name} process among {all:?}"))
         };
         Processes {
-            app: pid("session-inspec"),
+            // The app's own name is its binary's (a copy may be named otherwise).
+            app: all
+                .iter()
+                .find(|(_, n)| !n.starts_with("WebKit"))
+                .map(|(pid, _)| *pid)
+                .unwrap_or_else(|| panic!("no app process among {all:?}")),
             web: pid("WebKitWebProces"),
             all: all.clone(),
         }
@@ -134,7 +139,7 @@ impl Processes {
             let pss = pss_mb(*pid);
             total += pss;
             let short = match name.as_str() {
-                n if n.starts_with("session-inspec") => "app",
+                n if !n.starts_with("WebKit") => "app",
                 n if n.starts_with("WebKitWebProces") => "web",
                 n if n.starts_with("WebKitNetworkPr") => "network",
                 n => n,
