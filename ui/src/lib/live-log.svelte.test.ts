@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { eventRow, joinedRow, requestRow } from "../test/fixtures";
-import { LiveLog } from "./live-log.svelte";
+import { LiveLog, throttledFrames } from "./live-log.svelte";
 import type { LogFilter, RowKind } from "./log";
 import type { LogItem } from "./types";
 
@@ -55,7 +55,8 @@ describe("LiveLog", () => {
     for (let i = 0; i < 1_000; i++) log.receive(requestRow({ path: `/n=${i}` }));
     expect(log.items()).toHaveLength(100);
     expect(frames).toHaveLength(1);
-    expect(log.shown(filter()).slice(0, 1)[0]?.request.path).toBe("/n=999");
+    const newest = log.shown(filter()).slice(0, 1)[0];
+    expect(newest?.type === "request" && newest.request.path).toBe("/n=999");
   });
 
   it("filters each new batch alone, and looks at every item again only for a new filter", () => {
@@ -123,5 +124,29 @@ describe("LiveLog", () => {
     const next = requestRow();
     log.receive(next);
     expect(log.shown(filter()).toArray()).toEqual([next]);
+  });
+});
+
+describe("throttledFrames", () => {
+  it("runs in an animation frame, at most once per interval", () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 0;
+      const schedule = throttledFrames(100, () => clock);
+      const ran: number[] = [];
+      schedule(() => ran.push(clock));
+      vi.advanceTimersByTime(16);
+      expect(ran, "the first right away, in the next frame").toHaveLength(1);
+      clock = 40;
+      schedule(() => ran.push(clock));
+      clock = 99;
+      vi.advanceTimersByTime(59);
+      expect(ran, "not before the interval is over").toHaveLength(1);
+      clock = 160;
+      vi.advanceTimersByTime(60 + 16);
+      expect(ran).toEqual([0, 160]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

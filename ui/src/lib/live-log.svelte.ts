@@ -1,7 +1,7 @@
 // The live log's items in the window: a ring of the newest LOG_LIMIT items, filled as items
-// arrive (no copy of the list per item), and shown once per animation frame. The rows that
-// pass the filter are kept as positions in a second ring, extended by each new batch alone;
-// only a new filter looks at every kept item again. A window that is hidden gets no frames:
+// arrive (no copy of the list per item), and shown in an animation frame at most every
+// SHOW_EVERY_MS. The rows that pass the filter are kept as positions in a second ring,
+// extended by each new batch alone; only a new filter looks at every kept item again. A window that is hidden gets no frames:
 // its items still go into the ring (bounded), and the next frame catches up on what is kept.
 
 import { isRow, matches, queryTerms, type LogFilter, type RowItem } from "./log";
@@ -14,10 +14,27 @@ export const LOG_LIMIT = 100_000;
 /** Runs `work` before the next paint. */
 export type FrameScheduler = (work: () => void) => void;
 
-const nextFrame: FrameScheduler = (work) => {
-  if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => work());
-  else setTimeout(work, 16);
-};
+/** The log's rows change at most this often (ms): drawing the list costs about the same for
+ *  one new row as for fifty, so a stream of items is shown ten times a second, not sixty. */
+export const SHOW_EVERY_MS = 100;
+
+/** The next animation frame at least `every` ms after the last one this scheduler ran. */
+export function throttledFrames(every: number, now: () => number = () => performance.now()): FrameScheduler {
+  let last = -Infinity;
+  const frame = (work: () => void) => {
+    const run = () => {
+      last = now();
+      work();
+    };
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(run);
+    else setTimeout(run, 16);
+  };
+  return (work) => {
+    const wait = last + every - now();
+    if (wait <= 0) frame(work);
+    else setTimeout(() => frame(work), wait);
+  };
+}
 
 /** The rows shown for one filter, as of one frame. */
 export interface ShownRows {
@@ -56,7 +73,7 @@ export class LiveLog {
   /** Items before this arrival position have been filtered into `#shown`. */
   #filteredTo = 0;
 
-  constructor(capacity = LOG_LIMIT, schedule: FrameScheduler = nextFrame) {
+  constructor(capacity = LOG_LIMIT, schedule: FrameScheduler = throttledFrames(SHOW_EVERY_MS)) {
     this.#items = new Ring(capacity);
     this.#shown = new Ring(capacity);
     this.#schedule = schedule;
