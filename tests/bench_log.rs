@@ -146,7 +146,7 @@ impl Processes {
             };
             figure(
                 &format!("log.pss_{when}.{}", short.to_lowercase()),
-                &format!("PSS {label}, {name}"),
+                &format!("PSS {label}, {short} process"),
                 pss,
                 "MB",
                 None,
