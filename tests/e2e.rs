@@ -2738,5 +2738,9 @@ async fn about_shows_the_build_and_reset_all_data_returns_to_the_first_launch() 
         .collect();
     assert_eq!(ids, ["built-in-demo"], "{stored}");
     assert!(!stored.to_string().contains(&project_id), "{stored}");
+    // The history file went with the settings: what it holds now is the reopened demo's.
+    let history = std::fs::read_to_string(launched.data().join(APP_FOLDER).join("history.ndjson"))
+        .unwrap_or_default();
+    assert!(!history.contains(&project_id), "{history}");
     launched.finish().await;
 }

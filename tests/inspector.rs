@@ -138,6 +138,13 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     // Every session the demo client ever holds, for the scans of the log file and the export.
     let mut tokens = Tokens::default();
     tokens.follow(&client);
+    // An auth event is no change of a setting: the settings file is not written for it.
+    let settings_file = home.data.join("dev.sessioninspector.app/settings.json");
+    let settings_before = std::fs::read(&settings_file).expect("the settings file");
+    let settings_written = std::fs::metadata(&settings_file)
+        .unwrap()
+        .modified()
+        .unwrap();
     let mut sessions = vec![client.current_session().unwrap()];
     let mut answers = vec![view.to_string()];
     for _ in 0..5 {
@@ -165,20 +172,35 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
     // built-in server's own database (demo/) is the auth server's data, like GoTrue's
     // Postgres, and holds refresh tokens as GoTrue's does; it is the one place left out.
     let app_data = home.data.join("dev.sessioninspector.app");
-    // The history writer records each refresh in the settings file on its own task.
+    // The history writer appends each refresh to the history file, in batches, on its own task.
     let history = eventually(
         Duration::from_secs(10),
         "5 refreshes in the history",
         || {
-            let text = std::fs::read_to_string(app_data.join("settings.json")).ok()?;
-            let stored: Value = serde_json::from_str(&text).ok()?;
-            let history = stored["settings"]["history"].as_array()?.clone();
+            let text = std::fs::read_to_string(app_data.join("history.ndjson")).ok()?;
+            let history: Vec<Value> = text
+                .lines()
+                .map(|line| serde_json::from_str(line).unwrap())
+                .collect();
             let refreshed = history
                 .iter()
-                .filter(|h| h["kind"] == "TOKEN_REFRESHED")
+                .filter(|h| h["kind"] == "TOKEN_REFRESHED" && h["profile"] == "built-in-demo")
                 .count();
             (refreshed == 5).then_some(history)
         },
+    );
+    assert_eq!(
+        std::fs::read(&settings_file).unwrap(),
+        settings_before,
+        "the settings file is the same after 5 refreshes"
+    );
+    assert_eq!(
+        std::fs::metadata(&settings_file)
+            .unwrap()
+            .modified()
+            .unwrap(),
+        settings_written,
+        "and was not rewritten"
     );
     assert!(history.iter().all(|h| h["refreshTokenFingerprint"]
         .as_str()
@@ -302,10 +324,15 @@ impl LiveLog {
         rows
     }
 
+    /// Every item, with its JSON; each message is a batch of items.
     fn items(&self) -> Vec<(Value, String)> {
         let rows = self.0.lock().unwrap();
         rows.iter()
-            .map(|json| (serde_json::from_str(json).unwrap(), json.clone()))
+            .flat_map(|json| serde_json::from_str::<Vec<Value>>(json).unwrap())
+            .map(|item| {
+                let json = item.to_string();
+                (item, json)
+            })
             .collect()
     }
 

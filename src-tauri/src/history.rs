@@ -1,16 +1,247 @@
-//! The history index: every auth event of the active profile appended to the settings as
-//! kind, time and the refresh token's fingerprint. Never a token.
+//! The history index: every auth event of the active profile as its time, kind and the refresh
+//! token's fingerprint, per profile. Never a token. A later timeline reads it.
+//!
+//! It lives in `history.ndjson` in the app data folder, one entry a line, apart from the
+//! settings: it used to be a list inside the settings file, which was rewritten whole (and grew
+//! to hundreds of KB) on every event. Now an event only appends to a pending batch in memory;
+//! the batch is appended to the file half a second later in one write, and when the app exits.
+//! The file is compacted (rewritten atomically with the newest `LIMIT_PER_PROFILE` entries of
+//! each profile) once one profile has half as many again, so it stays bounded.
 
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 use session_engine::auto_refresh::Setting;
 use session_engine::AuthClient;
 use tauri::async_runtime::JoinHandle;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::watch;
 
-use crate::settings::{self, HistoryEntry};
+pub const FILE: &str = "history.ndjson";
+/// Each profile keeps this many entries (the newest).
+pub const LIMIT_PER_PROFILE: usize = 1000;
+/// How long an entry waits for others before the batch is written.
+const BATCH_WINDOW: Duration = Duration::from_millis(500);
+
+/// One line of history: what happened and to which token, by fingerprint only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub at: String,
+    pub kind: String,
+    pub profile: String,
+    pub refresh_token_fingerprint: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("the history file could not be written: {0}")]
+    Write(std::io::Error),
+    #[error("the history file could not be read: {0}")]
+    Read(std::io::Error),
+    #[error("the history file could not be deleted: {0}")]
+    Remove(std::io::Error),
+    #[error("the history file could not be replaced: {0}")]
+    Compact(session_engine::StorageError),
+}
+
+/// The history file and the entries waiting to be appended to it; shared by the app.
+#[derive(Clone, Default)]
+pub struct History {
+    inner: Arc<Mutex<Pending>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    entries: Vec<HistoryEntry>,
+    /// A write of the batch is scheduled.
+    scheduled: bool,
+    /// Entries per profile in the file, once counted.
+    counts: Option<HashMap<String, usize>>,
+}
+
+impl History {
+    /// Keeps `entry` for the next batch, and schedules that batch's write into `folder`.
+    pub fn append(&self, folder: &Path, entry: HistoryEntry) {
+        let mut pending = self.lock();
+        pending.entries.push(entry);
+        if pending.scheduled {
+            return;
+        }
+        pending.scheduled = true;
+        let (history, folder) = (self.clone(), folder.to_path_buf());
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(BATCH_WINDOW).await;
+            let written = tauri::async_runtime::spawn_blocking(move || history.flush(&folder));
+            match written.await {
+                Ok(Err(error)) => tracing::warn!(%error, "history lines could not be saved"),
+                Err(error) => tracing::warn!(%error, "history lines could not be saved"),
+                Ok(Ok(())) => {}
+            }
+        });
+    }
+
+    /// Appends the pending entries to the file in one write, then compacts it when a profile
+    /// has grown past its bound. A batch that cannot be written is lost, not retried.
+    pub fn flush(&self, folder: &Path) -> Result<(), HistoryError> {
+        let mut pending = self.lock();
+        pending.scheduled = false;
+        let entries = std::mem::take(&mut pending.entries);
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let path = folder.join(FILE);
+        if pending.counts.is_none() {
+            let mut counts = HashMap::new();
+            for entry in read(&path)? {
+                *counts.entry(entry.profile).or_insert(0) += 1;
+            }
+            pending.counts = Some(counts);
+        }
+        let mut text = String::new();
+        for entry in &entries {
+            // Plain strings only: encoding cannot fail.
+            text.push_str(&serde_json::to_string(entry).unwrap_or_default());
+            text.push('\n');
+        }
+        std::fs::create_dir_all(folder).map_err(HistoryError::Write)?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(HistoryError::Write)?;
+        file.write_all(text.as_bytes())
+            .map_err(HistoryError::Write)?;
+        let counts = pending.counts.get_or_insert_with(HashMap::new);
+        for entry in entries {
+            *counts.entry(entry.profile).or_insert(0) += 1;
+        }
+        if counts.values().any(|&n| n > LIMIT_PER_PROFILE * 3 / 2) {
+            let kept = compact(folder)?;
+            pending.counts = Some(kept);
+        }
+        Ok(())
+    }
+
+    /// Forgets the pending entries and deletes the file (Reset all data).
+    pub fn erase(&self, folder: &Path) -> Result<(), HistoryError> {
+        let mut pending = self.lock();
+        pending.entries.clear();
+        pending.counts = Some(HashMap::new());
+        match std::fs::remove_file(folder.join(FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(HistoryError::Remove(e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Every entry in the file, oldest first; lines that do not parse are skipped.
+pub fn read(path: &Path) -> Result<Vec<HistoryEntry>, HistoryError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(HistoryError::Read(e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect())
+}
+
+/// Rewrites the file with the newest `LIMIT_PER_PROFILE` entries of each profile, in order;
+/// returns how many each profile kept.
+fn compact(folder: &Path) -> Result<HashMap<String, usize>, HistoryError> {
+    let entries = read(&folder.join(FILE))?;
+    let mut total: HashMap<&str, usize> = HashMap::new();
+    for entry in &entries {
+        *total.entry(&entry.profile).or_insert(0) += 1;
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut text = String::new();
+    for entry in &entries {
+        let n = seen.entry(&entry.profile).or_insert(0);
+        *n += 1;
+        if total[entry.profile.as_str()] - *n < LIMIT_PER_PROFILE {
+            text.push_str(&serde_json::to_string(entry).unwrap_or_default());
+            text.push('\n');
+        }
+    }
+    session_vault::write_atomically(folder, FILE, text.as_bytes())
+        .map_err(HistoryError::Compact)?;
+    Ok(total
+        .into_iter()
+        .map(|(profile, n)| (profile.to_string(), n.min(LIMIT_PER_PROFILE)))
+        .collect())
+}
+
+/// The app data folder, where the history file lives.
+pub fn folder<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
+    app.path().app_data_dir().ok()
+}
+
+/// Moves the history an earlier version kept in the settings into the history file, once, and
+/// drops it from the settings.
+pub fn migrate<R: Runtime>(app: &AppHandle<R>) {
+    let (Some(folder), Some(history)) = (folder(app), app.try_state::<History>()) else {
+        return;
+    };
+    let moved = crate::settings::update(app, |settings| {
+        let old = std::mem::take(&mut settings.history);
+        if old.is_empty() {
+            return Ok::<_, crate::settings::SettingsError>(0);
+        }
+        let n = old.len();
+        for entry in old {
+            history.lock().entries.push(entry);
+        }
+        // Written before the settings drop them: a failure keeps them in the settings.
+        history
+            .flush(&folder)
+            .map_err(|e| crate::settings::SettingsError::History(e.to_string()))?;
+        Ok(n)
+    });
+    match moved {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(entries = n, "history moved out of the settings"),
+        Err(error) => tracing::warn!(%error, "the history stays in the settings for now"),
+    }
+}
+
+/// Writes the pending batch now (the app is exiting).
+pub fn flush_now<R: Runtime>(app: &AppHandle<R>) {
+    if let (Some(folder), Some(history)) = (folder(app), app.try_state::<History>()) {
+        if let Err(error) = history.flush(&folder) {
+            tracing::warn!(%error, "history lines could not be saved");
+        }
+    }
+}
+
+/// Deletes the history file and what waits to be written to it (Reset all data, with the
+/// settings).
+pub fn erase<R: Runtime>(app: &AppHandle<R>) -> Result<(), crate::settings::SettingsError> {
+    let folder = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| crate::settings::SettingsError::History(e.to_string()))?;
+    let history = app.try_state::<History>();
+    let erased = match history {
+        Some(history) => history.erase(&folder),
+        None => History::default().erase(&folder),
+    };
+    erased.map_err(|e| crate::settings::SettingsError::History(e.to_string()))
+}
 
 /// Records `client`'s events for `profile` until `alive`'s sender (the active profile) is gone
-/// or the task is aborted (closing the profile does both, and waits for it).
+/// or the task is aborted (closing the profile does both, and waits for it). Entries already
+/// handed over are written with their batch even so.
 pub fn record<R: Runtime>(
     app: AppHandle<R>,
     client: &AuthClient,
@@ -19,6 +250,10 @@ pub fn record<R: Runtime>(
 ) -> JoinHandle<()> {
     let mut events = client.subscribe();
     tauri::async_runtime::spawn(async move {
+        let (Some(folder), Some(history)) = (folder(&app), app.try_state::<History>()) else {
+            return;
+        };
+        let history = history.inner().clone();
         loop {
             let event = tokio::select! {
                 event = events.next() => match event {
@@ -30,23 +265,97 @@ pub fn record<R: Runtime>(
                     Err(_) => return,
                 },
             };
-            let entry = HistoryEntry {
-                at: crate::live_log::timestamp(event.at),
-                kind: event.kind.as_str().to_string(),
-                profile: profile.clone(),
-                refresh_token_fingerprint: event
-                    .session
-                    .as_ref()
-                    .map(|s| session_engine::tokens::fingerprint(&s.refresh_token)),
-            };
-            // A failed save loses one history line, not the recorder.
-            let saved = settings::update(&app, |settings| {
-                settings.record(entry);
-                Ok::<_, settings::SettingsError>(())
-            });
-            if let Err(error) = saved {
-                tracing::warn!(%error, "a history line could not be saved");
-            }
+            history.append(
+                &folder,
+                HistoryEntry {
+                    at: crate::live_log::timestamp(event.at),
+                    kind: event.kind.as_str().to_string(),
+                    profile: profile.clone(),
+                    refresh_token_fingerprint: event
+                        .session
+                        .as_ref()
+                        .map(|s| session_engine::tokens::fingerprint(&s.refresh_token)),
+                },
+            );
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(profile: &str, i: usize) -> HistoryEntry {
+        HistoryEntry {
+            at: i.to_string(),
+            kind: "TOKEN_REFRESHED".into(),
+            profile: profile.into(),
+            refresh_token_fingerprint: Some(format!("fp:{i}")),
+        }
+    }
+
+    fn queue(history: &History, entries: impl IntoIterator<Item = HistoryEntry>) {
+        history.lock().entries.extend(entries);
+    }
+
+    #[test]
+    fn a_batch_is_appended_in_one_write_and_read_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::default();
+        queue(&history, (0..3).map(|i| entry("a", i)));
+        history.flush(dir.path()).unwrap();
+        queue(&history, [entry("b", 3)]);
+        history.flush(dir.path()).unwrap();
+        let read = read(&dir.path().join(FILE)).unwrap();
+        assert_eq!(read.len(), 4);
+        assert_eq!(read[0], entry("a", 0));
+        assert_eq!(read[3], entry("b", 3));
+        // Nothing pending: nothing written, not even an empty line.
+        let before = std::fs::read(dir.path().join(FILE)).unwrap();
+        history.flush(dir.path()).unwrap();
+        assert_eq!(std::fs::read(dir.path().join(FILE)).unwrap(), before);
+    }
+
+    #[test]
+    fn compaction_keeps_the_newest_entries_of_each_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::default();
+        queue(&history, (0..10).map(|i| entry("quiet", i)));
+        history.flush(dir.path()).unwrap();
+        let busy = LIMIT_PER_PROFILE * 3 / 2 + 1;
+        for chunk in (0..busy).collect::<Vec<_>>().chunks(100) {
+            queue(&history, chunk.iter().map(|&i| entry("busy", i)));
+            history.flush(dir.path()).unwrap();
+        }
+        let kept = read(&dir.path().join(FILE)).unwrap();
+        let busy_kept: Vec<_> = kept.iter().filter(|e| e.profile == "busy").collect();
+        assert_eq!(busy_kept.len(), LIMIT_PER_PROFILE);
+        assert_eq!(busy_kept[0].at, (busy - LIMIT_PER_PROFILE).to_string());
+        assert_eq!(busy_kept.last().unwrap().at, (busy - 1).to_string());
+        assert_eq!(kept.iter().filter(|e| e.profile == "quiet").count(), 10);
+        // The file stays bounded as entries keep coming.
+        for chunk in (busy..busy + 2000).collect::<Vec<_>>().chunks(100) {
+            queue(&history, chunk.iter().map(|&i| entry("busy", i)));
+            history.flush(dir.path()).unwrap();
+        }
+        let lines = read(&dir.path().join(FILE)).unwrap().len();
+        assert!(lines <= 10 + LIMIT_PER_PROFILE * 3 / 2, "{lines} lines");
+    }
+
+    #[test]
+    fn erase_deletes_the_file_and_drops_what_was_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::default();
+        queue(&history, [entry("a", 0)]);
+        history.flush(dir.path()).unwrap();
+        queue(&history, [entry("a", 1)]);
+        history.erase(dir.path()).unwrap();
+        assert!(!dir.path().join(FILE).exists());
+        history.flush(dir.path()).unwrap();
+        assert!(
+            !dir.path().join(FILE).exists(),
+            "the pending entry went too"
+        );
+        history.erase(dir.path()).unwrap();
+    }
 }

@@ -4,6 +4,8 @@
 
 pub mod about;
 mod activation;
+#[cfg(feature = "bench")]
+mod bench_stream;
 pub mod clipboard;
 mod commands;
 pub mod demo;
@@ -44,6 +46,7 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(inspector::Inspector::default())
         .manage(clipboard::LastCopy::default())
         .manage(oauth::PendingOAuth::default())
+        .manage(history::History::default())
         .setup(|app| {
             // Files an earlier version left readable by others, off the start-up path (the
             // folder holds WebKit's caches); what the app writes meanwhile is private already.
@@ -57,6 +60,8 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
                 });
             }
             start_inspector(app.handle().clone());
+            #[cfg(feature = "bench")]
+            bench_stream::start_from_env(app.state::<inspector::Inspector>().log.clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -117,6 +122,9 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 pub fn start_inspector<R: Runtime>(app: tauri::AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         tracing::info!(version = %app.package_info().version, "Session Inspector starting");
+        // Before the first profile opens and its events are recorded.
+        let migrating = app.clone();
+        let _ = tauri::async_runtime::spawn_blocking(move || history::migrate(&migrating)).await;
         let inspector = app.state::<inspector::Inspector>();
         inspector.start(app.clone()).await;
     });
@@ -136,6 +144,7 @@ pub fn run() {
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
                 clipboard::clear_on_exit(app);
+                history::flush_now(app);
             }
         });
 }

@@ -144,6 +144,24 @@ impl LogBus {
         self.sender.subscribe()
     }
 
+    /// Benchmark builds: an item made elsewhere (`bench_stream`), to every open log stream.
+    #[cfg(feature = "bench")]
+    pub(crate) fn send(&self, item: LogItem) {
+        let _ = self.sender.send(item);
+    }
+
+    /// Benchmark builds: how many log streams are open.
+    #[cfg(feature = "bench")]
+    pub(crate) fn listeners(&self) -> usize {
+        self.sender.receiver_count()
+    }
+
+    /// Benchmark builds: the items the slowest stream has yet to take.
+    #[cfg(feature = "bench")]
+    pub(crate) fn queued(&self) -> usize {
+        self.sender.len()
+    }
+
     pub fn failure(&self, operation: &'static str, error: &Error) {
         tracing::info!(
             operation,

@@ -5,8 +5,8 @@
 //!
 //! What goes, in this order: every profile's keyring entries (session, sealing key, JWT
 //! secret: `Vault::forget_profile`, which owns their names) and the built-in demo's session
-//! (named after its database's key), then the sealed session files, the settings with the
-//! history, the demo's folder, and the log files. The keyring goes first and alone: if any of
+//! (named after its database's key), then the sealed session files, the settings and the
+//! history file, the demo's folder, and the log files. The keyring goes first and alone: if any of
 //! it cannot be removed, or the demo session's name cannot be read, nothing else is touched, so
 //! every profile still listed (and the demo's database that names its session) can be reset
 //! again and no secret is left behind that nothing names. What was not removed is said, part
@@ -49,7 +49,7 @@ pub enum Part {
     /// The built-in demo's session in the keyring (named after its database).
     DemoSession,
     SealedFiles,
-    /// The settings file: profiles, the last profile, the history.
+    /// The settings file (profiles, the last profile) and the history file.
     Settings,
     DemoDatabase,
     Logs,
@@ -418,7 +418,10 @@ async fn remove<R: Runtime>(
         .chain(folders.parts())
         .collect();
     let removed = tokio::task::spawn_blocking(move || {
-        let erase = || settings::erase(&app);
+        let erase = || {
+            settings::erase(&app)?;
+            crate::history::erase(&app)
+        };
         remove_all(&*vault, &names, unread, &folders, erase)
     })
     .await;

@@ -1,11 +1,14 @@
 //! Non-secret settings in tauri-plugin-store (`settings.json` in the app data folder):
-//! profiles, the last profile and the history index. Tokens never go here; the webview has
-//! no `store:*` permission and reads settings only through app commands.
+//! profiles and the last profile. Tokens never go here; the webview has no `store:*`
+//! permission and reads settings only through app commands. The file is written only when a
+//! setting changes (the history of auth events has its own file: `history.rs`).
 
 use serde::{Deserialize, Serialize};
 use session_engine::protocol::DEFAULT_EXPIRY_MARGIN;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt;
+
+use crate::history::HistoryEntry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -15,6 +18,10 @@ pub enum SettingsError {
     Encode(#[from] serde_json::Error),
     #[error("the settings file could not be deleted: {0}")]
     Remove(std::io::Error),
+    /// The history an earlier version kept in the settings could not be moved out, or the
+    /// history file could not be deleted with the settings.
+    #[error("{0}")]
+    History(String),
     /// The settings list profiles whose ids cannot be read.
     #[error("the settings name profiles without a readable id")]
     Unreadable,
@@ -25,8 +32,6 @@ pub enum SettingsError {
 
 pub const STORE_FILE: &str = "settings.json";
 const KEY: &str = "settings";
-/// The history index keeps this many entries.
-const HISTORY_LIMIT: usize = 1000;
 pub const BUILT_IN_PROFILE: &str = "built-in-demo";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,16 +97,6 @@ impl Profile {
     }
 }
 
-/// One line of history: what happened and to which token, by fingerprint only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryEntry {
-    pub at: String,
-    pub kind: String,
-    pub profile: String,
-    pub refresh_token_fingerprint: Option<String>,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
@@ -109,7 +104,9 @@ pub struct Settings {
     pub profiles: Vec<Profile>,
     #[serde(default)]
     pub last_profile: Option<String>,
-    #[serde(default)]
+    /// Where an earlier version kept the history: read once, moved to the history file
+    /// (`history::migrate`), never written again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
 }
 
@@ -156,33 +153,32 @@ impl Settings {
     pub fn profile_mut(&mut self, id: &str) -> Option<&mut Profile> {
         self.profiles.iter_mut().find(|p| p.id == id)
     }
-
-    pub fn record(&mut self, entry: HistoryEntry) {
-        self.history.push(entry);
-        let excess = self.history.len().saturating_sub(HISTORY_LIMIT);
-        self.history.drain(..excess);
-    }
 }
 
-/// Every read-modify-write of the settings holds this, so that concurrent writers (the
-/// history recorder on every auth event, profile commands, the auto-refresh switch) cannot
-/// undo each other's changes.
+/// Every read-modify-write of the settings holds this, so that concurrent writers (profile
+/// commands, the auto-refresh switch, start-up) cannot undo each other's changes.
 static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Reads the settings; a missing value gives the defaults. A value that no longer parses is
 /// kept under a backup key before the defaults take its place, so saved profiles are never
 /// silently lost.
 pub fn load<R: Runtime>(app: &AppHandle<R>) -> Result<Settings, SettingsError> {
+    Ok(read(app)?.0)
+}
+
+/// The settings, and whether an unreadable value was just put aside (then they are saved even
+/// unchanged, so the file holds the backup).
+fn read<R: Runtime>(app: &AppHandle<R>) -> Result<(Settings, bool), SettingsError> {
     let store = app.store(STORE_FILE)?;
     let Some(value) = store.get(KEY) else {
-        return Ok(Settings::default());
+        return Ok((Settings::default(), false));
     };
     match serde_json::from_value(value.clone()) {
-        Ok(settings) => Ok(settings),
+        Ok(settings) => Ok((settings, false)),
         Err(error) => {
             tracing::warn!(%error, "unreadable settings kept under {BACKUP_KEY}; starting from defaults");
             store.set(BACKUP_KEY, value);
-            Ok(Settings::default())
+            Ok((Settings::default(), true))
         }
     }
 }
@@ -252,15 +248,19 @@ fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<(), Setti
     Ok(store.save()?)
 }
 
-/// Changes the settings and saves them, as one step no other writer can interleave with.
+/// Changes the settings and saves them when they changed, as one step no other writer can
+/// interleave with.
 pub fn update<R: Runtime, T, E: From<SettingsError>>(
     app: &AppHandle<R>,
     change: impl FnOnce(&mut Settings) -> Result<T, E>,
 ) -> Result<T, E> {
     let _writing = WRITING.lock().unwrap_or_else(|p| p.into_inner());
-    let mut settings = load(app)?;
+    let (mut settings, put_aside) = read(app)?;
+    let before = settings.clone();
     let result = change(&mut settings)?;
-    save(app, &settings)?;
+    if put_aside || settings != before {
+        save(app, &settings)?;
+    }
     Ok(result)
 }
 
@@ -421,20 +421,5 @@ mod tests {
             profiles_in(None, Some(no_id)),
             Err(SettingsError::UnreadableBackup)
         ));
-    }
-
-    #[test]
-    fn history_keeps_the_newest_thousand() {
-        let mut settings = Settings::default();
-        for i in 0..1005 {
-            settings.record(HistoryEntry {
-                at: i.to_string(),
-                kind: "TOKEN_REFRESHED".into(),
-                profile: "p".into(),
-                refresh_token_fingerprint: None,
-            });
-        }
-        assert_eq!(settings.history.len(), 1000);
-        assert_eq!(settings.history[0].at, "5");
     }
 }

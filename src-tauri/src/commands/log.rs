@@ -8,11 +8,12 @@ use crate::error::Error;
 use crate::inspector::Inspector;
 use crate::live_log::LogItem;
 
-/// Streams the live log (starting with the requests made before and INITIAL_SESSION).
+/// Streams the live log (starting with the requests made before and INITIAL_SESSION), in
+/// batches of the items ready at once.
 #[tauri::command]
 pub async fn session_events(
     inspector: State<'_, Inspector>,
-    on_event: Channel<LogItem>,
+    on_event: Channel<Vec<LogItem>>,
 ) -> Result<(), Error> {
     // With no profile yet the stream waits for the first project to open.
     match inspector.active().await {

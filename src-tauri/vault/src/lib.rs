@@ -15,6 +15,9 @@ mod jwt_secret;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
 mod seal;
+/// The durable replacement of a file (temp file, fsync, rename, fsync the folder), for the
+/// app's other files that must never be seen half-written.
+pub use seal::write_atomically;
 
 use std::path::PathBuf;
 use std::sync::Arc;

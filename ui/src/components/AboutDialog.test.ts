@@ -38,7 +38,7 @@ beforeEach(() => {
   appStatus.status = status();
   appStatus.settingsError = null;
   appStatus.resets = 0;
-  sessionStore.items = [];
+  sessionStore.clearLog();
   sessionStore.session = null;
   sessionStore.rejection = null;
   sessionStore.recoverySessionId = null;

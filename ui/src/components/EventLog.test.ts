@@ -1,3 +1,4 @@
+import { tick } from "svelte";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { api } from "../lib/api";
@@ -5,6 +6,7 @@ import { clockTime } from "../lib/format";
 import type { Exchange, LogItem } from "../lib/types";
 import { appError, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { eventRow, failureRow, joinedRow, rejection, requestRow, session } from "../test/fixtures";
+import { LiveLog } from "../lib/live-log.svelte";
 import EventLog from "./EventLog.svelte";
 import LogRow from "./LogRow.svelte";
 
@@ -28,9 +30,17 @@ function sample(): LogItem[] {
   ];
 }
 
+/** A log holding `items`, shown (its frame already run). */
+function logOf(items: LogItem[]): LiveLog {
+  const log = new LiveLog(1_000, () => {});
+  items.forEach((item) => log.receive(item));
+  log.flush();
+  return log;
+}
+
 describe("EventLog", () => {
   it("shows every row, newest on top, and counts them", () => {
-    render(EventLog, { props: { items: sample(), onClear: vi.fn() } });
+    render(EventLog, { props: { log: logOf(sample()), onClear: vi.fn() } });
     expect(count()).toBe("5 rows");
     const shown = rows();
     expect(shown).toHaveLength(5);
@@ -39,7 +49,7 @@ describe("EventLog", () => {
   });
 
   it("shows only the kinds whose chips are pressed, and all again when none is", async () => {
-    render(EventLog, { props: { items: sample(), onClear: vi.fn() } });
+    render(EventLog, { props: { log: logOf(sample()), onClear: vi.fn() } });
     await fireEvent.click(chip("TOKEN_REFRESHED"));
     expect(chip("TOKEN_REFRESHED").getAttribute("aria-pressed")).toBe("true");
     expect(count()).toBe("1 of 5 rows");
@@ -57,7 +67,7 @@ describe("EventLog", () => {
   });
 
   it("searches the rows' text, and says so when nothing matches, with a way back", async () => {
-    render(EventLog, { props: { items: sample(), onClear: vi.fn() } });
+    render(EventLog, { props: { log: logOf(sample()), onClear: vi.fn() } });
     const search = screen.getByRole("searchbox", { name: "Search the log" });
     await fireEvent.input(search, { target: { value: "/auth/v1/user 503" } });
     expect(count()).toBe("1 of 5 rows");
@@ -71,7 +81,7 @@ describe("EventLog", () => {
   });
 
   it("says what will appear while it is empty; Clear and Export are off", () => {
-    render(EventLog, { props: { items: [], onClear: vi.fn() } });
+    render(EventLog, { props: { log: logOf([]), onClear: vi.fn() } });
     expect(screen.getByText(/Events appear here as they happen/)).toBeTruthy();
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Clear" }).disabled).toBe(true);
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Export NDJSON" }).disabled).toBe(true);
@@ -79,7 +89,7 @@ describe("EventLog", () => {
 
   it("Clear asks the store to empty the log", async () => {
     const onClear = vi.fn();
-    render(EventLog, { props: { items: sample(), onClear } });
+    render(EventLog, { props: { log: logOf(sample()), onClear } });
     await fireEvent.click(screen.getByRole("button", { name: "Clear" }));
     expect(onClear).toHaveBeenCalledTimes(1);
   });
@@ -87,7 +97,7 @@ describe("EventLog", () => {
   it("exports the rows shown, oldest first, one JSON object a line, and says where it went", async () => {
     const items = sample();
     vi.mocked(api.exportLog).mockResolvedValue("/home/ada/Downloads/session-inspector-log-20240501-140211.ndjson");
-    render(EventLog, { props: { items, onClear: vi.fn() } });
+    render(EventLog, { props: { log: logOf(items), onClear: vi.fn() } });
     await fireEvent.click(chip("requests"));
     await fireEvent.click(screen.getByRole("button", { name: "Export NDJSON" }));
 
@@ -101,7 +111,7 @@ describe("EventLog", () => {
 
   it("says why an export failed", async () => {
     vi.mocked(api.exportLog).mockRejectedValue(appError("invalidInput", "The export is larger than 64 MiB"));
-    render(EventLog, { props: { items: sample(), onClear: vi.fn() } });
+    render(EventLog, { props: { log: logOf(sample()), onClear: vi.fn() } });
     await fireEvent.click(screen.getByRole("button", { name: "Export NDJSON" }));
     const box = await eventually(() => screen.getByRole("alert"));
     expect(box.id).toBe("log-export-error");
@@ -124,7 +134,7 @@ describe("EventLog", () => {
       error: null,
     };
     vi.mocked(api.exchange).mockResolvedValue(exchange);
-    render(EventLog, { props: { items: sample(), onClear: vi.fn() } });
+    render(EventLog, { props: { log: logOf(sample()), onClear: vi.fn() } });
     const list = screen.getByRole("list", { name: "Log rows, newest first" });
     const refreshed = within(list).getByRole("button", { name: /TOKEN_REFRESHED/ });
     await fireEvent.click(refreshed);
@@ -184,5 +194,26 @@ describe("LogRow", () => {
     );
     cleanup();
     expect(show(joinedRow("refresh")).textContent).toContain("refresh joined the one in flight — no second request");
+  });
+});
+
+describe("EventLog, live", () => {
+  it("shows what arrives at the next frame, all of a batch together", async () => {
+    const frames: (() => void)[] = [];
+    const log = new LiveLog(1_000, (work) => frames.push(work));
+    sample().forEach((item) => log.receive(item));
+    frames.splice(0).forEach((work) => work());
+    render(EventLog, { props: { log, onClear: vi.fn() } });
+    expect(count()).toBe("5 rows");
+
+    log.receive(joinedRow("refresh"));
+    log.receive(requestRow({ status: 200 }));
+    await tick();
+    expect(count(), "not before the frame").toBe("5 rows");
+    frames.splice(0).forEach((work) => work());
+    await tick();
+    expect(count()).toBe("7 rows");
+    expect(rows()[0]).toContain("POST");
+    expect(rows()[1]).toContain("joined the one in flight");
   });
 });

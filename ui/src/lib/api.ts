@@ -184,9 +184,10 @@ export const api = {
   detectLocalStack: () => call<DetectedStack | null>("profile_detect_local"),
   /** The live log (auth events starting with INITIAL_SESSION, requests, failures, joined
    *  refreshes, profile switches, the server's clock offset); it follows profile switches. */
+  /** The live log, item by item; the app sends the items ready at once in one message. */
   onLog: async (handler: (item: LogItem) => void) => {
-    const channel = new Channel<LogItem>();
-    channel.onmessage = handler;
+    const channel = new Channel<LogItem[]>();
+    channel.onmessage = (batch) => batch.forEach(handler);
     await call<void>("session_events", { onEvent: channel });
   },
 };

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { clockTime } from "./format";
 import {
-  appendCapped,
-  arrivedAbove,
-  countRows,
   exchangeIdOf,
   exportFileName,
   FILTER_CHIPS,
@@ -110,20 +107,6 @@ describe("rows", () => {
     expect(exchangeIdOf(rows[1]!)).toBe(3);
     expect(exchangeIdOf(rows[3]!)).toBeNull();
     expect(exchangeIdOf(rows[5]!)).toBeNull();
-  });
-
-  it("appends to a new list, dropping the oldest beyond the limit", () => {
-    const three = items.slice(0, 3);
-    const added = appendCapped(three, items[3]!, 10);
-    expect(added.map((i) => i.seq)).toEqual(items.slice(0, 4).map((i) => i.seq));
-    expect(three).toHaveLength(3);
-    const capped = appendCapped(three, items[3]!, 3);
-    expect(capped.map((i) => i.seq)).toEqual(items.slice(1, 4).map((i) => i.seq));
-  });
-
-  it("counts the rows among the items", () => {
-    expect(countRows(items)).toBe(8);
-    expect(countRows([])).toBe(0);
   });
 
   it("shows each row's time with milliseconds, and finds it by that time", () => {
@@ -276,23 +259,5 @@ describe("visibleRange", () => {
     // A viewport not measured yet still renders one row plus overscan.
     expect(visibleRange(0, 0, 30, 100, 3)).toEqual({ start: 0, end: 4, padTop: 0, padBottom: 96 * 30 });
     expect(visibleRange(0, 300, 0, 100, 3)).toEqual({ start: 0, end: 0, padTop: 0, padBottom: 0 });
-  });
-});
-
-describe("arrivedAbove", () => {
-  const newestFirst = (): RowItem[] => filterRows(items, NONE).reverse();
-
-  it("counts the rows that arrived above the previous top row", () => {
-    const rows = newestFirst();
-    const previousTop = rows[3]!.seq;
-    expect(arrivedAbove(rows, previousTop)).toBe(3);
-    expect(arrivedAbove(rows, rows[0]!.seq)).toBe(0);
-  });
-
-  it("does not move when there is nothing to anchor to", () => {
-    const rows = newestFirst();
-    expect(arrivedAbove(rows, null)).toBe(0);
-    expect(arrivedAbove(rows, 99_999)).toBe(0);
-    expect(arrivedAbove([], rows[0]!.seq)).toBe(0);
   });
 });

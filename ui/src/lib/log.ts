@@ -1,5 +1,5 @@
 // The live log's logic, free of the DOM: which items are rows, filtering and search, export,
-// the arithmetic of the virtual window and of its scroll anchoring, and an exchange's body.
+// the arithmetic of the virtual window, and an exchange's body.
 
 import { clockTime } from "./format";
 import { explainError } from "./gotrue-errors";
@@ -142,20 +142,6 @@ export function filterRows(items: readonly LogItem[], filter: LogFilter): RowIte
   return out;
 }
 
-/** A new list: `items` with `item` at the end, the oldest dropped to keep at most `limit`. */
-export function appendCapped(items: readonly LogItem[], item: LogItem, limit: number): LogItem[] {
-  const next = items.length >= limit ? items.slice(items.length - limit + 1) : items.slice();
-  next.push(item);
-  return next;
-}
-
-/** How many of the items are rows. */
-export function countRows(items: readonly LogItem[]): number {
-  let n = 0;
-  for (const item of items) if (isRow(item)) n += 1;
-  return n;
-}
-
 export function isFiltering(filter: LogFilter): boolean {
   return filter.kinds.size > 0 || queryTerms(filter.query).length > 0;
 }
@@ -235,14 +221,4 @@ export function visibleRange(
   const start = Math.max(0, first - extra);
   const end = Math.min(count, Math.max(last, first + 1) + extra);
   return { start, end, padTop: start * rowHeight, padBottom: (count - end) * rowHeight };
-}
-
-/**
- * How many rows arrived above the row that was on top before (`previousFirst`, by `seq`), in a
- * list shown newest first: the list scrolls down by that many rows so that the rows the reader
- * is looking at stay still. 0 when that row is still on top or is gone (cleared, filtered out).
- */
-export function arrivedAbove(rows: readonly RowItem[], previousFirst: number | null): number {
-  if (previousFirst === null || rows.length === 0 || rows[0]!.seq === previousFirst) return 0;
-  return Math.max(0, rows.findIndex((row) => row.seq === previousFirst));
 }

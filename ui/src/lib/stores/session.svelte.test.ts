@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { AuthEventKind, LogItem, SessionView } from "../types";
+import { LiveLog } from "../live-log.svelte";
 import { SessionStore } from "./session.svelte";
 
 afterEach(() => clearMocks());
@@ -131,11 +132,18 @@ describe("SessionStore.receive", () => {
     expect(store.refreshError).toBeNull();
   });
 
-  it("replaces the list on every change, and clears it", () => {
-    const store = new SessionStore();
-    const before = store.items;
+  it("takes the session at once and leaves the log's display to the next frame", () => {
+    const frames: (() => void)[] = [];
+    const store = new SessionStore(new LiveLog(10, (work) => frames.push(work)));
+    const version = store.log.version;
     store.receive(event("INITIAL_SESSION", session("a")));
-    expect(store.items).not.toBe(before);
+    store.receive(event("TOKEN_REFRESHED", session("b")));
+    expect(store.session?.refreshTokenFingerprint, "the session follows every item in order").toBe("rt:b");
+    expect(store.items).toHaveLength(2);
+    expect(frames, "one frame for the batch").toHaveLength(1);
+    expect(store.log.version).toBe(version);
+    frames.shift()!();
+    expect(store.log.version).toBe(version + 1);
     store.clearLog();
     expect(store.items).toEqual([]);
   });

@@ -3,12 +3,9 @@
 // answer, so an answer that arrives late can never overwrite a newer session.
 
 import { api, toAppError } from "../api";
-import { appendCapped } from "../log";
+import { LiveLog } from "../live-log.svelte";
 import { usableOffset } from "../time";
 import type { AuthEventKind, ErrorView, LogItem, RejectionView, SessionView } from "../types";
-
-/** The log keeps this many items; the oldest go first. */
-export const LOG_LIMIT = 50_000;
 
 /** The events after which no session is a recovery one any more (a new sign-in, the end).
  *  USER_UPDATED is not one: an email change is an update too; the new password's own answer
@@ -17,8 +14,8 @@ const RECOVERY_ENDS: AuthEventKind[] = ["SIGNED_IN", "SIGNED_OUT"];
 
 export class SessionStore {
   session = $state<SessionView | null>(null);
-  /** The live log, oldest first. Replaced, never mutated, on every change. */
-  items = $state.raw<LogItem[]>([]);
+  /** The live log: a ring of the newest items, shown once per frame. */
+  readonly log: LiveLog;
   /** The server's clock minus ours (ms), as the countdown applies it; 0 when unknown. */
   offsetMs = $state(0);
   /** How many "Refresh now" presses are waiting for the engine. */
@@ -38,7 +35,17 @@ export class SessionStore {
   readonly recovery = $derived(this.recoverySessionId !== null && this.session?.sessionId === this.recoverySessionId);
   readonly busy = $derived(this.inFlight > 0);
 
-  /** One item of the live log. */
+  constructor(log: LiveLog = new LiveLog()) {
+    this.log = log;
+  }
+
+  /** The items the log keeps, oldest first (a copy). */
+  get items(): LogItem[] {
+    return this.log.items();
+  }
+
+  /** One item of the live log: the session follows it at once; the log shows it at the next
+   *  frame, with every other item of that frame. */
   receive = (item: LogItem): void => {
     if (item.type === "clock") {
       this.offsetMs = usableOffset(item.offsetMs);
@@ -66,7 +73,7 @@ export class SessionStore {
         if (!sameToken) this.rejection = null;
       }
     }
-    this.items = appendCapped(this.items, item, LOG_LIMIT);
+    this.log.receive(item);
   };
 
   /**
@@ -102,16 +109,16 @@ export class SessionStore {
   };
 
   clearLog = (): void => {
-    this.items = [];
+    this.log.clear();
   };
 
   /** After Reset all data: what the window showed from before it goes (the session, the log,
    *  a refresh error, a rejection, a recovery, the clock offset). The items the reopened
    *  profile sent since (`seq` at or after `logFrom`) are taken again as if they came first. */
   forget = (logFrom: number): void => {
-    const since = this.items.filter((item) => item.seq >= logFrom);
+    const since = this.log.items().filter((item) => item.seq >= logFrom);
     this.session = null;
-    this.items = [];
+    this.log.clear();
     this.offsetMs = 0;
     this.refreshError = null;
     this.rejection = null;
