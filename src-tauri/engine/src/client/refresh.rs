@@ -263,12 +263,16 @@ impl AuthClient {
                 self.inner.cooldowns.clear();
                 let persisted = self.persist(&session).await;
                 // Before the flight ends (and leaves `flights`), so a caller that read this
-                // token and comes too late to join finds it here instead.
-                self.inner
-                    .landed
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .record(key.clone(), token_key(&session.refresh_token));
+                // token and comes too late to join finds it here instead. Only a saved
+                // refresh has landed: after a failed save a late caller sends its own request
+                // (or meets the error) instead of sharing a session that is not stored.
+                if persisted.is_ok() {
+                    self.inner
+                        .landed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .record(key.clone(), token_key(&session.refresh_token));
+                }
                 self.set_current(Some(session.clone()));
                 self.emit(
                     AuthEventKind::TokenRefreshed,
@@ -469,6 +473,54 @@ mod tests {
         let _ = client
             .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Given)
             .await;
+        assert_eq!(client.recorder().recent().len(), requests + 1);
+        server.shutdown();
+    }
+
+    /// A client signed in to a fresh demo server, with its memory store at hand.
+    async fn signed_in(name: &str) -> (local_gotrue::Server, AuthClient, Arc<MemoryStore>) {
+        let (email, password) = (format!("{name}@example.com"), format!("{name}-password"));
+        let server = local_gotrue::start(Config {
+            demo_user: Some(DemoUser {
+                email: email.clone(),
+                password: password.clone(),
+            }),
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        let store = Arc::new(MemoryStore::new());
+        let client = AuthClient::new(
+            ClientConfig::new(server.url(), server.anon_key()),
+            store.clone(),
+            name,
+        )
+        .await
+        .unwrap();
+        client
+            .sign_in_with_password(Credentials::Email {
+                email,
+                password: password.into(),
+            })
+            .await
+            .unwrap();
+        (server, client, store)
+    }
+
+    #[tokio::test]
+    async fn a_refresh_whose_save_failed_is_not_shared_with_a_late_caller() {
+        let (server, client, store) = signed_in("unsaved").await;
+        let read_before = client.current_refresh_token().unwrap();
+        store.set_failing(Some("keyring locked"));
+        assert!(client.refresh_session(None).await.is_err());
+        let requests = client.recorder().recent().len();
+
+        // The late caller is not handed the unsaved session as a success: it sends its own
+        // request (the store still fails, so it gets the error).
+        let late = client
+            .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Current)
+            .await;
+        assert!(late.is_err(), "an unsaved session shared as Ok: {late:?}");
         assert_eq!(client.recorder().recent().len(), requests + 1);
         server.shutdown();
     }
