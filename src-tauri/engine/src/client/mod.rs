@@ -27,6 +27,7 @@ use crate::events::{
     spawn_callback, AuthEvent, AuthEventKind, EventBus, EventStream, Subscription,
 };
 use crate::http::Http;
+use crate::landed::Landed;
 use crate::recorder::Recorder;
 use crate::rejection::RefreshRejection;
 use crate::session::Session;
@@ -56,7 +57,7 @@ struct Inner {
     flights: SingleFlight<refresh::RefreshOutcome>,
     cooldowns: Cooldowns,
     /// The last refresh that landed (`refresh::refreshed_meanwhile`).
-    landed: Mutex<refresh::Landed>,
+    landed: Mutex<Landed>,
     jwks: jwks_cache::JwksCache,
     /// Set while the current session's refresh token stands rejected (see `rejection.rs`).
     rejection: Mutex<Option<RefreshRejection>>,

@@ -4,7 +4,6 @@
 //! rejection of the refresh token does: it marks a session whose access token still works
 //! and ends one whose access token has expired, as current auth-js's `_callRefreshToken`.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -45,33 +44,6 @@ pub(super) enum TokenSource {
     Current,
     /// Handed in (a pasted token, `set_session`): always sent.
     Given,
-}
-
-/// The refreshes that landed one after the other on the current session's line, by token
-/// keys (never the tokens): the refresh tokens they used up, newest last, and the one the last
-/// of them made current. A refresh that does not continue the line (a pasted token, a new
-/// session's first refresh) starts a new one.
-#[derive(Debug, Default)]
-pub(super) struct Landed {
-    consumed: VecDeque<String>,
-    produced: String,
-}
-
-impl Landed {
-    /// How many used-up tokens are remembered: more generations than a burst of callers can
-    /// fall behind.
-    const KEEP: usize = 16;
-
-    fn record(&mut self, consumed: String, produced: String) {
-        if consumed != self.produced {
-            self.consumed.clear();
-        }
-        if self.consumed.len() == Landed::KEEP {
-            self.consumed.pop_front();
-        }
-        self.consumed.push_back(consumed);
-        self.produced = produced;
-    }
 }
 
 /// Who asked for a refresh: the session's own machinery (get_session, start-up, set_session,
@@ -315,11 +287,11 @@ impl AuthClient {
     /// refreshes in flight meanwhile (the session changed under them).
     fn refreshed_meanwhile(&self, key: &str) -> Option<Session> {
         let landed = self.inner.landed.lock().unwrap_or_else(|p| p.into_inner());
-        if !landed.consumed.iter().any(|consumed| consumed == key) {
+        if !landed.used_up(key) {
             return None;
         }
         self.current_session()
-            .filter(|current| token_key(&current.refresh_token) == landed.produced)
+            .filter(|current| token_key(&current.refresh_token) == landed.produced())
     }
 
     /// A definitive rejection while the access token still works: auth-js keeps the session
