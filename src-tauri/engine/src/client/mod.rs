@@ -226,6 +226,12 @@ impl AuthClient {
     async fn end_session(&self, reason: Option<String>, always: bool) {
         let had = self.current_session().is_some();
         self.set_current(None);
+        // The ended session's refreshes are no one's to share any more.
+        self.inner
+            .landed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         let (store, profile) = (self.inner.store.clone(), self.inner.profile.clone());
         if let Err(error) = on_store(store.clone(), move || store.remove(&profile)).await {
             // The session is over either way; a stale stored copy is refused by the server.

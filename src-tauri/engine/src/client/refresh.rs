@@ -480,6 +480,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_refreshes_that_landed_are_forgotten_when_the_session_ends() {
+        let forgotten =
+            |client: &AuthClient| client.inner.landed.lock().unwrap().produced().is_empty();
+        let (server, client, _) = signed_in("ended").await;
+        client.refresh_session(None).await.unwrap();
+        assert!(!forgotten(&client));
+        client.end_session_now().await;
+        assert!(forgotten(&client), "end_session_now");
+
+        client
+            .sign_in_with_password(Credentials::Email {
+                email: "ended@example.com".into(),
+                password: "ended-password".into(),
+            })
+            .await
+            .unwrap();
+        client.refresh_session(None).await.unwrap();
+        assert!(!forgotten(&client));
+        client.sign_out(crate::SignOutScope::Local).await.unwrap();
+        assert!(forgotten(&client), "sign_out");
+        server.shutdown();
+    }
+
+    #[tokio::test]
     async fn a_refresh_whose_save_failed_is_not_shared_with_a_late_caller() {
         let (server, client, store) = signed_in("unsaved").await;
         let read_before = client.current_refresh_token().unwrap();
