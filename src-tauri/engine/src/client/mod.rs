@@ -56,7 +56,8 @@ struct Inner {
     bus: Arc<EventBus>,
     flights: SingleFlight<refresh::RefreshOutcome>,
     cooldowns: Cooldowns,
-    /// The last refresh that landed (`refresh::refreshed_meanwhile`).
+    /// The refresh tokens that up to 16 saved refreshes on the current session's line used up
+    /// (`landed.rs`, `refresh::refreshed_meanwhile`); cleared when the session ends.
     landed: Mutex<Landed>,
     jwks: jwks_cache::JwksCache,
     /// Set while the current session's refresh token stands rejected (see `rejection.rs`).

@@ -1,5 +1,5 @@
-//! Refreshing: `get_session` (only near expiry) and `refresh_session` (always), one request
-//! per refresh token at a time, retries with auth-js's backoff, the failure cooldown, the
+//! Refreshing: `get_session` (only near expiry) and `refresh_session` (every call, unless a
+//! refresh of the token it read has already landed), one request per refresh token at a time, retries with auth-js's backoff, the failure cooldown, the
 //! guard against overwriting a session that changed meanwhile, and what a definitive
 //! rejection of the refresh token does: it marks a session whose access token still works
 //! and ends one whose access token has expired, as current auth-js's `_callRefreshToken`.
@@ -28,8 +28,9 @@ pub struct Refreshed {
 
 pub(super) type RefreshOutcome = Result<Flight, AuthError>;
 
-/// What a refresh flight came to: the session, and whether it sent a request (a caller that read the token just before a refresh of it landed shares that
-/// refresh instead: see `refreshed_meanwhile`).
+/// What a refresh flight came to: the session, and whether it sent a request (a caller that
+/// read the current token before one of the last 16 refreshes on its line used it up shares
+/// the current session instead: see `refreshed_meanwhile`).
 #[derive(Debug, Clone)]
 pub(super) struct Flight {
     session: Session,
@@ -39,8 +40,8 @@ pub(super) struct Flight {
 /// Where the refresh token of a refresh came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TokenSource {
-    /// Read from the current session just before: a refresh of it that landed since has
-    /// already done what the caller asked.
+    /// Read from the current session: a refresh of it that landed since (one of the last 16
+    /// on the session's line) has already done what the caller asked.
     Current,
     /// Handed in (a pasted token, `set_session`): always sent.
     Given,
@@ -48,7 +49,9 @@ pub(super) enum TokenSource {
 
 /// Who asked for a refresh: the session's own machinery (get_session, start-up, set_session,
 /// the auto-refresh), which the failure memory answers as auth-js's does, or an explicit
-/// `refresh_session`, which always sends (but for a remembered 429).
+/// `refresh_session`, which sends even within the cooldown (but for a remembered 429). Either
+/// shares, without sending, a refresh that already used up the current token it read
+/// (`refreshed_meanwhile`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Caller {
     Automatic,
@@ -130,8 +133,11 @@ impl AuthClient {
             .until(&token_key(&session.refresh_token))
     }
 
-    /// Always sends `POST /token?grant_type=refresh_token`: with `refresh_token`, or the
-    /// current session's when none is given; neither → `SessionMissing`. The new session is
+    /// Sends `POST /token?grant_type=refresh_token`: with `refresh_token` (always sent), or the
+    /// current session's when none is given; neither → `SessionMissing`. Without a token, a
+    /// caller whose read of the current token was overtaken by a refresh that landed (a burst
+    /// of callers) shares the session that refresh made current, `joined`, instead of sending
+    /// the used-up token (see `refreshed_meanwhile`). The new session is
     /// persisted, made current, and `TOKEN_REFRESHED` reaches every subscriber.
     pub async fn refresh_session(
         &self,
@@ -279,12 +285,16 @@ impl AuthClient {
         }
     }
 
-    /// The current session, when a refresh on its line used up the token `key` names and the
-    /// last of them is still current: a caller that read that token from the current session
-    /// just before the refresh landed, and reached the flights just after it left, overlapped
-    /// it and shares it, as the callers that joined in time do. Sending the used-up token
-    /// again would be a second request for one refresh, and its answer would discard the
-    /// refreshes in flight meanwhile (the session changed under them).
+    /// The current session, when one of the last 16 saved refreshes on its line (`Landed`) used
+    /// up the token `key` names and the last of them is still current: a caller that read that
+    /// token from the current session before the refresh landed, and reached the flights after
+    /// it left, overlapped it and shares it, as the callers that joined in time do.
+    ///
+    /// auth-js has no such memory: `_callRefreshToken` clears its `refreshingDeferred` in
+    /// `finally`, and `_refreshSession` sends whatever token it loaded, a used-up one too. We
+    /// differ because a caller in a burst would otherwise send a used-up token: GoTrue takes
+    /// that as reuse, and may revoke the session or answer with the parent's child, and the
+    /// answer would discard the refreshes in flight meanwhile (the session changed under them).
     fn refreshed_meanwhile(&self, key: &str) -> Option<Session> {
         let landed = self.inner.landed.lock().unwrap_or_else(|p| p.into_inner());
         if !landed.used_up(key) {
