@@ -1,8 +1,8 @@
 //! The refreshes that landed one after the other on the current session's line, by token keys
 //! (never the tokens): the refresh tokens they used up, newest last, and the one the last of
-//! them made current. What lets a caller that read a refresh token just before its refresh
-//! landed, and reached `SingleFlight` just after that flight left, share it instead of sending
-//! a used-up token (see `client::refresh::refreshed_meanwhile`).
+//! them made current. What lets a caller that read a refresh token before a refresh used it
+//! up, and reached `SingleFlight` after that flight left, share it instead of sending a
+//! used-up token (see `client::refresh::refreshed_meanwhile`).
 
 use std::collections::VecDeque;
 

@@ -247,6 +247,8 @@ impl AuthClient {
     /// Saves before anyone hears of the session: a rotated token that is not saved is lost.
     async fn persist(&self, session: &Session) -> Result<(), AuthError> {
         let store = &self.inner.store;
+        // `on_store`'s choice, spelled out: in place, the session is saved by reference; only
+        // the hop to the blocking pool needs the owned copies (a refresh's hot path).
         if !store.blocks() {
             return Ok(store.save(&self.inner.profile, session)?);
         }
