@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod import;
+mod landed;
 pub mod oauth_callback;
 pub mod official_clients;
 pub mod paste;

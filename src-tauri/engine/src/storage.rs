@@ -29,7 +29,10 @@ pub trait SessionStore: Send + Sync + 'static {
     fn remove(&self, profile: &str) -> Result<(), StorageError>;
 
     /// Whether a call can block its thread. A store that never does (memory) is called in
-    /// place: the hop to the blocking pool and back costs more than the call itself.
+    /// place: the hop to the blocking pool and back costs more than the call itself. Keep the
+    /// default `true` for any store that can ever wait (an OS keyring, a wrapper that can be
+    /// closed or waits on a lock another thread holds): a blocking call in place stalls the
+    /// async thread and every task on it.
     fn blocks(&self) -> bool {
         true
     }

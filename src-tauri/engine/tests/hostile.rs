@@ -324,3 +324,21 @@ async fn a_hostile_expires_at_without_a_usable_exp_is_refused_and_loses_nothing(
     );
     assert!(client.current_session().is_none());
 }
+
+#[tokio::test]
+async fn a_server_that_returns_the_same_refresh_token_gets_every_refresh_sent() {
+    // Not GoTrue (it rotates), but the app may face any server: a refresh that hands back the
+    // token it was sent used nothing up, so the next refresh of the current session is sent
+    // (not answered from the memory of refreshes that landed).
+    let access = jwt(json!({"sub": "u1", "exp": 2_000_000_000i64, "session_id": "s1"}));
+    let body = session_json(&access, json!(2_000_000_000i64), PASTED);
+    let server =
+        Canned::start(move |_| http(200, &[("content-type", "application/json")], &body)).await;
+    let client = client_for(&server.url).await;
+    client.refresh_session(Some(PASTED)).await.unwrap();
+    for sent in 2..=4 {
+        let refreshed = client.refresh_session(None).await.unwrap();
+        assert!(!refreshed.joined);
+        assert_eq!(server.requests().len(), sent, "refresh {sent} was not sent");
+    }
+}

@@ -41,14 +41,22 @@ async fn signed_in(server: &Server, profile: &str) -> Result<AuthClient, String>
     Ok(client)
 }
 
+/// Both parts; a refresh that failed in either fails the run, once its figures are printed.
 pub async fn run(options: &Options) -> Result<(), String> {
-    callers(options).await?;
-    auto_refreshing(options).await
+    let callers_failed = callers(options).await?;
+    let auto_failed = auto_refreshing(options).await?;
+    match (callers_failed, auto_failed) {
+        (0, 0) => Ok(()),
+        (callers, auto) => Err(format!(
+            "{callers} concurrent callers and {auto} automatic refreshes failed"
+        )),
+    }
 }
 
 /// `callers` tasks released together by a barrier, each calling `refresh_session(None)`;
-/// repeated, with the server's count of refresh grants read after each wave.
-async fn callers(options: &Options) -> Result<(), String> {
+/// repeated, with the server's count of refresh grants read after each wave. Returns how many
+/// calls failed.
+async fn callers(options: &Options) -> Result<usize, String> {
     let server = Server::start(&[])?;
     eprintln!(
         "concurrency: local-gotrue pid {} at {}",
@@ -132,18 +140,28 @@ async fn callers(options: &Options) -> Result<(), String> {
         "calls",
         Some("0"),
     );
-    Ok(())
+    Ok(failures)
+}
+
+/// What an automatic refresh came to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Done {
+    Refreshed,
+    /// It shared a refresh already in flight: no refresh of its own.
+    Joined,
+    Failed,
 }
 
 #[derive(Default)]
 struct Log {
-    /// When each automatic refresh returned, and whether it failed.
-    outcomes: Vec<(DateTime<Utc>, bool)>,
+    /// When each automatic refresh returned, and what it came to.
+    outcomes: Vec<(DateTime<Utc>, Done)>,
 }
 
 /// Ten profiles (ten sessions of the demo user, one client each) with the auto-refresh on,
-/// against a server whose access tokens live `token_lifetime_s`.
-async fn auto_refreshing(options: &Options) -> Result<(), String> {
+/// against a server whose access tokens live `token_lifetime_s`. Returns how many automatic
+/// refreshes failed.
+async fn auto_refreshing(options: &Options) -> Result<usize, String> {
     let lifetime = options.token_lifetime_s.to_string();
     let server = Server::start(&["--jwt-exp", &lifetime])?;
     eprintln!(
@@ -174,8 +192,12 @@ async fn auto_refreshing(options: &Options) -> Result<(), String> {
         let log = Arc::new(Mutex::new(Log::default()));
         let sink = log.clone();
         tasks.spawn(auto_refresh::run(client.clone(), setting, move |outcome| {
-            let failed = matches!(outcome, Outcome::Failed(_));
-            sink.lock().unwrap().outcomes.push((Utc::now(), failed));
+            let done = match outcome {
+                Outcome::Refreshed => Done::Refreshed,
+                Outcome::Joined => Done::Joined,
+                Outcome::Failed(_) => Done::Failed,
+            };
+            sink.lock().unwrap().outcomes.push((Utc::now(), done));
         }));
         switches.push(switch);
         logs.push(log);
@@ -207,20 +229,20 @@ async fn auto_refreshing(options: &Options) -> Result<(), String> {
     let period =
         Duration::from_secs(options.token_lifetime_s.saturating_sub(margin.as_secs())).max(MIN_GAP);
     let expected_each = (options.duration.as_secs_f64() / period.as_secs_f64()).ceil() as usize;
-    let (mut done, mut failures, mut late_max_ms) = (0usize, 0usize, 0f64);
+    let (mut done, mut joined, mut failures, mut late_max_ms) = (0usize, 0usize, 0usize, 0f64);
     let (mut per_min, mut per_max) = (usize::MAX, 0usize);
     for log in &logs {
         let log = log.lock().unwrap();
         let mut scheduled = started;
         let mut count = 0;
-        for &(at, failed) in &log.outcomes {
+        for &(at, outcome) in &log.outcomes {
             let late = (at - scheduled).num_microseconds().unwrap_or(0) as f64 / 1000.0;
             late_max_ms = late_max_ms.max(late);
             scheduled = at + chrono::Duration::from_std(MIN_GAP).unwrap();
-            if failed {
-                failures += 1;
-            } else {
-                count += 1;
+            match outcome {
+                Done::Refreshed => count += 1,
+                Done::Joined => joined += 1,
+                Done::Failed => failures += 1,
             }
         }
         done += count;
@@ -244,10 +266,18 @@ async fn auto_refreshing(options: &Options) -> Result<(), String> {
         AREA,
         "concurrency.auto.refreshes_expected",
         &format!(
-            "{label}: refreshes expected (one per {} s per profile)",
+            "{label}: automatic refreshes expected, done or joined (one per {} s per profile)",
             period.as_secs()
         ),
         (expected_each * options.profiles) as f64,
+        "refreshes",
+        None,
+    );
+    figure(
+        AREA,
+        "concurrency.auto.joined",
+        &format!("{label}: automatic refreshes that shared one in flight (not counted as done)"),
+        joined as f64,
         "refreshes",
         None,
     );
@@ -299,5 +329,5 @@ async fn auto_refreshing(options: &Options) -> Result<(), String> {
         "refreshes",
         None,
     );
-    Ok(())
+    Ok(failures)
 }

@@ -27,6 +27,7 @@ use crate::events::{
     spawn_callback, AuthEvent, AuthEventKind, EventBus, EventStream, Subscription,
 };
 use crate::http::Http;
+use crate::landed::Landed;
 use crate::recorder::Recorder;
 use crate::rejection::RefreshRejection;
 use crate::session::Session;
@@ -55,8 +56,9 @@ struct Inner {
     bus: Arc<EventBus>,
     flights: SingleFlight<refresh::RefreshOutcome>,
     cooldowns: Cooldowns,
-    /// The last refresh that landed (`refresh::refreshed_meanwhile`).
-    landed: Mutex<refresh::Landed>,
+    /// The refresh tokens that up to 16 saved refreshes on the current session's line used up
+    /// (`landed.rs`, `refresh::refreshed_meanwhile`); cleared when the session ends.
+    landed: Mutex<Landed>,
     jwks: jwks_cache::JwksCache,
     /// Set while the current session's refresh token stands rejected (see `rejection.rs`).
     rejection: Mutex<Option<RefreshRejection>>,
@@ -225,6 +227,12 @@ impl AuthClient {
     async fn end_session(&self, reason: Option<String>, always: bool) {
         let had = self.current_session().is_some();
         self.set_current(None);
+        // The ended session's refreshes are no one's to share any more.
+        self.inner
+            .landed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         let (store, profile) = (self.inner.store.clone(), self.inner.profile.clone());
         if let Err(error) = on_store(store.clone(), move || store.remove(&profile)).await {
             // The session is over either way; a stale stored copy is refused by the server.
@@ -239,6 +247,8 @@ impl AuthClient {
     /// Saves before anyone hears of the session: a rotated token that is not saved is lost.
     async fn persist(&self, session: &Session) -> Result<(), AuthError> {
         let store = &self.inner.store;
+        // `on_store`'s choice, spelled out: in place, the session is saved by reference; only
+        // the hop to the blocking pool needs the owned copies (a refresh's hot path).
         if !store.blocks() {
             return Ok(store.save(&self.inner.profile, session)?);
         }

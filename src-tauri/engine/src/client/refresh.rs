@@ -1,10 +1,9 @@
-//! Refreshing: `get_session` (only near expiry) and `refresh_session` (always), one request
-//! per refresh token at a time, retries with auth-js's backoff, the failure cooldown, the
+//! Refreshing: `get_session` (only near expiry) and `refresh_session` (every call, unless a
+//! refresh of the token it read has already landed), one request per refresh token at a time, retries with auth-js's backoff, the failure cooldown, the
 //! guard against overwriting a session that changed meanwhile, and what a definitive
 //! rejection of the refresh token does: it marks a session whose access token still works
 //! and ends one whose access token has expired, as current auth-js's `_callRefreshToken`.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -29,8 +28,9 @@ pub struct Refreshed {
 
 pub(super) type RefreshOutcome = Result<Flight, AuthError>;
 
-/// What a refresh flight came to: the session, and whether it sent a request (a caller that read the token just before a refresh of it landed shares that
-/// refresh instead: see `refreshed_meanwhile`).
+/// What a refresh flight came to: the session, and whether it sent a request (a caller that
+/// read the current token before one of the last 16 refreshes on its line used it up shares
+/// the current session instead: see `refreshed_meanwhile`).
 #[derive(Debug, Clone)]
 pub(super) struct Flight {
     session: Session,
@@ -40,43 +40,18 @@ pub(super) struct Flight {
 /// Where the refresh token of a refresh came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TokenSource {
-    /// Read from the current session just before: a refresh of it that landed since has
-    /// already done what the caller asked.
+    /// Read from the current session: a refresh of it that landed since (one of the last 16
+    /// on the session's line) has already done what the caller asked.
     Current,
     /// Handed in (a pasted token, `set_session`): always sent.
     Given,
 }
 
-/// The refreshes that landed one after the other on the current session's line, by token
-/// keys (never the tokens): the refresh tokens they used up, newest last, and the one the last
-/// of them made current. A refresh that does not continue the line (a pasted token, a new
-/// session's first refresh) starts a new one.
-#[derive(Debug, Default)]
-pub(super) struct Landed {
-    consumed: VecDeque<String>,
-    produced: String,
-}
-
-impl Landed {
-    /// How many used-up tokens are remembered: more generations than a burst of callers can
-    /// fall behind.
-    const KEEP: usize = 16;
-
-    fn record(&mut self, consumed: String, produced: String) {
-        if consumed != self.produced {
-            self.consumed.clear();
-        }
-        if self.consumed.len() == Landed::KEEP {
-            self.consumed.pop_front();
-        }
-        self.consumed.push_back(consumed);
-        self.produced = produced;
-    }
-}
-
 /// Who asked for a refresh: the session's own machinery (get_session, start-up, set_session,
 /// the auto-refresh), which the failure memory answers as auth-js's does, or an explicit
-/// `refresh_session`, which always sends (but for a remembered 429).
+/// `refresh_session`, which sends even within the cooldown (but for a remembered 429). Either
+/// shares, without sending, a refresh that already used up the current token it read
+/// (`refreshed_meanwhile`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Caller {
     Automatic,
@@ -158,8 +133,11 @@ impl AuthClient {
             .until(&token_key(&session.refresh_token))
     }
 
-    /// Always sends `POST /token?grant_type=refresh_token`: with `refresh_token`, or the
-    /// current session's when none is given; neither → `SessionMissing`. The new session is
+    /// Sends `POST /token?grant_type=refresh_token`: with `refresh_token` (always sent), or the
+    /// current session's when none is given; neither → `SessionMissing`. Without a token, a
+    /// caller whose read of the current token was overtaken by a refresh that landed (a burst
+    /// of callers) shares the session that refresh made current, `joined`, instead of sending
+    /// the used-up token (see `refreshed_meanwhile`). The new session is
     /// persisted, made current, and `TOKEN_REFRESHED` reaches every subscriber.
     pub async fn refresh_session(
         &self,
@@ -263,12 +241,16 @@ impl AuthClient {
                 self.inner.cooldowns.clear();
                 let persisted = self.persist(&session).await;
                 // Before the flight ends (and leaves `flights`), so a caller that read this
-                // token and comes too late to join finds it here instead.
-                self.inner
-                    .landed
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .record(key.clone(), token_key(&session.refresh_token));
+                // token and comes too late to join finds it here instead. Only a saved
+                // refresh has landed: after a failed save a late caller sends its own request
+                // (or meets the error) instead of sharing a session that is not stored.
+                if persisted.is_ok() {
+                    self.inner
+                        .landed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .record(key.clone(), token_key(&session.refresh_token));
+                }
                 self.set_current(Some(session.clone()));
                 self.emit(
                     AuthEventKind::TokenRefreshed,
@@ -303,19 +285,23 @@ impl AuthClient {
         }
     }
 
-    /// The current session, when a refresh on its line used up the token `key` names and the
-    /// last of them is still current: a caller that read that token from the current session
-    /// just before the refresh landed, and reached the flights just after it left, overlapped
-    /// it and shares it, as the callers that joined in time do. Sending the used-up token
-    /// again would be a second request for one refresh, and its answer would discard the
-    /// refreshes in flight meanwhile (the session changed under them).
+    /// The current session, when one of the last 16 saved refreshes on its line (`Landed`) used
+    /// up the token `key` names and the last of them is still current: a caller that read that
+    /// token from the current session before the refresh landed, and reached the flights after
+    /// it left, overlapped it and shares it, as the callers that joined in time do.
+    ///
+    /// auth-js has no such memory: `_callRefreshToken` clears its `refreshingDeferred` in
+    /// `finally`, and `_refreshSession` sends whatever token it loaded, a used-up one too. We
+    /// differ because a caller in a burst would otherwise send a used-up token: GoTrue takes
+    /// that as reuse, and may revoke the session or answer with the parent's child, and the
+    /// answer would discard the refreshes in flight meanwhile (the session changed under them).
     fn refreshed_meanwhile(&self, key: &str) -> Option<Session> {
         let landed = self.inner.landed.lock().unwrap_or_else(|p| p.into_inner());
-        if !landed.consumed.iter().any(|consumed| consumed == key) {
+        if !landed.used_up(key) {
             return None;
         }
         self.current_session()
-            .filter(|current| token_key(&current.refresh_token) == landed.produced)
+            .filter(|current| token_key(&current.refresh_token) == landed.produced())
     }
 
     /// A definitive rejection while the access token still works: auth-js keeps the session
@@ -469,6 +455,78 @@ mod tests {
         let _ = client
             .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Given)
             .await;
+        assert_eq!(client.recorder().recent().len(), requests + 1);
+        server.shutdown();
+    }
+
+    /// A client signed in to a fresh demo server, with its memory store at hand.
+    async fn signed_in(name: &str) -> (local_gotrue::Server, AuthClient, Arc<MemoryStore>) {
+        let (email, password) = (format!("{name}@example.com"), format!("{name}-password"));
+        let server = local_gotrue::start(Config {
+            demo_user: Some(DemoUser {
+                email: email.clone(),
+                password: password.clone(),
+            }),
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        let store = Arc::new(MemoryStore::new());
+        let client = AuthClient::new(
+            ClientConfig::new(server.url(), server.anon_key()),
+            store.clone(),
+            name,
+        )
+        .await
+        .unwrap();
+        client
+            .sign_in_with_password(Credentials::Email {
+                email,
+                password: password.into(),
+            })
+            .await
+            .unwrap();
+        (server, client, store)
+    }
+
+    #[tokio::test]
+    async fn the_refreshes_that_landed_are_forgotten_when_the_session_ends() {
+        let forgotten =
+            |client: &AuthClient| client.inner.landed.lock().unwrap().produced().is_empty();
+        let (server, client, _) = signed_in("ended").await;
+        client.refresh_session(None).await.unwrap();
+        assert!(!forgotten(&client));
+        client.end_session_now().await;
+        assert!(forgotten(&client), "end_session_now");
+
+        client
+            .sign_in_with_password(Credentials::Email {
+                email: "ended@example.com".into(),
+                password: "ended-password".into(),
+            })
+            .await
+            .unwrap();
+        client.refresh_session(None).await.unwrap();
+        assert!(!forgotten(&client));
+        client.sign_out(crate::SignOutScope::Local).await.unwrap();
+        assert!(forgotten(&client), "sign_out");
+        server.shutdown();
+    }
+
+    #[tokio::test]
+    async fn a_refresh_whose_save_failed_is_not_shared_with_a_late_caller() {
+        let (server, client, store) = signed_in("unsaved").await;
+        let read_before = client.current_refresh_token().unwrap();
+        store.set_failing(Some("keyring locked"));
+        assert!(client.refresh_session(None).await.is_err());
+        let requests = client.recorder().recent().len();
+
+        // The late caller is not handed the unsaved session as a success: it sends its own
+        // request (the store still fails, so it gets the error).
+        let late = client
+            .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Current)
+            .await;
+        assert!(late.is_err(), "an unsaved session shared as Ok: {late:?}");
         assert_eq!(client.recorder().recent().len(), requests + 1);
         server.shutdown();
     }
