@@ -4,13 +4,15 @@
 # and, for releases (README, "Release builds and packages"):
 #   make bundle        the release build and its Linux packages (.deb, .rpm)
 #   make install-test  installs the .deb, drives the installed app, purges it (CI runs it)
+# and, for speed and memory (README, "Benchmarks"; slow, not part of make test):
+#   make bench         every benchmark, side by side with its peers; writes BENCHMARKS.md
 SHELL := bash
 .DEFAULT_GOAL := run
 
 UI_INPUTS := $(shell find ui/src icons/icon.svg ui/index.html ui/vite.config.ts \
                ui/svelte.config.js ui/tsconfig.json ui/package-lock.json -type f 2>/dev/null)
 
-.PHONY: run test bundle install-test setup-run setup-test setup-bundle ui
+.PHONY: run test bundle install-test bench setup-run setup-test setup-bundle ui
 
 run: setup-run ui
 	cargo run --quiet
@@ -30,6 +32,9 @@ bundle: setup-bundle ui
 
 install-test: setup-test bundle
 	src-tauri/scripts/install-test.sh $(TARGET_DIR)/release/bundle
+
+bench: setup-test ui
+	src-tauri/scripts/bench.sh
 
 setup-run:
 	@src-tauri/scripts/setup.sh run
