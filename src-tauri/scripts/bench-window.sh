@@ -56,7 +56,7 @@ fi
 empty=${BENCH_EMPTY_WINDOW:-}
 if [ -z "$empty" ]; then
   echo "== building the empty window into $target" >&2
-  CARGO_TARGET_DIR=$target cargo build --release -p empty-window >&2
+  CARGO_TARGET_DIR=$target cargo build --release -p empty-window --features prod >&2
   empty=$target/release/empty-window
 fi
 [ -x "$app" ] || { echo "no app binary at $app" >&2; exit 1; }
