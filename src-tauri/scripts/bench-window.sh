@@ -63,8 +63,9 @@ fi
 [ -x "$empty" ] || { echo "no empty-window binary at $empty" >&2; exit 1; }
 
 echo "== building the harness (tests/bench_window.rs) into $harness_target" >&2
+# cargo's own messages (and any compile error) go to stderr; stdout is the JSON it describes.
 harness=$(CARGO_TARGET_DIR=$harness_target cargo test --test bench_window --no-run \
-  --message-format=json 2>/dev/null |
+  --message-format=json |
   grep -o '"executable":"[^"]*bench_window-[^"]*"' | tail -1 | cut -d'"' -f4)
 [ -x "$harness" ] || { echo "the harness did not build" >&2; exit 1; }
 
@@ -73,4 +74,10 @@ echo "== app $app ($(du -h "$app" | cut -f1)), empty window $empty ($(du -h "$em
 SESSION_INSPECTOR_E2E_APP=$(realpath "$app") BENCH_EMPTY_WINDOW=$(realpath "$empty") \
   xvfb-run -a -s "-screen 0 1280x800x24" src-tauri/scripts/with-keyring.sh \
   "$harness" --ignored --exact --test-threads=1 --nocapture $tests |
-  awk '/^figure /{ print; fflush(); next } { print > "/dev/stderr" }'
+  awk 'match($0, /figure \{.*\}/) {
+         print substr($0, RSTART, RLENGTH); fflush()
+         rest = substr($0, 1, RSTART - 1) substr($0, RSTART + RLENGTH)
+         if (rest != "") print rest > "/dev/stderr"
+         next
+       }
+       { print > "/dev/stderr" }'
