@@ -197,7 +197,8 @@ async fn mark_time(session: &Session, mark: &str, timeout: Duration) -> f64 {
     }
 }
 
-/// A launch through tauri-driver with WebKit's own rendering defaults; the launcher script
+/// A launch through tauri-driver with no `WEBKIT_*` variable (the program's own settings decide
+/// how WebKit draws); the launcher script
 /// records the spawn instant.
 async fn open(subject: Subject, home: &Home) -> (Driver, Session) {
     let launcher = launcher(home);
@@ -400,7 +401,10 @@ async fn startup_and_memory() {
     // reading them (and WebKit's libraries) from disk.
     for subject in [Subject::Empty, Subject::AppFirst] {
         let (ms, _) = launch_once(subject, &Home::new()).await;
-        eprintln!("warm-up: {} painted after {ms:.1} ms (discarded)", subject.id());
+        eprintln!(
+            "warm-up: {} painted after {ms:.1} ms (discarded)",
+            subject.id()
+        );
     }
     for round_no in 0..runs() {
         // The three in turn, so the machine's load falls on each alike.

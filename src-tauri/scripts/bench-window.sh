@@ -17,15 +17,20 @@
 #                             target)
 #
 # Method (tests/bench_window.rs), under Xvfb and a throwaway keyring (with-keyring.sh), every
-# program started with WebKit's own rendering defaults, as on a user's desktop (the E2E tests
-# turn compositing off; these do not):
+# program started without any WEBKIT_* variable, as on a user's desktop. Both programs then turn
+# WebKit's compositing mode off in their own web view by the same rule (the empty window compiles
+# the app's src-tauri/src/rendering.rs), so the app and its floor are drawn in the same mode.
+# One discarded launch of each program comes before the rounds (disk cache).
 # - Start-up: tauri-driver starts the program through a two-line launcher that writes the wall
 #   clock (ns) and then `exec`s it, so "process start" is that instant. The page sets a User
 #   Timing mark in a task queued from the requestAnimationFrame callback after the thing is in
 #   the DOM, i.e. after that frame was drawn: the app's first countdown (ui/src/lib/paint-mark.ts),
 #   the empty window's text. Start-up = performance.timeOrigin + mark.startTime − process start,
-#   both on the machine's wall clock, read back through WebDriver once the window is up; the
-#   WebDriver session's own set-up is outside that interval. Rounds interleave the empty window,
+#   both on the machine's wall clock, read back through WebDriver once the window is up. The
+#   WebDriver automation handshake (WebKitWebDriver attaching to the program's web view) is
+#   inside that interval, for the app and the floor alike. "After the frame was drawn" holds
+#   with compositing off (the page is painted in the web process's own frame); with it on, the
+#   mark could come before the compositor shows the frame. Rounds interleave the empty window,
 #   the app's first launch (a fresh data folder: the built-in demo starts and signs in) and the
 #   app again on that folder (the session restored from the keyring).
 # - Memory, in the same launches: 5 s after the process started (and never before its page
