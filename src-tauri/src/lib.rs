@@ -21,7 +21,7 @@ pub mod private_files;
 mod profile_store;
 pub mod profiles;
 mod qr;
-pub mod rendering;
+mod rendering;
 pub mod reset;
 mod reveal;
 pub mod settings;

@@ -18,11 +18,13 @@ use std::ffi::OsStr;
 
 /// WebKitGTK's own switch (set and not "0" turns compositing off); read here only as the
 /// user's choice.
-pub const COMPOSITING_SWITCH: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+const COMPOSITING_SWITCH: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
 
 /// The rule: given the user's value of `WEBKIT_DISABLE_COMPOSITING_MODE`, does the app turn
 /// compositing off in the web view? Only "0" (compositing wanted) says no.
-pub fn turn_compositing_off(user_choice: Option<&OsStr>) -> bool {
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn turn_compositing_off(user_choice: Option<&OsStr>) -> bool {
     user_choice != Some(OsStr::new("0"))
 }
 
@@ -30,7 +32,7 @@ pub fn turn_compositing_off(user_choice: Option<&OsStr>) -> bool {
 /// same turn of the event loop that made it (tauri runs `with_webview` at once when called
 /// there, as `setup` is), so before WebKit draws the first frame.
 #[cfg(target_os = "linux")]
-pub fn apply<R: tauri::Runtime>(webview: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
+pub(crate) fn apply<R: tauri::Runtime>(webview: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
     if !turn_compositing_off(std::env::var_os(COMPOSITING_SWITCH).as_deref()) {
         return Ok(());
     }
@@ -44,7 +46,7 @@ pub fn apply<R: tauri::Runtime>(webview: &tauri::WebviewWindow<R>) -> tauri::Res
 
 /// Other systems: WebKitGTK is Linux's web view; nothing to choose.
 #[cfg(not(target_os = "linux"))]
-pub fn apply<R: tauri::Runtime>(_webview: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
+pub(crate) fn apply<R: tauri::Runtime>(_webview: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
     Ok(())
 }
 
