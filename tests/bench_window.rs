@@ -197,7 +197,8 @@ async fn mark_time(session: &Session, mark: &str, timeout: Duration) -> f64 {
     }
 }
 
-/// A launch through tauri-driver with WebKit's own rendering defaults; the launcher script
+/// A launch through tauri-driver with no `WEBKIT_*` variable (the program's own settings decide
+/// how WebKit draws); the launcher script
 /// records the spawn instant.
 async fn open(subject: Subject, home: &Home) -> (Driver, Session) {
     let launcher = launcher(home);
@@ -316,6 +317,12 @@ fn round(value: f64, places: i32) -> f64 {
     (value * scale).round() / scale
 }
 
+/// Ends the line libtest left open: with `--test-threads=1` it prints `test NAME ... ` with no
+/// newline before the test's own output. Called once before a test's first figure.
+fn start_figures() {
+    println!();
+}
+
 /// One figure line: `figure {json}`.
 fn figure(area: &str, id: &str, label: &str, value: f64, unit: &str, goal: Option<&str>) {
     let mut object = json!({"area": area, "id": id, "label": label, "value": value, "unit": unit});
@@ -390,6 +397,15 @@ async fn startup_and_memory() {
         .iter()
         .map(|_| KINDS.iter().map(|_| Stats::default()).collect())
         .collect();
+    // One discarded launch of each binary first, so the first round does not alone pay for
+    // reading them (and WebKit's libraries) from disk.
+    for subject in [Subject::Empty, Subject::AppFirst] {
+        let (ms, _) = launch_once(subject, &Home::new()).await;
+        eprintln!(
+            "warm-up: {} painted after {ms:.1} ms (discarded)",
+            subject.id()
+        );
+    }
     for round_no in 0..runs() {
         // The three in turn, so the machine's load falls on each alike.
         let empty = Home::new();
@@ -417,6 +433,7 @@ async fn startup_and_memory() {
             }
         }
     }
+    start_figures();
     for (i, subject) in Subject::ALL.into_iter().enumerate() {
         let goal = (subject != Subject::Empty).then_some("≤ 1000 ms");
         let label = format!("start-up, process start → painted, {}", subject.words());
@@ -586,19 +603,21 @@ async fn click_to_paint() {
     for press in 0..presses {
         // The expiry is shown to the second: each refresh must land in a later second.
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        let before = session
-            .execute("return window.__clickBench.paints.length;", json!([]))
+        let counts = session
+            .execute(
+                "const b = window.__clickBench; return [b.paints.length, b.clicks.length];",
+                json!([]),
+            )
             .await
-            .unwrap()
-            .as_u64()
             .unwrap();
+        let [before, clicks_before] = [0, 1].map(|i| counts[i].as_u64().unwrap());
         session.click(&button).await.unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         let times = loop {
             let times = session
                 .execute(
                     "const b = window.__clickBench;\
-                     return b.paints.length > arguments[0] ? [b.clicks.at(-1), b.changes.at(-1), b.paints.at(-1)] : null;",
+                     return b.paints.length > arguments[0] ? [b.clicks.at(-1), b.changes.at(-1), b.paints.at(-1), b.clicks.length] : null;",
                     json!([before]),
                 )
                 .await
@@ -612,6 +631,11 @@ async fn click_to_paint() {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
+        // The click this press made was seen; else `clicks.at(-1)` would be an earlier one.
+        assert!(
+            times[3].as_u64().unwrap() > clicks_before,
+            "press {press}: the click probe saw no click"
+        );
         let [clicked, changed, painted] = [0, 1, 2].map(|i| times[i].as_f64().unwrap());
         let (exchange, next) = refresh_exchange_from(&session, next_exchange).await;
         next_exchange = next;
@@ -634,6 +658,7 @@ async fn click_to_paint() {
         to_paint.push(painted - changed);
     }
     close(driver, session, &home).await;
+    start_figures();
     let n = presses;
     let goal = Some("≤ 16 ms");
     figure(

@@ -17,15 +17,20 @@
 #                             target)
 #
 # Method (tests/bench_window.rs), under Xvfb and a throwaway keyring (with-keyring.sh), every
-# program started with WebKit's own rendering defaults, as on a user's desktop (the E2E tests
-# turn compositing off; these do not):
+# program started without any WEBKIT_* variable, as on a user's desktop. Both programs then turn
+# WebKit's compositing mode off in their own web view by the same rule (the empty window compiles
+# the app's src-tauri/src/rendering.rs), so the app and its floor are drawn in the same mode.
+# One discarded launch of each program comes before the rounds (disk cache).
 # - Start-up: tauri-driver starts the program through a two-line launcher that writes the wall
 #   clock (ns) and then `exec`s it, so "process start" is that instant. The page sets a User
 #   Timing mark in a task queued from the requestAnimationFrame callback after the thing is in
 #   the DOM, i.e. after that frame was drawn: the app's first countdown (ui/src/lib/paint-mark.ts),
 #   the empty window's text. Start-up = performance.timeOrigin + mark.startTime − process start,
-#   both on the machine's wall clock, read back through WebDriver once the window is up; the
-#   WebDriver session's own set-up is outside that interval. Rounds interleave the empty window,
+#   both on the machine's wall clock, read back through WebDriver once the window is up. The
+#   WebDriver automation handshake (WebKitWebDriver attaching to the program's web view) is
+#   inside that interval, for the app and the floor alike. "After the frame was drawn" holds
+#   with compositing off (the page is painted in the web process's own frame); with it on, the
+#   mark could come before the compositor shows the frame. Rounds interleave the empty window,
 #   the app's first launch (a fresh data folder: the built-in demo starts and signs in) and the
 #   app again on that folder (the session restored from the keyring).
 # - Memory, in the same launches: 5 s after the process started (and never before its page
@@ -56,15 +61,16 @@ fi
 empty=${BENCH_EMPTY_WINDOW:-}
 if [ -z "$empty" ]; then
   echo "== building the empty window into $target" >&2
-  CARGO_TARGET_DIR=$target cargo build --release -p empty-window >&2
+  CARGO_TARGET_DIR=$target cargo build --release -p empty-window --features prod >&2
   empty=$target/release/empty-window
 fi
 [ -x "$app" ] || { echo "no app binary at $app" >&2; exit 1; }
 [ -x "$empty" ] || { echo "no empty-window binary at $empty" >&2; exit 1; }
 
 echo "== building the harness (tests/bench_window.rs) into $harness_target" >&2
+# cargo's own messages (and any compile error) go to stderr; stdout is the JSON it describes.
 harness=$(CARGO_TARGET_DIR=$harness_target cargo test --test bench_window --no-run \
-  --message-format=json 2>/dev/null |
+  --message-format=json |
   grep -o '"executable":"[^"]*bench_window-[^"]*"' | tail -1 | cut -d'"' -f4)
 [ -x "$harness" ] || { echo "the harness did not build" >&2; exit 1; }
 
@@ -73,4 +79,10 @@ echo "== app $app ($(du -h "$app" | cut -f1)), empty window $empty ($(du -h "$em
 SESSION_INSPECTOR_E2E_APP=$(realpath "$app") BENCH_EMPTY_WINDOW=$(realpath "$empty") \
   xvfb-run -a -s "-screen 0 1280x800x24" src-tauri/scripts/with-keyring.sh \
   "$harness" --ignored --exact --test-threads=1 --nocapture $tests |
-  awk '/^figure /{ print; fflush(); next } { print > "/dev/stderr" }'
+  awk 'match($0, /figure \{.*\}/) {
+         print substr($0, RSTART, RLENGTH); fflush()
+         rest = substr($0, 1, RSTART - 1) substr($0, RSTART + RLENGTH)
+         if (rest != "") print rest > "/dev/stderr"
+         next
+       }
+       { print > "/dev/stderr" }'

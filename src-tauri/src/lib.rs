@@ -23,7 +23,7 @@ pub mod private_files;
 mod profile_store;
 pub mod profiles;
 mod qr;
-pub mod rendering;
+mod rendering;
 pub mod reset;
 mod reveal;
 pub mod settings;
@@ -48,6 +48,12 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(oauth::PendingOAuth::default())
         .manage(history::History::default())
         .setup(|app| {
+            // Before the first frame: see rendering.rs.
+            if let Some(window) = app.get_webview_window("main") {
+                if let Err(error) = rendering::apply(&window) {
+                    tracing::warn!(%error, "could not choose how the window is drawn");
+                }
+            }
             // Files an earlier version left readable by others, off the start-up path (the
             // folder holds WebKit's caches); what the app writes meanwhile is private already.
             if let Ok(folder) = app.path().app_data_dir() {
@@ -137,7 +143,6 @@ pub fn context<R: Runtime>() -> Context<R> {
 
 pub fn run() {
     private_files::restrict_new_files();
-    rendering::prefer_cpu_rendering();
     build(Builder::default())
         .build(context())
         .expect("Session Inspector failed to start")

@@ -5,35 +5,60 @@
 //! measured with and without, on Xvfb), and some newer WebKitGTK versions leave the window
 //! blank in it (tauri#15936). This window is text, a progress bar and a virtualized list, which
 //! WebKit's non-composited mode (painted on the CPU) draws as well; the E2E tests have always
-//! run in that mode. So the app asks for it before GTK starts, unless
-//! the user chose for themselves: `WEBKIT_DISABLE_COMPOSITING_MODE=0` keeps compositing on.
-//! WebKit reads the variable once, in the app's process, when the first web view is made.
+//! run in that mode. So the main window's web view is set to it, on every Linux desktop, GPU or
+//! not, through its own settings (hardware acceleration policy "never"), not through the
+//! process environment: nothing the app starts (the browser of an OAuth sign-in) inherits it.
+//! The user keeps the last word: started with `WEBKIT_DISABLE_COMPOSITING_MODE=0`, the app
+//! leaves WebKit's default (compositing on); set to anything else, WebKit turns it off itself.
+//!
+//! The empty window of the benchmarks (`src-tauri/bench/empty-window`) compiles this same file,
+//! so the app and its floor are drawn in the same mode.
 
-/// WebKitGTK's switch (HardwareAccelerationManager: set and not "0" turns compositing off).
-pub const COMPOSITING_SWITCH: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+use std::ffi::OsStr;
 
-/// Turns WebKit's compositing mode off unless the user set the switch. Call first thing in
-/// `main`, while it is the only thread (the environment is process-wide).
-pub fn prefer_cpu_rendering() {
-    #[cfg(target_os = "linux")]
-    if std::env::var_os(COMPOSITING_SWITCH).is_none() {
-        std::env::set_var(COMPOSITING_SWITCH, "1");
-    }
+/// WebKitGTK's own switch (set and not "0" turns compositing off); read here only as the
+/// user's choice.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+const COMPOSITING_SWITCH: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+
+/// The rule: given the user's value of `WEBKIT_DISABLE_COMPOSITING_MODE`, does the app turn
+/// compositing off in the web view? Only "0" (compositing wanted) says no.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn turn_compositing_off(user_choice: Option<&OsStr>) -> bool {
+    user_choice != Some(OsStr::new("0"))
 }
 
-#[cfg(all(test, target_os = "linux"))]
+/// Applies the rule to a web view that has just been made. Runs on the main thread inside the
+/// same turn of the event loop that made it (tauri runs `with_webview` at once when called
+/// there, as `setup` is), so before WebKit draws the first frame.
+#[cfg(target_os = "linux")]
+pub(crate) fn apply<R: tauri::Runtime>(webview: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
+    if !turn_compositing_off(std::env::var_os(COMPOSITING_SWITCH).as_deref()) {
+        return Ok(());
+    }
+    webview.with_webview(|platform| {
+        use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt as _, WebViewExt as _};
+        if let Some(settings) = platform.inner().settings() {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+    })
+}
+
+/// Other systems: WebKitGTK is Linux's web view; nothing to choose.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn apply<R: tauri::Runtime>(_webview: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    // One test touches the variable: the environment is shared by the test threads.
     #[test]
-    fn compositing_goes_off_unless_the_user_chose() {
-        std::env::set_var(COMPOSITING_SWITCH, "0");
-        prefer_cpu_rendering();
-        assert_eq!(std::env::var(COMPOSITING_SWITCH).unwrap(), "0");
-        std::env::remove_var(COMPOSITING_SWITCH);
-        prefer_cpu_rendering();
-        assert_eq!(std::env::var(COMPOSITING_SWITCH).unwrap(), "1");
-        std::env::remove_var(COMPOSITING_SWITCH);
+    fn compositing_goes_off_unless_the_user_asked_for_it() {
+        assert!(turn_compositing_off(None));
+        assert!(turn_compositing_off(Some(OsStr::new("1"))));
+        assert!(turn_compositing_off(Some(OsStr::new(""))));
+        assert!(!turn_compositing_off(Some(OsStr::new("0"))));
     }
 }

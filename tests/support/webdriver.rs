@@ -86,8 +86,9 @@ impl Driver {
         retry_on_new_ports(|| Driver::start_once(envs, true))
     }
 
-    /// As `start`, but WebKit renders as it would on the user's desktop (compositing and the
-    /// DMABUF renderer left to WebKit's defaults): the benchmarks measure the app that way.
+    /// As `start`, but WebKit renders as it would on the user's desktop: no `WEBKIT_*` variable
+    /// reaches the program, not even the caller's (the program's own settings decide, as the
+    /// app's rendering.rs does): the benchmarks measure the app that way.
     #[allow(dead_code)] // tests/bench_window.rs only
     pub fn start_with_webkit_defaults(envs: &[(&str, &Path)]) -> Result<Driver> {
         retry_on_new_ports(|| Driver::start_once(envs, false))
@@ -118,6 +119,12 @@ impl Driver {
             command
                 .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
                 .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+        } else {
+            for (key, _) in std::env::vars_os() {
+                if key.to_string_lossy().starts_with("WEBKIT_") {
+                    command.env_remove(key);
+                }
+            }
         }
         for (key, value) in envs {
             command.env(key, value);

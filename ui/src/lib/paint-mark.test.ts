@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { markFirstPaint } from "./paint-mark";
 
 describe("markFirstPaint", () => {
   afterEach(() => {
     performance.clearMarks();
-    vi.useRealTimers();
   });
 
   it("marks once, after the next frame", async () => {
