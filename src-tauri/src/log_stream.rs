@@ -9,6 +9,8 @@
 //! refresh after Refresh now is not held back), and items that follow within `WINDOW` of
 //! that message are gathered and go together when the window ends (or when `BATCH_LIMIT`
 //! are waiting). A steady stream costs at most one message per `WINDOW`, not one per item.
+//! An auth event never waits: it goes at once with the items gathered before it (the window
+//! takes its session from it, so Refresh now's new expiry is painted without delay).
 //!
 //! Public so that the mock-runtime tests read the rows exactly as a window receives them (a
 //! Rust `Channel` in place of the webview's).
@@ -84,7 +86,7 @@ async fn run(inspector: Inspector, sink: Channel<Vec<LogItem>>) {
                     Err(RecvError::Closed) => Step::Switch,
                 },
                 event = events.next() => match event {
-                    Some(event) => Step::Items(vec![inspector.log.event_item(EventView::of(&event))]),
+                    Some(event) => Step::Event(inspector.log.event_item(EventView::of(&event))),
                     None => Step::Switch,
                 },
                 item = app_items.recv() => match item {
@@ -108,6 +110,8 @@ async fn run(inspector: Inspector, sink: Channel<Vec<LogItem>>) {
                         continue;
                     }
                 }
+                // The session shown changes with it: it goes now, with what waits before it.
+                Step::Event(item) => batch.push(item),
                 Step::Send => {}
                 Step::Switch => {
                     if !send(&sink, &mut batch, &mut last_sent) {
@@ -130,6 +134,9 @@ async fn run(inspector: Inspector, sink: Channel<Vec<LogItem>>) {
 /// What one turn of the stream brought.
 enum Step {
     Items(Vec<LogItem>),
+    /// An auth event: sent at once, window or not (the window's session and countdown follow
+    /// it, e.g. the refresh after Refresh now).
+    Event(LogItem),
     /// Nothing more is ready: send what was gathered.
     Send,
     /// The profile changed or its client is gone: send, then follow the active profile.
