@@ -109,11 +109,16 @@ impl History {
             text.push('\n');
         }
         std::fs::create_dir_all(folder).map_err(HistoryError::Write)?;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(HistoryError::Write)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).read(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).map_err(HistoryError::Write)?;
+        // A line cut short by a crash is skipped when read; the batch starts on a line of its
+        // own so that its first entry is not lost with it.
+        if !ends_a_line(&mut file).map_err(HistoryError::Write)? {
+            text.insert(0, '\n');
+        }
         file.write_all(text.as_bytes())
             .map_err(HistoryError::Write)?;
         let counts = pending.counts.get_or_insert_with(HashMap::new);
@@ -141,6 +146,18 @@ impl History {
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Whether the file is empty or its last byte ends a line.
+fn ends_a_line(file: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(true);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
 }
 
 /// Every entry in the file, oldest first; lines that do not parse are skipped.
@@ -340,6 +357,30 @@ mod tests {
         }
         let lines = read(&dir.path().join(FILE)).unwrap().len();
         assert!(lines <= 10 + LIMIT_PER_PROFILE * 3 / 2, "{lines} lines");
+    }
+
+    #[test]
+    fn a_line_cut_short_by_a_crash_is_skipped_and_the_next_batch_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::default();
+        queue(&history, [entry("a", 0)]);
+        history.flush(dir.path()).unwrap();
+        let path = dir.path().join(FILE);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(r#"{"at":"1","kind":"TOKEN_REF"#);
+        std::fs::write(&path, text).unwrap();
+        queue(&history, [entry("a", 2)]);
+        history.flush(dir.path()).unwrap();
+        assert_eq!(read(&path).unwrap(), vec![entry("a", 0), entry("a", 2)]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::remove_file(&path).unwrap();
+            queue(&history, [entry("a", 3)]);
+            history.flush(dir.path()).unwrap();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
     }
 
     #[test]

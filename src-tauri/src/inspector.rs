@@ -129,6 +129,12 @@ impl Inspector {
         }
     }
 
+    /// Tests: makes `active` the active profile, as start-up would.
+    #[cfg(test)]
+    pub(crate) fn publish(&self, active: Active) {
+        self.state.send_replace(Some(Ok(Arc::new(active))));
+    }
+
     /// Changes whenever a profile becomes active.
     pub fn watch(&self) -> watch::Receiver<Published> {
         self.state.subscribe()

@@ -11,7 +11,7 @@ mod commands;
 pub mod demo;
 pub mod error;
 pub mod export;
-mod history;
+pub mod history;
 pub mod identities;
 pub mod inspector;
 pub mod ipc_types;
