@@ -16,6 +16,7 @@ printed on stdout.
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def number(value, unit):
         return str(value)
     if unit == "×":
         return f"{value:.2f}×"
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 100:
+    if isinstance(value, int) or float(value).is_integer():
         text = f"{int(value):,}"
     elif abs(value) >= 100:
         text = f"{value:,.0f}"
@@ -70,14 +71,28 @@ def number(value, unit):
     return f"{text} {unit}".strip()
 
 
+# A goal written as a plain bound in the figure's own unit ("≤ 1000 ms", "≤ 1.15× raw") or as
+# an exact count ("1" request, "0" failures, "100,000" rows) is checked; any other goal ("≤ 150
+# MB, or within 15 % of ...") is shown as text only.
+PLAIN_BOUND = re.compile(r"^(?:≤|<=)\s*([0-9][0-9.,]*)\s*(\S*?)(?:\s+raw)?$")
+EXACT = re.compile(r"^([0-9][0-9.,]*)$")
+
+
 def verdict(figure):
     value = figure["value"]
-    if not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return ""
     if "goal_max" in figure:
         return "met" if value <= figure["goal_max"] else "missed"
     if "goal_min" in figure:
         return "met" if value >= figure["goal_min"] else "missed"
+    goal = str(figure.get("goal", "")).strip()
+    bound = PLAIN_BOUND.match(goal)
+    if bound and bound.group(2) in ("", figure["unit"]):
+        return "met" if value <= float(bound.group(1).replace(",", "")) else "missed"
+    exact = EXACT.match(goal)
+    if exact:
+        return "met" if value == float(exact.group(1).replace(",", "")) else "missed"
     return ""
 
 
@@ -117,8 +132,12 @@ def main():
     header = json.loads(Path(header_path).read_text())
 
     lines = [BEGIN, ""]
-    lines.append(f"Measured {header['date']} by `{header['command']}` at commit "
-                 f"`{header['commit']}`, in {header['seconds']} s.")
+    lines.append(f"Made by `{header['command']}`; each part's latest run:")
+    lines.append("")
+    lines.append("| part | measured | commit | seconds |")
+    lines.append("|---|---|---|---:|")
+    for part in header["parts"]:
+        lines.append(f"| {part['name']} | {part['date']} | `{part['commit']}` | {part['seconds']} |")
     lines.append("")
     lines.append("| machine | |")
     lines.append("|---|---|")

@@ -20,22 +20,28 @@ parts=("$@")
 export BENCH_TARGET_DIR=${BENCH_TARGET_DIR:-$root/target/bench}
 out="$BENCH_TARGET_DIR/run"
 mkdir -p "$out"
-: >"$out/figures.jsonl"
+commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo '+changes')
 
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*" >&2; }
 
-# Runs one part's script; its figure lines go to the run's figures, everything to its log.
+# Runs one part's script; its figure lines go to the part's figures (replacing those of an
+# earlier run of the part), everything to its log. BENCHMARKS.md is made from the latest run of
+# every part, each named with its own date and commit.
 run_part() {
   local name=$1
   shift
   step "$name"
+  local part_started=$SECONDS
+  : >"$out/$name.figures"
   # A figure may follow other text on its line (libtest's "test NAME ... " has no newline).
   local status
   set +e
-  "$@" 2>&1 | tee "$out/$name.log" | { grep --line-buffered -o 'figure {.*' >>"$out/figures.jsonl"; true; }
+  "$@" 2>&1 | tee "$out/$name.log" | { grep --line-buffered -o 'figure {.*' >>"$out/$name.figures"; true; }
   status=${PIPESTATUS[0]}
   set -e
-  echo "$name: $(grep -c . "$out/figures.jsonl") figures so far" >&2
+  printf '{"name": "%s", "date": "%s", "commit": "%s", "seconds": %s}\n' "$name" \
+    "$(date -u '+%Y-%m-%d %H:%M UTC')" "$commit" $((SECONDS - part_started)) >"$out/$name.when"
+  echo "$name: $(grep -c . "$out/$name.figures") figures" >&2
   [ "$status" -eq 0 ] || { echo "bench: $name failed ($status); its output: $out/$name.log" >&2; exit 1; }
 }
 
@@ -86,13 +92,15 @@ webkit=$(dpkg-query -W -f '${Version}' libwebkit2gtk-4.1-0 2>/dev/null || echo u
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 memory=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 os=$(. /etc/os-release && echo "$PRETTY_NAME")
-python3 - "$out/header.json" <<EOF
+cat /dev/null "$out"/{refresh,log,window,size}.figures >"$out/figures.jsonl" 2>/dev/null || true
+python3 - "$out/header.json" "$out" <<EOF
 import json, sys
+from pathlib import Path
 json.dump({
-    "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
-    "command": "make bench${*:+ (parts: $*)}",
-    "commit": "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo '+changes')",
-    "seconds": $((SECONDS - started)),
+    "command": "make bench",
+    "parts": [json.loads(Path(sys.argv[2], name + ".when").read_text())
+              for name in ("refresh", "log", "window", "size")
+              if Path(sys.argv[2], name + ".when").exists()],
     "machine": {
         "CPU": """$cpu""",
         "cores": "$(nproc)",

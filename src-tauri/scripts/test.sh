@@ -27,6 +27,12 @@ step "without the demo feature: clippy and unit tests of the app crate"
 cargo clippy --workspace --no-default-features --all-targets --quiet -- -D warnings
 cargo test --workspace --no-default-features --lib --quiet
 
+step "with the bench feature: clippy and unit tests of the app crate"
+# The benchmark-only synthetic log stream (bench_stream.rs) never ships, but it is linted and its
+# unit tests run here, so `make bench` finds it building.
+cargo clippy --workspace --features session-inspector/bench --all-targets --quiet -- -D warnings
+cargo test --workspace --features session-inspector/bench --lib --quiet
+
 step "cargo machete (no unused dependency)"
 cargo machete
 

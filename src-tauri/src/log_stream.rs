@@ -25,7 +25,8 @@ use crate::inspector::Inspector;
 use crate::live_log::LogItem;
 use crate::views::EventView;
 
-/// The most items one message carries.
+/// The most items one message of the stream carries; the first message, with the exchanges
+/// made before the window subscribed (up to the recorder's 1,000), carries them all.
 const BATCH_LIMIT: usize = 500;
 
 /// Items that follow a message within this time wait for its end and go together. The window

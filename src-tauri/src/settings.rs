@@ -264,7 +264,7 @@ pub fn update<R: Runtime, T, E: From<SettingsError>>(
     Ok(result)
 }
 
-/// Empties the settings (profiles, the last profile, the history) and deletes their file, as
+/// Empties the settings (profiles, the last profile) and deletes their file, as
 /// one step no other writer can interleave with. The next `load` starts from the defaults.
 pub fn erase<R: Runtime>(app: &AppHandle<R>) -> Result<(), SettingsError> {
     let _writing = WRITING.lock().unwrap_or_else(|p| p.into_inner());

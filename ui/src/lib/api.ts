@@ -182,12 +182,21 @@ export const api = {
   selectProfile: (id: string) => call<Status>("profile_select", { id }),
   removeProfile: (id: string) => call<Status>("profile_remove", { id }),
   detectLocalStack: () => call<DetectedStack | null>("profile_detect_local"),
-  /** The live log (auth events starting with INITIAL_SESSION, requests, failures, joined
-   *  refreshes, profile switches, the server's clock offset); it follows profile switches. */
-  /** The live log, item by item; the app sends the items ready at once in one message. */
+  /** The live log, item by item (auth events starting with INITIAL_SESSION, requests,
+   *  failures, joined refreshes, profile switches, the server's clock offset); it follows
+   *  profile switches. The app sends the items ready at once in one message; an item whose
+   *  handler throws loses only itself, not the rest of its message. */
   onLog: async (handler: (item: LogItem) => void) => {
     const channel = new Channel<LogItem[]>();
-    channel.onmessage = (batch) => batch.forEach(handler);
+    channel.onmessage = (batch) => {
+      for (const item of batch) {
+        try {
+          handler(item);
+        } catch (error) {
+          console.error("a live-log item could not be shown", error);
+        }
+      }
+    };
     await call<void>("session_events", { onEvent: channel });
   },
 };
