@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::webdriver::{Driver, Session};
+use support::webdriver::{app_processes, Driver, Session};
 
 const CONTROL_TOKEN: &str = "e2e-control-token-0123456789abcdef0123456789";
 
@@ -37,37 +37,6 @@ fn figure(id: &str, label: &str, value: f64, unit: &str, goal: Option<&str>) {
         object["goal"] = json!(goal);
     }
     println!("figure {object}");
-}
-
-/// The processes of the app (the app and its web processes, not the drivers): every process
-/// whose environment names the benchmark's folder.
-fn app_processes(root: &Path) -> Vec<(u32, String)> {
-    let needle = root.as_os_str().as_encoded_bytes();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == std::process::id() {
-            continue;
-        }
-        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
-            continue;
-        };
-        if !environ.windows(needle.len()).any(|w| w == needle) {
-            continue;
-        }
-        let name = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        let name = name.trim().to_string();
-        if name != "tauri-driver" && name != "WebKitWebDriver" {
-            found.push((pid, name));
-        }
-    }
-    found
 }
 
 /// A process's CPU time so far (user + system), in milliseconds.

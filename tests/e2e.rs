@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::webdriver::{Driver, Session};
+use support::webdriver::{app_processes, Driver, Session};
 
 /// Set to an installed app (`/usr/bin/session-inspector` from the .deb) to run these tests
 /// against it instead of the binary cargo built: `src-tauri/scripts/install-test.sh` does.
@@ -316,37 +316,6 @@ impl Launched {
         );
         assert!(scan.hits.is_empty(), "a secret was written to disk");
     }
-}
-
-/// The processes of a test's app (the app and its web processes, not the drivers): every
-/// process whose environment names the test's folder.
-fn app_processes(root: &Path) -> Vec<(u32, String)> {
-    let needle = root.as_os_str().as_encoded_bytes();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == std::process::id() {
-            continue;
-        }
-        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
-            continue;
-        };
-        if !environ.windows(needle.len()).any(|w| w == needle) {
-            continue;
-        }
-        let name = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        let name = name.trim().to_string();
-        if name != "tauri-driver" && name != "WebKitWebDriver" {
-            found.push((pid, name));
-        }
-    }
-    found
 }
 
 #[tokio::test]

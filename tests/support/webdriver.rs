@@ -462,3 +462,35 @@ impl Session {
             .map(|_| ())
     }
 }
+
+/// The processes of an app launched with its own folder (the app and its web processes, not
+/// the drivers): every process whose environment names that folder.
+#[allow(dead_code)] // tests/e2e.rs and tests/bench_log.rs only
+pub fn app_processes(root: &Path) -> Vec<(u32, String)> {
+    let needle = root.as_os_str().as_encoded_bytes();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if !environ.windows(needle.len()).any(|w| w == needle) {
+            continue;
+        }
+        let name = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        let name = name.trim().to_string();
+        if name != "tauri-driver" && name != "WebKitWebDriver" {
+            found.push((pid, name));
+        }
+    }
+    found
+}
