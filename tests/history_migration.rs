@@ -54,4 +54,18 @@ fn an_old_settings_history_moves_to_its_own_file_once() {
         expected,
         "a second start copied it again"
     );
+
+    // A migration stopped after writing the file, before the settings dropped the list: the
+    // next start finishes it without adding the lines twice.
+    std::fs::write(
+        &settings_file,
+        json!({"settings": {"profiles": [], "history": expected}}).to_string(),
+    )
+    .unwrap();
+    start();
+    assert_eq!(
+        history::read(&folder.join(history::FILE)).unwrap(),
+        expected,
+        "an interrupted migration, run again, duplicated lines"
+    );
 }

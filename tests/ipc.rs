@@ -366,8 +366,27 @@ fn removing_the_active_project_closes_it_before_its_keyring_entries_go() {
         (active.client.clone(), active.vault.clone())
     };
 
+    // Its history goes with it; another profile's stays.
+    let data = tauri::Manager::path(app.handle()).app_data_dir().unwrap();
+    let line = |profile: &str| {
+        json!({"at": "2026-01-01T00:00:00Z", "kind": "SIGNED_IN", "profile": profile,
+               "refreshTokenFingerprint": null})
+        .to_string()
+    };
+    let history_file = data.join(session_inspector_lib::history::FILE);
+    std::fs::write(
+        &history_file,
+        format!("{}\n{}\n", line(&id), line("another")),
+    )
+    .unwrap();
+
     let status = invoke(&main, "profile_remove", json!({"id": id})).expect("removed");
     assert_eq!(status["builtIn"], true, "{status}");
+    let left = session_inspector_lib::history::read(&history_file).unwrap();
+    assert!(
+        left.iter().all(|entry| entry.profile != id) && left.iter().any(|e| e.profile == "another"),
+        "the history after removing the profile: {left:?}"
+    );
 
     let late = tauri::async_runtime::block_on(client.sign_in_anonymously());
     assert!(

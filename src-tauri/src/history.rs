@@ -6,7 +6,8 @@
 //! to hundreds of KB) on every event. Now an event only appends to a pending batch in memory;
 //! the batch is appended to the file half a second later in one write, and when the app exits.
 //! The file is compacted (rewritten atomically with the newest `LIMIT_PER_PROFILE` entries of
-//! each profile) once one profile has half as many again, so it stays bounded.
+//! each profile) once one profile has half as many again, so it stays bounded. Removing a
+//! profile removes its lines; Reset all data deletes the file.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -28,7 +29,7 @@ pub const LIMIT_PER_PROFILE: usize = 1000;
 const BATCH_WINDOW: Duration = Duration::from_millis(500);
 
 /// One line of history: what happened and to which token, by fingerprint only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
     pub at: String,
@@ -143,6 +144,30 @@ impl History {
         }
     }
 
+    /// Forgets one profile's history (the profile was removed): its pending entries are
+    /// dropped and the file is rewritten atomically without its lines. Nothing to drop leaves
+    /// the file untouched.
+    pub fn forget_profile(&self, folder: &Path, profile: &str) -> Result<(), HistoryError> {
+        let mut pending = self.lock();
+        pending.entries.retain(|entry| entry.profile != profile);
+        let path = folder.join(FILE);
+        let entries = read(&path)?;
+        if entries.iter().all(|entry| entry.profile != profile) {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for entry in entries.iter().filter(|entry| entry.profile != profile) {
+            text.push_str(&serde_json::to_string(entry).unwrap_or_default());
+            text.push('\n');
+        }
+        session_vault::write_atomically(folder, FILE, text.as_bytes())
+            .map_err(HistoryError::Compact)?;
+        if let Some(counts) = pending.counts.as_mut() {
+            counts.remove(profile);
+        }
+        Ok(())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -216,7 +241,13 @@ pub fn migrate<R: Runtime>(app: &AppHandle<R>) {
             return Ok::<_, crate::settings::SettingsError>(0);
         }
         let n = old.len();
-        for entry in old {
+        // A migration stopped after the file got these lines but before the settings dropped
+        // them runs again: the lines already there are not added twice.
+        let there: std::collections::HashSet<HistoryEntry> = read(&folder.join(FILE))
+            .map_err(|e| crate::settings::SettingsError::History(e.to_string()))?
+            .into_iter()
+            .collect();
+        for entry in old.into_iter().filter(|entry| !there.contains(entry)) {
             history.lock().entries.push(entry);
         }
         // Written before the settings drop them: a failure keeps them in the settings.
@@ -254,6 +285,21 @@ pub fn erase<R: Runtime>(app: &AppHandle<R>) -> Result<(), crate::settings::Sett
         None => History::default().erase(&folder),
     };
     erased.map_err(|e| crate::settings::SettingsError::History(e.to_string()))
+}
+
+/// Forgets a removed profile's history, off the async threads (the file is rewritten).
+pub async fn forget_profile<R: Runtime>(app: &AppHandle<R>, profile: &str) {
+    let (Some(folder), Some(history)) = (folder(app), app.try_state::<History>()) else {
+        return;
+    };
+    let (history, profile) = (history.inner().clone(), profile.to_string());
+    let forgotten =
+        tauri::async_runtime::spawn_blocking(move || history.forget_profile(&folder, &profile));
+    match forgotten.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "a removed profile's history stays on disk"),
+        Err(error) => tracing::warn!(%error, "forgetting a removed profile's history stopped"),
+    }
 }
 
 /// Records `client`'s events for `profile` until `alive`'s sender (the active profile) is gone
@@ -381,6 +427,28 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "{mode:o}");
         }
+    }
+
+    #[test]
+    fn forgetting_a_profile_drops_its_lines_and_pending_entries_and_keeps_the_others() {
+        let folder = tempfile::tempdir().unwrap();
+        let history = History::default();
+        queue(&history, (0..3).map(|i| entry("gone", i)));
+        queue(&history, (0..2).map(|i| entry("kept", i)));
+        history.flush(folder.path()).unwrap();
+        queue(&history, [entry("gone", 9), entry("kept", 9)]);
+
+        history.forget_profile(folder.path(), "gone").unwrap();
+        history.flush(folder.path()).unwrap();
+        let left = read(&folder.path().join(FILE)).unwrap();
+        assert_eq!(
+            left,
+            vec![entry("kept", 0), entry("kept", 1), entry("kept", 9)]
+        );
+        // A profile with no lines leaves the file as it was.
+        let before = std::fs::read(folder.path().join(FILE)).unwrap();
+        history.forget_profile(folder.path(), "never").unwrap();
+        assert_eq!(std::fs::read(folder.path().join(FILE)).unwrap(), before);
     }
 
     #[test]

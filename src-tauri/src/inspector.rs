@@ -258,26 +258,25 @@ async fn exclusive(mut active: Arc<Active>) -> Result<Active, Arc<Active>> {
     }
 }
 
+/// What the tests of an open profile share: a project profile's `Active` (no server, so
+/// nothing is requested) over the engine store `inner`, with a vault on the memory backend in
+/// the returned folder.
 #[cfg(test)]
-mod tests {
-    use session_engine::{ClientConfig, SessionStore, StorageError};
-
+pub(crate) mod testing {
     use super::*;
-    use crate::profile_store::testing::{save_in_background, session, Held};
+    use session_engine::{ClientConfig, SessionStore};
 
-    #[tokio::test]
-    async fn a_close_that_runs_out_of_time_stops_nothing_and_a_later_one_stops_everything() {
-        let (held, saving, go) = Held::new();
-        let store = Arc::new(ProfileStore::new(held.clone()));
+    pub async fn project_active(
+        inner: Arc<dyn SessionStore>,
+        auto_refresh: AutoRefresh,
+        tasks: Vec<JoinHandle<()>>,
+    ) -> (Active, tempfile::TempDir) {
+        let store = Arc::new(ProfileStore::new(inner));
         let config = ClientConfig::new("https://x.supabase.co", "k");
         let client = AuthClient::new(config, store.clone(), "p").await.unwrap();
         let folder = tempfile::tempdir().unwrap();
         let backend = session_vault::Backend::Memory;
         let vault = session_vault::Vault::open_backend(backend, "test", folder.path().into());
-        let setting = AutoRefresh {
-            enabled: true,
-            margin: Duration::from_secs(30),
-        };
         let active = Active {
             profile: Profile::project(
                 "p".into(),
@@ -289,10 +288,31 @@ mod tests {
             keyring: backend,
             vault: Arc::new(vault.unwrap()),
             demo_server: None,
-            auto_refresh: watch::channel(setting).0,
-            store: store.clone(),
-            tasks: std::sync::Mutex::new(vec![tauri::async_runtime::spawn(std::future::pending())]),
+            auto_refresh: watch::channel(auto_refresh).0,
+            store,
+            tasks: std::sync::Mutex::new(tasks),
         };
+        (active, folder)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use session_engine::{SessionStore, StorageError};
+
+    use super::*;
+    use crate::profile_store::testing::{save_in_background, session, Held};
+
+    #[tokio::test]
+    async fn a_close_that_runs_out_of_time_stops_nothing_and_a_later_one_stops_everything() {
+        let (held, saving, go) = Held::new();
+        let setting = AutoRefresh {
+            enabled: true,
+            margin: Duration::from_secs(30),
+        };
+        let pending = vec![tauri::async_runtime::spawn(std::future::pending())];
+        let (active, _folder) = testing::project_active(held.clone(), setting, pending).await;
+        let store = active.store.clone();
         let saver = save_in_background(store, &saving);
 
         assert_eq!(

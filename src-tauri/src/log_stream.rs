@@ -171,44 +171,23 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use session_engine::auto_refresh::Setting;
-    use session_engine::{AuthClient, ClientConfig, MemoryStore};
+    use session_engine::MemoryStore;
     use tauri::ipc::InvokeResponseBody;
-    use tokio::sync::watch;
 
     use super::*;
-    use crate::inspector::Active;
-    use crate::profile_store::ProfileStore;
-    use crate::settings::Profile;
+    use crate::inspector::testing::project_active;
 
     /// An inspector with an active profile (no server: nothing is requested), and the
     /// messages its stream sends, each as the seqs of its items.
     async fn streaming() -> (Inspector, Arc<Mutex<Vec<Vec<u64>>>>, tempfile::TempDir) {
-        let store = Arc::new(ProfileStore::new(Arc::new(MemoryStore::new())));
-        let config = ClientConfig::new("https://x.supabase.co", "k");
-        let client = AuthClient::new(config, store.clone(), "p").await.unwrap();
-        let folder = tempfile::tempdir().unwrap();
-        let backend = session_vault::Backend::Memory;
-        let vault = session_vault::Vault::open_backend(backend, "test", folder.path().into());
+        let setting = Setting {
+            enabled: false,
+            margin: Duration::from_secs(30),
+        };
+        let (active, folder) =
+            project_active(Arc::new(MemoryStore::new()), setting, Vec::new()).await;
         let inspector = Inspector::default();
-        inspector.publish(Active {
-            profile: Profile::project(
-                "p".into(),
-                "P".into(),
-                "https://x.supabase.co".into(),
-                "k".into(),
-            ),
-            client,
-            keyring: backend,
-            vault: Arc::new(vault.unwrap()),
-            demo_server: None,
-            auto_refresh: watch::channel(Setting {
-                enabled: false,
-                margin: Duration::from_secs(30),
-            })
-            .0,
-            store,
-            tasks: std::sync::Mutex::new(Vec::new()),
-        });
+        inspector.publish(active);
         let messages = Arc::new(Mutex::new(Vec::new()));
         let seen = messages.clone();
         let sink = Channel::new(move |body| {
@@ -258,5 +237,36 @@ mod tests {
             seqs.windows(2).all(|pair| pair[0] < pair[1]),
             "order: {seqs:?}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_auth_event_inside_the_window_goes_at_once_with_what_waits_before_it() {
+        let (inspector, messages, _folder) = streaming().await;
+        tokio::time::sleep(WINDOW * 2).await;
+        messages.lock().unwrap().clear();
+        // A message opens the window; the next item waits for its end...
+        inspector.log.joined("refresh");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        inspector.log.joined("refresh");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(
+            messages.lock().unwrap().len(),
+            1,
+            "the second item went early"
+        );
+
+        // ...until an auth event (a sign-out needs no server when there is no session): it
+        // goes now, 10 ms into the 50 ms window, carrying the waiting item before it.
+        let client = inspector.active().await.unwrap().client.clone();
+        client
+            .sign_out(session_engine::SignOutScope::Local)
+            .await
+            .unwrap();
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        let messages = messages.lock().unwrap().clone();
+        assert_eq!(messages.len(), 2, "the event waited: {messages:?}");
+        assert_eq!(messages[1].len(), 2, "{messages:?}");
     }
 }

@@ -258,13 +258,14 @@ pub async fn remove<R: Runtime>(
         }
         Ok(())
     })?;
-    let (vault, id) = (active.vault.clone(), id.to_string());
+    let (vault, owned) = (active.vault.clone(), id.to_string());
     tokio::task::spawn_blocking(move || {
-        session_engine::SessionStore::remove(&*vault, &id)?;
+        session_engine::SessionStore::remove(&*vault, &owned)?;
         // The project's JWT secret goes with its profile.
-        vault.remove_jwt_secret(&id)
+        vault.remove_jwt_secret(&owned)
     })
     .await??;
+    crate::history::forget_profile(app, id).await;
     Ok(())
 }
 
