@@ -348,3 +348,64 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
     }
     vault.forget_profile("p-watch").unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn a_token_from_stdin_is_refreshed_into_a_profile_and_a_due_session_rotates_once() {
+    require_throwaway_keyring();
+    // Tokens that live 8 s: inside the 10 s refresh margin as soon as they are issued.
+    let server = server(|config| config.jwt_expiry = Duration::from_secs(8)).await;
+    let data = data_folder();
+    write_settings(data.path(), &settings_for(&server, "p-stdin", "Pasted"));
+    let vault = app_vault(data.path());
+
+    // --stdin with --profile: the profile's project, and the result saved as its session.
+    let pasted = sign_in(&server).await;
+    let args = ["refresh", "--stdin", "--profile", "Pasted", "--json"];
+    let saved = run_async(data.path(), &args, &pasted.refresh_token).await;
+    assert_eq!(saved.code, 0, "{saved:?}");
+    assert_eq!(saved.json()["saved"], true);
+    let stored = vault
+        .load("p-stdin")
+        .unwrap()
+        .expect("saved into the profile");
+    assert_eq!(
+        saved.json()["session"]["refreshTokenFingerprint"],
+        fingerprint(&stored.refresh_token)
+    );
+    assert!(
+        saved
+            .stderr
+            .contains("Switch the app to another profile and back"),
+        "{saved:?}"
+    );
+
+    // The stored session is due (8 s left, 10 s margin): opening it refreshes it, as the app
+    // does when it opens the profile, and that is the one refresh; not a second one after it.
+    let due = run_async(data.path(), &["refresh", "-p", "p-stdin", "--json"], "").await;
+    assert_eq!(due.code, 0, "{due:?}");
+    let newest = vault.load("p-stdin").unwrap().unwrap();
+    assert_eq!(
+        due.json()["usedUpRefreshTokenFingerprint"],
+        fingerprint(&stored.refresh_token)
+    );
+    // One rotation only: the token before it is exactly one behind, so GoTrue hands it the
+    // newest session (two behind would be refused).
+    let check = [
+        "refresh",
+        "--stdin",
+        "--reveal",
+        "--json",
+        "--url",
+        &server.url(),
+        "--anon-key",
+        server.anon_key(),
+    ];
+    let behind = run_async(data.path(), &check, &stored.refresh_token).await;
+    assert_eq!(behind.code, 0, "{behind:?}");
+    assert_eq!(
+        behind.json()["session"]["refreshTokenFingerprint"],
+        fingerprint(&newest.refresh_token)
+    );
+    vault.forget_profile("p-stdin").unwrap();
+}
