@@ -60,7 +60,7 @@ pub async fn run(args: &ImportArgs, home: &Home, out: &Output) -> Result<(), Cli
     if used_up {
         warnings.push(format!("importing needed a refresh, which used up the pasted refresh token {}: wherever it was copied from now holds a used-up token", fingerprint(refresh_token)));
     } else {
-        warnings.push("the profile now shares this session with wherever it was copied from: whichever refreshes first uses its refresh token up, and the other is refused once the reuse interval has passed".to_string());
+        warnings.push("the profile now shares this session with wherever it was copied from: each refresh by one leaves the other a refresh behind, which GoTrue tolerates once (it hands back the newest tokens); two behind is reuse, refused as refresh_token_already_used, and the session is revoked".to_string());
     }
     if let Some(old) = &replaced {
         warnings.push(format!(
