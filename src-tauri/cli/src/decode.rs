@@ -4,9 +4,10 @@
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
-use session_engine::import::parse_import;
+use session_engine::import::{parse_import, Imported};
 use session_engine::paste::PastePreview;
 use session_engine::tokens::fingerprint;
+use session_engine::ClientConfig;
 
 use crate::args::DecodeArgs;
 use crate::error::CliError;
@@ -22,6 +23,24 @@ struct Decoded {
     access_token_fingerprint: Option<String>,
     expires_at: Option<String>,
     expires_in_secs: Option<i64>,
+}
+
+/// The window's warnings about a paste that concern the project it is sent to (an access
+/// token from another issuer, whose refresh token that server will not know), printed as notes
+/// before anything is sent: those the preview gives with the project's URL and not without.
+pub fn note_project_warnings(
+    imported: &Imported,
+    config: &ClientConfig,
+    out: &Output,
+) -> Result<(), CliError> {
+    let auth_url = config.auth_url()?;
+    let general = PastePreview::of(imported, None, None).warnings;
+    for warning in PastePreview::of(imported, None, Some(&auth_url)).warnings {
+        if !general.contains(&warning) {
+            out.note(&warning);
+        }
+    }
+    Ok(())
 }
 
 /// Claims shown as times.

@@ -28,6 +28,7 @@ pub async fn run(args: &ImportArgs, home: &Home, out: &Output) -> Result<(), Cli
             imported.describe()
         )));
     };
+    crate::decode::note_project_warnings(&imported, &config, out)?;
     let vault = home.vault().await?;
     let replaced = home::stored_session(&vault, &profile).await?;
 

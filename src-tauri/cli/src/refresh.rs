@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use serde::Serialize;
-use session_engine::import::parse_import;
+use session_engine::import::{parse_import, Imported};
 use session_engine::tokens::fingerprint;
 use session_engine::{AuthClient, MemoryStore, Session, SessionStore};
 use session_profiles::Profile;
@@ -76,15 +76,21 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
             }
         },
     };
+    // The built-in demo's profile is refused here too, before anything is read.
+    let config = match &target {
+        Target::Profile(profile) => home::project_config(profile)?,
+        Target::Project(url, key) => home::config(url, key),
+    };
     let given = if args.stdin {
-        Some(read_refresh_token()?)
+        let imported = parse_import(&crate::input::read(None)?)?;
+        crate::decode::note_project_warnings(&imported, &config, out)?;
+        Some(refresh_token_of(&imported)?)
     } else {
         None
     };
     let report = match (target, given) {
         (Target::Profile(profile), None) => refresh_stored(home, &profile, args.reveal).await?,
         (Target::Profile(profile), Some(token)) => {
-            let config = home::project_config(&profile)?;
             let vault = home.vault().await?;
             let session =
                 refresh_given(AuthClient::new(config, memory(), "cli").await?, &token).await?;
@@ -97,8 +103,8 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
                 session: SessionSummary::of(&session, Utc::now(), args.reveal),
             }
         }
-        (Target::Project(url, key), Some(token)) => {
-            let client = AuthClient::new(home::config(&url, &key), memory(), "cli").await?;
+        (Target::Project(..), Some(token)) => {
+            let client = AuthClient::new(config, memory(), "cli").await?;
             let session = refresh_given(client, &token).await?;
             let mut warnings = Vec::new();
             if !args.reveal {
@@ -137,10 +143,8 @@ fn memory() -> Arc<dyn SessionStore> {
     Arc::new(MemoryStore::new())
 }
 
-/// The refresh token in whatever was pasted on stdin.
-fn read_refresh_token() -> Result<Zeroizing<String>, CliError> {
-    let text = crate::input::read(None)?;
-    let imported = parse_import(&text)?;
+/// The refresh token in whatever was pasted.
+fn refresh_token_of(imported: &Imported) -> Result<Zeroizing<String>, CliError> {
     match imported.refresh_token() {
         Some(token) => Ok(Zeroizing::new(token.to_string())),
         None => Err(CliError::Input(format!(

@@ -481,3 +481,50 @@ async fn profiles_are_read_from_the_apps_settings_and_never_written() {
     );
     assert_eq!(support::files_in(data.path()), vec![file]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_from_another_server_is_pointed_out_before_it_is_sent() {
+    let issuer = server(|_| {}).await;
+    let other = server(|_| {}).await;
+    let session = sign_in(&issuer).await;
+    let paste = serde_json::json!({
+        "access_token": session.access_token.as_str(),
+        "refresh_token": session.refresh_token.as_str(),
+    })
+    .to_string();
+    let data = data_folder();
+    let args = [
+        "refresh",
+        "--stdin",
+        "--url",
+        &other.url(),
+        "--anon-key",
+        other.anon_key(),
+    ];
+    let refused = run_async(data.path(), &args, &paste).await;
+    // The window's warning, then the server's answer: it never issued that token.
+    assert!(
+        refused.stderr.starts_with(&format!(
+            "note: Its access token was issued by {}/auth/v1, not by this profile's server",
+            issuer.url()
+        )),
+        "{refused:?}"
+    );
+    assert_eq!(refused.code, 6, "{refused:?}");
+    assert!(
+        refused.stderr.contains("Refresh Token Not Found"),
+        "{refused:?}"
+    );
+    // Sent to its own server, nothing is noted.
+    let args = [
+        "refresh",
+        "--stdin",
+        "--url",
+        &issuer.url(),
+        "--anon-key",
+        issuer.anon_key(),
+    ];
+    let fine = run_async(data.path(), &args, &paste).await;
+    assert_eq!(fine.code, 0, "{fine:?}");
+    assert!(!fine.stderr.contains("issued by"), "{fine:?}");
+}
