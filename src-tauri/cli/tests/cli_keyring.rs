@@ -109,6 +109,24 @@ async fn refresh_of_a_profile_saves_the_new_session_where_the_app_finds_it() {
         settings_before,
         "settings.json untouched"
     );
+    // No token in any file: the sealed session is encrypted, the rest are in the keyring.
+    let newest = vault.load("p-refresh").unwrap().unwrap();
+    for path in support::files_in(data.path()) {
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for token in [
+            &session.refresh_token,
+            &session.access_token,
+            &newest.refresh_token,
+            &newest.access_token,
+        ] {
+            assert!(
+                !text.contains(token.as_str()),
+                "{} holds a token",
+                path.display()
+            );
+        }
+    }
     vault.forget_profile("p-refresh").unwrap();
 }
 
