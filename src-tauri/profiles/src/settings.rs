@@ -80,7 +80,8 @@ impl Profile {
 
 /// One line of the app's history of auth events: what happened and to which token, by
 /// fingerprint only. An earlier version kept these in the settings (`Settings::history`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Hashable: a migration that runs again skips the lines already moved.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
     pub at: String,
