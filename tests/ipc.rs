@@ -71,6 +71,20 @@ fn app_about_names_the_build_and_the_folders_in_the_apps_own_data_home() {
     assert!(refused.is_err(), "{refused:?}");
 }
 
+/// The command line reads the app's settings and sealed sessions through `session-profiles`
+/// without Tauri: its folders must be the ones Tauri resolves for the app.
+#[test]
+fn the_shared_folders_are_the_ones_tauri_resolves_for_the_app() {
+    let app = app();
+    let shared = session_profiles::Folders::of_user().expect("a data folder");
+    assert_eq!(app.config().identifier, session_profiles::IDENTIFIER);
+    assert_eq!(app.path().app_data_dir().unwrap(), shared.data);
+    assert_eq!(app.path().app_local_data_dir().unwrap(), shared.local_data);
+    let store = tauri_plugin_store::resolve_store_path(app.handle(), session_profiles::STORE_FILE);
+    assert_eq!(store.unwrap(), shared.settings_file());
+    assert!(shared.data.starts_with(&private_home().data), "{shared:?}");
+}
+
 #[test]
 fn app_commands_are_refused_to_a_window_without_the_capability() {
     let app = app();

@@ -75,9 +75,10 @@ src-tauri/scripts/fuzz.sh 30
 step "on real keyrings: the vault (Secret Service and kernel keyring), the app on the mock runtime"
 # A private D-Bus with an unlocked throwaway gnome-keyring, inside a fresh session keyring.
 # One test at a time: they share the keyring daemon, and the kill test counts its own work.
-# The app's tests that open its vault (ipc, inspector) run here too, never on the user's keyring.
+# The app's tests that open its vault (ipc, inspector) run here too, never on the user's keyring,
+# and the command line's (cli_keyring: the real binary on the app's profiles and vault).
 src-tauri/scripts/with-keyring.sh \
-  cargo test --workspace --test keyring --test ipc --test inspector \
+  cargo test --workspace --test keyring --test ipc --test inspector --test cli_keyring \
   -- --ignored --test-threads=1 --nocapture
 # The app without its built-in demo: a first launch with nothing to open, a first project.
 src-tauri/scripts/with-keyring.sh \

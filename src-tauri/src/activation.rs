@@ -4,7 +4,6 @@
 //! the history recorder).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use session_engine::auto_refresh::{self, Outcome};
 use session_engine::{AuthClient, ClientConfig, Credentials, SessionStore};
@@ -16,10 +15,6 @@ use crate::error::Error;
 use crate::inspector::{Active, Inspector};
 use crate::profile_store::ProfileStore;
 use crate::settings::{self, Backend};
-
-/// An inspector reports a server that keeps failing within seconds; every attempt shows in
-/// the log. (The engine's default, like the Supabase clients', keeps retrying for 30 s.)
-const RETRY_BUDGET: Duration = Duration::from_secs(3);
 
 /// Opens profile `id`, or the last one used (the built-in demo when there is none; in a build
 /// without it, `NoProfile` until a project is added).
@@ -53,7 +48,7 @@ pub async fn activate<R: Runtime>(
             )
         }
     };
-    config.retry_budget = RETRY_BUDGET;
+    config.retry_budget = session_profiles::RETRY_BUDGET;
     let store_key = demo::store_key(&profile, demo_server.as_ref());
     // The client saves through a store the profile can close: copies of the client outlive it.
     let store = Arc::new(ProfileStore::new(vault.clone() as Arc<dyn SessionStore>));

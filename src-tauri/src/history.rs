@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use session_engine::auto_refresh::Setting;
 use session_engine::AuthClient;
 use tauri::async_runtime::JoinHandle;
@@ -28,15 +27,8 @@ pub const LIMIT_PER_PROFILE: usize = 1000;
 /// How long an entry waits for others before the batch is written.
 const BATCH_WINDOW: Duration = Duration::from_millis(500);
 
-/// One line of history: what happened and to which token, by fingerprint only.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryEntry {
-    pub at: String,
-    pub kind: String,
-    pub profile: String,
-    pub refresh_token_fingerprint: Option<String>,
-}
+/// One line of history (shared with the settings' model, where an earlier version kept it).
+pub use session_profiles::HistoryEntry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {

@@ -1,14 +1,15 @@
 //! Non-secret settings in tauri-plugin-store (`settings.json` in the app data folder):
 //! profiles and the last profile. Tokens never go here; the webview has no `store:*`
 //! permission and reads settings only through app commands. The file is written only when a
-//! setting changes (the history of auth events has its own file: `history.rs`).
+//! setting changes (the history of auth events has its own file: `history.rs`). The model,
+//! the file's name and its keys are the `session-profiles` crate's, shared with the command
+//! line, which only ever reads the file.
 
-use serde::{Deserialize, Serialize};
-use session_engine::protocol::DEFAULT_EXPIRY_MARGIN;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt;
 
-use crate::history::HistoryEntry;
+pub use session_profiles::{Backend, Profile, Settings, BUILT_IN_PROFILE, STORE_FILE};
+use session_profiles::{BACKUP_KEY, SETTINGS_KEY as KEY};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -28,131 +29,6 @@ pub enum SettingsError {
     /// The unreadable settings kept aside list profiles whose ids cannot be read.
     #[error("the unreadable settings kept aside name profiles without a readable id")]
     UnreadableBackup,
-}
-
-pub const STORE_FILE: &str = "settings.json";
-const KEY: &str = "settings";
-pub const BUILT_IN_PROFILE: &str = "built-in-demo";
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum Backend {
-    /// The local GoTrue-compatible server the app starts itself.
-    BuiltIn,
-    /// A real project: its URL and anon (publishable) key.
-    Project {
-        project_url: String,
-        anon_key: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Profile {
-    pub id: String,
-    pub name: String,
-    pub backend: Backend,
-    /// Off by default: an inspector shows the session as it is unless told otherwise.
-    #[serde(default)]
-    pub auto_refresh: bool,
-    #[serde(default = "default_margin")]
-    pub refresh_margin_secs: u64,
-}
-
-fn default_margin() -> u64 {
-    DEFAULT_EXPIRY_MARGIN.as_secs()
-}
-
-impl Profile {
-    /// A real project, signed out, auto-refresh off.
-    pub fn project(id: String, name: String, project_url: String, anon_key: String) -> Profile {
-        Profile {
-            id,
-            name,
-            backend: Backend::Project {
-                project_url,
-                anon_key,
-            },
-            auto_refresh: false,
-            refresh_margin_secs: default_margin(),
-        }
-    }
-
-    /// The auto-refresh setting this profile was saved with.
-    pub fn auto_refresh_setting(&self) -> session_engine::auto_refresh::Setting {
-        session_engine::auto_refresh::Setting {
-            enabled: self.auto_refresh,
-            margin: std::time::Duration::from_secs(self.refresh_margin_secs),
-        }
-    }
-
-    pub fn built_in() -> Profile {
-        Profile {
-            id: BUILT_IN_PROFILE.into(),
-            name: "Built-in demo".into(),
-            backend: Backend::BuiltIn,
-            auto_refresh: false,
-            refresh_margin_secs: default_margin(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Settings {
-    #[serde(default)]
-    pub profiles: Vec<Profile>,
-    #[serde(default)]
-    pub last_profile: Option<String>,
-    /// Where an earlier version kept the history: read once, moved to the history file
-    /// (`history::migrate`), never written again.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub history: Vec<HistoryEntry>,
-}
-
-impl Settings {
-    /// The profile to open at start-up: the last one used, else the first, else the built-in
-    /// demo. With a built-in server the demo profile is put first whenever it is missing (a
-    /// first launch, or settings written by a build without the demo). Without one
-    /// (`with_built_in` false) a saved built-in profile is kept but passed over, and with no
-    /// project there is none.
-    pub fn active_profile(&mut self, with_built_in: bool) -> Option<Profile> {
-        if with_built_in && self.profile(BUILT_IN_PROFILE).is_none() {
-            self.profiles.insert(0, Profile::built_in());
-        }
-        let opens = |p: &&Profile| with_built_in || p.backend != Backend::BuiltIn;
-        let wanted = self.last_profile.clone();
-        let profile = self
-            .profiles
-            .iter()
-            .filter(opens)
-            .find(|p| Some(&p.id) == wanted.as_ref())
-            .or_else(|| self.profiles.iter().find(opens))?
-            .clone();
-        self.last_profile = Some(profile.id.clone());
-        Some(profile)
-    }
-
-    /// The profile to open when the active one, `removed`, is removed: the built-in demo when
-    /// this build has it and it is saved, else the first other project (none when it was the
-    /// last). Only a saved profile is ever named.
-    pub fn after_removing(&self, removed: &str, with_built_in: bool) -> Option<String> {
-        if with_built_in && self.profile(BUILT_IN_PROFILE).is_some() {
-            return Some(BUILT_IN_PROFILE.to_string());
-        }
-        self.profiles
-            .iter()
-            .find(|p| p.id != removed && p.backend != Backend::BuiltIn)
-            .map(|p| p.id.clone())
-    }
-
-    pub fn profile(&self, id: &str) -> Option<&Profile> {
-        self.profiles.iter().find(|p| p.id == id)
-    }
-
-    pub fn profile_mut(&mut self, id: &str) -> Option<&mut Profile> {
-        self.profiles.iter_mut().find(|p| p.id == id)
-    }
 }
 
 /// Every read-modify-write of the settings holds this, so that concurrent writers (profile
@@ -182,8 +58,6 @@ fn read<R: Runtime>(app: &AppHandle<R>) -> Result<(Settings, bool), SettingsErro
         }
     }
 }
-
-const BACKUP_KEY: &str = "settings-unreadable-backup";
 
 /// A profile as the reset needs it: its id (which names its keyring entries) and its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,107 +157,6 @@ pub fn erase<R: Runtime>(app: &AppHandle<R>) -> Result<(), SettingsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn with_no_profiles_the_built_in_demo_is_created_and_remembered() {
-        let mut settings = Settings::default();
-        assert_eq!(settings.active_profile(true).unwrap().id, BUILT_IN_PROFILE);
-        assert_eq!(settings.last_profile.as_deref(), Some(BUILT_IN_PROFILE));
-        assert_eq!(settings.profiles.len(), 1);
-    }
-
-    fn project(id: &str) -> Profile {
-        Profile::project(
-            id.into(),
-            id.into(),
-            format!("https://{id}.supabase.co"),
-            "k".into(),
-        )
-    }
-
-    #[test]
-    fn without_the_built_in_server_a_first_launch_opens_nothing_and_creates_nothing() {
-        let mut settings = Settings::default();
-        assert_eq!(settings.active_profile(false), None);
-        assert_eq!(settings, Settings::default());
-    }
-
-    #[test]
-    fn without_the_built_in_server_a_saved_demo_profile_is_kept_and_passed_over() {
-        let mut settings = Settings {
-            profiles: vec![Profile::built_in(), project("a"), project("b")],
-            last_profile: Some(BUILT_IN_PROFILE.into()),
-            ..Settings::default()
-        };
-        assert_eq!(settings.active_profile(false).unwrap().id, "a");
-        assert_eq!(settings.profiles.len(), 3, "the demo profile stays");
-        // The last project used still wins.
-        settings.last_profile = Some("b".into());
-        assert_eq!(settings.active_profile(false).unwrap().id, "b");
-        // Only the demo profile saved: nothing opens, nothing is lost.
-        let mut only_demo = Settings {
-            profiles: vec![Profile::built_in()],
-            last_profile: Some(BUILT_IN_PROFILE.into()),
-            ..Settings::default()
-        };
-        assert_eq!(only_demo.active_profile(false), None);
-        assert_eq!(only_demo.profiles, vec![Profile::built_in()]);
-        assert_eq!(only_demo.last_profile.as_deref(), Some(BUILT_IN_PROFILE));
-    }
-
-    #[test]
-    fn removing_the_active_profile_opens_the_demo_or_else_another_project() {
-        let settings = Settings {
-            profiles: vec![Profile::built_in(), project("a"), project("b")],
-            ..Settings::default()
-        };
-        assert_eq!(
-            settings.after_removing("a", true).as_deref(),
-            Some(BUILT_IN_PROFILE)
-        );
-        assert_eq!(settings.after_removing("a", false).as_deref(), Some("b"));
-        assert_eq!(settings.after_removing("b", false).as_deref(), Some("a"));
-        let last = Settings {
-            profiles: vec![Profile::built_in(), project("a")],
-            ..Settings::default()
-        };
-        assert_eq!(last.after_removing("a", false), None);
-    }
-
-    #[test]
-    fn settings_from_a_build_without_the_demo_get_the_demo_profile_back() {
-        // Written by a build without the demo: one project, no built-in profile.
-        let mut settings = Settings {
-            profiles: vec![project("a")],
-            last_profile: Some("a".into()),
-            ..Settings::default()
-        };
-        // A build with the demo still opens the project last used, with the demo to pick.
-        assert_eq!(settings.active_profile(true).unwrap().id, "a");
-        assert_eq!(settings.profiles, vec![Profile::built_in(), project("a")]);
-        // Removing the project then opens a profile that exists: the demo.
-        assert_eq!(
-            settings.after_removing("a", true).as_deref(),
-            Some(BUILT_IN_PROFILE)
-        );
-        // Opening it again adds nothing more.
-        settings.active_profile(true);
-        assert_eq!(settings.profiles.len(), 2);
-    }
-
-    #[test]
-    fn after_removing_names_only_a_saved_profile() {
-        let no_demo = Settings {
-            profiles: vec![project("a"), project("b")],
-            ..Settings::default()
-        };
-        assert_eq!(no_demo.after_removing("a", true).as_deref(), Some("b"));
-        let only = Settings {
-            profiles: vec![project("a")],
-            ..Settings::default()
-        };
-        assert_eq!(only.after_removing("a", true), None);
-    }
 
     #[test]
     fn the_profiles_to_forget_include_those_only_the_unreadable_backup_lists() {

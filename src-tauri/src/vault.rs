@@ -4,14 +4,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use session_profiles::SEALED_FOLDER;
 use session_vault::Vault;
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::error::Error;
 use crate::inspector::Inspector;
-
-/// The sealed sessions' folder, in the app's local data folder.
-const SEALED_FOLDER: &str = "sessions";
 
 /// Where sealed session files are kept (the vault opens it, Reset all data removes it): the
 /// app's *local* data folder, never one that roams with a Windows profile (`%APPDATA%`), since

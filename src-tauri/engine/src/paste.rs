@@ -28,8 +28,13 @@ pub struct PastePreview {
 }
 
 impl PastePreview {
-    /// `auth_url` is the profile's GoTrue URL, to compare with the access token's issuer.
-    pub fn of(imported: &Imported, current: Option<&Session>, auth_url: &Url) -> PastePreview {
+    /// `auth_url` is the profile's GoTrue URL, to compare with the access token's issuer
+    /// (none: a paste looked at outside any project, as the command line's `decode` does).
+    pub fn of(
+        imported: &Imported,
+        current: Option<&Session>,
+        auth_url: Option<&Url>,
+    ) -> PastePreview {
         let refresh = imported.refresh_token();
         let is_current = match (refresh, current) {
             (Some(token), Some(session)) => session.refresh_token == token,
@@ -45,7 +50,7 @@ impl PastePreview {
             .as_ref()
             .and_then(|jwt| jwt.claims.get("iss"))
             .and_then(Value::as_str);
-        if let Some(issuer) = issuer {
+        if let (Some(issuer), Some(auth_url)) = (issuer, auth_url) {
             if issuer.trim_end_matches('/') != auth_url.as_str().trim_end_matches('/') {
                 warnings.push(format!(
                     "Its access token was issued by {issuer}, not by this profile's server ({auth_url}): this server will probably not know the refresh token."
@@ -77,7 +82,7 @@ mod tests {
     #[test]
     fn a_refresh_token_alone_can_rotate_and_warns_what_rotating_does() {
         let imported = parse_import("abcdefghijkl").unwrap();
-        let preview = PastePreview::of(&imported, None, &url());
+        let preview = PastePreview::of(&imported, None, Some(&url()));
         assert!(preview.can_rotate && !preview.is_current);
         assert_eq!(
             preview.refresh_token_fingerprint,
@@ -93,7 +98,7 @@ mod tests {
         let claims = base64_url(r#"{"iss":"https://other.supabase.co/auth/v1","sub":"u","exp":1}"#);
         let token = format!("{header}.{claims}.c2ln");
         let imported = parse_import(&token).unwrap();
-        let preview = PastePreview::of(&imported, None, &url());
+        let preview = PastePreview::of(&imported, None, Some(&url()));
         assert!(!preview.can_rotate);
         assert!(preview.warnings[0].contains("no refresh token"));
         assert!(
@@ -101,6 +106,9 @@ mod tests {
             "{:?}",
             preview.warnings
         );
+        // Outside any project there is no server to compare the issuer with.
+        let alone = PastePreview::of(&imported, None, None);
+        assert_eq!(alone.warnings.len(), 1, "{:?}", alone.warnings);
     }
 
     fn base64_url(text: &str) -> String {

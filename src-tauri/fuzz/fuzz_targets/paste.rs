@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
     };
     check_import(&imported);
 
-    let preview = PastePreview::of(&imported, None, auth_url());
+    let preview = PastePreview::of(&imported, None, Some(auth_url()));
     let refresh = imported.refresh_token();
     assert_eq!(preview.kind, imported.kind);
     assert_eq!(preview.description, imported.describe());

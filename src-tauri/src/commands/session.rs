@@ -99,7 +99,7 @@ pub async fn paste_preview(
     Ok(PastePreview::of(
         &imported,
         active.client.current_session().as_ref(),
-        &auth_url,
+        Some(&auth_url),
     ))
 }
 

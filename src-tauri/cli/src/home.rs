@@ -1,0 +1,161 @@
+//! The app's side of things, as the command line sees it: its folders, its profiles (read,
+//! never written: the running app keeps the settings in memory and would overwrite a
+//! change), and its vault in the OS keyring.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use session_engine::{ClientConfig, Session, SessionStore};
+use session_profiles::{read_settings, Backend, Folders, Profile, Settings, IDENTIFIER};
+use session_vault::Vault;
+
+use crate::error::CliError;
+
+pub struct Home {
+    folders: Folders,
+}
+
+impl Home {
+    /// The app's own folders, or `data_dir` standing for both (tests, another copy).
+    pub fn new(data_dir: Option<PathBuf>) -> Result<Home, CliError> {
+        let folders = match data_dir {
+            Some(folder) => Folders::at(folder),
+            None => Folders::of_user().ok_or(CliError::NoDataFolder)?,
+        };
+        Ok(Home { folders })
+    }
+
+    pub fn settings_file(&self) -> PathBuf {
+        self.folders.settings_file()
+    }
+
+    pub fn settings(&self) -> Result<Settings, CliError> {
+        Ok(read_settings(&self.settings_file())?)
+    }
+
+    /// The profile with this id, or else the one with this name (the name of exactly one).
+    pub fn profile(&self, wanted: &str) -> Result<Profile, CliError> {
+        find_profile(&self.settings()?, wanted)
+    }
+
+    /// The app's vault: the same keyring service and sealed folder the app uses. A vault
+    /// with no keyring behind it would hold nothing the app saved and lose what is saved in
+    /// it, so it is refused.
+    pub async fn vault(&self) -> Result<Arc<Vault>, CliError> {
+        let sealed = self.folders.sealed_folder();
+        let vault = tokio::task::spawn_blocking(move || Vault::open(IDENTIFIER, sealed)).await?;
+        let backend = vault.backend();
+        if backend == session_vault::Backend::Memory {
+            let notice = backend.notice().unwrap_or_default();
+            return Err(CliError::NoKeyring(notice.to_string()));
+        }
+        Ok(Arc::new(vault))
+    }
+}
+
+fn find_profile(settings: &Settings, wanted: &str) -> Result<Profile, CliError> {
+    if let Some(profile) = settings.profile(wanted) {
+        return Ok(profile.clone());
+    }
+    let named: Vec<&Profile> = settings
+        .profiles
+        .iter()
+        .filter(|p| p.name == wanted)
+        .collect();
+    match named.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(CliError::UnknownProfile(wanted.to_string())),
+        many => Err(CliError::AmbiguousProfile {
+            name: wanted.to_string(),
+            count: many.len(),
+        }),
+    }
+}
+
+/// How the app's client for a project profile is configured. The built-in demo's server
+/// lives inside the app, so it cannot be reached from here.
+pub fn project_config(profile: &Profile) -> Result<ClientConfig, CliError> {
+    match &profile.backend {
+        Backend::Project {
+            project_url,
+            anon_key,
+        } => Ok(config(project_url, anon_key)),
+        Backend::BuiltIn => Err(CliError::BuiltInProfile),
+    }
+}
+
+/// A client configuration as the app makes one (its short retry budget included).
+pub fn config(project_url: &str, anon_key: &str) -> ClientConfig {
+    let mut config = ClientConfig::new(project_url, anon_key);
+    config.retry_budget = session_profiles::RETRY_BUDGET;
+    config
+}
+
+/// The session a profile has stored, if any (off the async threads: a keyring can block).
+pub async fn stored_session(
+    vault: &Arc<Vault>,
+    profile: &Profile,
+) -> Result<Option<Session>, CliError> {
+    let (vault, id) = (vault.clone(), profile.id.clone());
+    Ok(tokio::task::spawn_blocking(move || vault.load(&id)).await??)
+}
+
+/// Saves `session` as the profile's, where the app will find it.
+pub async fn save_session(
+    vault: &Arc<Vault>,
+    profile: &Profile,
+    session: Session,
+) -> Result<(), CliError> {
+    let (vault, id) = (vault.clone(), profile.id.clone());
+    Ok(tokio::task::spawn_blocking(move || vault.save(&id, &session)).await??)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        let project = |id: &str, name: &str| {
+            Profile::project(
+                id.into(),
+                name.into(),
+                "https://x.supabase.co".into(),
+                "k".into(),
+            )
+        };
+        Settings {
+            profiles: vec![
+                Profile::built_in(),
+                project("p1", "Prod"),
+                project("p2", "Staging"),
+                project("p3", "Staging"),
+            ],
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn a_profile_is_found_by_id_then_by_a_name_only_it_has() {
+        assert_eq!(find_profile(&settings(), "p2").unwrap().id, "p2");
+        assert_eq!(find_profile(&settings(), "Prod").unwrap().id, "p1");
+        assert!(matches!(
+            find_profile(&settings(), "Staging"),
+            Err(CliError::AmbiguousProfile { count: 2, .. })
+        ));
+        assert!(matches!(
+            find_profile(&settings(), "nope"),
+            Err(CliError::UnknownProfile(_))
+        ));
+    }
+
+    #[test]
+    fn the_built_in_demo_cannot_be_reached_from_the_command_line() {
+        assert!(matches!(
+            project_config(&Profile::built_in()),
+            Err(CliError::BuiltInProfile)
+        ));
+        let project = find_profile(&settings(), "p1").unwrap();
+        let config = project_config(&project).unwrap();
+        assert_eq!(config.retry_budget, session_profiles::RETRY_BUDGET);
+    }
+}
