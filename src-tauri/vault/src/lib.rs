@@ -114,6 +114,9 @@ impl Envelope {
 pub struct Vault {
     /// One save or removal at a time: each reads the entry, then writes the file and entry.
     writing: std::sync::Mutex<()>,
+    /// Profiles whose sealing key (`key:`) this vault has seen gone, and has not written since
+    /// (see `nothing_sealed`). Knowledge of this vault alone: another process's is not shared.
+    keyless: std::sync::Mutex<std::collections::HashSet<String>>,
     backend: Backend,
     store: Option<Arc<CredentialStore>>,
     memory: MemoryStore,
@@ -193,6 +196,7 @@ impl Vault {
     ) -> Vault {
         Vault {
             writing: std::sync::Mutex::default(),
+            keyless: std::sync::Mutex::default(),
             backend,
             store: Some(store),
             memory: MemoryStore::new(),
@@ -207,6 +211,7 @@ impl Vault {
     fn in_memory(service: &str, sealed_dir: PathBuf) -> Vault {
         Vault {
             writing: std::sync::Mutex::default(),
+            keyless: std::sync::Mutex::default(),
             backend: Backend::Memory,
             store: None,
             memory: MemoryStore::new(),
@@ -266,6 +271,7 @@ impl Vault {
             }),
             Err(keyring_core::Error::NoEntry) if create => {
                 let key = seal::random_key();
+                self.key_written(profile);
                 entry.set_secret(&key).map_err(backend_error)?;
                 Ok(Some(key))
             }
@@ -282,6 +288,7 @@ impl Vault {
         profile: &str,
     ) -> Result<[u8; 32], StorageError> {
         let key = seal::random_key();
+        self.key_written(profile);
         self.entry(store, &format!("key:{profile}"))?
             .set_secret(&key)
             .map_err(backend_error)?;
@@ -383,9 +390,8 @@ impl Vault {
                 "the keyring names an unexpected sealed file name ({file:?})"
             )));
         }
-        let key = self
-            .profile_key(store, profile, false)?
-            .ok_or_else(|| StorageError::Corrupt("the sealed session's key is missing".into()))?;
+        // The file before the key: when there is no file (a load finding no save one ahead,
+        // the usual case) the keyring is not asked at all.
         let sealed = match std::fs::read(self.sealed_dir.join(file)) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -400,6 +406,9 @@ impl Vault {
                 )))
             }
         };
+        let key = self
+            .profile_key(store, profile, false)?
+            .ok_or_else(|| StorageError::Corrupt("the sealed session's key is missing".into()))?;
         let plain = match counter {
             None => seal::open_unversioned(&key, &sealed)?,
             // The file may be one save ahead of the keyring: a save that was stopped between
@@ -421,6 +430,49 @@ impl Vault {
         })
     }
 
+    /// Remembers that the profile's key is not in the keyring (this vault just deleted it, or
+    /// found none).
+    fn key_gone(&self, profile: &str) {
+        let mut keyless = self.keyless.lock().unwrap_or_else(|p| p.into_inner());
+        keyless.insert(profile.to_string());
+    }
+
+    /// Forgets that the profile had no key: called before writing one, so a write that fails
+    /// half way leaves this vault asking the keyring again.
+    fn key_written(&self, profile: &str) {
+        let mut keyless = self.keyless.lock().unwrap_or_else(|p| p.into_inner());
+        keyless.remove(profile);
+    }
+
+    /// Whether an inline save over `previous` can leave the keyring's `key:` entry alone: there
+    /// is nothing sealed of this profile to remove. True only when all three hold:
+    /// - the entry it replaced was inline, so no completed sealed save is current;
+    /// - this vault has seen the key gone and written none since. Another process can make a
+    ///   key only in a sealed save, which writes the key, then the sealed file, then the entry:
+    ///   finished, its entry is sealed (the first point fails); stopped after its file, the file
+    ///   or its temporary is there (the last point fails); stopped before any file, its key
+    ///   sealed nothing, so nothing can be opened with it (the next save that seals uses it,
+    ///   and removing the profile deletes it);
+    /// - the sealed folder holds neither the profile's sealed file nor a temporary of one: a
+    ///   save stopped between its file and its entry leaves a file one count ahead that `load`
+    ///   would prefer to this newer inline session, so it must go (with its key).
+    ///
+    /// Anything unsure (the folder cannot be listed) answers no, and the save removes as before.
+    fn nothing_sealed(&self, profile: &str, previous: Option<&Envelope>) -> bool {
+        if !matches!(previous, Some(Envelope::Inline { .. })) {
+            return false;
+        }
+        let keyless = self.keyless.lock().unwrap_or_else(|p| p.into_inner());
+        if !keyless.contains(profile) {
+            return false;
+        }
+        drop(keyless);
+        matches!(
+            seal::any_copy(&self.sealed_dir, &Vault::sealed_file(profile)),
+            Ok(false)
+        )
+    }
+
     /// Removes a profile's sealed file, the temporary files of sealed saves that were killed
     /// before their rename, and its key (a session that moved back inline, or signed out).
     fn remove_sealed(
@@ -432,7 +484,7 @@ impl Vault {
             .entry(store, &format!("key:{profile}"))?
             .delete_credential()
         {
-            Ok(()) | Err(keyring_core::Error::NoEntry) => {}
+            Ok(()) | Err(keyring_core::Error::NoEntry) => self.key_gone(profile),
             Err(error) => return Err(backend_error(error)),
         }
         let file = Vault::sealed_file(profile);
@@ -523,7 +575,7 @@ impl SessionStore for Vault {
         self.entry(store, &format!("session:{profile}"))?
             .set_secret(&bytes)
             .map_err(backend_error)?;
-        if !sealed {
+        if !sealed && !self.nothing_sealed(profile, previous.as_ref()) {
             // Inline now: a sealed copy and its key (from a move back inline, or one a crash
             // left behind) are stale secrets.
             if let Err(error) = self.remove_sealed(store, profile) {

@@ -179,6 +179,27 @@ pub fn remove_temporaries(dir: &Path, name: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Whether `dir` holds the file `name` or a temporary of a write of it (one listing, no keyring:
+/// the cheap question an inline save asks before deciding it has nothing sealed to remove).
+/// A folder that is not there holds neither.
+pub fn any_copy(dir: &Path, name: &str) -> std::io::Result<bool> {
+    let prefix = format!(".{name}.");
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if is_absent(&e) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let file = entry?.file_name();
+        // A name that is not UTF-8 is neither ours nor a temporary of ours.
+        let Some(file) = file.to_str() else { continue };
+        if file == name || (file.starts_with(&prefix) && file.ends_with(".tmp")) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
     let fail = |what: &str, e: std::io::Error| {
         StorageError::Backend(format!("{what} {}: {e}", dir.display()))

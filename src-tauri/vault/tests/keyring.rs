@@ -811,6 +811,73 @@ async fn sigkill_during_sealed_saves_loses_no_session_in_the_kernel_keyring() {
     kill_test(Backend::KernelKeyring, Saves::Sealed, 40).await;
 }
 
+/// An inline save skips deleting the sealing key only while its vault knows there is none: a
+/// second vault on the same keyring and folder (another process: the command-line tool, or
+/// the app started twice) that seals the profile behind its back is noticed, whether its
+/// save finished (the entry says sealed) or stopped between the file and the entry (the file
+/// is there). Either way the next inline save removes the file and the key, and loads as
+/// itself, not as the older sealed copy.
+fn another_process_sealing_behind_the_vaults_back(backend: Backend) {
+    let run = Run::new();
+    let raw = run.raw(backend);
+    for stopped in [false, true] {
+        let folder = temp_dir("vault-two");
+        let dir = folder.path();
+        let profile = unique("two");
+        let ours = run.open(backend, dir);
+        // Two inline saves: after the first, this vault has seen the key gone.
+        ours.save(&profile, &made_up_session("ours-1")).unwrap();
+        ours.save(&profile, &made_up_session("ours-2")).unwrap();
+        let ours_entry = raw.get(&format!("session:{profile}")).unwrap();
+
+        let mut other = run.open(backend, dir);
+        other.set_inline_limit(0);
+        other.save(&profile, &made_up_session("other")).unwrap();
+        assert!(raw.get(&format!("key:{profile}")).is_some());
+        assert!(dir.join(format!("{profile}.sealed")).exists());
+        if stopped {
+            // Killed between writing the sealed file and updating the entry.
+            raw.set(&format!("session:{profile}"), &ours_entry);
+            assert_eq!(
+                ours.load(&profile).unwrap(),
+                Some(made_up_session("other")),
+                "the file one count ahead is the newer session"
+            );
+        }
+
+        ours.save(&profile, &made_up_session("ours-3")).unwrap();
+        assert_eq!(
+            ours.load(&profile).unwrap(),
+            Some(made_up_session("ours-3")),
+            "{backend:?}, stopped: {stopped}"
+        );
+        assert_eq!(
+            raw.get(&format!("key:{profile}")),
+            None,
+            "{backend:?}, stopped: {stopped}: the key"
+        );
+        assert!(
+            files_under(dir).is_empty(),
+            "{backend:?}, stopped: {stopped}: {:?}",
+            files_under(dir)
+        );
+        ours.remove(&profile).unwrap();
+    }
+    run.assert_nothing_left();
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run through src-tauri/scripts/with-keyring.sh (make test does)"]
+fn another_process_sealing_in_the_secret_service_is_cleaned_up_by_the_next_inline_save() {
+    another_process_sealing_behind_the_vaults_back(Backend::SecretService);
+}
+
+#[test]
+#[ignore = "needs a kernel session keyring: run through src-tauri/scripts/with-keyring.sh (make test does)"]
+fn another_process_sealing_in_the_kernel_keyring_is_cleaned_up_by_the_next_inline_save() {
+    another_process_sealing_behind_the_vaults_back(Backend::KernelKeyring);
+}
+
 // Failure paths.
 
 /// Warnings logged through `tracing` (which hands them to `log` when no subscriber is set).

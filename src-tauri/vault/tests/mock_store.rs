@@ -703,3 +703,262 @@ fn forgetting_a_profile_removes_its_session_key_sealed_file_and_jwt_secret_only(
     vault.forget_profile("gone").unwrap();
     vault.forget_profile("never-saved").unwrap();
 }
+
+/// keyring-core's mock store, writing down every call the vault makes (`"get session:p"`):
+/// what a save costs in keyring round trips, one line per trip.
+#[derive(Debug)]
+struct CountingStore {
+    inner: Arc<CredentialStore>,
+    calls: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[derive(Debug)]
+struct CountingCredential {
+    inner: keyring_core::Entry,
+    user: String,
+    calls: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl CountingCredential {
+    fn called(&self, what: &str) {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("{what} {}", self.user));
+    }
+}
+
+impl keyring_core::api::CredentialApi for CountingCredential {
+    fn set_secret(&self, secret: &[u8]) -> keyring_core::Result<()> {
+        self.called("set");
+        self.inner.set_secret(secret)
+    }
+
+    fn get_secret(&self) -> keyring_core::Result<Vec<u8>> {
+        self.called("get");
+        self.inner.get_secret()
+    }
+
+    fn delete_credential(&self) -> keyring_core::Result<()> {
+        self.called("delete");
+        self.inner.delete_credential()
+    }
+
+    fn get_credential(&self) -> keyring_core::Result<Option<Arc<keyring_core::api::Credential>>> {
+        Ok(None)
+    }
+
+    fn get_specifiers(&self) -> Option<(String, String)> {
+        self.inner.get_specifiers()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl keyring_core::api::CredentialStoreApi for CountingStore {
+    fn vendor(&self) -> String {
+        format!("Counting: {}", self.inner.vendor())
+    }
+
+    fn id(&self) -> String {
+        self.inner.id()
+    }
+
+    fn build(
+        &self,
+        service: &str,
+        user: &str,
+        modifiers: Option<&std::collections::HashMap<&str, &str>>,
+    ) -> keyring_core::Result<keyring_core::Entry> {
+        let inner = self.inner.build(service, user, modifiers)?;
+        Ok(keyring_core::Entry::new_with_credential(Arc::new(
+            CountingCredential {
+                inner,
+                user: user.to_string(),
+                calls: self.calls.clone(),
+            },
+        )))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A mock store that counts, the list of its calls, and a vault over it sealing past 2 KiB.
+fn counted(
+    dir: &std::path::Path,
+) -> (
+    Arc<CredentialStore>,
+    Arc<std::sync::Mutex<Vec<String>>>,
+    Vault,
+) {
+    let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store: Arc<CredentialStore> = Arc::new(CountingStore {
+        inner: mock_store(),
+        calls: calls.clone(),
+    });
+    (store.clone(), calls, counting_vault(&store, dir))
+}
+
+/// Another vault (another process's) over the same counting store and folder.
+fn counting_vault(store: &Arc<CredentialStore>, dir: &std::path::Path) -> Vault {
+    let mut vault = Vault::with_store(
+        store.clone(),
+        Backend::SecretService,
+        "test",
+        dir.to_path_buf(),
+    );
+    vault.set_inline_limit(2048);
+    vault
+}
+
+fn taken(calls: &std::sync::Mutex<Vec<String>>) -> Vec<String> {
+    std::mem::take(&mut *calls.lock().unwrap())
+}
+
+fn small(mark: &str) -> Session {
+    let mut session = session(10);
+    session.refresh_token = mark.into();
+    session
+}
+
+#[test]
+fn an_inline_save_asks_about_the_key_only_until_it_has_seen_it_gone() {
+    let folder = temp_dir();
+    let (store, calls, vault) = counted(folder.path());
+    vault.save("p", &small("one")).unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["get session:p", "set session:p", "delete key:p"],
+        "the first save of this vault: it knows nothing of the key yet"
+    );
+    vault.save("p", &small("two")).unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["get session:p", "set session:p"],
+        "the key seen gone: two round trips, read and write"
+    );
+    vault.save("p", &small("three")).unwrap();
+    assert_eq!(taken(&calls), ["get session:p", "set session:p"]);
+    // Knowledge is per profile and per vault: another profile, and another process, ask once.
+    vault.save("q", &small("q")).unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["get session:q", "set session:q", "delete key:q"]
+    );
+    let restarted = counting_vault(&store, folder.path());
+    restarted.save("p", &small("four")).unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["get session:p", "set session:p", "delete key:p"]
+    );
+    assert_eq!(restarted.load("p").unwrap(), Some(small("four")));
+    assert_eq!(
+        taken(&calls),
+        ["get session:p"],
+        "a load with no sealed file never asks for the key"
+    );
+}
+
+#[test]
+fn an_inline_save_after_its_own_sealed_save_removes_the_key_again() {
+    let folder = temp_dir();
+    let (store, calls, vault) = counted(folder.path());
+    vault.save("p", &small("one")).unwrap();
+    vault.save("p", &session(5000)).unwrap();
+    taken(&calls);
+    vault.save("p", &small("two")).unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["get session:p", "set session:p", "delete key:p"]
+    );
+    assert!(matches!(
+        entry(&store, "key:p").get_secret(),
+        Err(keyring_core::Error::NoEntry)
+    ));
+    assert!(!folder.path().join("p.sealed").exists());
+}
+
+/// A sealed save of this vault that failed after making its key (the folder cannot be made)
+/// leaves a key that sealed nothing: the vault knows it wrote one, and the next inline save
+/// removes it.
+#[test]
+fn a_key_left_by_a_failed_sealed_save_is_removed_by_the_next_inline_save() {
+    let folder = temp_dir();
+    let blocked = folder.path().join("sessions");
+    let (store, calls, vault) = counted(&blocked);
+    vault.save("p", &small("one")).unwrap();
+    std::fs::write(&blocked, b"a file where the folder should be").unwrap();
+    assert!(vault.save("p", &session(5000)).is_err());
+    assert!(entry(&store, "key:p").get_secret().is_ok());
+    taken(&calls);
+    vault.save("p", &small("two")).unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["get session:p", "set session:p", "delete key:p"]
+    );
+    assert!(matches!(
+        entry(&store, "key:p").get_secret(),
+        Err(keyring_core::Error::NoEntry)
+    ));
+}
+
+/// What another process does behind this vault's back is seen in the keyring entry it read
+/// anyway or in the sealed folder, never assumed away.
+#[test]
+fn another_processs_sealed_save_makes_the_next_inline_save_remove_the_key() {
+    // Finished: the entry says sealed (even with its file gone).
+    let folder = temp_dir();
+    let (store, calls, vault) = counted(folder.path());
+    vault.save("p", &small("one")).unwrap();
+    vault.save("p", &small("two")).unwrap();
+    counting_vault(&store, folder.path())
+        .save("p", &session(5000))
+        .unwrap();
+    std::fs::remove_file(folder.path().join("p.sealed")).unwrap();
+    taken(&calls);
+    vault.save("p", &small("three")).unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["get session:p", "set session:p", "delete key:p"]
+    );
+
+    // Stopped between its file and the entry: the entry still inline, the file one count ahead.
+    let folder = temp_dir();
+    let (store, calls, vault) = counted(folder.path());
+    vault.save("p", &small("one")).unwrap();
+    vault.save("p", &small("two")).unwrap();
+    let inline_entry = entry(&store, "session:p").get_secret().unwrap();
+    counting_vault(&store, folder.path())
+        .save("p", &session(5000))
+        .unwrap();
+    entry(&store, "session:p")
+        .set_secret(&inline_entry)
+        .unwrap();
+    taken(&calls);
+    vault.save("p", &small("three")).unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["get session:p", "set session:p", "delete key:p"]
+    );
+    assert_eq!(vault.load("p").unwrap(), Some(small("three")));
+    assert!(std::fs::read_dir(folder.path()).unwrap().next().is_none());
+
+    // Killed inside the file write: only its temporary is there.
+    let folder = temp_dir();
+    let (store, calls, vault) = counted(folder.path());
+    vault.save("p", &small("one")).unwrap();
+    vault.save("p", &small("two")).unwrap();
+    entry(&store, "key:p").set_secret(&[9u8; 32]).unwrap();
+    std::fs::write(folder.path().join(".p.sealed.4242.0.tmp"), b"half").unwrap();
+    taken(&calls);
+    vault.save("p", &small("three")).unwrap();
+    assert_eq!(
+        taken(&calls),
+        ["get session:p", "set session:p", "delete key:p"]
+    );
+    assert!(std::fs::read_dir(folder.path()).unwrap().next().is_none());
+}
