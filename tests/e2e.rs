@@ -2713,3 +2713,157 @@ async fn about_shows_the_build_and_reset_all_data_returns_to_the_first_launch() 
     assert!(!history.contains(&project_id), "{history}");
     launched.finish().await;
 }
+
+/// Opens the newest exchange whose log row matches `search` (the log's own search box).
+async fn open_exchange(app: &Session, search: &str) -> String {
+    erase(app, "#log-search").await;
+    type_into(app, "#log-search", search).await;
+    press(app, ".request-row button").await;
+    let detail = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#log-detail").await.unwrap_or_default(),
+        |t| t.contains("Copy as curl"),
+    )
+    .await;
+    erase(app, "#log-search").await;
+    detail
+}
+
+/// Copy as curl / supabase-js from an exchange's detail. Redacted (the default): the
+/// clipboard holds no token, and the refresh token sent is a `$REFRESH_TOKEN` placeholder
+/// naming its fingerprint. With real tokens (behind a confirm step): a `GET /user` made with
+/// the current access token becomes a script that, run by `sh` with the system's curl,
+/// gets the user from the built-in server; a refresh exchange gets the key filled but not the
+/// refresh token it used up, and the window says so.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn an_exchange_copies_as_curl_redacted_and_with_the_tokens_still_held() {
+    let launched = launch("copy-as", &[]).await;
+    let app = &launched.app;
+
+    // GET /user, sent by the identities panel with the session's access token at start.
+    open_exchange(app, "GET /user").await;
+    press(app, "#copy-as-real").await;
+    let warning = app.text_of("#copy-as-confirm").await.unwrap();
+    assert!(warning.contains("live tokens"), "{warning}");
+    press(app, "#copy-as-real-curl").await;
+    let result = app.text_of("#copy-as-result").await.unwrap();
+    assert!(
+        result.contains("with real tokens") && result.contains("clipboard clears in 30 s"),
+        "{result}"
+    );
+    assert!(
+        result.contains("Filled in: SUPABASE_KEY, ACCESS_TOKEN."),
+        "{result}"
+    );
+    let script = clipboard_text().expect("the clipboard holds the copy");
+    let access = script
+        .lines()
+        .find_map(|l| l.strip_prefix("ACCESS_TOKEN='"))
+        .and_then(|l| l.strip_suffix('\''))
+        .expect("the access token is filled in")
+        .to_string();
+    launched.saw(&access);
+    assert_eq!(
+        session_engine::tokens::fingerprint(&access),
+        app.text_of("#access-fingerprint").await.unwrap()
+    );
+    // The script runs as it was copied: the server answers with the signed-in user.
+    let ran = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .expect("sh runs");
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let user: serde_json::Value = serde_json::from_slice(&ran.stdout).expect("a JSON answer");
+    println!(
+        "the copied curl got user {} <{}>",
+        user["id"], user["email"]
+    );
+    assert!(
+        user["id"].is_string() && user["email"].is_string(),
+        "{user}"
+    );
+
+    // A refresh: the exchange's refresh token is the one shown before it.
+    let sent = app.text_of("#refresh-fingerprint").await.unwrap();
+    press(app, "#refresh-now").await;
+    rotated_from(app, &sent).await;
+    launched.harvest().await;
+    open_exchange(app, "token?grant_type=refresh_token").await;
+    press(app, "#copy-as-curl").await;
+    let result = app.text_of("#copy-as-result").await.unwrap();
+    assert!(result.contains("Copied as curl (redacted)"), "{result}");
+    assert!(
+        result.contains(&format!(
+            "REFRESH_TOKEN — the refresh_token in the body, {sent} (redacted copy)"
+        )),
+        "{result}"
+    );
+    let curl = clipboard_text().expect("the clipboard holds the copy");
+    println!("copied as curl, redacted:\n{curl}");
+    for token in launched.seen.lock().unwrap().iter() {
+        assert!(
+            !curl.contains(token.as_str()),
+            "a token in the redacted copy"
+        );
+    }
+    assert!(
+        !leaks::is_access_token(&curl) && !curl.contains("eyJ"),
+        "{curl}"
+    );
+    assert!(
+        curl.contains(&format!(
+            "set REFRESH_TOKEN to the refresh_token in the body, {sent}"
+        )),
+        "{curl}"
+    );
+    assert!(
+        curl.contains(r#"--data-raw '{"refresh_token":"'"$REFRESH_TOKEN"'"}'"#),
+        "{curl}"
+    );
+
+    press(app, "#copy-as-js").await;
+    let js = eventually(
+        Duration::from_secs(5),
+        async || clipboard_text().unwrap_or_default(),
+        |t| t.contains("supabase-js"),
+    )
+    .await;
+    assert!(
+        js.contains("supabase.auth.refreshSession({ refresh_token: REFRESH_TOKEN })"),
+        "{js}"
+    );
+
+    // With real tokens: the key is filled, the used-up refresh token is not, and the window
+    // names it.
+    press(app, "#copy-as-real").await;
+    press(app, "#copy-as-real-curl").await;
+    let result = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#copy-as-result").await.unwrap(),
+        |t| t.contains("with real tokens"),
+    )
+    .await;
+    assert!(result.contains("Filled in: SUPABASE_KEY."), "{result}");
+    assert!(
+        result.contains("REFRESH_TOKEN") && result.contains("not held by the app"),
+        "{result}"
+    );
+    scroll_to(app, "#copy-as-result").await;
+    app.screenshot(&shots_dir().join("copy-as-curl.png"))
+        .await
+        .unwrap();
+    let real = clipboard_text().unwrap();
+    assert!(real.contains("SUPABASE_KEY='"), "{real}");
+    assert!(
+        real.contains(&format!(
+            ": \"${{REFRESH_TOKEN:?set REFRESH_TOKEN to the refresh_token in the body, {sent}}}\""
+        )),
+        "{real}"
+    );
+    launched.finish().await;
+}

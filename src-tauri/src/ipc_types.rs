@@ -13,6 +13,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::clipboard::Copied;
     use crate::commands::app::AppInfo;
     use crate::commands::sign_in::OtpChannel;
+    use crate::copy_as::{CopiedAs, CopyFormat, Slot};
     use crate::demo::{DemoAccount, InboxKind, InboxMessage};
     use crate::error::ErrorView;
     use crate::identities::{IdentitiesView, IdentityView};
@@ -66,6 +67,9 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         RequestSummary::decl(config),
         ErrorView::decl(config),
         Copied::decl(config),
+        CopyFormat::decl(config),
+        CopiedAs::decl(config),
+        Slot::decl(config),
         Exchange::decl(config),
         PastePreview::decl(config),
         ImportKind::decl(config),
