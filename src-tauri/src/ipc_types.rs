@@ -17,6 +17,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::demo::{DemoAccount, InboxKind, InboxMessage};
     use crate::error::ErrorView;
     use crate::identities::{IdentitiesView, IdentityView};
+    use crate::layout::LogLayout;
     use crate::live_log::{LogItem, RequestSummary};
     use crate::oauth::OAuthStarted;
     use crate::profiles::{DetectedStack, ProfileView, Status};
@@ -67,6 +68,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         RequestSummary::decl(config),
         ErrorView::decl(config),
         Copied::decl(config),
+        LogLayout::decl(config),
         CopyFormat::decl(config),
         CopiedAs::decl(config),
         Slot::decl(config),

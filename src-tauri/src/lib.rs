@@ -16,6 +16,7 @@ pub mod history;
 pub mod identities;
 pub mod inspector;
 pub mod ipc_types;
+pub mod layout;
 pub mod live_log;
 pub mod log_stream;
 pub mod logging;
@@ -94,6 +95,8 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::session::paste_rotate,
             commands::log::log_exchange,
             commands::log::log_copy_as,
+            commands::log::log_layout,
+            commands::log::log_layout_save,
             commands::log::log_export,
             commands::log::session_events,
             commands::auth::auth_sign_in_password,

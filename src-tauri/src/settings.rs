@@ -1,5 +1,5 @@
 //! Non-secret settings in tauri-plugin-store (`settings.json` in the app data folder):
-//! profiles and the last profile. Tokens never go here; the webview has no `store:*`
+//! profiles, the last profile and the log's layout. Tokens never go here; the webview has no `store:*`
 //! permission and reads settings only through app commands. The file is written only when a
 //! setting changes (the history of auth events has its own file: `history.rs`).
 
@@ -108,6 +108,9 @@ pub struct Settings {
     /// (`history::migrate`), never written again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
+    /// How the window lays out the live log.
+    #[serde(default)]
+    pub layout: crate::layout::LogLayout,
 }
 
 impl Settings {

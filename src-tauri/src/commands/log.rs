@@ -8,6 +8,7 @@ use tauri::{AppHandle, Manager, Runtime, State};
 use crate::copy_as::{CopiedAs, CopyFormat};
 use crate::error::Error;
 use crate::inspector::Inspector;
+use crate::layout::LogLayout;
 use crate::live_log::LogItem;
 
 /// Streams the live log (starting with the requests made before and INITIAL_SESSION), in
@@ -47,6 +48,21 @@ pub async fn log_copy_as<R: Runtime>(
     real_tokens: bool,
 ) -> Result<CopiedAs, Error> {
     crate::copy_as::copy(app, &*inspector.active().await?, id, format, real_tokens)
+}
+
+/// The log's layout as it was left (the default on a first launch).
+#[tauri::command]
+pub async fn log_layout<R: Runtime>(app: AppHandle<R>) -> Result<LogLayout, Error> {
+    crate::layout::load(&app)
+}
+
+/// Remembers the log's layout for the next launch.
+#[tauri::command]
+pub async fn log_layout_save<R: Runtime>(
+    app: AppHandle<R>,
+    layout: LogLayout,
+) -> Result<LogLayout, Error> {
+    crate::layout::save(&app, layout)
 }
 
 /// Saves the log the window shows as NDJSON into the Downloads folder (the app data folder

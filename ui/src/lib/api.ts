@@ -20,6 +20,7 @@ import type {
   SignInMethods,
   TotpEnrollmentView,
   LogItem,
+  LogLayout,
   PastePreview,
   ResetDone,
   SessionView,
@@ -179,6 +180,8 @@ export const api = {
   exchange: (id: number) => call<Exchange | null>("log_exchange", { id }),
   /** The exchange as curl or supabase-js, put on the clipboard by the app. Redacted unless
    *  `realTokens` (after the user confirmed): the window hears only which secrets were filled. */
+  logLayout: () => call<LogLayout>("log_layout"),
+  saveLogLayout: (layout: LogLayout) => call<LogLayout>("log_layout_save", { layout }),
   copyExchangeAs: (id: number, format: CopyFormat, realTokens: boolean) =>
     call<CopiedAs>("log_copy_as", { id, format, realTokens }),
   setAutoRefresh: (enabled: boolean, marginSecs: number) =>

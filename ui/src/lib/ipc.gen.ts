@@ -205,6 +205,20 @@ export type Copied = {
  */
 clearsInSecs: number, };
 
+export type LogLayout = { 
+/**
+ * The log column's width in CSS pixels, beside the panels.
+ */
+logWidth: number, 
+/**
+ * The log takes the whole window; the panels are hidden until it is switched off.
+ */
+fullWidth: boolean, 
+/**
+ * Emails, user and session ids and fingerprints are masked everywhere in the window.
+ */
+screenshotSafe: boolean, };
+
 export type CopyFormat = "curl" | "supabaseJs";
 
 export type CopiedAs = { slots: Array<Slot>, 
