@@ -2713,3 +2713,381 @@ async fn about_shows_the_build_and_reset_all_data_returns_to_the_first_launch() 
     assert!(!history.contains(&project_id), "{history}");
     launched.finish().await;
 }
+
+/// Opens the newest exchange whose log row matches `search` (the log's own search box).
+async fn open_exchange(app: &Session, search: &str) -> String {
+    erase(app, "#log-search").await;
+    type_into(app, "#log-search", search).await;
+    press(app, ".request-row button").await;
+    let detail = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#log-detail").await.unwrap_or_default(),
+        |t| t.contains("Copy as curl"),
+    )
+    .await;
+    erase(app, "#log-search").await;
+    detail
+}
+
+/// Copy as curl / supabase-js from an exchange's detail. Redacted (the default): the
+/// clipboard holds no token, and the refresh token sent is a `$REFRESH_TOKEN` placeholder
+/// naming its fingerprint. With real tokens (behind a confirm step): a `GET /user` made with
+/// the current access token becomes a script that, run by `sh` with the system's curl,
+/// gets the user from the built-in server; a refresh exchange gets the key filled but not the
+/// refresh token it used up, and the window says so.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn an_exchange_copies_as_curl_redacted_and_with_the_tokens_still_held() {
+    let launched = launch("copy-as", &[]).await;
+    let app = &launched.app;
+
+    // GET /user, sent by the identities panel with the session's access token at start.
+    open_exchange(app, "GET /user").await;
+    press(app, "#copy-as-real").await;
+    let warning = app.text_of("#copy-as-confirm").await.unwrap();
+    assert!(warning.contains("live tokens"), "{warning}");
+    press(app, "#copy-as-real-curl").await;
+    let result = app.text_of("#copy-as-result").await.unwrap();
+    assert!(
+        result.contains("with real tokens") && result.contains("clipboard clears in 30 s"),
+        "{result}"
+    );
+    assert!(
+        result.contains("Filled in: SUPABASE_KEY, ACCESS_TOKEN."),
+        "{result}"
+    );
+    let script = clipboard_text().expect("the clipboard holds the copy");
+    let access = script
+        .lines()
+        .find_map(|l| l.strip_prefix("ACCESS_TOKEN='"))
+        .and_then(|l| l.strip_suffix('\''))
+        .expect("the access token is filled in")
+        .to_string();
+    launched.saw(&access);
+    assert_eq!(
+        session_engine::tokens::fingerprint(&access),
+        app.text_of("#access-fingerprint").await.unwrap()
+    );
+    // The script runs as it was copied: the server answers with the signed-in user.
+    let ran = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .expect("sh runs");
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let user: serde_json::Value = serde_json::from_slice(&ran.stdout).expect("a JSON answer");
+    println!(
+        "the copied curl got user {} <{}>",
+        user["id"], user["email"]
+    );
+    assert!(
+        user["id"].is_string() && user["email"].is_string(),
+        "{user}"
+    );
+
+    // A refresh: the exchange's refresh token is the one shown before it.
+    let sent = app.text_of("#refresh-fingerprint").await.unwrap();
+    press(app, "#refresh-now").await;
+    rotated_from(app, &sent).await;
+    launched.harvest().await;
+    open_exchange(app, "token?grant_type=refresh_token").await;
+    press(app, "#copy-as-curl").await;
+    let result = app.text_of("#copy-as-result").await.unwrap();
+    assert!(result.contains("Copied as curl (redacted)"), "{result}");
+    assert!(
+        result.contains(&format!(
+            "REFRESH_TOKEN — the refresh_token in the body, {sent} (redacted copy)"
+        )),
+        "{result}"
+    );
+    let curl = clipboard_text().expect("the clipboard holds the copy");
+    println!("copied as curl, redacted:\n{curl}");
+    for token in launched.seen.lock().unwrap().iter() {
+        assert!(
+            !curl.contains(token.as_str()),
+            "a token in the redacted copy"
+        );
+    }
+    assert!(
+        !leaks::is_access_token(&curl) && !curl.contains("eyJ"),
+        "{curl}"
+    );
+    assert!(
+        curl.contains(&format!(
+            "set REFRESH_TOKEN to the refresh_token in the body, {sent}"
+        )),
+        "{curl}"
+    );
+    assert!(
+        curl.contains(r#"--data-raw '{"refresh_token":"'"$REFRESH_TOKEN"'"}'"#),
+        "{curl}"
+    );
+
+    press(app, "#copy-as-js").await;
+    let js = eventually(
+        Duration::from_secs(5),
+        async || clipboard_text().unwrap_or_default(),
+        |t| t.contains("supabase-js"),
+    )
+    .await;
+    assert!(
+        js.contains("supabase.auth.refreshSession({ refresh_token: REFRESH_TOKEN })"),
+        "{js}"
+    );
+
+    // With real tokens: the key is filled, the used-up refresh token is not, and the window
+    // names it.
+    press(app, "#copy-as-real").await;
+    press(app, "#copy-as-real-curl").await;
+    let result = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#copy-as-result").await.unwrap(),
+        |t| t.contains("with real tokens"),
+    )
+    .await;
+    assert!(result.contains("Filled in: SUPABASE_KEY."), "{result}");
+    assert!(
+        result.contains("REFRESH_TOKEN") && result.contains("not held by the app"),
+        "{result}"
+    );
+    scroll_to(app, "#copy-as-result").await;
+    app.screenshot(&shots_dir().join("copy-as-curl.png"))
+        .await
+        .unwrap();
+    let real = clipboard_text().unwrap();
+    assert!(real.contains("SUPABASE_KEY='"), "{real}");
+    assert!(
+        real.contains(&format!(
+            ": \"${{REFRESH_TOKEN:?set REFRESH_TOKEN to the refresh_token in the body, {sent}}}\""
+        )),
+        "{real}"
+    );
+    launched.finish().await;
+}
+
+/// A number the page computes from `script` (a `return` expression).
+async fn measure(app: &Session, script: &str) -> f64 {
+    app.execute(script, serde_json::json!([]))
+        .await
+        .expect("the page answers")
+        .as_f64()
+        .unwrap_or(f64::NAN)
+}
+
+async fn log_width(app: &Session) -> f64 {
+    measure(
+        app,
+        "return document.getElementById('log-column').getBoundingClientRect().width;",
+    )
+    .await
+}
+
+/// The log's layout as saved in the settings file (null before anything was saved).
+fn saved_layout(launched: &Launched) -> serde_json::Value {
+    let file = launched.data().join(APP_FOLDER).join("settings.json");
+    std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .map(|stored| stored["settings"]["layout"].clone())
+        .unwrap_or_default()
+}
+
+/// The log's layout. The handle between the panels and the log widens the log with the
+/// arrow keys and by dragging, and a relaunch opens it at the width left. Full width gives the
+/// log the whole window (and is remembered). A row hovered or focused shows its whole path
+/// where it was cut off. Screenshot-safe mode leaves no email, UUID or fingerprint in the
+/// window's text, and puts them back when switched off.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn the_log_resizes_is_remembered_goes_full_width_and_masks_for_screenshots() {
+    const ARROW_LEFT: &str = "\u{E012}";
+    const HOME: &str = "\u{E011}";
+    let mut launched = launch("layout", &[]).await;
+    let app = &launched.app;
+    let start = log_width(app).await;
+    println!("the log starts {start} px wide");
+
+    // Keyboard: five presses of ← widen it by 100 px.
+    let handle = app
+        .wait_for("#log-resize", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.send_keys(&handle, &ARROW_LEFT.repeat(5)).await.unwrap();
+    let keyed = eventually(
+        Duration::from_secs(5),
+        async || log_width(app).await,
+        |w| (*w - (start + 100.0)).abs() < 1.0,
+    )
+    .await;
+    // A drag 120 px to the left widens it by as much.
+    app.drag_by(&handle, -120, 0).await.unwrap();
+    let dragged = eventually(
+        Duration::from_secs(5),
+        async || log_width(app).await,
+        |w| (*w - (keyed + 120.0)).abs() < 2.0,
+    )
+    .await;
+    println!("after the keys {keyed} px, after the drag {dragged} px");
+    eventually(
+        Duration::from_secs(5),
+        async || saved_layout(&launched)["logWidth"].as_f64(),
+        |saved| saved.is_some_and(|w| (w - dragged).abs() < 1.0),
+    )
+    .await;
+
+    launched.relaunch().await;
+    let app = &launched.app;
+    let reopened = eventually(
+        Duration::from_secs(10),
+        async || log_width(app).await,
+        |w| (*w - dragged).abs() < 1.0,
+    )
+    .await;
+    println!("after a relaunch {reopened} px");
+
+    // Narrowest, a long path is cut off; hovered, its row shows it whole.
+    let mark = log_mark(app).await;
+    press(app, "#refresh-now").await;
+    wait_for_event(app, mark, "TOKEN_REFRESHED").await;
+    let handle = app
+        .wait_for("#log-resize", Duration::from_secs(5))
+        .await
+        .unwrap();
+    app.send_keys(&handle, HOME).await.unwrap();
+    eventually(
+        Duration::from_secs(5),
+        async || log_width(app).await,
+        |w| (*w - 320.0).abs() < 1.0,
+    )
+    .await;
+    let cut = "const p = [...document.querySelectorAll('.request-row .path')] \
+        .find((e) => e.textContent.includes('grant_type')); \
+        return p ? p.scrollWidth - p.clientWidth : -1;";
+    assert!(
+        measure(app, cut).await > 0.0,
+        "the path is cut off at 320 px"
+    );
+    let rows = app.find_all(".request-row button").await.unwrap();
+    let which = measure(
+        app,
+        "return [...document.querySelectorAll('.request-row button')] \
+            .findIndex((b) => b.textContent.includes('grant_type'));",
+    )
+    .await;
+    assert!(which >= 0.0, "a refresh row");
+    app.hover(&rows[which as usize]).await.unwrap();
+    let shown_whole = eventually(
+        Duration::from_secs(3),
+        async || measure(app, cut).await,
+        |d| *d <= 0.0,
+    )
+    .await
+        <= 0.0;
+    app.screenshot(&shots_dir().join("log-row-hover.png"))
+        .await
+        .unwrap();
+    assert!(shown_whole, "a hovered row shows its whole path");
+
+    // Full width: the panels go, the log takes the window; remembered.
+    press(app, "#log-full-width").await;
+    let window = measure(app, "return document.documentElement.clientWidth;").await;
+    let full = eventually(
+        Duration::from_secs(5),
+        async || log_width(app).await,
+        |w| *w > window - 60.0,
+    )
+    .await;
+    assert_eq!(
+        count_of(app, "#session-id").await,
+        1,
+        "the card is still in the page"
+    );
+    let card_shown = measure(
+        app,
+        "return document.getElementById('session-id').getClientRects().length;",
+    )
+    .await;
+    assert_eq!(card_shown, 0.0, "but not shown");
+    println!("full width: the log {full} px of {window}");
+    app.screenshot(&shots_dir().join("log-full-width.png"))
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(5),
+        async || saved_layout(&launched)["fullWidth"].clone(),
+        |v| *v == serde_json::json!(true),
+    )
+    .await;
+    press(app, "#log-full-width").await;
+    eventually(
+        Duration::from_secs(5),
+        async || log_width(app).await,
+        |w| (*w - 320.0).abs() < 1.0,
+    )
+    .await;
+
+    // Screenshot-safe: nothing in the window's text names the user, the session or a token.
+    let fingerprint = app.text_of("#refresh-fingerprint").await.unwrap();
+    let identifying = "const t = document.body.innerText; return [ \
+        ...(t.match(/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+/g) ?? []), \
+        ...(t.match(/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g) ?? []), \
+        ...(t.match(/fp:[0-9a-f]{12}/g) ?? [])];";
+    let before = app
+        .execute(identifying, serde_json::json!([]))
+        .await
+        .unwrap();
+    println!(
+        "identifying text before: {} matches",
+        before.as_array().map_or(0, Vec::len)
+    );
+    assert!(before.as_array().is_some_and(|m| m.len() > 3), "{before}");
+    press(app, "#screenshot-safe").await;
+    let after = eventually(
+        Duration::from_secs(5),
+        async || {
+            app.execute(identifying, serde_json::json!([]))
+                .await
+                .unwrap()
+        },
+        |m| m.as_array().is_some_and(Vec::is_empty),
+    )
+    .await;
+    assert_eq!(after, serde_json::json!([]));
+    // Still masked after a refresh writes new fingerprints and log rows.
+    let mark = log_mark(app).await;
+    press(app, "#refresh-now").await;
+    wait_for_event(app, mark, "TOKEN_REFRESHED").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after_refresh = app
+        .execute(identifying, serde_json::json!([]))
+        .await
+        .unwrap();
+    assert_eq!(
+        after_refresh,
+        serde_json::json!([]),
+        "masked after a refresh"
+    );
+    app.screenshot(&shots_dir().join("screenshot-safe.png"))
+        .await
+        .unwrap();
+    press(app, "#screenshot-safe").await;
+    let restored = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#refresh-fingerprint").await.unwrap(),
+        |t| t.starts_with("fp:") && !t.contains('•'),
+    )
+    .await;
+    assert_ne!(
+        restored, fingerprint,
+        "the new session's fingerprint, unmasked"
+    );
+    let back = app
+        .execute(identifying, serde_json::json!([]))
+        .await
+        .unwrap();
+    assert!(back.as_array().is_some_and(|m| m.len() > 3), "{back}");
+    launched.finish().await;
+}

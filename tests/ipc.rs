@@ -129,7 +129,7 @@ fn core_window_commands_outside_the_capability_are_refused() {
 }
 
 /// Every command the app registers, as listed in `permissions/app.toml`.
-const APP_COMMANDS: [&str; 49] = [
+const APP_COMMANDS: [&str; 52] = [
     "app_info",
     "app_about",
     "app_copy_path",
@@ -151,6 +151,9 @@ const APP_COMMANDS: [&str; 49] = [
     "paste_preview",
     "paste_rotate",
     "log_exchange",
+    "log_copy_as",
+    "log_layout",
+    "log_layout_save",
     "log_export",
     "session_events",
     "auth_sign_in_password",
@@ -282,6 +285,11 @@ fn every_bad_input_is_refused_with_its_kind_and_nothing_is_sent() {
         ("session_reveal", "an unknown `which`", json!({"which": "idToken", "fingerprint": fingerprint}), Args("which")),
         ("session_copy", "an unknown `which`", json!({"which": "both", "fingerprint": fingerprint}), Args("which")),
         ("session_reveal", "a fingerprint not shown", json!({"which": "refresh", "fingerprint": "fp:000000000000"}), Kind("invalidInput", "session changed")),
+        ("log_layout_save", "a width that is not a number", json!({"layout": {"logWidth": "wide", "fullWidth": false, "screenshotSafe": false}}), Args("layout")),
+        ("log_layout_save", "a width too narrow", json!({"layout": {"logWidth": 100, "fullWidth": false, "screenshotSafe": false}}), Kind("invalidInput", "between 320 and 4000")),
+        ("log_copy_as", "an unknown format", json!({"id": 1, "format": "python", "realTokens": false}), Args("format")),
+        ("log_copy_as", "no `realTokens`", json!({"id": 1, "format": "curl"}), Args("realTokens")),
+        ("log_copy_as", "an unknown exchange id", json!({"id": 999_999_999, "format": "curl", "realTokens": false}), Kind("invalidInput", "no longer kept")),
         ("log_exchange", "an unknown exchange id", json!({"id": 999_999_999}), Answer(Value::Null)),
         ("auth_sign_out", "an unknown scope", json!({"scope": "everywhere"}), Args("scope")),
         ("auth_sign_out", "no scope", json!({}), Args("scope")),

@@ -13,9 +13,11 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::clipboard::Copied;
     use crate::commands::app::AppInfo;
     use crate::commands::sign_in::OtpChannel;
+    use crate::copy_as::{CopiedAs, CopyFormat, Slot};
     use crate::demo::{DemoAccount, InboxKind, InboxMessage};
     use crate::error::ErrorView;
     use crate::identities::{IdentitiesView, IdentityView};
+    use crate::layout::LogLayout;
     use crate::live_log::{LogItem, RequestSummary};
     use crate::oauth::OAuthStarted;
     use crate::profiles::{DetectedStack, ProfileView, Status};
@@ -66,6 +68,10 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         RequestSummary::decl(config),
         ErrorView::decl(config),
         Copied::decl(config),
+        LogLayout::decl(config),
+        CopyFormat::decl(config),
+        CopiedAs::decl(config),
+        Slot::decl(config),
         Exchange::decl(config),
         PastePreview::decl(config),
         ImportKind::decl(config),

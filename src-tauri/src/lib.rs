@@ -8,6 +8,7 @@ mod activation;
 mod bench_stream;
 pub mod clipboard;
 mod commands;
+pub mod copy_as;
 pub mod demo;
 pub mod error;
 pub mod export;
@@ -15,6 +16,7 @@ pub mod history;
 pub mod identities;
 pub mod inspector;
 pub mod ipc_types;
+pub mod layout;
 pub mod live_log;
 pub mod log_stream;
 pub mod logging;
@@ -92,6 +94,9 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::session::paste_preview,
             commands::session::paste_rotate,
             commands::log::log_exchange,
+            commands::log::log_copy_as,
+            commands::log::log_layout,
+            commands::log::log_layout_save,
             commands::log::log_export,
             commands::log::session_events,
             commands::auth::auth_sign_in_password,

@@ -365,6 +365,35 @@ impl Session {
             .await
     }
 
+    /// Presses the pointer's left button on the element's centre, moves it by `dx`, `dy` pixels
+    /// in steps, and releases it: a real drag through the W3C actions API.
+    pub async fn drag_by(&self, element: &str, dx: i64, dy: i64) -> Result<()> {
+        let origin = json!({ELEMENT_KEY: element});
+        let mut actions = vec![
+            json!({"type": "pointerMove", "duration": 0, "origin": origin, "x": 0, "y": 0}),
+            json!({"type": "pointerDown", "button": 0}),
+        ];
+        for step in 1..=4 {
+            actions.push(json!({"type": "pointerMove", "duration": 50, "origin": "pointer", "x": dx / 4 + if step == 4 { dx % 4 } else { 0 }, "y": dy / 4 + if step == 4 { dy % 4 } else { 0 }}));
+        }
+        actions.push(json!({"type": "pointerUp", "button": 0}));
+        self.perform(json!({"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}))
+            .await
+    }
+
+    /// Moves the pointer over the element's centre (and leaves it there).
+    pub async fn hover(&self, element: &str) -> Result<()> {
+        let origin = json!({ELEMENT_KEY: element});
+        let actions =
+            [json!({"type": "pointerMove", "duration": 0, "origin": origin, "x": 0, "y": 0})];
+        self.post(
+            "/actions",
+            json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]}),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Presses Ctrl and `key` together on the keyboard, as a user would.
     pub async fn press_ctrl(&self, key: &str) -> Result<()> {
         const CONTROL: &str = "\u{E009}";

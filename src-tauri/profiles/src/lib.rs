@@ -13,4 +13,6 @@ pub mod settings;
 
 pub use file::{read_settings, SettingsFileError, BACKUP_KEY, SETTINGS_KEY, STORE_FILE};
 pub use folders::{Folders, IDENTIFIER, SEALED_FOLDER};
-pub use settings::{Backend, HistoryEntry, Profile, Settings, BUILT_IN_PROFILE, RETRY_BUDGET};
+pub use settings::{
+    Backend, HistoryEntry, LogLayout, Profile, Settings, BUILT_IN_PROFILE, RETRY_BUDGET,
+};

@@ -101,6 +101,32 @@ pub struct Settings {
     /// app's `history::migrate`), never written again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
+    /// How the window lays out the live log.
+    #[serde(default)]
+    pub layout: LogLayout,
+}
+
+/// How the window lays out the live log: the width of its column beside the panels, the
+/// full-width mode, and the screenshot-safe mode (the app's `layout.rs` checks and saves it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LogLayout {
+    /// The log column's width in CSS pixels, beside the panels.
+    pub log_width: u32,
+    /// The log takes the whole window; the panels are hidden until it is switched off.
+    pub full_width: bool,
+    /// Emails, user and session ids and fingerprints are masked everywhere in the window.
+    pub screenshot_safe: bool,
+}
+
+impl Default for LogLayout {
+    fn default() -> Self {
+        LogLayout {
+            log_width: 440,
+            full_width: false,
+            screenshot_safe: false,
+        }
+    }
 }
 
 impl Settings {

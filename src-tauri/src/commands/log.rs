@@ -1,11 +1,14 @@
-//! The live log: its stream to the window, an exchange behind a row, and the NDJSON export.
+//! The live log: its stream to the window, an exchange behind a row (shown, or copied as curl
+//! or supabase-js), and the NDJSON export.
 
 use session_engine::recorder::Exchange;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 
+use crate::copy_as::{CopiedAs, CopyFormat};
 use crate::error::Error;
 use crate::inspector::Inspector;
+use crate::layout::LogLayout;
 use crate::live_log::LogItem;
 
 /// Streams the live log (starting with the requests made before and INITIAL_SESSION), in
@@ -31,6 +34,35 @@ pub async fn log_exchange(
     id: u64,
 ) -> Result<Option<Exchange>, Error> {
     Ok(inspector.active().await?.client.recorder().get(id))
+}
+
+/// The exchange behind a log row as a curl command or a supabase-js call, put on the
+/// clipboard by Rust; with `real_tokens` (confirmed in the window) the tokens the app still
+/// holds are filled in. The window hears only which secrets were filled.
+#[tauri::command]
+pub async fn log_copy_as<R: Runtime>(
+    app: AppHandle<R>,
+    inspector: State<'_, Inspector>,
+    id: u64,
+    format: CopyFormat,
+    real_tokens: bool,
+) -> Result<CopiedAs, Error> {
+    crate::copy_as::copy(app, &*inspector.active().await?, id, format, real_tokens)
+}
+
+/// The log's layout as it was left (the default on a first launch).
+#[tauri::command]
+pub async fn log_layout<R: Runtime>(app: AppHandle<R>) -> Result<LogLayout, Error> {
+    crate::layout::load(&app)
+}
+
+/// Remembers the log's layout for the next launch.
+#[tauri::command]
+pub async fn log_layout_save<R: Runtime>(
+    app: AppHandle<R>,
+    layout: LogLayout,
+) -> Result<LogLayout, Error> {
+    crate::layout::save(&app, layout)
 }
 
 /// Saves the log the window shows as NDJSON into the Downloads folder (the app data folder

@@ -4,7 +4,9 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   About,
   AboutPath,
+  CopiedAs,
   Copied,
+  CopyFormat,
   DetectedStack,
   EmailChangeView,
   Exchange,
@@ -18,6 +20,7 @@ import type {
   SignInMethods,
   TotpEnrollmentView,
   LogItem,
+  LogLayout,
   PastePreview,
   ResetDone,
   SessionView,
@@ -175,6 +178,12 @@ export const api = {
    *  when there is none); returns the path. */
   exportLog: (fileName: string, ndjson: string) => call<string>("log_export", { fileName, ndjson }),
   exchange: (id: number) => call<Exchange | null>("log_exchange", { id }),
+  /** The exchange as curl or supabase-js, put on the clipboard by the app. Redacted unless
+   *  `realTokens` (after the user confirmed): the window hears only which secrets were filled. */
+  logLayout: () => call<LogLayout>("log_layout"),
+  saveLogLayout: (layout: LogLayout) => call<LogLayout>("log_layout_save", { layout }),
+  copyExchangeAs: (id: number, format: CopyFormat, realTokens: boolean) =>
+    call<CopiedAs>("log_copy_as", { id, format, realTokens }),
   setAutoRefresh: (enabled: boolean, marginSecs: number) =>
     call<Status>("settings_auto_refresh", { enabled, marginSecs }),
   addProfile: (name: string, projectUrl: string, anonKey: string) =>

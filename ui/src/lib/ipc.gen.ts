@@ -205,6 +205,51 @@ export type Copied = {
  */
 clearsInSecs: number, };
 
+export type LogLayout = { 
+/**
+ * The log column's width in CSS pixels, beside the panels.
+ */
+logWidth: number, 
+/**
+ * The log takes the whole window; the panels are hidden until it is switched off.
+ */
+fullWidth: boolean, 
+/**
+ * Emails, user and session ids and fingerprints are masked everywhere in the window.
+ */
+screenshotSafe: boolean, };
+
+export type CopyFormat = "curl" | "supabaseJs";
+
+export type CopiedAs = { slots: Array<Slot>, 
+/**
+ * Set when real tokens are on the clipboard: it is cleared this many seconds from now if
+ * it still holds the copy.
+ */
+clearsInSecs: number | null, };
+
+export type Slot = { 
+/**
+ * `REFRESH_TOKEN`, `ACCESS_TOKEN`, `SUPABASE_KEY`, …
+ */
+name: string, 
+/**
+ * The recorded fingerprint; none for a password (recorded as `[redacted]`).
+ */
+fingerprint: string | null, 
+/**
+ * Where it was in the exchange, in words ("the refresh_token in the body").
+ */
+place: string, 
+/**
+ * Filled with the real value (only when the user chose real tokens).
+ */
+filled: boolean, 
+/**
+ * For a placeholder, why: "redacted copy", "not held by the app any more", ….
+ */
+why: string | null, };
+
 export type Exchange = { id: number, startedAt: string, durationMs: number, method: string, url: string, requestHeaders: Array<[string, string]>, requestBody: string | null, 
 /**
  * None when no answer arrived.

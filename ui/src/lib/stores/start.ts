@@ -6,6 +6,7 @@
 
 import { api, toAppError } from "../api";
 import { sessionStore } from "./session.svelte";
+import { layoutStore } from "./layout.svelte";
 import { appStatus } from "./status.svelte";
 
 const mark = (name: string) => performance.mark(`start:${name}`);
@@ -20,6 +21,7 @@ export async function start(): Promise<void> {
         mark("info");
       }),
       appStatus.load().then(() => mark("status")),
+      layoutStore.load(),
       api
         .onLog((item) => {
           if (first) mark(`first-item:${item.type}`);

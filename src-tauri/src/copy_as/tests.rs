@@ -1,0 +1,311 @@
+use chrono::Utc;
+use session_engine::recorder::Exchange;
+use session_engine::tokens::fingerprint;
+use session_engine::Token;
+use tauri::Url;
+
+use super::*;
+
+const KEY: &str = "anon-key-0123456789";
+const ACCESS: &str = "eyJhbGciOiJIUzI1NiJ9.current-access.sig";
+const REFRESH: &str = "current-refresh-token";
+const USED: &str = "used-refresh-token";
+
+fn base() -> Url {
+    Url::parse("http://127.0.0.1:5400/auth/v1").unwrap()
+}
+
+/// An exchange as the recorder keeps it: every secret a fingerprint.
+fn recorded(method: &str, path: &str, bearer: &str, body: Option<String>) -> Exchange {
+    Exchange {
+        id: 12,
+        started_at: Utc::now(),
+        duration_ms: 3.0,
+        method: method.into(),
+        url: format!("http://127.0.0.1:5400/auth/v1{path}"),
+        request_headers: vec![
+            ("apikey".into(), fingerprint(KEY)),
+            (
+                "authorization".into(),
+                format!("Bearer {}", fingerprint(bearer)),
+            ),
+            ("x-supabase-api-version".into(), "2024-01-01".into()),
+            ("x-client-info".into(), "session-inspector/0.1".into()),
+            (
+                "content-type".into(),
+                "application/json;charset=UTF-8".into(),
+            ),
+            ("accept".into(), "*/*".into()),
+        ],
+        request_body: body,
+        status: Some(200),
+        response_headers: vec![],
+        response_body: None,
+        server_date: None,
+        error: None,
+    }
+}
+
+fn refresh_exchange() -> Exchange {
+    let body = format!(r#"{{"refresh_token":"{}"}}"#, fingerprint(USED));
+    recorded("POST", "/token?grant_type=refresh_token", KEY, Some(body))
+}
+
+fn held(fill: bool) -> Held {
+    Held {
+        api_key: Some(Token::from(KEY)),
+        access_token: Some(Token::from(ACCESS)),
+        refresh_token: Some(Token::from(REFRESH)),
+        fill,
+    }
+}
+
+fn names(rendered: &Rendered) -> Vec<(&str, bool)> {
+    rendered
+        .slots
+        .iter()
+        .map(|s| (s.name.as_str(), s.filled))
+        .collect()
+}
+
+#[test]
+fn a_redacted_curl_names_each_fingerprint_and_holds_no_secret() {
+    let rendered = render(&refresh_exchange(), &base(), CopyFormat::Curl, &held(false));
+    let text = rendered.text.as_str();
+    for secret in [KEY, ACCESS, REFRESH, USED] {
+        assert!(!text.contains(secret), "{secret} in\n{text}");
+    }
+    assert_eq!(
+        names(&rendered),
+        [("SUPABASE_KEY", false), ("REFRESH_TOKEN", false)]
+    );
+    assert!(text.contains(&fingerprint(USED)), "{text}");
+    assert!(
+        text.contains(
+            ": \"${REFRESH_TOKEN:?set REFRESH_TOKEN to the refresh_token in the body, fp:"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "curl -sS \\\n  -X POST \\\n  'http://127.0.0.1:5400/auth/v1/token?grant_type=refresh_token'"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("-H 'apikey: '\"$SUPABASE_KEY\""), "{text}");
+    assert!(
+        text.contains("-H 'authorization: Bearer '\"$SUPABASE_KEY\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("-H 'x-client-info: session-inspector/0.1'"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("accept"),
+        "only the headers that matter: {text}"
+    );
+    assert!(
+        text.contains(r#"--data-raw '{"refresh_token":"'"$REFRESH_TOKEN"'"}'"#),
+        "{text}"
+    );
+    assert_eq!(rendered.slots[1].why.as_deref(), Some("redacted copy"));
+}
+
+#[test]
+fn real_tokens_fill_only_what_the_app_still_holds() {
+    let rendered = render(&refresh_exchange(), &base(), CopyFormat::Curl, &held(true));
+    let text = rendered.text.as_str();
+    // The key is held; the refresh token sent was used up by that very exchange.
+    assert_eq!(
+        names(&rendered),
+        [("SUPABASE_KEY", true), ("REFRESH_TOKEN", false)]
+    );
+    assert!(text.contains(&format!("SUPABASE_KEY='{KEY}'")), "{text}");
+    assert!(!text.contains(USED) && !text.contains(REFRESH), "{text}");
+    assert!(
+        rendered.slots[1]
+            .why
+            .as_deref()
+            .unwrap()
+            .contains("not held"),
+        "{:?}",
+        rendered.slots[1]
+    );
+    assert!(text.contains("It holds real tokens"), "{text}");
+
+    let user = recorded("GET", "/user", ACCESS, None);
+    let rendered = render(&user, &base(), CopyFormat::Curl, &held(true));
+    assert_eq!(
+        names(&rendered),
+        [("SUPABASE_KEY", true), ("ACCESS_TOKEN", true)]
+    );
+    assert!(rendered.text.contains(&format!("ACCESS_TOKEN='{ACCESS}'")));
+    assert!(!rendered.text.contains("-X GET"), "GET is curl's default");
+    assert!(
+        !rendered.text.contains("content-type"),
+        "no body, no content type"
+    );
+    assert!(rendered.slots[1]
+        .place
+        .contains("current session's access token"));
+}
+
+#[test]
+fn a_quote_in_the_body_still_pastes_into_a_shell() {
+    let body = r#"{"email":"o'brien@example.com","password":"[redacted]"}"#.to_string();
+    let exchange = recorded("POST", "/token?grant_type=password", KEY, Some(body));
+    let rendered = render(&exchange, &base(), CopyFormat::Curl, &held(true));
+    assert!(
+        rendered.text.contains(
+            r#"--data-raw '{"email":"o'\''brien@example.com","password":"'"$PASSWORD"'"}'"#
+        ),
+        "{}",
+        rendered.text.as_str()
+    );
+    let password = &rendered.slots[1];
+    assert_eq!(
+        (password.name.as_str(), password.fingerprint.as_deref()),
+        ("PASSWORD", None)
+    );
+    assert!(password.why.as_deref().unwrap().contains("never recorded"));
+}
+
+#[test]
+fn the_shell_reads_the_script_back_as_the_recorded_request() {
+    // `sh` with the variables set prints the arguments curl would get.
+    let body = r#"{"email":"it's $HOME `x`","password":"[redacted]"}"#.to_string();
+    let exchange = recorded("POST", "/token?grant_type=password", KEY, Some(body));
+    let rendered = render(&exchange, &base(), CopyFormat::Curl, &held(true));
+    let script = rendered.text.replace("curl -sS", "printf '%s\\n'");
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env("PASSWORD", "pa\"ss")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        printed.contains(r#"{"email":"it's $HOME `x`","password":"pa"ss"}"#),
+        "{printed}"
+    );
+    assert!(printed.contains(&format!("apikey: {KEY}")), "{printed}");
+
+    // A placeholder left unset stops the script before curl, naming it.
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env_remove("PASSWORD")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("set PASSWORD to"));
+}
+
+#[test]
+fn supabase_js_writes_the_call_a_developer_would() {
+    let js = |exchange: &Exchange| {
+        render(exchange, &base(), CopyFormat::SupabaseJs, &held(false))
+            .text
+            .to_string()
+    };
+    let refresh = js(&refresh_exchange());
+    assert!(refresh.starts_with("// Exchange #12: POST"), "{refresh}");
+    assert!(refresh.contains("import { createClient } from '@supabase/supabase-js'\n\nconst SUPABASE_KEY = process.env.SUPABASE_KEY"), "{refresh}");
+    assert!(
+        refresh.contains(r#"createClient("http://127.0.0.1:5400", SUPABASE_KEY)"#),
+        "{refresh}"
+    );
+    assert!(
+        refresh.contains("supabase.auth.refreshSession({ refresh_token: REFRESH_TOKEN })"),
+        "{refresh}"
+    );
+
+    let body = r#"{"email":"demo@example.com","password":"[redacted]","gotrue_meta_security":{}}"#;
+    let password = js(&recorded(
+        "POST",
+        "/token?grant_type=password",
+        KEY,
+        Some(body.into()),
+    ));
+    assert!(
+        password
+            .contains(r#"signInWithPassword({ email: "demo@example.com", password: PASSWORD })"#),
+        "{password}"
+    );
+
+    let user = js(&recorded("GET", "/user", ACCESS, None));
+    assert!(
+        user.contains("supabase.auth.getUser(ACCESS_TOKEN)"),
+        "{user}"
+    );
+
+    let logout = js(&recorded("POST", "/logout?scope=others", ACCESS, None));
+    assert!(
+        logout.contains("setSession({ access_token: ACCESS_TOKEN, refresh_token: REFRESH_TOKEN })"),
+        "{logout}"
+    );
+    assert!(
+        logout.contains(r#"signOut({ scope: "others" })"#),
+        "{logout}"
+    );
+
+    let otp = js(&recorded(
+        "POST",
+        "/otp",
+        KEY,
+        Some(r#"{"email":"a@b.c","create_user":false}"#.into()),
+    ));
+    assert!(
+        otp.contains(r#"signInWithOtp({ email: "a@b.c", options: { shouldCreateUser: false } })"#),
+        "{otp}"
+    );
+
+    let verify = js(&recorded(
+        "POST",
+        "/verify",
+        KEY,
+        Some(r#"{"type":"email","email":"a@b.c","token":"[redacted]"}"#.into()),
+    ));
+    assert!(
+        verify.contains(r#"verifyOtp({ email: "a@b.c", token: TOKEN, type: "email" })"#),
+        "{verify}"
+    );
+
+    let mfa = js(&recorded(
+        "POST",
+        "/factors/f1/verify",
+        ACCESS,
+        Some(r#"{"challenge_id":"c1","code":"[redacted]"}"#.into()),
+    ));
+    assert!(
+        mfa.contains(r#"mfa.verify({ factorId: "f1", challengeId: "c1", code: CODE })"#),
+        "{mfa}"
+    );
+}
+
+#[test]
+fn an_endpoint_without_a_supabase_js_call_is_a_fetch() {
+    let settings = recorded("GET", "/settings", KEY, None);
+    let text = render(&settings, &base(), CopyFormat::SupabaseJs, &held(true))
+        .text
+        .to_string();
+    assert!(
+        text.contains(
+            r#"const response = await fetch("http://127.0.0.1:5400/auth/v1/settings", {"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains("    apikey: SUPABASE_KEY,"), "{text}");
+    assert!(
+        text.contains("    authorization: `Bearer ${SUPABASE_KEY}`,"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(r#"const SUPABASE_KEY = "{KEY}""#)),
+        "{text}"
+    );
+}
