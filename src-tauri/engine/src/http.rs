@@ -17,7 +17,7 @@ use crate::config::ClientConfig;
 use crate::envelope::error_from_response;
 use crate::error::AuthError;
 use crate::protocol::API_VERSION;
-use crate::recorder::{Exchange, Recorder, Redactor};
+use crate::recorder::{RawExchange, Recorder};
 
 /// The most of an answer the engine reads. GoTrue's largest answers (a user with many
 /// identities, a JWKS) are a few KiB; a body past this is a broken or hostile server.
@@ -36,8 +36,6 @@ pub struct Http {
 /// A 2xx answer.
 pub struct Answer {
     pub body: Vec<u8>,
-    /// The body as JSON, when it is: read once for the redactor, kept for the caller.
-    pub json: Option<Value>,
     pub exchange_id: u64,
 }
 
@@ -101,14 +99,8 @@ impl Http {
         let url = self.url(call.path, call.query);
         let headers = self.headers(call.bearer);
         let body = call.body.map(|b| b.to_string());
-        let mut redactor = Redactor::default();
-        redactor.learn_header_secret(&self.config.api_key);
-        if let Some(bearer) = call.bearer {
-            redactor.learn_header_secret(bearer);
-        }
-        if let Some(body) = call.body {
-            redactor.learn_request_json(body);
-        }
+        let mut header_secrets = vec![self.config.api_key.clone()];
+        header_secrets.extend(call.bearer.map(str::to_string));
 
         let started_at = self.config.clock.now();
         let started = Instant::now();
@@ -125,40 +117,35 @@ impl Http {
         };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
 
-        let mut exchange = Exchange {
-            id: 0,
+        // Recorded raw: the recorder redacts it when the log reads it, off this path.
+        let mut exchange = RawExchange::request(
             started_at,
-            duration_ms,
-            method: call.method.to_string(),
-            url: url.to_string(),
-            request_headers: header_list(&headers),
-            request_body: body,
-            status: None,
-            response_headers: Vec::new(),
-            response_body: None,
-            server_date: None,
-            error: None,
-        };
-        let mut json = None;
+            call.method.to_string(),
+            url.into(),
+            header_list(&headers),
+            body,
+            header_secrets,
+        );
+        exchange.took(duration_ms);
+        let status = outcome.as_ref().ok().map(|answer| answer.status);
         let result = match outcome {
             Err(message) => Err(AuthError::RetryableFetch { status: 0, message }),
             Ok(answer) => {
                 let status = answer.status;
-                if let Ok(value) = serde_json::from_slice::<Value>(&answer.body) {
-                    redactor.learn_json(&value);
-                    json = Some(value);
-                }
-                exchange.status = Some(status);
-                exchange.response_headers = header_list(&answer.headers);
                 // Kept only when it is a date: the header is server text like any other.
-                exchange.server_date = answer
+                let server_date = answer
                     .headers
                     .get("date")
                     .and_then(|v| v.to_str().ok())
                     .filter(|v| chrono::DateTime::parse_from_rfc2822(v).is_ok())
                     .map(str::to_string);
-                exchange.response_body = (!answer.body.is_empty())
-                    .then(|| String::from_utf8_lossy(&answer.body).into_owned());
+                exchange.answered(
+                    status,
+                    header_list(&answer.headers),
+                    server_date,
+                    (!answer.body.is_empty())
+                        .then(|| String::from_utf8_lossy(&answer.body).into_owned()),
+                );
                 if answer.too_large {
                     Err(AuthError::ResponseTooLarge {
                         status,
@@ -178,26 +165,20 @@ impl Http {
                 }
             }
         };
-        // Whatever the server wrote is redacted before anyone sees it, the caller included.
-        let result = result.map_err(|error| redactor.clean_error(error));
-        if let Err(error) = &result {
-            exchange.error = Some(error.to_string());
-        }
-        let exchange = redactor.apply(exchange);
+        // Whatever the server wrote is redacted before anyone sees it, the caller included:
+        // an error is redacted here, on the path.
+        let result = result.map_err(|error| exchange.clean_error(error));
+        // The path is code's own text (`/token`); the query and the rest can carry secrets.
         tracing::debug!(
-            method = %exchange.method,
-            url = %exchange.url,
-            status = ?exchange.status,
-            duration_ms = exchange.duration_ms,
-            error = ?exchange.error,
+            method = %call.method,
+            path = call.path,
+            status = ?status,
+            duration_ms,
+            error = ?result.as_ref().err().map(ToString::to_string),
             "auth request"
         );
         let exchange_id = self.recorder.record(exchange);
-        result.map(|body| Answer {
-            body,
-            json,
-            exchange_id,
-        })
+        result.map(|body| Answer { body, exchange_id })
     }
 }
 
