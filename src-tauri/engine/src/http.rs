@@ -7,7 +7,7 @@
 //! answer is read only up to `MAX_ANSWER_BYTES`, and every string a server wrote is redacted
 //! before it reaches an error, the log or an export.
 
-use reqwest::header::{HeaderMap, HeaderValue, LOCATION};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, LOCATION};
 use reqwest::{redirect, Method, Response};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -30,6 +30,9 @@ pub struct Http {
     client: reqwest::Client,
     base: Url,
     config: ClientConfig,
+    /// The headers of a call without a user's JWT, built once: a call copies them (each value
+    /// is shared, not copied) and changes `authorization` when it has a JWT.
+    headers: HeaderMap,
     pub recorder: Recorder,
 }
 
@@ -62,6 +65,7 @@ impl Http {
         Ok(Http {
             client,
             base,
+            headers: default_headers(config),
             config: config.clone(),
             recorder: Recorder::default(),
         })
@@ -78,20 +82,14 @@ impl Http {
     }
 
     fn headers(&self, bearer: Option<&str>) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        let mut put = |name: &'static str, value: &str| {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(name, value);
-            }
-        };
-        put("apikey", &self.config.api_key);
-        put(
-            "authorization",
-            &format!("Bearer {}", bearer.unwrap_or(&self.config.api_key)),
-        );
-        put("x-supabase-api-version", API_VERSION);
-        put("x-client-info", &self.config.client_info);
-        put("content-type", "application/json;charset=UTF-8");
+        let mut headers = self.headers.clone();
+        if let Some(bearer) = bearer {
+            match HeaderValue::from_str(&format!("Bearer {bearer}")) {
+                Ok(value) => headers.insert(AUTHORIZATION, value),
+                // As before: a value a header cannot carry is left out.
+                Err(_) => headers.remove(AUTHORIZATION),
+            };
+        }
         headers
     }
 
@@ -122,7 +120,7 @@ impl Http {
             started_at,
             call.method.to_string(),
             url.into(),
-            header_list(&headers),
+            headers,
             body,
             header_secrets,
         );
@@ -139,14 +137,7 @@ impl Http {
                     .and_then(|v| v.to_str().ok())
                     .filter(|v| chrono::DateTime::parse_from_rfc2822(v).is_ok())
                     .map(str::to_string);
-                exchange.answered(
-                    status,
-                    header_list(&answer.headers),
-                    server_date,
-                    (!answer.body.is_empty())
-                        .then(|| String::from_utf8_lossy(&answer.body).into_owned()),
-                );
-                if answer.too_large {
+                let outcome = if answer.too_large {
                     Err(AuthError::ResponseTooLarge {
                         status,
                         limit: MAX_ANSWER_BYTES,
@@ -159,10 +150,13 @@ impl Http {
                         .unwrap_or_else(|| "nowhere (no Location header)".into());
                     Err(AuthError::Redirected { status, location })
                 } else if (200..300).contains(&status) {
-                    Ok(answer.body)
+                    Ok(())
                 } else {
                     Err(error_from_response(status, &answer.headers, &answer.body))
-                }
+                };
+                let kept = (!answer.body.is_empty()).then(|| answer.body.clone());
+                exchange.answered(status, answer.headers, server_date, kept);
+                outcome.map(|()| answer.body)
             }
         };
         // Whatever the server wrote is redacted before anyone sees it, the caller included:
@@ -231,11 +225,21 @@ fn shortened(text: &str, limit: usize) -> String {
     }
 }
 
-fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {
+/// The headers every call sends; `authorization` carries the API key unless a call has a
+/// user's JWT.
+fn default_headers(config: &ClientConfig) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    put("apikey", &config.api_key);
+    put("authorization", &format!("Bearer {}", config.api_key));
+    put("x-supabase-api-version", API_VERSION);
+    put("x-client-info", &config.client_info);
+    put("content-type", "application/json;charset=UTF-8");
     headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("<binary>").to_string()))
-        .collect()
 }
 
 fn describe_transport(error: &reqwest::Error) -> String {

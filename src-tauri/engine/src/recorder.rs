@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -97,11 +98,14 @@ pub(crate) struct RawExchange {
     duration_ms: f64,
     method: String,
     url: String,
-    request_headers: Vec<(String, String)>,
+    /// Headers as sent and received; turned into text when redacted. Their values are
+    /// reqwest's shared buffers, which reqwest itself frees unwiped.
+    request_headers: HeaderMap,
     request_body: Option<String>,
     status: Option<u16>,
-    response_headers: Vec<(String, String)>,
-    response_body: Option<String>,
+    response_headers: HeaderMap,
+    /// As read (at most `MAX_ANSWER_BYTES`); read as text when redacted.
+    response_body: Option<Vec<u8>>,
     server_date: Option<String>,
     error: Option<String>,
     /// Header values that are credentials (the API key, a user's JWT).
@@ -113,7 +117,7 @@ impl RawExchange {
         started_at: DateTime<Utc>,
         method: String,
         url: String,
-        request_headers: Vec<(String, String)>,
+        request_headers: HeaderMap,
         request_body: Option<String>,
         header_secrets: Vec<String>,
     ) -> RawExchange {
@@ -125,7 +129,7 @@ impl RawExchange {
             request_headers,
             request_body,
             status: None,
-            response_headers: Vec::new(),
+            response_headers: HeaderMap::new(),
             response_body: None,
             server_date: None,
             error: None,
@@ -140,9 +144,9 @@ impl RawExchange {
     pub(crate) fn answered(
         &mut self,
         status: u16,
-        headers: Vec<(String, String)>,
+        headers: HeaderMap,
         server_date: Option<String>,
-        body: Option<String>,
+        body: Option<Vec<u8>>,
     ) {
         self.status = Some(status);
         self.response_headers = headers;
@@ -165,14 +169,12 @@ impl RawExchange {
         for secret in &self.header_secrets {
             redactor.learn_header_secret(secret);
         }
-        let parsed = |text: &Option<String>| {
-            text.as_deref()
-                .and_then(|t| serde_json::from_str::<Value>(t).ok())
-        };
-        if let Some(body) = parsed(&self.request_body) {
+        let parsed =
+            |bytes: Option<&[u8]>| bytes.and_then(|b| serde_json::from_slice::<Value>(b).ok());
+        if let Some(body) = parsed(self.request_body.as_deref().map(str::as_bytes)) {
             redactor.learn_request_json(&body);
         }
-        if let Some(body) = parsed(&self.response_body) {
+        if let Some(body) = parsed(self.response_body.as_deref()) {
             redactor.learn_json(&body);
         }
         redactor
@@ -185,11 +187,14 @@ impl RawExchange {
             duration_ms: self.duration_ms,
             method: self.method.clone(),
             url: self.url.clone(),
-            request_headers: self.request_headers.clone(),
+            request_headers: header_list(&self.request_headers),
             request_body: self.request_body.clone(),
             status: self.status,
-            response_headers: self.response_headers.clone(),
-            response_body: self.response_body.clone(),
+            response_headers: header_list(&self.response_headers),
+            response_body: self
+                .response_body
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
             server_date: self.server_date.clone(),
             error: self.error.clone(),
         })
@@ -199,18 +204,18 @@ impl RawExchange {
 impl Drop for RawExchange {
     fn drop(&mut self) {
         self.url.zeroize();
-        for (_, value) in self
-            .request_headers
-            .iter_mut()
-            .chain(self.response_headers.iter_mut())
-        {
-            value.zeroize();
-        }
         self.request_body.zeroize();
         self.response_body.zeroize();
         self.error.zeroize();
         self.header_secrets.zeroize();
     }
+}
+
+fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("<binary>").to_string()))
+        .collect()
 }
 
 /// One recorded exchange: raw until something reads it, then redacted once for every reader.
@@ -561,25 +566,36 @@ mod tests {
     const ACCESS: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.access-signature";
     const NEXT: &str = "next-refresh-mnopqrstuvwx";
 
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                let name = reqwest::header::HeaderName::from_static(name);
+                (name, value.parse().unwrap())
+            })
+            .collect()
+    }
+
     fn raw_refresh() -> RawExchange {
         let mut raw = RawExchange::request(
             Utc::now(),
             "POST".into(),
             format!("http://x/token?grant_type=refresh_token&echo={SENT}"),
-            vec![
-                ("apikey".into(), API_KEY.into()),
-                ("authorization".into(), format!("Bearer {API_KEY}")),
-            ],
+            headers(&[
+                ("apikey", API_KEY),
+                ("authorization", &format!("Bearer {API_KEY}")),
+            ]),
             Some(serde_json::json!({ "refresh_token": SENT }).to_string()),
             vec![API_KEY.into()],
         );
         raw.answered(
             200,
-            vec![("x-echo".into(), SENT.into())],
+            headers(&[("x-echo", SENT)]),
             None,
             Some(
                 serde_json::json!({"access_token": ACCESS, "refresh_token": NEXT, "user": {"id": "u1"}})
-                    .to_string(),
+                    .to_string()
+                    .into_bytes(),
             ),
         );
         raw
