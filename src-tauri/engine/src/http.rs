@@ -162,10 +162,10 @@ impl Http {
         // Whatever the server wrote is redacted before anyone sees it, the caller included:
         // an error is redacted here, on the path.
         let result = result.map_err(|error| exchange.clean_error(error));
-        // The path is code's own text (`/token`); the query and the rest can carry secrets.
+        // The redacted URL is worked out only when debug events are on.
         tracing::debug!(
             method = %call.method,
-            path = call.path,
+            url = %exchange.redacted_url(),
             status = ?status,
             duration_ms,
             error = ?result.as_ref().err().map(ToString::to_string),

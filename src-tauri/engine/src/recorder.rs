@@ -91,8 +91,8 @@ pub struct Exchange {
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// An exchange as it happened, secrets included. `http.rs` fills it in; nothing reads it back
-/// but `redacted` and `clean_error`, which redact, so no raw text leaves this module. It is
-/// wiped when dropped, as a `Token` is.
+/// but `redacted`, `redacted_url` and `clean_error`, which redact, so no raw text leaves this
+/// module. Its own copies of secrets are wiped when it is dropped, as a `Token` is.
 pub(crate) struct RawExchange {
     started_at: DateTime<Utc>,
     duration_ms: f64,
@@ -160,6 +160,11 @@ impl RawExchange {
         let error = self.redactor().clean_error(error);
         self.error = Some(error.to_string());
         error
+    }
+
+    /// The URL with this exchange's secrets redacted, for a diagnostic line.
+    pub(crate) fn redacted_url(&self) -> String {
+        self.redactor().clean(&self.url)
     }
 
     /// What the exchange teaches: the header secrets, and the request and answer read as
