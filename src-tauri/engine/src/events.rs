@@ -82,7 +82,9 @@ pub(crate) struct EventBus {
 #[derive(Default)]
 struct BusState {
     last: Option<AuthEventKind>,
-    subscribers: Vec<(u64, mpsc::UnboundedSender<AuthEvent>)>,
+    /// Each event is shared, not copied, between the queues: a subscriber takes its own copy
+    /// when it reads it (the last one takes it as it is), off the emitter's path.
+    subscribers: Vec<(u64, mpsc::UnboundedSender<Arc<AuthEvent>>)>,
 }
 
 impl EventBus {
@@ -98,9 +100,9 @@ impl EventBus {
         exchange_id: Option<u64>,
         at: DateTime<Utc>,
         rejection: Option<RefreshRejection>,
-    ) -> AuthEvent {
+    ) {
         let mut state = self.state();
-        let event = AuthEvent {
+        let event = Arc::new(AuthEvent {
             kind,
             previous: state.last,
             session,
@@ -108,14 +110,13 @@ impl EventBus {
             reason,
             exchange_id,
             rejection,
-        };
+        });
         if kind.is_auth_js() {
             state.last = Some(kind);
         }
         state
             .subscribers
             .retain(|(_, tx)| tx.send(event.clone()).is_ok());
-        event
     }
 
     /// Registers a subscriber whose queue starts with `INITIAL_SESSION` for the session
@@ -125,19 +126,21 @@ impl EventBus {
         &self,
         current: impl FnOnce() -> (Option<Session>, Option<RefreshRejection>),
         at: DateTime<Utc>,
-    ) -> (u64, mpsc::UnboundedReceiver<AuthEvent>) {
+    ) -> (u64, mpsc::UnboundedReceiver<Arc<AuthEvent>>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::unbounded_channel();
         let mut state = self.state();
         let (session, rejection) = current();
-        let _ = tx.send(initial_session(state.last, session, at, rejection));
+        let _ = tx.send(Arc::new(initial_session(
+            state.last, session, at, rejection,
+        )));
         state.subscribers.push((id, tx));
         (id, rx)
     }
 
     /// Registers a subscriber that hears every event from now on; its `INITIAL_SESSION`
     /// comes later, through `send_initial`.
-    pub fn subscribe_before_initial(&self) -> (u64, mpsc::UnboundedReceiver<AuthEvent>) {
+    pub fn subscribe_before_initial(&self) -> (u64, mpsc::UnboundedReceiver<Arc<AuthEvent>>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::unbounded_channel();
         self.state().subscribers.push((id, tx));
@@ -156,7 +159,9 @@ impl EventBus {
         let state = self.state();
         if let Some((_, tx)) = state.subscribers.iter().find(|(sid, _)| *sid == id) {
             let (session, rejection) = current();
-            let _ = tx.send(initial_session(state.last, session, at, rejection));
+            let _ = tx.send(Arc::new(initial_session(
+                state.last, session, at, rejection,
+            )));
         }
     }
 
@@ -215,13 +220,13 @@ impl Drop for Subscription {
 
 /// The stream form: `next().await` yields events in order; dropping it unsubscribes.
 pub struct EventStream {
-    receiver: mpsc::UnboundedReceiver<AuthEvent>,
+    receiver: mpsc::UnboundedReceiver<Arc<AuthEvent>>,
     _subscription: Subscription,
 }
 
 impl EventStream {
     pub(crate) fn new(
-        receiver: mpsc::UnboundedReceiver<AuthEvent>,
+        receiver: mpsc::UnboundedReceiver<Arc<AuthEvent>>,
         subscription: Subscription,
     ) -> EventStream {
         EventStream {
@@ -231,18 +236,18 @@ impl EventStream {
     }
 
     pub async fn next(&mut self) -> Option<AuthEvent> {
-        self.receiver.recv().await
+        self.receiver.recv().await.map(Arc::unwrap_or_clone)
     }
 
     /// The next event if one is already queued.
     pub fn try_next(&mut self) -> Option<AuthEvent> {
-        self.receiver.try_recv().ok()
+        self.receiver.try_recv().ok().map(Arc::unwrap_or_clone)
     }
 }
 
 /// Runs `callback` for each event on a task of its own; a callback that is slow runs on the
 /// blocking pool, and one that panics is contained there.
-pub(crate) fn spawn_callback<F>(mut receiver: mpsc::UnboundedReceiver<AuthEvent>, callback: F)
+pub(crate) fn spawn_callback<F>(mut receiver: mpsc::UnboundedReceiver<Arc<AuthEvent>>, callback: F)
 where
     F: Fn(&AuthEvent) + Send + Sync + 'static,
 {

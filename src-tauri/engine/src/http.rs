@@ -7,7 +7,7 @@
 //! answer is read only up to `MAX_ANSWER_BYTES`, and every string a server wrote is redacted
 //! before it reaches an error, the log or an export.
 
-use reqwest::header::{HeaderMap, HeaderValue, LOCATION};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, LOCATION};
 use reqwest::{redirect, Method, Response};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -17,7 +17,7 @@ use crate::config::ClientConfig;
 use crate::envelope::error_from_response;
 use crate::error::AuthError;
 use crate::protocol::API_VERSION;
-use crate::recorder::{Exchange, Recorder, Redactor};
+use crate::recorder::{RawExchange, Recorder};
 
 /// The most of an answer the engine reads. GoTrue's largest answers (a user with many
 /// identities, a JWKS) are a few KiB; a body past this is a broken or hostile server.
@@ -30,14 +30,15 @@ pub struct Http {
     client: reqwest::Client,
     base: Url,
     config: ClientConfig,
+    /// The headers of a call without a user's JWT, built once: a call copies them (each value
+    /// is shared, not copied) and changes `authorization` when it has a JWT.
+    headers: HeaderMap,
     pub recorder: Recorder,
 }
 
 /// A 2xx answer.
 pub struct Answer {
     pub body: Vec<u8>,
-    /// The body as JSON, when it is: read once for the redactor, kept for the caller.
-    pub json: Option<Value>,
     pub exchange_id: u64,
 }
 
@@ -64,6 +65,7 @@ impl Http {
         Ok(Http {
             client,
             base,
+            headers: default_headers(config),
             config: config.clone(),
             recorder: Recorder::default(),
         })
@@ -80,20 +82,14 @@ impl Http {
     }
 
     fn headers(&self, bearer: Option<&str>) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        let mut put = |name: &'static str, value: &str| {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(name, value);
-            }
-        };
-        put("apikey", &self.config.api_key);
-        put(
-            "authorization",
-            &format!("Bearer {}", bearer.unwrap_or(&self.config.api_key)),
-        );
-        put("x-supabase-api-version", API_VERSION);
-        put("x-client-info", &self.config.client_info);
-        put("content-type", "application/json;charset=UTF-8");
+        let mut headers = self.headers.clone();
+        if let Some(bearer) = bearer {
+            match HeaderValue::from_str(&format!("Bearer {bearer}")) {
+                Ok(value) => headers.insert(AUTHORIZATION, value),
+                // As before: a value a header cannot carry is left out.
+                Err(_) => headers.remove(AUTHORIZATION),
+            };
+        }
         headers
     }
 
@@ -101,14 +97,8 @@ impl Http {
         let url = self.url(call.path, call.query);
         let headers = self.headers(call.bearer);
         let body = call.body.map(|b| b.to_string());
-        let mut redactor = Redactor::default();
-        redactor.learn_header_secret(&self.config.api_key);
-        if let Some(bearer) = call.bearer {
-            redactor.learn_header_secret(bearer);
-        }
-        if let Some(body) = call.body {
-            redactor.learn_request_json(body);
-        }
+        let mut header_secrets = vec![self.config.api_key.clone()];
+        header_secrets.extend(call.bearer.map(str::to_string));
 
         let started_at = self.config.clock.now();
         let started = Instant::now();
@@ -125,41 +115,29 @@ impl Http {
         };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
 
-        let mut exchange = Exchange {
-            id: 0,
+        // Recorded raw: the recorder redacts it when the log reads it, off this path.
+        let mut exchange = RawExchange::request(
             started_at,
-            duration_ms,
-            method: call.method.to_string(),
-            url: url.to_string(),
-            request_headers: header_list(&headers),
-            request_body: body,
-            status: None,
-            response_headers: Vec::new(),
-            response_body: None,
-            server_date: None,
-            error: None,
-        };
-        let mut json = None;
+            call.method.to_string(),
+            url.into(),
+            headers,
+            body,
+            header_secrets,
+        );
+        exchange.took(duration_ms);
+        let status = outcome.as_ref().ok().map(|answer| answer.status);
         let result = match outcome {
             Err(message) => Err(AuthError::RetryableFetch { status: 0, message }),
             Ok(answer) => {
                 let status = answer.status;
-                if let Ok(value) = serde_json::from_slice::<Value>(&answer.body) {
-                    redactor.learn_json(&value);
-                    json = Some(value);
-                }
-                exchange.status = Some(status);
-                exchange.response_headers = header_list(&answer.headers);
                 // Kept only when it is a date: the header is server text like any other.
-                exchange.server_date = answer
+                let server_date = answer
                     .headers
                     .get("date")
                     .and_then(|v| v.to_str().ok())
                     .filter(|v| chrono::DateTime::parse_from_rfc2822(v).is_ok())
                     .map(str::to_string);
-                exchange.response_body = (!answer.body.is_empty())
-                    .then(|| String::from_utf8_lossy(&answer.body).into_owned());
-                if answer.too_large {
+                let outcome = if answer.too_large {
                     Err(AuthError::ResponseTooLarge {
                         status,
                         limit: MAX_ANSWER_BYTES,
@@ -172,32 +150,29 @@ impl Http {
                         .unwrap_or_else(|| "nowhere (no Location header)".into());
                     Err(AuthError::Redirected { status, location })
                 } else if (200..300).contains(&status) {
-                    Ok(answer.body)
+                    Ok(())
                 } else {
                     Err(error_from_response(status, &answer.headers, &answer.body))
-                }
+                };
+                let kept = (!answer.body.is_empty()).then(|| answer.body.clone());
+                exchange.answered(status, answer.headers, server_date, kept);
+                outcome.map(|()| answer.body)
             }
         };
-        // Whatever the server wrote is redacted before anyone sees it, the caller included.
-        let result = result.map_err(|error| redactor.clean_error(error));
-        if let Err(error) = &result {
-            exchange.error = Some(error.to_string());
-        }
-        let exchange = redactor.apply(exchange);
+        // Whatever the server wrote is redacted before anyone sees it, the caller included:
+        // an error is redacted here, on the path.
+        let result = result.map_err(|error| exchange.clean_error(error));
+        // The redacted URL is worked out only when debug events are on.
         tracing::debug!(
-            method = %exchange.method,
-            url = %exchange.url,
-            status = ?exchange.status,
-            duration_ms = exchange.duration_ms,
-            error = ?exchange.error,
+            method = %call.method,
+            url = %exchange.redacted_url(),
+            status = ?status,
+            duration_ms,
+            error = ?result.as_ref().err().map(ToString::to_string),
             "auth request"
         );
         let exchange_id = self.recorder.record(exchange);
-        result.map(|body| Answer {
-            body,
-            json,
-            exchange_id,
-        })
+        result.map(|body| Answer { body, exchange_id })
     }
 }
 
@@ -250,11 +225,21 @@ fn shortened(text: &str, limit: usize) -> String {
     }
 }
 
-fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {
+/// The headers every call sends; `authorization` carries the API key unless a call has a
+/// user's JWT.
+fn default_headers(config: &ClientConfig) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    put("apikey", &config.api_key);
+    put("authorization", &format!("Bearer {}", config.api_key));
+    put("x-supabase-api-version", API_VERSION);
+    put("x-client-info", &config.client_info);
+    put("content-type", "application/json;charset=UTF-8");
     headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("<binary>").to_string()))
-        .collect()
 }
 
 fn describe_transport(error: &reqwest::Error) -> String {

@@ -1,13 +1,17 @@
-//! Every HTTP exchange, kept for the inspector with secrets replaced by fingerprints.
+//! Every HTTP exchange, kept for the inspector with secrets replaced by fingerprints. The
+//! redaction runs when the log first reads an exchange, not on the request's path; until then
+//! the exchange is a private `RawExchange`, which only leaves this module redacted.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::broadcast;
+use zeroize::Zeroize;
 
 use crate::error::AuthError;
 use crate::http::KEPT_BODY_BYTES;
@@ -86,9 +90,169 @@ pub struct Exchange {
 /// and an id from an earlier profile's client must never open another client's exchange.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// An exchange as it happened, secrets included. `http.rs` fills it in; nothing reads it back
+/// but `redacted`, `redacted_url` and `clean_error`, which redact, so no raw text leaves this
+/// module. Its own copies of secrets are wiped when it is dropped, as a `Token` is.
+pub(crate) struct RawExchange {
+    started_at: DateTime<Utc>,
+    duration_ms: f64,
+    method: String,
+    url: String,
+    /// Headers as sent and received; turned into text when redacted. Their values are
+    /// reqwest's shared buffers, which reqwest itself frees unwiped.
+    request_headers: HeaderMap,
+    request_body: Option<String>,
+    status: Option<u16>,
+    response_headers: HeaderMap,
+    /// As read (at most `MAX_ANSWER_BYTES`); read as text when redacted.
+    response_body: Option<Vec<u8>>,
+    server_date: Option<String>,
+    error: Option<String>,
+    /// Header values that are credentials (the API key, a user's JWT).
+    header_secrets: Vec<String>,
+}
+
+impl RawExchange {
+    pub(crate) fn request(
+        started_at: DateTime<Utc>,
+        method: String,
+        url: String,
+        request_headers: HeaderMap,
+        request_body: Option<String>,
+        header_secrets: Vec<String>,
+    ) -> RawExchange {
+        RawExchange {
+            started_at,
+            duration_ms: 0.0,
+            method,
+            url,
+            request_headers,
+            request_body,
+            status: None,
+            response_headers: HeaderMap::new(),
+            response_body: None,
+            server_date: None,
+            error: None,
+            header_secrets,
+        }
+    }
+
+    pub(crate) fn took(&mut self, duration_ms: f64) {
+        self.duration_ms = duration_ms;
+    }
+
+    pub(crate) fn answered(
+        &mut self,
+        status: u16,
+        headers: HeaderMap,
+        server_date: Option<String>,
+        body: Option<Vec<u8>>,
+    ) {
+        self.status = Some(status);
+        self.response_headers = headers;
+        self.server_date = server_date;
+        self.response_body = body;
+    }
+
+    /// The error the caller gets, with every secret of this exchange redacted; kept for the
+    /// log as it was given.
+    pub(crate) fn clean_error(&mut self, error: AuthError) -> AuthError {
+        let error = self.redactor().clean_error(error);
+        self.error = Some(error.to_string());
+        error
+    }
+
+    /// The URL with this exchange's secrets redacted, for a diagnostic line.
+    pub(crate) fn redacted_url(&self) -> String {
+        self.redactor().clean(&self.url)
+    }
+
+    /// What the exchange teaches: the header secrets, and the request and answer read as
+    /// JSON (each parsed again here, off the caller's path).
+    fn redactor(&self) -> Redactor {
+        let mut redactor = Redactor::default();
+        for secret in &self.header_secrets {
+            redactor.learn_header_secret(secret);
+        }
+        let parsed =
+            |bytes: Option<&[u8]>| bytes.and_then(|b| serde_json::from_slice::<Value>(b).ok());
+        if let Some(body) = parsed(self.request_body.as_deref().map(str::as_bytes)) {
+            redactor.learn_request_json(&body);
+        }
+        if let Some(body) = parsed(self.response_body.as_deref()) {
+            redactor.learn_json(&body);
+        }
+        redactor
+    }
+
+    fn redacted(&self, id: u64) -> Exchange {
+        self.redactor().apply(Exchange {
+            id,
+            started_at: self.started_at,
+            duration_ms: self.duration_ms,
+            method: self.method.clone(),
+            url: self.url.clone(),
+            request_headers: header_list(&self.request_headers),
+            request_body: self.request_body.clone(),
+            status: self.status,
+            response_headers: header_list(&self.response_headers),
+            response_body: self
+                .response_body
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            server_date: self.server_date.clone(),
+            error: self.error.clone(),
+        })
+    }
+}
+
+impl Drop for RawExchange {
+    fn drop(&mut self) {
+        self.url.zeroize();
+        self.request_body.zeroize();
+        self.response_body.zeroize();
+        self.error.zeroize();
+        self.header_secrets.zeroize();
+    }
+}
+
+fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("<binary>").to_string()))
+        .collect()
+}
+
+/// One recorded exchange: raw until something reads it, then redacted once for every reader.
+struct Recorded {
+    id: u64,
+    slot: Mutex<Slot>,
+}
+
+enum Slot {
+    Raw(RawExchange),
+    Redacted(Exchange),
+}
+
+impl Recorded {
+    fn exchange(&self) -> Exchange {
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        let exchange = match &*slot {
+            Slot::Redacted(exchange) => return exchange.clone(),
+            Slot::Raw(raw) => raw.redacted(self.id),
+        };
+        // The raw text goes (wiped) once its redacted form exists.
+        *slot = Slot::Redacted(exchange.clone());
+        exchange
+    }
+}
+
+/// The newest `KEEP` exchanges and a live feed of them. Recording costs the request's caller
+/// no redaction: an exchange is redacted the first time anyone reads it (`recent`, `get`, a
+/// `LiveExchanges` receiver), outside the ring's lock, so a refresh never waits for a reader.
 pub struct Recorder {
-    recent: Mutex<VecDeque<Exchange>>,
-    live: broadcast::Sender<Exchange>,
+    recent: Mutex<VecDeque<Arc<Recorded>>>,
+    live: broadcast::Sender<Arc<Recorded>>,
 }
 
 impl Default for Recorder {
@@ -101,47 +265,59 @@ impl Default for Recorder {
 }
 
 impl Recorder {
-    pub(crate) fn record(&self, mut exchange: Exchange) -> u64 {
+    pub(crate) fn record(&self, raw: RawExchange) -> u64 {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        exchange.id = id;
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        if recent.len() == KEEP {
-            recent.pop_front();
+        let recorded = Arc::new(Recorded {
+            id,
+            slot: Mutex::new(Slot::Raw(raw)),
+        });
+        {
+            let mut recent = self.ring();
+            if recent.len() == KEEP {
+                recent.pop_front();
+            }
+            recent.push_back(recorded.clone());
         }
-        recent.push_back(exchange.clone());
-        let _ = self.live.send(exchange);
+        let _ = self.live.send(recorded);
         id
+    }
+
+    fn ring(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<Recorded>>> {
+        self.recent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The most recent exchanges, oldest first.
     pub fn recent(&self) -> Vec<Exchange> {
-        self.recent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .cloned()
-            .collect()
+        let kept: Vec<Arc<Recorded>> = self.ring().iter().cloned().collect();
+        kept.iter().map(|recorded| recorded.exchange()).collect()
     }
 
     pub fn get(&self, id: u64) -> Option<Exchange> {
-        self.recent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .find(|e| e.id == id)
-            .cloned()
+        let found = self.ring().iter().find(|r| r.id == id).cloned();
+        found.map(|recorded| recorded.exchange())
     }
 
     /// Exchanges as they are recorded.
-    pub fn subscribe(&self) -> broadcast::Receiver<Exchange> {
-        self.live.subscribe()
+    pub fn subscribe(&self) -> LiveExchanges {
+        LiveExchanges(self.live.subscribe())
+    }
+}
+
+/// The live feed of a `Recorder`: each exchange, redacted, as it is recorded.
+pub struct LiveExchanges(broadcast::Receiver<Arc<Recorded>>);
+
+impl LiveExchanges {
+    /// The next exchange; `Lagged` when this receiver fell more than 256 behind, `Closed` when
+    /// the recorder is gone. Cancel-safe, as `broadcast::Receiver::recv`.
+    pub async fn recv(&mut self) -> Result<Exchange, broadcast::error::RecvError> {
+        self.0.recv().await.map(|recorded| recorded.exchange())
     }
 }
 
 /// Collects the secrets of one exchange, then replaces them wherever they appear. Each list is
 /// kept longest first as it is learned, so a secret that contains another is replaced whole.
 #[derive(Default)]
-pub(crate) struct Redactor {
+struct Redactor {
     /// Replaced by their fingerprint wherever they appear.
     secrets: Vec<String>,
     /// Hidden only as whole JSON strings.
@@ -387,6 +563,111 @@ fn mask_jwt_like(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refresh as it went over the wire: the API key in two headers, the refresh token in
+    /// the body and echoed in a header and the query, the new tokens in the answer.
+    const API_KEY: &str = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.anon-signature";
+    const SENT: &str = "sent-refresh-abcdefghijkl";
+    const ACCESS: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.access-signature";
+    const NEXT: &str = "next-refresh-mnopqrstuvwx";
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                let name = reqwest::header::HeaderName::from_static(name);
+                (name, value.parse().unwrap())
+            })
+            .collect()
+    }
+
+    fn raw_refresh() -> RawExchange {
+        let mut raw = RawExchange::request(
+            Utc::now(),
+            "POST".into(),
+            format!("http://x/token?grant_type=refresh_token&echo={SENT}"),
+            headers(&[
+                ("apikey", API_KEY),
+                ("authorization", &format!("Bearer {API_KEY}")),
+            ]),
+            Some(serde_json::json!({ "refresh_token": SENT }).to_string()),
+            vec![API_KEY.into()],
+        );
+        raw.answered(
+            200,
+            headers(&[("x-echo", SENT)]),
+            None,
+            Some(
+                serde_json::json!({"access_token": ACCESS, "refresh_token": NEXT, "user": {"id": "u1"}})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        );
+        raw
+    }
+
+    fn assert_redacted(exchange: &Exchange, reader: &str) {
+        let text = serde_json::to_string(exchange).unwrap();
+        for secret in [API_KEY, SENT, ACCESS, NEXT] {
+            assert!(!text.contains(secret), "{reader} saw {secret}: {text}");
+        }
+        assert!(text.contains(&fingerprint(NEXT)), "{reader}: {text}");
+        let body = exchange.response_body.as_deref().unwrap_or_default();
+        assert!(body.contains(r#""id":"u1""#), "{reader}: {body}");
+    }
+
+    #[tokio::test]
+    async fn the_live_feed_recent_and_get_see_only_redacted_text() {
+        let recorder = Recorder::default();
+        let mut live = recorder.subscribe();
+        let id = recorder.record(raw_refresh());
+        // The first reader redacts; the ones after it read the same redacted exchange.
+        assert_redacted(&live.recv().await.unwrap(), "the live feed");
+        assert_redacted(&recorder.recent().pop().unwrap(), "recent");
+        assert_redacted(&recorder.get(id).unwrap(), "get");
+
+        // Each reader can be the first, too.
+        let recorder = Recorder::default();
+        let id = recorder.record(raw_refresh());
+        assert_redacted(&recorder.get(id).unwrap(), "get, first");
+        let recorder = Recorder::default();
+        recorder.record(raw_refresh());
+        assert_redacted(&recorder.recent().pop().unwrap(), "recent, first");
+    }
+
+    #[test]
+    fn recording_leaves_the_redaction_to_the_first_reader() {
+        let recorder = Recorder::default();
+        let id = recorder.record(raw_refresh());
+        let slot_is_raw = |recorder: &Recorder| {
+            let kept = recorder.ring().back().unwrap().clone();
+            let raw = matches!(*kept.slot.lock().unwrap(), Slot::Raw(_));
+            raw
+        };
+        assert!(slot_is_raw(&recorder), "redacted on the caller's path");
+        assert_redacted(&recorder.get(id).unwrap(), "get");
+        assert!(
+            !slot_is_raw(&recorder),
+            "the raw text is kept after reading"
+        );
+    }
+
+    #[test]
+    fn an_error_is_redacted_for_the_caller_and_the_log() {
+        let recorder = Recorder::default();
+        let mut raw = raw_refresh();
+        let error = raw.clean_error(AuthError::Api {
+            status: 400,
+            code: Some("bad".into()),
+            message: format!("token {SENT} and {NEXT} refused"),
+        });
+        let said = error.to_string();
+        assert!(!said.contains(SENT) && !said.contains(NEXT), "{said}");
+        let id = recorder.record(raw);
+        let logged = recorder.get(id).unwrap();
+        assert_redacted(&logged, "get");
+        assert!(logged.error.unwrap().contains(&fingerprint(SENT)));
+    }
 
     #[test]
     fn known_secrets_and_stray_jwts_become_fingerprints() {

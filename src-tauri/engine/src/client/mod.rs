@@ -264,8 +264,12 @@ impl AuthClient {
             .rejection
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let kept_token = session.as_ref().map(|s| fingerprint(&s.refresh_token));
-        if rejection.as_ref().map(|r| &r.refresh_token_fingerprint) != kept_token.as_ref() {
+        let stands = rejection.as_ref().is_some_and(|r| {
+            session
+                .as_ref()
+                .is_some_and(|s| fingerprint(&s.refresh_token) == r.refresh_token_fingerprint)
+        });
+        if !stands {
             *rejection = None;
         }
         *self

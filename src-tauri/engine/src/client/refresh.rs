@@ -4,6 +4,7 @@
 //! rejection of the refresh token does: it marks a session whose access token still works
 //! and ends one whose access token has expired, as current auth-js's `_callRefreshToken`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -16,7 +17,7 @@ use crate::events::AuthEventKind;
 use crate::http::Call;
 use crate::rejection::RefreshRejection;
 use crate::secret::Token;
-use crate::session::{session_from_token_json, session_from_token_response, AuthResponse, Session};
+use crate::session::{session_from_token_response, AuthResponse, Session};
 use crate::tokens::{fingerprint, token_key};
 
 /// The result of a refresh: the session, and whether this call joined another's request.
@@ -33,7 +34,8 @@ pub(super) type RefreshOutcome = Result<Flight, AuthError>;
 /// the current session instead: see `refreshed_meanwhile`).
 #[derive(Debug, Clone)]
 pub(super) struct Flight {
-    session: Session,
+    /// Shared with the callers that joined, not copied for each.
+    session: Arc<Session>,
     sent: bool,
 }
 
@@ -195,7 +197,9 @@ impl AuthClient {
             )
             .await;
         let flight = outcome?;
-        let (session, joined) = (flight.session, joined || !flight.sent);
+        let joined = joined || !flight.sent;
+        // The flight's cell is gone by now unless others joined: usually no copy is made.
+        let session = Arc::unwrap_or_clone(flight.session);
         Ok(Refreshed {
             response: AuthResponse {
                 user: session.user.clone(),
@@ -217,7 +221,7 @@ impl AuthClient {
         if source == TokenSource::Current {
             if let Some(session) = self.refreshed_meanwhile(&key) {
                 return Ok(Flight {
-                    session,
+                    session: Arc::new(session),
                     sent: false,
                 });
             }
@@ -230,11 +234,11 @@ impl AuthClient {
                 return Err(error);
             }
         }
-        let stored_before = self.current_session().map(|s| s.refresh_token);
+        let stored_before = self.current_refresh_token();
         let result = self.post_refresh_with_retries(token).await;
         match result {
             Ok((session, exchange_id)) => {
-                let stored_now = self.current_session().map(|s| s.refresh_token);
+                let stored_now = self.current_refresh_token();
                 if stored_before.is_some() && stored_now != stored_before {
                     return Err(AuthError::RefreshDiscarded);
                 }
@@ -259,7 +263,7 @@ impl AuthClient {
                     exchange_id,
                 );
                 persisted.map(|_| Flight {
-                    session,
+                    session: Arc::new(session),
                     sent: true,
                 })
             }
@@ -364,10 +368,7 @@ impl AuthClient {
             };
             match self.inner.http.send(call).await {
                 Ok(answer) => {
-                    let session = match answer.json {
-                        Some(json) => session_from_token_json(json, self.now_secs())?,
-                        None => session_from_token_response(&answer.body, self.now_secs())?,
-                    };
+                    let session = session_from_token_response(&answer.body, self.now_secs())?;
                     return Ok((session, Some(answer.exchange_id)));
                 }
                 Err(error) if error.is_retryable() => {
@@ -385,8 +386,6 @@ impl AuthClient {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use local_gotrue::{Config, DemoUser};
 
     use super::*;

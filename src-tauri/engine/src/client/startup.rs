@@ -4,6 +4,8 @@
 //! `INITIAL_SESSION` waits for that and for any refresh the session needs at that moment, so
 //! it never carries a session about to be replaced.
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 
 use super::AuthClient;
@@ -48,7 +50,7 @@ impl AuthClient {
     /// A new subscriber. When the client has started and its session needs no refresh,
     /// `INITIAL_SESSION` is queued at once; otherwise a task starts the client, loads the
     /// session (refreshing it if due) and sends `INITIAL_SESSION` then.
-    pub(super) fn register_subscriber(&self) -> (u64, mpsc::UnboundedReceiver<AuthEvent>) {
+    pub(super) fn register_subscriber(&self) -> (u64, mpsc::UnboundedReceiver<Arc<AuthEvent>>) {
         let bus = &self.inner.bus;
         let current = self.current_session();
         let ready = self.inner.initialized.initialized()
