@@ -7,7 +7,9 @@
 #
 # Slow: one full release build per candidate (about 10 to 20 minutes each on 2 cores). Each
 # candidate gets its own target folder under target/profiles/, so a second run only re-bundles.
-# The settings are given as CARGO_PROFILE_RELEASE_* variables, which override Cargo.toml, so the
+# The per-package opt-levels of Cargo.toml (dependencies at "s", the refresh path at 3) apply to
+# every candidate; the candidates vary the rest. The settings are given as CARGO_PROFILE_RELEASE_*
+# variables, which override Cargo.toml's [profile.release], so the
 # table does not depend on the profile committed there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
