@@ -440,7 +440,8 @@ impl Vault {
     /// same bytes; when it changed, the new entry is judged instead.
     fn settle(&self, store: &Arc<CredentialStore>, profile: &str) -> Result<Loaded, StorageError> {
         let mut bytes = self.entry_bytes(store, profile)?;
-        for read in 1.. {
+        let mut reads = 1;
+        loop {
             let Some(judged) = bytes else {
                 return Ok(Loaded::Found(None));
             };
@@ -453,11 +454,11 @@ impl Vault {
             if bytes.as_deref() == Some(judged.as_slice()) {
                 return Ok(Loaded::Unreadable(why));
             }
-            if read == LOAD_READS {
+            if reads == LOAD_READS {
                 return Ok(Loaded::Changing(why));
             }
+            reads += 1;
         }
-        unreachable!("the loop returns by its last read")
     }
 
     fn open_sealed(
