@@ -96,6 +96,11 @@ impl SessionStore for ProfileStore {
     fn remove(&self, profile: &str) -> Result<(), StorageError> {
         self.while_open(|store| store.remove(profile))
     }
+
+    /// The vault's own check that what it drops is still unreadable, not the default removal.
+    fn drop_unreadable(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+        self.while_open(|store| store.drop_unreadable(profile))
+    }
 }
 
 /// What the tests of closing a profile share: a session, and a store whose saves hang the way a
@@ -219,6 +224,36 @@ mod tests {
         closer.join().unwrap();
         // What was written before the close is there for the reset to forget.
         assert!(slow.inner.load("p").unwrap().is_some());
+    }
+
+    /// A store that judges before it drops (as the vault does): here, what it holds always
+    /// reads back, so a drop keeps and returns it.
+    struct Judging(MemoryStore);
+
+    impl SessionStore for Judging {
+        fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+            self.0.load(profile)
+        }
+        fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError> {
+            self.0.save(profile, session)
+        }
+        fn remove(&self, profile: &str) -> Result<(), StorageError> {
+            self.0.remove(profile)
+        }
+        fn drop_unreadable(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+            self.0.load(profile)
+        }
+    }
+
+    #[test]
+    fn dropping_an_unreadable_session_is_the_inner_stores_judgement_until_close() {
+        let inner = Arc::new(Judging(MemoryStore::new()));
+        inner.save("p", &session()).unwrap();
+        let store = ProfileStore::new(inner.clone());
+        assert_eq!(store.drop_unreadable("p"), Ok(Some(session())));
+        assert!(inner.load("p").unwrap().is_some(), "not removed by default");
+        store.close(Duration::ZERO).unwrap();
+        assert_eq!(store.drop_unreadable("p"), Err(StorageError::Closed));
     }
 
     #[test]

@@ -28,6 +28,14 @@ pub trait SessionStore: Send + Sync + 'static {
     fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError>;
     fn remove(&self, profile: &str) -> Result<(), StorageError>;
 
+    /// Drops the profile's stored session after `load` found it unreadable (`Corrupt`). A store
+    /// that other processes write too must drop only what is still unreadable: by now another
+    /// process may have saved a new session, which is returned instead and kept. The default
+    /// (a store only this process writes) removes whatever is stored.
+    fn drop_unreadable(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+        self.remove(profile).map(|()| None)
+    }
+
     /// Whether a call can block its thread. A store that never does (memory) is called in
     /// place: the hop to the blocking pool and back costs more than the call itself. Keep the
     /// default `true` for any store that can ever wait (an OS keyring, a wrapper that can be

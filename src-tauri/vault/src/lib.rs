@@ -358,22 +358,106 @@ fn platform_store(backend: Backend) -> Result<(Arc<CredentialStore>, Modifiers),
     Err(not_here(backend))
 }
 
+/// How many times a load reads the keyring entry when what it names does not open and the entry
+/// has changed meanwhile (another process saving).
+const LOAD_READS: usize = 3;
+
+/// What a load found, judged against the keyring entry read again.
+enum Loaded {
+    Found(Option<Box<Session>>),
+    /// Unreadable, and the entry was the same bytes when read again after the judgement.
+    Unreadable(String),
+    /// Unreadable at every read, and the entry different at every read: another process keeps
+    /// saving it.
+    Changing(String),
+}
+
 impl Vault {
+    /// The keyring entry's bytes for the profile now, if any.
+    fn entry_bytes(
+        &self,
+        store: &Arc<CredentialStore>,
+        profile: &str,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        match self
+            .entry(store, &format!("session:{profile}"))?
+            .get_secret()
+        {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(error) => Err(backend_error(error)),
+        }
+    }
+
+    fn envelope(bytes: &[u8]) -> Result<Envelope, StorageError> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| StorageError::Corrupt(format!("the keyring entry is not a session ({e})")))
+    }
+
     /// What the keyring holds for the profile now, if anything readable.
     fn current_envelope(
         &self,
         store: &Arc<CredentialStore>,
         profile: &str,
     ) -> Result<Option<Envelope>, StorageError> {
-        match self
-            .entry(store, &format!("session:{profile}"))?
-            .get_secret()
-        {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                StorageError::Corrupt(format!("the keyring entry is not a session ({e})"))
-            }),
-            Err(keyring_core::Error::NoEntry) => Ok(None),
-            Err(error) => Err(backend_error(error)),
+        self.entry_bytes(store, profile)?
+            .map(|bytes| Vault::envelope(&bytes))
+            .transpose()
+    }
+
+    /// The session a keyring entry's bytes stand for.
+    fn open_entry(
+        &self,
+        store: &Arc<CredentialStore>,
+        profile: &str,
+        bytes: &[u8],
+    ) -> Result<Session, StorageError> {
+        match Vault::envelope(bytes)? {
+            Envelope::Inline { session, counter } => {
+                // A sealed save stopped between writing its file and updating the entry left
+                // a file one count ahead: that session is the newer one.
+                let Some(next) = counter.checked_add(1) else {
+                    return Ok(*session);
+                };
+                match self.open_sealed(store, profile, &Vault::sealed_file(profile), Some(next)) {
+                    Ok(newer) => Ok(newer),
+                    // No file, or one that does not open at the next count: the inline copy is
+                    // the current session.
+                    Err(StorageError::Corrupt(_)) => Ok(*session),
+                    // A file that cannot be read now (or its key): it may be the newer session.
+                    // Say so rather than return the older one, which the next inline save would
+                    // keep while deleting the newer file.
+                    Err(error) => Err(error),
+                }
+            }
+            Envelope::Sealed { file, counter } => self.open_sealed(store, profile, &file, counter),
+        }
+    }
+
+    /// Loads the profile's session. Nothing here is locked against other processes: between
+    /// reading the entry and the file or key it names, another process's save can replace all
+    /// three, so what does not open counts as unreadable only if the entry read again is the
+    /// same bytes; when it changed, the new entry is judged instead.
+    fn settle(&self, store: &Arc<CredentialStore>, profile: &str) -> Result<Loaded, StorageError> {
+        let mut bytes = self.entry_bytes(store, profile)?;
+        let mut reads = 1;
+        loop {
+            let Some(judged) = bytes else {
+                return Ok(Loaded::Found(None));
+            };
+            let why = match self.open_entry(store, profile, &judged) {
+                Ok(session) => return Ok(Loaded::Found(Some(Box::new(session)))),
+                Err(StorageError::Corrupt(why)) => why,
+                Err(error) => return Err(error),
+            };
+            bytes = self.entry_bytes(store, profile)?;
+            if bytes.as_deref() == Some(judged.as_slice()) {
+                return Ok(Loaded::Unreadable(why));
+            }
+            if reads == LOAD_READS {
+                return Ok(Loaded::Changing(why));
+            }
+            reads += 1;
         }
     }
 
@@ -458,6 +542,20 @@ impl Vault {
     ///   would prefer to this newer inline session, so it must go (with its key).
     ///
     /// Anything unsure (the folder cannot be listed) answers no, and the save removes as before.
+    ///
+    /// Two assumptions, not checked (nothing here can see them broken):
+    /// - One sealed folder per keyring service. Every process that writes this service's entries
+    ///   seals into the same folder, or the third point looks in the wrong place: a killed
+    ///   sealed save of a process using another folder leaves a file one count ahead there,
+    ///   with its key kept here, and that process's next load prefers it to this newer inline
+    ///   session. (The CLI given a `--data-dir` other than the app's folder is that case.)
+    /// - No sealed save of another process is between its key and its file. If one is, this
+    ///   save finds no file and keeps the key, then that process writes its file (one count
+    ///   ahead of this save's counter) and, killed before its entry, leaves a file later loads
+    ///   prefer to this session. Deleting the key on every inline save would make that file
+    ///   unopenable, but costs a keyring round trip per save and still races that process (its
+    ///   finished save would then name a file whose key is gone). Without a lock shared between
+    ///   processes some window is left; this one needs a save killed at that exact moment.
     fn nothing_sealed(&self, profile: &str, previous: Option<&Envelope>) -> bool {
         if !matches!(previous, Some(Envelope::Inline { .. })) {
             return false;
@@ -511,20 +609,9 @@ impl SessionStore for Vault {
         let Some(store) = &self.store else {
             return self.memory.load(profile);
         };
-        match self.current_envelope(store, profile)? {
-            None => Ok(None),
-            Some(Envelope::Inline { session, counter }) => {
-                // A sealed save stopped between writing its file and updating the entry left
-                // a file one count ahead: that session is the newer one.
-                let newer = counter.checked_add(1).and_then(|next| {
-                    self.open_sealed(store, profile, &Vault::sealed_file(profile), Some(next))
-                        .ok()
-                });
-                Ok(Some(newer.unwrap_or(*session)))
-            }
-            Some(Envelope::Sealed { file, counter }) => {
-                self.open_sealed(store, profile, &file, counter).map(Some)
-            }
+        match self.settle(store, profile)? {
+            Loaded::Found(session) => Ok(session.map(|s| *s)),
+            Loaded::Unreadable(why) | Loaded::Changing(why) => Err(StorageError::Corrupt(why)),
         }
     }
 
@@ -590,6 +677,31 @@ impl SessionStore for Vault {
             return self.memory.remove(profile);
         };
         let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        self.remove_all(store, profile)
+    }
+
+    /// Judges the entry again (this process's saves held off) and removes it only if it is
+    /// still unreadable, the same bytes before and after the judgement. A session another
+    /// process saved since is returned, not removed. Left open: that process writing its entry
+    /// between this check and the removal (the keyring has no compare-and-delete).
+    fn drop_unreadable(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+        let Some(store) = &self.store else {
+            return self.memory.drop_unreadable(profile);
+        };
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        match self.settle(store, profile)? {
+            Loaded::Found(session) => Ok(session.map(|s| *s)),
+            Loaded::Unreadable(_) => self.remove_all(store, profile).map(|()| None),
+            Loaded::Changing(why) => Err(StorageError::Backend(format!(
+                "the stored session keeps changing (another process is saving it), left as it is: {why}"
+            ))),
+        }
+    }
+}
+
+impl Vault {
+    /// The session entry, then its sealed file and key. Call with `writing` held.
+    fn remove_all(&self, store: &Arc<CredentialStore>, profile: &str) -> Result<(), StorageError> {
         match self
             .entry(store, &format!("session:{profile}"))?
             .delete_credential()

@@ -710,6 +710,7 @@ fn forgetting_a_profile_removes_its_session_key_sealed_file_and_jwt_secret_only(
 struct CountingStore {
     inner: Arc<CredentialStore>,
     calls: Arc<std::sync::Mutex<Vec<String>>>,
+    hook: Hook,
 }
 
 #[derive(Debug)]
@@ -717,6 +718,51 @@ struct CountingCredential {
     inner: keyring_core::Entry,
     user: String,
     calls: Arc<std::sync::Mutex<Vec<String>>>,
+    hook: Hook,
+}
+
+/// What another process does right after a given call of this one (`"get session:p"`, its
+/// `nth` time counting from 1): one action, run once, outside every lock.
+#[derive(Clone, Default)]
+struct Hook(Arc<std::sync::Mutex<Option<Armed>>>);
+
+/// The call a hook waits for, how many more of them, and what it then does.
+type Armed = (String, usize, Box<dyn FnOnce() + Send>);
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hook")
+    }
+}
+
+impl Hook {
+    fn after(&self, call: &str, nth: usize, action: impl FnOnce() + Send + 'static) {
+        *self.0.lock().unwrap() = Some((call.to_string(), nth, Box::new(action)));
+    }
+
+    fn armed(&self) -> bool {
+        self.0.lock().unwrap().is_some()
+    }
+
+    fn done(&self, call: &str) {
+        let action = {
+            let mut armed = self.0.lock().unwrap();
+            match armed.as_mut() {
+                Some((on, nth, _)) if on == call => {
+                    *nth -= 1;
+                    if *nth == 0 {
+                        armed.take().map(|(_, _, action)| action)
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            }
+        };
+        if let Some(action) = action {
+            action();
+        }
+    }
 }
 
 impl CountingCredential {
@@ -725,6 +771,10 @@ impl CountingCredential {
             .lock()
             .unwrap()
             .push(format!("{what} {}", self.user));
+    }
+
+    fn done(&self, what: &str) {
+        self.hook.done(&format!("{what} {}", self.user));
     }
 }
 
@@ -736,7 +786,9 @@ impl keyring_core::api::CredentialApi for CountingCredential {
 
     fn get_secret(&self) -> keyring_core::Result<Vec<u8>> {
         self.called("get");
-        self.inner.get_secret()
+        let secret = self.inner.get_secret();
+        self.done("get");
+        secret
     }
 
     fn delete_credential(&self) -> keyring_core::Result<()> {
@@ -778,6 +830,7 @@ impl keyring_core::api::CredentialStoreApi for CountingStore {
                 inner,
                 user: user.to_string(),
                 calls: self.calls.clone(),
+                hook: self.hook.clone(),
             },
         )))
     }
@@ -795,12 +848,24 @@ fn counted(
     Arc<std::sync::Mutex<Vec<String>>>,
     Vault,
 ) {
+    let (store, calls, _) = hooked();
+    (store.clone(), calls, counting_vault(&store, dir))
+}
+
+/// A counting mock store, its calls, and the hook that acts as another process between them.
+fn hooked() -> (
+    Arc<CredentialStore>,
+    Arc<std::sync::Mutex<Vec<String>>>,
+    Hook,
+) {
     let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let hook = Hook::default();
     let store: Arc<CredentialStore> = Arc::new(CountingStore {
         inner: mock_store(),
         calls: calls.clone(),
+        hook: hook.clone(),
     });
-    (store.clone(), calls, counting_vault(&store, dir))
+    (store, calls, hook)
 }
 
 /// Another vault (another process's) over the same counting store and folder.
@@ -961,4 +1026,168 @@ fn another_processs_sealed_save_makes_the_next_inline_save_remove_the_key() {
         ["get session:p", "set session:p", "delete key:p"]
     );
     assert!(std::fs::read_dir(folder.path()).unwrap().next().is_none());
+}
+
+/// The app loads a sealed session; right after it read the entry, the CLI (another process,
+/// another vault over the same keyring and folder) saves a small session inline, deleting the
+/// sealed file and key. The app's read of the file fails, yet the entry changed: the load
+/// judges the new entry, and the engine's start-up drops nothing.
+#[tokio::test]
+async fn a_load_racing_another_processs_save_gets_the_new_session_and_drops_nothing() {
+    let folder = temp_dir();
+    let (store, _calls, hook) = hooked();
+    let app = Arc::new(counting_vault(&store, folder.path()));
+    app.save("p", &session(5000)).unwrap();
+    let cli = counting_vault(&store, folder.path());
+    hook.after("get session:p", 1, move || {
+        cli.save("p", &small("cli")).unwrap()
+    });
+    assert_eq!(app.load("p").unwrap(), Some(small("cli")));
+    assert!(!hook.armed(), "the CLI saved between the reads");
+
+    // The same race at the engine's start-up.
+    app.save("p", &session(5000)).unwrap();
+    let cli = counting_vault(&store, folder.path());
+    hook.after("get session:p", 1, move || {
+        cli.save("p", &small("cli2")).unwrap()
+    });
+    let config = session_engine::ClientConfig::new("http://127.0.0.1:9", "anon");
+    let client = session_engine::AuthClient::new(config, app.clone(), "p")
+        .await
+        .unwrap();
+    assert!(!hook.armed());
+    assert_eq!(client.current_session(), Some(small("cli2")));
+    assert_eq!(app.load("p").unwrap(), Some(small("cli2")), "still stored");
+}
+
+/// The stored entry really is unreadable when the engine loads it; another process saves a
+/// new session before the engine drops it. The drop judges the entry again and keeps (and
+/// returns) the new session.
+#[tokio::test]
+async fn an_unreadable_entry_replaced_before_its_drop_is_kept() {
+    let folder = temp_dir();
+    let (store, calls, hook) = hooked();
+    let app = Arc::new(counting_vault(&store, folder.path()));
+    entry(&store, "session:p")
+        .set_secret(b"not a session")
+        .unwrap();
+    let cli = counting_vault(&store, folder.path());
+    // The load reads the entry twice (the judgement, the same bytes again); then the CLI saves.
+    hook.after("get session:p", 2, move || {
+        cli.save("p", &small("cli")).unwrap()
+    });
+    let config = session_engine::ClientConfig::new("http://127.0.0.1:9", "anon");
+    let client = session_engine::AuthClient::new(config, app.clone(), "p")
+        .await
+        .unwrap();
+    assert!(!hook.armed(), "the CLI saved between the load and the drop");
+    assert_eq!(client.current_session(), Some(small("cli")));
+    taken(&calls);
+    assert_eq!(app.load("p").unwrap(), Some(small("cli")), "not removed");
+
+    // Unreadable and unchanged: dropped, as before.
+    entry(&store, "session:p")
+        .set_secret(b"not a session")
+        .unwrap();
+    assert_eq!(app.drop_unreadable("p").unwrap(), None);
+    assert!(matches!(
+        entry(&store, "session:p").get_secret(),
+        Err(keyring_core::Error::NoEntry)
+    ));
+}
+
+/// An entry that changes at every read and never opens: reported, and nothing removed.
+#[test]
+fn an_entry_that_keeps_changing_is_not_dropped() {
+    let folder = temp_dir();
+    let (store, _calls, hook) = hooked();
+    let app = counting_vault(&store, folder.path());
+    fn rewrite(store: Arc<CredentialStore>, hook: Hook, left: usize) {
+        entry(&store, "session:p")
+            .set_secret(format!("not a session {left}").as_bytes())
+            .unwrap();
+        if left > 0 {
+            let again = hook.clone();
+            hook.after("get session:p", 1, move || rewrite(store, again, left - 1));
+        }
+    }
+    rewrite(store.clone(), hook.clone(), 10);
+    match app.drop_unreadable("p") {
+        Err(StorageError::Backend(why)) => assert!(why.contains("keeps changing"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        entry(&store, "session:p").get_secret().is_ok(),
+        "not removed"
+    );
+}
+
+/// An inline entry and a sealed file one count ahead that cannot be read now (a directory in
+/// its place gives an I/O error, as root too): the load says so, rather than returning the
+/// older inline copy, and the engine drops nothing.
+#[tokio::test]
+async fn an_unreadable_file_one_count_ahead_of_an_inline_entry_fails_the_load() {
+    let folder = temp_dir();
+    let store = mock_store();
+    let vault = Arc::new(sealing_vault(&store, folder.path()));
+    vault.save("p", &small("older")).unwrap();
+    let inline_entry = entry(&store, "session:p").get_secret().unwrap();
+    vault.save("p", &session(5000)).unwrap();
+    entry(&store, "session:p")
+        .set_secret(&inline_entry)
+        .unwrap();
+    let file = folder.path().join("p.sealed");
+    let kept = folder.path().join("kept");
+    std::fs::rename(&file, &kept).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    match vault.load("p") {
+        Err(StorageError::Backend(why)) => assert!(why.contains("cannot be read"), "{why}"),
+        other => panic!("the older inline copy instead of an error: {other:?}"),
+    }
+    let config = session_engine::ClientConfig::new("http://127.0.0.1:9", "anon");
+    assert!(session_engine::AuthClient::new(config, vault.clone(), "p")
+        .await
+        .is_err());
+    assert_eq!(
+        entry(&store, "session:p").get_secret().unwrap(),
+        inline_entry
+    );
+    assert!(
+        entry(&store, "key:p").get_secret().is_ok(),
+        "the key is kept"
+    );
+    std::fs::remove_dir(&file).unwrap();
+    std::fs::rename(&kept, &file).unwrap();
+    assert_eq!(
+        vault.load("p").unwrap(),
+        Some(session(5000)),
+        "nothing lost"
+    );
+}
+
+/// Another process's sealed save stopped after writing its key (no file): this vault's inline
+/// saves keep that key (it sealed nothing), its next sealed save uses it, and every load
+/// returns the session last saved.
+#[test]
+fn a_key_another_process_left_is_used_by_the_next_sealed_save() {
+    let folder = temp_dir();
+    let (store, calls, vault) = counted(folder.path());
+    vault.save("p", &small("one")).unwrap();
+    vault.save("p", &small("two")).unwrap();
+    entry(&store, "key:p").set_secret(&[9u8; 32]).unwrap();
+    taken(&calls);
+    vault.save("p", &small("three")).unwrap();
+    assert_eq!(taken(&calls), ["get session:p", "set session:p"]);
+    assert_eq!(vault.load("p").unwrap(), Some(small("three")));
+    vault.save("p", &session(5000)).unwrap();
+    assert_eq!(vault.load("p").unwrap(), Some(session(5000)));
+    let sealed = std::fs::read(folder.path().join("p.sealed")).unwrap();
+    assert_eq!(sealed.first(), Some(&1), "a current-format file");
+    vault.save("p", &small("four")).unwrap();
+    assert_eq!(vault.load("p").unwrap(), Some(small("four")));
+    assert!(matches!(
+        entry(&store, "key:p").get_secret(),
+        Err(keyring_core::Error::NoEntry)
+    ));
+    assert!(!folder.path().join("p.sealed").exists());
 }

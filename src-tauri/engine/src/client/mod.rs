@@ -77,13 +77,14 @@ impl AuthClient {
         let http = Http::new(&config)?;
         let profile = profile.into();
         // An unreadable stored session is dropped, as auth-js drops an invalid stored value;
-        // a keyring that cannot be reached is still an error.
+        // a keyring that cannot be reached is still an error. The store drops it only if it is
+        // still unreadable: another process may have saved a new one since.
         let stored = {
             let (store, profile) = (store.clone(), profile.clone());
             on_store(store.clone(), move || match store.load(&profile) {
                 Err(StorageError::Corrupt(why)) => {
                     tracing::warn!(%profile, %why, "dropping an unreadable stored session");
-                    store.remove(&profile).map(|_| None)
+                    store.drop_unreadable(&profile)
                 }
                 other => other,
             })
