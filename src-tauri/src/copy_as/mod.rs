@@ -71,16 +71,16 @@ pub struct Held {
 impl Held {
     fn known(&self) -> [(&Option<Token>, &'static str, &'static str); 3] {
         [
-            (&self.api_key, "SUPABASE_KEY", "the project's API key"),
+            (&self.api_key, "SUPABASE_KEY", "the API key of the project"),
             (
                 &self.access_token,
                 "ACCESS_TOKEN",
-                "the current session's access token",
+                "the access token of the current session",
             ),
             (
                 &self.refresh_token,
                 "REFRESH_TOKEN",
-                "the current session's refresh token",
+                "the refresh token of the current session",
             ),
         ]
     }
@@ -147,6 +147,11 @@ impl<'a> Slots<'a> {
     /// The slot for `marker` (a fingerprint or `[redacted]`) found at `place`, named after
     /// `hint` unless it is a held secret (which has its own name). One slot per fingerprint.
     fn slot(&mut self, marker: &str, hint: &str, place: &str) -> usize {
+        self.slot_filled_if(marker, hint, place, self.held.fill)
+    }
+
+    /// `slot`, filled only when `fill` (and the secret is held).
+    fn slot_filled_if(&mut self, marker: &str, hint: &str, place: &str, fill: bool) -> usize {
         let print = (marker != REDACTED).then(|| marker.to_string());
         if let Some(print) = &print {
             if let Some(at) = self
@@ -170,8 +175,13 @@ impl<'a> Slots<'a> {
             name = format!("{base}_{n}");
             n += 1;
         }
-        let (filled, why, value) = match (held, self.held.fill) {
+        let (filled, why, value) = match (held, fill) {
             (Some((_, _, token)), true) => (true, None, Some(token.clone())),
+            (Some(_), false) if self.held.fill => (
+                false,
+                Some("left out: the access token sent is not the current one".to_string()),
+                None,
+            ),
             (_, false) => (false, Some("redacted copy".to_string()), None),
             (None, true) if print.is_none() => (
                 false,
@@ -188,6 +198,9 @@ impl<'a> Slots<'a> {
             Some((_, what, _)) => format!("{place} ({what})"),
             None => place.to_string(),
         };
+        // The place is written in a `#` or `//` comment: a line break in a recorded key would
+        // end it and let the rest of the key run as code.
+        let place = place.replace(['\n', '\r', '\u{2028}', '\u{2029}'], " ");
         self.slots.push(Slot {
             name,
             fingerprint: print,
@@ -233,10 +246,23 @@ impl<'a> Slots<'a> {
     }
 
     /// A slot that is not in the exchange but that the call needs (supabase-js's
-    /// `setSession` wants the refresh token too).
+    /// `setSession` wants the refresh token too). It is filled only beside the current
+    /// access token: `setSession` with an older, expired one spends the refresh token at once
+    /// and rotates the app's own session.
     fn current_refresh_token(&mut self) -> Option<usize> {
         let print = fingerprint(self.held.refresh_token.as_ref()?);
-        Some(self.slot(&print, "REFRESH_TOKEN", "not in this exchange"))
+        let access_filled = self.held.access_token.as_ref().is_some_and(|access| {
+            let access = fingerprint(access);
+            self.slots
+                .iter()
+                .any(|s| s.filled && s.fingerprint.as_deref() == Some(access.as_str()))
+        });
+        Some(self.slot_filled_if(
+            &print,
+            "REFRESH_TOKEN",
+            "not in this exchange",
+            self.held.fill && access_filled,
+        ))
     }
 }
 

@@ -330,9 +330,14 @@ pub(super) fn program(request: &Request, slots: &mut Slots) -> String {
     if needs_session {
         // supabase-js sends these calls with the session it holds.
         let access = header(request, slots, "authorization", "Bearer ").unwrap_or("''".into());
-        let refresh = slots
-            .current_refresh_token()
-            .map_or("''".into(), |at| slots.slots[at].name.clone());
+        let refresh = slots.current_refresh_token();
+        if refresh.is_some_and(|at| slots.slots[at].filled) {
+            out.push_str(
+                "// Running this can refresh the app's own session (setSession refreshes once the\n\
+                 // access token has expired), and a refresh token does not expire on its own.\n",
+            );
+        }
+        let refresh = refresh.map_or("''".into(), |at| slots.slots[at].name.clone());
         out.push_str(&format!(
             "await supabase.auth.setSession({{ access_token: {access}, refresh_token: {refresh} }})\n"
         ));

@@ -148,7 +148,7 @@ fn real_tokens_fill_only_what_the_app_still_holds() {
     );
     assert!(rendered.slots[1]
         .place
-        .contains("current session's access token"));
+        .contains("the access token of the current session"));
 }
 
 #[test]
@@ -306,6 +306,156 @@ fn an_endpoint_without_a_supabase_js_call_is_a_fetch() {
     );
     assert!(
         text.contains(&format!(r#"const SUPABASE_KEY = "{KEY}""#)),
+        "{text}"
+    );
+}
+
+/// Runs `script` under `shell` with `curl` swapped for `printf`, with `env` set.
+fn run_under(shell: &[&str], script: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let script = script.replace("curl -sS", "printf '%s\\n'");
+    let mut command = std::process::Command::new(shell[0]);
+    command.args(&shell[1..]).arg(&script);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn a_redacted_curl_is_valid_in_bash_and_in_sh() {
+    // A held key's place once said "the project's API key": plain bash reads that `'` inside
+    // `"${NAME:?…}"` as a quote and the script never ends. A recorded key may hold anything.
+    let body = format!(
+        r#"{{"refresh_token":"{}","it's! {{x}}":"[redacted]"}}"#,
+        fingerprint(USED)
+    );
+    let exchange = recorded("POST", "/token?grant_type=refresh_token", KEY, Some(body));
+    let checks: [&[&str]; 3] = [
+        &["bash", "-n", "-c"],
+        &["sh", "-n", "-c"],
+        &["bash", "--posix", "-n", "-c"],
+    ];
+    // The plain refresh alone has one held-key placeholder; the odd key adds its own quote.
+    for exchange in [&refresh_exchange(), &exchange] {
+        let rendered = render(exchange, &base(), CopyFormat::Curl, &held(false));
+        let script = rendered.text.as_str();
+        for shell in checks {
+            let out = run_under(shell, script, &[]);
+            assert!(
+                out.status.success(),
+                "{shell:?}: {}\n{script}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let rendered = render(&exchange, &base(), CopyFormat::Curl, &held(false));
+    let script = rendered.text.as_str();
+    let env = [
+        ("SUPABASE_KEY", "the-key"),
+        ("REFRESH_TOKEN", "the-refresh"),
+        ("IT_S___X_", "pw"),
+    ];
+    for shell in [["bash", "-c"], ["sh", "-c"]] {
+        let out = run_under(&shell, script, &env);
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{shell:?}: {}\n{script}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(printed.contains("apikey: the-key"), "{printed}");
+        assert!(
+            printed.contains(r#"{"refresh_token":"the-refresh","it's! {x}":"pw"}"#),
+            "{printed}"
+        );
+        // Unset, the first placeholder stops the script in every shell, naming itself.
+        let out = run_under(&shell, script, &[]);
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("set SUPABASE_KEY to the apikey header"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_line_break_in_a_recorded_key_stays_inside_the_comment() {
+    let body = r#"{"x\n;globalThis.pwned = 1 //\u2028;globalThis.pwned = 2":"[redacted]"}"#;
+    let exchange = recorded("POST", "/admin/odd", KEY, Some(body.into()));
+    for format in [CopyFormat::SupabaseJs, CopyFormat::Curl] {
+        let text = render(&exchange, &base(), format, &held(false)).text;
+        for line in text.lines() {
+            assert!(
+                !line.starts_with(";globalThis"),
+                "{format:?}:\n{text}",
+                text = text.as_str()
+            );
+        }
+        // In a string literal U+2028 is only text (ES2019); in a comment it ends the line.
+        let comments = text
+            .lines()
+            .filter(|l| ["const ", "//", "#", ": "].iter().any(|s| l.starts_with(s)));
+        assert!(
+            comments.clone().all(|l| !l.contains('\u{2028}')),
+            "{}",
+            text.as_str()
+        );
+        assert!(comments.count() > 0);
+    }
+}
+
+#[test]
+fn set_session_gets_the_refresh_token_only_beside_the_current_access_token() {
+    // Sent with an older access token: setSession would find it expired and spend the app's
+    // current refresh token, so that one stays a placeholder.
+    let old = recorded("POST", "/logout?scope=local", "an-older-access-token", None);
+    let rendered = render(&old, &base(), CopyFormat::SupabaseJs, &held(true));
+    let text = rendered.text.as_str();
+    assert_eq!(
+        names(&rendered),
+        [
+            ("SUPABASE_KEY", true),
+            ("ACCESS_TOKEN", false),
+            ("REFRESH_TOKEN", false)
+        ],
+        "{text}"
+    );
+    assert!(!text.contains(REFRESH), "{text}");
+    assert!(
+        text.contains("const REFRESH_TOKEN = process.env.REFRESH_TOKEN"),
+        "{text}"
+    );
+    assert!(
+        rendered.slots[2]
+            .why
+            .as_deref()
+            .unwrap()
+            .contains("left out"),
+        "{:?}",
+        rendered.slots[2]
+    );
+
+    // Sent with the current one: both are filled, and the copy says what running it can do.
+    let current = recorded("POST", "/logout?scope=local", ACCESS, None);
+    let rendered = render(&current, &base(), CopyFormat::SupabaseJs, &held(true));
+    let text = rendered.text.as_str();
+    assert_eq!(
+        names(&rendered),
+        [
+            ("SUPABASE_KEY", true),
+            ("ACCESS_TOKEN", true),
+            ("REFRESH_TOKEN", true)
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(r#"const REFRESH_TOKEN = "{REFRESH}""#)),
+        "{text}"
+    );
+    assert!(
+        text.contains("can refresh the app's own session")
+            && text.contains("does not expire on its own"),
         "{text}"
     );
 }
