@@ -3070,6 +3070,45 @@ async fn the_log_resizes_is_remembered_goes_full_width_and_masks_for_screenshots
         serde_json::json!([]),
         "masked after a refresh"
     );
+    // What no pattern knows is masked too: a token revealed (a JWT's payload names the user),
+    // and what is typed into a phone field or the paste box (drawn as discs); the TOTP QR code
+    // is blurred.
+    press(app, "#access-reveal").await;
+    let revealed = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#access-revealed").await.unwrap_or_default(),
+        |t| !t.is_empty(),
+    )
+    .await;
+    assert!(
+        revealed.chars().all(|c| c == '•' || c.is_whitespace()),
+        "a revealed token is masked whole: {revealed}"
+    );
+    press(app, "#access-reveal").await;
+    let drawn = app
+        .execute(
+            "return ['input[type=tel]', 'textarea', 'svg.qr'].map((what) => { \
+               const [tag, rest] = what.split(/[[.]/); \
+               const el = tag === 'svg' \
+                 ? document.createElementNS('http://www.w3.org/2000/svg', 'svg') \
+                 : document.createElement(tag); \
+               if (tag === 'input') el.setAttribute('type', 'tel'); \
+               if (tag === 'svg') el.setAttribute('class', 'qr'); \
+               document.body.append(el); \
+               const style = getComputedStyle(el); \
+               const drawn = tag === 'svg' ? style.filter : style.webkitTextSecurity; \
+               el.remove(); \
+               return drawn; });",
+            serde_json::json!([]),
+        )
+        .await
+        .unwrap();
+    println!("screenshot-safe draws tel, textarea, QR as {drawn}");
+    assert_eq!(
+        drawn,
+        serde_json::json!(["disc", "disc", "blur(12px)"]),
+        "{drawn}"
+    );
     app.screenshot(&shots_dir().join("screenshot-safe.png"))
         .await
         .unwrap();
