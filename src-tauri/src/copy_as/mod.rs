@@ -2,7 +2,7 @@
 //!
 //! The recorder keeps only redacted exchanges: each secret is a fingerprint (`fp:…`) and a
 //! password is `[redacted]`. So the copy cannot be rebuilt from the exchange alone. Each secret
-//! becomes a named slot (`$REFRESH_TOKEN`, `ACCESS_TOKEN`, …) that says which fingerprint it
+//! becomes a named slot (`$SI_REFRESH_TOKEN`, `SI_ACCESS_TOKEN`, …) that says which fingerprint it
 //! stood for. By default every slot stays a placeholder. With real tokens, which the user must
 //! confirm in the window, a slot is filled only when its fingerprint is a token the app still
 //! holds for this profile: the current session's access or refresh token, or the project's
@@ -36,7 +36,7 @@ pub enum CopyFormat {
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Slot {
-    /// `REFRESH_TOKEN`, `ACCESS_TOKEN`, `SUPABASE_KEY`, …
+    /// `SI_REFRESH_TOKEN`, `SI_ACCESS_TOKEN`, `SI_SUPABASE_KEY`, …
     pub name: String,
     /// The recorded fingerprint; none for a password (recorded as `[redacted]`).
     pub fingerprint: Option<String>,
@@ -109,11 +109,13 @@ struct Slots<'a> {
 }
 
 const REDACTED: &str = "[redacted]";
+/// The start of every slot's name.
+const NAME_PREFIX: &str = "SI_";
 
-/// A shell and JavaScript identifier made of `hint`: upper case, `_` for anything else.
+/// The rest of a shell and JavaScript identifier made of `hint` (it follows `SI_`): upper case,
+/// `_` for anything else.
 fn variable_name(hint: &str) -> String {
-    let mut name: String = hint
-        .chars()
+    hint.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_uppercase()
@@ -121,11 +123,7 @@ fn variable_name(hint: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        name.insert_str(0, "SECRET_");
-    }
-    name
+        .collect()
 }
 
 /// `fp:` and 12 hex digits at the start of `text`.
@@ -163,9 +161,11 @@ impl<'a> Slots<'a> {
             }
         }
         let held = print.as_deref().and_then(|p| self.held.find(p));
+        // Every name starts with `SI_`: a placeholder reads the environment, and a plain
+        // `TOKEN` or `PASSWORD` already set there (in CI, say) would be sent without a word.
         let mut name = match held {
-            Some((name, ..)) => name.to_string(),
-            None => variable_name(hint),
+            Some((name, ..)) => format!("{NAME_PREFIX}{name}"),
+            None => format!("{NAME_PREFIX}{}", variable_name(hint)),
         };
         // A second different secret under the same name (say, the refresh token sent and the
         // current one) gets a number.
