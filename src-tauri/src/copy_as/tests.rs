@@ -467,3 +467,44 @@ fn set_session_gets_the_refresh_token_only_beside_the_current_access_token() {
         "{text}"
     );
 }
+
+#[test]
+fn a_fetch_fallback_names_each_secret_once() {
+    // No apikey header: no client can be made, so a password sign-in becomes a fetch.
+    let mut exchange = recorded(
+        "POST",
+        "/token?grant_type=password",
+        KEY,
+        Some(r#"{"email":"a@b.c","password":"[redacted]"}"#.into()),
+    );
+    exchange
+        .request_headers
+        .retain(|(name, _)| name != "apikey");
+    let rendered = render(&exchange, &base(), CopyFormat::SupabaseJs, &held(false));
+    let text = rendered.text.as_str();
+    assert_eq!(
+        names(&rendered),
+        [("SI_SUPABASE_KEY", false), ("SI_PASSWORD", false)],
+        "{text}"
+    );
+    assert!(text.contains("password: SI_PASSWORD"), "{text}");
+}
+
+#[test]
+fn a_pkce_exchange_is_a_fetch_that_carries_the_code_verifier() {
+    let body = r#"{"auth_code":"[redacted]","code_verifier":"[redacted]"}"#;
+    let exchange = recorded("POST", "/token?grant_type=pkce", KEY, Some(body.into()));
+    let rendered = render(&exchange, &base(), CopyFormat::SupabaseJs, &held(false));
+    let text = rendered.text.as_str();
+    assert!(!text.contains("exchangeCodeForSession"), "{text}");
+    assert!(
+        text.contains(r#"fetch("http://127.0.0.1:5400/auth/v1/token?grant_type=pkce""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "JSON.stringify({ auth_code: SI_AUTH_CODE, code_verifier: SI_CODE_VERIFIER })"
+        ),
+        "{text}"
+    );
+}
