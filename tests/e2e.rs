@@ -2730,7 +2730,7 @@ async fn open_exchange(app: &Session, search: &str) -> String {
 }
 
 /// Copy as curl / supabase-js from an exchange's detail. Redacted (the default): the
-/// clipboard holds no token, and the refresh token sent is a `$REFRESH_TOKEN` placeholder
+/// clipboard holds no token, and the refresh token sent is a `$SI_REFRESH_TOKEN` placeholder
 /// naming its fingerprint. With real tokens (behind a confirm step): a `GET /user` made with
 /// the current access token becomes a script that, run by `sh` with the system's curl,
 /// gets the user from the built-in server; a refresh exchange gets the key filled but not the
@@ -2753,13 +2753,13 @@ async fn an_exchange_copies_as_curl_redacted_and_with_the_tokens_still_held() {
         "{result}"
     );
     assert!(
-        result.contains("Filled in: SUPABASE_KEY, ACCESS_TOKEN."),
+        result.contains("Filled in: SI_SUPABASE_KEY, SI_ACCESS_TOKEN."),
         "{result}"
     );
     let script = clipboard_text().expect("the clipboard holds the copy");
     let access = script
         .lines()
-        .find_map(|l| l.strip_prefix("ACCESS_TOKEN='"))
+        .find_map(|l| l.strip_prefix("SI_ACCESS_TOKEN='"))
         .and_then(|l| l.strip_suffix('\''))
         .expect("the access token is filled in")
         .to_string();
@@ -2768,25 +2768,28 @@ async fn an_exchange_copies_as_curl_redacted_and_with_the_tokens_still_held() {
         session_engine::tokens::fingerprint(&access),
         app.text_of("#access-fingerprint").await.unwrap()
     );
-    // The script runs as it was copied: the server answers with the signed-in user.
-    let ran = std::process::Command::new("sh")
-        .args(["-c", &script])
-        .output()
-        .expect("sh runs");
-    assert!(
-        ran.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ran.stderr)
-    );
-    let user: serde_json::Value = serde_json::from_slice(&ran.stdout).expect("a JSON answer");
-    println!(
-        "the copied curl got user {} <{}>",
-        user["id"], user["email"]
-    );
-    assert!(
-        user["id"].is_string() && user["email"].is_string(),
-        "{user}"
-    );
+    // The script runs as it was copied, in sh and in bash: the server answers with the
+    // signed-in user.
+    for shell in ["sh", "bash"] {
+        let ran = std::process::Command::new(shell)
+            .args(["-c", &script])
+            .output()
+            .expect("the shell runs");
+        assert!(
+            ran.status.success(),
+            "{shell}: {}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
+        let user: serde_json::Value = serde_json::from_slice(&ran.stdout).expect("a JSON answer");
+        println!(
+            "the copied curl got user {} <{}> in {shell}",
+            user["id"], user["email"]
+        );
+        assert!(
+            user["id"].is_string() && user["email"].is_string(),
+            "{user}"
+        );
+    }
 
     // A refresh: the exchange's refresh token is the one shown before it.
     let sent = app.text_of("#refresh-fingerprint").await.unwrap();
@@ -2799,7 +2802,7 @@ async fn an_exchange_copies_as_curl_redacted_and_with_the_tokens_still_held() {
     assert!(result.contains("Copied as curl (redacted)"), "{result}");
     assert!(
         result.contains(&format!(
-            "REFRESH_TOKEN — the refresh_token in the body, {sent} (redacted copy)"
+            "SI_REFRESH_TOKEN — the refresh_token in the body, {sent} (redacted copy)"
         )),
         "{result}"
     );
@@ -2817,14 +2820,36 @@ async fn an_exchange_copies_as_curl_redacted_and_with_the_tokens_still_held() {
     );
     assert!(
         curl.contains(&format!(
-            "set REFRESH_TOKEN to the refresh_token in the body, {sent}"
+            "set SI_REFRESH_TOKEN to the refresh_token in the body, {sent}"
         )),
         "{curl}"
     );
     assert!(
-        curl.contains(r#"--data-raw '{"refresh_token":"'"$REFRESH_TOKEN"'"}'"#),
+        curl.contains(r#"--data-raw '{"refresh_token":"'"$SI_REFRESH_TOKEN"'"}'"#),
         "{curl}"
     );
+    // Pasted into bash or sh it parses, and stops at the first placeholder left unset.
+    for shell in ["sh", "bash"] {
+        let parsed = std::process::Command::new(shell)
+            .args(["-n", "-c", &curl])
+            .output()
+            .expect("the shell runs");
+        assert!(
+            parsed.status.success(),
+            "{shell}: {}",
+            String::from_utf8_lossy(&parsed.stderr)
+        );
+        let ran = std::process::Command::new(shell)
+            .args(["-c", &curl])
+            .env_remove("SI_SUPABASE_KEY")
+            .output()
+            .expect("the shell runs");
+        assert!(
+            String::from_utf8_lossy(&ran.stderr).contains("set SI_SUPABASE_KEY to"),
+            "{shell}: {}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
+    }
 
     press(app, "#copy-as-js").await;
     let js = eventually(
@@ -2834,7 +2859,7 @@ async fn an_exchange_copies_as_curl_redacted_and_with_the_tokens_still_held() {
     )
     .await;
     assert!(
-        js.contains("supabase.auth.refreshSession({ refresh_token: REFRESH_TOKEN })"),
+        js.contains("supabase.auth.refreshSession({ refresh_token: SI_REFRESH_TOKEN })"),
         "{js}"
     );
 
@@ -2848,9 +2873,9 @@ async fn an_exchange_copies_as_curl_redacted_and_with_the_tokens_still_held() {
         |t| t.contains("with real tokens"),
     )
     .await;
-    assert!(result.contains("Filled in: SUPABASE_KEY."), "{result}");
+    assert!(result.contains("Filled in: SI_SUPABASE_KEY."), "{result}");
     assert!(
-        result.contains("REFRESH_TOKEN") && result.contains("not held by the app"),
+        result.contains("SI_REFRESH_TOKEN") && result.contains("not held by the app"),
         "{result}"
     );
     scroll_to(app, "#copy-as-result").await;
@@ -2858,10 +2883,10 @@ async fn an_exchange_copies_as_curl_redacted_and_with_the_tokens_still_held() {
         .await
         .unwrap();
     let real = clipboard_text().unwrap();
-    assert!(real.contains("SUPABASE_KEY='"), "{real}");
+    assert!(real.contains("SI_SUPABASE_KEY='"), "{real}");
     assert!(
         real.contains(&format!(
-            ": \"${{REFRESH_TOKEN:?set REFRESH_TOKEN to the refresh_token in the body, {sent}}}\""
+            ": \"${{SI_REFRESH_TOKEN:?set SI_REFRESH_TOKEN to the refresh_token in the body, {sent}}}\""
         )),
         "{real}"
     );
@@ -3069,6 +3094,45 @@ async fn the_log_resizes_is_remembered_goes_full_width_and_masks_for_screenshots
         after_refresh,
         serde_json::json!([]),
         "masked after a refresh"
+    );
+    // What no pattern knows is masked too: a token revealed (a JWT's payload names the user),
+    // and what is typed into a phone field or the paste box (drawn as discs); the TOTP QR code
+    // is blurred.
+    press(app, "#access-reveal").await;
+    let revealed = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#access-revealed").await.unwrap_or_default(),
+        |t| !t.is_empty(),
+    )
+    .await;
+    assert!(
+        revealed.chars().all(|c| c == '•' || c.is_whitespace()),
+        "a revealed token is masked whole: {revealed}"
+    );
+    press(app, "#access-reveal").await;
+    let drawn = app
+        .execute(
+            "return ['input[type=tel]', 'textarea', 'svg.qr'].map((what) => { \
+               const [tag, rest] = what.split(/[[.]/); \
+               const el = tag === 'svg' \
+                 ? document.createElementNS('http://www.w3.org/2000/svg', 'svg') \
+                 : document.createElement(tag); \
+               if (tag === 'input') el.setAttribute('type', 'tel'); \
+               if (tag === 'svg') el.setAttribute('class', 'qr'); \
+               document.body.append(el); \
+               const style = getComputedStyle(el); \
+               const drawn = tag === 'svg' ? style.filter : style.webkitTextSecurity; \
+               el.remove(); \
+               return drawn; });",
+            serde_json::json!([]),
+        )
+        .await
+        .unwrap();
+    println!("screenshot-safe draws tel, textarea, QR as {drawn}");
+    assert_eq!(
+        drawn,
+        serde_json::json!(["disc", "disc", "blur(12px)"]),
+        "{drawn}"
     );
     app.screenshot(&shots_dir().join("screenshot-safe.png"))
         .await

@@ -52,14 +52,22 @@ pub(super) fn command(request: &Request, slots: &mut Slots) -> String {
     args.join(" \\\n  ")
 }
 
-/// What a `${NAME:?…}` message may hold: no quote, `$`, backtick or backslash.
+/// What a `${NAME:?…}` message may hold: letters, digits and a little punctuation. Inside
+/// `"${NAME:?…}"` bash (not in POSIX mode) still reads `'` as a quote, an interactive shell
+/// reads `!` as history, and `$`, `` ` ``, `\`, `"`, `}` are special to every shell; anything
+/// else becomes a space.
 fn plain_words(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if matches!(c, '"' | '$' | '`' | '\\' | '}') {
-                ' '
-            } else {
+            if c.is_alphanumeric()
+                || matches!(
+                    c,
+                    ' ' | '_' | '-' | '.' | ',' | ':' | '(' | ')' | '/' | '@' | '+' | '='
+                )
+            {
                 c
+            } else {
+                ' '
             }
         })
         .collect()

@@ -2,7 +2,7 @@
 //!
 //! The recorder keeps only redacted exchanges: each secret is a fingerprint (`fp:…`) and a
 //! password is `[redacted]`. So the copy cannot be rebuilt from the exchange alone. Each secret
-//! becomes a named slot (`$REFRESH_TOKEN`, `ACCESS_TOKEN`, …) that says which fingerprint it
+//! becomes a named slot (`$SI_REFRESH_TOKEN`, `SI_ACCESS_TOKEN`, …) that says which fingerprint it
 //! stood for. By default every slot stays a placeholder. With real tokens, which the user must
 //! confirm in the window, a slot is filled only when its fingerprint is a token the app still
 //! holds for this profile: the current session's access or refresh token, or the project's
@@ -36,7 +36,7 @@ pub enum CopyFormat {
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Slot {
-    /// `REFRESH_TOKEN`, `ACCESS_TOKEN`, `SUPABASE_KEY`, …
+    /// `SI_REFRESH_TOKEN`, `SI_ACCESS_TOKEN`, `SI_SUPABASE_KEY`, …
     pub name: String,
     /// The recorded fingerprint; none for a password (recorded as `[redacted]`).
     pub fingerprint: Option<String>,
@@ -71,16 +71,16 @@ pub struct Held {
 impl Held {
     fn known(&self) -> [(&Option<Token>, &'static str, &'static str); 3] {
         [
-            (&self.api_key, "SUPABASE_KEY", "the project's API key"),
+            (&self.api_key, "SUPABASE_KEY", "the API key of the project"),
             (
                 &self.access_token,
                 "ACCESS_TOKEN",
-                "the current session's access token",
+                "the access token of the current session",
             ),
             (
                 &self.refresh_token,
                 "REFRESH_TOKEN",
-                "the current session's refresh token",
+                "the refresh token of the current session",
             ),
         ]
     }
@@ -109,11 +109,13 @@ struct Slots<'a> {
 }
 
 const REDACTED: &str = "[redacted]";
+/// The start of every slot's name.
+const NAME_PREFIX: &str = "SI_";
 
-/// A shell and JavaScript identifier made of `hint`: upper case, `_` for anything else.
+/// The rest of a shell and JavaScript identifier made of `hint` (it follows `SI_`): upper case,
+/// `_` for anything else.
 fn variable_name(hint: &str) -> String {
-    let mut name: String = hint
-        .chars()
+    hint.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_uppercase()
@@ -121,11 +123,7 @@ fn variable_name(hint: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        name.insert_str(0, "SECRET_");
-    }
-    name
+        .collect()
 }
 
 /// `fp:` and 12 hex digits at the start of `text`.
@@ -147,6 +145,11 @@ impl<'a> Slots<'a> {
     /// The slot for `marker` (a fingerprint or `[redacted]`) found at `place`, named after
     /// `hint` unless it is a held secret (which has its own name). One slot per fingerprint.
     fn slot(&mut self, marker: &str, hint: &str, place: &str) -> usize {
+        self.slot_filled_if(marker, hint, place, self.held.fill)
+    }
+
+    /// `slot`, filled only when `fill` (and the secret is held).
+    fn slot_filled_if(&mut self, marker: &str, hint: &str, place: &str, fill: bool) -> usize {
         let print = (marker != REDACTED).then(|| marker.to_string());
         if let Some(print) = &print {
             if let Some(at) = self
@@ -158,9 +161,11 @@ impl<'a> Slots<'a> {
             }
         }
         let held = print.as_deref().and_then(|p| self.held.find(p));
+        // Every name starts with `SI_`: a placeholder reads the environment, and a plain
+        // `TOKEN` or `PASSWORD` already set there (in CI, say) would be sent without a word.
         let mut name = match held {
-            Some((name, ..)) => name.to_string(),
-            None => variable_name(hint),
+            Some((name, ..)) => format!("{NAME_PREFIX}{name}"),
+            None => format!("{NAME_PREFIX}{}", variable_name(hint)),
         };
         // A second different secret under the same name (say, the refresh token sent and the
         // current one) gets a number.
@@ -170,8 +175,13 @@ impl<'a> Slots<'a> {
             name = format!("{base}_{n}");
             n += 1;
         }
-        let (filled, why, value) = match (held, self.held.fill) {
+        let (filled, why, value) = match (held, fill) {
             (Some((_, _, token)), true) => (true, None, Some(token.clone())),
+            (Some(_), false) if self.held.fill => (
+                false,
+                Some("left out: the access token sent is not the current one".to_string()),
+                None,
+            ),
             (_, false) => (false, Some("redacted copy".to_string()), None),
             (None, true) if print.is_none() => (
                 false,
@@ -188,6 +198,9 @@ impl<'a> Slots<'a> {
             Some((_, what, _)) => format!("{place} ({what})"),
             None => place.to_string(),
         };
+        // The place is written in a `#` or `//` comment: a line break in a recorded key would
+        // end it and let the rest of the key run as code.
+        let place = place.replace(['\n', '\r', '\u{2028}', '\u{2029}'], " ");
         self.slots.push(Slot {
             name,
             fingerprint: print,
@@ -233,10 +246,23 @@ impl<'a> Slots<'a> {
     }
 
     /// A slot that is not in the exchange but that the call needs (supabase-js's
-    /// `setSession` wants the refresh token too).
+    /// `setSession` wants the refresh token too). It is filled only beside the current
+    /// access token: `setSession` with an older, expired one spends the refresh token at once
+    /// and rotates the app's own session.
     fn current_refresh_token(&mut self) -> Option<usize> {
         let print = fingerprint(self.held.refresh_token.as_ref()?);
-        Some(self.slot(&print, "REFRESH_TOKEN", "not in this exchange"))
+        let access_filled = self.held.access_token.as_ref().is_some_and(|access| {
+            let access = fingerprint(access);
+            self.slots
+                .iter()
+                .any(|s| s.filled && s.fingerprint.as_deref() == Some(access.as_str()))
+        });
+        Some(self.slot_filled_if(
+            &print,
+            "REFRESH_TOKEN",
+            "not in this exchange",
+            self.held.fill && access_filled,
+        ))
     }
 }
 

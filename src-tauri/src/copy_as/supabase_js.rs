@@ -151,14 +151,9 @@ fn auth_call(
                 pick.push(("password", "password"));
                 format!("signInWithPassword({})", braces(picked(body, &pick, slots)))
             }
-            Some("pkce") => {
-                let code = body
-                    .get("auth_code")
-                    .map_or("''".into(), |v| value(v, "auth_code", slots));
-                // supabase-js finds the code verifier in its own storage, where its
-                // sign-in left it.
-                format!("exchangeCodeForSession({code})")
-            }
+            // exchangeCodeForSession reads the code verifier from the storage its own sign-in
+            // wrote; a fresh client has none, so the copy is a fetch carrying both.
+            Some("pkce") => return None,
             Some("id_token") => format!(
                 "signInWithIdToken({})",
                 braces(picked(
@@ -319,8 +314,15 @@ pub(super) fn program(request: &Request, slots: &mut Slots) -> String {
         .and_then(|b| serde_json::from_str::<Value>(b).ok())
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default();
+    // A fallback to fetch starts over from the slots found so far, so a secret the call had
+    // already named is not named twice.
+    let found = slots.slots.len();
     let key = header(request, slots, "apikey", "");
-    let Some(((call, needs_session), key)) = auth_call(request, slots, &body).zip(key) else {
+    let Some(((call, needs_session), key)) =
+        key.and_then(|key| Some((auth_call(request, slots, &body)?, key)))
+    else {
+        slots.slots.truncate(found);
+        slots.values.truncate(found);
         return fetch(request, slots);
     };
     let mut out = format!(
@@ -330,9 +332,14 @@ pub(super) fn program(request: &Request, slots: &mut Slots) -> String {
     if needs_session {
         // supabase-js sends these calls with the session it holds.
         let access = header(request, slots, "authorization", "Bearer ").unwrap_or("''".into());
-        let refresh = slots
-            .current_refresh_token()
-            .map_or("''".into(), |at| slots.slots[at].name.clone());
+        let refresh = slots.current_refresh_token();
+        if refresh.is_some_and(|at| slots.slots[at].filled) {
+            out.push_str(
+                "// Running this can refresh the app's own session (setSession refreshes once the\n\
+                 // access token has expired), and a refresh token does not expire on its own.\n",
+            );
+        }
+        let refresh = refresh.map_or("''".into(), |at| slots.slots[at].name.clone());
         out.push_str(&format!(
             "await supabase.auth.setSession({{ access_token: {access}, refresh_token: {refresh} }})\n"
         ));

@@ -43,6 +43,19 @@ function group(title: string): string[][] {
 const badge = () => document.getElementById("signature-status")?.textContent?.replace(/\s+/g, " ").trim();
 
 describe("ClaimsTable", () => {
+  it("marks the phone claim's value private, for screenshot-safe mode", async () => {
+    vi.mocked(api.signature).mockResolvedValue({ status: "verified", alg: "ES256", kid: "key-1" });
+    const s = session();
+    render(ClaimsTable, {
+      props: { header: s.header, claims: { ...s.claims, phone: "447700900123" }, fingerprint: s.accessTokenFingerprint, offsetMs: 0 },
+    });
+    const cells = [...document.querySelectorAll("#claims-table td.value")];
+    const phone = cells.find((cell) => cell.textContent === "447700900123");
+    expect(phone?.hasAttribute("data-private")).toBe(true);
+    expect(cells.filter((cell) => cell.hasAttribute("data-private"))).toHaveLength(1);
+    await eventually(() => expect(api.signature).toHaveBeenCalledTimes(1));
+  });
+
   it("lays the header and the claims out in order, with when and what each means", async () => {
     vi.mocked(api.signature).mockResolvedValue({ status: "verified", alg: "ES256", kid: "key-1" });
     table();

@@ -27,8 +27,8 @@ const EXCHANGE: Exchange = {
 
 const slot = (name: string, filled: boolean, why: string | null) => ({
   name,
-  fingerprint: name === "SUPABASE_KEY" ? "fp:30a67aa992a0" : "fp:49a7b3f308bb",
-  place: name === "SUPABASE_KEY" ? "the apikey header" : "the refresh_token in the body",
+  fingerprint: name === "SI_SUPABASE_KEY" ? "fp:30a67aa992a0" : "fp:49a7b3f308bb",
+  place: name === "SI_SUPABASE_KEY" ? "the apikey header" : "the refresh_token in the body",
   filled,
   why,
 });
@@ -42,7 +42,7 @@ describe("ExchangeDetail, copy as", () => {
   it("copies redacted at once and lists the placeholders to set", async () => {
     vi.mocked(api.exchange).mockResolvedValue(EXCHANGE);
     const redacted: CopiedAs = {
-      slots: [slot("SUPABASE_KEY", false, "redacted copy"), slot("REFRESH_TOKEN", false, "redacted copy")],
+      slots: [slot("SI_SUPABASE_KEY", false, "redacted copy"), slot("SI_REFRESH_TOKEN", false, "redacted copy")],
       clearsInSecs: null,
     };
     vi.mocked(api.copyExchangeAs).mockResolvedValue(redacted);
@@ -53,14 +53,14 @@ describe("ExchangeDetail, copy as", () => {
     await settle();
     const result = document.getElementById("copy-as-result")?.textContent ?? "";
     expect(result).toContain("Copied as curl (redacted).");
-    expect(result).toContain("REFRESH_TOKEN — the refresh_token in the body, fp:49a7b3f308bb (redacted copy)");
+    expect(result).toContain("SI_REFRESH_TOKEN — the refresh_token in the body, fp:49a7b3f308bb (redacted copy)");
     expect(result).not.toContain("Filled in");
   });
 
   it("asks before a copy with real tokens, and says what stayed a placeholder", async () => {
     vi.mocked(api.exchange).mockResolvedValue(EXCHANGE);
     const real: CopiedAs = {
-      slots: [slot("SUPABASE_KEY", true, null), slot("REFRESH_TOKEN", false, "not held by the app")],
+      slots: [slot("SI_SUPABASE_KEY", true, null), slot("SI_REFRESH_TOKEN", false, "not held by the app")],
       clearsInSecs: 30,
     };
     vi.mocked(api.copyExchangeAs).mockResolvedValue(real);
@@ -80,8 +80,8 @@ describe("ExchangeDetail, copy as", () => {
     await settle();
     const result = document.getElementById("copy-as-result")?.textContent ?? "";
     expect(result).toContain("Copied as supabase-js with real tokens · clipboard clears in 30 s.");
-    expect(result).toContain("Filled in: SUPABASE_KEY.");
-    expect(result).toContain("REFRESH_TOKEN — the refresh_token in the body, fp:49a7b3f308bb (not held by the app)");
+    expect(result).toContain("Filled in: SI_SUPABASE_KEY.");
+    expect(result).toContain("SI_REFRESH_TOKEN — the refresh_token in the body, fp:49a7b3f308bb (not held by the app)");
     expect(screen.queryByRole("alertdialog"), "the warning closes").toBeNull();
   });
 });

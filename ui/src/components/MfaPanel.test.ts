@@ -85,6 +85,7 @@ describe("MfaPanel", () => {
       "M4 4h1v1h-1zM5 5h1v1h-1z",
     );
     expect(document.getElementById("mfa-secret")?.textContent).toBe("JBSWY3DPEHPK3PXP");
+    expect(document.getElementById("mfa-secret")?.hasAttribute("data-private"), "screenshot-safe masks it").toBe(true);
     await eventually(() => expect(api.mfaFactors).toHaveBeenCalledTimes(2)); // read again after the action
     await eventually(() => expect(within(document.getElementById("mfa-factors")!).getByText("unverified")).toBeTruthy());
 

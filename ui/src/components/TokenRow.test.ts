@@ -42,6 +42,7 @@ describe("TokenRow", () => {
     expect(api.reveal).toHaveBeenCalledWith("access", "at:3f9a12");
     await settle();
     expect(document.getElementById("access-revealed")?.textContent).toBe(ACCESS);
+    expect(document.getElementById("access-revealed")?.hasAttribute("data-private"), "screenshot-safe masks it").toBe(true);
     const hide = screen.getByRole("button", { name: "Hide the access token" });
     expect(hide.getAttribute("aria-pressed")).toBe("true");
 

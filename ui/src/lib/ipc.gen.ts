@@ -230,7 +230,7 @@ clearsInSecs: number | null, };
 
 export type Slot = { 
 /**
- * `REFRESH_TOKEN`, `ACCESS_TOKEN`, `SUPABASE_KEY`, …
+ * `SI_REFRESH_TOKEN`, `SI_ACCESS_TOKEN`, `SI_SUPABASE_KEY`, …
  */
 name: string, 
 /**

@@ -19,8 +19,24 @@ describe("maskText", () => {
     }
   });
 
+  it("masks JWTs and phone numbers, in text and in JSON, and not dates or timings", () => {
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhYmMiLCJlbWFpbCI6ImRAZS5mIn0.sig-Nature_1";
+    const masked = maskText(`Bearer ${jwt} from +44 7700 900123`);
+    expect(masked).not.toContain("eyJ");
+    expect(masked).not.toMatch(/\d/);
+    expect(masked.startsWith("Bearer ")).toBe(true);
+    expect(maskText('{"phone":"447700900123","role":"authenticated"}')).toBe(
+      '{"phone":"••••••••••••","role":"authenticated"}',
+    );
+    for (const plain of ["Wed, 02 Dec 2026 10:00:00 +0000", "exp 1764669600", "+12 ms"]) {
+      expect(maskText(plain)).toBe(plain);
+    }
+  });
+
   it("is idempotent", () => {
-    const once = maskText("fp:0123456789ab user 3f2e0c1a-0000-4000-8000-000000000000");
+    const once = maskText(
+      'fp:0123456789ab user 3f2e0c1a-0000-4000-8000-000000000000 eyJa.eyJb.c +15551234567 {"phone":"15551234567"}',
+    );
     expect(maskText(once)).toBe(once);
     expect(needsMask(once)).toBe(false);
   });

@@ -32,4 +32,25 @@ describe("maskWindow", () => {
     expect(document.documentElement.classList.contains("screenshot-safe")).toBe(false);
     root.remove();
   });
+
+  it("masks the whole text of a private element, even when it is revealed later", async () => {
+    const root = document.createElement("div");
+    root.innerHTML = '<dd data-private>447700900123</dd><code class="revealed" data-private></code><p>SIGNED_IN</p>';
+    document.body.append(root);
+    const stop = maskWindow(root);
+    const phone = root.querySelector("dd")!;
+    expect(phone.textContent).toBe("••••••••••••");
+
+    // A token revealed while the mode is on (an opaque refresh token no pattern knows).
+    const token = root.querySelector("code")!;
+    token.textContent = "v2 opaque refresh";
+    await tick();
+    expect(token.textContent).toBe("•• •••••• •••••••");
+    expect(root.querySelector("p")!.textContent).toBe("SIGNED_IN");
+
+    stop();
+    expect(phone.textContent).toBe("447700900123");
+    expect(token.textContent).toBe("v2 opaque refresh");
+    root.remove();
+  });
 });

@@ -3,11 +3,15 @@
 // `title`s and `placeholder`s that show too) through `maskText`, and a MutationObserver masks whatever
 // the components write later, before it is painted. Svelte compares a text node against the
 // value it last set, not the node's text, so a masked node is updated normally and masked
-// again. Switching the mode off puts back each original that is still the one shown. What is
-// typed into an email field is not text in the document: the `screenshot-safe` class on the
-// root element has app.css draw it as discs.
+// again. Switching the mode off puts back each original that is still the one shown. Text
+// inside an element marked `data-private` (a revealed token, a TOTP secret) is masked whole.
+// What is typed into a field is not text in the document: the `screenshot-safe` class on the
+// root element has app.css draw email, phone and pasted text as discs and blur the QR code.
 
-import { maskText } from "./mask";
+import { maskAll, maskText } from "./mask";
+
+/** Marks an element whose whole text is masked in screenshot-safe mode. */
+export const PRIVATE_ATTRIBUTE = "data-private";
 
 const SHOWN_ATTRIBUTES = ["title", "placeholder"];
 export const SAFE_CLASS = "screenshot-safe";
@@ -20,7 +24,7 @@ export function maskWindow(root: HTMLElement): () => void {
   const maskNode = (node: Text) => {
     const value = node.nodeValue ?? "";
     if (texts.get(node)?.masked === value) return;
-    const masked = maskText(value);
+    const masked = node.parentElement?.closest(`[${PRIVATE_ATTRIBUTE}]`) ? maskAll(value) : maskText(value);
     if (masked === value) return;
     texts.set(node, { original: value, masked });
     node.nodeValue = masked;
