@@ -19,6 +19,8 @@ pub enum CliError {
     /// What was read is readable but not what the command needs (no refresh token, say).
     #[error("{0}")]
     Input(String),
+    #[error("no such file (its name is not repeated, in case it was a token): a token, session or cookie is read from stdin or from a file, never from an argument")]
+    NoSuchFile,
     #[error("cannot read {path}: {source}")]
     InputFile {
         path: String,
@@ -141,7 +143,10 @@ impl CliError {
     pub fn kind(&self) -> Kind {
         match self {
             CliError::Usage(_) => Kind::Usage,
-            CliError::Import(_) | CliError::Input(_) | CliError::InputFile { .. } => Kind::BadInput,
+            CliError::Import(_)
+            | CliError::Input(_)
+            | CliError::NoSuchFile
+            | CliError::InputFile { .. } => Kind::BadInput,
             CliError::Settings(_)
             | CliError::NoDataFolder
             | CliError::UnknownProfile(_)

@@ -45,11 +45,66 @@ fn help_teaches_every_command_with_examples_and_the_exit_codes() {
     }
 }
 
+/// An argument that is not UTF-8 is a usage error, not a panic (exit 101).
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let data = data_folder();
+    for json in [false, true] {
+        let mut command = support::command(data.path(), &["refresh", "--stdin"]);
+        command.arg(std::ffi::OsStr::from_bytes(b"\xff\xfe"));
+        if json {
+            command.arg("--json");
+        }
+        let output = command.stdin(std::process::Stdio::null()).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+    }
+}
+
 #[test]
 fn a_token_as_an_argument_is_a_usage_error() {
     let data = data_folder();
     let refused = run(data.path(), &["refresh", "--stdin", "abcdefghijkl"], "");
     assert_eq!(refused.code, 2, "{refused:?}");
+    refused.assert_never_shows("abcdefghijkl");
+    // Typed where an argument or a file name goes, a token is never printed back, in either
+    // output format (clap's own message would quote it, and so would "cannot read <file>").
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJlLXNlY3JldA";
+    let mut settings = session_profiles::Settings::default();
+    settings.profiles.push(session_profiles::Profile::project(
+        "p1".into(),
+        "Prod".into(),
+        "http://127.0.0.1:9".into(),
+        "anon".into(),
+    ));
+    write_settings(data.path(), &settings);
+    for (args, code) in [
+        (vec!["refresh", "--stdin", token], 2),
+        (vec!["refresh", "-p", "p1", token], 2),
+        (vec!["watch", "-p", "p1", token], 2),
+        (vec![token], 2),
+        (vec!["decode", token], 3),
+        (vec!["import", "-p", "p1", token], 3),
+    ] {
+        for json in [false, true] {
+            let mut args = args.clone();
+            if json {
+                args.push("--json");
+            }
+            let refused = run(data.path(), &args, "");
+            assert_eq!(refused.code, code, "{args:?}: {refused:?}");
+            refused.assert_never_shows(token);
+            refused.assert_never_shows("c2lnbmF0dXJlLXNlY3JldA");
+            assert!(
+                refused.stderr.contains("never from an argument"),
+                "{args:?}: {refused:?}"
+            );
+            if json {
+                assert_eq!(refused.error()["exitCode"], code, "{refused:?}");
+            }
+        }
+    }
     // The JSON form of a usage error, and no source at all.
     let refused = run(data.path(), &["refresh", "--json"], "");
     assert_eq!(refused.code, 2, "{refused:?}");
