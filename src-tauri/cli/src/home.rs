@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use session_engine::{ClientConfig, Session, SessionStore};
+use session_engine::{ClientConfig, Session, SessionStore, StorageError};
 use session_profiles::{read_settings, Backend, Folders, Profile, Settings, IDENTIFIER};
 use session_vault::Vault;
 
@@ -98,6 +98,25 @@ pub async fn stored_session(
 ) -> Result<Option<Session>, CliError> {
     let (vault, id) = (vault.clone(), profile.id.clone());
     Ok(tokio::task::spawn_blocking(move || vault.load(&id)).await??)
+}
+
+/// What a profile's keyring slot holds.
+pub enum Slot {
+    Empty,
+    Session(Session),
+    /// Something that is not a session (a missing sealed file, say): saving over it repairs
+    /// it, so this is no failure for a command that saves or lists.
+    Unreadable(String),
+}
+
+/// The profile's slot, unreadable contents included (off the async threads).
+pub async fn slot(vault: &Arc<Vault>, profile: &Profile) -> Result<Slot, CliError> {
+    match stored_session(vault, profile).await {
+        Ok(Some(session)) => Ok(Slot::Session(session)),
+        Ok(None) => Ok(Slot::Empty),
+        Err(CliError::Storage(StorageError::Corrupt(reason))) => Ok(Slot::Unreadable(reason)),
+        Err(error) => Err(error),
+    }
 }
 
 /// Saves `session` as the profile's, where the app will find it.

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::args::RefreshArgs;
 use crate::error::CliError;
-use crate::home::{self, Home};
+use crate::home::{self, Home, Slot};
 use crate::output::Output;
 use crate::view::SessionSummary;
 
@@ -92,11 +92,21 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
         (Target::Profile(profile), None) => refresh_stored(home, &profile, args.reveal).await?,
         (Target::Profile(profile), Some(token)) => {
             let vault = home.vault().await?;
+            // Read first: whether the paste is this slot's own session decides what is said.
+            let stored = home::slot(&vault, &profile).await?;
             let session =
                 refresh_given(AuthClient::new(config, memory(), "cli").await?, &token).await?;
             home::save_session(&vault, &profile, session.clone()).await?;
+            let warnings = match &stored {
+                // The app may hold this very session: it is one refresh behind now.
+                Slot::Session(old) if old.refresh_token == *token => {
+                    vec![app_holds_old_session(&profile)]
+                }
+                // Another session: the app's (if open) is not this one, and is replaced.
+                other => crate::import::replaced_warnings(other, &profile),
+            };
             Report {
-                warnings: vec![app_holds_old_session(&profile)],
+                warnings,
                 profile: Some(ProfileRef::of(&profile)),
                 saved: true,
                 used_up_refresh_token_fingerprint: Some(fingerprint(&token)),

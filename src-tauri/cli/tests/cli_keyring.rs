@@ -392,9 +392,7 @@ async fn a_token_from_stdin_is_refreshed_into_a_profile_and_a_due_session_rotate
         fingerprint(&stored.refresh_token)
     );
     assert!(
-        saved
-            .stderr
-            .contains("Switch the app to another profile and back"),
+        saved.stderr.contains("to another profile and back"),
         "{saved:?}"
     );
 
@@ -426,4 +424,96 @@ async fn a_token_from_stdin_is_refreshed_into_a_profile_and_a_due_session_rotate
         fingerprint(&newest.refresh_token)
     );
     vault.forget_profile("p-stdin").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn refresh_stdin_into_a_profile_says_whether_it_replaced_the_stored_session() {
+    require_throwaway_keyring();
+    let server = server(|_| {}).await;
+    let data = data_folder();
+    write_settings(data.path(), &settings_for(&server, "p-over", "Over"));
+    let vault = app_vault(data.path());
+    let stored = sign_in(&server).await;
+    vault.save("p-over", &stored).unwrap();
+    let args = ["refresh", "--stdin", "--profile", "p-over"];
+
+    // The stored session's own refresh token: the app (if open) is one refresh behind.
+    let same = run_async(data.path(), &args, &stored.refresh_token).await;
+    assert_eq!(same.code, 0, "{same:?}");
+    assert!(
+        same.stderr.contains("gets this new session back"),
+        "{same:?}"
+    );
+    assert!(!same.stderr.contains("replaced"), "{same:?}");
+    let current = vault.load("p-over").unwrap().unwrap();
+
+    // Another session's: the stored one is replaced, and no "one behind" comfort is given.
+    let other = sign_in(&server).await;
+    let replaced = run_async(data.path(), &args, &other.refresh_token).await;
+    assert_eq!(replaced.code, 0, "{replaced:?}");
+    assert!(
+        replaced.stderr.contains(&format!(
+            "replaced the profile's stored session (refresh token {})",
+            fingerprint(&current.refresh_token)
+        )),
+        "{replaced:?}"
+    );
+    assert!(
+        !replaced.stderr.contains("gets this new session back"),
+        "{replaced:?}"
+    );
+    replaced.assert_never_shows(&current.refresh_token);
+    vault.forget_profile("p-over").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn an_unreadable_slot_is_listed_as_such_and_import_replaces_it() {
+    require_throwaway_keyring();
+    let server = server(|_| {}).await;
+    let data = data_folder();
+    write_settings(data.path(), &settings_for(&server, "p-bad", "Bad"));
+    // Sealed, then its file removed: the keyring names a sealed session that is not there.
+    let mut vault = app_vault(data.path());
+    vault.set_inline_limit(0);
+    vault.save("p-bad", &sign_in(&server).await).unwrap();
+    for file in support::files_in(&data.path().join("sessions")) {
+        std::fs::remove_file(file).unwrap();
+    }
+    assert!(matches!(
+        vault.load("p-bad"),
+        Err(session_engine::StorageError::Corrupt(_))
+    ));
+
+    let listed = run_async(data.path(), &["profiles", "--json"], "").await;
+    assert_eq!(listed.code, 0, "{listed:?}");
+    let entry = &listed.json()["profiles"][1];
+    assert!(entry["session"].is_null(), "{entry}");
+    assert!(
+        entry["unreadable"].as_str().unwrap().contains("missing"),
+        "{entry}"
+    );
+    let human = run_async(data.path(), &["profiles"], "").await;
+    assert_eq!(human.code, 0, "{human:?}");
+    assert!(
+        human.stdout.contains("stored session unreadable"),
+        "{human:?}"
+    );
+
+    let session = sign_in(&server).await;
+    let imported = run_async(data.path(), &["import", "-p", "p-bad"], &cookie(&session)).await;
+    assert_eq!(imported.code, 0, "{imported:?}");
+    assert!(
+        imported
+            .stderr
+            .contains("replaced the profile's unreadable stored session"),
+        "{imported:?}"
+    );
+    let repaired = vault
+        .load("p-bad")
+        .unwrap()
+        .expect("saved over the bad slot");
+    assert_eq!(repaired.refresh_token, session.refresh_token);
+    vault.forget_profile("p-bad").unwrap();
 }
