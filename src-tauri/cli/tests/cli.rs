@@ -45,6 +45,14 @@ fn help_teaches_every_command_with_examples_and_the_exit_codes() {
     }
 }
 
+/// `--count 0` would still print a line before counting: it is refused.
+#[test]
+fn watch_count_zero_is_a_usage_error() {
+    let data = data_folder();
+    let refused = run(data.path(), &["watch", "-p", "x", "--count", "0"], "");
+    assert_eq!(refused.code, 2, "{refused:?}");
+}
+
 /// An argument that is not UTF-8 is a usage error, not a panic (exit 101).
 #[cfg(unix)]
 #[test]
@@ -229,9 +237,10 @@ fn decode_reads_a_file_too() {
     let failed = run(data.path(), &["decode", missing.to_str().unwrap()], "");
     assert_eq!(failed.code, 3, "{failed:?}");
     assert!(
-        failed.stderr.starts_with("error: cannot read "),
+        failed.stderr.starts_with("error: no such file"),
         "{failed:?}"
     );
+    failed.assert_never_shows("missing.txt");
 }
 
 #[test]
