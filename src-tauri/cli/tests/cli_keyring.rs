@@ -303,6 +303,10 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
     );
     counted.assert_never_shows(&session.refresh_token);
     counted.assert_never_shows(&session.access_token);
+    assert!(
+        !counted.stderr.contains("gets this new session back"),
+        "nothing refreshed, nothing to warn about: {counted:?}"
+    );
 
     // With auto-refresh, until Ctrl+C.
     let data_path = data.path().to_path_buf();
@@ -516,4 +520,34 @@ async fn an_unreadable_slot_is_listed_as_such_and_import_replaces_it() {
         .expect("saved over the bad slot");
     assert_eq!(repaired.refresh_token, session.refresh_token);
     vault.forget_profile("p-bad").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn watch_without_auto_refresh_warns_when_the_start_up_recovery_refreshes() {
+    require_throwaway_keyring();
+    // Tokens that live 8 s: inside the profile's 10 s margin, so opening it refreshes it.
+    let server = server(|config| config.jwt_expiry = Duration::from_secs(8)).await;
+    let data = data_folder();
+    write_settings(data.path(), &settings_for(&server, "p-due", "Due"));
+    let vault = app_vault(data.path());
+    let session = sign_in(&server).await;
+    vault.save("p-due", &session).unwrap();
+
+    let watched = run_async(data.path(), &["watch", "-p", "p-due", "--count", "3"], "").await;
+    assert_eq!(watched.code, 0, "{watched:?}");
+    assert!(
+        watched.stdout.contains("\"TOKEN_REFRESHED\""),
+        "{watched:?}"
+    );
+    assert_ne!(
+        vault.load("p-due").unwrap().unwrap().refresh_token,
+        session.refresh_token,
+        "the recovery saved a new session"
+    );
+    assert!(
+        watched.stderr.contains("gets this new session back"),
+        "a running app is told about: {watched:?}"
+    );
+    vault.forget_profile("p-due").unwrap();
 }
