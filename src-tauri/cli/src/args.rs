@@ -56,6 +56,13 @@ pub struct Cli {
     )]
     pub data_dir: Option<PathBuf>,
 
+    /// Use the kernel keyring when no Secret Service answers (Linux; over SSH or from cron,
+    /// say). Without it that is refused: the app in a desktop session keeps its sessions in
+    /// the Secret Service, would not find them there, and the kernel keyring forgets them at
+    /// reboot.
+    #[arg(long, global = true, env = "SESSION_INSPECTOR_KEYRING_ANY")]
+    pub keyring_any: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -45,6 +45,8 @@ pub enum CliError {
     Auth(#[from] AuthError),
     #[error("no OS keyring can be used here, and the app keeps its sessions in one: {0}")]
     NoKeyring(String),
+    #[error("{0} The app, run in a desktop session, keeps its sessions in the Secret Service and would not find them here: run this where the desktop's keyring answers, or pass --keyring-any (SESSION_INSPECTOR_KEYRING_ANY=true) if the app runs with the kernel keyring too")]
+    NotTheAppsKeyring(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// A blocking task (the keyring) panicked or was cancelled.
@@ -154,7 +156,9 @@ impl CliError {
             | CliError::BuiltInProfile => Kind::Profile,
             CliError::NoSession(_) => Kind::NoSession,
             CliError::Auth(error) => auth_kind(error),
-            CliError::NoKeyring(_) | CliError::Storage(_) => Kind::Keyring,
+            CliError::NoKeyring(_) | CliError::NotTheAppsKeyring(_) | CliError::Storage(_) => {
+                Kind::Keyring
+            }
             CliError::Task(_) | CliError::Output(_) | CliError::Runtime(_) => Kind::Internal,
         }
     }

@@ -7,22 +7,35 @@ use std::sync::Arc;
 
 use session_engine::{ClientConfig, Session, SessionStore, StorageError};
 use session_profiles::{read_settings, Backend, Folders, Profile, Settings, IDENTIFIER};
-use session_vault::Vault;
+use session_vault::{Backend as Keyring, Vault};
 
 use crate::error::CliError;
+use crate::output::Output;
 
 pub struct Home {
     folders: Folders,
+    /// Whether a keyring the app in a desktop session would not use is accepted.
+    keyring_any: bool,
+    /// Where a note about the keyring goes.
+    notes: Output,
 }
 
 impl Home {
     /// The app's own folders, or `data_dir` standing for both (tests, another copy).
-    pub fn new(data_dir: Option<PathBuf>) -> Result<Home, CliError> {
+    pub fn new(
+        data_dir: Option<PathBuf>,
+        keyring_any: bool,
+        notes: Output,
+    ) -> Result<Home, CliError> {
         let folders = match data_dir {
             Some(folder) => Folders::at(folder),
             None => Folders::of_user().ok_or(CliError::NoDataFolder)?,
         };
-        Ok(Home { folders })
+        Ok(Home {
+            folders,
+            keyring_any,
+            notes,
+        })
     }
 
     pub fn settings_file(&self) -> PathBuf {
@@ -40,14 +53,21 @@ impl Home {
 
     /// The app's vault: the same keyring service and sealed folder the app uses. A vault
     /// with no keyring behind it would hold nothing the app saved and lose what is saved in
-    /// it, so it is refused.
+    /// it, so it is refused. So is the kernel keyring, the fallback when no Secret Service
+    /// answers (SSH, cron), unless `keyring_any`: the app in a desktop session would not look
+    /// there, and it forgets everything at reboot.
     pub async fn vault(&self) -> Result<Arc<Vault>, CliError> {
         let sealed = self.folders.sealed_folder();
         let vault = tokio::task::spawn_blocking(move || Vault::open(IDENTIFIER, sealed)).await?;
         let backend = vault.backend();
-        if backend == session_vault::Backend::Memory {
-            let notice = backend.notice().unwrap_or_default();
-            return Err(CliError::NoKeyring(notice.to_string()));
+        let notice = backend.notice().unwrap_or_default();
+        match backend {
+            Keyring::Memory => return Err(CliError::NoKeyring(notice.to_string())),
+            Keyring::KernelKeyring if !self.keyring_any => {
+                return Err(CliError::NotTheAppsKeyring(notice.to_string()))
+            }
+            Keyring::KernelKeyring => self.notes.note(notice),
+            _ => {}
         }
         Ok(Arc::new(vault))
     }

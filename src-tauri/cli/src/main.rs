@@ -45,7 +45,7 @@ fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
         // No runtime, no folders: decoding reads the paste and nothing else.
         return decode::run(args, out);
     }
-    let home = home::Home::new(cli.data_dir)?;
+    let home = home::Home::new(cli.data_dir, cli.keyring_any, Output { json: out.json })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -551,3 +551,57 @@ async fn watch_without_auto_refresh_warns_when_the_start_up_recovery_refreshes()
     );
     vault.forget_profile("p-due").unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn the_kernel_keyring_is_refused_unless_asked_for() {
+    require_throwaway_keyring();
+    let server = server(|_| {}).await;
+    let data = data_folder();
+    write_settings(data.path(), &settings_for(&server, "p-kernel", "Kernel"));
+    let session = sign_in(&server).await;
+    // No Secret Service on this bus (as over SSH or from cron): only the kernel keyring answers.
+    let run_without_bus = |extra: &'static [&'static str], paste: String| {
+        let data = data.path().to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let mut args = vec!["import", "-p", "p-kernel", "--json"];
+            args.extend_from_slice(extra);
+            let mut child = support::command(&data, &args)
+                .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+                .env_remove("SESSION_INSPECTOR_KEYRING_ANY")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write as _;
+            let _ = child.stdin.take().unwrap().write_all(paste.as_bytes());
+            child.wait_with_output().unwrap()
+        })
+    };
+    let refused = run_without_bus(&[], cookie(&session)).await.unwrap();
+    assert_eq!(refused.status.code(), Some(8), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--keyring-any"), "{stderr}");
+    assert!(stderr.contains("kernel keyring"), "{stderr}");
+
+    let allowed = run_without_bus(&["--keyring-any"], cookie(&session))
+        .await
+        .unwrap();
+    assert_eq!(allowed.status.code(), Some(0), "{allowed:?}");
+    assert!(
+        String::from_utf8_lossy(&allowed.stderr).contains("will not survive a reboot"),
+        "{allowed:?}"
+    );
+    let kernel = Vault::open_backend(
+        Backend::KernelKeyring,
+        IDENTIFIER,
+        Folders::at(data.path()).sealed_folder(),
+    )
+    .unwrap();
+    assert_eq!(
+        kernel.load("p-kernel").unwrap().unwrap().refresh_token,
+        session.refresh_token
+    );
+    kernel.forget_profile("p-kernel").unwrap();
+}
