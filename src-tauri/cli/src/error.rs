@@ -38,6 +38,8 @@ pub enum CliError {
     AmbiguousProfile { name: String, count: usize },
     #[error("the built-in demo's server runs inside the app: use this profile in the window, or add a project profile for the command line")]
     BuiltInProfile,
+    #[error("profile {0:?} is no longer in the app's settings (removed, or Reset all data): its session was not saved, so it does not come back")]
+    ProfileRemoved(String),
     #[error("profile {0:?} has no stored session: sign in to it in the app, or import one with: session-inspector-cli import --profile {0}")]
     NoSession(String),
     /// The engine: GoTrue's answer, the network, the session store.
@@ -153,13 +155,26 @@ impl CliError {
             | CliError::NoDataFolder
             | CliError::UnknownProfile(_)
             | CliError::AmbiguousProfile { .. }
-            | CliError::BuiltInProfile => Kind::Profile,
+            | CliError::BuiltInProfile
+            | CliError::ProfileRemoved(_) => Kind::Profile,
             CliError::NoSession(_) => Kind::NoSession,
             CliError::Auth(error) => auth_kind(error),
             CliError::NoKeyring(_) | CliError::NotTheAppsKeyring(_) | CliError::Storage(_) => {
                 Kind::Keyring
             }
             CliError::Task(_) | CliError::Output(_) | CliError::Runtime(_) => Kind::Internal,
+        }
+    }
+
+    /// A save the session store refused because the app no longer lists the profile, said
+    /// as such.
+    pub fn for_profile(self, profile: &session_profiles::Profile) -> CliError {
+        match self {
+            CliError::Storage(StorageError::Closed)
+            | CliError::Auth(AuthError::Storage(StorageError::Closed)) => {
+                CliError::ProfileRemoved(profile.id.clone())
+            }
+            other => other,
         }
     }
 

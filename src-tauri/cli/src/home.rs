@@ -47,6 +47,14 @@ impl Home {
     }
 
     /// The profile with this id, or else the one with this name (the name of exactly one).
+    /// The vault as the engine's store, saving only while the settings list the profile.
+    pub fn store(&self, vault: &Arc<Vault>) -> Arc<AppStore> {
+        Arc::new(AppStore {
+            vault: vault.clone(),
+            settings_file: self.settings_file(),
+        })
+    }
+
     pub fn profile(&self, wanted: &str) -> Result<Profile, CliError> {
         find_profile(&self.settings()?, wanted)
     }
@@ -139,14 +147,52 @@ pub async fn slot(vault: &Arc<Vault>, profile: &Profile) -> Result<Slot, CliErro
     }
 }
 
-/// Saves `session` as the profile's, where the app will find it.
+/// Saves `session` as the profile's, where the app will find it (while its settings still
+/// list the profile).
 pub async fn save_session(
-    vault: &Arc<Vault>,
+    store: &Arc<AppStore>,
     profile: &Profile,
     session: Session,
 ) -> Result<(), CliError> {
-    let (vault, id) = (vault.clone(), profile.id.clone());
-    Ok(tokio::task::spawn_blocking(move || vault.save(&id, &session)).await??)
+    let (store, id) = (store.clone(), profile.id.clone());
+    let saved = tokio::task::spawn_blocking(move || store.save(&id, &session)).await?;
+    saved.map_err(|error| CliError::from(error).for_profile(profile))
+}
+
+/// The vault as the engine's session store, saving only while the app's settings list the
+/// profile: after the app removed it (or Reset all data), a save would bring its session back
+/// into the keyring under a profile nothing lists. The settings are read again before each
+/// save: a small file, and saves are rare.
+pub struct AppStore {
+    vault: Arc<Vault>,
+    settings_file: PathBuf,
+}
+
+impl AppStore {
+    fn still_listed(&self, profile: &str) -> Result<(), StorageError> {
+        match read_settings(&self.settings_file) {
+            Ok(settings) if settings.profile(profile).is_some() => Ok(()),
+            Ok(_) => Err(StorageError::Closed),
+            Err(error) => Err(StorageError::Backend(format!(
+                "the app's settings could not be read to check the profile before saving: {error}"
+            ))),
+        }
+    }
+}
+
+impl SessionStore for AppStore {
+    fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+        self.vault.load(profile)
+    }
+
+    fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError> {
+        self.still_listed(profile)?;
+        self.vault.save(profile, session)
+    }
+
+    fn remove(&self, profile: &str) -> Result<(), StorageError> {
+        self.vault.remove(profile)
+    }
 }
 
 #[cfg(test)]

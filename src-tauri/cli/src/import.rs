@@ -56,7 +56,7 @@ pub async fn run(args: &ImportArgs, home: &Home, out: &Output) -> Result<(), Cli
         }
     };
     let used_up = session.refresh_token != refresh_token;
-    home::save_session(&vault, &profile, session.clone()).await?;
+    home::save_session(&home.store(&vault), &profile, session.clone()).await?;
 
     let mut warnings = Vec::new();
     if used_up {

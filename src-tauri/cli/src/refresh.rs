@@ -96,7 +96,7 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
             let stored = home::slot(&vault, &profile).await?;
             let session =
                 refresh_given(AuthClient::new(config, memory(), "cli").await?, &token).await?;
-            home::save_session(&vault, &profile, session.clone()).await?;
+            home::save_session(&home.store(&vault), &profile, session.clone()).await?;
             let warnings = match &stored {
                 // The app may hold this very session: it is one refresh behind now.
                 Slot::Session(old) if old.refresh_token == *token => {
@@ -173,17 +173,25 @@ async fn refresh_given(client: AuthClient, token: &str) -> Result<Session, CliEr
 async fn refresh_stored(home: &Home, profile: &Profile, reveal: bool) -> Result<Report, CliError> {
     let config = home::project_config(profile)?;
     let vault = home.vault().await?;
-    let client =
-        AuthClient::new(config, vault as Arc<dyn SessionStore>, profile.id.clone()).await?;
+    let store = home.store(&vault) as Arc<dyn SessionStore>;
+    let client = AuthClient::new(config, store, profile.id.clone()).await?;
     let Some(before) = client.current_session() else {
         return Err(CliError::NoSession(profile.id.clone()));
     };
+    let removed = |error: session_engine::AuthError| CliError::from(error).for_profile(profile);
     // The start-up recovery the app runs when it opens the profile: a session already inside
     // its refresh margin is refreshed there, and that is this command's refresh.
-    client.initialize().await?;
+    client.initialize().await.map_err(removed)?;
     let session = match client.current_session() {
         Some(now) if now.refresh_token != before.refresh_token => now,
-        Some(_) => client.refresh_session(None).await?.response.session,
+        Some(_) => {
+            client
+                .refresh_session(None)
+                .await
+                .map_err(removed)?
+                .response
+                .session
+        }
         None => return Err(CliError::NoSession(profile.id.clone())),
     };
     Ok(Report {

@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use session_engine::auto_refresh::{self, Outcome, Setting};
 use session_engine::{
-    AuthClient, AuthError, AuthEvent, AuthEventKind, RefreshRejection, SessionStore,
+    AuthClient, AuthError, AuthEvent, AuthEventKind, RefreshRejection, SessionStore, StorageError,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -96,8 +96,8 @@ pub async fn run(args: &WatchArgs, home: &Home, out: &Output) -> Result<(), CliE
     let profile = home.profile(&args.profile)?;
     let config = home::project_config(&profile)?;
     let vault = home.vault().await?;
-    let client =
-        AuthClient::new(config, vault as Arc<dyn SessionStore>, profile.id.clone()).await?;
+    let store = home.store(&vault) as Arc<dyn SessionStore>;
+    let client = AuthClient::new(config, store, profile.id.clone()).await?;
     if client.current_session().is_none() {
         return Err(CliError::NoSession(profile.id.clone()));
     }
@@ -130,6 +130,7 @@ pub async fn run(args: &WatchArgs, home: &Home, out: &Output) -> Result<(), CliE
     };
 
     let mut printed = 0;
+    let mut ended = None;
     loop {
         let line = tokio::select! {
             biased;
@@ -145,7 +146,14 @@ pub async fn run(args: &WatchArgs, home: &Home, out: &Output) -> Result<(), CliE
                 }
                 None => break,
             },
-            Some(error) = failures.recv() => Line::failure(error),
+            Some(error) = failures.recv() => {
+                // The app no longer lists the profile: nothing more is saved for it, so
+                // watching it is over.
+                if matches!(error, AuthError::Storage(StorageError::Closed)) {
+                    ended = Some(CliError::ProfileRemoved(profile.id.clone()));
+                }
+                Line::failure(error)
+            }
         };
         match out.json_line(&line) {
             // The reader is gone (`| head -3`): nothing left to watch for.
@@ -153,7 +161,7 @@ pub async fn run(args: &WatchArgs, home: &Home, out: &Output) -> Result<(), CliE
             result => result?,
         }
         printed += 1;
-        if args.count.is_some_and(|count| printed >= count) {
+        if ended.is_some() || args.count.is_some_and(|count| printed >= count) {
             break;
         }
     }
@@ -163,7 +171,7 @@ pub async fn run(args: &WatchArgs, home: &Home, out: &Output) -> Result<(), CliE
         drop(setting);
         let _ = tokio::time::timeout(Duration::from_secs(30), schedule).await;
     }
-    Ok(())
+    ended.map_or(Ok(()), Err)
 }
 
 /// Ctrl+C, listened for from the moment this is made.

@@ -605,3 +605,64 @@ async fn the_kernel_keyring_is_refused_unless_asked_for() {
     );
     kernel.forget_profile("p-kernel").unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn watch_stops_rather_than_bring_back_a_profile_the_app_removed() {
+    require_throwaway_keyring();
+    // Tokens that live a minute; with a 55 s margin the auto-refresh is due in about 5 s.
+    let server = server(|config| config.jwt_expiry = Duration::from_secs(60)).await;
+    let data = data_folder();
+    let file = write_settings(data.path(), &settings_for(&server, "p-gone", "Gone"));
+    let vault = app_vault(data.path());
+    vault.save("p-gone", &sign_in(&server).await).unwrap();
+
+    let data_path = data.path().to_path_buf();
+    let ran = tokio::task::spawn_blocking(move || {
+        let child = support::command(
+            &data_path,
+            // --count: a watch that went on refreshing would still end, and fail below.
+            &[
+                "watch",
+                "-p",
+                "p-gone",
+                "--auto-refresh",
+                "--margin",
+                "55",
+                "--count",
+                "6",
+            ],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let mut stdout = child.stdout.unwrap();
+        let mut reader = BufReader::new(&mut stdout);
+        let mut first = String::new();
+        reader.read_line(&mut first).unwrap();
+        // The app removes the profile (as Reset all data does): settings, then its slot.
+        std::fs::write(&file, "{}").unwrap();
+        app_vault(&data_path).forget_profile("p-gone").unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.unwrap(), &mut stderr).unwrap();
+        (first, rest, stderr)
+    });
+    let (first, rest, stderr) = tokio::time::timeout(Duration::from_secs(40), ran)
+        .await
+        .expect("watch ends by itself")
+        .unwrap();
+    assert!(first.contains("SIGNED_IN"), "{first}");
+    assert!(rest.contains("\"refreshFailed\""), "{rest}");
+    assert!(
+        stderr.contains("no longer in the app's settings"),
+        "{stderr}"
+    );
+    assert!(
+        vault.load("p-gone").unwrap().is_none(),
+        "the removed profile's session did not come back"
+    );
+}
