@@ -46,13 +46,14 @@ impl ProfileRef {
 }
 
 impl Report {
-    /// Prints the report: notes on stderr, the rest on stdout.
+    /// Prints the report: for people, its warnings as notes on stderr and the rest on
+    /// stdout; with `--json`, the whole report (warnings included) on stdout.
     pub fn print(&self, out: &Output, headline: String) -> Result<(), CliError> {
-        for warning in &self.warnings {
-            out.note(warning);
-        }
         if out.json {
             return out.json(self);
+        }
+        for warning in &self.warnings {
+            out.note(warning);
         }
         let mut lines = vec![headline];
         lines.extend(self.session.lines());

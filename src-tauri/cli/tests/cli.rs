@@ -308,8 +308,12 @@ async fn refresh_from_stdin_rotates_and_the_used_up_token_is_then_refused() {
     );
     assert!(report["session"]["expiresInSecs"].as_i64().unwrap() > 3000);
     assert!(
-        refreshed.stderr.contains("--reveal"),
+        report["warnings"][0].as_str().unwrap().contains("--reveal"),
         "the lost session is pointed out: {refreshed:?}"
+    );
+    assert!(
+        refreshed.stderr.is_empty(),
+        "with --json the warnings are in the report: {refreshed:?}"
     );
 
     // The old token again, at once: GoTrue hands the parent of the session's newest token
@@ -579,6 +583,22 @@ async fn a_session_from_another_server_is_pointed_out_before_it_is_sent() {
         refused.stderr.contains("Refresh Token Not Found"),
         "{refused:?}"
     );
+    // With --json every line of stderr is a JSON object: the note, then the error.
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let refused = run_async(data.path(), &json_args, &paste).await;
+    assert_eq!(refused.code, 6, "{refused:?}");
+    let lines: Vec<serde_json::Value> = refused
+        .stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON object a line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{refused:?}");
+    assert!(lines[0]["note"]
+        .as_str()
+        .unwrap()
+        .starts_with("Its access token was issued by"));
+    assert_eq!(lines[1]["kind"], "refused");
     // Sent to its own server, nothing is noted.
     let args = [
         "refresh",

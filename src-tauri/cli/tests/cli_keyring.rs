@@ -68,9 +68,9 @@ async fn refresh_of_a_profile_saves_the_new_session_where_the_app_finds_it() {
     assert_ne!(stored.refresh_token, session.refresh_token);
     assert!(
         refreshed
-            .stderr
+            .stdout
             .contains("Switch the app to another profile and back"),
-        "the running app is warned about: {refreshed:?}"
+        "the running app is warned about, in the report's warnings: {refreshed:?}"
     );
 
     // Refreshed again, for people, by id.
@@ -396,7 +396,7 @@ async fn a_token_from_stdin_is_refreshed_into_a_profile_and_a_due_session_rotate
         fingerprint(&stored.refresh_token)
     );
     assert!(
-        saved.stderr.contains("to another profile and back"),
+        saved.stdout.contains("to another profile and back"),
         "{saved:?}"
     );
 
