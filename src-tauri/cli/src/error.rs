@@ -38,6 +38,10 @@ pub enum CliError {
     AmbiguousProfile { name: String, count: usize },
     #[error("the built-in demo's server runs inside the app: use this profile in the window, or add a project profile for the command line")]
     BuiltInProfile,
+    /// Saving or printing failed after the server had rotated the session: its new tokens
+    /// are known nowhere else, but the used-up token is their parent.
+    #[error("{error}. The server had already rotated the session, so its new tokens are lost here; the refresh token sent ({used}) is their parent, and GoTrue answers a parent with the newest tokens: send it again (as long as nothing else refreshes the session first)")]
+    Rotated { error: Box<CliError>, used: String },
     #[error("profile {0:?} is no longer in the app's settings (removed, or Reset all data): its session was not saved, so it does not come back")]
     ProfileRemoved(String),
     #[error("profile {0:?} has no stored session: sign in to it in the app, or import one with: session-inspector-cli import --profile {0}")]
@@ -146,6 +150,7 @@ pub fn exit_code_table() -> String {
 impl CliError {
     pub fn kind(&self) -> Kind {
         match self {
+            CliError::Rotated { error, .. } => error.kind(),
             CliError::Usage(_) => Kind::Usage,
             CliError::Import(_)
             | CliError::Input(_)
@@ -178,9 +183,18 @@ impl CliError {
         }
     }
 
+    /// This failure, after the token with fingerprint `used` was used up by a rotation.
+    pub fn after_rotating(self, used: String) -> CliError {
+        CliError::Rotated {
+            error: Box::new(self),
+            used,
+        }
+    }
+
     /// GoTrue's error code, when the server sent one.
     pub fn code(&self) -> Option<&str> {
         match self {
+            CliError::Rotated { error, .. } => error.code(),
             CliError::Auth(error) => error.code(),
             _ => None,
         }
@@ -189,6 +203,7 @@ impl CliError {
     /// The HTTP status of the server's answer, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
+            CliError::Rotated { error, .. } => error.status(),
             CliError::Auth(error) => error.status().filter(|status| *status != 0),
             _ => None,
         }

@@ -56,7 +56,12 @@ pub async fn run(args: &ImportArgs, home: &Home, out: &Output) -> Result<(), Cli
         }
     };
     let used_up = session.refresh_token != refresh_token;
-    home::save_session(&home.store(&vault), &profile, session.clone()).await?;
+    home::save_session(&home.store(&vault), &profile, session.clone())
+        .await
+        .map_err(|error| match used_up {
+            true => error.after_rotating(fingerprint(refresh_token)),
+            false => error,
+        })?;
 
     let mut warnings = Vec::new();
     if used_up {

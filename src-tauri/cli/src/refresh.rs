@@ -97,7 +97,9 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
             let stored = home::slot(&vault, &profile).await?;
             let session =
                 refresh_given(AuthClient::new(config, memory(), "cli").await?, &token).await?;
-            home::save_session(&home.store(&vault), &profile, session.clone()).await?;
+            home::save_session(&home.store(&vault), &profile, session.clone())
+                .await
+                .map_err(|error| error.after_rotating(fingerprint(&token)))?;
             let warnings = match &stored {
                 // The app may hold this very session: it is one refresh behind now.
                 Slot::Session(old) if old.refresh_token == *token => {
@@ -135,6 +137,11 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
             ))
         }
     };
+    // A session saved nowhere exists only in this output: if it cannot be written, say how
+    // to get it back.
+    let unsaved = (!report.saved)
+        .then(|| report.used_up_refresh_token_fingerprint.clone())
+        .flatten();
     let headline = match &report.profile {
         Some(profile) => format!(
             "Refreshed; the new session of profile {:?} ({}) is saved in the keyring.",
@@ -142,7 +149,10 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
         ),
         None => "Refreshed.".to_string(),
     };
-    report.print(out, headline)
+    report.print(out, headline).map_err(|error| match unsaved {
+        Some(used) => error.after_rotating(used),
+        None => error,
+    })
 }
 
 enum Target {

@@ -612,3 +612,60 @@ async fn a_session_from_another_server_is_pointed_out_before_it_is_sent() {
     assert_eq!(fine.code, 0, "{fine:?}");
     assert!(!fine.stderr.contains("issued by"), "{fine:?}");
 }
+
+/// Output that cannot be written after GoTrue rotated the session: the error says how to get
+/// the new tokens back, and doing so works.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_whose_output_is_lost_says_how_to_get_it_back() {
+    let server = server(|_| {}).await;
+    let session = sign_in(&server).await;
+    let data = data_folder();
+    let url = server.url();
+    let args = [
+        "refresh",
+        "--stdin",
+        "--reveal",
+        "--url",
+        url.as_str(),
+        "--anon-key",
+        server.anon_key(),
+    ];
+    let (data_path, token) = (data.path().to_path_buf(), session.refresh_token.clone());
+    let args_owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let args: Vec<&str> = args_owned.iter().map(String::as_str).collect();
+        // /dev/full: every write fails (ENOSPC), as a full disk or a closed pipe would.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut child = support::command(&data_path, &args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(token.as_bytes());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&fingerprint(&session.refresh_token)) && stderr.contains("send it again"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(session.refresh_token.as_str()), "{stderr}");
+    // As it says: the used-up token brings the new session back.
+    let mut again = args.to_vec();
+    again.push("--json");
+    let recovered = run_async(data.path(), &again, &session.refresh_token).await;
+    assert_eq!(recovered.code, 0, "{recovered:?}");
+    assert_ne!(
+        recovered.json()["session"]["refreshToken"],
+        session.refresh_token.as_str()
+    );
+}
