@@ -310,7 +310,7 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
 
     // With auto-refresh, until Ctrl+C.
     let data_path = data.path().to_path_buf();
-    let (lines, status) = tokio::task::spawn_blocking(move || {
+    let (lines, status, announced_stored) = tokio::task::spawn_blocking(move || {
         let mut child = support::command(
             &data_path,
             &["watch", "-p", "p-watch", "--auto-refresh", "--margin", "58"],
@@ -322,6 +322,7 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
         .unwrap();
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut lines = Vec::new();
+        let mut announced_stored = None;
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             let mut line = String::new();
@@ -331,12 +332,15 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
             let refreshed = line.contains("\"TOKEN_REFRESHED\"");
             lines.push(line);
             if refreshed {
+                // Read the moment the line is out, while the watch still runs: the keyring
+                // must hold the announced session already.
+                announced_stored = app_vault(&data_path).load("p-watch").unwrap();
                 break;
             }
         }
         // SAFETY: signalling our own child, which is still running.
         unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        (lines, child.wait().unwrap())
+        (lines, child.wait().unwrap(), announced_stored)
     })
     .await
     .unwrap();
@@ -355,7 +359,7 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
         "{lines:?}"
     );
     let refreshed = &events[2]["session"];
-    let stored = vault.load("p-watch").unwrap().unwrap();
+    let stored = announced_stored.expect("a session in the keyring when announced");
     assert_eq!(
         refreshed["refreshTokenFingerprint"],
         fingerprint(&stored.refresh_token),
