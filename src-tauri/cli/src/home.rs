@@ -48,10 +48,11 @@ impl Home {
 
     /// The profile with this id, or else the one with this name (the name of exactly one).
     /// The vault as the engine's store, saving only while the settings list the profile.
-    pub fn store(&self, vault: &Arc<Vault>) -> Arc<AppStore> {
+    pub fn store(&self, vault: &Arc<Vault>, profile: &Profile) -> Arc<AppStore> {
         Arc::new(AppStore {
             vault: vault.clone(),
             settings_file: self.settings_file(),
+            profile_id: profile.id.clone(),
         })
     }
 
@@ -124,14 +125,15 @@ pub async fn stored_session(
     vault: &Arc<Vault>,
     profile: &Profile,
 ) -> Result<Option<Session>, CliError> {
-    let (vault, id) = (vault.clone(), profile.id.clone());
-    Ok(tokio::task::spawn_blocking(move || vault.load(&id)).await??)
+    let (vault, key) = (vault.clone(), profile.project_store_key());
+    Ok(tokio::task::spawn_blocking(move || vault.load(&key)).await??)
 }
 
 /// What a profile's keyring slot holds.
 pub enum Slot {
     Empty,
-    Session(Session),
+    // Boxed: a session is far larger than the other variants.
+    Session(Box<Session>),
     /// Something that is not a session (a missing sealed file, say): saving over it repairs
     /// it, so this is no failure for a command that saves or lists.
     Unreadable(String),
@@ -140,7 +142,7 @@ pub enum Slot {
 /// The profile's slot, unreadable contents included (off the async threads).
 pub async fn slot(vault: &Arc<Vault>, profile: &Profile) -> Result<Slot, CliError> {
     match stored_session(vault, profile).await {
-        Ok(Some(session)) => Ok(Slot::Session(session)),
+        Ok(Some(session)) => Ok(Slot::Session(Box::new(session))),
         Ok(None) => Ok(Slot::Empty),
         Err(CliError::Storage(StorageError::Corrupt(reason))) => Ok(Slot::Unreadable(reason)),
         Err(error) => Err(error),
@@ -154,8 +156,8 @@ pub async fn save_session(
     profile: &Profile,
     session: Session,
 ) -> Result<(), CliError> {
-    let (store, id) = (store.clone(), profile.id.clone());
-    let saved = tokio::task::spawn_blocking(move || store.save(&id, &session)).await?;
+    let (store, key) = (store.clone(), profile.project_store_key());
+    let saved = tokio::task::spawn_blocking(move || store.save(&key, &session)).await?;
     saved.map_err(|error| CliError::from(error).for_profile(profile))
 }
 
@@ -166,12 +168,14 @@ pub async fn save_session(
 pub struct AppStore {
     vault: Arc<Vault>,
     settings_file: PathBuf,
+    /// The profile whose slot this is (the store is told its keyring name, not its id).
+    profile_id: String,
 }
 
 impl AppStore {
-    fn still_listed(&self, profile: &str) -> Result<(), StorageError> {
+    fn still_listed(&self) -> Result<(), StorageError> {
         match read_settings(&self.settings_file) {
-            Ok(settings) if settings.profile(profile).is_some() => Ok(()),
+            Ok(settings) if settings.profile(&self.profile_id).is_some() => Ok(()),
             Ok(_) => Err(StorageError::Closed),
             Err(error) => Err(StorageError::Backend(format!(
                 "the app's settings could not be read to check the profile before saving: {error}"
@@ -186,7 +190,7 @@ impl SessionStore for AppStore {
     }
 
     fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError> {
-        self.still_listed(profile)?;
+        self.still_listed()?;
         self.vault.save(profile, session)
     }
 

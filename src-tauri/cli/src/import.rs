@@ -56,7 +56,7 @@ pub async fn run(args: &ImportArgs, home: &Home, out: &Output) -> Result<(), Cli
         }
     };
     let used_up = session.refresh_token != refresh_token;
-    home::save_session(&home.store(&vault), &profile, session.clone())
+    home::save_session(&home.store(&vault, &profile), &profile, session.clone())
         .await
         .map_err(|error| match used_up {
             true => error.after_rotating(fingerprint(refresh_token)),

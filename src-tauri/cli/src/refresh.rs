@@ -97,7 +97,7 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
             let stored = home::slot(&vault, &profile).await?;
             let session =
                 refresh_given(AuthClient::new(config, memory(), "cli").await?, &token).await?;
-            home::save_session(&home.store(&vault), &profile, session.clone())
+            home::save_session(&home.store(&vault, &profile), &profile, session.clone())
                 .await
                 .map_err(|error| error.after_rotating(fingerprint(&token)))?;
             let warnings = match &stored {
@@ -184,8 +184,8 @@ async fn refresh_given(client: AuthClient, token: &str) -> Result<Session, CliEr
 async fn refresh_stored(home: &Home, profile: &Profile, reveal: bool) -> Result<Report, CliError> {
     let config = home::project_config(profile)?;
     let vault = home.vault().await?;
-    let store = home.store(&vault) as Arc<dyn SessionStore>;
-    let client = AuthClient::new(config, store, profile.id.clone()).await?;
+    let store = home.store(&vault, profile) as Arc<dyn SessionStore>;
+    let client = AuthClient::new(config, store, profile.project_store_key()).await?;
     let Some(before) = client.current_session() else {
         return Err(CliError::NoSession(profile.id.clone()));
     };

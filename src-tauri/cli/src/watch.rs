@@ -96,8 +96,8 @@ pub async fn run(args: &WatchArgs, home: &Home, out: &Output) -> Result<(), CliE
     let profile = home.profile(&args.profile)?;
     let config = home::project_config(&profile)?;
     let vault = home.vault().await?;
-    let store = home.store(&vault) as Arc<dyn SessionStore>;
-    let client = AuthClient::new(config, store, profile.id.clone()).await?;
+    let store = home.store(&vault, &profile) as Arc<dyn SessionStore>;
+    let client = AuthClient::new(config, store, profile.project_store_key()).await?;
     if client.current_session().is_none() {
         return Err(CliError::NoSession(profile.id.clone()));
     }

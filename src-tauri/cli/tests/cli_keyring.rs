@@ -623,7 +623,7 @@ async fn watch_stops_rather_than_bring_back_a_profile_the_app_removed() {
 
     let data_path = data.path().to_path_buf();
     let ran = tokio::task::spawn_blocking(move || {
-        let child = support::command(
+        let mut child = support::command(
             &data_path,
             // --count: a watch that went on refreshing would still end, and fail below.
             &[
@@ -642,7 +642,7 @@ async fn watch_stops_rather_than_bring_back_a_profile_the_app_removed() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-        let mut stdout = child.stdout.unwrap();
+        let mut stdout = child.stdout.take().unwrap();
         let mut reader = BufReader::new(&mut stdout);
         let mut first = String::new();
         reader.read_line(&mut first).unwrap();
@@ -652,13 +652,14 @@ async fn watch_stops_rather_than_bring_back_a_profile_the_app_removed() {
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
         let mut stderr = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.unwrap(), &mut stderr).unwrap();
-        (first, rest, stderr)
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        (first, rest, stderr, child.wait().unwrap())
     });
-    let (first, rest, stderr) = tokio::time::timeout(Duration::from_secs(40), ran)
+    let (first, rest, stderr, status) = tokio::time::timeout(Duration::from_secs(40), ran)
         .await
         .expect("watch ends by itself")
         .unwrap();
+    assert_eq!(status.code(), Some(4), "a profile error: {stderr}");
     assert!(first.contains("SIGNED_IN"), "{first}");
     assert!(rest.contains("\"refreshFailed\""), "{rest}");
     assert!(
