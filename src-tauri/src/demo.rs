@@ -116,7 +116,7 @@ pub fn inbox(server: &Server) -> Vec<InboxMessage> {
 pub fn store_key(profile: &Profile, demo_server: Option<&Server>) -> String {
     match demo_server {
         Some(server) => format!("{}:{}", profile.id, server.key_id()),
-        None => profile.id.clone(),
+        None => profile.project_store_key(),
     }
 }
 

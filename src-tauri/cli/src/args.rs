@@ -38,13 +38,16 @@ pub fn command() -> clap::Command {
 #[derive(Debug, Parser)]
 #[command(name = "session-inspector-cli", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
-    /// Machine output: one JSON document on stdout; an error as {kind, message, code?,
-    /// status?, exitCode} on stderr.
+    /// Machine output: one JSON document on stdout (watch: one JSON object a line); an error
+    /// as {kind, message, code?, status?, exitCode} on stderr.
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// The app's data folder, holding settings.json (and sealed sessions in its `sessions`
-    /// folder). Default: where the app keeps them, e.g. ~/.local/share/dev.sessioninspector.app
+    /// One folder standing for both of the app's: settings.json and the `sessions` folder of
+    /// sealed sessions are both looked for in it (on Windows the app keeps them apart, in
+    /// Roaming and Local). The keyring stays the app's, keyed by profile id, so use it only
+    /// with a keyring of its own (tests use a throwaway one). Default: the app's folders,
+    /// e.g. ~/.local/share/dev.sessioninspector.app
     #[arg(
         long,
         global = true,
@@ -52,6 +55,13 @@ pub struct Cli {
         value_name = "DIR"
     )]
     pub data_dir: Option<PathBuf>,
+
+    /// Use the kernel keyring when no Secret Service answers (Linux; over SSH or from cron,
+    /// say). Without it that is refused: the app in a desktop session keeps its sessions in
+    /// the Secret Service, would not find them there, and the kernel keyring forgets them at
+    /// reboot.
+    #[arg(long, global = true, env = "SESSION_INSPECTOR_KEYRING_ANY")]
+    pub keyring_any: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -187,8 +197,8 @@ pub struct WatchArgs {
     #[arg(long, value_name = "SECS", requires = "auto_refresh")]
     pub margin: Option<u64>,
 
-    /// Stop after this many lines
-    #[arg(long, value_name = "N")]
+    /// Stop after this many lines (at least 1)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
 }
 

@@ -19,6 +19,8 @@ pub enum CliError {
     /// What was read is readable but not what the command needs (no refresh token, say).
     #[error("{0}")]
     Input(String),
+    #[error("no such file (its name is not repeated, in case it was a token): a token, session or cookie is read from stdin or from a file, never from an argument")]
+    NoSuchFile,
     #[error("cannot read {path}: {source}")]
     InputFile {
         path: String,
@@ -36,6 +38,12 @@ pub enum CliError {
     AmbiguousProfile { name: String, count: usize },
     #[error("the built-in demo's server runs inside the app: use this profile in the window, or add a project profile for the command line")]
     BuiltInProfile,
+    /// Saving or printing failed after the server had rotated the session: its new tokens
+    /// are known nowhere else, but the used-up token is their parent.
+    #[error("{error}. The server had already rotated the session, so its new tokens are lost here; the refresh token sent ({used}) is their parent, and GoTrue answers a parent with the newest tokens: send it again (as long as nothing else refreshes the session first)")]
+    Rotated { error: Box<CliError>, used: String },
+    #[error("profile {0:?} is no longer in the app's settings (removed, or Reset all data): its session was not saved, so it does not come back")]
+    ProfileRemoved(String),
     #[error("profile {0:?} has no stored session: sign in to it in the app, or import one with: session-inspector-cli import --profile {0}")]
     NoSession(String),
     /// The engine: GoTrue's answer, the network, the session store.
@@ -43,6 +51,8 @@ pub enum CliError {
     Auth(#[from] AuthError),
     #[error("no OS keyring can be used here, and the app keeps its sessions in one: {0}")]
     NoKeyring(String),
+    #[error("{0} The app, run in a desktop session, keeps its sessions in the Secret Service and would not find them here: run this where the desktop's keyring answers, or pass --keyring-any (SESSION_INSPECTOR_KEYRING_ANY=true) if the app runs with the kernel keyring too")]
+    NotTheAppsKeyring(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// A blocking task (the keyring) panicked or was cancelled.
@@ -140,23 +150,51 @@ pub fn exit_code_table() -> String {
 impl CliError {
     pub fn kind(&self) -> Kind {
         match self {
+            CliError::Rotated { error, .. } => error.kind(),
             CliError::Usage(_) => Kind::Usage,
-            CliError::Import(_) | CliError::Input(_) | CliError::InputFile { .. } => Kind::BadInput,
+            CliError::Import(_)
+            | CliError::Input(_)
+            | CliError::NoSuchFile
+            | CliError::InputFile { .. } => Kind::BadInput,
             CliError::Settings(_)
             | CliError::NoDataFolder
             | CliError::UnknownProfile(_)
             | CliError::AmbiguousProfile { .. }
-            | CliError::BuiltInProfile => Kind::Profile,
+            | CliError::BuiltInProfile
+            | CliError::ProfileRemoved(_) => Kind::Profile,
             CliError::NoSession(_) => Kind::NoSession,
             CliError::Auth(error) => auth_kind(error),
-            CliError::NoKeyring(_) | CliError::Storage(_) => Kind::Keyring,
+            CliError::NoKeyring(_) | CliError::NotTheAppsKeyring(_) | CliError::Storage(_) => {
+                Kind::Keyring
+            }
             CliError::Task(_) | CliError::Output(_) | CliError::Runtime(_) => Kind::Internal,
+        }
+    }
+
+    /// A save the session store refused because the app no longer lists the profile, said
+    /// as such.
+    pub fn for_profile(self, profile: &session_profiles::Profile) -> CliError {
+        match self {
+            CliError::Storage(StorageError::Closed)
+            | CliError::Auth(AuthError::Storage(StorageError::Closed)) => {
+                CliError::ProfileRemoved(profile.id.clone())
+            }
+            other => other,
+        }
+    }
+
+    /// This failure, after the token with fingerprint `used` was used up by a rotation.
+    pub fn after_rotating(self, used: String) -> CliError {
+        CliError::Rotated {
+            error: Box::new(self),
+            used,
         }
     }
 
     /// GoTrue's error code, when the server sent one.
     pub fn code(&self) -> Option<&str> {
         match self {
+            CliError::Rotated { error, .. } => error.code(),
             CliError::Auth(error) => error.code(),
             _ => None,
         }
@@ -165,6 +203,7 @@ impl CliError {
     /// The HTTP status of the server's answer, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
+            CliError::Rotated { error, .. } => error.status(),
             CliError::Auth(error) => error.status().filter(|status| *status != 0),
             _ => None,
         }

@@ -5,24 +5,37 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use session_engine::{ClientConfig, Session, SessionStore};
+use session_engine::{ClientConfig, Session, SessionStore, StorageError};
 use session_profiles::{read_settings, Backend, Folders, Profile, Settings, IDENTIFIER};
-use session_vault::Vault;
+use session_vault::{Backend as Keyring, Vault};
 
 use crate::error::CliError;
+use crate::output::Output;
 
 pub struct Home {
     folders: Folders,
+    /// Whether a keyring the app in a desktop session would not use is accepted.
+    keyring_any: bool,
+    /// Where a note about the keyring goes.
+    notes: Output,
 }
 
 impl Home {
     /// The app's own folders, or `data_dir` standing for both (tests, another copy).
-    pub fn new(data_dir: Option<PathBuf>) -> Result<Home, CliError> {
+    pub fn new(
+        data_dir: Option<PathBuf>,
+        keyring_any: bool,
+        notes: Output,
+    ) -> Result<Home, CliError> {
         let folders = match data_dir {
             Some(folder) => Folders::at(folder),
             None => Folders::of_user().ok_or(CliError::NoDataFolder)?,
         };
-        Ok(Home { folders })
+        Ok(Home {
+            folders,
+            keyring_any,
+            notes,
+        })
     }
 
     pub fn settings_file(&self) -> PathBuf {
@@ -34,20 +47,36 @@ impl Home {
     }
 
     /// The profile with this id, or else the one with this name (the name of exactly one).
+    /// The vault as the engine's store, saving only while the settings list the profile.
+    pub fn store(&self, vault: &Arc<Vault>, profile: &Profile) -> Arc<AppStore> {
+        Arc::new(AppStore {
+            vault: vault.clone(),
+            settings_file: self.settings_file(),
+            profile_id: profile.id.clone(),
+        })
+    }
+
     pub fn profile(&self, wanted: &str) -> Result<Profile, CliError> {
         find_profile(&self.settings()?, wanted)
     }
 
     /// The app's vault: the same keyring service and sealed folder the app uses. A vault
     /// with no keyring behind it would hold nothing the app saved and lose what is saved in
-    /// it, so it is refused.
+    /// it, so it is refused. So is the kernel keyring, the fallback when no Secret Service
+    /// answers (SSH, cron), unless `keyring_any`: the app in a desktop session would not look
+    /// there, and it forgets everything at reboot.
     pub async fn vault(&self) -> Result<Arc<Vault>, CliError> {
         let sealed = self.folders.sealed_folder();
         let vault = tokio::task::spawn_blocking(move || Vault::open(IDENTIFIER, sealed)).await?;
         let backend = vault.backend();
-        if backend == session_vault::Backend::Memory {
-            let notice = backend.notice().unwrap_or_default();
-            return Err(CliError::NoKeyring(notice.to_string()));
+        let notice = backend.notice().unwrap_or_default();
+        match backend {
+            Keyring::Memory => return Err(CliError::NoKeyring(notice.to_string())),
+            Keyring::KernelKeyring if !self.keyring_any => {
+                return Err(CliError::NotTheAppsKeyring(notice.to_string()))
+            }
+            Keyring::KernelKeyring => self.notes.note(notice),
+            _ => {}
         }
         Ok(Arc::new(vault))
     }
@@ -96,18 +125,78 @@ pub async fn stored_session(
     vault: &Arc<Vault>,
     profile: &Profile,
 ) -> Result<Option<Session>, CliError> {
-    let (vault, id) = (vault.clone(), profile.id.clone());
-    Ok(tokio::task::spawn_blocking(move || vault.load(&id)).await??)
+    let (vault, key) = (vault.clone(), profile.project_store_key());
+    Ok(tokio::task::spawn_blocking(move || vault.load(&key)).await??)
 }
 
-/// Saves `session` as the profile's, where the app will find it.
+/// What a profile's keyring slot holds.
+pub enum Slot {
+    Empty,
+    // Boxed: a session is far larger than the other variants.
+    Session(Box<Session>),
+    /// Something that is not a session (a missing sealed file, say): saving over it repairs
+    /// it, so this is no failure for a command that saves or lists.
+    Unreadable(String),
+}
+
+/// The profile's slot, unreadable contents included (off the async threads).
+pub async fn slot(vault: &Arc<Vault>, profile: &Profile) -> Result<Slot, CliError> {
+    match stored_session(vault, profile).await {
+        Ok(Some(session)) => Ok(Slot::Session(Box::new(session))),
+        Ok(None) => Ok(Slot::Empty),
+        Err(CliError::Storage(StorageError::Corrupt(reason))) => Ok(Slot::Unreadable(reason)),
+        Err(error) => Err(error),
+    }
+}
+
+/// Saves `session` as the profile's, where the app will find it (while its settings still
+/// list the profile).
 pub async fn save_session(
-    vault: &Arc<Vault>,
+    store: &Arc<AppStore>,
     profile: &Profile,
     session: Session,
 ) -> Result<(), CliError> {
-    let (vault, id) = (vault.clone(), profile.id.clone());
-    Ok(tokio::task::spawn_blocking(move || vault.save(&id, &session)).await??)
+    let (store, key) = (store.clone(), profile.project_store_key());
+    let saved = tokio::task::spawn_blocking(move || store.save(&key, &session)).await?;
+    saved.map_err(|error| CliError::from(error).for_profile(profile))
+}
+
+/// The vault as the engine's session store, saving only while the app's settings list the
+/// profile: after the app removed it (or Reset all data), a save would bring its session back
+/// into the keyring under a profile nothing lists. The settings are read again before each
+/// save: a small file, and saves are rare.
+pub struct AppStore {
+    vault: Arc<Vault>,
+    settings_file: PathBuf,
+    /// The profile whose slot this is (the store is told its keyring name, not its id).
+    profile_id: String,
+}
+
+impl AppStore {
+    fn still_listed(&self) -> Result<(), StorageError> {
+        match read_settings(&self.settings_file) {
+            Ok(settings) if settings.profile(&self.profile_id).is_some() => Ok(()),
+            Ok(_) => Err(StorageError::Closed),
+            Err(error) => Err(StorageError::Backend(format!(
+                "the app's settings could not be read to check the profile before saving: {error}"
+            ))),
+        }
+    }
+}
+
+impl SessionStore for AppStore {
+    fn load(&self, profile: &str) -> Result<Option<Session>, StorageError> {
+        self.vault.load(profile)
+    }
+
+    fn save(&self, profile: &str, session: &Session) -> Result<(), StorageError> {
+        self.still_listed()?;
+        self.vault.save(profile, session)
+    }
+
+    fn remove(&self, profile: &str) -> Result<(), StorageError> {
+        self.vault.remove(profile)
+    }
 }
 
 #[cfg(test)]

@@ -9,10 +9,11 @@ use chrono::Utc;
 use session_engine::import::parse_import;
 use session_engine::tokens::fingerprint;
 use session_engine::{AuthClient, MemoryStore, SessionStore};
+use session_profiles::Profile;
 
 use crate::args::ImportArgs;
 use crate::error::CliError;
-use crate::home::{self, Home};
+use crate::home::{self, Home, Slot};
 use crate::output::Output;
 use crate::refresh::{ProfileRef, Report};
 use crate::view::SessionSummary;
@@ -30,7 +31,7 @@ pub async fn run(args: &ImportArgs, home: &Home, out: &Output) -> Result<(), Cli
     };
     crate::decode::note_project_warnings(&imported, &config, out)?;
     let vault = home.vault().await?;
-    let replaced = home::stored_session(&vault, &profile).await?;
+    let replaced = home::slot(&vault, &profile).await?;
 
     // A client of its own, in memory: the vault is written once, with the result.
     let client = AuthClient::new(
@@ -55,7 +56,12 @@ pub async fn run(args: &ImportArgs, home: &Home, out: &Output) -> Result<(), Cli
         }
     };
     let used_up = session.refresh_token != refresh_token;
-    home::save_session(&vault, &profile, session.clone()).await?;
+    home::save_session(&home.store(&vault, &profile), &profile, session.clone())
+        .await
+        .map_err(|error| match used_up {
+            true => error.after_rotating(fingerprint(refresh_token)),
+            false => error,
+        })?;
 
     let mut warnings = Vec::new();
     if used_up {
@@ -63,13 +69,7 @@ pub async fn run(args: &ImportArgs, home: &Home, out: &Output) -> Result<(), Cli
     } else {
         warnings.push("the profile now shares this session with wherever it was copied from: each refresh by one leaves the other a refresh behind, which GoTrue tolerates once (it hands back the newest tokens); two behind is reuse, refused as refresh_token_already_used, and the session is revoked".to_string());
     }
-    if let Some(old) = &replaced {
-        warnings.push(format!(
-            "this replaced the profile's stored session (refresh token {})",
-            fingerprint(&old.refresh_token)
-        ));
-    }
-    warnings.push(format!("Session Inspector loads a profile's session when it opens the profile: if it has {:?} open, switch it to another profile and back to see this one (until then a refresh in the app saves the app's session over it)", profile.name));
+    warnings.extend(replaced_warnings(&replaced, &profile));
     let report = Report {
         profile: Some(ProfileRef::of(&profile)),
         saved: true,
@@ -84,6 +84,23 @@ pub async fn run(args: &ImportArgs, home: &Home, out: &Output) -> Result<(), Cli
         profile.id
     );
     report.print(out, headline)
+}
+
+/// What saving over a profile's slot did, and what a window that has the profile open does.
+pub fn replaced_warnings(replaced: &Slot, profile: &Profile) -> Vec<String> {
+    let mut warnings = Vec::new();
+    match replaced {
+        Slot::Session(old) => warnings.push(format!(
+            "this replaced the profile's stored session (refresh token {})",
+            fingerprint(&old.refresh_token)
+        )),
+        Slot::Unreadable(reason) => warnings.push(format!(
+            "this replaced the profile's unreadable stored session ({reason})"
+        )),
+        Slot::Empty => {}
+    }
+    warnings.push(format!("Session Inspector loads a profile's session when it opens the profile: if it has {:?} open, switch it to another profile and back to see this one (until then a refresh in the app saves the app's session over it)", profile.name));
+    warnings
 }
 
 fn lowercase_first(text: &str) -> String {

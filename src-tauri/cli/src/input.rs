@@ -16,9 +16,17 @@ pub const LIMIT: usize = 1024 * 1024;
 pub fn read(file: Option<&Path>) -> Result<Zeroizing<String>, CliError> {
     match file.filter(|path| path.as_os_str() != "-") {
         Some(path) => {
-            let opened = std::fs::File::open(path).map_err(|source| CliError::InputFile {
-                path: path.display().to_string(),
-                source,
+            let opened = std::fs::File::open(path).map_err(|source| {
+                // A name that is no file may be a token typed where a file name goes: it is
+                // not repeated, so it stays out of terminals and CI logs.
+                if source.kind() == std::io::ErrorKind::NotFound {
+                    CliError::NoSuchFile
+                } else {
+                    CliError::InputFile {
+                        path: path.display().to_string(),
+                        source,
+                    }
+                }
             })?;
             read_from(opened, &path.display().to_string())
         }

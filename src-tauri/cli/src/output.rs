@@ -1,5 +1,6 @@
 //! Where things are printed: results on stdout (lines for people, one JSON document with
-//! `--json`), notes and errors on stderr, so a pipe only ever gets the result.
+//! `--json`), notes and errors on stderr (JSON lines with `--json`), so a pipe only ever gets
+//! the result.
 
 use std::io::Write as _;
 
@@ -37,9 +38,14 @@ impl Output {
             .map_err(CliError::Output)
     }
 
-    /// A note for the person at the terminal (stderr, whatever the output format).
+    /// A note for the person at the terminal, on stderr: with `--json`, one `{"note": …}`
+    /// line, so that every line of stderr is a JSON object (an error is the last).
     pub fn note(&self, text: &str) {
-        eprintln!("note: {text}");
+        if self.json {
+            eprintln!("{}", serde_json::json!({ "note": text }));
+        } else {
+            eprintln!("note: {text}");
+        }
     }
 
     /// The error as one line, or as `{kind, message, …}` with `--json` (stderr).

@@ -7,7 +7,7 @@ use session_profiles::{Backend, Profile};
 
 use crate::args::ProfilesArgs;
 use crate::error::CliError;
-use crate::home::{self, Home};
+use crate::home::{self, Home, Slot};
 use crate::output::Output;
 use crate::view::SessionSummary;
 
@@ -36,6 +36,9 @@ struct Entry {
     /// The stored session; absent without a keyring lookup or for the built-in demo.
     #[serde(skip_serializing_if = "Option::is_none")]
     session: Option<Option<SessionSummary>>,
+    /// Why the stored session cannot be read, when it cannot (`import` replaces it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unreadable: Option<String>,
 }
 
 pub async fn run(args: &ProfilesArgs, home: &Home, out: &Output) -> Result<(), CliError> {
@@ -53,18 +56,26 @@ pub async fn run(args: &ProfilesArgs, home: &Home, out: &Output) -> Result<(), C
     let mut entries = Vec::new();
     for profile in &settings.profiles {
         let session = match (&vault, &profile.backend) {
-            (Some(vault), Backend::Project { .. }) => Some(
-                home::stored_session(vault, profile)
-                    .await?
-                    .map(|session| SessionSummary::of(&session, Utc::now(), false)),
-            ),
+            (Some(vault), Backend::Project { .. }) => Some(home::slot(vault, profile).await?),
             _ => None,
         };
-        entries.push(entry(
+        // One unreadable slot is shown as such; the others are still listed.
+        let (session, unreadable) = match session {
+            Some(Slot::Session(session)) => (
+                Some(Some(SessionSummary::of(&session, Utc::now(), false))),
+                None,
+            ),
+            Some(Slot::Empty) => (Some(None), None),
+            Some(Slot::Unreadable(reason)) => (Some(None), Some(reason)),
+            None => (None, None),
+        };
+        let mut entry = entry(
             profile,
             settings.last_profile.as_deref() == Some(&profile.id),
             session,
-        ));
+        );
+        entry.unreadable = unreadable;
+        entries.push(entry);
     }
     let listing = Listing {
         settings_file: home.settings_file().display().to_string(),
@@ -91,6 +102,7 @@ fn entry(profile: &Profile, last_used: bool, session: Option<Option<SessionSumma
         refresh_margin_secs: profile.refresh_margin_secs,
         last_used,
         session,
+        unreadable: None,
     }
 }
 
@@ -124,7 +136,12 @@ fn human(listing: &Listing) -> Vec<String> {
             Some(Some(session)) => {
                 lines.extend(session.lines().into_iter().map(|l| format!("  {l}")))
             }
-            Some(None) => lines.push("    no stored session".to_string()),
+            Some(None) => match &entry.unreadable {
+                Some(reason) => lines.push(format!(
+                    "    stored session unreadable ({reason}): import one to replace it"
+                )),
+                None => lines.push("    no stored session".to_string()),
+            },
             None => {}
         }
     }

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::args::RefreshArgs;
 use crate::error::CliError;
-use crate::home::{self, Home};
+use crate::home::{self, Home, Slot};
 use crate::output::Output;
 use crate::view::SessionSummary;
 
@@ -46,13 +46,14 @@ impl ProfileRef {
 }
 
 impl Report {
-    /// Prints the report: notes on stderr, the rest on stdout.
+    /// Prints the report: for people, its warnings as notes on stderr and the rest on
+    /// stdout; with `--json`, the whole report (warnings included) on stdout.
     pub fn print(&self, out: &Output, headline: String) -> Result<(), CliError> {
-        for warning in &self.warnings {
-            out.note(warning);
-        }
         if out.json {
             return out.json(self);
+        }
+        for warning in &self.warnings {
+            out.note(warning);
         }
         let mut lines = vec![headline];
         lines.extend(self.session.lines());
@@ -92,11 +93,23 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
         (Target::Profile(profile), None) => refresh_stored(home, &profile, args.reveal).await?,
         (Target::Profile(profile), Some(token)) => {
             let vault = home.vault().await?;
+            // Read first: whether the paste is this slot's own session decides what is said.
+            let stored = home::slot(&vault, &profile).await?;
             let session =
                 refresh_given(AuthClient::new(config, memory(), "cli").await?, &token).await?;
-            home::save_session(&vault, &profile, session.clone()).await?;
+            home::save_session(&home.store(&vault, &profile), &profile, session.clone())
+                .await
+                .map_err(|error| error.after_rotating(fingerprint(&token)))?;
+            let warnings = match &stored {
+                // The app may hold this very session: it is one refresh behind now.
+                Slot::Session(old) if old.refresh_token == *token => {
+                    vec![app_holds_old_session(&profile)]
+                }
+                // Another session: the app's (if open) is not this one, and is replaced.
+                other => crate::import::replaced_warnings(other, &profile),
+            };
             Report {
-                warnings: vec![app_holds_old_session(&profile)],
+                warnings,
                 profile: Some(ProfileRef::of(&profile)),
                 saved: true,
                 used_up_refresh_token_fingerprint: Some(fingerprint(&token)),
@@ -124,6 +137,11 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
             ))
         }
     };
+    // A session saved nowhere exists only in this output: if it cannot be written, say how
+    // to get it back.
+    let unsaved = (!report.saved)
+        .then(|| report.used_up_refresh_token_fingerprint.clone())
+        .flatten();
     let headline = match &report.profile {
         Some(profile) => format!(
             "Refreshed; the new session of profile {:?} ({}) is saved in the keyring.",
@@ -131,7 +149,10 @@ pub async fn run(args: &RefreshArgs, home: &Home, out: &Output) -> Result<(), Cl
         ),
         None => "Refreshed.".to_string(),
     };
-    report.print(out, headline)
+    report.print(out, headline).map_err(|error| match unsaved {
+        Some(used) => error.after_rotating(used),
+        None => error,
+    })
 }
 
 enum Target {
@@ -163,17 +184,25 @@ async fn refresh_given(client: AuthClient, token: &str) -> Result<Session, CliEr
 async fn refresh_stored(home: &Home, profile: &Profile, reveal: bool) -> Result<Report, CliError> {
     let config = home::project_config(profile)?;
     let vault = home.vault().await?;
-    let client =
-        AuthClient::new(config, vault as Arc<dyn SessionStore>, profile.id.clone()).await?;
+    let store = home.store(&vault, profile) as Arc<dyn SessionStore>;
+    let client = AuthClient::new(config, store, profile.project_store_key()).await?;
     let Some(before) = client.current_session() else {
         return Err(CliError::NoSession(profile.id.clone()));
     };
+    let removed = |error: session_engine::AuthError| CliError::from(error).for_profile(profile);
     // The start-up recovery the app runs when it opens the profile: a session already inside
     // its refresh margin is refreshed there, and that is this command's refresh.
-    client.initialize().await?;
+    client.initialize().await.map_err(removed)?;
     let session = match client.current_session() {
         Some(now) if now.refresh_token != before.refresh_token => now,
-        Some(_) => client.refresh_session(None).await?.response.session,
+        Some(_) => {
+            client
+                .refresh_session(None)
+                .await
+                .map_err(removed)?
+                .response
+                .session
+        }
         None => return Err(CliError::NoSession(profile.id.clone())),
     };
     Ok(Report {

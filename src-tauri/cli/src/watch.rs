@@ -8,13 +8,16 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use session_engine::auto_refresh::{self, Outcome, Setting};
-use session_engine::{AuthClient, AuthError, AuthEvent, RefreshRejection, SessionStore};
+use session_engine::{
+    AuthClient, AuthError, AuthEvent, AuthEventKind, RefreshRejection, SessionStore, StorageError,
+};
 use tokio::sync::{mpsc, watch};
 
 use crate::args::WatchArgs;
 use crate::error::{CliError, ErrorView};
 use crate::home::{self, Home};
 use crate::output::Output;
+use crate::refresh::app_holds_old_session;
 use crate::view::{time, SessionSummary};
 
 /// One NDJSON line.
@@ -93,16 +96,19 @@ pub async fn run(args: &WatchArgs, home: &Home, out: &Output) -> Result<(), CliE
     let profile = home.profile(&args.profile)?;
     let config = home::project_config(&profile)?;
     let vault = home.vault().await?;
-    let client =
-        AuthClient::new(config, vault as Arc<dyn SessionStore>, profile.id.clone()).await?;
+    let store = home.store(&vault, &profile) as Arc<dyn SessionStore>;
+    let client = AuthClient::new(config, store, profile.project_store_key()).await?;
     if client.current_session().is_none() {
         return Err(CliError::NoSession(profile.id.clone()));
     }
+    // Listening for Ctrl+C from now on: a handler installed only when the loop first polls
+    // would leave a moment in which Ctrl+C kills the process, mid-refresh perhaps.
+    let mut interrupted = interrupt().map_err(CliError::Runtime)?;
     // Subscribing starts the stored session's recovery, as opening the profile in the app does.
     let mut events = client.subscribe();
     let (failed, mut failures) = mpsc::unbounded_channel();
-    // The schedule ends when `_setting` is dropped, at the end of this function.
-    let (_setting, schedule) = if args.auto_refresh {
+    // The schedule ends when `setting` is dropped, after the loop.
+    let (setting, schedule) = if args.auto_refresh {
         out.note(&format!("auto-refresh is on: each refresh saves the new session to the keyring, and a Session Inspector with profile {:?} open falls a refresh behind each time (after two it is refused: see refresh --help)", profile.name));
         let margin = Duration::from_secs(args.margin.unwrap_or(profile.refresh_margin_secs));
         let (setting, receiver) = watch::channel(Setting {
@@ -123,17 +129,31 @@ pub async fn run(args: &WatchArgs, home: &Home, out: &Output) -> Result<(), CliE
         (None, None)
     };
 
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
     let mut printed = 0;
+    let mut ended = None;
     loop {
         let line = tokio::select! {
-            _ = &mut interrupted => break,
+            biased;
+            _ = interrupted.recv() => break,
             event = events.next() => match event {
-                Some(event) => Line::of(event),
+                Some(event) => {
+                    // Even without --auto-refresh the start-up recovery may refresh (a session
+                    // inside its margin) and save the result: a running app is then behind.
+                    if event.kind == AuthEventKind::TokenRefreshed && !args.auto_refresh {
+                        out.note(&app_holds_old_session(&profile));
+                    }
+                    Line::of(event)
+                }
                 None => break,
             },
-            Some(error) = failures.recv() => Line::failure(error),
+            Some(error) = failures.recv() => {
+                // The app no longer lists the profile: nothing more is saved for it, so
+                // watching it is over.
+                if matches!(error, AuthError::Storage(StorageError::Closed)) {
+                    ended = Some(CliError::ProfileRemoved(profile.id.clone()));
+                }
+                Line::failure(error)
+            }
         };
         match out.json_line(&line) {
             // The reader is gone (`| head -3`): nothing left to watch for.
@@ -141,12 +161,26 @@ pub async fn run(args: &WatchArgs, home: &Home, out: &Output) -> Result<(), CliE
             result => result?,
         }
         printed += 1;
-        if args.count.is_some_and(|count| printed >= count) {
+        if ended.is_some() || args.count.is_some_and(|count| printed >= count) {
             break;
         }
     }
-    if let Some(schedule) = schedule {
-        schedule.abort();
+    if let (Some(setting), Some(schedule)) = (setting, schedule) {
+        // Dropping the setting ends the schedule at its next turn: a refresh under way is
+        // finished (and saved) first, since GoTrue may already have rotated the token.
+        drop(setting);
+        let _ = tokio::time::timeout(Duration::from_secs(30), schedule).await;
     }
-    Ok(())
+    ended.map_or(Ok(()), Err)
+}
+
+/// Ctrl+C, listened for from the moment this is made.
+#[cfg(unix)]
+fn interrupt() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+}
+
+#[cfg(windows)]
+fn interrupt() -> std::io::Result<tokio::signal::windows::CtrlC> {
+    tokio::signal::windows::ctrl_c()
 }

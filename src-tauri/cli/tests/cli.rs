@@ -45,11 +45,74 @@ fn help_teaches_every_command_with_examples_and_the_exit_codes() {
     }
 }
 
+/// `--count 0` would still print a line before counting: it is refused.
+#[test]
+fn watch_count_zero_is_a_usage_error() {
+    let data = data_folder();
+    let refused = run(data.path(), &["watch", "-p", "x", "--count", "0"], "");
+    assert_eq!(refused.code, 2, "{refused:?}");
+}
+
+/// An argument that is not UTF-8 is a usage error, not a panic (exit 101).
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let data = data_folder();
+    for json in [false, true] {
+        let mut command = support::command(data.path(), &["refresh", "--stdin"]);
+        command.arg(std::ffi::OsStr::from_bytes(b"\xff\xfe"));
+        if json {
+            command.arg("--json");
+        }
+        let output = command.stdin(std::process::Stdio::null()).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+    }
+}
+
 #[test]
 fn a_token_as_an_argument_is_a_usage_error() {
     let data = data_folder();
     let refused = run(data.path(), &["refresh", "--stdin", "abcdefghijkl"], "");
     assert_eq!(refused.code, 2, "{refused:?}");
+    refused.assert_never_shows("abcdefghijkl");
+    // Typed where an argument or a file name goes, a token is never printed back, in either
+    // output format (clap's own message would quote it, and so would "cannot read <file>").
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJlLXNlY3JldA";
+    let mut settings = session_profiles::Settings::default();
+    settings.profiles.push(session_profiles::Profile::project(
+        "p1".into(),
+        "Prod".into(),
+        "http://127.0.0.1:9".into(),
+        "anon".into(),
+    ));
+    write_settings(data.path(), &settings);
+    for (args, code) in [
+        (vec!["refresh", "--stdin", token], 2),
+        (vec!["refresh", "-p", "p1", token], 2),
+        (vec!["watch", "-p", "p1", token], 2),
+        (vec![token], 2),
+        (vec!["decode", token], 3),
+        (vec!["import", "-p", "p1", token], 3),
+    ] {
+        for json in [false, true] {
+            let mut args = args.clone();
+            if json {
+                args.push("--json");
+            }
+            let refused = run(data.path(), &args, "");
+            assert_eq!(refused.code, code, "{args:?}: {refused:?}");
+            refused.assert_never_shows(token);
+            refused.assert_never_shows("c2lnbmF0dXJlLXNlY3JldA");
+            assert!(
+                refused.stderr.contains("never from an argument"),
+                "{args:?}: {refused:?}"
+            );
+            if json {
+                assert_eq!(refused.error()["exitCode"], code, "{refused:?}");
+            }
+        }
+    }
     // The JSON form of a usage error, and no source at all.
     let refused = run(data.path(), &["refresh", "--json"], "");
     assert_eq!(refused.code, 2, "{refused:?}");
@@ -174,9 +237,10 @@ fn decode_reads_a_file_too() {
     let failed = run(data.path(), &["decode", missing.to_str().unwrap()], "");
     assert_eq!(failed.code, 3, "{failed:?}");
     assert!(
-        failed.stderr.starts_with("error: cannot read "),
+        failed.stderr.starts_with("error: no such file"),
         "{failed:?}"
     );
+    failed.assert_never_shows("missing.txt");
 }
 
 #[test]
@@ -244,8 +308,12 @@ async fn refresh_from_stdin_rotates_and_the_used_up_token_is_then_refused() {
     );
     assert!(report["session"]["expiresInSecs"].as_i64().unwrap() > 3000);
     assert!(
-        refreshed.stderr.contains("--reveal"),
+        report["warnings"][0].as_str().unwrap().contains("--reveal"),
         "the lost session is pointed out: {refreshed:?}"
+    );
+    assert!(
+        refreshed.stderr.is_empty(),
+        "with --json the warnings are in the report: {refreshed:?}"
     );
 
     // The old token again, at once: GoTrue hands the parent of the session's newest token
@@ -515,6 +583,22 @@ async fn a_session_from_another_server_is_pointed_out_before_it_is_sent() {
         refused.stderr.contains("Refresh Token Not Found"),
         "{refused:?}"
     );
+    // With --json every line of stderr is a JSON object: the note, then the error.
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let refused = run_async(data.path(), &json_args, &paste).await;
+    assert_eq!(refused.code, 6, "{refused:?}");
+    let lines: Vec<serde_json::Value> = refused
+        .stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON object a line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{refused:?}");
+    assert!(lines[0]["note"]
+        .as_str()
+        .unwrap()
+        .starts_with("Its access token was issued by"));
+    assert_eq!(lines[1]["kind"], "refused");
     // Sent to its own server, nothing is noted.
     let args = [
         "refresh",
@@ -527,4 +611,61 @@ async fn a_session_from_another_server_is_pointed_out_before_it_is_sent() {
     let fine = run_async(data.path(), &args, &paste).await;
     assert_eq!(fine.code, 0, "{fine:?}");
     assert!(!fine.stderr.contains("issued by"), "{fine:?}");
+}
+
+/// Output that cannot be written after GoTrue rotated the session: the error says how to get
+/// the new tokens back, and doing so works.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_whose_output_is_lost_says_how_to_get_it_back() {
+    let server = server(|_| {}).await;
+    let session = sign_in(&server).await;
+    let data = data_folder();
+    let url = server.url();
+    let args = [
+        "refresh",
+        "--stdin",
+        "--reveal",
+        "--url",
+        url.as_str(),
+        "--anon-key",
+        server.anon_key(),
+    ];
+    let (data_path, token) = (data.path().to_path_buf(), session.refresh_token.clone());
+    let args_owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let args: Vec<&str> = args_owned.iter().map(String::as_str).collect();
+        // /dev/full: every write fails (ENOSPC), as a full disk or a closed pipe would.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut child = support::command(&data_path, &args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(token.as_bytes());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&fingerprint(&session.refresh_token)) && stderr.contains("send it again"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(session.refresh_token.as_str()), "{stderr}");
+    // As it says: the used-up token brings the new session back.
+    let mut again = args.to_vec();
+    again.push("--json");
+    let recovered = run_async(data.path(), &again, &session.refresh_token).await;
+    assert_eq!(recovered.code, 0, "{recovered:?}");
+    assert_ne!(
+        recovered.json()["session"]["refreshToken"],
+        session.refresh_token.as_str()
+    );
 }

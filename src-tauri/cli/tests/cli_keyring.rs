@@ -68,9 +68,9 @@ async fn refresh_of_a_profile_saves_the_new_session_where_the_app_finds_it() {
     assert_ne!(stored.refresh_token, session.refresh_token);
     assert!(
         refreshed
-            .stderr
+            .stdout
             .contains("Switch the app to another profile and back"),
-        "the running app is warned about: {refreshed:?}"
+        "the running app is warned about, in the report's warnings: {refreshed:?}"
     );
 
     // Refreshed again, for people, by id.
@@ -303,10 +303,14 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
     );
     counted.assert_never_shows(&session.refresh_token);
     counted.assert_never_shows(&session.access_token);
+    assert!(
+        !counted.stderr.contains("gets this new session back"),
+        "nothing refreshed, nothing to warn about: {counted:?}"
+    );
 
     // With auto-refresh, until Ctrl+C.
     let data_path = data.path().to_path_buf();
-    let (lines, status) = tokio::task::spawn_blocking(move || {
+    let (lines, status, announced_stored) = tokio::task::spawn_blocking(move || {
         let mut child = support::command(
             &data_path,
             &["watch", "-p", "p-watch", "--auto-refresh", "--margin", "58"],
@@ -318,6 +322,7 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
         .unwrap();
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut lines = Vec::new();
+        let mut announced_stored = None;
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             let mut line = String::new();
@@ -327,12 +332,15 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
             let refreshed = line.contains("\"TOKEN_REFRESHED\"");
             lines.push(line);
             if refreshed {
+                // Read the moment the line is out, while the watch still runs: the keyring
+                // must hold the announced session already.
+                announced_stored = app_vault(&data_path).load("p-watch").unwrap();
                 break;
             }
         }
         // SAFETY: signalling our own child, which is still running.
         unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        (lines, child.wait().unwrap())
+        (lines, child.wait().unwrap(), announced_stored)
     })
     .await
     .unwrap();
@@ -351,7 +359,7 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
         "{lines:?}"
     );
     let refreshed = &events[2]["session"];
-    let stored = vault.load("p-watch").unwrap().unwrap();
+    let stored = announced_stored.expect("a session in the keyring when announced");
     assert_eq!(
         refreshed["refreshTokenFingerprint"],
         fingerprint(&stored.refresh_token),
@@ -392,9 +400,7 @@ async fn a_token_from_stdin_is_refreshed_into_a_profile_and_a_due_session_rotate
         fingerprint(&stored.refresh_token)
     );
     assert!(
-        saved
-            .stderr
-            .contains("Switch the app to another profile and back"),
+        saved.stdout.contains("to another profile and back"),
         "{saved:?}"
     );
 
@@ -426,4 +432,242 @@ async fn a_token_from_stdin_is_refreshed_into_a_profile_and_a_due_session_rotate
         fingerprint(&newest.refresh_token)
     );
     vault.forget_profile("p-stdin").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn refresh_stdin_into_a_profile_says_whether_it_replaced_the_stored_session() {
+    require_throwaway_keyring();
+    let server = server(|_| {}).await;
+    let data = data_folder();
+    write_settings(data.path(), &settings_for(&server, "p-over", "Over"));
+    let vault = app_vault(data.path());
+    let stored = sign_in(&server).await;
+    vault.save("p-over", &stored).unwrap();
+    let args = ["refresh", "--stdin", "--profile", "p-over"];
+
+    // The stored session's own refresh token: the app (if open) is one refresh behind.
+    let same = run_async(data.path(), &args, &stored.refresh_token).await;
+    assert_eq!(same.code, 0, "{same:?}");
+    assert!(
+        same.stderr.contains("gets this new session back"),
+        "{same:?}"
+    );
+    assert!(!same.stderr.contains("replaced"), "{same:?}");
+    let current = vault.load("p-over").unwrap().unwrap();
+
+    // Another session's: the stored one is replaced, and no "one behind" comfort is given.
+    let other = sign_in(&server).await;
+    let replaced = run_async(data.path(), &args, &other.refresh_token).await;
+    assert_eq!(replaced.code, 0, "{replaced:?}");
+    assert!(
+        replaced.stderr.contains(&format!(
+            "replaced the profile's stored session (refresh token {})",
+            fingerprint(&current.refresh_token)
+        )),
+        "{replaced:?}"
+    );
+    assert!(
+        !replaced.stderr.contains("gets this new session back"),
+        "{replaced:?}"
+    );
+    replaced.assert_never_shows(&current.refresh_token);
+    vault.forget_profile("p-over").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn an_unreadable_slot_is_listed_as_such_and_import_replaces_it() {
+    require_throwaway_keyring();
+    let server = server(|_| {}).await;
+    let data = data_folder();
+    write_settings(data.path(), &settings_for(&server, "p-bad", "Bad"));
+    // Sealed, then its file removed: the keyring names a sealed session that is not there.
+    let mut vault = app_vault(data.path());
+    vault.set_inline_limit(0);
+    vault.save("p-bad", &sign_in(&server).await).unwrap();
+    for file in support::files_in(&data.path().join("sessions")) {
+        std::fs::remove_file(file).unwrap();
+    }
+    assert!(matches!(
+        vault.load("p-bad"),
+        Err(session_engine::StorageError::Corrupt(_))
+    ));
+
+    let listed = run_async(data.path(), &["profiles", "--json"], "").await;
+    assert_eq!(listed.code, 0, "{listed:?}");
+    let entry = &listed.json()["profiles"][1];
+    assert!(entry["session"].is_null(), "{entry}");
+    assert!(
+        entry["unreadable"].as_str().unwrap().contains("missing"),
+        "{entry}"
+    );
+    let human = run_async(data.path(), &["profiles"], "").await;
+    assert_eq!(human.code, 0, "{human:?}");
+    assert!(
+        human.stdout.contains("stored session unreadable"),
+        "{human:?}"
+    );
+
+    let session = sign_in(&server).await;
+    let imported = run_async(data.path(), &["import", "-p", "p-bad"], &cookie(&session)).await;
+    assert_eq!(imported.code, 0, "{imported:?}");
+    assert!(
+        imported
+            .stderr
+            .contains("replaced the profile's unreadable stored session"),
+        "{imported:?}"
+    );
+    let repaired = vault
+        .load("p-bad")
+        .unwrap()
+        .expect("saved over the bad slot");
+    assert_eq!(repaired.refresh_token, session.refresh_token);
+    vault.forget_profile("p-bad").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn watch_without_auto_refresh_warns_when_the_start_up_recovery_refreshes() {
+    require_throwaway_keyring();
+    // Tokens that live 8 s: inside the profile's 10 s margin, so opening it refreshes it.
+    let server = server(|config| config.jwt_expiry = Duration::from_secs(8)).await;
+    let data = data_folder();
+    write_settings(data.path(), &settings_for(&server, "p-due", "Due"));
+    let vault = app_vault(data.path());
+    let session = sign_in(&server).await;
+    vault.save("p-due", &session).unwrap();
+
+    let watched = run_async(data.path(), &["watch", "-p", "p-due", "--count", "3"], "").await;
+    assert_eq!(watched.code, 0, "{watched:?}");
+    assert!(
+        watched.stdout.contains("\"TOKEN_REFRESHED\""),
+        "{watched:?}"
+    );
+    assert_ne!(
+        vault.load("p-due").unwrap().unwrap().refresh_token,
+        session.refresh_token,
+        "the recovery saved a new session"
+    );
+    assert!(
+        watched.stderr.contains("gets this new session back"),
+        "a running app is told about: {watched:?}"
+    );
+    vault.forget_profile("p-due").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn the_kernel_keyring_is_refused_unless_asked_for() {
+    require_throwaway_keyring();
+    let server = server(|_| {}).await;
+    let data = data_folder();
+    write_settings(data.path(), &settings_for(&server, "p-kernel", "Kernel"));
+    let session = sign_in(&server).await;
+    // No Secret Service on this bus (as over SSH or from cron): only the kernel keyring answers.
+    let run_without_bus = |extra: &'static [&'static str], paste: String| {
+        let data = data.path().to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let mut args = vec!["import", "-p", "p-kernel", "--json"];
+            args.extend_from_slice(extra);
+            let mut child = support::command(&data, &args)
+                .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+                .env_remove("SESSION_INSPECTOR_KEYRING_ANY")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write as _;
+            let _ = child.stdin.take().unwrap().write_all(paste.as_bytes());
+            child.wait_with_output().unwrap()
+        })
+    };
+    let refused = run_without_bus(&[], cookie(&session)).await.unwrap();
+    assert_eq!(refused.status.code(), Some(8), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--keyring-any"), "{stderr}");
+    assert!(stderr.contains("kernel keyring"), "{stderr}");
+
+    let allowed = run_without_bus(&["--keyring-any"], cookie(&session))
+        .await
+        .unwrap();
+    assert_eq!(allowed.status.code(), Some(0), "{allowed:?}");
+    assert!(
+        String::from_utf8_lossy(&allowed.stderr).contains("will not survive a reboot"),
+        "{allowed:?}"
+    );
+    let kernel = Vault::open_backend(
+        Backend::KernelKeyring,
+        IDENTIFIER,
+        Folders::at(data.path()).sealed_folder(),
+    )
+    .unwrap();
+    assert_eq!(
+        kernel.load("p-kernel").unwrap().unwrap().refresh_token,
+        session.refresh_token
+    );
+    kernel.forget_profile("p-kernel").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "opens the OS keyring: run inside src-tauri/scripts/with-keyring.sh"]
+async fn watch_stops_rather_than_bring_back_a_profile_the_app_removed() {
+    require_throwaway_keyring();
+    // Tokens that live a minute; with a 55 s margin the auto-refresh is due in about 5 s.
+    let server = server(|config| config.jwt_expiry = Duration::from_secs(60)).await;
+    let data = data_folder();
+    let file = write_settings(data.path(), &settings_for(&server, "p-gone", "Gone"));
+    let vault = app_vault(data.path());
+    vault.save("p-gone", &sign_in(&server).await).unwrap();
+
+    let data_path = data.path().to_path_buf();
+    let ran = tokio::task::spawn_blocking(move || {
+        let mut child = support::command(
+            &data_path,
+            // --count: a watch that went on refreshing would still end, and fail below.
+            &[
+                "watch",
+                "-p",
+                "p-gone",
+                "--auto-refresh",
+                "--margin",
+                "55",
+                "--count",
+                "6",
+            ],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut reader = BufReader::new(&mut stdout);
+        let mut first = String::new();
+        reader.read_line(&mut first).unwrap();
+        // The app removes the profile (as Reset all data does): settings, then its slot.
+        std::fs::write(&file, "{}").unwrap();
+        app_vault(&data_path).forget_profile("p-gone").unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        (first, rest, stderr, child.wait().unwrap())
+    });
+    let (first, rest, stderr, status) = tokio::time::timeout(Duration::from_secs(40), ran)
+        .await
+        .expect("watch ends by itself")
+        .unwrap();
+    assert_eq!(status.code(), Some(4), "a profile error: {stderr}");
+    assert!(first.contains("SIGNED_IN"), "{first}");
+    assert!(rest.contains("\"refreshFailed\""), "{rest}");
+    assert!(
+        stderr.contains("no longer in the app's settings"),
+        "{stderr}"
+    );
+    assert!(
+        vault.load("p-gone").unwrap().is_none(),
+        "the removed profile's session did not come back"
+    );
 }

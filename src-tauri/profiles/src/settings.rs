@@ -45,6 +45,13 @@ fn default_margin() -> u64 {
 }
 
 impl Profile {
+    /// The name a project profile's session is kept under in the keyring: its id. The app
+    /// and the command line both use this; the built-in demo's name also carries its demo
+    /// database's key (the app's `demo::store_key`).
+    pub fn project_store_key(&self) -> String {
+        self.id.clone()
+    }
+
     /// A real project, signed out, auto-refresh off.
     pub fn project(id: String, name: String, project_url: String, anon_key: String) -> Profile {
         Profile {
@@ -177,6 +184,14 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keyring name is the app's and the command line's alike, and users' sessions are
+    /// stored under it: changing it would lose them.
+    #[test]
+    fn a_project_keeps_its_session_under_its_id() {
+        let project = Profile::project("p-1".into(), "P".into(), "https://x".into(), "k".into());
+        assert_eq!(project.project_store_key(), "p-1");
+    }
 
     #[test]
     fn with_no_profiles_the_built_in_demo_is_created_and_remembered() {
