@@ -1,14 +1,17 @@
 //! Every HTTP exchange, kept for the inspector with secrets replaced by fingerprints. The
-//! redaction runs when the log first reads an exchange, not on the request's path; until then
-//! the exchange is a private `RawExchange`, which only leaves this module redacted.
+//! redaction runs moments after the exchange is recorded, on a worker thread, not on the
+//! request's path (or sooner, when the log reads it first); until then the exchange is a
+//! private `RawExchange`, which only leaves this module redacted.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::thread::Thread;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::broadcast;
 use zeroize::Zeroize;
@@ -174,13 +177,13 @@ impl RawExchange {
         for secret in &self.header_secrets {
             redactor.learn_header_secret(secret);
         }
-        let parsed =
-            |bytes: Option<&[u8]>| bytes.and_then(|b| serde_json::from_slice::<Value>(b).ok());
-        if let Some(body) = parsed(self.request_body.as_deref().map(str::as_bytes)) {
-            redactor.learn_request_json(&body);
+        if let Some(body) = &self.request_body {
+            if let Ok(body) = serde_json::from_str::<Value>(body) {
+                redactor.learn_request_json(&body);
+            }
         }
-        if let Some(body) = parsed(self.response_body.as_deref()) {
-            redactor.learn_json(&body);
+        if let Some(body) = &self.response_body {
+            redactor.learn_answer(body);
         }
         redactor
     }
@@ -223,7 +226,8 @@ fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// One recorded exchange: raw until something reads it, then redacted once for every reader.
+/// One recorded exchange: raw until the redaction worker or a reader gets to it, then redacted
+/// once for every reader.
 struct Recorded {
     id: u64,
     slot: Mutex<Slot>,
@@ -235,21 +239,73 @@ enum Slot {
 }
 
 impl Recorded {
-    fn exchange(&self) -> Exchange {
+    /// The slot, redacted by this call unless someone (the worker, a reader) came first.
+    fn redact(&self) -> MutexGuard<'_, Slot> {
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-        let exchange = match &*slot {
-            Slot::Redacted(exchange) => return exchange.clone(),
+        if let Slot::Raw(raw) = &*slot {
+            // The raw text goes (wiped) once its redacted form exists.
+            *slot = Slot::Redacted(raw.redacted(self.id));
+        }
+        slot
+    }
+
+    fn exchange(&self) -> Exchange {
+        match &*self.redact() {
+            Slot::Redacted(exchange) => exchange.clone(),
+            // Not reached: `redact` left no raw slot. Redacted all the same.
             Slot::Raw(raw) => raw.redacted(self.id),
-        };
-        // The raw text goes (wiped) once its redacted form exists.
-        *slot = Slot::Redacted(exchange.clone());
-        exchange
+        }
+    }
+}
+
+/// How long the redaction worker lets exchanges gather once woken: a burst of requests is
+/// redacted in one go, not in between them, and its callers wake the worker once, not each.
+const GATHER: Duration = Duration::from_millis(20);
+
+/// Hands a recorded exchange to the redaction worker: one thread for the whole process, which
+/// redacts each exchange within moments (`GATHER`, plus the work) of its recording. Raw text
+/// must not wait in memory for a reader that may never come (the CLI reads no log, a window
+/// reads only what it subscribed to, a lagging receiver skips exchanges), and redacting is
+/// too much work for the request's caller, whose part is a push onto a queue (and a wake-up
+/// when the queue was empty). The worker holds exchanges weakly: one that left the ring and
+/// the live feed before its turn is already dropped, and so wiped. Should the thread fail to
+/// start, exchanges are redacted by their first reader or wiped when they leave.
+fn redact_soon(recorded: &Arc<Recorded>) {
+    static PENDING: Mutex<Vec<Weak<Recorded>>> = Mutex::new(Vec::new());
+    static WORKER: OnceLock<Option<Thread>> = OnceLock::new();
+    let pending = || PENDING.lock().unwrap_or_else(|p| p.into_inner());
+    let worker = WORKER.get_or_init(|| {
+        let worker = std::thread::Builder::new()
+            .name("exchange-redactor".into())
+            .spawn(move || loop {
+                // Woken by the first exchange queued since the last batch (a wake-up sent
+                // while a batch is redacted makes the next `park` return at once).
+                std::thread::park();
+                std::thread::sleep(GATHER);
+                let batch = std::mem::take(&mut *pending());
+                for recorded in batch {
+                    if let Some(recorded) = recorded.upgrade() {
+                        drop(recorded.redact());
+                    }
+                }
+            });
+        worker.ok().map(|handle| handle.thread().clone())
+    });
+    let Some(worker) = worker else { return };
+    let first = {
+        let mut pending = pending();
+        pending.push(Arc::downgrade(recorded));
+        pending.len() == 1
+    };
+    if first {
+        worker.unpark();
     }
 }
 
 /// The newest `KEEP` exchanges and a live feed of them. Recording costs the request's caller
-/// no redaction: an exchange is redacted the first time anyone reads it (`recent`, `get`, a
-/// `LiveExchanges` receiver), outside the ring's lock, so a refresh never waits for a reader.
+/// no redaction: the redaction worker does it moments later (`redact_soon`), or the first
+/// reader (`recent`, `get`, a `LiveExchanges` receiver) if it comes sooner, outside the ring's
+/// lock, so a refresh never waits for a reader.
 pub struct Recorder {
     recent: Mutex<VecDeque<Arc<Recorded>>>,
     live: broadcast::Sender<Arc<Recorded>>,
@@ -278,6 +334,7 @@ impl Recorder {
             }
             recent.push_back(recorded.clone());
         }
+        redact_soon(&recorded);
         let _ = self.live.send(recorded);
         id
     }
@@ -372,6 +429,51 @@ impl Redactor {
             }
             Value::Array(items) => items.iter().for_each(|v| self.learn_json(v)),
             _ => {}
+        }
+    }
+
+    /// An answer's secrets, from its JSON tree. Some answers no tree reads are still read by
+    /// the engine's typed reads, which skip the fields they do not know without checking them (a
+    /// number out of range, a lone surrogate escape, bytes that are not UTF-8 pass there): a
+    /// session can come from such a body. Its tokens are then learned from a typed read as
+    /// loose as the session's (`TokenFields`), and the rest from the tree of the text as the
+    /// log shows it when only its UTF-8 was broken.
+    fn learn_answer(&mut self, body: &[u8]) {
+        if let Ok(value) = serde_json::from_slice::<Value>(body) {
+            return self.learn_json(&value);
+        }
+        if let std::borrow::Cow::Owned(mut shown) = String::from_utf8_lossy(body) {
+            if let Ok(value) = serde_json::from_str::<Value>(&shown) {
+                self.learn_json(&value);
+            }
+            shown.zeroize();
+        }
+        if let Ok(fields) = serde_json::from_slice::<TokenFields>(body) {
+            for token in [
+                fields.access_token,
+                fields.refresh_token,
+                fields.provider_token,
+                fields.provider_refresh_token,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if self.learned() < MAX_SECRETS {
+                    self.learn_secret(&token);
+                }
+            }
+            let user = fields.user.unwrap_or_default();
+            for free_form in [
+                user.identities,
+                user.factors,
+                user.app_metadata,
+                user.user_metadata,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                self.learn_json(&free_form);
+            }
         }
     }
 
@@ -498,6 +600,26 @@ impl Redactor {
         exchange.error = exchange.error.map(|e| self.clean(&e));
         exchange
     }
+}
+
+/// The secrets `session::Session` reads from a token response, with types as loose as its own
+/// or looser, and every other field skipped as it skips them: this reads any body it reads.
+#[derive(Deserialize)]
+struct TokenFields {
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    provider_token: Option<String>,
+    provider_refresh_token: Option<String>,
+    user: Option<UserFields>,
+}
+
+/// The free-form parts of `session::User`, where a secret could sit.
+#[derive(Default, Deserialize)]
+struct UserFields {
+    identities: Option<Value>,
+    factors: Option<Value>,
+    app_metadata: Option<Value>,
+    user_metadata: Option<Value>,
 }
 
 /// The text cut to at most `limit` bytes (on a character boundary), saying how much was left out.
@@ -635,20 +757,147 @@ mod tests {
         assert_redacted(&recorder.recent().pop().unwrap(), "recent, first");
     }
 
-    #[test]
-    fn recording_leaves_the_redaction_to_the_first_reader() {
-        let recorder = Recorder::default();
-        let id = recorder.record(raw_refresh());
-        let slot_is_raw = |recorder: &Recorder| {
-            let kept = recorder.ring().back().unwrap().clone();
-            let raw = matches!(*kept.slot.lock().unwrap(), Slot::Raw(_));
-            raw
+    /// How many of the ring's exchanges are still raw, once the worker had `patience` to
+    /// redact them.
+    fn raw_after(recorder: &Recorder, patience: std::time::Duration) -> usize {
+        let raw_count = || {
+            recorder
+                .ring()
+                .iter()
+                .filter(|kept| matches!(*kept.slot.lock().unwrap(), Slot::Raw(_)))
+                .count()
         };
-        assert!(slot_is_raw(&recorder), "redacted on the caller's path");
-        assert_redacted(&recorder.get(id).unwrap(), "get");
-        assert!(
-            !slot_is_raw(&recorder),
-            "the raw text is kept after reading"
+        let deadline = std::time::Instant::now() + patience;
+        while raw_count() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        raw_count()
+    }
+
+    #[test]
+    fn an_exchange_nobody_reads_is_redacted_moments_after_recording() {
+        let recorder = Recorder::default();
+        for _ in 0..20 {
+            recorder.record(raw_refresh());
+        }
+        assert_eq!(
+            raw_after(&recorder, std::time::Duration::from_secs(10)),
+            0,
+            "raw text waits for a reader"
+        );
+        // Read from the slot as the worker left it: no reader redacted these.
+        let kept = recorder.ring().back().unwrap().clone();
+        let slot = kept.slot.lock().unwrap();
+        let Slot::Redacted(exchange) = &*slot else {
+            unreachable!("checked above")
+        };
+        assert_redacted(exchange, "the worker");
+    }
+
+    #[tokio::test]
+    async fn a_receiver_that_fell_behind_reads_redacted_exchanges_and_skips_none_raw() {
+        let recorder = Recorder::default();
+        let mut live = recorder.subscribe();
+        for _ in 0..300 {
+            recorder.record(raw_refresh());
+        }
+        assert!(matches!(
+            live.recv().await,
+            Err(broadcast::error::RecvError::Lagged(44))
+        ));
+        assert_redacted(&live.recv().await.unwrap(), "after lagging");
+        // What it skipped was redacted all the same, without a reader.
+        assert_eq!(raw_after(&recorder, std::time::Duration::from_secs(10)), 0);
+    }
+
+    #[test]
+    fn request_passwords_and_short_codes_never_reach_the_log() {
+        let recorder = Recorder::default();
+        let password = "correct-horse-battery";
+        let mut raw = RawExchange::request(
+            Utc::now(),
+            "POST".into(),
+            "http://x/verify".into(),
+            HeaderMap::new(),
+            Some(
+                serde_json::json!({"email": "a@b.co", "password": password, "token": "654321", "type": "email"})
+                    .to_string(),
+            ),
+            vec![],
+        );
+        raw.answered(
+            400,
+            HeaderMap::new(),
+            None,
+            // Short, the code is hidden where it stands as a whole JSON string.
+            Some(br#"{"code":"otp_expired","echo":"654321"}"#.to_vec()),
+        );
+        let id = recorder.record(raw);
+        let text = serde_json::to_string(&recorder.get(id).unwrap()).unwrap();
+        for leaked in [password, "654321"] {
+            assert!(!text.contains(leaked), "{leaked} in {text}");
+        }
+        assert!(text.contains(r#"\"type\":\"email\""#), "{text}");
+    }
+
+    /// A GoTrue answer to a refresh, `extra` spliced into its top level and `user_extra` into its
+    /// user: what a proxy may add.
+    fn odd_answer(extra: &[u8], user_extra: &[u8]) -> Vec<u8> {
+        let mut body = format!(
+            r#"{{"access_token":"{ACCESS}","token_type":"bearer","expires_in":3600,"expires_at":1900000000,"refresh_token":"{NEXT}","user":{{"id":"u1","aud":"authenticated","identities":[{{"id":"i1","identity_data":{{"sub":"u1"}}}}]"#
+        )
+        .into_bytes();
+        body.extend_from_slice(user_extra);
+        body.extend_from_slice(b"}");
+        body.extend_from_slice(extra);
+        body.extend_from_slice(b"}");
+        body
+    }
+
+    #[test]
+    fn an_answer_the_session_reads_but_no_json_tree_does_is_still_redacted() {
+        let cases: [(&str, Vec<u8>); 3] = [
+            (
+                "a number out of range",
+                odd_answer(br#","weak_password":1e400"#, b""),
+            ),
+            (
+                "a lone surrogate escape",
+                odd_answer(b"", br#","confirmation_sent_at":"\udc00""#),
+            ),
+            (
+                "a latin-1 byte",
+                odd_answer(b"", b",\"confirmation_sent_at\":\"caf\xe9\""),
+            ),
+        ];
+        for (case, body) in cases {
+            assert!(
+                serde_json::from_slice::<Value>(&body).is_err(),
+                "{case}: a tree reads it"
+            );
+            let session = crate::session::session_from_token_response(&body, 0)
+                .unwrap_or_else(|e| panic!("{case}: the session is refused: {e}"));
+            assert_eq!(session.refresh_token, NEXT, "{case}");
+
+            let recorder = Recorder::default();
+            let mut raw = raw_refresh();
+            raw.response_body = Some(body);
+            let id = recorder.record(raw);
+            let logged = recorder.get(id).unwrap();
+            assert_redacted(&logged, case);
+        }
+    }
+
+    #[test]
+    fn an_answer_that_is_not_json_keeps_what_it_says_but_no_known_secret() {
+        let recorder = Recorder::default();
+        let mut raw = raw_refresh();
+        raw.response_body = Some(format!("<p>bad gateway for {SENT}</p>").into_bytes());
+        let id = recorder.record(raw);
+        let body = recorder.get(id).unwrap().response_body.unwrap();
+        assert_eq!(
+            body,
+            format!("<p>bad gateway for {}</p>", fingerprint(SENT))
         );
     }
 

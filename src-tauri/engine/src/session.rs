@@ -109,7 +109,11 @@ pub fn is_plausible_unix_secs(secs: i64) -> bool {
 pub fn session_from_token_response(body: &[u8], now: i64) -> Result<Session, AuthError> {
     // The usual answer (GoTrue's: every field there, `expires_at` in range) is read straight
     // into the session, without building a JSON tree first (a refresh's hot path). Any other
-    // answer takes the tree, whose rules decide; on this one they give the same session.
+    // answer takes the tree, whose rules decide. Where both read a body they give the same
+    // session, but the direct read skips unknown fields unchecked, so it also accepts bodies
+    // the tree refuses (a number out of range, a lone surrogate or a byte that is not UTF-8 in
+    // a field it skips), as auth-js's `JSON.parse` does; the recorder's redaction reads
+    // the tokens of such a body the same loose way (`recorder::TokenFields`).
     if let Ok(session) = serde_json::from_slice::<Session>(body) {
         if is_plausible_unix_secs(session.expires_at) {
             return Ok(session);
@@ -186,6 +190,96 @@ mod tests {
         let tree = session_from_token_json(serde_json::from_str(&body).unwrap(), 1_000).unwrap();
         assert_eq!(direct, tree);
         assert_eq!(direct.expires_at, 1_900_000_000);
+    }
+
+    /// The direct read and the tree, each on its own.
+    fn both_reads(body: &Value, now: i64) -> [Result<Session, AuthError>; 2] {
+        let text = body.to_string();
+        [
+            session_from_token_response(text.as_bytes(), now),
+            session_from_token_json(body.clone(), now),
+        ]
+    }
+
+    #[test]
+    fn the_direct_read_and_the_tree_agree_on_answers_off_the_usual_shape() {
+        let jwt_exp = |exp: i64| {
+            use base64::Engine;
+            let part = |json: Value| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string())
+            };
+            format!(
+                "{}.{}.sig",
+                part(serde_json::json!({"alg": "HS256"})),
+                part(serde_json::json!({"exp": exp}))
+            )
+        };
+        let usual = serde_json::json!({
+            "access_token": jwt_exp(1_900_000_000), "token_type": "bearer", "expires_in": 3600,
+            "expires_at": 1_900_000_000, "refresh_token": "r3fr3sh", "user": {"id": "u1"},
+        });
+        let with = |key: &str, value: Value| {
+            let mut body = usual.clone();
+            body[key] = value;
+            body
+        };
+        let without = |key: &str| {
+            let mut body = usual.clone();
+            body.as_object_mut().unwrap().remove(key);
+            body
+        };
+        let cases = [
+            ("no expires_at, an expires_in", without("expires_at")),
+            (
+                "expires_at out of range, a JWT exp",
+                with("expires_at", Value::from(i64::MAX)),
+            ),
+            ("expires_at negative", with("expires_at", Value::from(-5))),
+            ("no user", without("user")),
+            ("provider tokens null", {
+                let mut body = with("provider_token", Value::Null);
+                body["provider_refresh_token"] = Value::Null;
+                body
+            }),
+            (
+                "provider tokens given",
+                with("provider_token", Value::from("pt")),
+            ),
+            (
+                "weak_password present",
+                with("weak_password", serde_json::json!({"reasons": ["length"]})),
+            ),
+            ("no token_type", without("token_type")),
+        ];
+        for (case, body) in cases {
+            let [direct, tree] = both_reads(&body, 1_000);
+            assert_eq!(direct, tree, "{case}");
+        }
+        let [direct, _] = both_reads(&without("expires_at"), 1_000);
+        assert_eq!(direct.unwrap().expires_at, 4_600);
+        let [direct, _] = both_reads(&with("expires_at", Value::from(i64::MAX)), 1_000);
+        assert_eq!(direct.unwrap().expires_at, 1_900_000_000, "from the JWT");
+    }
+
+    #[test]
+    fn the_direct_read_accepts_what_it_skips_unchecked() {
+        // What no JSON tree reads, in fields the session does not keep: accepted, as auth-js
+        // does (the recorder's tests prove these bodies are still redacted).
+        let usual =
+            r#""access_token":"at","expires_at":2000000000,"refresh_token":"rt","user":{"id":"u1""#;
+        for body in [
+            format!(r#"{{{usual}}},"weak_password":1e400}}"#).into_bytes(),
+            format!(r#"{{{usual},"confirmation_sent_at":"\udc00"}}}}"#).into_bytes(),
+            [
+                format!(r#"{{{usual},"confirmation_sent_at":"caf"#).as_bytes(),
+                b"\xe9\"}}",
+            ]
+            .concat(),
+        ] {
+            assert!(serde_json::from_slice::<Value>(&body).is_err());
+            let session = session_from_token_response(&body, 0).unwrap();
+            assert_eq!(session.refresh_token, "rt");
+        }
     }
 
     #[test]

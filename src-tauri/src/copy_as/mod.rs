@@ -1,6 +1,6 @@
 //! Copy an exchange of the log as a curl command or as the supabase-js call that makes it.
 //!
-//! The recorder keeps only redacted exchanges: each secret is a fingerprint (`fp:…`) and a
+//! The recorder hands out only redacted exchanges: each secret is a fingerprint (`fp:…`) and a
 //! password is `[redacted]`. So the copy cannot be rebuilt from the exchange alone. Each secret
 //! becomes a named slot (`$SI_REFRESH_TOKEN`, `SI_ACCESS_TOKEN`, …) that says which fingerprint it
 //! stood for. By default every slot stays a placeholder. With real tokens, which the user must
