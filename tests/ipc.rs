@@ -129,7 +129,7 @@ fn core_window_commands_outside_the_capability_are_refused() {
 }
 
 /// Every command the app registers, as listed in `permissions/app.toml`.
-const APP_COMMANDS: [&str; 52] = [
+const APP_COMMANDS: [&str; 53] = [
     "app_info",
     "app_about",
     "app_copy_path",
@@ -141,6 +141,7 @@ const APP_COMMANDS: [&str; 52] = [
     "profile_remove",
     "profile_detect_local",
     "session_current",
+    "timeline_get",
     "session_refresh",
     "session_signature",
     "jwt_secret_kept",

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use session_engine::auto_refresh::Setting;
-use session_engine::AuthClient;
+use session_engine::tokens::{decode_jwt, fingerprint, inspect_refresh_token, RefreshTokenShape};
+use session_engine::{AuthClient, AuthEvent, Cause, RefreshFailure};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::watch;
@@ -55,6 +56,8 @@ struct Pending {
     scheduled: bool,
     /// Entries per profile in the file, once counted.
     counts: Option<HashMap<String, usize>>,
+    /// Each profile's current recording run (`record`), whose exchanges its client still has.
+    runs: HashMap<String, String>,
 }
 
 impl History {
@@ -158,6 +161,29 @@ impl History {
             counts.remove(profile);
         }
         Ok(())
+    }
+
+    /// `profile`'s entries, oldest first: the file's, then those waiting for their batch.
+    pub fn entries_of(&self, folder: &Path, profile: &str) -> Result<Vec<HistoryEntry>, HistoryError> {
+        // Under the lock: a batch being written is either still pending or in the file.
+        let pending = self.lock();
+        let mut entries: Vec<HistoryEntry> = read(&folder.join(FILE))?
+            .into_iter()
+            .filter(|entry| entry.profile == profile)
+            .collect();
+        entries.extend(
+            pending
+                .entries
+                .iter()
+                .filter(|entry| entry.profile == profile)
+                .cloned(),
+        );
+        Ok(entries)
+    }
+
+    /// The recording run of `profile`'s open client, if one is recording.
+    pub fn run_of(&self, profile: &str) -> Option<String> {
+        self.lock().runs.get(profile).cloned()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
@@ -294,9 +320,83 @@ pub async fn forget_profile<R: Runtime>(app: &AppHandle<R>, profile: &str) {
     }
 }
 
-/// Records `client`'s events for `profile` until `alive`'s sender (the active profile) is gone
-/// or the task is aborted (closing the profile does both, and waits for it). Entries already
-/// handed over are written with their batch even so.
+/// A new recording run: the engine client's exchange ids start again with each client (each
+/// launch, each opening of a profile), so an entry names the run its exchange belongs to. The
+/// time to the millisecond, the process and a counter within it.
+fn new_run() -> String {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "{}#{}#{}",
+        chrono::Utc::now().timestamp_millis(),
+        std::process::id(),
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// The entry for an auth event: its kind, cause and exchange, the refresh token's fingerprint
+/// and v2 counter, the access token's kept claims (`CLAIMS_KEPT`). No token.
+pub fn entry_of_event(event: &AuthEvent, profile: &str, run: &str) -> HistoryEntry {
+    let session = event.session.as_ref();
+    let counter = session.and_then(|s| match inspect_refresh_token(&s.refresh_token) {
+        RefreshTokenShape::V2 { counter, .. } => Some(counter),
+        _ => None,
+    });
+    let claims = session
+        .and_then(|s| decode_jwt(&s.access_token).ok())
+        .map(|decoded| {
+            decoded
+                .claims
+                .into_iter()
+                .filter(|(name, _)| session_profiles::CLAIMS_KEPT.contains(&name.as_str()))
+                .collect()
+        });
+    HistoryEntry {
+        at: crate::live_log::timestamp(event.at),
+        kind: event.kind.as_str().to_string(),
+        profile: profile.to_string(),
+        refresh_token_fingerprint: session.map(|s| fingerprint(&s.refresh_token)),
+        cause: event.cause.map(cause_name),
+        counter,
+        exchange_id: event.exchange_id,
+        run: event.exchange_id.map(|_| run.to_string()),
+        code: event.reason.clone(),
+        status: event.rejection.as_ref().map(|r| r.status),
+        claims,
+    }
+}
+
+/// The entry for a refresh that failed: `REFRESH_FAILED`, with the GoTrue code and status, the
+/// fingerprint of the refresh token sent, the cause and the exchange.
+pub fn entry_of_failure(failure: &RefreshFailure, profile: &str, run: &str) -> HistoryEntry {
+    HistoryEntry {
+        at: crate::live_log::timestamp(failure.at),
+        kind: REFRESH_FAILED.to_string(),
+        profile: profile.to_string(),
+        refresh_token_fingerprint: Some(failure.refresh_token_fingerprint.clone()),
+        cause: Some(cause_name(failure.cause)),
+        counter: None,
+        exchange_id: failure.exchange_id,
+        run: failure.exchange_id.map(|_| run.to_string()),
+        code: failure.code.clone(),
+        status: failure.status,
+        claims: None,
+    }
+}
+
+/// The kind of a failed refresh's entry (not an auth event: the timeline's own).
+pub const REFRESH_FAILED: &str = "REFRESH_FAILED";
+
+/// The cause as the engine serializes it (`refreshNow`, …), the one spelling of the file and IPC.
+fn cause_name(cause: Cause) -> String {
+    match serde_json::to_value(cause) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => cause.label().to_string(),
+    }
+}
+
+/// Records `client`'s events and failed refreshes for `profile` until `alive`'s sender (the
+/// active profile) is gone or the task is aborted (closing the profile does both, and waits
+/// for it). Entries already handed over are written with their batch even so.
 pub fn record<R: Runtime>(
     app: AppHandle<R>,
     client: &AuthClient,
@@ -304,34 +404,34 @@ pub fn record<R: Runtime>(
     mut alive: watch::Receiver<Setting>,
 ) -> JoinHandle<()> {
     let mut events = client.subscribe();
+    let mut failures = client.refresh_failures();
     tauri::async_runtime::spawn(async move {
         let (Some(folder), Some(history)) = (folder(&app), app.try_state::<History>()) else {
             return;
         };
         let history = history.inner().clone();
+        let run = new_run();
+        history.lock().runs.insert(profile.clone(), run.clone());
         loop {
-            let event = tokio::select! {
+            let entry = tokio::select! {
                 event = events.next() => match event {
-                    Some(event) => event,
+                    Some(event) => entry_of_event(&event, &profile, &run),
                     None => return,
+                },
+                failure = failures.recv() => match failure {
+                    Ok(failure) => entry_of_failure(&failure, &profile, &run),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "failed refreshes missing from the history");
+                        continue;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
                 changed = alive.changed() => match changed {
                     Ok(()) => continue,
                     Err(_) => return,
                 },
             };
-            history.append(
-                &folder,
-                HistoryEntry {
-                    at: crate::live_log::timestamp(event.at),
-                    kind: event.kind.as_str().to_string(),
-                    profile: profile.clone(),
-                    refresh_token_fingerprint: event
-                        .session
-                        .as_ref()
-                        .map(|s| session_engine::tokens::fingerprint(&s.refresh_token)),
-                },
-            );
+            history.append(&folder, entry);
         }
     })
 }
@@ -346,7 +446,119 @@ mod tests {
             kind: "TOKEN_REFRESHED".into(),
             profile: profile.into(),
             refresh_token_fingerprint: Some(format!("fp:{i}")),
+            ..HistoryEntry::default()
         }
+    }
+
+    #[test]
+    fn new_fields_round_trip_and_lines_of_an_earlier_version_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::default();
+        let full = HistoryEntry {
+            cause: Some("refreshNow".into()),
+            counter: Some(3),
+            exchange_id: Some(12),
+            run: Some("run".into()),
+            code: Some("over_request_rate_limit".into()),
+            status: Some(429),
+            claims: serde_json::json!({"aal": "aal1", "user_metadata": {"plan": "pro"}})
+                .as_object()
+                .cloned(),
+            ..entry("a", 1)
+        };
+        queue(&history, [full.clone(), entry("a", 2)]);
+        history.flush(dir.path()).unwrap();
+        let path = dir.path().join(FILE);
+        // An empty field is left out of its line: an old entry is written as before.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let old_line = text.lines().nth(1).unwrap();
+        assert_eq!(
+            old_line,
+            r#"{"at":"2","kind":"TOKEN_REFRESHED","profile":"a","refreshTokenFingerprint":"fp:2"}"#
+        );
+        std::fs::write(
+            &path,
+            format!("{text}{{\"at\":\"3\",\"kind\":\"SIGNED_OUT\",\"profile\":\"a\",\"refreshTokenFingerprint\":null}}\n"),
+        )
+        .unwrap();
+        let read = read(&path).unwrap();
+        assert_eq!(read[0], full);
+        assert_eq!(read[1], entry("a", 2));
+        assert_eq!(read[2].kind, "SIGNED_OUT");
+        assert_eq!(read[2].claims, None);
+        // The pending batch is part of a profile's entries, after the file's.
+        queue(&history, [entry("a", 4), entry("b", 5)]);
+        let of_a = history.entries_of(dir.path(), "a").unwrap();
+        assert_eq!(of_a.len(), 4);
+        assert_eq!(of_a[3], entry("a", 4));
+    }
+
+    #[tokio::test]
+    async fn an_event_keeps_its_cause_counter_exchange_and_claims_but_no_token() {
+        use local_gotrue::{Config, DemoUser, RefreshTokenFormat};
+        use session_engine::{ClientConfig, Credentials, MemoryStore};
+        let server = local_gotrue::start(Config {
+            demo_user: Some(DemoUser {
+                email: "entry@example.com".into(),
+                password: "entry-password".into(),
+            }),
+            refresh_token_format: RefreshTokenFormat::V2,
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        let client = AuthClient::new(
+            ClientConfig::new(server.url(), server.anon_key()),
+            Arc::new(MemoryStore::new()),
+            "entry",
+        )
+        .await
+        .unwrap();
+        let mut events = client.subscribe();
+        client
+            .sign_in_with_password(Credentials::Email {
+                email: "entry@example.com".into(),
+                password: "entry-password".into(),
+            })
+            .await
+            .unwrap();
+        let refreshed = client.refresh_session(None).await.unwrap().response.session;
+        let event = loop {
+            let event = events.next().await.unwrap();
+            if event.kind == session_engine::AuthEventKind::TokenRefreshed {
+                break event;
+            }
+        };
+        let entry = entry_of_event(&event, "p", "run-1");
+        assert_eq!(entry.kind, "TOKEN_REFRESHED");
+        assert_eq!(entry.cause.as_deref(), Some("refreshNow"));
+        assert!(entry.counter.is_some_and(|n| n >= 1), "{entry:?}");
+        assert_eq!(entry.exchange_id, event.exchange_id);
+        assert_eq!(entry.run.as_deref(), Some("run-1"));
+        let claims = entry.claims.as_ref().unwrap();
+        assert_eq!(claims["email"], "entry@example.com");
+        assert!(claims.contains_key("session_id") && claims.contains_key("exp"));
+        assert!(claims.keys().all(|k| session_profiles::CLAIMS_KEPT.contains(&k.as_str())));
+        let line = serde_json::to_string(&entry).unwrap();
+        assert!(!line.contains(refreshed.refresh_token.as_str()));
+        assert!(!line.contains(refreshed.access_token.as_str()));
+        assert!(!line.contains("eyJ"), "no JWT in {line}");
+
+        let failure = RefreshFailure {
+            at: event.at,
+            cause: Cause::AutoRefresh,
+            refresh_token_fingerprint: "fp:000000000000".into(),
+            code: None,
+            status: Some(503),
+            exchange_id: Some(7),
+            message: "503".into(),
+        };
+        let failed = entry_of_failure(&failure, "p", "run-1");
+        assert_eq!(
+            (failed.kind.as_str(), failed.cause.as_deref(), failed.status, failed.exchange_id),
+            (REFRESH_FAILED, Some("autoRefresh"), Some(503), Some(7))
+        );
+        server.shutdown();
     }
 
     fn queue(history: &History, entries: impl IntoIterator<Item = HistoryEntry>) {

@@ -24,6 +24,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::qr::QrMatrix;
     use crate::reset::ResetDone;
     use crate::reveal::Which;
+    use crate::timeline::{ExchangeRef, MarkKind, TimelineMark, TimelineSession, TimelineToken, TimelineView};
     use crate::views::{
         EmailChangeView, EventView, RefreshView, RejectionView, SessionView, TotpEnrollmentView,
         UserView,
@@ -90,6 +91,12 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         IdentitiesView::decl(config),
         IdentityView::decl(config),
         EmailChangeView::decl(config),
+        TimelineView::decl(config),
+        TimelineSession::decl(config),
+        TimelineToken::decl(config),
+        TimelineMark::decl(config),
+        MarkKind::decl(config),
+        ExchangeRef::decl(config),
     ]
 }
 

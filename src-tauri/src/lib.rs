@@ -29,6 +29,7 @@ mod rendering;
 pub mod reset;
 mod reveal;
 pub mod settings;
+pub mod timeline;
 mod signature;
 mod vault;
 pub mod views;
@@ -84,6 +85,7 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::profile::profile_remove,
             commands::profile::profile_detect_local,
             commands::session::session_current,
+            commands::timeline::timeline_get,
             commands::session::session_refresh,
             commands::session::session_signature,
             commands::session::jwt_secret_kept,

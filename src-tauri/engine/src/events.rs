@@ -56,6 +56,68 @@ impl AuthEventKind {
     }
 }
 
+/// What set off the event that made a session's tokens: which entry point of the client asked
+/// for the refresh, the sign-in, the step-up. A caller that joined another's refresh shares the
+/// first caller's event, so its cause too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Cause {
+    /// `refresh_session(None)`: the window's Refresh now, the command line's `refresh`.
+    RefreshNow,
+    /// `refresh_session(Some(token))`: a pasted refresh token (or one handed to the CLI).
+    Paste,
+    /// The auto-refresh ticker (`auto_refresh.rs`).
+    AutoRefresh,
+    /// `get_session` (and what runs it first: sign-out, the user, MFA) refreshing a session
+    /// within the refresh margin.
+    GetSession,
+    /// Start-up recovery of a stored session (`startup.rs`).
+    StartUp,
+    /// `set_session` with an expired access token: its refresh token is sent.
+    SetSession,
+    /// Any sign-in: password, one-time code, email link, OAuth, an imported session.
+    SignIn,
+    /// An MFA challenge verified: the session raised to aal2.
+    MfaStepUp,
+    /// A user update (`PUT /user`, an email change confirmed) that handed back the session.
+    UserUpdate,
+}
+
+impl Cause {
+    /// The words the window and the command line show for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Cause::RefreshNow => "Refresh now",
+            Cause::Paste => "Paste",
+            Cause::AutoRefresh => "Auto-refresh",
+            Cause::GetSession => "get_session",
+            Cause::StartUp => "Start-up",
+            Cause::SetSession => "set_session",
+            Cause::SignIn => "Sign-in",
+            Cause::MfaStepUp => "MFA step-up",
+            Cause::UserUpdate => "User update",
+        }
+    }
+}
+
+/// A refresh that went to the server and failed (after its retries): transient failures keep
+/// the session and emit no event, so this is the one place they are told. Never a token: the
+/// refresh token sent is named by its fingerprint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshFailure {
+    pub at: DateTime<Utc>,
+    pub cause: Cause,
+    pub refresh_token_fingerprint: String,
+    /// GoTrue's error code, when its answer had one.
+    pub code: Option<String>,
+    /// The HTTP status (0: no answer).
+    pub status: Option<u16>,
+    /// The last attempt's recorded exchange.
+    pub exchange_id: Option<u64>,
+    /// The error as the caller got it (redacted).
+    pub message: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct AuthEvent {
     pub kind: AuthEventKind,
@@ -71,6 +133,9 @@ pub struct AuthEvent {
     pub exchange_id: Option<u64>,
     /// For `REFRESH_REJECTED`: the rejection, as `AuthClient::refresh_rejection` holds it.
     pub rejection: Option<RefreshRejection>,
+    /// What made the session this event carries (see `Cause`); `None` for `INITIAL_SESSION`,
+    /// `SIGNED_OUT` and `REFRESH_REJECTED`.
+    pub cause: Option<Cause>,
 }
 
 #[derive(Default)]
@@ -92,25 +157,13 @@ impl EventBus {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn emit(
-        &self,
-        kind: AuthEventKind,
-        session: Option<Session>,
-        reason: Option<String>,
-        exchange_id: Option<u64>,
-        at: DateTime<Utc>,
-        rejection: Option<RefreshRejection>,
-    ) {
+    /// Sends `event` to every subscriber; its `previous` is set here, from the bus's last
+    /// auth-js event.
+    pub fn emit(&self, mut event: AuthEvent) {
         let mut state = self.state();
-        let event = Arc::new(AuthEvent {
-            kind,
-            previous: state.last,
-            session,
-            at,
-            reason,
-            exchange_id,
-            rejection,
-        });
+        event.previous = state.last;
+        let kind = event.kind;
+        let event = Arc::new(event);
         if kind.is_auth_js() {
             state.last = Some(kind);
         }
@@ -190,6 +243,7 @@ fn initial_session(
         reason: None,
         exchange_id: None,
         rejection,
+        cause: None,
     }
 }
 

@@ -94,6 +94,11 @@ impl Http {
     }
 
     pub async fn send(&self, call: Call<'_>) -> Result<Answer, AuthError> {
+        self.send_recorded(call).await.0
+    }
+
+    /// `send`, with the recorded exchange's id whatever the outcome (a failure's too).
+    pub async fn send_recorded(&self, call: Call<'_>) -> (Result<Answer, AuthError>, u64) {
         let url = self.url(call.path, call.query);
         let headers = self.headers(call.bearer);
         let body = call.body.map(|b| b.to_string());
@@ -172,7 +177,7 @@ impl Http {
             "auth request"
         );
         let exchange_id = self.recorder.record(exchange);
-        result.map(|body| Answer { body, exchange_id })
+        (result.map(|body| Answer { body, exchange_id }), exchange_id)
     }
 }
 

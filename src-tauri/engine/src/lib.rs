@@ -35,7 +35,7 @@ pub use client::{EmailChangeConfirmation, ResendKind, UserAttributes};
 pub use clock::Clock;
 pub use config::ClientConfig;
 pub use error::AuthError;
-pub use events::{AuthEvent, AuthEventKind, EventStream, Subscription};
+pub use events::{AuthEvent, AuthEventKind, Cause, EventStream, RefreshFailure, Subscription};
 pub use rejection::RefreshRejection;
 pub use secret::Token;
 pub use session::{AuthResponse, Session, User};

@@ -8,8 +8,8 @@ use std::time::Duration;
 use local_gotrue::{Config, DemoUser, Server};
 use serde_json::{json, Value};
 use session_engine::{
-    AuthClient, AuthError, AuthEventKind, ClientConfig, Credentials, MemoryStore, SessionStore,
-    SignOutScope,
+    AuthClient, AuthError, AuthEventKind, Cause, ClientConfig, Credentials, MemoryStore,
+    SessionStore, SignOutScope,
 };
 
 mod common;
@@ -1222,4 +1222,127 @@ async fn sign_out_always_emits_signed_out() {
         ],
         "SIGNED_OUT even without a session, as auth-js's _removeSession"
     );
+}
+
+/// The causes of the stream's events so far, with their kinds.
+fn causes(stream: &mut session_engine::EventStream) -> Vec<(AuthEventKind, Option<Cause>)> {
+    std::iter::from_fn(|| stream.try_next())
+        .map(|event| (event.kind, event.cause))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_way_into_a_refresh_or_a_sign_in_names_its_cause_on_the_event() {
+    let w = world().await;
+    let mut events = collect(&w.client);
+    let _ = next_event(&mut events, "INITIAL_SESSION").await;
+    let session = w.sign_in().await;
+    w.client.refresh_session(None).await.unwrap();
+    let current = w.client.current_session().unwrap();
+    w.client
+        .refresh_session(Some(&current.refresh_token))
+        .await
+        .unwrap();
+    let latest = w.client.current_session().unwrap();
+    w.client
+        .set_session(&session.access_token, &latest.refresh_token)
+        .await
+        .unwrap();
+    assert_eq!(
+        causes(&mut events),
+        [
+            (AuthEventKind::SignedIn, Some(Cause::SignIn)),
+            (AuthEventKind::TokenRefreshed, Some(Cause::RefreshNow)),
+            (AuthEventKind::TokenRefreshed, Some(Cause::Paste)),
+            (AuthEventKind::SignedIn, Some(Cause::SignIn)),
+        ]
+    );
+    w.client.sign_out(SignOutScope::Local).await.unwrap();
+    assert_eq!(causes(&mut events), [(AuthEventKind::SignedOut, None)]);
+}
+
+#[tokio::test]
+async fn refreshes_inside_the_margin_name_get_session_start_up_and_the_ticker() {
+    // Every token is inside a margin longer than it lives.
+    let w = world_with(|_| {}, |c| c.refresh_margin = Duration::from_secs(7200)).await;
+    w.sign_in().await;
+    let mut events = collect(&w.client);
+    let _ = next_event(&mut events, "INITIAL_SESSION").await;
+    causes(&mut events);
+    w.client.get_session().await.unwrap();
+    assert_eq!(
+        causes(&mut events),
+        [(AuthEventKind::TokenRefreshed, Some(Cause::GetSession))]
+    );
+
+    // The app starting again over the same store: the stored session is refreshed at once.
+    let mut settings = ClientConfig::new(w.server.url(), w.server.anon_key());
+    settings.refresh_margin = Duration::from_secs(7200);
+    let again = AuthClient::new(settings, w.store.clone(), PROFILE)
+        .await
+        .unwrap();
+    let mut restarted_events = collect(&again);
+    let first = next_event(&mut restarted_events, "TOKEN_REFRESHED").await;
+    assert_eq!(
+        (first.kind, first.cause),
+        (AuthEventKind::TokenRefreshed, Some(Cause::StartUp))
+    );
+
+    let (setting, receiver) = tokio::sync::watch::channel(session_engine::auto_refresh::Setting {
+        enabled: true,
+        margin: Duration::from_secs(7200),
+    });
+    let ticker = tokio::spawn(session_engine::auto_refresh::run(
+        again.clone(),
+        receiver,
+        |_| {},
+    ));
+    // The ticker's own subscription may refresh first, as any subscriber's start does
+    // (`get_session`); then the ticker's refresh comes, due at once.
+    loop {
+        let event = next_event(&mut restarted_events, "an automatic TOKEN_REFRESHED").await;
+        if event.kind != AuthEventKind::TokenRefreshed {
+            continue;
+        }
+        match event.cause {
+            Some(Cause::AutoRefresh) => break,
+            Some(Cause::GetSession) => continue,
+            other => panic!("a refresh caused by {other:?}"),
+        }
+    }
+    drop(setting);
+    ticker.abort();
+}
+
+#[tokio::test]
+async fn a_failed_refresh_is_told_with_its_cause_status_token_and_exchange() {
+    let w = world_with(|_| {}, |c| c.retry_budget = Duration::from_millis(100)).await;
+    let session = w.sign_in().await;
+    let mut failures = w.client.refresh_failures();
+    w.fault(json!({"count": 1, "status": 503, "path": "/token"}))
+        .await;
+    let error = w.client.refresh_session(None).await.unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    let failure = failures.try_recv().expect("the failure is told before the call returns");
+    assert_eq!(failure.cause, Cause::RefreshNow);
+    assert_eq!(failure.status, Some(503));
+    assert_eq!(
+        failure.refresh_token_fingerprint,
+        session_engine::tokens::fingerprint(&session.refresh_token)
+    );
+    let exchange = w
+        .client
+        .recorder()
+        .get(failure.exchange_id.expect("its exchange"))
+        .expect("recorded");
+    assert_eq!(exchange.status, Some(503));
+    assert!(exchange.url.contains("grant_type=refresh_token"), "{}", exchange.url);
+    // A refusal for good is told too, with GoTrue's code, and a success is not.
+    let pasted = w.client.refresh_session(Some("abcdefghijkl")).await.unwrap_err();
+    let refused = failures.try_recv().unwrap();
+    assert_eq!(refused.cause, Cause::Paste);
+    assert_eq!(refused.code.as_deref(), pasted.code());
+    assert!(refused.code.is_some());
+    w.client.refresh_session(None).await.unwrap();
+    assert!(failures.try_recv().is_err());
 }

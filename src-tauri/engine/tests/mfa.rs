@@ -233,6 +233,7 @@ async fn enroll_challenge_verify_raises_the_session_to_aal2_and_saves_it_first()
     );
     let event = next_event(&mut stream).await;
     assert_eq!(event.kind, AuthEventKind::MfaChallengeVerified);
+    assert_eq!(event.cause, Some(session_engine::Cause::MfaStepUp));
     assert_eq!(event.kind.as_str(), "MFA_CHALLENGE_VERIFIED");
     assert!(event.kind.is_auth_js());
     assert_eq!(event.session.as_ref(), Some(&raised));

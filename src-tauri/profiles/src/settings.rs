@@ -86,15 +86,68 @@ impl Profile {
 }
 
 /// One line of the app's history of auth events: what happened and to which token, by
-/// fingerprint only. An earlier version kept these in the settings (`Settings::history`).
+/// fingerprint only. An earlier version kept these in the settings (`Settings::history`), with
+/// the first four fields only; the rest (what the timeline draws) are left out of a line when
+/// empty, so old lines read as entries without them.
 /// Hashable: a migration that runs again skips the lines already moved.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
     pub at: String,
+    /// The auth event's kind (`TOKEN_REFRESHED`, …), or `REFRESH_FAILED` (`REFRESH_FAILED`).
     pub kind: String,
     pub profile: String,
     pub refresh_token_fingerprint: Option<String>,
+    /// What made it (the engine's `Cause`, as serialized: `refreshNow`, `autoRefresh`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// The v2 refresh token's position in its session's rotation sequence (none for legacy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter: Option<u64>,
+    /// The recorded exchange that made it, numbered within the app run `run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_id: Option<u64>,
+    /// Which run of the app recorded it (exchange ids restart at each launch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// Why: a sign-out's or rejection's reason, or a failure's GoTrue code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// A failure's HTTP status (0: no answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The access token's claims the timeline compares (`CLAIMS_KEPT`): the payload's, never
+    /// the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The access token claims a history entry keeps: what tells two tokens of a session apart.
+pub const CLAIMS_KEPT: &[&str] = &[
+    "sub",
+    "session_id",
+    "aal",
+    "amr",
+    "role",
+    "app_metadata",
+    "user_metadata",
+    "iat",
+    "exp",
+    "email",
+    "is_anonymous",
+    "aud",
+    "iss",
+];
+
+/// By the fields an earlier version had (equal entries have equal ones, so this agrees with
+/// `Eq`): claims are JSON, which does not hash.
+impl std::hash::Hash for HistoryEntry {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.at.hash(state);
+        self.kind.hash(state);
+        self.profile.hash(state);
+        self.refresh_token_fingerprint.hash(state);
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

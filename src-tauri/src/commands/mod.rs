@@ -11,6 +11,7 @@ pub mod mfa;
 pub mod profile;
 pub mod session;
 pub mod sign_in;
+pub mod timeline;
 
 use crate::error::Error;
 use crate::live_log::LogBus;

@@ -27,6 +27,7 @@ import type {
   SignatureStatus,
   SignOutScope,
   Status,
+  TimelineView,
   UserView,
 } from "./types";
 
@@ -178,6 +179,8 @@ export const api = {
    *  when there is none); returns the path. */
   exportLog: (fileName: string, ndjson: string) => call<string>("log_export", { fileName, ndjson }),
   exchange: (id: number) => call<Exchange | null>("log_exchange", { id }),
+  /** The active profile's session timeline, from its history (fingerprints and claims only). */
+  timeline: () => call<TimelineView>("timeline_get"),
   /** The exchange as curl or supabase-js, put on the clipboard by the app. Redacted unless
    *  `realTokens` (after the user confirmed): the window hears only which secrets were filled. */
   logLayout: () => call<LogLayout>("log_layout"),

@@ -400,3 +400,77 @@ email: string | null, createdAt: string | null, lastSignInAt: string | null,
 usedBy: string | null, };
 
 export type EmailChangeView = { "outcome": "firstOfTwo", message: string, } | { "outcome": "applied", session: SessionView, };
+
+export type TimelineView = { 
+/**
+ * Oldest first; a new sign-in (or a new session id) starts a new one.
+ */
+sessions: Array<TimelineSession>, };
+
+export type TimelineSession = { 
+/**
+ * The access tokens' `session_id` claim, when they carry one.
+ */
+sessionId: string | null, 
+/**
+ * Its access tokens in the order they arrived; each but the first came by a rotation.
+ */
+tokens: Array<TimelineToken>, 
+/**
+ * Failures, rejections and the sign-out, in order.
+ */
+marks: Array<TimelineMark>, 
+/**
+ * Signed out (or ended): no token comes after the last.
+ */
+ended: boolean, };
+
+export type TimelineToken = { 
+/**
+ * Unique within the view (`t0`, `t1`, …): what the window's pickers name.
+ */
+id: string, at: string, 
+/**
+ * The event that brought it (`SIGNED_IN`, `TOKEN_REFRESHED`, `MFA_CHALLENGE_VERIFIED`, …).
+ */
+kind: string, 
+/**
+ * What made it (`refreshNow`, `autoRefresh`, …); none for a session first seen at launch
+ * or recorded by an earlier version.
+ */
+cause: string | null, 
+/**
+ * What the window writes on the link that made it: the cause's words (`Cause::label`),
+ * or, without a cause, what the event says.
+ */
+label: string, refreshTokenFingerprint: string | null, 
+/**
+ * The v2 refresh token's counter; none for legacy tokens.
+ */
+counter: number | null, exchange: ExchangeRef | null, 
+/**
+ * `iat` and `exp` in Unix seconds, from the claims.
+ */
+issuedAt: number | null, expiresAt: number | null, 
+/**
+ * The kept claims (`session_profiles::CLAIMS_KEPT`); none for an entry of an earlier version.
+ */
+claims: Record<string, unknown> | null, };
+
+export type TimelineMark = { kind: MarkKind, at: string, 
+/**
+ * The GoTrue code, or the sign-out's reason.
+ */
+code: string | null, status: number | null, cause: string | null, 
+/**
+ * The cause's words (`Cause::label`), when there is one.
+ */
+causeLabel: string | null, 
+/**
+ * The refresh token sent (a failure) or refused (a rejection).
+ */
+refreshTokenFingerprint: string | null, exchange: ExchangeRef | null, };
+
+export type MarkKind = "failure" | "rejected" | "signedOut";
+
+export type ExchangeRef = { id: number, thisRun: boolean, };

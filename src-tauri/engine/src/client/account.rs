@@ -112,6 +112,7 @@ impl AuthClient {
                     refresh_token,
                     super::refresh::Caller::Automatic,
                     super::refresh::TokenSource::Given,
+                    crate::events::Cause::SetSession,
                 )
                 .await
                 .map(|r| r.response);
@@ -127,7 +128,12 @@ impl AuthClient {
             provider_token: None,
             provider_refresh_token: None,
         };
-        self.adopt(session.clone(), AuthEventKind::SignedIn, exchange_id)
+        self.adopt(
+            session.clone(),
+            AuthEventKind::SignedIn,
+            exchange_id,
+            crate::events::Cause::SignIn,
+        )
             .await?;
         Ok(AuthResponse { user, session })
     }
@@ -193,6 +199,7 @@ impl AuthClient {
                     session.clone(),
                     AuthEventKind::SignedIn,
                     Some(answer.exchange_id),
+                    crate::events::Cause::SignIn,
                 )
                 .await?;
                 Ok((session.user.clone(), Some(session)))
@@ -210,6 +217,7 @@ impl AuthClient {
             session.clone(),
             AuthEventKind::SignedIn,
             Some(answer.exchange_id),
+            crate::events::Cause::SignIn,
         )
         .await?;
         Ok(AuthResponse {

@@ -304,6 +304,7 @@ impl AuthClient {
             raised.clone(),
             AuthEventKind::MfaChallengeVerified,
             Some(answer.exchange_id),
+            crate::events::Cause::MfaStepUp,
         )
         .await?;
         tracing::info!(factor = %factor_id, "MFA challenge verified: the session is at aal2");

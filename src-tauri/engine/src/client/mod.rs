@@ -24,7 +24,8 @@ use crate::config::ClientConfig;
 use crate::cooldown::Cooldowns;
 use crate::error::AuthError;
 use crate::events::{
-    spawn_callback, AuthEvent, AuthEventKind, EventBus, EventStream, Subscription,
+    spawn_callback, AuthEvent, AuthEventKind, Cause, EventBus, EventStream, RefreshFailure,
+    Subscription,
 };
 use crate::http::Http;
 use crate::landed::Landed;
@@ -54,6 +55,8 @@ struct Inner {
     profile: String,
     current: RwLock<Option<Session>>,
     bus: Arc<EventBus>,
+    /// Refreshes that reached the server and failed (`refresh_failures`).
+    failures: tokio::sync::broadcast::Sender<RefreshFailure>,
     flights: SingleFlight<refresh::RefreshOutcome>,
     cooldowns: Cooldowns,
     /// The refresh tokens that up to 16 saved refreshes on the current session's line used up
@@ -105,6 +108,7 @@ impl AuthClient {
                 profile,
                 current: RwLock::new(stored),
                 bus: Arc::default(),
+                failures: tokio::sync::broadcast::channel(64).0,
                 flights: SingleFlight::default(),
                 jwks: jwks_cache::JwksCache::default(),
                 rejection: Mutex::default(),
@@ -178,6 +182,13 @@ impl AuthClient {
         EventStream::new(receiver, Subscription::new(id, &self.inner.bus))
     }
 
+    /// Every refresh that reached the server and failed from now on, with its cause (a
+    /// transient failure emits no auth event: this is where it is heard). A listener that
+    /// falls 64 behind loses the oldest.
+    pub fn refresh_failures(&self) -> tokio::sync::broadcast::Receiver<RefreshFailure> {
+        self.inner.failures.subscribe()
+    }
+
     pub fn subscriber_count(&self) -> usize {
         self.inner.bus.subscriber_count()
     }
@@ -188,11 +199,18 @@ impl AuthClient {
         session: Option<Session>,
         reason: Option<String>,
         exchange_id: Option<u64>,
+        cause: Option<Cause>,
     ) {
-        let at = self.inner.config.clock.now();
-        self.inner
-            .bus
-            .emit(kind, session, reason, exchange_id, at, None);
+        self.inner.bus.emit(AuthEvent {
+            kind,
+            previous: None,
+            session,
+            at: self.inner.config.clock.now(),
+            reason,
+            exchange_id,
+            rejection: None,
+            cause,
+        });
     }
 
     async fn adopt(
@@ -200,6 +218,7 @@ impl AuthClient {
         session: Session,
         kind: AuthEventKind,
         exchange_id: Option<u64>,
+        cause: Cause,
     ) -> Result<(), AuthError> {
         let same_token = self
             .current_session()
@@ -209,7 +228,7 @@ impl AuthClient {
         }
         let persisted = self.persist(&session).await;
         self.set_current(Some(session.clone()));
-        self.emit(kind, Some(session), None, exchange_id);
+        self.emit(kind, Some(session), None, exchange_id, Some(cause));
         persisted
     }
 
@@ -241,7 +260,7 @@ impl AuthClient {
         }
         if had || always {
             tracing::info!(reason = reason.as_deref().unwrap_or(""), "session ended");
-            self.emit(AuthEventKind::SignedOut, None, reason, None);
+            self.emit(AuthEventKind::SignedOut, None, reason, None, None);
         }
     }
 

@@ -250,7 +250,12 @@ impl OAuthFlow {
                 let outcome = match exchanged {
                     Ok(_) if cancel.is_cancelled() => Err(AuthError::OAuthCancelled),
                     Ok((session, exchange_id)) => client
-                        .adopt(session.clone(), AuthEventKind::SignedIn, Some(exchange_id))
+                        .adopt(
+                            session.clone(),
+                            AuthEventKind::SignedIn,
+                            Some(exchange_id),
+                            crate::events::Cause::SignIn,
+                        )
                         .await
                         .map(|()| AuthResponse {
                             user: session.user.clone(),

@@ -267,7 +267,12 @@ impl AuthClient {
             .await?;
         let session = session_from_token_response(&answer.body, self.now_secs())?;
         tracing::info!(kind = kind.as_str(), "one-time code verified");
-        self.adopt(session.clone(), kind.event(), Some(answer.exchange_id))
+        self.adopt(
+            session.clone(),
+            kind.event(),
+            Some(answer.exchange_id),
+            crate::events::Cause::SignIn,
+        )
             .await?;
         Ok(AuthResponse {
             user: session.user.clone(),

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::AuthClient;
 use crate::error::AuthError;
-use crate::events::AuthEventKind;
+use crate::events::{AuthEvent, AuthEventKind, Cause, RefreshFailure};
 use crate::http::Call;
 use crate::rejection::RefreshRejection;
 use crate::secret::Token;
@@ -90,6 +90,7 @@ impl AuthClient {
                 &session.refresh_token,
                 Caller::Automatic,
                 TokenSource::Current,
+                Cause::GetSession,
             )
             .await
         {
@@ -146,15 +147,17 @@ impl AuthClient {
         refresh_token: Option<&str>,
     ) -> Result<Refreshed, AuthError> {
         let _ = self.initialize().await;
-        let (token, source) = match refresh_token.map(str::trim).filter(|t| !t.is_empty()) {
-            Some(token) => (Token::from(token), TokenSource::Given),
-            None => (
-                self.current_refresh_token()
-                    .ok_or(AuthError::SessionMissing)?,
-                TokenSource::Current,
-            ),
-        };
-        self.call_refresh_token(&token, Caller::Explicit, source)
+        let (token, source, cause) =
+            match refresh_token.map(str::trim).filter(|t| !t.is_empty()) {
+                Some(token) => (Token::from(token), TokenSource::Given, Cause::Paste),
+                None => (
+                    self.current_refresh_token()
+                        .ok_or(AuthError::SessionMissing)?,
+                    TokenSource::Current,
+                    Cause::RefreshNow,
+                ),
+            };
+        self.call_refresh_token(&token, Caller::Explicit, source, cause)
             .await
     }
 
@@ -164,8 +167,13 @@ impl AuthClient {
         let token = self
             .current_refresh_token()
             .ok_or(AuthError::SessionMissing)?;
-        self.call_refresh_token(&token, Caller::Automatic, TokenSource::Current)
-            .await
+        self.call_refresh_token(
+            &token,
+            Caller::Automatic,
+            TokenSource::Current,
+            Cause::AutoRefresh,
+        )
+        .await
     }
 
     /// The current session's refresh token, without copying the rest of the session.
@@ -180,12 +188,14 @@ impl AuthClient {
 
     /// One flight per refresh token. auth-js has a single `refreshingDeferred` per client,
     /// whatever the token; this client's choice is per token, so a pasted token's refresh
-    /// neither joins nor holds up the current session's.
+    /// neither joins nor holds up the current session's. `cause` goes with the event (and a
+    /// failure): a caller that joins a flight shares the first caller's.
     pub(super) async fn call_refresh_token(
         &self,
         token: &str,
         caller: Caller,
         source: TokenSource,
+        cause: Cause,
     ) -> Result<Refreshed, AuthError> {
         let inner = &self.inner;
         let key = token_key(token);
@@ -193,7 +203,7 @@ impl AuthClient {
             .flights
             .run(
                 &key,
-                self.refresh_flight(token, key.clone(), caller, source),
+                self.refresh_flight(token, key.clone(), caller, source, cause),
             )
             .await;
         let flight = outcome?;
@@ -217,6 +227,7 @@ impl AuthClient {
         key: String,
         caller: Caller,
         source: TokenSource,
+        cause: Cause,
     ) -> RefreshOutcome {
         if source == TokenSource::Current {
             if let Some(session) = self.refreshed_meanwhile(&key) {
@@ -261,13 +272,24 @@ impl AuthClient {
                     Some(session.clone()),
                     None,
                     exchange_id,
+                    Some(cause),
                 );
                 persisted.map(|_| Flight {
                     session: Arc::new(session),
                     sent: true,
                 })
             }
-            Err(error) => {
+            Err((error, exchange_id)) => {
+                // Told before its consequences (a rejection, a sign-out), which follow it.
+                let _ = self.inner.failures.send(RefreshFailure {
+                    at: self.inner.config.clock.now(),
+                    cause,
+                    refresh_token_fingerprint: fingerprint(token),
+                    code: error.code().map(str::to_string),
+                    status: error.status(),
+                    exchange_id,
+                    message: error.to_string(),
+                });
                 // auth-js remembers every failure; a caller within the cooldown gets it back
                 // without a request (and without the consequences below a second time).
                 self.inner.cooldowns.start(&key, error.clone());
@@ -336,22 +358,25 @@ impl AuthClient {
             .rejection
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(rejection.clone());
-        self.inner.bus.emit(
-            AuthEventKind::RefreshRejected,
-            Some(session.clone()),
-            Some(rejection.code.clone()),
-            None,
-            rejection.at,
-            Some(rejection),
-        );
+        self.inner.bus.emit(AuthEvent {
+            kind: AuthEventKind::RefreshRejected,
+            previous: None,
+            session: Some(session.clone()),
+            at: rejection.at,
+            reason: Some(rejection.code.clone()),
+            exchange_id: None,
+            rejection: Some(rejection),
+            cause: None,
+        });
     }
 
     /// auth-js's loop: attempt n waits 200·2ⁿ⁻¹ ms first; only retryable failures are
-    /// retried, and only while the next wait still fits in the retry budget.
+    /// retried, and only while the next wait still fits in the retry budget. A failure comes
+    /// with the last attempt's exchange, when one was recorded.
     async fn post_refresh_with_retries(
         &self,
         token: &str,
-    ) -> Result<(Session, Option<u64>), AuthError> {
+    ) -> Result<(Session, Option<u64>), (AuthError, Option<u64>)> {
         let started = Instant::now();
         let body = json!({"refresh_token": token});
         let mut attempt: u32 = 0;
@@ -366,19 +391,21 @@ impl AuthClient {
                 body: Some(&body),
                 bearer: None,
             };
-            match self.inner.http.send(call).await {
+            let (result, exchange_id) = self.inner.http.send_recorded(call).await;
+            match result {
                 Ok(answer) => {
-                    let session = session_from_token_response(&answer.body, self.now_secs())?;
-                    return Ok((session, Some(answer.exchange_id)));
+                    let session = session_from_token_response(&answer.body, self.now_secs())
+                        .map_err(|error| (error, Some(exchange_id)))?;
+                    return Ok((session, Some(exchange_id)));
                 }
                 Err(error) if error.is_retryable() => {
                     let next_wait = backoff(attempt);
                     if started.elapsed() + next_wait >= self.inner.config.retry_budget {
-                        return Err(error);
+                        return Err((error, Some(exchange_id)));
                     }
                     attempt += 1;
                 }
-                Err(error) => return Err(error),
+                Err(error) => return Err((error, Some(exchange_id))),
             }
         }
     }
@@ -424,7 +451,12 @@ mod tests {
         // The caller read the token before that refresh landed and reaches the flights after
         // it left them: it shares it, without a request of its own.
         let late = client
-            .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Current)
+            .call_refresh_token(
+                &read_before,
+                Caller::Explicit,
+                TokenSource::Current,
+                Cause::RefreshNow,
+            )
             .await
             .unwrap();
         assert!(late.joined);
@@ -439,7 +471,12 @@ mod tests {
         let again = client.refresh_session(None).await.unwrap();
         let requests = client.recorder().recent().len();
         let later = client
-            .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Current)
+            .call_refresh_token(
+                &read_before,
+                Caller::Explicit,
+                TokenSource::Current,
+                Cause::RefreshNow,
+            )
             .await
             .unwrap();
         assert!(later.joined);
@@ -452,7 +489,12 @@ mod tests {
 
         // A token handed in (a paste) is always sent, even one already used up.
         let _ = client
-            .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Given)
+            .call_refresh_token(
+                &read_before,
+                Caller::Explicit,
+                TokenSource::Given,
+                Cause::Paste,
+            )
             .await;
         assert_eq!(client.recorder().recent().len(), requests + 1);
         server.shutdown();
@@ -523,7 +565,12 @@ mod tests {
         // The late caller is not handed the unsaved session as a success: it sends its own
         // request (the store still fails, so it gets the error).
         let late = client
-            .call_refresh_token(&read_before, Caller::Explicit, TokenSource::Current)
+            .call_refresh_token(
+                &read_before,
+                Caller::Explicit,
+                TokenSource::Current,
+                Cause::RefreshNow,
+            )
             .await;
         assert!(late.is_err(), "an unsaved session shared as Ok: {late:?}");
         assert_eq!(client.recorder().recent().len(), requests + 1);

@@ -35,6 +35,7 @@ impl AuthClient {
                     &session.refresh_token,
                     super::refresh::Caller::Automatic,
                     super::refresh::TokenSource::Current,
+                    crate::events::Cause::StartUp,
                 )
                 .await;
             if let Err(error) = &outcome {
@@ -43,7 +44,13 @@ impl AuthClient {
             return outcome.map(|_| ());
         }
         tracing::info!(?session, "stored session recovered");
-        self.emit(AuthEventKind::SignedIn, Some(session), None, None);
+        self.emit(
+            AuthEventKind::SignedIn,
+            Some(session),
+            None,
+            None,
+            Some(crate::events::Cause::StartUp),
+        );
         Ok(())
     }
 

@@ -144,6 +144,7 @@ impl AuthClient {
             updated,
             AuthEventKind::UserUpdated,
             Some(answer.exchange_id),
+            crate::events::Cause::UserUpdate,
         )
         .await?;
         Ok(user)
@@ -339,6 +340,7 @@ impl AuthClient {
             session.clone(),
             AuthEventKind::SignedIn,
             Some(answer.exchange_id),
+            crate::events::Cause::UserUpdate,
         )
         .await?;
         Ok(EmailChangeConfirmation::Applied(Box::new(AuthResponse {

@@ -1,0 +1,385 @@
+//! The session timeline: the active profile's history (`history.rs`: the file and the batch
+//! still waiting, so it is current) read as chains of tokens. Each chain is one session, from a
+//! sign-in to its end: its access tokens (when each was issued and expires, its claims as kept),
+//! linked by the rotations of the refresh token that made them (cause, v2 counter, exchange),
+//! and marked with the failed refreshes, rejections and the sign-out on the way. No token: the
+//! history keeps fingerprints and the claims only.
+
+use serde::Serialize;
+use session_engine::Cause;
+use serde_json::{Map, Value};
+use tauri::{AppHandle, Manager, Runtime};
+use ts_rs::TS;
+
+use crate::error::Error;
+use crate::history::{History, HistoryEntry, REFRESH_FAILED};
+use crate::settings::SettingsError;
+
+/// The active profile's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineView {
+    /// Oldest first; a new sign-in (or a new session id) starts a new one.
+    pub sessions: Vec<TimelineSession>,
+}
+
+/// One session's chain.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineSession {
+    /// The access tokens' `session_id` claim, when they carry one.
+    pub session_id: Option<String>,
+    /// Its access tokens in the order they arrived; each but the first came by a rotation.
+    pub tokens: Vec<TimelineToken>,
+    /// Failures, rejections and the sign-out, in order.
+    pub marks: Vec<TimelineMark>,
+    /// Signed out (or ended): no token comes after the last.
+    pub ended: bool,
+}
+
+/// An access token (and the refresh token that came with it).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineToken {
+    /// Unique within the view (`t0`, `t1`, …): what the window's pickers name.
+    pub id: String,
+    pub at: String,
+    /// The event that brought it (`SIGNED_IN`, `TOKEN_REFRESHED`, `MFA_CHALLENGE_VERIFIED`, …).
+    pub kind: String,
+    /// What made it (`refreshNow`, `autoRefresh`, …); none for a session first seen at launch
+    /// or recorded by an earlier version.
+    pub cause: Option<String>,
+    /// What the window writes on the link that made it: the cause's words (`Cause::label`),
+    /// or, without a cause, what the event says.
+    pub label: String,
+    pub refresh_token_fingerprint: Option<String>,
+    /// The v2 refresh token's counter; none for legacy tokens.
+    pub counter: Option<u64>,
+    pub exchange: Option<ExchangeRef>,
+    /// `iat` and `exp` in Unix seconds, from the claims.
+    pub issued_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    /// The kept claims (`session_profiles::CLAIMS_KEPT`); none for an entry of an earlier version.
+    #[ts(type = "Record<string, unknown> | null")]
+    pub claims: Option<Map<String, Value>>,
+}
+
+/// A recorded exchange, and whether this run of the app still has it (ids restart at launch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangeRef {
+    #[ts(type = "number")]
+    pub id: u64,
+    pub this_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum MarkKind {
+    /// A refresh that reached the server and failed (transient or not).
+    Failure,
+    /// The refresh token refused for good while its access token still works.
+    Rejected,
+    /// The session ended here.
+    SignedOut,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineMark {
+    pub kind: MarkKind,
+    pub at: String,
+    /// The GoTrue code, or the sign-out's reason.
+    pub code: Option<String>,
+    pub status: Option<u16>,
+    pub cause: Option<String>,
+    /// The cause's words (`Cause::label`), when there is one.
+    pub cause_label: Option<String>,
+    /// The refresh token sent (a failure) or refused (a rejection).
+    pub refresh_token_fingerprint: Option<String>,
+    pub exchange: Option<ExchangeRef>,
+}
+
+/// Events that carry a session whose tokens may be new.
+const TOKEN_EVENTS: &[&str] = &[
+    "INITIAL_SESSION",
+    "SIGNED_IN",
+    "TOKEN_REFRESHED",
+    "MFA_CHALLENGE_VERIFIED",
+    "USER_UPDATED",
+    "PASSWORD_RECOVERY",
+];
+
+/// Builds the timeline from one profile's entries, oldest first; `run` is this run of the app.
+pub fn build(entries: &[HistoryEntry], run: &str) -> TimelineView {
+    let mut sessions: Vec<TimelineSession> = Vec::new();
+    let mut next_id = 0usize;
+    let exchange_of = |entry: &HistoryEntry| {
+        entry.exchange_id.map(|id| ExchangeRef {
+            id,
+            this_run: entry.run.as_deref() == Some(run),
+        })
+    };
+    for entry in entries {
+        let mark = |kind| TimelineMark {
+            kind,
+            at: entry.at.clone(),
+            code: entry.code.clone(),
+            status: entry.status,
+            cause: entry.cause.clone(),
+            cause_label: entry.cause.as_deref().and_then(cause_label),
+            refresh_token_fingerprint: entry.refresh_token_fingerprint.clone(),
+            exchange: exchange_of(entry),
+        };
+        match entry.kind.as_str() {
+            REFRESH_FAILED | "REFRESH_REJECTED" => {
+                let kind = if entry.kind == REFRESH_FAILED {
+                    MarkKind::Failure
+                } else {
+                    MarkKind::Rejected
+                };
+                // Marked on the session whose token was sent (the open one, usually).
+                let owner = sessions.iter_mut().rev().find(|s| {
+                    s.tokens.iter().any(|t| {
+                        t.refresh_token_fingerprint.is_some()
+                            && t.refresh_token_fingerprint == entry.refresh_token_fingerprint
+                    })
+                });
+                match owner {
+                    Some(session) => session.marks.push(mark(kind)),
+                    None => sessions.push(TimelineSession {
+                        session_id: None,
+                        tokens: Vec::new(),
+                        marks: vec![mark(kind)],
+                        ended: false,
+                    }),
+                }
+            }
+            "SIGNED_OUT" => {
+                if let Some(session) = sessions.last_mut().filter(|s| !s.ended) {
+                    session.marks.push(mark(MarkKind::SignedOut));
+                    session.ended = true;
+                }
+            }
+            kind if TOKEN_EVENTS.contains(&kind) => {
+                let Some(fingerprint) = &entry.refresh_token_fingerprint else {
+                    continue;
+                };
+                let claims = entry.claims.clone();
+                let claim = |name: &str| claims.as_ref().and_then(|c| c.get(name)).cloned();
+                let session_id = claim("session_id").and_then(|v| v.as_str().map(String::from));
+                let issued_at = claim("iat").and_then(|v| v.as_i64());
+                let open = sessions.last_mut().filter(|s| !s.ended);
+                // The same tokens seen again (INITIAL_SESSION, a recovered session at start-up,
+                // a user update that kept them): nothing new.
+                let seen = open.as_ref().and_then(|s| s.tokens.last()).is_some_and(|t| {
+                    t.refresh_token_fingerprint.as_ref() == Some(fingerprint)
+                        && (issued_at.is_none() || t.issued_at == issued_at)
+                });
+                if seen {
+                    continue;
+                }
+                let signs_in = matches!(kind, "SIGNED_IN" | "PASSWORD_RECOVERY")
+                    && entry.cause.as_deref() == Some("signIn");
+                let other_session = open
+                    .as_ref()
+                    .is_some_and(|s| session_id.is_some() && s.session_id.is_some() && s.session_id != session_id);
+                let empty_open = open.as_ref().is_some_and(|s| s.tokens.is_empty());
+                if open.is_none() || (!empty_open && (signs_in || other_session)) {
+                    sessions.push(TimelineSession {
+                        session_id: session_id.clone(),
+                        tokens: Vec::new(),
+                        marks: Vec::new(),
+                        ended: false,
+                    });
+                }
+                let session = sessions.last_mut().expect("a session was just pushed");
+                if session.session_id.is_none() {
+                    session.session_id = session_id;
+                }
+                session.tokens.push(TimelineToken {
+                    id: format!("t{next_id}"),
+                    at: entry.at.clone(),
+                    kind: entry.kind.clone(),
+                    cause: entry.cause.clone(),
+                    label: entry
+                        .cause
+                        .as_deref()
+                        .and_then(cause_label)
+                        .unwrap_or_else(|| kind_label(kind).to_string()),
+                    refresh_token_fingerprint: Some(fingerprint.clone()),
+                    counter: entry.counter,
+                    exchange: exchange_of(entry),
+                    issued_at,
+                    expires_at: claim("exp").and_then(|v| v.as_i64()),
+                    claims,
+                });
+                next_id += 1;
+            }
+            _ => {}
+        }
+    }
+    TimelineView { sessions }
+}
+
+/// The words for a cause as the history spells it (`refreshNow`); none for one this version
+/// does not know.
+fn cause_label(name: &str) -> Option<String> {
+    serde_json::from_value::<Cause>(Value::String(name.to_string()))
+        .ok()
+        .map(|cause| cause.label().to_string())
+}
+
+/// What a token without a cause (an earlier version's entry, a session first seen at launch)
+/// is labelled with.
+fn kind_label(kind: &str) -> &str {
+    match kind {
+        "INITIAL_SESSION" => "Seen at launch",
+        "SIGNED_IN" => "Sign-in",
+        "TOKEN_REFRESHED" => "Refresh",
+        other => other,
+    }
+}
+
+/// The active profile's timeline, from the history file and the batch not yet written.
+pub async fn of_profile<R: Runtime>(app: &AppHandle<R>, profile: &str) -> Result<TimelineView, Error> {
+    let folder = crate::history::folder(app)
+        .ok_or_else(|| SettingsError::History("the app data folder is unknown".into()))?;
+    let history = app
+        .try_state::<History>()
+        .map(|h| h.inner().clone())
+        .unwrap_or_default();
+    let run = history.run_of(profile).unwrap_or_default();
+    let profile = profile.to_string();
+    let entries =
+        tauri::async_runtime::spawn_blocking(move || history.entries_of(&folder, &profile))
+            .await?
+            .map_err(|e| SettingsError::History(e.to_string()))?;
+    Ok(build(&entries, &run))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn token(kind: &str, cause: Option<&str>, fp: &str, sid: &str, iat: i64) -> HistoryEntry {
+        HistoryEntry {
+            at: format!("2026-01-01T00:00:{:02}.000Z", iat % 60),
+            kind: kind.into(),
+            profile: "p".into(),
+            refresh_token_fingerprint: Some(fp.into()),
+            cause: cause.map(String::from),
+            counter: Some(iat as u64),
+            exchange_id: Some(iat as u64),
+            run: Some(if iat < 10 { "old" } else { "now" }.into()),
+            claims: json!({"session_id": sid, "iat": iat, "exp": iat + 3600, "sub": "u"})
+                .as_object()
+                .cloned(),
+            ..HistoryEntry::default()
+        }
+    }
+
+    fn failure(fp: &str, status: u16, code: Option<&str>) -> HistoryEntry {
+        HistoryEntry {
+            at: "2026-01-01T00:00:30.000Z".into(),
+            kind: REFRESH_FAILED.into(),
+            profile: "p".into(),
+            refresh_token_fingerprint: Some(fp.into()),
+            cause: Some("refreshNow".into()),
+            status: Some(status),
+            code: code.map(String::from),
+            exchange_id: Some(30),
+            run: Some("now".into()),
+            ..HistoryEntry::default()
+        }
+    }
+
+    #[test]
+    fn rotations_chain_and_a_sign_in_starts_a_new_chain() {
+        let entries = vec![
+            token("SIGNED_IN", Some("signIn"), "a", "s1", 1),
+            token("INITIAL_SESSION", None, "a", "s1", 1),
+            token("TOKEN_REFRESHED", Some("refreshNow"), "b", "s1", 11),
+            failure("b", 503, None),
+            token("TOKEN_REFRESHED", Some("autoRefresh"), "c", "s1", 12),
+            token("MFA_CHALLENGE_VERIFIED", Some("mfaStepUp"), "d", "s1", 13),
+            HistoryEntry {
+                at: "x".into(),
+                kind: "SIGNED_OUT".into(),
+                profile: "p".into(),
+                code: Some("sign_out:local".into()),
+                ..HistoryEntry::default()
+            },
+            token("SIGNED_IN", Some("signIn"), "e", "s2", 14),
+            token("SIGNED_IN", Some("startUp"), "e", "s2", 14),
+            token("SIGNED_IN", Some("signIn"), "f", "s3", 15),
+        ];
+        let view = build(&entries, "now");
+        assert_eq!(view.sessions.len(), 3);
+        let first = &view.sessions[0];
+        let causes: Vec<_> = first.tokens.iter().map(|t| t.cause.as_deref()).collect();
+        assert_eq!(
+            causes,
+            [Some("signIn"), Some("refreshNow"), Some("autoRefresh"), Some("mfaStepUp")]
+        );
+        assert_eq!(first.session_id.as_deref(), Some("s1"));
+        assert!(first.ended);
+        assert_eq!(first.marks.len(), 2);
+        assert_eq!(first.marks[0].kind, MarkKind::Failure);
+        assert_eq!(first.marks[0].status, Some(503));
+        assert_eq!(first.marks[0].cause_label.as_deref(), Some("Refresh now"));
+        let labels: Vec<_> = first.tokens.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(labels, ["Sign-in", "Refresh now", "Auto-refresh", "MFA step-up"]);
+        assert_eq!(first.marks[1].kind, MarkKind::SignedOut);
+        assert_eq!(first.marks[1].code.as_deref(), Some("sign_out:local"));
+        // The exchange of an earlier run is said to be gone.
+        assert_eq!(first.tokens[0].exchange, Some(ExchangeRef { id: 1, this_run: false }));
+        assert_eq!(first.tokens[1].exchange, Some(ExchangeRef { id: 11, this_run: true }));
+        assert_eq!(first.tokens[1].issued_at, Some(11));
+        assert_eq!(first.tokens[1].expires_at, Some(3611));
+        // The start-up recovery of the same tokens adds nothing.
+        assert_eq!(view.sessions[1].tokens.len(), 1);
+        assert_eq!(view.sessions[2].tokens[0].refresh_token_fingerprint.as_deref(), Some("f"));
+        let ids: Vec<_> = view.sessions.iter().flat_map(|s| &s.tokens).map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["t0", "t1", "t2", "t3", "t4", "t5"]);
+    }
+
+    #[test]
+    fn a_new_session_id_without_a_sign_in_starts_a_new_chain_and_failures_find_their_session() {
+        let entries = vec![
+            token("SIGNED_IN", Some("signIn"), "a", "s1", 1),
+            // Another session seen at launch (the command line signed in meanwhile).
+            token("INITIAL_SESSION", None, "x", "s2", 20),
+            // A failure of the first session's token, sent from a paste.
+            failure("a", 400, Some("refresh_token_already_used")),
+            failure("unknown", 0, None),
+        ];
+        let view = build(&entries, "now");
+        assert_eq!(view.sessions.len(), 3);
+        assert_eq!(view.sessions[0].marks[0].code.as_deref(), Some("refresh_token_already_used"));
+        assert!(view.sessions[1].marks.is_empty());
+        assert!(view.sessions[2].tokens.is_empty());
+        assert_eq!(view.sessions[2].marks[0].status, Some(0));
+    }
+
+    #[test]
+    fn entries_of_an_earlier_version_still_make_a_chain() {
+        let old: Vec<HistoryEntry> = [
+            r#"{"at":"1","kind":"SIGNED_IN","profile":"p","refreshTokenFingerprint":"fp:a"}"#,
+            r#"{"at":"2","kind":"TOKEN_REFRESHED","profile":"p","refreshTokenFingerprint":"fp:b"}"#,
+        ]
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+        let view = build(&old, "now");
+        assert_eq!(view.sessions.len(), 1);
+        let tokens = &view.sessions[0].tokens;
+        assert_eq!(tokens.len(), 2);
+        assert_eq!(tokens[1].cause, None);
+        assert_eq!(tokens[0].label, "Sign-in");
+        assert_eq!(tokens[1].label, "Refresh");
+        assert_eq!(tokens[1].claims, None);
+        assert_eq!(tokens[1].exchange, None);
+    }
+}

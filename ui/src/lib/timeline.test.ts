@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { axisOf, defaultPair, markText, pickable, seconds, summary, tokenName } from "./timeline";
+import type { TimelineMark, TimelineSession, TimelineToken } from "./types";
+
+const iso = (s: number) => new Date(s * 1000).toISOString();
+
+function token(id: string, at: number, life = 100, extra: Partial<TimelineToken> = {}): TimelineToken {
+  return {
+    id,
+    at: iso(at),
+    kind: "TOKEN_REFRESHED",
+    cause: "refreshNow",
+    label: "Refresh now",
+    refreshTokenFingerprint: `fp:${id}`,
+    counter: null,
+    exchange: null,
+    issuedAt: at,
+    expiresAt: at + life,
+    claims: { iat: at, exp: at + life },
+    ...extra,
+  };
+}
+
+function mark(kind: TimelineMark["kind"], at: number, extra: Partial<TimelineMark> = {}): TimelineMark {
+  return {
+    kind,
+    at: iso(at),
+    code: null,
+    status: null,
+    cause: null,
+    causeLabel: null,
+    refreshTokenFingerprint: null,
+    exchange: null,
+    ...extra,
+  };
+}
+
+const session = (tokens: TimelineToken[], marks: TimelineMark[] = [], ended = false): TimelineSession => ({
+  sessionId: "s",
+  tokens,
+  marks,
+  ended,
+});
+
+describe("axisOf", () => {
+  it("places each token's life from iat to exp, with where the next one replaced it", () => {
+    const axis = axisOf(session([token("a", 1000), token("b", 1050)], [mark("failure", 1075, { status: 503 })]), 1060);
+    expect(axis.start).toBe(1000);
+    expect(axis.end).toBe(1150);
+    const [a, b] = axis.bars;
+    expect(a.left).toBe(0);
+    expect(a.width).toBeCloseTo(66.67, 1);
+    expect(a.replacedAt).toBeCloseTo(33.33, 1);
+    expect(a.live).toBe(false);
+    expect(b.left).toBeCloseTo(33.33, 1);
+    expect(b.replacedAt).toBeNull();
+    expect(b.live).toBe(true);
+    expect(axis.marks[0].left).toBe(50);
+  });
+
+  it("has no live token once the session ended or its last token expired, and stretches to now while open", () => {
+    const ended = axisOf(session([token("a", 1000)], [mark("signedOut", 1010)], true), 5000);
+    expect(ended.end).toBe(1100);
+    expect(ended.bars[0].live).toBe(false);
+    const open = axisOf(session([token("a", 1000)]), 1200);
+    expect(open.end).toBe(1200);
+    expect(open.bars[0]).toMatchObject({ live: false, expired: true });
+    expect(open.bars[0].width).toBeCloseTo(50, 5);
+  });
+
+  it("draws a token of an earlier version (no claims) from when it arrived", () => {
+    const old = token("a", 1000, 100, { issuedAt: null, expiresAt: null, claims: null });
+    const axis = axisOf(session([old]), 1100);
+    expect(axis.bars[0].left).toBe(0);
+    expect(axis.bars[0].width).toBe(100);
+  });
+});
+
+describe("marks, names and picks", () => {
+  it("says what a mark is", () => {
+    expect(markText(mark("failure", 1, { status: 503 }))).toBe("Failed 503");
+    expect(markText(mark("failure", 1, { status: 0 }))).toBe("Failed no answer");
+    expect(markText(mark("rejected", 1, { status: 400, code: "refresh_token_not_found" }))).toBe(
+      "Rejected 400 refresh_token_not_found",
+    );
+    expect(markText(mark("signedOut", 1, { code: "sign_out:local" }))).toBe("Signed out (sign_out:local)");
+    expect(seconds("nonsense")).toBeNull();
+  });
+
+  it("picks among the tokens with claims and defaults to the last two", () => {
+    const view = {
+      sessions: [
+        session([token("t0", 1), token("t1", 2, 100, { claims: null })]),
+        session([token("t2", 3, 100, { counter: 7, label: "MFA step-up" }), token("t3", 4)]),
+      ],
+    };
+    const picks = pickable(view);
+    expect(picks.map((p) => p.id)).toEqual(["t0", "t2", "t3"]);
+    expect(picks[1].name).toBe("Session 2 · Token 1 · MFA step-up · #7");
+    expect(defaultPair(picks)).toEqual(["t2", "t3"]);
+    expect(defaultPair(picks.slice(0, 1))).toBeNull();
+    expect(tokenName(view.sessions[0].tokens[0], 0)).toBe("Token 1 · Refresh now");
+    expect(summary({ sessions: [session([token("a", 1)], [mark("failure", 2), mark("signedOut", 3)], true)] })).toEqual({
+      sessions: 1,
+      tokens: 1,
+      failures: 1,
+    });
+  });
+});

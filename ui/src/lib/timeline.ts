@@ -1,0 +1,126 @@
+// The timeline's drawing, as pure functions of the view the app sends (`timeline_get`): where
+// each access token's life and each mark sit on a session's time axis, which token is live, and
+// the list the claims diff picks from. Times are Unix seconds; positions are percentages of the
+// axis.
+
+import type { TimelineMark, TimelineSession, TimelineToken, TimelineView } from "./types";
+
+export interface Bar {
+  token: TimelineToken;
+  /** Where the token's life starts and how wide it is (percent of the axis). */
+  left: number;
+  width: number;
+  /** Where a later token replaced it (percent of the axis), if one did before it expired. */
+  replacedAt: number | null;
+  /** The session's current token, not expired yet. */
+  live: boolean;
+  /** Expired by `now`. */
+  expired: boolean;
+}
+
+export interface PlacedMark {
+  mark: TimelineMark;
+  left: number;
+}
+
+export interface Axis {
+  start: number;
+  end: number;
+  bars: Bar[];
+  marks: PlacedMark[];
+}
+
+/** Seconds of an RFC 3339 time; null when it does not parse. */
+export function seconds(iso: string): number | null {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : ms / 1000;
+}
+
+/** When a token's life starts: its `iat`, else when it arrived. */
+const startOf = (token: TimelineToken) => token.issuedAt ?? seconds(token.at);
+
+/** One session's axis: from its first token (or mark) to the last expiry, `now` included
+ *  while the session is open. */
+export function axisOf(session: TimelineSession, now: number): Axis {
+  const times: number[] = [];
+  for (const token of session.tokens) {
+    const start = startOf(token);
+    if (start !== null) times.push(start);
+    if (token.expiresAt !== null) times.push(token.expiresAt);
+  }
+  for (const mark of session.marks) {
+    const at = seconds(mark.at);
+    if (at !== null) times.push(at);
+  }
+  if (!session.ended) times.push(now);
+  const start = times.length ? Math.min(...times) : now;
+  const end = Math.max(start + 1, ...times);
+  const place = (t: number) => Math.min(100, Math.max(0, ((t - start) / (end - start)) * 100));
+  const last = session.tokens.length - 1;
+  const bars = session.tokens.map((token, i): Bar => {
+    const from = startOf(token) ?? start;
+    const to = token.expiresAt ?? Math.max(from, now);
+    const next = session.tokens[i + 1];
+    const replaced = next ? (seconds(next.at) ?? startOf(next)) : null;
+    const expired = token.expiresAt !== null && token.expiresAt <= now;
+    return {
+      token,
+      left: place(from),
+      width: Math.max(0.5, place(to) - place(from)),
+      replacedAt: replaced !== null && replaced < to ? place(replaced) : null,
+      live: i === last && !session.ended && !expired,
+      expired,
+    };
+  });
+  const marks = session.marks.map((mark) => ({ mark, left: place(seconds(mark.at) ?? end) }));
+  return { start, end, bars, marks };
+}
+
+/** What a mark's chip says: a failure's status and code, a sign-out's reason. */
+export function markText(mark: TimelineMark): string {
+  if (mark.kind === "signedOut") return mark.code ? `Signed out (${mark.code})` : "Signed out";
+  const status = mark.status === 0 ? "no answer" : mark.status !== null ? String(mark.status) : null;
+  const what = [status, mark.code].filter(Boolean).join(" ");
+  const prefix = mark.kind === "rejected" ? "Rejected" : "Failed";
+  return what ? `${prefix} ${what}` : prefix;
+}
+
+/** A token as the pickers and the chain name it: its position in the session and its cause. */
+export function tokenName(token: TimelineToken, index: number): string {
+  const counter = token.counter !== null ? ` · #${token.counter}` : "";
+  return `Token ${index + 1} · ${token.label}${counter}`;
+}
+
+export interface Pick {
+  id: string;
+  name: string;
+  token: TimelineToken;
+}
+
+/** Every token that kept its claims, oldest first, named with its session: what the diff picks from. */
+export function pickable(view: TimelineView): Pick[] {
+  const picks: Pick[] = [];
+  view.sessions.forEach((session, s) => {
+    session.tokens.forEach((token, i) => {
+      if (token.claims) picks.push({ id: token.id, name: `Session ${s + 1} · ${tokenName(token, i)}`, token });
+    });
+  });
+  return picks;
+}
+
+/** The diff's default pair: the last two tokens that kept their claims. */
+export function defaultPair(picks: Pick[]): [string, string] | null {
+  if (picks.length < 2) return null;
+  return [picks[picks.length - 2].id, picks[picks.length - 1].id];
+}
+
+/** Totals for the panel's summary line. */
+export function summary(view: TimelineView): { sessions: number; tokens: number; failures: number } {
+  let tokens = 0;
+  let failures = 0;
+  for (const session of view.sessions) {
+    tokens += session.tokens.length;
+    failures += session.marks.filter((m) => m.kind !== "signedOut").length;
+  }
+  return { sessions: view.sessions.length, tokens, failures };
+}
