@@ -63,7 +63,7 @@ export function diffClaims(a: Record<string, unknown>, b: Record<string, unknown
       else if (EXPECTED.includes(name)) kind = "expected";
       else kind = "changed";
     }
-    const note = kind === "wrong" ? WRONG[name] : kind === "expected" ? NOTES[name] : null;
+    const note = (kind === "wrong" ? WRONG[name] : kind === "expected" ? NOTES[name] : null) ?? null;
     return { name, a: before, b: after, kind, note };
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { axisOf, defaultPair, markText, pickable, seconds, summary, tokenName } from "./timeline";
+import { axisOf, type Bar, defaultPair, markText, pickable, seconds, summary, tokenName } from "./timeline";
 import type { TimelineMark, TimelineSession, TimelineToken } from "./types";
 
 const iso = (s: number) => new Date(s * 1000).toISOString();
@@ -47,7 +47,7 @@ describe("axisOf", () => {
     const axis = axisOf(session([token("a", 1000), token("b", 1050)], [mark("failure", 1075, { status: 503 })]), 1060);
     expect(axis.start).toBe(1000);
     expect(axis.end).toBe(1150);
-    const [a, b] = axis.bars;
+    const [a, b] = axis.bars as [Bar, Bar];
     expect(a.left).toBe(0);
     expect(a.width).toBeCloseTo(66.67, 1);
     expect(a.replacedAt).toBeCloseTo(33.33, 1);
@@ -55,24 +55,24 @@ describe("axisOf", () => {
     expect(b.left).toBeCloseTo(33.33, 1);
     expect(b.replacedAt).toBeNull();
     expect(b.live).toBe(true);
-    expect(axis.marks[0].left).toBe(50);
+    expect(axis.marks[0]!.left).toBe(50);
   });
 
   it("has no live token once the session ended or its last token expired, and stretches to now while open", () => {
     const ended = axisOf(session([token("a", 1000)], [mark("signedOut", 1010)], true), 5000);
     expect(ended.end).toBe(1100);
-    expect(ended.bars[0].live).toBe(false);
+    expect(ended.bars[0]!.live).toBe(false);
     const open = axisOf(session([token("a", 1000)]), 1200);
     expect(open.end).toBe(1200);
-    expect(open.bars[0]).toMatchObject({ live: false, expired: true });
-    expect(open.bars[0].width).toBeCloseTo(50, 5);
+    expect(open.bars[0]!).toMatchObject({ live: false, expired: true });
+    expect(open.bars[0]!.width).toBeCloseTo(50, 5);
   });
 
   it("draws a token of an earlier version (no claims) from when it arrived", () => {
     const old = token("a", 1000, 100, { issuedAt: null, expiresAt: null, claims: null });
     const axis = axisOf(session([old]), 1100);
-    expect(axis.bars[0].left).toBe(0);
-    expect(axis.bars[0].width).toBe(100);
+    expect(axis.bars[0]!.left).toBe(0);
+    expect(axis.bars[0]!.width).toBe(100);
   });
 });
 
@@ -96,10 +96,10 @@ describe("marks, names and picks", () => {
     };
     const picks = pickable(view);
     expect(picks.map((p) => p.id)).toEqual(["t0", "t2", "t3"]);
-    expect(picks[1].name).toBe("Session 2 · Token 1 · MFA step-up · #7");
+    expect(picks[1]!.name).toBe("Session 2 · Token 1 · MFA step-up · #7");
     expect(defaultPair(picks)).toEqual(["t2", "t3"]);
     expect(defaultPair(picks.slice(0, 1))).toBeNull();
-    expect(tokenName(view.sessions[0].tokens[0], 0)).toBe("Token 1 · Refresh now");
+    expect(tokenName(view.sessions[0]!.tokens[0]!, 0)).toBe("Token 1 · Refresh now");
     expect(summary({ sessions: [session([token("a", 1)], [mark("failure", 2), mark("signedOut", 3)], true)] })).toEqual({
       sessions: 1,
       tokens: 1,

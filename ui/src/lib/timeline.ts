@@ -110,8 +110,8 @@ export function pickable(view: TimelineView): Pick[] {
 
 /** The diff's default pair: the last two tokens that kept their claims. */
 export function defaultPair(picks: Pick[]): [string, string] | null {
-  if (picks.length < 2) return null;
-  return [picks[picks.length - 2].id, picks[picks.length - 1].id];
+  const [a, b] = picks.slice(-2);
+  return a && b ? [a.id, b.id] : null;
 }
 
 /** Totals for the panel's summary line. */
