@@ -3155,3 +3155,212 @@ async fn the_log_resizes_is_remembered_goes_full_width_and_masks_for_screenshots
     assert!(back.as_array().is_some_and(|m| m.len() > 3), "{back}");
     launched.finish().await;
 }
+
+/// Scrolls the element matching `css` to the top of the window.
+async fn scroll_to_top(app: &Session, css: &str) {
+    app.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
+        serde_json::json!([css]),
+    )
+    .await
+    .expect("the element scrolls into view");
+}
+
+/// The text of every element matching `css`, spaces collapsed, in document order.
+async fn texts_of(app: &Session, css: &str) -> Vec<String> {
+    let script = "return [...document.querySelectorAll(arguments[0])]\
+                  .map((e) => e.textContent.replace(/\\s+/g, ' ').trim());";
+    app.execute(script, serde_json::json!([css]))
+        .await
+        .expect("the page answers")
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|t| t.as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Changes the demo user's `user_metadata` the way another client of the project would: its
+/// own password sign-in, then `PUT /user`. The window's session sees it at its next refresh.
+async fn change_demo_metadata(launched: &Launched, data: serde_json::Value) {
+    let http = reqwest::Client::new();
+    let signed_in: serde_json::Value = http
+        .post(format!("{}/token?grant_type=password", launched.demo))
+        .json(&serde_json::json!({
+            "email": "demo@sessioninspector.local",
+            "password": "demo-password",
+        }))
+        .send()
+        .await
+        .expect("the built-in server answers")
+        .json()
+        .await
+        .expect("a session");
+    let access = signed_in["access_token"].as_str().expect("an access token");
+    launched.saw(access);
+    launched.saw(signed_in["refresh_token"].as_str().unwrap_or_default());
+    let updated = http
+        .put(format!("{}/user", launched.demo))
+        .bearer_auth(access)
+        .json(&serde_json::json!({ "data": data }))
+        .send()
+        .await
+        .expect("the built-in server answers");
+    assert!(updated.status().is_success(), "{}", updated.status());
+}
+
+/// The timeline after three Refresh now and one failure (a chain of four tokens, three
+/// rotations labelled with their cause, the failure marked with its status, a rotation's
+/// exchange opened), the claims diff after a metadata change and a refresh (user_metadata
+/// highlighted, exp and iat dimmed), and the same timeline after a restart, whose exchanges
+/// are said to be gone.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn the_timeline_chains_rotations_marks_a_failure_and_diffs_claims() {
+    let mut launched = launch("timeline", &[]).await;
+    let server = launched.demo.clone();
+    {
+        let app = &launched.app;
+        let mut shown = app.text_of("#refresh-fingerprint").await.unwrap();
+        for _ in 0..3 {
+            press(app, "#refresh-now").await;
+            shown = rotated_from(app, &shown).await;
+        }
+        // The next refresh fails: 503 until the retry budget is spent; the session stays.
+        emulator(
+            reqwest::Method::POST,
+            &format!("{server}/_emulator/faults"),
+            serde_json::json!({"count": 50, "path": "/token", "status": 503}),
+        )
+        .await;
+        press(app, "#refresh-now").await;
+        app.wait_for("#refresh-error", Duration::from_secs(20))
+            .await
+            .expect("the failure is shown");
+        emulator(
+            reqwest::Method::DELETE,
+            &format!("{server}/_emulator/faults"),
+            serde_json::Value::Null,
+        )
+        .await;
+
+        scroll_to(app, "#timeline-toggle").await;
+        press(app, "#timeline-toggle").await;
+        let session = "#timeline-session-1";
+        eventually(
+            Duration::from_secs(10),
+            async || {
+                (
+                    count_of(app, &format!("{session} .bar")).await,
+                    texts_of(app, &format!("{session} .mark.failure")).await,
+                )
+            },
+            |(bars, failures)| *bars == 4 && failures.len() == 1,
+        )
+        .await;
+        let failure = texts_of(app, &format!("{session} .mark.failure")).await;
+        assert_eq!(failure, ["Failed 503"]);
+        let rotations = texts_of(app, &format!("{session} .rotation .cause")).await;
+        assert_eq!(rotations, ["Refresh now", "Refresh now", "Refresh now"]);
+        let origin = texts_of(app, &format!("{session} .origin .cause")).await;
+        assert_eq!(origin, ["Sign-in"]);
+        assert_eq!(count_of(app, &format!("{session} .bar.live")).await, 1);
+        // The chain's last box is the token the session card shows.
+        let chain = texts_of(app, &format!("{session} .token")).await;
+        assert!(chain.last().unwrap().starts_with(&shown), "{chain:?} / {shown}");
+
+        scroll_to_top(app, "#timeline-panel").await;
+        app.screenshot(&shots_dir().join("timeline.png"))
+            .await
+            .unwrap();
+
+        // A rotation opens the exchange that made it.
+        scroll_to(app, &format!("{session} .rotation")).await;
+        press(app, &format!("{session} .rotation")).await;
+        let exchange = eventually(
+            Duration::from_secs(10),
+            async || newest_text(app, "#timeline-exchange").await,
+            |text| text.contains("grant_type=refresh_token"),
+        )
+        .await;
+        assert!(exchange.contains("POST"), "{exchange}");
+
+        // Screenshot-safe mode masks the chain's fingerprints too.
+        press(app, "#screenshot-safe").await;
+        eventually(
+            Duration::from_secs(5),
+            async || texts_of(app, &format!("{session} .token")).await,
+            |tokens| tokens.iter().all(|t| t.contains('•') && !t.contains(&shown)),
+        )
+        .await;
+        press(app, "#screenshot-safe").await;
+
+        // Another client changes the user's metadata; the next refresh carries it.
+        change_demo_metadata(&launched, serde_json::json!({"plan": "pro"})).await;
+        press(app, "#refresh-now").await;
+        rotated_from(app, &shown).await;
+        eventually(
+            Duration::from_secs(10),
+            async || count_of(app, &format!("{session} .bar")).await,
+            |bars| *bars == 5,
+        )
+        .await;
+        // The diff's row of a claim: its kind, or nothing while the new token is not in yet.
+        let kind_of = async |claim: &str| {
+            app.execute(
+                "return document.querySelector(arguments[0])?.dataset.kind ?? '';",
+                serde_json::json!([format!("#claims-diff tr[data-claim=\"{claim}\"]")]),
+            )
+            .await
+            .expect("the page answers")
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+        };
+        let metadata = eventually(
+            Duration::from_secs(10),
+            async || kind_of("user_metadata").await,
+            |kind| kind == "notable",
+        )
+        .await;
+        println!("user_metadata row: {metadata}");
+        assert_eq!(kind_of("exp").await, "expected");
+        assert_eq!(kind_of("iat").await, "expected");
+        assert_eq!(count_of(app, "#claims-diff tr.wrong").await, 0);
+        let row = newest_text(app, "#claims-diff tr[data-claim=\"user_metadata\"]").await;
+        assert!(row.contains("\"plan\":\"pro\""), "{row}");
+        // The rotation pressed again closes its exchange: the diff is what the window shows.
+        scroll_to(app, "#timeline-session-1 .rotation").await;
+        press(app, "#timeline-session-1 .rotation").await;
+        eventually(
+            Duration::from_secs(5),
+            async || count_of(app, "#timeline-exchange").await,
+            |n| *n == 0,
+        )
+        .await;
+        scroll_to_top(app, "#timeline-panel").await;
+        app.screenshot(&shots_dir().join("claims-diff.png"))
+            .await
+            .unwrap();
+    }
+
+    // Kept across launches; the earlier run's exchanges are gone and said so.
+    launched.relaunch().await;
+    let app = &launched.app;
+    scroll_to(app, "#timeline-toggle").await;
+    press(app, "#timeline-toggle").await;
+    eventually(
+        Duration::from_secs(10),
+        async || count_of(app, "#timeline-session-1 .bar").await,
+        |bars| *bars >= 5,
+    )
+    .await;
+    scroll_to(app, "#timeline-session-1 .rotation").await;
+    press(app, "#timeline-session-1 .rotation").await;
+    app.wait_for("#timeline-exchange-gone", Duration::from_secs(10))
+        .await
+        .expect("an earlier run's exchange is said to be gone");
+    launched.finish().await;
+}
