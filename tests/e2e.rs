@@ -3269,7 +3269,10 @@ async fn the_timeline_chains_rotations_marks_a_failure_and_diffs_claims() {
         assert_eq!(count_of(app, &format!("{session} .bar.live")).await, 1);
         // The chain's last box is the token the session card shows.
         let chain = texts_of(app, &format!("{session} .token")).await;
-        assert!(chain.last().unwrap().starts_with(&shown), "{chain:?} / {shown}");
+        assert!(
+            chain.last().unwrap().starts_with(&shown),
+            "{chain:?} / {shown}"
+        );
 
         scroll_to_top(app, "#timeline-panel").await;
         app.screenshot(&shots_dir().join("timeline.png"))
@@ -3292,7 +3295,11 @@ async fn the_timeline_chains_rotations_marks_a_failure_and_diffs_claims() {
         eventually(
             Duration::from_secs(5),
             async || texts_of(app, &format!("{session} .token")).await,
-            |tokens| tokens.iter().all(|t| t.contains('•') && !t.contains(&shown)),
+            |tokens| {
+                tokens
+                    .iter()
+                    .all(|t| t.contains('•') && !t.contains(&shown))
+            },
         )
         .await;
         press(app, "#screenshot-safe").await;

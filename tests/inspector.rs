@@ -189,6 +189,39 @@ fn the_built_in_demo_starts_and_its_session_crosses_only_as_a_redacted_view() {
             (refreshed == 5).then_some(history)
         },
     );
+    // The timeline reads it back as one chain: the sign-in and the 5 Refresh now, with their
+    // exchanges of this run, and no token.
+    let timeline = invoke(&main, "timeline_get").expect("the timeline");
+    let chain = timeline["sessions"].as_array().unwrap().last().unwrap()["tokens"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let causes: Vec<&str> = chain
+        .iter()
+        .map(|t| t["cause"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        causes,
+        [
+            "signIn",
+            "refreshNow",
+            "refreshNow",
+            "refreshNow",
+            "refreshNow",
+            "refreshNow"
+        ],
+        "{timeline}"
+    );
+    assert!(chain.iter().all(|t| t["exchange"]["thisRun"] == true));
+    assert_eq!(
+        chain.last().unwrap()["refreshTokenFingerprint"],
+        serde_json::from_str::<Value>(answers.last().unwrap()).unwrap()["refreshTokenFingerprint"]
+    );
+    let timeline = timeline.to_string();
+    assert!(
+        secrets.iter().all(|secret| !timeline.contains(secret)),
+        "a token crossed the IPC boundary in the timeline"
+    );
     assert_eq!(
         std::fs::read(&settings_file).unwrap(),
         settings_before,

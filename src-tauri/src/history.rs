@@ -164,7 +164,11 @@ impl History {
     }
 
     /// `profile`'s entries, oldest first: the file's, then those waiting for their batch.
-    pub fn entries_of(&self, folder: &Path, profile: &str) -> Result<Vec<HistoryEntry>, HistoryError> {
+    pub fn entries_of(
+        &self,
+        folder: &Path,
+        profile: &str,
+    ) -> Result<Vec<HistoryEntry>, HistoryError> {
         // Under the lock: a batch being written is either still pending or in the file.
         let pending = self.lock();
         let mut entries: Vec<HistoryEntry> = read(&folder.join(FILE))?
@@ -538,7 +542,9 @@ mod tests {
         let claims = entry.claims.as_ref().unwrap();
         assert_eq!(claims["email"], "entry@example.com");
         assert!(claims.contains_key("session_id") && claims.contains_key("exp"));
-        assert!(claims.keys().all(|k| session_profiles::CLAIMS_KEPT.contains(&k.as_str())));
+        assert!(claims
+            .keys()
+            .all(|k| session_profiles::CLAIMS_KEPT.contains(&k.as_str())));
         let line = serde_json::to_string(&entry).unwrap();
         assert!(!line.contains(refreshed.refresh_token.as_str()));
         assert!(!line.contains(refreshed.access_token.as_str()));
@@ -555,7 +561,12 @@ mod tests {
         };
         let failed = entry_of_failure(&failure, "p", "run-1");
         assert_eq!(
-            (failed.kind.as_str(), failed.cause.as_deref(), failed.status, failed.exchange_id),
+            (
+                failed.kind.as_str(),
+                failed.cause.as_deref(),
+                failed.status,
+                failed.exchange_id
+            ),
             (REFRESH_FAILED, Some("autoRefresh"), Some(503), Some(7))
         );
         server.shutdown();

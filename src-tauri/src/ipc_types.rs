@@ -24,7 +24,9 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::qr::QrMatrix;
     use crate::reset::ResetDone;
     use crate::reveal::Which;
-    use crate::timeline::{ExchangeRef, MarkKind, TimelineMark, TimelineSession, TimelineToken, TimelineView};
+    use crate::timeline::{
+        ExchangeRef, MarkKind, TimelineMark, TimelineSession, TimelineToken, TimelineView,
+    };
     use crate::views::{
         EmailChangeView, EventView, RefreshView, RejectionView, SessionView, TotpEnrollmentView,
         UserView,

@@ -29,8 +29,8 @@ mod rendering;
 pub mod reset;
 mod reveal;
 pub mod settings;
-pub mod timeline;
 mod signature;
+pub mod timeline;
 mod vault;
 pub mod views;
 

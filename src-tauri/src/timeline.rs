@@ -6,8 +6,8 @@
 //! history keeps fingerprints and the claims only.
 
 use serde::Serialize;
-use session_engine::Cause;
 use serde_json::{Map, Value};
+use session_engine::Cause;
 use tauri::{AppHandle, Manager, Runtime};
 use ts_rs::TS;
 
@@ -172,18 +172,21 @@ pub fn build(entries: &[HistoryEntry], run: &str) -> TimelineView {
                 let open = sessions.last_mut().filter(|s| !s.ended);
                 // The same tokens seen again (INITIAL_SESSION, a recovered session at start-up,
                 // a user update that kept them): nothing new.
-                let seen = open.as_ref().and_then(|s| s.tokens.last()).is_some_and(|t| {
-                    t.refresh_token_fingerprint.as_ref() == Some(fingerprint)
-                        && (issued_at.is_none() || t.issued_at == issued_at)
-                });
+                let seen = open
+                    .as_ref()
+                    .and_then(|s| s.tokens.last())
+                    .is_some_and(|t| {
+                        t.refresh_token_fingerprint.as_ref() == Some(fingerprint)
+                            && (issued_at.is_none() || t.issued_at == issued_at)
+                    });
                 if seen {
                     continue;
                 }
                 let signs_in = matches!(kind, "SIGNED_IN" | "PASSWORD_RECOVERY")
                     && entry.cause.as_deref() == Some("signIn");
-                let other_session = open
-                    .as_ref()
-                    .is_some_and(|s| session_id.is_some() && s.session_id.is_some() && s.session_id != session_id);
+                let other_session = open.as_ref().is_some_and(|s| {
+                    session_id.is_some() && s.session_id.is_some() && s.session_id != session_id
+                });
                 let empty_open = open.as_ref().is_some_and(|s| s.tokens.is_empty());
                 if open.is_none() || (!empty_open && (signs_in || other_session)) {
                     sessions.push(TimelineSession {
@@ -242,7 +245,10 @@ fn kind_label(kind: &str) -> &str {
 }
 
 /// The active profile's timeline, from the history file and the batch not yet written.
-pub async fn of_profile<R: Runtime>(app: &AppHandle<R>, profile: &str) -> Result<TimelineView, Error> {
+pub async fn of_profile<R: Runtime>(
+    app: &AppHandle<R>,
+    profile: &str,
+) -> Result<TimelineView, Error> {
     let folder = crate::history::folder(app)
         .ok_or_else(|| SettingsError::History("the app data folder is unknown".into()))?;
     let history = app
@@ -321,7 +327,12 @@ mod tests {
         let causes: Vec<_> = first.tokens.iter().map(|t| t.cause.as_deref()).collect();
         assert_eq!(
             causes,
-            [Some("signIn"), Some("refreshNow"), Some("autoRefresh"), Some("mfaStepUp")]
+            [
+                Some("signIn"),
+                Some("refreshNow"),
+                Some("autoRefresh"),
+                Some("mfaStepUp")
+            ]
         );
         assert_eq!(first.session_id.as_deref(), Some("s1"));
         assert!(first.ended);
@@ -330,18 +341,43 @@ mod tests {
         assert_eq!(first.marks[0].status, Some(503));
         assert_eq!(first.marks[0].cause_label.as_deref(), Some("Refresh now"));
         let labels: Vec<_> = first.tokens.iter().map(|t| t.label.as_str()).collect();
-        assert_eq!(labels, ["Sign-in", "Refresh now", "Auto-refresh", "MFA step-up"]);
+        assert_eq!(
+            labels,
+            ["Sign-in", "Refresh now", "Auto-refresh", "MFA step-up"]
+        );
         assert_eq!(first.marks[1].kind, MarkKind::SignedOut);
         assert_eq!(first.marks[1].code.as_deref(), Some("sign_out:local"));
         // The exchange of an earlier run is said to be gone.
-        assert_eq!(first.tokens[0].exchange, Some(ExchangeRef { id: 1, this_run: false }));
-        assert_eq!(first.tokens[1].exchange, Some(ExchangeRef { id: 11, this_run: true }));
+        assert_eq!(
+            first.tokens[0].exchange,
+            Some(ExchangeRef {
+                id: 1,
+                this_run: false
+            })
+        );
+        assert_eq!(
+            first.tokens[1].exchange,
+            Some(ExchangeRef {
+                id: 11,
+                this_run: true
+            })
+        );
         assert_eq!(first.tokens[1].issued_at, Some(11));
         assert_eq!(first.tokens[1].expires_at, Some(3611));
         // The start-up recovery of the same tokens adds nothing.
         assert_eq!(view.sessions[1].tokens.len(), 1);
-        assert_eq!(view.sessions[2].tokens[0].refresh_token_fingerprint.as_deref(), Some("f"));
-        let ids: Vec<_> = view.sessions.iter().flat_map(|s| &s.tokens).map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            view.sessions[2].tokens[0]
+                .refresh_token_fingerprint
+                .as_deref(),
+            Some("f")
+        );
+        let ids: Vec<_> = view
+            .sessions
+            .iter()
+            .flat_map(|s| &s.tokens)
+            .map(|t| t.id.as_str())
+            .collect();
         assert_eq!(ids, ["t0", "t1", "t2", "t3", "t4", "t5"]);
     }
 
@@ -357,7 +393,10 @@ mod tests {
         ];
         let view = build(&entries, "now");
         assert_eq!(view.sessions.len(), 3);
-        assert_eq!(view.sessions[0].marks[0].code.as_deref(), Some("refresh_token_already_used"));
+        assert_eq!(
+            view.sessions[0].marks[0].code.as_deref(),
+            Some("refresh_token_already_used")
+        );
         assert!(view.sessions[1].marks.is_empty());
         assert!(view.sessions[2].tokens.is_empty());
         assert_eq!(view.sessions[2].marks[0].status, Some(0));

@@ -1323,7 +1323,9 @@ async fn a_failed_refresh_is_told_with_its_cause_status_token_and_exchange() {
         .await;
     let error = w.client.refresh_session(None).await.unwrap_err();
     assert_eq!(error.status(), Some(503));
-    let failure = failures.try_recv().expect("the failure is told before the call returns");
+    let failure = failures
+        .try_recv()
+        .expect("the failure is told before the call returns");
     assert_eq!(failure.cause, Cause::RefreshNow);
     assert_eq!(failure.status, Some(503));
     assert_eq!(
@@ -1336,9 +1338,17 @@ async fn a_failed_refresh_is_told_with_its_cause_status_token_and_exchange() {
         .get(failure.exchange_id.expect("its exchange"))
         .expect("recorded");
     assert_eq!(exchange.status, Some(503));
-    assert!(exchange.url.contains("grant_type=refresh_token"), "{}", exchange.url);
+    assert!(
+        exchange.url.contains("grant_type=refresh_token"),
+        "{}",
+        exchange.url
+    );
     // A refusal for good is told too, with GoTrue's code, and a success is not.
-    let pasted = w.client.refresh_session(Some("abcdefghijkl")).await.unwrap_err();
+    let pasted = w
+        .client
+        .refresh_session(Some("abcdefghijkl"))
+        .await
+        .unwrap_err();
     let refused = failures.try_recv().unwrap();
     assert_eq!(refused.cause, Cause::Paste);
     assert_eq!(refused.code.as_deref(), pasted.code());

@@ -14,5 +14,6 @@ pub mod settings;
 pub use file::{read_settings, SettingsFileError, BACKUP_KEY, SETTINGS_KEY, STORE_FILE};
 pub use folders::{Folders, IDENTIFIER, SEALED_FOLDER};
 pub use settings::{
-    Backend, HistoryEntry, LogLayout, Profile, Settings, BUILT_IN_PROFILE, CLAIMS_KEPT, RETRY_BUDGET,
+    Backend, HistoryEntry, LogLayout, Profile, Settings, BUILT_IN_PROFILE, CLAIMS_KEPT,
+    RETRY_BUDGET,
 };

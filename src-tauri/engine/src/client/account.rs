@@ -134,7 +134,7 @@ impl AuthClient {
             exchange_id,
             crate::events::Cause::SignIn,
         )
-            .await?;
+        .await?;
         Ok(AuthResponse { user, session })
     }
 

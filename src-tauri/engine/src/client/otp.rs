@@ -273,7 +273,7 @@ impl AuthClient {
             Some(answer.exchange_id),
             crate::events::Cause::SignIn,
         )
-            .await?;
+        .await?;
         Ok(AuthResponse {
             user: session.user.clone(),
             session,

@@ -147,16 +147,15 @@ impl AuthClient {
         refresh_token: Option<&str>,
     ) -> Result<Refreshed, AuthError> {
         let _ = self.initialize().await;
-        let (token, source, cause) =
-            match refresh_token.map(str::trim).filter(|t| !t.is_empty()) {
-                Some(token) => (Token::from(token), TokenSource::Given, Cause::Paste),
-                None => (
-                    self.current_refresh_token()
-                        .ok_or(AuthError::SessionMissing)?,
-                    TokenSource::Current,
-                    Cause::RefreshNow,
-                ),
-            };
+        let (token, source, cause) = match refresh_token.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(token) => (Token::from(token), TokenSource::Given, Cause::Paste),
+            None => (
+                self.current_refresh_token()
+                    .ok_or(AuthError::SessionMissing)?,
+                TokenSource::Current,
+                Cause::RefreshNow,
+            ),
+        };
         self.call_refresh_token(&token, Caller::Explicit, source, cause)
             .await
     }
