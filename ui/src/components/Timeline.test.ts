@@ -100,6 +100,7 @@ describe("Timeline", () => {
     expect(row("exp")?.getAttribute("data-kind")).toBe("expected");
     expect(row("sub"), "unchanged claims are folded away").toBeNull();
     expect(document.getElementById("diff-unchanged")?.textContent).toMatch(/2 unchanged/);
+    expect(document.getElementById("diff-none")).toBeNull();
 
     vi.mocked(api.timeline).mockResolvedValue({
       sessions: [
@@ -118,5 +119,10 @@ describe("Timeline", () => {
     await eventually(() => expect(row("session_id")?.getAttribute("data-kind")).toBe("wrong"));
     expect(row("session_id")?.textContent).toMatch(/different sessions/);
     expect(document.getElementById("diff-summary")?.textContent).toMatch(/1 must not change/);
+    // The same token on both sides: nothing changed, and it says so.
+    a.value = "t3";
+    await fireEvent.change(a);
+    await eventually(() => expect(document.getElementById("diff-none")).not.toBeNull());
+    expect(document.getElementById("claims-diff")?.hidden).toBe(true);
   });
 });
