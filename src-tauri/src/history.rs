@@ -23,8 +23,11 @@ use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::watch;
 
 pub const FILE: &str = "history.ndjson";
-/// Each profile keeps this many entries (the newest).
+/// Each profile keeps this many entries (the newest), failed refreshes apart.
 pub const LIMIT_PER_PROFILE: usize = 1000;
+/// And this many failed refreshes (the newest), counted apart: a ticker failing all night
+/// (network down) must not push the profile's tokens out of its history.
+pub const FAILURES_PER_PROFILE: usize = 200;
 /// How long an entry waits for others before the batch is written.
 const BATCH_WINDOW: Duration = Duration::from_millis(500);
 
@@ -44,9 +47,14 @@ pub enum HistoryError {
 }
 
 /// The history file and the entries waiting to be appended to it; shared by the app.
+///
+/// Two locks, always taken in this order when both are: `file` for as long as the file is read
+/// or written, then `inner` only for a moment (to take or copy the pending entries), so an
+/// event's `append` never waits for the disk.
 #[derive(Clone, Default)]
 pub struct History {
     inner: Arc<Mutex<Pending>>,
+    file: Arc<Mutex<FileState>>,
 }
 
 #[derive(Default)]
@@ -54,10 +62,14 @@ struct Pending {
     entries: Vec<HistoryEntry>,
     /// A write of the batch is scheduled.
     scheduled: bool,
-    /// Entries per profile in the file, once counted.
-    counts: Option<HashMap<String, usize>>,
     /// Each profile's current recording run (`record`), whose exchanges its client still has.
     runs: HashMap<String, String>,
+}
+
+#[derive(Default)]
+struct FileState {
+    /// Entries per profile in the file, once counted.
+    counts: Option<HashMap<String, usize>>,
 }
 
 impl History {
@@ -84,23 +96,27 @@ impl History {
     /// Appends the pending entries to the file in one write, then compacts it when a profile
     /// has grown past its bound. A batch that cannot be written is lost, not retried.
     pub fn flush(&self, folder: &Path) -> Result<(), HistoryError> {
-        let mut pending = self.lock();
-        pending.scheduled = false;
-        let entries = std::mem::take(&mut pending.entries);
+        let mut file_state = self.file_lock();
+        let entries = {
+            let mut pending = self.lock();
+            pending.scheduled = false;
+            std::mem::take(&mut pending.entries)
+        };
         if entries.is_empty() {
             return Ok(());
         }
         let path = folder.join(FILE);
-        if pending.counts.is_none() {
+        if file_state.counts.is_none() {
             let mut counts = HashMap::new();
             for entry in read(&path)? {
                 *counts.entry(entry.profile).or_insert(0) += 1;
             }
-            pending.counts = Some(counts);
+            file_state.counts = Some(counts);
         }
         let mut text = String::new();
         for entry in &entries {
-            // Plain strings only: encoding cannot fail.
+            // Strings, numbers and the claims (a JSON object already, with string keys):
+            // nothing in an entry can fail to encode.
             text.push_str(&serde_json::to_string(entry).unwrap_or_default());
             text.push('\n');
         }
@@ -117,22 +133,22 @@ impl History {
         }
         file.write_all(text.as_bytes())
             .map_err(HistoryError::Write)?;
-        let counts = pending.counts.get_or_insert_with(HashMap::new);
+        let counts = file_state.counts.get_or_insert_with(HashMap::new);
         for entry in entries {
             *counts.entry(entry.profile).or_insert(0) += 1;
         }
         if counts.values().any(|&n| n > LIMIT_PER_PROFILE * 3 / 2) {
             let kept = compact(folder)?;
-            pending.counts = Some(kept);
+            file_state.counts = Some(kept);
         }
         Ok(())
     }
 
     /// Forgets the pending entries and deletes the file (Reset all data).
     pub fn erase(&self, folder: &Path) -> Result<(), HistoryError> {
-        let mut pending = self.lock();
-        pending.entries.clear();
-        pending.counts = Some(HashMap::new());
+        let mut file_state = self.file_lock();
+        self.lock().entries.clear();
+        file_state.counts = Some(HashMap::new());
         match std::fs::remove_file(folder.join(FILE)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(HistoryError::Remove(e)),
             _ => Ok(()),
@@ -143,8 +159,12 @@ impl History {
     /// dropped and the file is rewritten atomically without its lines. Nothing to drop leaves
     /// the file untouched.
     pub fn forget_profile(&self, folder: &Path, profile: &str) -> Result<(), HistoryError> {
-        let mut pending = self.lock();
-        pending.entries.retain(|entry| entry.profile != profile);
+        let mut file_state = self.file_lock();
+        {
+            let mut pending = self.lock();
+            pending.entries.retain(|entry| entry.profile != profile);
+            pending.runs.remove(profile);
+        }
         let path = folder.join(FILE);
         let entries = read(&path)?;
         if entries.iter().all(|entry| entry.profile != profile) {
@@ -157,7 +177,7 @@ impl History {
         }
         session_vault::write_atomically(folder, FILE, text.as_bytes())
             .map_err(HistoryError::Compact)?;
-        if let Some(counts) = pending.counts.as_mut() {
+        if let Some(counts) = file_state.counts.as_mut() {
             counts.remove(profile);
         }
         Ok(())
@@ -169,14 +189,15 @@ impl History {
         folder: &Path,
         profile: &str,
     ) -> Result<Vec<HistoryEntry>, HistoryError> {
-        // Under the lock: a batch being written is either still pending or in the file.
-        let pending = self.lock();
+        // Under the file's lock: a batch being written is either still pending or in the file.
+        // The pending entries' lock is only held to copy them: events keep coming meanwhile.
+        let _file = self.file_lock();
         let mut entries: Vec<HistoryEntry> = read(&folder.join(FILE))?
             .into_iter()
             .filter(|entry| entry.profile == profile)
             .collect();
         entries.extend(
-            pending
+            self.lock()
                 .entries
                 .iter()
                 .filter(|entry| entry.profile == profile)
@@ -190,8 +211,19 @@ impl History {
         self.lock().runs.get(profile).cloned()
     }
 
+    /// Starts a recording run for `profile` (its client was just opened) and returns it.
+    pub fn start_run(&self, profile: &str) -> String {
+        let run = new_run();
+        self.lock().runs.insert(profile.to_string(), run.clone());
+        run
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn file_lock(&self) -> std::sync::MutexGuard<'_, FileState> {
+        self.file.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -220,30 +252,40 @@ pub fn read(path: &Path) -> Result<Vec<HistoryEntry>, HistoryError> {
         .collect())
 }
 
-/// Rewrites the file with the newest `LIMIT_PER_PROFILE` entries of each profile, in order;
-/// returns how many each profile kept.
+/// Rewrites the file with the newest `LIMIT_PER_PROFILE` entries of each profile and, counted
+/// apart, its newest `FAILURES_PER_PROFILE` failed refreshes, in order; returns how many each
+/// profile kept.
 fn compact(folder: &Path) -> Result<HashMap<String, usize>, HistoryError> {
     let entries = read(&folder.join(FILE))?;
-    let mut total: HashMap<&str, usize> = HashMap::new();
+    // Per profile and per budget (failures or the rest).
+    let budget = |entry: &HistoryEntry| (entry.profile.clone(), entry.kind == REFRESH_FAILED);
+    let limit = |failures: bool| {
+        if failures {
+            FAILURES_PER_PROFILE
+        } else {
+            LIMIT_PER_PROFILE
+        }
+    };
+    let mut total: HashMap<(String, bool), usize> = HashMap::new();
     for entry in &entries {
-        *total.entry(&entry.profile).or_insert(0) += 1;
+        *total.entry(budget(entry)).or_insert(0) += 1;
     }
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashMap<(String, bool), usize> = HashMap::new();
+    let mut kept: HashMap<String, usize> = HashMap::new();
     let mut text = String::new();
     for entry in &entries {
-        let n = seen.entry(&entry.profile).or_insert(0);
+        let key = budget(entry);
+        let n = seen.entry(key.clone()).or_insert(0);
         *n += 1;
-        if total[entry.profile.as_str()] - *n < LIMIT_PER_PROFILE {
+        if total[&key] - *n < limit(key.1) {
             text.push_str(&serde_json::to_string(entry).unwrap_or_default());
             text.push('\n');
+            *kept.entry(key.0).or_insert(0) += 1;
         }
     }
     session_vault::write_atomically(folder, FILE, text.as_bytes())
         .map_err(HistoryError::Compact)?;
-    Ok(total
-        .into_iter()
-        .map(|(profile, n)| (profile.to_string(), n.min(LIMIT_PER_PROFILE)))
-        .collect())
+    Ok(kept)
 }
 
 /// The app data folder, where the history file lives.
@@ -409,13 +451,14 @@ pub fn record<R: Runtime>(
 ) -> JoinHandle<()> {
     let mut events = client.subscribe();
     let mut failures = client.refresh_failures();
+    // The run is this client's from now on, before any of its events can be recorded or its
+    // exchanges asked for: a timeline read meanwhile must not take the previous client's run.
+    let history = app.try_state::<History>().map(|h| h.inner().clone());
+    let run = history.as_ref().map(|h| h.start_run(&profile));
     tauri::async_runtime::spawn(async move {
-        let (Some(folder), Some(history)) = (folder(&app), app.try_state::<History>()) else {
+        let (Some(folder), Some(history), Some(run)) = (folder(&app), history, run) else {
             return;
         };
-        let history = history.inner().clone();
-        let run = new_run();
-        history.lock().runs.insert(profile.clone(), run.clone());
         loop {
             let entry = tokio::select! {
                 event = events.next() => match event {
@@ -618,6 +661,65 @@ mod tests {
         }
         let lines = read(&dir.path().join(FILE)).unwrap().len();
         assert!(lines <= 10 + LIMIT_PER_PROFILE * 3 / 2, "{lines} lines");
+    }
+
+    #[test]
+    fn failures_are_compacted_apart_and_never_push_the_tokens_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::default();
+        queue(&history, (0..10).map(|i| entry("a", i)));
+        history.flush(dir.path()).unwrap();
+        // A night of failed ticks: many more failures than the profile's bound.
+        let failures = LIMIT_PER_PROFILE * 2;
+        for chunk in (10..10 + failures).collect::<Vec<_>>().chunks(100) {
+            queue(
+                &history,
+                chunk.iter().map(|&i| HistoryEntry {
+                    kind: REFRESH_FAILED.into(),
+                    status: Some(0),
+                    ..entry("a", i)
+                }),
+            );
+            history.flush(dir.path()).unwrap();
+        }
+        let kept = read(&dir.path().join(FILE)).unwrap();
+        let tokens: Vec<_> = kept.iter().filter(|e| e.kind != REFRESH_FAILED).collect();
+        assert_eq!(tokens.len(), 10, "every token entry stays");
+        assert_eq!(tokens[0], &entry("a", 0));
+        let failed = kept.iter().filter(|e| e.kind == REFRESH_FAILED).count();
+        assert!(
+            failed <= LIMIT_PER_PROFILE * 3 / 2 && failed >= FAILURES_PER_PROFILE,
+            "{failed} failures kept"
+        );
+        assert_eq!(kept.last().unwrap().at, (10 + failures - 1).to_string());
+    }
+
+    #[tokio::test]
+    async fn a_recording_run_is_registered_before_record_returns_and_forgotten_with_its_profile() {
+        let app = tauri::test::mock_app();
+        app.manage(History::default());
+        let client = AuthClient::new(
+            session_engine::ClientConfig::new("http://127.0.0.1:9", "anon"),
+            Arc::new(session_engine::MemoryStore::new()),
+            "runs",
+        )
+        .await
+        .unwrap();
+        let history = app.state::<History>().inner().clone();
+        let before = history.start_run("p");
+        let (alive, watched) = watch::channel(Setting {
+            enabled: false,
+            margin: Duration::from_secs(30),
+        });
+        let task = record(app.handle().clone(), &client, "p".into(), watched);
+        // No wait: the new client's run is the profile's as soon as `record` returns.
+        let run = history.run_of("p").unwrap();
+        assert_ne!(run, before);
+        drop(alive);
+        task.await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        history.forget_profile(dir.path(), "p").unwrap();
+        assert_eq!(history.run_of("p"), None);
     }
 
     #[test]

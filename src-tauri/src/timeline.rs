@@ -21,6 +21,9 @@ use crate::settings::SettingsError;
 pub struct TimelineView {
     /// Oldest first; a new sign-in (or a new session id) starts a new one.
     pub sessions: Vec<TimelineSession>,
+    /// Failures and rejections of a refresh token no session here holds (a pasted stranger's,
+    /// or one whose tokens were compacted away): drawn apart, so that they never cut a chain.
+    pub stray: Vec<TimelineMark>,
 }
 
 /// One session's chain.
@@ -97,7 +100,60 @@ pub struct TimelineMark {
     pub cause_label: Option<String>,
     /// The refresh token sent (a failure) or refused (a rejection).
     pub refresh_token_fingerprint: Option<String>,
+    /// The last of them, when the same failure came again and again (`repeat` > 1): one mark
+    /// for a ticker failing all night, not hundreds.
     pub exchange: Option<ExchangeRef>,
+    /// How many times in a row this failure came (same token, status and code); 1 for most.
+    pub repeat: u32,
+    /// When the last of them came (`at` when `repeat` is 1).
+    pub last_at: String,
+}
+
+impl TimelineMark {
+    /// The same failure again: the same token sent, the same status and code.
+    fn repeats(&self, other: &TimelineMark) -> bool {
+        self.kind == MarkKind::Failure
+            && other.kind == MarkKind::Failure
+            && self.refresh_token_fingerprint == other.refresh_token_fingerprint
+            && self.status == other.status
+            && self.code == other.code
+    }
+}
+
+/// Adds a failure or a rejection to `marks`: a failure like the one before it counts as that
+/// one again; a rejection that follows the failure of the same token and code is that failure
+/// said a second time (the engine tells the failure, then the rejection it leads to), so the
+/// failure becomes the rejection instead of a second mark.
+fn push_failure(marks: &mut Vec<TimelineMark>, mark: TimelineMark) {
+    let Some(last) = marks.last_mut() else {
+        marks.push(mark);
+        return;
+    };
+    if last.repeats(&mark) {
+        last.repeat += 1;
+        last.last_at = mark.at;
+        last.exchange = mark.exchange.or(last.exchange);
+        return;
+    }
+    let same_refusal = mark.kind == MarkKind::Rejected
+        && last.kind == MarkKind::Failure
+        && last.refresh_token_fingerprint == mark.refresh_token_fingerprint
+        && last.code == mark.code;
+    if !same_refusal {
+        marks.push(mark);
+        return;
+    }
+    if last.repeat > 1 {
+        // The earlier ones stay failures; the last of them was refused for good.
+        last.repeat -= 1;
+        let mut rejected = last.clone();
+        rejected.repeat = 1;
+        rejected.at = rejected.last_at.clone();
+        rejected.kind = MarkKind::Rejected;
+        marks.push(rejected);
+    } else {
+        last.kind = MarkKind::Rejected;
+    }
 }
 
 /// Events that carry a session whose tokens may be new.
@@ -113,6 +169,7 @@ const TOKEN_EVENTS: &[&str] = &[
 /// Builds the timeline from one profile's entries, oldest first; `run` is this run of the app.
 pub fn build(entries: &[HistoryEntry], run: &str) -> TimelineView {
     let mut sessions: Vec<TimelineSession> = Vec::new();
+    let mut stray: Vec<TimelineMark> = Vec::new();
     let mut next_id = 0usize;
     let exchange_of = |entry: &HistoryEntry| {
         entry.exchange_id.map(|id| ExchangeRef {
@@ -130,6 +187,8 @@ pub fn build(entries: &[HistoryEntry], run: &str) -> TimelineView {
             cause_label: entry.cause.as_deref().and_then(cause_label),
             refresh_token_fingerprint: entry.refresh_token_fingerprint.clone(),
             exchange: exchange_of(entry),
+            repeat: 1,
+            last_at: entry.at.clone(),
         };
         match entry.kind.as_str() {
             REFRESH_FAILED | "REFRESH_REJECTED" => {
@@ -146,13 +205,8 @@ pub fn build(entries: &[HistoryEntry], run: &str) -> TimelineView {
                     })
                 });
                 match owner {
-                    Some(session) => session.marks.push(mark(kind)),
-                    None => sessions.push(TimelineSession {
-                        session_id: None,
-                        tokens: Vec::new(),
-                        marks: vec![mark(kind)],
-                        ended: false,
-                    }),
+                    Some(session) => push_failure(&mut session.marks, mark(kind)),
+                    None => push_failure(&mut stray, mark(kind)),
                 }
             }
             "SIGNED_OUT" => {
@@ -222,7 +276,7 @@ pub fn build(entries: &[HistoryEntry], run: &str) -> TimelineView {
             _ => {}
         }
     }
-    TimelineView { sessions }
+    TimelineView { sessions, stray }
 }
 
 /// The words for a cause as the history spells it (`refreshNow`); none for one this version
@@ -392,14 +446,82 @@ mod tests {
             failure("unknown", 0, None),
         ];
         let view = build(&entries, "now");
-        assert_eq!(view.sessions.len(), 3);
+        assert_eq!(view.sessions.len(), 2);
         assert_eq!(
             view.sessions[0].marks[0].code.as_deref(),
             Some("refresh_token_already_used")
         );
         assert!(view.sessions[1].marks.is_empty());
-        assert!(view.sessions[2].tokens.is_empty());
-        assert_eq!(view.sessions[2].marks[0].status, Some(0));
+        assert_eq!(view.stray.len(), 1);
+        assert_eq!(view.stray[0].status, Some(0));
+    }
+
+    fn signed_out() -> HistoryEntry {
+        HistoryEntry {
+            at: "2026-01-01T00:00:50.000Z".into(),
+            kind: "SIGNED_OUT".into(),
+            profile: "p".into(),
+            code: Some("sign_out:local".into()),
+            ..HistoryEntry::default()
+        }
+    }
+
+    #[test]
+    fn a_failure_of_an_unknown_token_never_cuts_the_chain() {
+        let entries = vec![
+            token("SIGNED_IN", Some("signIn"), "a", "s1", 11),
+            // A pasted stranger refused.
+            failure("stranger", 400, Some("refresh_token_not_found")),
+            token("TOKEN_REFRESHED", Some("refreshNow"), "b", "s1", 12),
+            signed_out(),
+        ];
+        let view = build(&entries, "now");
+        assert_eq!(view.sessions.len(), 1, "{view:#?}");
+        let session = &view.sessions[0];
+        assert_eq!(session.tokens.len(), 2);
+        assert!(session.ended);
+        assert_eq!(session.marks.len(), 1);
+        assert_eq!(session.marks[0].kind, MarkKind::SignedOut);
+        assert_eq!(view.stray.len(), 1);
+        assert_eq!(
+            view.stray[0].code.as_deref(),
+            Some("refresh_token_not_found")
+        );
+    }
+
+    #[test]
+    fn the_same_failure_again_is_one_mark_with_a_count_and_a_refusal_is_told_once() {
+        let mut entries = vec![token("SIGNED_IN", Some("signIn"), "a", "s1", 11)];
+        for i in 0..5u64 {
+            entries.push(HistoryEntry {
+                at: format!("2026-01-01T00:01:{i:02}.000Z"),
+                exchange_id: Some(40 + i),
+                ..failure("a", 503, Some("unexpected_failure"))
+            });
+        }
+        entries.push(failure("a", 0, None));
+        entries.push(failure("a", 400, Some("refresh_token_already_used")));
+        // The engine's REFRESH_REJECTED for the same refusal (no exchange, no cause).
+        entries.push(HistoryEntry {
+            at: "2026-01-01T00:02:00.000Z".into(),
+            kind: "REFRESH_REJECTED".into(),
+            profile: "p".into(),
+            refresh_token_fingerprint: Some("a".into()),
+            code: Some("refresh_token_already_used".into()),
+            status: Some(400),
+            ..HistoryEntry::default()
+        });
+        let view = build(&entries, "now");
+        let marks = &view.sessions[0].marks;
+        assert_eq!(marks.len(), 3, "{marks:#?}");
+        assert_eq!((marks[0].kind, marks[0].repeat), (MarkKind::Failure, 5));
+        assert_eq!(marks[0].at, "2026-01-01T00:01:00.000Z");
+        assert_eq!(marks[0].last_at, "2026-01-01T00:01:04.000Z");
+        assert_eq!(marks[0].exchange.map(|e| e.id), Some(44));
+        assert_eq!((marks[1].status, marks[1].repeat), (Some(0), 1));
+        assert_eq!(marks[2].kind, MarkKind::Rejected);
+        assert_eq!(marks[2].exchange.map(|e| e.id), Some(30));
+        assert_eq!(marks[2].cause.as_deref(), Some("refreshNow"));
     }
 
     #[test]

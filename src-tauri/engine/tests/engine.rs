@@ -1328,6 +1328,8 @@ async fn a_failed_refresh_is_told_with_its_cause_status_token_and_exchange() {
         .expect("the failure is told before the call returns");
     assert_eq!(failure.cause, Cause::RefreshNow);
     assert_eq!(failure.status, Some(503));
+    // A 5xx is typed without its code; the failure still carries the one the body gave.
+    assert_eq!(failure.code.as_deref(), Some("unexpected_failure"));
     assert_eq!(
         failure.refresh_token_fingerprint,
         session_engine::tokens::fingerprint(&session.refresh_token)

@@ -405,7 +405,12 @@ export type TimelineView = {
 /**
  * Oldest first; a new sign-in (or a new session id) starts a new one.
  */
-sessions: Array<TimelineSession>, };
+sessions: Array<TimelineSession>, 
+/**
+ * Failures and rejections of a refresh token no session here holds (a pasted stranger's,
+ * or one whose tokens were compacted away): drawn apart, so that they never cut a chain.
+ */
+stray: Array<TimelineMark>, };
 
 export type TimelineSession = { 
 /**
@@ -469,7 +474,20 @@ causeLabel: string | null,
 /**
  * The refresh token sent (a failure) or refused (a rejection).
  */
-refreshTokenFingerprint: string | null, exchange: ExchangeRef | null, };
+refreshTokenFingerprint: string | null, 
+/**
+ * The last of them, when the same failure came again and again (`repeat` > 1): one mark
+ * for a ticker failing all night, not hundreds.
+ */
+exchange: ExchangeRef | null, 
+/**
+ * How many times in a row this failure came (same token, status and code); 1 for most.
+ */
+repeat: number, 
+/**
+ * When the last of them came (`at` when `repeat` is 1).
+ */
+lastAt: string, };
 
 export type MarkKind = "failure" | "rejected" | "signedOut";
 

@@ -284,7 +284,14 @@ impl AuthClient {
                     at: self.inner.config.clock.now(),
                     cause,
                     refresh_token_fingerprint: fingerprint(token),
-                    code: error.code().map(str::to_string),
+                    // A 5xx is typed without its code; the answer as recorded still has it.
+                    code: error.code().map(str::to_string).or_else(|| {
+                        let answer = self.recorder().get(exchange_id?)?;
+                        crate::envelope::error_code_of_answer(
+                            &answer.response_headers,
+                            answer.response_body.as_deref()?,
+                        )
+                    }),
                     status: error.status(),
                     exchange_id,
                     message: error.to_string(),
