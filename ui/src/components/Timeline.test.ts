@@ -39,6 +39,8 @@ const failure: TimelineMark = {
   causeLabel: "Refresh now",
   refreshTokenFingerprint: "fp:000000000001",
   exchange: { id: 9, thisRun: false },
+  repeat: 1,
+  lastAt: iso(NOW - 50),
 };
 
 const view: TimelineView = {
@@ -56,6 +58,7 @@ const view: TimelineView = {
       ended: false,
     },
   ],
+  stray: [],
 };
 
 async function opened() {
@@ -107,15 +110,22 @@ describe("Timeline", () => {
         ...view.sessions,
         { sessionId: "s9", tokens: [token("t3", NOW - 10, {}, { session_id: "s9" })], marks: [], ended: false },
       ],
+      stray: [],
     });
     const log = new LiveLog();
     cleanup();
     render(Timeline, { props: { log } });
     await fireEvent.click(screen.getByRole("button", { name: "Show" }));
     await eventually(() => expect(document.querySelectorAll(".bar")).toHaveLength(4));
+    // The default pair stays within one session: no red row after a new sign-in.
+    expect(document.querySelectorAll("#claims-diff tr.wrong")).toHaveLength(0);
+    expect((document.getElementById("diff-b") as HTMLSelectElement).value).toBe("t2");
     const a = document.getElementById("diff-a") as HTMLSelectElement;
+    const b = document.getElementById("diff-b") as HTMLSelectElement;
     a.value = "t0";
     await fireEvent.change(a);
+    b.value = "t3";
+    await fireEvent.change(b);
     await eventually(() => expect(row("session_id")?.getAttribute("data-kind")).toBe("wrong"));
     expect(row("session_id")?.textContent).toMatch(/different sessions/);
     expect(document.getElementById("diff-summary")?.textContent).toMatch(/1 must not change/);
@@ -124,5 +134,35 @@ describe("Timeline", () => {
     await fireEvent.change(a);
     await eventually(() => expect(document.getElementById("diff-none")).not.toBeNull());
     expect(document.getElementById("claims-diff")?.hidden).toBe(true);
+  });
+
+  it("names each link by its token, shows iat and exp as times, and reads at once when opened", async () => {
+    await opened();
+    expect(api.timeline).toHaveBeenCalledTimes(1);
+    const link = screen.getByRole("button", { name: /^Rotation 2: Refresh now, fp:0000000000t1 #2/ });
+    expect(link.id).toBe("timeline-link-t1");
+    expect(link.dataset.exchange).toBe("7");
+    expect(screen.queryAllByRole("button", { name: "Refresh now" })).toHaveLength(0);
+    const iat = document.querySelector('#claims-diff tr[data-claim="iat"]');
+    expect(iat?.querySelectorAll(".when")).toHaveLength(2);
+  });
+
+  it("draws a failure of an unknown token apart, and folds a long session's older tokens", async () => {
+    const many = Array.from({ length: 25 }, (_, i) => token(`t${i}`, NOW - 1000 + i * 10));
+    vi.mocked(api.timeline).mockResolvedValue({
+      sessions: [{ sessionId: "s1", tokens: many, marks: [], ended: false }],
+      stray: [{ ...failure, status: 400, code: "refresh_token_not_found", refreshTokenFingerprint: "fp:stranger", repeat: 3 }],
+    });
+    render(Timeline, { props: { log: new LiveLog() } });
+    await fireEvent.click(screen.getByRole("button", { name: "Show" }));
+    await eventually(() => expect(document.querySelectorAll(".bar")).toHaveLength(20));
+    expect(texts("#timeline-stray .mark")).toEqual(["Failed 400 refresh_token_not_found ×3"]);
+    expect(document.querySelectorAll("[id^=timeline-session-]")).toHaveLength(1);
+    expect(document.getElementById("timeline-summary")?.textContent).toMatch(/1 session · 25 access tokens · 3 failures/);
+    expect(document.querySelector(".folded")?.textContent).toMatch(/5 older tokens folded/);
+    // The rows keep their numbers in the session.
+    expect(texts("#timeline-session-1 .row-label")[0]).toBe("6");
+    await fireEvent.click(document.getElementById("timeline-older-1")!);
+    await eventually(() => expect(document.querySelectorAll(".bar")).toHaveLength(25));
   });
 });

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { axisOf, type Bar, defaultPair, markText, pickable, seconds, summary, tokenName } from "./timeline";
+import {
+  axisOf,
+  type Bar,
+  capped,
+  defaultPair,
+  linkName,
+  markText,
+  pickable,
+  seconds,
+  summary,
+  tokenName,
+} from "./timeline";
 import type { TimelineMark, TimelineSession, TimelineToken } from "./types";
 
 const iso = (s: number) => new Date(s * 1000).toISOString();
@@ -31,6 +42,8 @@ function mark(kind: TimelineMark["kind"], at: number, extra: Partial<TimelineMar
     causeLabel: null,
     refreshTokenFingerprint: null,
     exchange: null,
+    repeat: 1,
+    lastAt: iso(at),
     ...extra,
   };
 }
@@ -93,6 +106,7 @@ describe("marks, names and picks", () => {
         session([token("t0", 1), token("t1", 2, 100, { claims: null })]),
         session([token("t2", 3, 100, { counter: 7, label: "MFA step-up" }), token("t3", 4)]),
       ],
+      stray: [],
     };
     const picks = pickable(view);
     expect(picks.map((p) => p.id)).toEqual(["t0", "t2", "t3"]);
@@ -100,10 +114,54 @@ describe("marks, names and picks", () => {
     expect(defaultPair(picks)).toEqual(["t2", "t3"]);
     expect(defaultPair(picks.slice(0, 1))).toBeNull();
     expect(tokenName(view.sessions[0]!.tokens[0]!, 0)).toBe("Token 1 · Refresh now");
-    expect(summary({ sessions: [session([token("a", 1)], [mark("failure", 2), mark("signedOut", 3)], true)] })).toEqual({
+    expect(
+      summary({ sessions: [session([token("a", 1)], [mark("failure", 2), mark("signedOut", 3)], true)], stray: [] }),
+    ).toEqual({
       sessions: 1,
       tokens: 1,
       failures: 1,
     });
+  });
+
+  it("counts a repeated failure as many times as it came, and the stray ones too", () => {
+    const repeated = mark("failure", 2, { status: 0, repeat: 5 });
+    expect(markText(repeated)).toBe("Failed no answer ×5");
+    expect(markText(mark("failure", 2, { status: 503, code: "unexpected_failure" }))).toBe("Failed 503 unexpected_failure");
+    expect(
+      summary({ sessions: [session([token("a", 1)], [repeated])], stray: [mark("rejected", 3, { status: 400 })] }),
+    ).toEqual({ sessions: 1, tokens: 1, failures: 6 });
+  });
+
+  it("defaults the diff to the newest session's last two tokens, not across a new sign-in", () => {
+    const view = {
+      sessions: [session([token("t0", 1), token("t1", 2)]), session([token("t2", 3)])],
+      stray: [],
+    };
+    expect(defaultPair(pickable(view))).toEqual(["t0", "t1"]);
+    // Only one token in each session: the last two overall, the best there is.
+    const single = { sessions: [session([token("t0", 1)]), session([token("t2", 3)])], stray: [] };
+    expect(defaultPair(pickable(single))).toEqual(["t0", "t2"]);
+  });
+
+  it("names a link by its token, its cause and its fingerprint", () => {
+    expect(linkName(token("b", 1, 100, { counter: 4 }), 1)).toBe("Rotation 2: Refresh now, fp:b #4: show its exchange");
+    expect(linkName(token("a", 1, 100, { label: "Sign-in" }), 0)).toBe(
+      "Token 1, start of the chain: Sign-in, fp:a: show its exchange",
+    );
+  });
+});
+
+describe("capped", () => {
+  it("keeps a session's newest tokens and the marks from the first of them on", () => {
+    const tokens = Array.from({ length: 30 }, (_, i) => token(`t${i}`, 1000 + i * 10));
+    const marks = [mark("failure", 1005), mark("failure", 1250, { status: 503 })];
+    const cut = capped(session(tokens, marks), 20);
+    expect(cut.hiddenTokens).toBe(10);
+    expect(cut.session.tokens.map((t) => t.id)).toEqual(tokens.slice(10).map((t) => t.id));
+    expect(cut.hiddenMarks).toBe(1);
+    expect(cut.session.marks).toEqual([marks[1]]);
+    // The axis spans the tokens drawn, not the whole session.
+    expect(axisOf(cut.session, 1400).start).toBe(1100);
+    expect(capped(session(tokens.slice(0, 5), marks), 20)).toMatchObject({ hiddenTokens: 0, hiddenMarks: 0 });
   });
 });

@@ -76,13 +76,43 @@ export function axisOf(session: TimelineSession, now: number): Axis {
   return { start, end, bars, marks };
 }
 
-/** What a mark's chip says: a failure's status and code, a sign-out's reason. */
+/** What a mark's chip says: a failure's status and code (and how many times it came in a
+ *  row), a sign-out's reason. */
 export function markText(mark: TimelineMark): string {
   if (mark.kind === "signedOut") return mark.code ? `Signed out (${mark.code})` : "Signed out";
   const status = mark.status === 0 ? "no answer" : mark.status !== null ? String(mark.status) : null;
   const what = [status, mark.code].filter(Boolean).join(" ");
   const prefix = mark.kind === "rejected" ? "Rejected" : "Failed";
-  return what ? `${prefix} ${what}` : prefix;
+  const times = mark.repeat > 1 ? ` ×${mark.repeat}` : "";
+  return (what ? `${prefix} ${what}` : prefix) + times;
+}
+
+/** How many of a session's newest tokens are drawn until the user asks for older ones. */
+export const TOKENS_SHOWN = 20;
+/** How many of the newest sessions are drawn until the user asks for older ones. */
+export const SESSIONS_SHOWN = 5;
+
+export interface Capped {
+  /** The session with only its newest `limit` tokens, and the marks from the first of them on. */
+  session: TimelineSession;
+  /** How many older tokens and marks are folded away. */
+  hiddenTokens: number;
+  hiddenMarks: number;
+}
+
+/** A session cut to its newest `limit` tokens, so that a session refreshed for weeks draws a
+ *  few rows on an axis of their span, not a thousand hairlines. */
+export function capped(session: TimelineSession, limit: number): Capped {
+  const hiddenTokens = Math.max(0, session.tokens.length - limit);
+  if (hiddenTokens === 0) return { session, hiddenTokens: 0, hiddenMarks: 0 };
+  const tokens = session.tokens.slice(hiddenTokens);
+  const from = seconds(tokens[0]!.at) ?? -Infinity;
+  const marks = session.marks.filter((mark) => (seconds(mark.lastAt) ?? Infinity) >= from);
+  return {
+    session: { ...session, tokens, marks },
+    hiddenTokens,
+    hiddenMarks: session.marks.length - marks.length,
+  };
 }
 
 /** A token as the pickers and the chain name it: its position in the session and its cause. */
@@ -95,6 +125,8 @@ export interface Pick {
   id: string;
   name: string;
   token: TimelineToken;
+  /** The index of its session in the view. */
+  session: number;
 }
 
 /** Every token that kept its claims, oldest first, named with its session: what the diff picks from. */
@@ -102,14 +134,20 @@ export function pickable(view: TimelineView): Pick[] {
   const picks: Pick[] = [];
   view.sessions.forEach((session, s) => {
     session.tokens.forEach((token, i) => {
-      if (token.claims) picks.push({ id: token.id, name: `Session ${s + 1} · ${tokenName(token, i)}`, token });
+      if (token.claims) picks.push({ id: token.id, name: `Session ${s + 1} · ${tokenName(token, i)}`, token, session: s });
     });
   });
   return picks;
 }
 
-/** The diff's default pair: the last two tokens that kept their claims. */
+/** The diff's default pair: the last two tokens of the newest session that has two (a fresh
+ *  sign-in's first token is not compared with the session before it), else the last two. */
 export function defaultPair(picks: Pick[]): [string, string] | null {
+  const sessions = [...new Set(picks.map((p) => p.session))].reverse();
+  for (const session of sessions) {
+    const [a, b] = picks.filter((p) => p.session === session).slice(-2);
+    if (a && b) return [a.id, b.id];
+  }
   const [a, b] = picks.slice(-2);
   return a && b ? [a.id, b.id] : null;
 }
@@ -117,10 +155,20 @@ export function defaultPair(picks: Pick[]): [string, string] | null {
 /** Totals for the panel's summary line. */
 export function summary(view: TimelineView): { sessions: number; tokens: number; failures: number } {
   let tokens = 0;
-  let failures = 0;
+  const failed = (marks: TimelineMark[]) =>
+    marks.filter((m) => m.kind !== "signedOut").reduce((n, m) => n + m.repeat, 0);
+  let failures = failed(view.stray);
   for (const session of view.sessions) {
     tokens += session.tokens.length;
-    failures += session.marks.filter((m) => m.kind !== "signedOut").length;
+    failures += failed(session.marks);
   }
   return { sessions: view.sessions.length, tokens, failures };
+}
+
+/** The accessible name of the link that made a token: which token, what made it, and the
+ *  token's fingerprint (so that it is not heard as one more "Refresh now" button). */
+export function linkName(token: TimelineToken, index: number): string {
+  const which = index === 0 ? `Token 1, start of the chain` : `Rotation ${index + 1}`;
+  const counter = token.counter !== null ? ` #${token.counter}` : "";
+  return `${which}: ${token.label}, ${token.refreshTokenFingerprint ?? "no fingerprint"}${counter}: show its exchange`;
 }
