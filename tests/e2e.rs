@@ -3225,6 +3225,10 @@ async fn the_timeline_chains_rotations_marks_a_failure_and_diffs_claims() {
         let app = &launched.app;
         let mut shown = app.text_of("#refresh-fingerprint").await.unwrap();
         for _ in 0..3 {
+            // Not a wait for a condition: the rotations are spread over a part of the demo
+            // token's two-minute life so that their bars (and their `iat`s in the diff) differ
+            // in the screenshot, as they would between refreshes of a real session.
+            tokio::time::sleep(Duration::from_secs(8)).await;
             press(app, "#refresh-now").await;
             shown = rotated_from(app, &shown).await;
         }
@@ -3260,8 +3264,9 @@ async fn the_timeline_chains_rotations_marks_a_failure_and_diffs_claims() {
             |(bars, failures)| *bars == 4 && failures.len() == 1,
         )
         .await;
+        // One failed flight, one mark (its retries are one failure), with GoTrue's code.
         let failure = texts_of(app, &format!("{session} .mark.failure")).await;
-        assert_eq!(failure, ["Failed 503"]);
+        assert_eq!(failure, ["Failed 503 unexpected_failure"]);
         let rotations = texts_of(app, &format!("{session} .rotation .cause")).await;
         assert_eq!(rotations, ["Refresh now", "Refresh now", "Refresh now"]);
         let origin = texts_of(app, &format!("{session} .origin .cause")).await;
@@ -3279,16 +3284,41 @@ async fn the_timeline_chains_rotations_marks_a_failure_and_diffs_claims() {
             .await
             .unwrap();
 
-        // A rotation opens the exchange that made it.
-        scroll_to(app, &format!("{session} .rotation")).await;
-        press(app, &format!("{session} .rotation")).await;
+        // A rotation opens the exchange that made it: the one its link names, which sent the
+        // token before it and answered with its own.
+        let first_rotation = format!("{session} .rotation");
+        let named = app
+            .execute(
+                "return document.querySelector(arguments[0]).dataset.exchange;",
+                serde_json::json!([first_rotation]),
+            )
+            .await
+            .expect("the page answers");
+        let exchange_id = named.as_str().unwrap_or_default().to_string();
+        assert!(!exchange_id.is_empty(), "the link names its exchange");
+        let fp_of = |text: &str| text.split_whitespace().next().unwrap_or_default().to_string();
+        let (sent, made) = (fp_of(&chain[0]), fp_of(&chain[1]));
+        scroll_to(app, &first_rotation).await;
+        press(app, &first_rotation).await;
         let exchange = eventually(
             Duration::from_secs(10),
             async || newest_text(app, "#timeline-exchange").await,
-            |text| text.contains("grant_type=refresh_token"),
+            |text| text.contains("grant_type=refresh_token") && text.contains("Response"),
         )
         .await;
         assert!(exchange.contains("POST"), "{exchange}");
+        assert!(
+            exchange.contains(&format!("Exchange #{exchange_id} ")),
+            "{exchange}"
+        );
+        assert_eq!(
+            newest_text(app, "#timeline-exchange .facts .status").await,
+            "200"
+        );
+        assert!(
+            exchange.contains(&sent) && exchange.contains(&made),
+            "the exchange of token 2 sends {sent} and answers {made}: {exchange}"
+        );
 
         // Screenshot-safe mode masks the chain's fingerprints too.
         press(app, "#screenshot-safe").await;
