@@ -3296,7 +3296,12 @@ async fn the_timeline_chains_rotations_marks_a_failure_and_diffs_claims() {
             .expect("the page answers");
         let exchange_id = named.as_str().unwrap_or_default().to_string();
         assert!(!exchange_id.is_empty(), "the link names its exchange");
-        let fp_of = |text: &str| text.split_whitespace().next().unwrap_or_default().to_string();
+        let fp_of = |text: &str| {
+            text.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
         let (sent, made) = (fp_of(&chain[0]), fp_of(&chain[1]));
         scroll_to(app, &first_rotation).await;
         press(app, &first_rotation).await;

@@ -688,7 +688,7 @@ mod tests {
         assert_eq!(tokens[0], &entry("a", 0));
         let failed = kept.iter().filter(|e| e.kind == REFRESH_FAILED).count();
         assert!(
-            failed <= LIMIT_PER_PROFILE * 3 / 2 && failed >= FAILURES_PER_PROFILE,
+            (FAILURES_PER_PROFILE..=LIMIT_PER_PROFILE * 3 / 2).contains(&failed),
             "{failed} failures kept"
         );
         assert_eq!(kept.last().unwrap().at, (10 + failures - 1).to_string());
