@@ -1262,6 +1262,35 @@ async fn each_way_into_a_refresh_or_a_sign_in_names_its_cause_on_the_event() {
 }
 
 #[tokio::test]
+async fn a_caller_that_joins_a_refresh_shares_the_first_callers_cause() {
+    let w = world().await;
+    let mut events = collect(&w.client);
+    let _ = next_event(&mut events, "INITIAL_SESSION").await;
+    let session = w.sign_in().await;
+    causes(&mut events);
+    // The refresh's answer is held back long enough for a second caller to join it.
+    w.fault(json!({"count": 1, "path": "/token", "delay_ms": 300}))
+        .await;
+    let mut first = std::pin::pin!(w.client.refresh_session(None));
+    let polled = std::future::poll_fn(|cx| std::task::Poll::Ready(first.as_mut().poll(cx))).await;
+    assert!(polled.is_pending(), "the refresh is in flight");
+    let (pasted, first) = tokio::join!(
+        w.client.refresh_session(Some(&session.refresh_token)),
+        first
+    );
+    assert!(
+        pasted.unwrap().joined,
+        "the paste joined the refresh in flight"
+    );
+    assert!(!first.unwrap().joined);
+    assert_eq!(
+        causes(&mut events),
+        [(AuthEventKind::TokenRefreshed, Some(Cause::RefreshNow))],
+        "one event, with the cause of the caller that started the flight"
+    );
+}
+
+#[tokio::test]
 async fn refreshes_inside_the_margin_name_get_session_start_up_and_the_ticker() {
     // Every token is inside a margin longer than it lives.
     let w = world_with(|_| {}, |c| c.refresh_margin = Duration::from_secs(7200)).await;
