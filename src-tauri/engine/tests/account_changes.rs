@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use local_gotrue::{Config, Server};
 use session_engine::{
-    AuthClient, AuthError, AuthEventKind, Credentials, EmailChangeConfirmation, MemoryStore,
+    AuthClient, AuthError, AuthEventKind, Cause, Credentials, EmailChangeConfirmation, MemoryStore,
     ResendKind, Session, SessionStore, UserAttributes,
 };
 
@@ -80,6 +80,7 @@ async fn an_email_change_waits_for_both_confirmations_then_signs_in_with_the_new
     assert_eq!(user.new_email.as_deref(), Some(NEW_EMAIL));
     let event = events.next().await.unwrap();
     assert_eq!(event.kind, AuthEventKind::UserUpdated);
+    assert_eq!(event.cause, Some(Cause::UserUpdate));
     assert_eq!(
         w.stored().unwrap().user.new_email.as_deref(),
         Some(NEW_EMAIL),
@@ -108,6 +109,11 @@ async fn an_email_change_waits_for_both_confirmations_then_signs_in_with_the_new
     assert_eq!(response.user.email, NEW_EMAIL);
     assert_eq!(response.user.new_email, None);
     assert_eq!(w.client.current_session().unwrap().user.email, NEW_EMAIL);
+    // The confirmed change signs in with new tokens, caused by the user update.
+    let signed_in = std::iter::from_fn(|| events.try_next())
+        .find(|e| e.kind == AuthEventKind::SignedIn)
+        .expect("the applied change is told");
+    assert_eq!(signed_in.cause, Some(Cause::UserUpdate));
 }
 
 #[tokio::test]

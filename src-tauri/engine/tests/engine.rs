@@ -674,9 +674,10 @@ async fn set_session_signs_in_a_valid_token_and_refreshes_an_expired_one() {
         .await
         .unwrap();
     assert_ne!(refreshed.session.refresh_token, expired.refresh_token);
+    let event = stream.next().await.unwrap();
     assert_eq!(
-        stream.next().await.unwrap().kind,
-        AuthEventKind::TokenRefreshed
+        (event.kind, event.cause),
+        (AuthEventKind::TokenRefreshed, Some(Cause::SetSession))
     );
     assert_eq!(
         w.client.set_session("", "x").await.unwrap_err(),

@@ -115,6 +115,7 @@ async fn an_emailed_code_signs_in_with_amr_otp() {
     assert_eq!(amr_method(&response.session), "otp");
     let event = events.next().await.unwrap();
     assert_eq!(event.kind, AuthEventKind::SignedIn);
+    assert_eq!(event.cause, Some(session_engine::Cause::SignIn));
     assert_eq!(event.session.as_ref(), Some(&response.session));
     assert_eq!(w.client.current_session().as_ref(), Some(&response.session));
     assert_eq!(w.stored().as_ref(), Some(&response.session), "saved");
