@@ -160,6 +160,16 @@ impl History {
         Ok(())
     }
 
+    /// Every entry of `profile`, oldest first: the file's, then those waiting for the next
+    /// batch (read under the batch's lock, so an entry being written is counted once).
+    pub fn entries_of(&self, folder: &Path, profile: &str) -> Result<Vec<HistoryEntry>, HistoryError> {
+        let pending = self.lock();
+        let mut entries = read(&folder.join(FILE))?;
+        entries.extend(pending.entries.iter().cloned());
+        entries.retain(|entry| entry.profile == profile);
+        Ok(entries)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -369,6 +379,19 @@ mod tests {
         let before = std::fs::read(dir.path().join(FILE)).unwrap();
         history.flush(dir.path()).unwrap();
         assert_eq!(std::fs::read(dir.path().join(FILE)).unwrap(), before);
+    }
+
+    #[test]
+    fn a_profiles_entries_are_the_files_then_the_pending_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::default();
+        queue(&history, [entry("a", 0), entry("b", 1)]);
+        history.flush(dir.path()).unwrap();
+        queue(&history, [entry("a", 2), entry("b", 3)]);
+        let a = history.entries_of(dir.path(), "a").unwrap();
+        assert_eq!(a, vec![entry("a", 0), entry("a", 2)]);
+        // Still pending: reading did not take them.
+        assert_eq!(history.lock().entries.len(), 2);
     }
 
     #[test]

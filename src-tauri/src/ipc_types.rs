@@ -34,7 +34,9 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use session_engine::official_clients::{
         ClientForecast, ClientRulesView, OnRejected, SourceConstant,
     };
+    use crate::predictor::PasteRotated;
     use session_engine::paste::PastePreview;
+    use session_engine::reuse::{Expected, Outcome, Prediction, TokenFormat, Verdict};
     use session_engine::recorder::Exchange;
     use session_engine::tokens::{Invalid, RefreshTokenShape, SignatureStatus, Unverified};
     use session_engine::SignInMethods;
@@ -74,6 +76,12 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         Slot::decl(config),
         Exchange::decl(config),
         PastePreview::decl(config),
+        Prediction::decl(config),
+        Outcome::decl(config),
+        Expected::decl(config),
+        TokenFormat::decl(config),
+        Verdict::decl(config),
+        PasteRotated::decl(config),
         ImportKind::decl(config),
         SignOutScope::decl(config),
         Which::decl(config),

@@ -25,6 +25,9 @@ pub struct PastePreview {
     /// The paste holds a refresh token, so it can be rotated.
     pub can_rotate: bool,
     pub warnings: Vec<String>,
+    /// What the server will do with the refresh token (the app's reuse predictor fills it
+    /// in from what it knows of the session; none here).
+    pub prediction: Option<crate::reuse::Prediction>,
 }
 
 impl PastePreview {
@@ -66,6 +69,7 @@ impl PastePreview {
             is_current,
             can_rotate: refresh.is_some(),
             warnings,
+            prediction: None,
         }
     }
 }

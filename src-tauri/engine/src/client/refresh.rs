@@ -158,6 +158,16 @@ impl AuthClient {
             .await
     }
 
+    /// Why `refresh_session(Some(token))` would not send `token` now: the failure it would be
+    /// answered with from memory instead (a 429 met by this token within the cooldown). A
+    /// given token is otherwise always sent (or joins a refresh of the same token in flight).
+    pub fn given_token_held_back(&self, token: &str) -> Option<AuthError> {
+        self.inner
+            .cooldowns
+            .check(&token_key(token.trim()))
+            .filter(|error| error.status() == Some(429))
+    }
+
     /// The auto-refresh's refresh of the current session: like auth-js's ticker, it goes
     /// through the failure memory (`Caller::Automatic`), unlike an explicit `refresh_session`.
     pub(crate) async fn refresh_on_schedule(&self) -> Result<Refreshed, AuthError> {

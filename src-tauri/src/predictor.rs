@@ -1,0 +1,190 @@
+//! The reuse predictor in the paste box: the line of tokens the active profile's session held,
+//! rebuilt from the history (`history.ndjson` and the entries waiting for it) and from what the
+//! pastes of this run did, handed to the engine's `reuse::predict` with the server's reuse
+//! interval; and, once Rotate has been answered, the engine's verdict.
+//!
+//! The interval is known for the built-in server (its setting, through `demo`) and assumed for
+//! a real project (the hosted default): no client can read a project's setting.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use session_engine::reuse::{self, Chain, Happened, Interval, Observed, Prediction, Swap, Verdict};
+use session_engine::tokens::fingerprint;
+use session_engine::Refreshed;
+use ts_rs::TS;
+
+use crate::error::{Error, ErrorView};
+use crate::history::{History, HistoryEntry};
+use crate::inspector::Active;
+use crate::views::RefreshView;
+
+/// What the pastes of this run taught about the server's tokens, per profile: which token a
+/// paste was swapped for (its parent is the pasted token, not the one held before), and when
+/// a reuse outside the interval revoked a line. Kept in memory: the history holds neither.
+#[derive(Default)]
+pub struct Predictor {
+    learned: Mutex<HashMap<String, Learned>>,
+}
+
+#[derive(Default, Clone)]
+struct Learned {
+    swaps: Vec<Swap>,
+    /// A token of the revoked line, and when the server revoked it.
+    revoked: Option<(String, DateTime<Utc>)>,
+}
+
+/// Rotate's answer: the new session or the server's refusal, with what had been predicted and
+/// whether it held.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PasteRotated {
+    /// The session the answer made current, when the server issued one.
+    pub rotated: Option<RefreshView>,
+    /// The refusal (or failed request), when it did not.
+    pub error: Option<ErrorView>,
+    /// The prediction made just before sending.
+    pub prediction: Prediction,
+    /// None when nothing was predicted.
+    pub verdict: Option<Verdict>,
+}
+
+impl Predictor {
+    /// What the server will do with `token` now, for the active profile.
+    pub fn predict(&self, active: &Active, history: &History, folder: Option<&Path>, token: &str) -> Prediction {
+        let learned = self.learned_for(&active.profile.id);
+        let entries = folder
+            .map(|folder| history.entries_of(folder, &active.profile.id))
+            .transpose()
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "the history could not be read for the reuse predictor");
+                None
+            })
+            .unwrap_or_default();
+        let mut chain = Chain::build(&observed(&entries), &learned.swaps);
+        if let Some((member, at)) = &learned.revoked {
+            if chain.links.iter().any(|link| &link.fingerprint == member) {
+                chain.revoked_at = Some(*at);
+            }
+        }
+        let client = &active.client;
+        let prediction = reuse::predict(
+            token,
+            &chain,
+            client.current_session().as_ref(),
+            interval(active),
+            client.config().clock.now(),
+        );
+        match client.given_token_held_back(token) {
+            Some(error) => prediction.held_back(&format!(
+                "this app will not send it: the server rate-limited this token less than a minute ago, and Rotate answers that failure ({error}) from memory"
+            )),
+            None => prediction,
+        }
+    }
+
+    /// Judges `prediction` by what Rotate came to, and learns from it.
+    pub fn judge(
+        &self,
+        active: &Active,
+        prediction: Prediction,
+        result: Result<Refreshed, Error>,
+    ) -> PasteRotated {
+        let now = active.client.config().clock.now();
+        let happened = match &result {
+            Ok(refreshed) => Happened::Issued {
+                fingerprint: fingerprint(&refreshed.response.session.refresh_token),
+            },
+            Err(error) => Happened::Failed {
+                code: error.code(),
+                message: error.public_message(),
+            },
+        };
+        let verdict = reuse::check(&prediction, &happened, now);
+        self.learn(&active.profile.id, &prediction, &happened, now);
+        let (rotated, error) = match &result {
+            Ok(refreshed) => (Some(RefreshView::of(refreshed)), None),
+            Err(error) => (None, Some(ErrorView::from(error))),
+        };
+        PasteRotated {
+            rotated,
+            error,
+            prediction,
+            verdict,
+        }
+    }
+
+    fn learn(&self, profile: &str, prediction: &Prediction, happened: &Happened, now: DateTime<Utc>) {
+        let mut all = self.learned.lock().unwrap_or_else(|p| p.into_inner());
+        let learned = all.entry(profile.to_string()).or_default();
+        match happened {
+            Happened::Issued { fingerprint } if *fingerprint != prediction.pasted_fingerprint => {
+                learned.swaps.push(Swap {
+                    consumed: prediction.pasted_fingerprint.clone(),
+                    produced: fingerprint.clone(),
+                });
+            }
+            Happened::Failed { code: Some(code), .. }
+                if code == session_engine::protocol::REFRESH_TOKEN_ALREADY_USED =>
+            {
+                learned.revoked = Some((prediction.pasted_fingerprint.clone(), now));
+            }
+            _ => {}
+        }
+    }
+
+    fn learned_for(&self, profile: &str) -> Learned {
+        let all = self.learned.lock().unwrap_or_else(|p| p.into_inner());
+        all.get(profile).cloned().unwrap_or_default()
+    }
+}
+
+/// The server's reuse interval: the built-in server's setting, or the hosted default assumed.
+fn interval(active: &Active) -> Interval {
+    match &active.demo_server {
+        Some(server) => Interval::known(crate::demo::reuse_interval(server)),
+        None => Interval::hosted(),
+    }
+}
+
+/// History entries as the engine reads them (an entry whose time does not parse is skipped).
+fn observed(entries: &[HistoryEntry]) -> Vec<Observed> {
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let at = DateTime::parse_from_rfc3339(&entry.at).ok()?.with_timezone(&Utc);
+            Some(Observed {
+                at,
+                kind: entry.kind.clone(),
+                fingerprint: entry.refresh_token_fingerprint.clone(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_entries_become_observed_events_and_bad_times_are_skipped() {
+        let entry = |at: &str, fp: Option<&str>| HistoryEntry {
+            at: at.into(),
+            kind: "TOKEN_REFRESHED".into(),
+            profile: "p".into(),
+            refresh_token_fingerprint: fp.map(str::to_string),
+        };
+        let events = observed(&[
+            entry("2026-01-02T03:04:05.678Z", Some("fp1")),
+            entry("yesterday", Some("fp2")),
+            entry("2026-01-02T03:04:06.000Z", None),
+        ]);
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].at.timestamp_millis() % 1000, 678);
+        assert_eq!(events[0].fingerprint.as_deref(), Some("fp1"));
+        assert_eq!(events[1].fingerprint, None);
+    }
+}
