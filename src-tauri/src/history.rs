@@ -162,7 +162,11 @@ impl History {
 
     /// Every entry of `profile`, oldest first: the file's, then those waiting for the next
     /// batch (read under the batch's lock, so an entry being written is counted once).
-    pub fn entries_of(&self, folder: &Path, profile: &str) -> Result<Vec<HistoryEntry>, HistoryError> {
+    pub fn entries_of(
+        &self,
+        folder: &Path,
+        profile: &str,
+    ) -> Result<Vec<HistoryEntry>, HistoryError> {
         let pending = self.lock();
         let mut entries = read(&folder.join(FILE))?;
         entries.extend(pending.entries.iter().cloned());

@@ -54,7 +54,13 @@ pub struct PasteRotated {
 
 impl Predictor {
     /// What the server will do with `token` now, for the active profile.
-    pub fn predict(&self, active: &Active, history: &History, folder: Option<&Path>, token: &str) -> Prediction {
+    pub fn predict(
+        &self,
+        active: &Active,
+        history: &History,
+        folder: Option<&Path>,
+        token: &str,
+    ) -> Prediction {
         let learned = self.learned_for(&active.profile.id);
         let entries = folder
             .map(|folder| history.entries_of(folder, &active.profile.id))
@@ -117,7 +123,13 @@ impl Predictor {
         }
     }
 
-    fn learn(&self, profile: &str, prediction: &Prediction, happened: &Happened, now: DateTime<Utc>) {
+    fn learn(
+        &self,
+        profile: &str,
+        prediction: &Prediction,
+        happened: &Happened,
+        now: DateTime<Utc>,
+    ) {
         let mut all = self.learned.lock().unwrap_or_else(|p| p.into_inner());
         let learned = all.entry(profile.to_string()).or_default();
         match happened {
@@ -127,9 +139,9 @@ impl Predictor {
                     produced: fingerprint.clone(),
                 });
             }
-            Happened::Failed { code: Some(code), .. }
-                if code == session_engine::protocol::REFRESH_TOKEN_ALREADY_USED =>
-            {
+            Happened::Failed {
+                code: Some(code), ..
+            } if code == session_engine::protocol::REFRESH_TOKEN_ALREADY_USED => {
                 learned.revoked = Some((prediction.pasted_fingerprint.clone(), now));
             }
             _ => {}
@@ -155,7 +167,9 @@ fn observed(entries: &[HistoryEntry]) -> Vec<Observed> {
     entries
         .iter()
         .filter_map(|entry| {
-            let at = DateTime::parse_from_rfc3339(&entry.at).ok()?.with_timezone(&Utc);
+            let at = DateTime::parse_from_rfc3339(&entry.at)
+                .ok()?
+                .with_timezone(&Utc);
             Some(Observed {
                 at,
                 kind: entry.kind.clone(),

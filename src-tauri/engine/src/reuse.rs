@@ -173,7 +173,11 @@ pub enum TokenFormat {
 
 /// What the server will do with the token.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Outcome {
     /// The active token: it is swapped for a new child.
     NormalRotation,
@@ -197,7 +201,11 @@ pub enum Outcome {
 
 /// What the server's answer will be, for the verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Expected {
     /// A token this client has not held.
     NewToken,
@@ -372,8 +380,10 @@ fn tolerated(until: DateTime<Utc>, now: DateTime<Utc>) -> Outcome {
     }
 }
 
-fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    format!("{:.1} s ago", (now - then).num_milliseconds() as f64 / 1000.0)
+/// A time of day as the log shows it, in UTC: explanations name instants, not "ago", so they
+/// stay true while the window counts down.
+fn clock_time(at: DateTime<Utc>) -> String {
+    at.format("%H:%M:%S%.3f UTC").to_string()
 }
 
 fn legacy(
@@ -384,7 +394,9 @@ fn legacy(
     now: DateTime<Utc>,
 ) -> Decided {
     let Some(session) = current else {
-        return Decided::unknown("there is no current session, so no line of tokens to place it in");
+        return Decided::unknown(
+            "there is no current session, so no line of tokens to place it in",
+        );
     };
     let current_fp = fingerprint(&session.refresh_token);
     if chain.link(&current_fp).is_none() {
@@ -423,8 +435,8 @@ fn legacy(
                 fingerprint: active.fingerprint.clone(),
             },
             format!(
-                "Used {}, but it is the parent of the active token {}: the server takes it for a client that lost the answer and sends that active token again, with no time limit.",
-                ago(used_at, now),
+                "Used at {}, but it is the parent of the active token {}: the server takes it for a client that lost the answer and sends that active token again, with no time limit.",
+                clock_time(used_at),
                 active.fingerprint
             ),
         );
@@ -437,9 +449,10 @@ fn legacy(
             expected: Some(Expected::NewToken),
             expected_after: Some(already_used()),
             explanation: format!(
-                "Used {} (when its child appeared here), within the {} s reuse interval: the server mints a new child of it. After that the server {revokes}.",
-                ago(used_at, now),
-                interval.as_secs()
+                "Used at {} (when its child appeared here); the {} s reuse interval runs to {}: until then the server mints a new child of it, after that it {revokes}.",
+                clock_time(used_at),
+                interval.as_secs(),
+                clock_time(until)
             ),
         }
     } else {
@@ -447,8 +460,8 @@ fn legacy(
             Outcome::RevokesSession,
             already_used(),
             format!(
-                "Used {}, past the {} s reuse interval, and not the parent of the active token: the server {revokes} (rotation on, as on hosted projects).",
-                ago(used_at, now),
+                "Used at {} (when its child appeared here), past the {} s reuse interval, and not the parent of the active token: the server {revokes} (rotation on, as on hosted projects).",
+                clock_time(used_at),
                 interval.as_secs()
             ),
         )
@@ -510,7 +523,8 @@ fn v2(
             "when the session last refreshed is not in this profile's history",
         );
     };
-    let until = last_refresh + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX);
+    let until =
+        last_refresh + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX);
     let revokes = "answers 400 refresh_token_already_used and deletes the whole session";
     if protocol::v2_reuse_tolerated(last_refresh, now, interval) {
         Decided {
@@ -520,9 +534,10 @@ fn v2(
             }),
             expected_after: Some(already_used()),
             explanation: format!(
-                "Counter {counter}, {distance} behind the session's {current_counter}, and the session last refreshed {}, within the {} s reuse interval: the server takes it for a concurrent refresh and issues the current token again. After that the server {revokes}.",
-                ago(last_refresh, now),
-                interval.as_secs()
+                "Counter {counter}, {distance} behind the session's {current_counter}; the session last refreshed at {} and the {} s reuse interval runs to {}: until then the server takes it for a concurrent refresh and issues the current token again, after that it {revokes}.",
+                clock_time(last_refresh),
+                interval.as_secs(),
+                clock_time(until)
             ),
         }
     } else {
@@ -530,8 +545,8 @@ fn v2(
             Outcome::RevokesSession,
             already_used(),
             format!(
-                "Counter {counter}, {distance} behind the session's {current_counter}, and the session last refreshed {}, past the {} s reuse interval: the server {revokes} (rotation on, as on hosted projects).",
-                ago(last_refresh, now),
+                "Counter {counter}, {distance} behind the session's {current_counter}, and the session last refreshed at {}, past the {} s reuse interval: the server {revokes} (rotation on, as on hosted projects).",
+                clock_time(last_refresh),
                 interval.as_secs()
             ),
         )
@@ -545,7 +560,8 @@ pub fn check(prediction: &Prediction, happened: &Happened, now: DateTime<Utc>) -
     let expected = prediction.expected_at(now)?;
     let (held, what_happened) = match happened {
         Happened::Issued { fingerprint } => {
-            let old = prediction.known.contains(fingerprint) || *fingerprint == prediction.pasted_fingerprint;
+            let old = prediction.known.contains(fingerprint)
+                || *fingerprint == prediction.pasted_fingerprint;
             let said = if old {
                 format!("the server answered with {fingerprint}, a token this session already held")
             } else {
@@ -642,7 +658,12 @@ mod tests {
     fn the_parent_of_the_active_token_gets_it_again_however_late() {
         let p = legacy_at("p", &line(), "a", 200.0 + 3600.0);
         assert_eq!(p.outcome, Outcome::ParentReissued);
-        assert_eq!(p.expected, Some(Expected::SameToken { fingerprint: fp("a") }));
+        assert_eq!(
+            p.expected,
+            Some(Expected::SameToken {
+                fingerprint: fp("a")
+            })
+        );
     }
 
     #[test]
@@ -658,6 +679,17 @@ mod tests {
         );
         assert_eq!(p.expected, Some(Expected::NewToken));
         assert_eq!(p.expected_after, Some(already_used()));
+        // Instants, not "ago": still true while the window counts down.
+        assert!(
+            p.explanation.contains("Used at 22:15:00.000 UTC"),
+            "{}",
+            p.explanation
+        );
+        assert!(
+            p.explanation.contains("runs to 22:15:10.000 UTC"),
+            "{}",
+            p.explanation
+        );
         let at_end = legacy_at("g", &line(), "a", 110.0);
         assert!(matches!(
             at_end.outcome,
@@ -666,7 +698,11 @@ mod tests {
         let after = legacy_at("g", &line(), "a", 110.001);
         assert_eq!(after.outcome, Outcome::RevokesSession);
         assert_eq!(after.expected, Some(already_used()));
-        assert!(after.explanation.contains("past the 10 s"), "{}", after.explanation);
+        assert!(
+            after.explanation.contains("past the 10 s"),
+            "{}",
+            after.explanation
+        );
     }
 
     #[test]
@@ -680,13 +716,17 @@ mod tests {
         );
         assert_eq!(p.outcome, Outcome::RevokesSession);
         assert!(p.interval_assumed);
-        assert!(p.explanation.contains("assuming the hosted default of 10 s"));
+        assert!(p
+            .explanation
+            .contains("assuming the hosted default of 10 s"));
     }
 
     #[test]
     fn unknown_tokens_and_missing_sessions_cannot_be_predicted() {
         let stranger = legacy_at("zz", &line(), "a", 300.0);
-        assert!(matches!(&stranger.outcome, Outcome::Unknown { why } if why.contains("not in this profile's history")));
+        assert!(
+            matches!(&stranger.outcome, Outcome::Unknown { why } if why.contains("not in this profile's history"))
+        );
         assert_eq!(stranger.expected, None);
         let none = predict(&tok("a"), &line(), None, Interval::hosted(), t(300.0));
         assert!(matches!(none.outcome, Outcome::Unknown { .. }));
@@ -720,10 +760,22 @@ mod tests {
             }],
         );
         assert_eq!(chain.links[3].parent, Some(fp("g")));
-        assert_eq!(legacy_at("a", &chain, "c", 900.0).outcome, Outcome::NormalRotation);
-        assert_eq!(legacy_at("c", &chain, "c", 900.0).outcome, Outcome::NormalRotation);
-        assert_eq!(legacy_at("g", &chain, "c", 900.0).outcome, Outcome::ParentReissued);
-        assert_eq!(legacy_at("p", &chain, "c", 900.0).outcome, Outcome::RevokesSession);
+        assert_eq!(
+            legacy_at("a", &chain, "c", 900.0).outcome,
+            Outcome::NormalRotation
+        );
+        assert_eq!(
+            legacy_at("c", &chain, "c", 900.0).outcome,
+            Outcome::NormalRotation
+        );
+        assert_eq!(
+            legacy_at("g", &chain, "c", 900.0).outcome,
+            Outcome::ParentReissued
+        );
+        assert_eq!(
+            legacy_at("p", &chain, "c", 900.0).outcome,
+            Outcome::RevokesSession
+        );
         // Without the swap the line would be linear and `a` the parent of `c`.
         let linear = Chain::build(
             &[
@@ -734,7 +786,10 @@ mod tests {
             ],
             &[],
         );
-        assert_eq!(legacy_at("a", &linear, "c", 900.0).outcome, Outcome::ParentReissued);
+        assert_eq!(
+            legacy_at("a", &linear, "c", 900.0).outcome,
+            Outcome::ParentReissued
+        );
     }
 
     #[test]
@@ -743,10 +798,19 @@ mod tests {
         chain.revoked_at = Some(t(500.0));
         // `a` was never used, but the revocation used it up at 500 (GoTrue sets updated_at).
         let inside = legacy_at("a", &chain, "a", 505.0);
-        assert!(matches!(inside.outcome, Outcome::ToleratedInInterval { .. }), "{inside:?}");
-        assert_eq!(legacy_at("a", &chain, "a", 511.0).outcome, Outcome::RevokesSession);
+        assert!(
+            matches!(inside.outcome, Outcome::ToleratedInInterval { .. }),
+            "{inside:?}"
+        );
+        assert_eq!(
+            legacy_at("a", &chain, "a", 511.0).outcome,
+            Outcome::RevokesSession
+        );
         // `g` was used long before: the revocation does not renew it.
-        assert_eq!(legacy_at("g", &chain, "a", 505.0).outcome, Outcome::RevokesSession);
+        assert_eq!(
+            legacy_at("g", &chain, "a", 505.0).outcome,
+            Outcome::RevokesSession
+        );
     }
 
     #[test]
@@ -846,8 +910,16 @@ mod tests {
     fn v2_further_behind_is_tolerated_strictly_within_the_interval_of_the_last_refresh() {
         let current = fingerprint(&test_fixtures::v2_token(sid(), 5));
         let inside = v2_at(2, 109.999);
-        assert!(matches!(inside.outcome, Outcome::ToleratedInInterval { .. }), "{inside:?}");
-        assert_eq!(inside.expected, Some(Expected::SameToken { fingerprint: current }));
+        assert!(
+            matches!(inside.outcome, Outcome::ToleratedInInterval { .. }),
+            "{inside:?}"
+        );
+        assert_eq!(
+            inside.expected,
+            Some(Expected::SameToken {
+                fingerprint: current
+            })
+        );
         let at_end = v2_at(2, 110.0);
         assert_eq!(at_end.outcome, Outcome::RevokesSession);
         assert!(at_end.explanation.contains("deletes the whole session"));
@@ -862,7 +934,9 @@ mod tests {
             Interval::known(TEN),
             t(0.0),
         );
-        assert!(matches!(&other.outcome, Outcome::Unknown { why } if why.contains("another session")));
+        assert!(
+            matches!(&other.outcome, Outcome::Unknown { why } if why.contains("another session"))
+        );
         let beside_legacy = predict(
             &test_fixtures::v2_token(sid(), 1),
             &line(),
@@ -879,7 +953,9 @@ mod tests {
             Interval::known(TEN),
             t(0.0),
         );
-        assert!(matches!(&no_history.outcome, Outcome::Unknown { why } if why.contains("last refreshed")));
+        assert!(
+            matches!(&no_history.outcome, Outcome::Unknown { why } if why.contains("last refreshed"))
+        );
     }
 
     fn issued(name: &str) -> Happened {
@@ -901,7 +977,11 @@ mod tests {
         assert!(check(&normal, &issued("new"), t(300.0)).unwrap().held);
         let same = check(&normal, &issued("a"), t(300.0)).unwrap();
         assert!(!same.held && same.what_happened.contains("already held"));
-        assert!(!check(&normal, &refused("refresh_token_already_used"), t(300.0)).unwrap().held);
+        assert!(
+            !check(&normal, &refused("refresh_token_already_used"), t(300.0))
+                .unwrap()
+                .held
+        );
 
         let parent = legacy_at("p", &line(), "a", 300.0);
         assert!(check(&parent, &issued("a"), t(300.0)).unwrap().held);
@@ -911,7 +991,11 @@ mod tests {
         let held = check(&revokes, &refused("refresh_token_already_used"), t(300.0)).unwrap();
         assert!(held.held);
         assert!(held.what_happened.contains("refresh_token_already_used"));
-        assert!(!check(&revokes, &refused("session_not_found"), t(300.0)).unwrap().held);
+        assert!(
+            !check(&revokes, &refused("session_not_found"), t(300.0))
+                .unwrap()
+                .held
+        );
         let network = Happened::Failed {
             code: None,
             message: "connection refused".into(),
@@ -927,7 +1011,11 @@ mod tests {
     fn a_tolerated_reuse_sent_after_its_interval_is_judged_against_the_refusal() {
         let tolerated = legacy_at("g", &line(), "a", 105.0);
         assert!(check(&tolerated, &issued("new"), t(106.0)).unwrap().held);
-        assert!(check(&tolerated, &refused("refresh_token_already_used"), t(111.0)).unwrap().held);
+        assert!(
+            check(&tolerated, &refused("refresh_token_already_used"), t(111.0))
+                .unwrap()
+                .held
+        );
         assert!(!check(&tolerated, &issued("new"), t(111.0)).unwrap().held);
     }
 }

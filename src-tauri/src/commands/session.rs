@@ -125,7 +125,11 @@ pub async fn paste_rotate<R: Runtime>(
     predictor: State<'_, Predictor>,
     text: String,
 ) -> Result<PasteRotated, Error> {
-    let imported = logged(&inspector.log, "paste", parse_import(&text).map_err(Error::from))?;
+    let imported = logged(
+        &inspector.log,
+        "paste",
+        parse_import(&text).map_err(Error::from),
+    )?;
     let token = imported.refresh_token().ok_or_else(|| {
         Error::InvalidInput(format!(
             "{}: it holds no refresh token, so there is nothing to rotate",
@@ -136,7 +140,11 @@ pub async fn paste_rotate<R: Runtime>(
     let active = logged(&inspector.log, "paste", inspector.active().await)?;
     let folder = crate::history::folder(&app);
     let prediction = predictor.predict(&active, &history, folder.as_deref(), token);
-    let result = active.client.refresh_session(Some(token)).await.map_err(Error::from);
+    let result = active
+        .client
+        .refresh_session(Some(token))
+        .await
+        .map_err(Error::from);
     let result = logged(&inspector.log, "paste", result);
     if let Ok(refreshed) = &result {
         inspector.log.joined_if(refreshed.joined, "paste");
