@@ -30,6 +30,9 @@ pub struct Predictor {
     learned: Mutex<HashMap<String, Learned>>,
 }
 
+/// How many swaps a profile remembers: far more than a session's line in the history.
+const SWAPS_KEPT: usize = 256;
+
 #[derive(Default, Clone)]
 struct Learned {
     swaps: Vec<Swap>,
@@ -134,6 +137,9 @@ impl Predictor {
         let learned = all.entry(profile.to_string()).or_default();
         match happened {
             Happened::Issued { fingerprint } if *fingerprint != prediction.pasted_fingerprint => {
+                if learned.swaps.len() == SWAPS_KEPT {
+                    learned.swaps.remove(0);
+                }
                 learned.swaps.push(Swap {
                     consumed: prediction.pasted_fingerprint.clone(),
                     produced: fingerprint.clone(),
@@ -182,6 +188,74 @@ fn observed(entries: &[HistoryEntry]) -> Vec<Observed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pasted(token: &str) -> Prediction {
+        reuse::predict(
+            token,
+            &Chain::default(),
+            None,
+            Interval::hosted(),
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn a_swap_and_a_refusal_are_learned_per_profile() {
+        let predictor = Predictor::default();
+        let now = Utc::now();
+        let prediction = pasted("abcdefghijkl");
+        let new = Happened::Issued {
+            fingerprint: "fp:new".into(),
+        };
+        predictor.learn("a", &prediction, &new, now);
+        // The active token given back again is no swap.
+        let same = Happened::Issued {
+            fingerprint: prediction.pasted_fingerprint.clone(),
+        };
+        predictor.learn("a", &prediction, &same, now);
+        let learned = predictor.learned_for("a");
+        assert_eq!(
+            learned.swaps,
+            vec![Swap {
+                consumed: fingerprint("abcdefghijkl"),
+                produced: "fp:new".into()
+            }]
+        );
+        assert!(learned.revoked.is_none());
+        assert!(predictor.learned_for("b").swaps.is_empty(), "per profile");
+
+        let refused = |code: &str| Happened::Failed {
+            code: Some(code.into()),
+            message: "no".into(),
+        };
+        predictor.learn("a", &prediction, &refused("session_not_found"), now);
+        assert!(predictor.learned_for("a").revoked.is_none());
+        predictor.learn(
+            "a",
+            &prediction,
+            &refused("refresh_token_already_used"),
+            now,
+        );
+        assert_eq!(
+            predictor.learned_for("a").revoked,
+            Some((fingerprint("abcdefghijkl"), now))
+        );
+    }
+
+    #[test]
+    fn the_swaps_kept_are_bounded() {
+        let predictor = Predictor::default();
+        let prediction = pasted("abcdefghijkl");
+        for i in 0..SWAPS_KEPT + 10 {
+            let new = Happened::Issued {
+                fingerprint: format!("fp:{i}"),
+            };
+            predictor.learn("a", &prediction, &new, Utc::now());
+        }
+        let swaps = predictor.learned_for("a").swaps;
+        assert_eq!(swaps.len(), SWAPS_KEPT);
+        assert_eq!(swaps[0].produced, "fp:10");
+    }
 
     #[test]
     fn history_entries_become_observed_events_and_bad_times_are_skipped() {
