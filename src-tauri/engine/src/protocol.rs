@@ -78,15 +78,24 @@ pub fn legacy_reuse_tolerated(
     now: chrono::DateTime<chrono::Utc>,
     interval: Duration,
 ) -> bool {
-    now <= legacy_reuse_until(used_at, interval)
+    legacy_reuse_until(used_at, interval).is_none_or(|until| now <= until)
 }
 
-/// The last instant a legacy token used at `used_at` is tolerated.
+/// The last instant a legacy token used at `used_at` is tolerated; None when that lies past
+/// the calendar (the tolerance never ends).
 pub fn legacy_reuse_until(
     used_at: chrono::DateTime<chrono::Utc>,
     interval: Duration,
-) -> chrono::DateTime<chrono::Utc> {
-    used_at + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX)
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    interval_end(used_at, interval)
+}
+
+/// `from + interval`, or None when it overflows the calendar.
+fn interval_end(
+    from: chrono::DateTime<chrono::Utc>,
+    interval: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    from.checked_add_signed(chrono::Duration::from_std(interval).ok()?)
 }
 
 /// A v2 refresh token this many counter steps behind its session is taken for an answer the
@@ -102,7 +111,19 @@ pub fn v2_reuse_tolerated(
     interval: Duration,
 ) -> bool {
     let since = (now - last_refreshed).abs();
-    since < chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX)
+    match chrono::Duration::from_std(interval) {
+        Ok(interval) => since < interval,
+        Err(_) => true,
+    }
+}
+
+/// The first instant a v2 token further behind is no longer tolerated (the end is outside);
+/// None when that lies past the calendar.
+pub fn v2_reuse_until(
+    last_refreshed: chrono::DateTime<chrono::Utc>,
+    interval: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    interval_end(last_refreshed, interval)
 }
 
 #[cfg(test)]

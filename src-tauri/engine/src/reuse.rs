@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::events::AuthEventKind;
 use crate::protocol;
 use crate::session::Session;
 use crate::tokens::{fingerprint, inspect_refresh_token, RefreshTokenShape};
@@ -48,6 +49,9 @@ pub struct Link {
     pub parent: Option<String>,
     /// When it appeared in this client.
     pub issued_at: DateTime<Utc>,
+    /// When a refresh last answered with it (a v2 re-issue hands the same token back, and the
+    /// server renews the session's `refreshed_at` each time): at least `issued_at`.
+    pub last_seen_at: DateTime<Utc>,
 }
 
 /// What this client knows of the current session's tokens.
@@ -58,31 +62,53 @@ pub struct Chain {
     /// When the whole family was revoked (a reuse outside the interval was answered
     /// `refresh_token_already_used`): every token issued before then is used up from then on.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The token this app's own refresh saw refused for good (`REFRESH_REJECTED`).
+    pub refused: Option<String>,
 }
 
 impl Chain {
-    /// The line of the last session in `events` (oldest first): a sign-in with a token not
-    /// seen before starts a session, an event without a token (signed out) ends it, any
-    /// other new token is the child of the one held before, or of the pasted token `swaps`
-    /// names for it. A child of a token this client never held starts a new line.
+    /// The line of the last session in `events` (oldest first): a sign-in (or a verified
+    /// password recovery, which is a new server session too) with a token not seen before
+    /// starts a session, an event without a token (signed out) ends it, any other new token
+    /// is the child of the one held before, or of the pasted token `swaps` names for it. A
+    /// child of a token this client never held starts a new line. A `REFRESH_REJECTED` of a
+    /// token of the line marks the line revoked then (the server refused this app's own
+    /// refresh for good).
     pub fn build(events: &[Observed], swaps: &[Swap]) -> Chain {
         let parents: HashMap<&str, &str> = swaps
             .iter()
             .map(|s| (s.produced.as_str(), s.consumed.as_str()))
             .collect();
+        let starts_a_session = [AuthEventKind::SignedIn, AuthEventKind::PasswordRecovery]
+            .map(AuthEventKind::as_str);
         let mut links: Vec<Link> = Vec::new();
         let mut held: Option<String> = None;
+        let mut revoked_at = None;
+        let mut refused = None;
         for event in events {
             let Some(fp) = &event.fingerprint else {
                 links.clear();
                 held = None;
+                revoked_at = None;
+                refused = None;
                 continue;
             };
-            if links.iter().any(|link| &link.fingerprint == fp) {
+            if event.kind == AuthEventKind::RefreshRejected.as_str() {
+                if links.iter().any(|link| &link.fingerprint == fp) {
+                    revoked_at = Some(event.at);
+                    refused = Some(fp.clone());
+                }
+                continue;
+            }
+            let starts = starts_a_session.contains(&event.kind.as_str());
+            if let Some(link) = links.iter_mut().find(|link| &link.fingerprint == fp) {
+                if event.kind == AuthEventKind::TokenRefreshed.as_str() {
+                    link.last_seen_at = link.last_seen_at.max(event.at);
+                }
                 held = Some(fp.clone());
                 continue;
             }
-            let parent = if event.kind == "SIGNED_IN" {
+            let parent = if starts {
                 None
             } else {
                 parents
@@ -95,17 +121,21 @@ impl Chain {
                 .is_some_and(|p| links.iter().any(|link| &link.fingerprint == p))
             {
                 links.clear();
+                revoked_at = None;
+                refused = None;
             }
             links.push(Link {
                 fingerprint: fp.clone(),
                 parent,
                 issued_at: event.at,
+                last_seen_at: event.at,
             });
             held = Some(fp.clone());
         }
         Chain {
             links,
-            revoked_at: None,
+            revoked_at,
+            refused,
         }
     }
 
@@ -113,19 +143,17 @@ impl Chain {
         self.links.iter().find(|link| link.fingerprint == fp)
     }
 
-    /// When `link` was used up: its first child's arrival, or the family's revocation.
+    /// When `link` was last used (the server's `updated_at` of a revoked token): its latest
+    /// child's arrival, since every accepted swap renews it, a tolerated reuse too; for a
+    /// token without a child, the family's revocation (which touches only live tokens).
     fn used_at(&self, link: &Link) -> Option<DateTime<Utc>> {
         let child = self
             .links
             .iter()
             .filter(|l| l.parent.as_deref() == Some(link.fingerprint.as_str()))
             .map(|l| l.issued_at)
-            .min();
-        let revoked = self.revoked_at.filter(|at| link.issued_at <= *at);
-        match (child, revoked) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            .max();
+        child.or_else(|| self.revoked_at.filter(|at| link.issued_at <= *at))
     }
 
     /// The newest token not used up: the one the server answers the parent of with itself.
@@ -373,7 +401,9 @@ fn already_used() -> Expected {
     }
 }
 
-fn tolerated(until: DateTime<Utc>, now: DateTime<Utc>) -> Outcome {
+/// `until` None: the interval is too long to end within the calendar.
+fn tolerated(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Outcome {
+    let until = until.unwrap_or(DateTime::<Utc>::MAX_UTC);
     Outcome::ToleratedInInterval {
         until_ms: until.timestamp_millis(),
         seconds_left: (until - now).num_milliseconds().max(0) as f64 / 1000.0,
@@ -384,6 +414,11 @@ fn tolerated(until: DateTime<Utc>, now: DateTime<Utc>) -> Outcome {
 /// stay true while the window counts down.
 fn clock_time(at: DateTime<Utc>) -> String {
     at.format("%H:%M:%S%.3f UTC").to_string()
+}
+
+/// The end of an interval, or "never" when it lies past the calendar.
+fn end_time(until: Option<DateTime<Utc>>) -> String {
+    until.map_or_else(|| "the end of time".to_string(), clock_time)
 }
 
 fn legacy(
@@ -417,6 +452,12 @@ fn legacy(
             "this token is not in this profile's history of the current session (another session, another project, or older than the history)",
         );
     };
+    if chain.refused.as_deref() == Some(pasted) {
+        return Decided::unknown(&format!(
+            "the server already refused this token for good when this app refreshed with it (at {}), and this app's history does not keep the server's code",
+            end_time(chain.revoked_at)
+        ));
+    }
     let Some(used_at) = chain.used_at(link) else {
         return Decided::of(
             Outcome::NormalRotation,
@@ -449,10 +490,10 @@ fn legacy(
             expected: Some(Expected::NewToken),
             expected_after: Some(already_used()),
             explanation: format!(
-                "Used at {} (when its child appeared here); the {} s reuse interval runs to {}: until then the server mints a new child of it, after that it {revokes}.",
+                "Used at {} (when its latest child appeared here); the {} s reuse interval runs to {}: until then the server mints a new child of it, after that it {revokes}.",
                 clock_time(used_at),
                 interval.as_secs(),
-                clock_time(until)
+                end_time(until)
             ),
         }
     } else {
@@ -460,7 +501,7 @@ fn legacy(
             Outcome::RevokesSession,
             already_used(),
             format!(
-                "Used at {} (when its child appeared here), past the {} s reuse interval, and not the parent of the active token: the server {revokes} (rotation on, as on hosted projects).",
+                "Used at {} (when its latest child appeared here), past the {} s reuse interval, and not the parent of the active token: the server {revokes} (rotation on, as on hosted projects).",
                 clock_time(used_at),
                 interval.as_secs()
             ),
@@ -494,6 +535,15 @@ fn v2(
         ));
     }
     let current_fp = fingerprint(&session.refresh_token);
+    if let Some(at) = chain
+        .revoked_at
+        .filter(|_| chain.link(&current_fp).is_some())
+    {
+        return Decided::unknown(&format!(
+            "the server refused this session's token for good at {}, so it has most likely deleted the session and will answer session_not_found",
+            clock_time(at)
+        ));
+    }
     if counter > current_counter {
         return Decided::unknown(&format!(
             "its counter ({counter}) is ahead of this app's session ({current_counter}): another client has refreshed the session since, and the server's counter is not known here"
@@ -518,13 +568,12 @@ fn v2(
             ),
         );
     }
-    let Some(last_refresh) = chain.link(&current_fp).map(|l| l.issued_at) else {
+    let Some(last_refresh) = chain.link(&current_fp).map(|l| l.last_seen_at) else {
         return Decided::unknown(
             "when the session last refreshed is not in this profile's history",
         );
     };
-    let until =
-        last_refresh + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX);
+    let until = protocol::v2_reuse_until(last_refresh, interval);
     let revokes = "answers 400 refresh_token_already_used and deletes the whole session";
     if protocol::v2_reuse_tolerated(last_refresh, now, interval) {
         Decided {
@@ -537,7 +586,7 @@ fn v2(
                 "Counter {counter}, {distance} behind the session's {current_counter}; the session last refreshed at {} and the {} s reuse interval runs to {}: until then the server takes it for a concurrent refresh and issues the current token again, after that it {revokes}.",
                 clock_time(last_refresh),
                 interval.as_secs(),
-                clock_time(until)
+                end_time(until)
             ),
         }
     } else {
@@ -856,6 +905,143 @@ mod tests {
         assert_eq!(pasted.links[0].fingerprint, fp("x"));
     }
 
+    #[test]
+    fn each_tolerated_reuse_starts_the_tokens_interval_again() {
+        // g → p → a; `g` pasted at 205 gave `c`; Refresh now gave `d` at 206; `g` pasted again
+        // at 208 gave `e`; `e` rotated to `f` at 209. GoTrue renewed g's `updated_at` at each
+        // accepted swap, so g's interval runs from 208, not from p's arrival at 100.
+        let chain = Chain::build(
+            &[
+                event(0.0, "SIGNED_IN", Some("g")),
+                event(100.0, "TOKEN_REFRESHED", Some("p")),
+                event(200.0, "TOKEN_REFRESHED", Some("a")),
+                event(205.0, "TOKEN_REFRESHED", Some("c")),
+                event(206.0, "TOKEN_REFRESHED", Some("d")),
+                event(208.0, "TOKEN_REFRESHED", Some("e")),
+                event(209.0, "TOKEN_REFRESHED", Some("f")),
+            ],
+            &[
+                Swap {
+                    consumed: fp("g"),
+                    produced: fp("c"),
+                },
+                Swap {
+                    consumed: fp("g"),
+                    produced: fp("e"),
+                },
+            ],
+        );
+        let inside = legacy_at("g", &chain, "f", 215.0);
+        assert_eq!(
+            inside.outcome,
+            Outcome::ToleratedInInterval {
+                until_ms: t(218.0).timestamp_millis(),
+                seconds_left: 3.0
+            }
+        );
+        assert_eq!(
+            legacy_at("g", &chain, "f", 218.5).outcome,
+            Outcome::RevokesSession
+        );
+    }
+
+    #[test]
+    fn a_password_recovery_starts_a_new_session_line() {
+        let chain = Chain::build(
+            &[
+                event(0.0, "SIGNED_IN", Some("old")),
+                event(10.0, "PASSWORD_RECOVERY", Some("g")),
+            ],
+            &[],
+        );
+        assert_eq!(chain.links.len(), 1);
+        assert_eq!(chain.links[0].parent, None);
+        // The old session's token is not of this line: nothing is known of it.
+        assert!(matches!(
+            legacy_at("old", &chain, "g", 12.0).outcome,
+            Outcome::Unknown { .. }
+        ));
+    }
+
+    #[test]
+    fn this_apps_own_refusal_marks_the_line_revoked() {
+        let chain = Chain::build(
+            &[
+                event(0.0, "SIGNED_IN", Some("g")),
+                event(100.0, "TOKEN_REFRESHED", Some("a")),
+                event(300.0, "REFRESH_REJECTED", Some("a")),
+            ],
+            &[],
+        );
+        assert_eq!(chain.revoked_at, Some(t(300.0)));
+        assert_eq!(chain.refused, Some(fp("a")));
+        let refused = legacy_at("a", &chain, "a", 301.0);
+        assert!(
+            matches!(&refused.outcome, Outcome::Unknown { why } if why.contains("already refused")),
+            "{refused:?}"
+        );
+        // A sign-in starts a clean line.
+        let after = Chain::build(
+            &[
+                event(0.0, "SIGNED_IN", Some("a")),
+                event(300.0, "REFRESH_REJECTED", Some("a")),
+                event(400.0, "SIGNED_IN", Some("h")),
+            ],
+            &[],
+        );
+        assert_eq!((after.revoked_at, after.refused), (None, None));
+        // v2: the session is deleted, its current token does not rotate.
+        let current = test_fixtures::v2_token(sid(), 5);
+        let v2_chain = Chain::build(
+            &[
+                Observed {
+                    at: t(0.0),
+                    kind: "SIGNED_IN".into(),
+                    fingerprint: Some(fingerprint(&current)),
+                },
+                Observed {
+                    at: t(50.0),
+                    kind: "REFRESH_REJECTED".into(),
+                    fingerprint: Some(fingerprint(&current)),
+                },
+            ],
+            &[],
+        );
+        let p = predict(
+            &current,
+            &v2_chain,
+            Some(&session(&current)),
+            Interval::known(TEN),
+            t(51.0),
+        );
+        assert!(
+            matches!(&p.outcome, Outcome::Unknown { why } if why.contains("session_not_found")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn an_interval_past_the_calendar_never_ends_and_does_not_panic() {
+        let endless = Interval::known(Duration::MAX);
+        let p = predict(
+            &tok("g"),
+            &line(),
+            Some(&session(&tok("a"))),
+            endless,
+            t(5000.0),
+        );
+        assert!(
+            matches!(p.outcome, Outcome::ToleratedInInterval { .. }),
+            "{p:?}"
+        );
+        assert!(p.explanation.contains("the end of time"), "{}", p.explanation);
+        let huge = Interval::known(Duration::from_secs(i64::MAX as u64 / 2000));
+        assert!(matches!(
+            predict(&tok("g"), &line(), Some(&session(&tok("a"))), huge, t(5000.0)).outcome,
+            Outcome::ToleratedInInterval { .. }
+        ));
+    }
+
     fn sid() -> uuid::Uuid {
         uuid::Uuid::from_u128(7)
     }
@@ -955,6 +1141,40 @@ mod tests {
         );
         assert!(
             matches!(&no_history.outcome, Outcome::Unknown { why } if why.contains("last refreshed"))
+        );
+    }
+
+    #[test]
+    fn v2_last_refresh_is_the_latest_answer_with_the_current_token() {
+        // Counter 5 appeared at 100; a failed-save paste at 200 got it back again (the server
+        // renewed `refreshed_at`): a token 3 behind at 205 is inside the interval.
+        let current = test_fixtures::v2_token(sid(), 5);
+        let seen = |at: f64, kind: &str, token: &str| Observed {
+            at: t(at),
+            kind: kind.into(),
+            fingerprint: Some(fingerprint(token)),
+        };
+        let chain = Chain::build(
+            &[
+                seen(0.0, "SIGNED_IN", &test_fixtures::v2_token(sid(), 4)),
+                seen(100.0, "TOKEN_REFRESHED", &current),
+                seen(150.0, "INITIAL_SESSION", &current),
+                seen(200.0, "TOKEN_REFRESHED", &current),
+            ],
+            &[],
+        );
+        assert_eq!(chain.links[1].issued_at, t(100.0));
+        assert_eq!(chain.links[1].last_seen_at, t(200.0));
+        let p = predict(
+            &test_fixtures::v2_token(sid(), 2),
+            &chain,
+            Some(&session(&current)),
+            Interval::known(TEN),
+            t(205.0),
+        );
+        assert!(
+            matches!(p.outcome, Outcome::ToleratedInInterval { .. }),
+            "{p:?}"
         );
     }
 
