@@ -7,19 +7,20 @@
 //! a real project (the hosted default): no client can read a project's setting.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use session_engine::import::parse_import;
 use session_engine::reuse::{self, Chain, Happened, Interval, Observed, Prediction, Swap, Verdict};
 use session_engine::tokens::fingerprint;
-use session_engine::Refreshed;
+use session_engine::{AuthError, Refreshed};
 use ts_rs::TS;
 
 use crate::error::{Error, ErrorView};
 use crate::history::{History, HistoryEntry};
-use crate::inspector::Active;
+use crate::inspector::{Active, Inspector};
 use crate::views::RefreshView;
 
 /// What the pastes of this run taught about the server's tokens, per profile: which token a
@@ -51,48 +52,119 @@ pub struct PasteRotated {
     pub error: Option<ErrorView>,
     /// The prediction made just before sending.
     pub prediction: Prediction,
-    /// None when nothing was predicted.
+    /// None when nothing was predicted (or the answer was discarded).
     pub verdict: Option<Verdict>,
 }
 
+/// Paste to rotate, as the command runs it: the refresh token found in `text` is sent
+/// (`refresh_session(token)`), the answer becomes the current session, and the server's answer,
+/// a refusal too, comes back with the prediction made just before sending and whether it
+/// held. Failures before sending (no refresh token, no profile) are errors, logged.
+pub async fn rotate(
+    inspector: &Inspector,
+    predictor: &Predictor,
+    history: &History,
+    folder: Option<PathBuf>,
+    text: &str,
+) -> Result<PasteRotated, Error> {
+    let log = |error: Error| {
+        inspector.log.failure("paste", &error);
+        error
+    };
+    let imported = parse_import(text).map_err(Error::from).map_err(log)?;
+    let token = imported
+        .refresh_token()
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "{}: it holds no refresh token, so there is nothing to rotate",
+                imported.describe()
+            ))
+        })
+        .map_err(log)?;
+    let active = inspector.active().await.map_err(log)?;
+    let prediction = predictor.predict(&active, history, folder, token).await;
+    let result = active.client.refresh_session(Some(token)).await;
+    match &result {
+        Ok(refreshed) => inspector.log.joined_if(refreshed.joined, "paste"),
+        Err(error) => inspector.log.failure("paste", &Error::from(error.clone())),
+    }
+    Ok(predictor.judge(&active, prediction, result.map_err(Error::from)))
+}
+
 impl Predictor {
-    /// What the server will do with `token` now, for the active profile.
-    pub fn predict(
+    /// What the server will do with `token` now, for the active profile. The history file is
+    /// read off the async threads.
+    pub async fn predict(
         &self,
         active: &Active,
         history: &History,
-        folder: Option<&Path>,
+        folder: Option<PathBuf>,
         token: &str,
     ) -> Prediction {
-        let learned = self.learned_for(&active.profile.id);
-        let entries = folder
-            .map(|folder| history.entries_of(folder, &active.profile.id))
-            .transpose()
-            .unwrap_or_else(|error| {
-                tracing::warn!(%error, "the history could not be read for the reuse predictor");
-                None
-            })
-            .unwrap_or_default();
-        let mut chain = Chain::build(&observed(&entries), &learned.swaps);
-        if let Some((member, at)) = &learned.revoked {
-            if chain.links.iter().any(|link| &link.fingerprint == member) {
-                chain.revoked_at = Some(*at);
+        let profile = active.profile.id.clone();
+        let entries = match folder {
+            None => Ok(Vec::new()),
+            Some(folder) => {
+                let history = history.clone();
+                tauri::async_runtime::spawn_blocking(move || {
+                    history
+                        .entries_of(&folder, &profile)
+                        .map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
             }
-        }
+        };
         let client = &active.client;
-        let prediction = reuse::predict(
-            token,
-            &chain,
-            client.current_session().as_ref(),
-            interval(active),
-            client.config().clock.now(),
-        );
+        let now = client.config().clock.now();
+        let current = client.current_session();
+        let prediction = match entries {
+            Ok(entries) => self.predict_from(
+                &active.profile.id,
+                &entries,
+                token,
+                current.as_ref(),
+                interval(active),
+                now,
+            ),
+            Err(error) => {
+                tracing::warn!(%error, "the history could not be read for the reuse predictor");
+                reuse::predict(
+                    token,
+                    &Chain::default(),
+                    current.as_ref(),
+                    interval(active),
+                    now,
+                )
+                .held_back(&format!(
+                    "this profile's history could not be read ({error})"
+                ))
+            }
+        };
         match client.given_token_held_back(token) {
-            Some(error) => prediction.held_back(&format!(
-                "this app will not send it: the server rate-limited this token less than a minute ago, and Rotate answers that failure ({error}) from memory"
-            )),
+            Some(error) => prediction.held_back(&held_back_why(&error.to_string())),
             None => prediction,
         }
+    }
+
+    /// The prediction from the history's entries and what this run learned.
+    fn predict_from(
+        &self,
+        profile: &str,
+        entries: &[HistoryEntry],
+        token: &str,
+        current: Option<&session_engine::Session>,
+        interval: Interval,
+        now: DateTime<Utc>,
+    ) -> Prediction {
+        let learned = self.learned_for(profile);
+        let mut chain = Chain::build(&observed(entries), &learned.swaps);
+        if let Some((member, at)) = &learned.revoked {
+            if chain.links.iter().any(|link| &link.fingerprint == member) {
+                chain.revoked_at = Some(chain.revoked_at.map_or(*at, |known| known.min(*at)));
+            }
+        }
+        reuse::predict(token, &chain, current, interval, now)
     }
 
     /// Judges `prediction` by what Rotate came to, and learns from it.
@@ -103,17 +175,11 @@ impl Predictor {
         result: Result<Refreshed, Error>,
     ) -> PasteRotated {
         let now = active.client.config().clock.now();
-        let happened = match &result {
-            Ok(refreshed) => Happened::Issued {
-                fingerprint: fingerprint(&refreshed.response.session.refresh_token),
-            },
-            Err(error) => Happened::Failed {
-                code: error.code(),
-                message: error.public_message(),
-            },
-        };
-        let verdict = reuse::check(&prediction, &happened, now);
-        self.learn(&active.profile.id, &prediction, &happened, now);
+        let happened = happened(&result);
+        let verdict = happened.as_ref().and_then(|happened| {
+            self.learn(&active.profile.id, &prediction, happened, now);
+            reuse::check(&prediction, happened, now)
+        });
         let (rotated, error) = match &result {
             Ok(refreshed) => (Some(RefreshView::of(refreshed)), None),
             Err(error) => (None, Some(ErrorView::from(error))),
@@ -136,7 +202,11 @@ impl Predictor {
         let mut all = self.learned.lock().unwrap_or_else(|p| p.into_inner());
         let learned = all.entry(profile.to_string()).or_default();
         match happened {
-            Happened::Issued { fingerprint } if *fingerprint != prediction.pasted_fingerprint => {
+            // A token already held coming back (a re-issue) is no swap.
+            Happened::Issued { fingerprint }
+                if *fingerprint != prediction.pasted_fingerprint
+                    && !prediction.known.contains(fingerprint) =>
+            {
                 if learned.swaps.len() == SWAPS_KEPT {
                     learned.swaps.remove(0);
                 }
@@ -158,6 +228,29 @@ impl Predictor {
         let all = self.learned.lock().unwrap_or_else(|p| p.into_inner());
         all.get(profile).cloned().unwrap_or_default()
     }
+}
+
+/// What Rotate came to, for the verdict. None when the server acted but its answer was
+/// dropped (an auto-refresh landed during the request): what it did is not known here, so
+/// nothing is judged or learned.
+fn happened(result: &Result<Refreshed, Error>) -> Option<Happened> {
+    match result {
+        Err(Error::Auth(AuthError::RefreshDiscarded)) => None,
+        Ok(refreshed) => Some(Happened::Issued {
+            fingerprint: fingerprint(&refreshed.response.session.refresh_token),
+        }),
+        Err(error) => Some(Happened::Failed {
+            code: error.code(),
+            message: error.public_message(),
+        }),
+    }
+}
+
+/// Why a token will not be sent: a 429 met by it is answered from memory.
+fn held_back_why(error: &str) -> String {
+    format!(
+        "this app will not send it: the server rate-limited this token less than a minute ago, and Rotate answers that failure ({error}) from memory"
+    )
 }
 
 /// The server's reuse interval: the built-in server's setting, or the hosted default assumed.
@@ -240,6 +333,72 @@ mod tests {
             predictor.learned_for("a").revoked,
             Some((fingerprint("abcdefghijkl"), now))
         );
+    }
+
+    #[test]
+    fn a_discarded_answer_is_not_judged() {
+        assert_eq!(
+            happened(&Err(Error::from(AuthError::RefreshDiscarded))),
+            None
+        );
+        let failed = happened(&Err(Error::InvalidInput("no".into())));
+        assert!(matches!(failed, Some(Happened::Failed { .. })));
+    }
+
+    #[test]
+    fn a_token_already_held_coming_back_is_no_swap() {
+        let predictor = Predictor::default();
+        let mut prediction = pasted("abcdefghijkl");
+        prediction.known.push("fp:active".into());
+        let again = Happened::Issued {
+            fingerprint: "fp:active".into(),
+        };
+        predictor.learn("a", &prediction, &again, Utc::now());
+        assert!(predictor.learned_for("a").swaps.is_empty());
+    }
+
+    #[test]
+    fn a_learned_revocation_counts_only_for_its_own_line() {
+        let entry = |at: &str, kind: &str, token: &str| HistoryEntry {
+            at: at.into(),
+            kind: kind.into(),
+            profile: "a".into(),
+            refresh_token_fingerprint: Some(fingerprint(token)),
+        };
+        let entries = [
+            entry("2026-01-02T03:00:00Z", "SIGNED_IN", "gggggggggggg"),
+            entry("2026-01-02T03:01:00Z", "TOKEN_REFRESHED", "aaaaaaaaaaaa"),
+        ];
+        let now = DateTime::parse_from_rfc3339("2026-01-02T03:10:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut session = crate::profile_store::testing::session();
+        session.refresh_token = "aaaaaaaaaaaa".to_string().into();
+        let predict = |predictor: &Predictor| {
+            predictor
+                .predict_from(
+                    "a",
+                    &entries,
+                    "aaaaaaaaaaaa",
+                    Some(&session),
+                    Interval::hosted(),
+                    now,
+                )
+                .outcome
+        };
+        let predictor = Predictor::default();
+        assert_eq!(predict(&predictor), reuse::Outcome::NormalRotation);
+        let refused = Happened::Failed {
+            code: Some("refresh_token_already_used".into()),
+            message: "no".into(),
+        };
+        // A revocation met on another line leaves this one alone…
+        predictor.learn("a", &pasted("zzzzzzzzzzzz"), &refused, now);
+        assert_eq!(predict(&predictor), reuse::Outcome::NormalRotation);
+        // …one met on this line revoked it 5 minutes ago: past the interval.
+        let at = now - chrono::Duration::minutes(5);
+        predictor.learn("a", &pasted("gggggggggggg"), &refused, at);
+        assert_eq!(predict(&predictor), reuse::Outcome::RevokesSession);
     }
 
     #[test]

@@ -79,8 +79,8 @@ impl Chain {
             .iter()
             .map(|s| (s.produced.as_str(), s.consumed.as_str()))
             .collect();
-        let starts_a_session = [AuthEventKind::SignedIn, AuthEventKind::PasswordRecovery]
-            .map(AuthEventKind::as_str);
+        let starts_a_session =
+            [AuthEventKind::SignedIn, AuthEventKind::PasswordRecovery].map(AuthEventKind::as_str);
         let mut links: Vec<Link> = Vec::new();
         let mut held: Option<String> = None;
         let mut revoked_at = None;
@@ -1034,10 +1034,21 @@ mod tests {
             matches!(p.outcome, Outcome::ToleratedInInterval { .. }),
             "{p:?}"
         );
-        assert!(p.explanation.contains("the end of time"), "{}", p.explanation);
+        assert!(
+            p.explanation.contains("the end of time"),
+            "{}",
+            p.explanation
+        );
         let huge = Interval::known(Duration::from_secs(i64::MAX as u64 / 2000));
         assert!(matches!(
-            predict(&tok("g"), &line(), Some(&session(&tok("a"))), huge, t(5000.0)).outcome,
+            predict(
+                &tok("g"),
+                &line(),
+                Some(&session(&tok("a"))),
+                huge,
+                t(5000.0)
+            )
+            .outcome,
             Outcome::ToleratedInInterval { .. }
         ));
     }

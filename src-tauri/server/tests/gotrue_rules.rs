@@ -156,7 +156,11 @@ async fn legacy_each_accepted_reuse_starts_the_tokens_interval_again() {
     h.skew_clock(16.0).await;
     let again = h.refresh(&t0).await;
     assert_eq!(again.status, 200, "{}", again.text);
-    assert_ne!(again.refresh_token(), next, "a new child of t0, not the active token");
+    assert_ne!(
+        again.refresh_token(),
+        next,
+        "a new child of t0, not the active token"
+    );
     h.refreshed(&again.refresh_token()).await;
     h.skew_clock(27.0).await;
     assert_eq!(h.refresh(&t0).await.code(), "refresh_token_already_used");

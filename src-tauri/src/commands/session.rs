@@ -108,7 +108,7 @@ pub async fn paste_preview<R: Runtime>(
     );
     if let Some(token) = imported.refresh_token() {
         let folder = crate::history::folder(&app);
-        preview.prediction = Some(predictor.predict(&active, &history, folder.as_deref(), token));
+        preview.prediction = Some(predictor.predict(&active, &history, folder, token).await);
     }
     Ok(preview)
 }
@@ -125,29 +125,6 @@ pub async fn paste_rotate<R: Runtime>(
     predictor: State<'_, Predictor>,
     text: String,
 ) -> Result<PasteRotated, Error> {
-    let imported = logged(
-        &inspector.log,
-        "paste",
-        parse_import(&text).map_err(Error::from),
-    )?;
-    let token = imported.refresh_token().ok_or_else(|| {
-        Error::InvalidInput(format!(
-            "{}: it holds no refresh token, so there is nothing to rotate",
-            imported.describe()
-        ))
-    });
-    let token = logged(&inspector.log, "paste", token)?;
-    let active = logged(&inspector.log, "paste", inspector.active().await)?;
     let folder = crate::history::folder(&app);
-    let prediction = predictor.predict(&active, &history, folder.as_deref(), token);
-    let result = active
-        .client
-        .refresh_session(Some(token))
-        .await
-        .map_err(Error::from);
-    let result = logged(&inspector.log, "paste", result);
-    if let Ok(refreshed) = &result {
-        inspector.log.joined_if(refreshed.joined, "paste");
-    }
-    Ok(predictor.judge(&active, prediction, result))
+    crate::predictor::rotate(&inspector, &predictor, &history, folder, &text).await
 }
