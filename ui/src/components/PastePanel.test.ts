@@ -4,6 +4,7 @@ import { api } from "../lib/api";
 import type { ImportKind, PastePreview, PasteRotated, Prediction } from "../lib/types";
 import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { session } from "../test/fixtures";
+import { sessionStore } from "../lib/stores/session.svelte";
 import PastePanel from "./PastePanel.svelte";
 
 vi.mock("../lib/api");
@@ -262,5 +263,41 @@ describe("PastePanel's prediction", () => {
     expect(sentence()).toContain("Reuse outside the interval");
     expect(document.getElementById("paste-prediction")!.dataset.outcome).toBe("revokesSession");
     expect(api.pastePreview, "recomputed in the window, not asked again").toHaveBeenCalledTimes(1);
+  });
+
+  it("asks again when the current session's refresh token changes, not before", async () => {
+    sessionStore.session = session({ refreshTokenFingerprint: "rt:active" });
+    vi.mocked(api.pastePreview)
+      .mockResolvedValueOnce(preview("refresh_token", { prediction: prediction() }))
+      .mockResolvedValueOnce(
+        preview("refresh_token", { prediction: prediction({ outcome: { kind: "parentReissued" } }) }),
+      );
+    const { unmount } = render(PastePanel);
+    await paste("abcdefghijkl");
+    const outcome = () => document.getElementById("paste-prediction")?.dataset.outcome;
+    await eventually(() => expect(outcome()).toBe("normalRotation"));
+    sessionStore.session = session({ refreshTokenFingerprint: "rt:active" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.pastePreview, "the same token: nothing to redo").toHaveBeenCalledTimes(1);
+    sessionStore.session = session({ refreshTokenFingerprint: "rt:child" });
+    await eventually(() => expect(outcome()).toBe("parentReissued"));
+    expect(api.pastePreview).toHaveBeenCalledTimes(2);
+    expect(api.pastePreview).toHaveBeenLastCalledWith("abcdefghijkl");
+    unmount();
+    sessionStore.session = null;
+  });
+
+  it("marks the verdict box held or missed only when there is a verdict", async () => {
+    vi.mocked(api.pastePreview).mockResolvedValue(preview("refresh_token"));
+    vi.mocked(api.pasteRotate).mockResolvedValue(
+      rotated("rt:new", { prediction: prediction({ outcome: { kind: "unknown", why: "not known" } }), verdict: null }),
+    );
+    render(PastePanel);
+    await paste("abcdefghijkl");
+    await eventually(() => expect(previewBox()).not.toBeNull());
+    await fireEvent.click(rotateButton());
+    const box = await eventually(() => document.getElementById("paste-verdict")!);
+    expect(box.dataset.held, "no verdict: neither held nor missed").toBeUndefined();
+    expect(box.textContent).not.toContain("Prediction missed");
   });
 });

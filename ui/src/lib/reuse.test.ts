@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Prediction } from "./types";
-import { forecast, intervalLine, verdictLine } from "./reuse";
+import { forecast, intervalLine, lineKey, verdictLine } from "./reuse";
 
 function prediction(over: Partial<Prediction> = {}): Prediction {
   return {
@@ -60,5 +60,15 @@ describe("intervalLine and verdictLine", () => {
     expect(verdictLine({ held: false, whatHappened: "the server answered refresh_token_already_used: x" })).toMatch(
       /^Prediction missed: the server answered/,
     );
+  });
+});
+
+describe("lineKey", () => {
+  it("changes with the current refresh token and with its refusal, and only then", () => {
+    const key = lineKey({ refreshTokenFingerprint: "rt:a" }, null);
+    expect(lineKey({ refreshTokenFingerprint: "rt:a" }, null)).toBe(key);
+    expect(lineKey({ refreshTokenFingerprint: "rt:b" }, null)).not.toBe(key);
+    expect(lineKey({ refreshTokenFingerprint: "rt:a" }, { refreshTokenFingerprint: "rt:a" })).not.toBe(key);
+    expect(lineKey(null, null)).not.toBe(key);
   });
 });

@@ -78,3 +78,12 @@ export function intervalLine(p: Prediction): string {
 export function verdictLine(v: Verdict): string {
   return `${v.held ? "Prediction held" : "Prediction missed"}: ${v.whatHappened}.`;
 }
+
+/** What the prediction depends on in the window's session: its refresh token, and whether the
+ *  server refused that token for good. A change means the preview must be asked for again. */
+export function lineKey(
+  session: { refreshTokenFingerprint: string } | null,
+  rejection: { refreshTokenFingerprint: string } | null,
+): string {
+  return `${session?.refreshTokenFingerprint ?? "none"}|${rejection?.refreshTokenFingerprint ?? ""}`;
+}
