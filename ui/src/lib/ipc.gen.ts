@@ -335,7 +335,7 @@ error: ErrorView | null,
  */
 prediction: Prediction, 
 /**
- * None when nothing was predicted.
+ * None when nothing was predicted (or the answer was discarded).
  */
 verdict: Verdict | null, };
 
