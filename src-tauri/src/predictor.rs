@@ -178,7 +178,8 @@ impl Predictor {
         let happened = happened(&result);
         let verdict = happened.as_ref().and_then(|happened| {
             self.learn(&active.profile.id, &prediction, happened, now);
-            reuse::check(&prediction, happened, now)
+            // Judged as of the instant it was made, just before sending.
+            reuse::check(&prediction, happened, prediction.made_at)
         });
         let (rotated, error) = match &result {
             Ok(refreshed) => (Some(RefreshView::of(refreshed)), None),

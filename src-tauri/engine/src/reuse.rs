@@ -263,6 +263,10 @@ pub struct Prediction {
     /// Every token of the line this client held (a new token is none of them).
     #[serde(skip)]
     pub known: Vec<String>,
+    /// The instant it was made for ("now" of `predict`): Rotate sends right after, so the
+    /// verdict judges the answer as of then, not as of its arrival.
+    #[serde(skip)]
+    pub made_at: DateTime<Utc>,
 }
 
 impl Prediction {
@@ -277,10 +281,15 @@ impl Prediction {
         self
     }
 
-    /// The answer expected at `now`: after a tolerated reuse's interval, the refusal.
+    /// The answer expected at `now`: after a tolerated reuse's interval, the refusal (a legacy
+    /// token is still tolerated at the end itself, a v2 token no longer).
     fn expected_at(&self, now: DateTime<Utc>) -> Option<&Expected> {
+        let now = now.timestamp_millis();
         match &self.outcome {
-            Outcome::ToleratedInInterval { until_ms, .. } if now.timestamp_millis() > *until_ms => {
+            Outcome::ToleratedInInterval { until_ms, .. }
+                if now > *until_ms
+                    || (self.format == Some(TokenFormat::V2) && now == *until_ms) =>
+            {
                 self.expected_after.as_ref()
             }
             _ => self.expected.as_ref(),
@@ -328,6 +337,7 @@ pub fn predict(
         explanation: String::new(),
         pasted_fingerprint: pasted.clone(),
         known: chain.links.iter().map(|l| l.fingerprint.clone()).collect(),
+        made_at: now,
     };
     if let Some(session) = current {
         prediction.known.push(fingerprint(&session.refresh_token));
@@ -1187,6 +1197,19 @@ mod tests {
             matches!(p.outcome, Outcome::ToleratedInInterval { .. }),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn a_v2_reuse_sent_at_the_intervals_end_is_judged_against_the_refusal() {
+        // Last refresh at 100, 10 s interval: v2 tolerates strictly before 110.
+        let p = v2_at(2, 105.0);
+        let refused = Happened::Failed {
+            code: Some("refresh_token_already_used".into()),
+            message: "Invalid Refresh Token: Already Used".into(),
+        };
+        assert!(check(&p, &refused, t(110.0)).unwrap().held);
+        assert!(!check(&p, &refused, t(109.999)).unwrap().held);
+        assert_eq!(p.made_at, t(105.0));
     }
 
     fn issued(name: &str) -> Happened {

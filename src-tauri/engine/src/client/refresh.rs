@@ -165,7 +165,7 @@ impl AuthClient {
         self.inner
             .cooldowns
             .check(&token_key(token.trim()))
-            .filter(|error| error.status() == Some(429))
+            .filter(|error| answered_from_memory(Caller::Explicit, error))
     }
 
     /// The auto-refresh's refresh of the current session: like auth-js's ticker, it goes
@@ -240,7 +240,7 @@ impl AuthClient {
             // auth-js answers every caller from its failure memory. `refresh_session` is the
             // contract's "always hits the endpoint" (the inspector's Refresh now and paste), so
             // it goes out again, except after a 429: a rate limiter is not pressed again.
-            if caller == Caller::Automatic || error.status() == Some(429) {
+            if answered_from_memory(caller, &error) {
                 return Err(error);
             }
         }
@@ -539,4 +539,11 @@ mod tests {
         assert_eq!(client.recorder().recent().len(), requests + 1);
         server.shutdown();
     }
+}
+
+/// Whether a failure remembered for a token answers `caller` without a request: always for the
+/// auto-refresh (as auth-js), only a 429 for an explicit `refresh_session` (a rate limiter is
+/// not pressed again; anything else goes out again, as the contract says).
+fn answered_from_memory(caller: Caller, error: &AuthError) -> bool {
+    caller == Caller::Automatic || error.status() == Some(429)
 }
