@@ -394,6 +394,13 @@ impl AuthClient {
     }
 }
 
+/// Whether a failure remembered for a token answers `caller` without a request: always for the
+/// auto-refresh (as auth-js), only a 429 for an explicit `refresh_session` (a rate limiter is
+/// not pressed again; anything else goes out again, as the contract says).
+fn answered_from_memory(caller: Caller, error: &AuthError) -> bool {
+    caller == Caller::Automatic || error.status() == Some(429)
+}
+
 #[cfg(test)]
 mod tests {
     use local_gotrue::{Config, DemoUser};
@@ -539,11 +546,4 @@ mod tests {
         assert_eq!(client.recorder().recent().len(), requests + 1);
         server.shutdown();
     }
-}
-
-/// Whether a failure remembered for a token answers `caller` without a request: always for the
-/// auto-refresh (as auth-js), only a 429 for an explicit `refresh_session` (a rate limiter is
-/// not pressed again; anything else goes out again, as the contract says).
-fn answered_from_memory(caller: Caller, error: &AuthError) -> bool {
-    caller == Caller::Automatic || error.status() == Some(429)
 }
