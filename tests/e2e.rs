@@ -3406,3 +3406,184 @@ async fn the_timeline_chains_rotations_marks_a_failure_and_diffs_claims() {
         .expect("an earlier run's exchange is said to be gone");
     launched.finish().await;
 }
+
+/// The refresh token the built-in server holds with this fingerprint.
+async fn token_with_fingerprint(server: &str, fingerprint: &str) -> String {
+    listed_refresh_tokens(server)
+        .await
+        .into_iter()
+        .find(|t| session_engine::tokens::fingerprint(t) == fingerprint)
+        .unwrap_or_else(|| panic!("the server holds no token {fingerprint}"))
+}
+
+/// Pastes `token`, waits until the predicted sentence starts with `sentence` (a tolerated
+/// reuse's countdown moves on its own), and returns the prediction's text.
+async fn predicted(app: &Session, token: &str, sentence: &str) -> String {
+    erase(app, "#paste-input").await;
+    type_into(app, "#paste-input", token).await;
+    eventually(
+        Duration::from_secs(15),
+        async || app.text_of("#paste-forecast").await.unwrap_or_default(),
+        |text| !text.is_empty() && text.starts_with(sentence),
+    )
+    .await
+}
+
+/// Waits (without pasting again) until the predicted sentence starts with `sentence`.
+async fn predicted_later(app: &Session, sentence: &str) -> String {
+    eventually(
+        Duration::from_secs(15),
+        async || app.text_of("#paste-forecast").await.unwrap_or_default(),
+        |text| text.starts_with(sentence),
+    )
+    .await
+}
+
+/// Presses Rotate and returns the verdict once it is shown.
+async fn rotate_and_judge(app: &Session) -> String {
+    let before = newest_text(app, "#paste-verdict").await;
+    press(app, "#paste-rotate").await;
+    eventually(
+        Duration::from_secs(10),
+        async || newest_text(app, "#paste-verdict").await,
+        |verdict| !verdict.is_empty() && *verdict != before,
+    )
+    .await
+}
+
+/// The reuse predictor in the paste box, on the demo (legacy tokens, a 10 s reuse interval),
+/// right for each of GoTrue's four answers: the tokens come from the built-in server's control
+/// surface, each is pasted, the window says what the server will do, Rotate, and the window
+/// says the prediction held; the session the app then holds is the one the rule gives.
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn the_reuse_predictor_is_right_for_each_outcome() {
+    let launched = launch("predictor", &[]).await;
+    let app = &launched.app;
+    let server = launched.demo.clone();
+    let session_id = app.text_of("#session-id").await.unwrap();
+
+    // A line of three tokens: t0 → t1 → t2 (t2 active).
+    let t0 = app.text_of("#refresh-fingerprint").await.unwrap();
+    press(app, "#refresh-now").await;
+    let t1 = rotated_from(app, &t0).await;
+    press(app, "#refresh-now").await;
+    let t2 = rotated_from(app, &t1).await;
+
+    // (c) The grandparent t0, used a moment ago (when t1 came): tolerated, seconds left;
+    // the server mints a new child of it, which the app now holds.
+    let grandparent = token_with_fingerprint(&server, &t0).await;
+    let sentence = predicted(
+        app,
+        &grandparent,
+        "Tolerated reuse: inside the reuse interval, ",
+    )
+    .await;
+    assert!(
+        sentence.contains(" s left; the server mints a new child of this token."),
+        "{sentence}"
+    );
+    let interval = app.text_of("#paste-interval").await.unwrap();
+    assert_eq!(
+        interval,
+        "Reuse interval: 10 s (the built-in server's setting)."
+    );
+    scroll_to(app, "#paste-prediction").await;
+    app.screenshot(&shots_dir().join("reuse-predictor.png"))
+        .await
+        .unwrap();
+    let verdict = rotate_and_judge(app).await;
+    assert!(
+        verdict.starts_with("Predicted: Tolerated reuse"),
+        "{verdict}"
+    );
+    assert!(
+        verdict.contains("Prediction held: the server issued a new refresh token"),
+        "{verdict}"
+    );
+    let c = rotated_from(app, &t2).await;
+    assert!(
+        ![t0.as_str(), t1.as_str()].contains(&c.as_str()),
+        "a new child: {c}"
+    );
+
+    // (a) The active token (the child just minted): normal rotation to a new one.
+    let active = token_with_fingerprint(&server, &c).await;
+    predicted(app, &active, "Normal rotation: this is the active token").await;
+    let verdict = rotate_and_judge(app).await;
+    assert!(
+        verdict.contains("Prediction held: the server issued a new refresh token"),
+        "{verdict}"
+    );
+    let d = rotated_from(app, &c).await;
+    assert_eq!(
+        newest_refresh_token(&server, &session_id)
+            .await
+            .map(|t| session_engine::tokens::fingerprint(&t)),
+        Some(d.clone()),
+        "the app holds the server's active token"
+    );
+
+    // (b) Its parent (the token pasted in (a)): the server re-issues the active token.
+    predicted(
+        app,
+        &active,
+        "Parent of the active token: the server re-issues the active token",
+    )
+    .await;
+    let verdict = rotate_and_judge(app).await;
+    assert!(
+        verdict.contains(&format!("Prediction held: the server answered with {d}")),
+        "{verdict}"
+    );
+    assert_eq!(
+        app.text_of("#refresh-fingerprint").await.unwrap(),
+        d,
+        "the same active token"
+    );
+
+    // (d) t1, used when t2 came: tolerated at first, and once the window's countdown has run
+    // out the prediction says the reuse revokes the whole session; Rotate is refused.
+    let old = token_with_fingerprint(&server, &t1).await;
+    let first = predicted(app, &old, "").await;
+    println!("t1 pasted: {first}");
+    predicted_later(app, "Reuse outside the interval: the server answers refresh_token_already_used and revokes the whole session.").await;
+    app.screenshot(&shots_dir().join("reuse-predictor-revokes.png"))
+        .await
+        .unwrap();
+    let verdict = rotate_and_judge(app).await;
+    assert!(
+        verdict.starts_with("Predicted: Reuse outside the interval"),
+        "{verdict}"
+    );
+    assert!(
+        verdict.contains("Prediction held: the server answered refresh_token_already_used"),
+        "{verdict}"
+    );
+    let (_, message) = error_parts(app, "#paste-error").await;
+    assert!(!message.is_empty(), "the refusal is shown");
+    app.screenshot(&shots_dir().join("reuse-predictor-verdict.png"))
+        .await
+        .unwrap();
+    // Every token of the session was revoked with it, the one the app holds too: once the
+    // interval has passed (the server's clock moved on), the app's own refresh is refused.
+    emulator(
+        reqwest::Method::PUT,
+        &format!("{server}/_emulator/clock"),
+        serde_json::json!({"skew_seconds": 30}),
+    )
+    .await;
+    assert_eq!(
+        newest_refresh_token(&server, &session_id).await,
+        None,
+        "no live token left"
+    );
+    press(app, "#refresh-now").await;
+    let banner = app
+        .wait_for("#refresh-rejected", Duration::from_secs(10))
+        .await
+        .expect("the app's session is refused");
+    let text = app.text(&banner).await.unwrap();
+    assert!(text.contains("refresh_token_already_used"), "{text}");
+    launched.finish().await;
+}

@@ -582,14 +582,41 @@ fn the_other_commands_do_what_they_say(
         .as_str()
         .unwrap()
         .contains("refresh_token_already_used"));
+    // The reuse predictor places it from the history (written by its own task, so asked
+    // again until the refresh is there): the parent of the active token, re-issued.
+    let head =
+        session_engine::tokens::fingerprint(&client.current_session().unwrap().refresh_token);
+    let prediction = eventually(
+        Duration::from_secs(10),
+        "the refresh in the history the predictor reads",
+        || {
+            let preview = call(main, "paste_preview", text.clone()).ok()?;
+            let prediction = preview["prediction"].clone();
+            (prediction["outcome"]["kind"] == "parentReissued").then_some(prediction)
+        },
+    );
+    assert_eq!(prediction["format"], "legacy");
+    assert_eq!(prediction["intervalSecs"], 10);
+    assert_eq!(
+        prediction["intervalAssumed"], false,
+        "the built-in server's own setting"
+    );
+    assert_eq!(prediction["expected"]["fingerprint"], head.as_str());
     let rotated = call(main, "paste_rotate", text).expect("reuse inside the interval works");
     assert_eq!(
-        rotated["session"]["user"]["email"],
+        rotated["rotated"]["session"]["user"]["email"],
         current.user.email.as_str()
     );
     assert_eq!(
-        rotated["session"]["refreshTokenFingerprint"],
-        session_engine::tokens::fingerprint(&client.current_session().unwrap().refresh_token)
+        rotated["rotated"]["session"]["refreshTokenFingerprint"],
+        head.as_str()
+    );
+    assert_eq!(rotated["error"], serde_json::Value::Null);
+    assert_eq!(rotated["prediction"]["outcome"]["kind"], "parentReissued");
+    assert_eq!(rotated["verdict"]["held"], true, "{rotated}");
+    assert!(
+        !rotated.to_string().contains(previous.as_str()),
+        "no token crosses IPC"
     );
 
     // The exchange behind a request is kept, redacted.

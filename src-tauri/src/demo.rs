@@ -16,7 +16,7 @@ use ts_rs::TS;
 use crate::error::Error;
 use crate::settings::Profile;
 
-pub use built_in::{start, Server, StartError};
+pub use built_in::{reuse_interval, start, Server, StartError};
 
 /// Whether this build has the built-in server (the `demo` feature).
 pub const AVAILABLE: bool = cfg!(feature = "demo");
@@ -171,6 +171,12 @@ mod built_in {
         server.inbox().into_iter().map(InboxMessage::from).collect()
     }
 
+    /// How long the server tolerates a used-up refresh token (its `reuse_interval`): the
+    /// reuse predictor's interval, known rather than assumed.
+    pub fn reuse_interval(server: &Server) -> Duration {
+        server.state().config.reuse_interval
+    }
+
     impl From<local_gotrue::InboxMessage> for InboxMessage {
         fn from(m: local_gotrue::InboxMessage) -> Self {
             use local_gotrue::InboxKind as Sent;
@@ -232,6 +238,10 @@ mod built_in {
     }
 
     pub(super) fn messages(server: &Server) -> Vec<InboxMessage> {
+        match *server {}
+    }
+
+    pub fn reuse_interval(server: &Server) -> std::time::Duration {
         match *server {}
     }
 }

@@ -638,6 +638,19 @@ mod tests {
     }
 
     #[test]
+    fn a_profiles_entries_are_the_files_then_the_pending_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::default();
+        queue(&history, [entry("a", 0), entry("b", 1)]);
+        history.flush(dir.path()).unwrap();
+        queue(&history, [entry("a", 2), entry("b", 3)]);
+        let a = history.entries_of(dir.path(), "a").unwrap();
+        assert_eq!(a, vec![entry("a", 0), entry("a", 2)]);
+        // Still pending: reading did not take them.
+        assert_eq!(history.lock().entries.len(), 2);
+    }
+
+    #[test]
     fn compaction_keeps_the_newest_entries_of_each_profile() {
         let dir = tempfile::tempdir().unwrap();
         let history = History::default();

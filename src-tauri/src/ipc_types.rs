@@ -20,6 +20,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::layout::LogLayout;
     use crate::live_log::{LogItem, RequestSummary};
     use crate::oauth::OAuthStarted;
+    use crate::predictor::PasteRotated;
     use crate::profiles::{DetectedStack, ProfileView, Status};
     use crate::qr::QrMatrix;
     use crate::reset::ResetDone;
@@ -39,6 +40,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     };
     use session_engine::paste::PastePreview;
     use session_engine::recorder::Exchange;
+    use session_engine::reuse::{Expected, Outcome, Prediction, TokenFormat, Verdict};
     use session_engine::tokens::{Invalid, RefreshTokenShape, SignatureStatus, Unverified};
     use session_engine::SignInMethods;
     use session_engine::{AuthEventKind, SignOutScope};
@@ -77,6 +79,12 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         Slot::decl(config),
         Exchange::decl(config),
         PastePreview::decl(config),
+        Prediction::decl(config),
+        Outcome::decl(config),
+        Expected::decl(config),
+        TokenFormat::decl(config),
+        Verdict::decl(config),
+        PasteRotated::decl(config),
         ImportKind::decl(config),
         SignOutScope::decl(config),
         Which::decl(config),

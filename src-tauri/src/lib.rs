@@ -21,6 +21,7 @@ pub mod live_log;
 pub mod log_stream;
 pub mod logging;
 pub mod oauth;
+pub mod predictor;
 pub mod private_files;
 mod profile_store;
 pub mod profiles;
@@ -50,6 +51,7 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(clipboard::LastCopy::default())
         .manage(oauth::PendingOAuth::default())
         .manage(history::History::default())
+        .manage(predictor::Predictor::default())
         .setup(|app| {
             // Before the first frame: see rendering.rs.
             if let Some(window) = app.get_webview_window("main") {

@@ -19,6 +19,7 @@ pub mod paste;
 pub mod protocol;
 pub mod recorder;
 pub mod rejection;
+pub mod reuse;
 pub mod secret;
 pub mod session;
 pub mod sign_in_methods;

@@ -25,6 +25,9 @@ pub struct PastePreview {
     /// The paste holds a refresh token, so it can be rotated.
     pub can_rotate: bool,
     pub warnings: Vec<String>,
+    /// What the server will do with the refresh token (the app's reuse predictor fills it
+    /// in from what it knows of the session; none here).
+    pub prediction: Option<crate::reuse::Prediction>,
 }
 
 impl PastePreview {
@@ -44,7 +47,7 @@ impl PastePreview {
         let mut warnings = vec![match refresh {
             None => "This holds no refresh token, so there is nothing to rotate. Paste a refresh token, a stored session or a session cookie.".to_string(),
             Some(_) if is_current => "This is the current session's own refresh token: rotating it is the same as Refresh now.".to_string(),
-            Some(_) => "Rotating moves the server's head of this session: an app still holding this token gets refresh_token_already_used on its next refresh once the reuse interval (10 s by default) has passed, and is signed out.".to_string(),
+            Some(_) => format!("Rotating moves the server's head of this session: an app still holding this token gets refresh_token_already_used on its next refresh once the reuse interval ({} s on hosted projects) has passed, and is signed out.", crate::protocol::HOSTED_REUSE_INTERVAL.as_secs()),
         }];
         let issuer = decoded
             .as_ref()
@@ -66,6 +69,7 @@ impl PastePreview {
             is_current,
             can_rotate: refresh.is_some(),
             warnings,
+            prediction: None,
         }
     }
 }

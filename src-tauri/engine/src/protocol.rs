@@ -62,6 +62,70 @@ pub const FACTOR_TYPE_TOTP: &str = "totp";
 /// not be exchanged anyway.
 pub const OAUTH_CALLBACK_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The reuse interval hosted Supabase projects and the Supabase CLI run with
+/// (`GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL`; the GoTrue binary's own default is 0). A
+/// project's value cannot be read by a client, so this is what a prediction assumes.
+pub const HOSTED_REUSE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The code GoTrue answers a refresh token reused outside the reuse interval with.
+pub const REFRESH_TOKEN_ALREADY_USED: &str = "refresh_token_already_used";
+
+/// A used-up legacy refresh token (not the parent of the active one) is still accepted, and
+/// swapped for a new child, while `now <= used_at + interval` (`tokens/service.go`: refused
+/// only when now is after `updated_at + interval`; the boundary itself is inside).
+pub fn legacy_reuse_tolerated(
+    used_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+    interval: Duration,
+) -> bool {
+    legacy_reuse_until(used_at, interval).is_none_or(|until| now <= until)
+}
+
+/// The last instant a legacy token used at `used_at` is tolerated; None when that lies past
+/// the calendar (the tolerance never ends).
+pub fn legacy_reuse_until(
+    used_at: chrono::DateTime<chrono::Utc>,
+    interval: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    interval_end(used_at, interval)
+}
+
+/// `from + interval`, or None when it overflows the calendar.
+fn interval_end(
+    from: chrono::DateTime<chrono::Utc>,
+    interval: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    from.checked_add_signed(chrono::Duration::from_std(interval).ok()?)
+}
+
+/// A v2 refresh token this many counter steps behind its session is taken for an answer the
+/// client failed to save: the session's current token is issued again, however late.
+pub const V2_FAILED_SAVE_DISTANCE: u64 = 1;
+
+/// A v2 token further behind is tolerated (as a concurrent refresh) only while the session's
+/// last refresh was strictly less than the interval ago (`|now - last_refreshed| < interval`);
+/// otherwise, with rotation on, the whole session is deleted.
+pub fn v2_reuse_tolerated(
+    last_refreshed: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+    interval: Duration,
+) -> bool {
+    let since = (now - last_refreshed).abs();
+    match chrono::Duration::from_std(interval) {
+        Ok(interval) => since < interval,
+        Err(_) => true,
+    }
+}
+
+/// The first instant a v2 token further behind is no longer tolerated (the end is outside);
+/// None when that lies past the calendar.
+pub fn v2_reuse_until(
+    last_refreshed: chrono::DateTime<chrono::Utc>,
+    interval: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    interval_end(last_refreshed, interval)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +138,19 @@ mod tests {
         for status in [400, 401, 403, 409, 429, 505, 519, 531] {
             assert!(!is_retryable_status(status), "{status}");
         }
+    }
+
+    #[test]
+    fn the_legacy_interval_includes_its_end_and_the_v2_interval_does_not() {
+        let used = chrono::DateTime::from_timestamp(1_000, 0).unwrap();
+        let ten = Duration::from_secs(10);
+        let at = |ms: i64| used + chrono::Duration::milliseconds(ms);
+        assert!(legacy_reuse_tolerated(used, at(10_000), ten));
+        assert!(!legacy_reuse_tolerated(used, at(10_001), ten));
+        assert!(v2_reuse_tolerated(used, at(9_999), ten));
+        assert!(!v2_reuse_tolerated(used, at(10_000), ten));
+        // A zero interval (the GoTrue binary's default) tolerates only the same instant.
+        assert!(legacy_reuse_tolerated(used, used, Duration::ZERO));
+        assert!(!v2_reuse_tolerated(used, used, Duration::ZERO));
     }
 }

@@ -490,6 +490,10 @@ async fn a_429_is_not_retried_keeps_the_session_and_cools_down() {
         "no storm: nothing sent during the cooldown"
     );
     assert_eq!(w.client.current_session().unwrap(), session);
+    // The paste box can say beforehand that a pasted copy of this token will not be sent.
+    let held = w.client.given_token_held_back(&session.refresh_token);
+    assert_eq!(held, Some(error));
+    assert_eq!(w.client.given_token_held_back("abcdefghijkl"), None);
 }
 
 #[tokio::test]

@@ -142,6 +142,31 @@ async fn legacy_reuse_inside_the_interval_is_a_swap_with_reuse_false() {
 }
 
 #[tokio::test]
+async fn legacy_each_accepted_reuse_starts_the_tokens_interval_again() {
+    // `GrantRefreshTokenSwap` writes the accepted token with `UpdateOnly`, which renews
+    // `updated_at` even on a row already revoked: a reuse 8 s after the first use, then
+    // (once its child rotated on, so t0 is no parent of the active token) another 8 s later,
+    // 16 s after the first use, are both inside the interval.
+    let h = start().await;
+    let [t0, _, _] = <[String; 3]>::try_from(chain(&h, 2).await).unwrap();
+    h.skew_clock(8.0).await;
+    let first = h.refresh(&t0).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let next = h.refreshed(&first.refresh_token()).await;
+    h.skew_clock(16.0).await;
+    let again = h.refresh(&t0).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_ne!(
+        again.refresh_token(),
+        next,
+        "a new child of t0, not the active token"
+    );
+    h.refreshed(&again.refresh_token()).await;
+    h.skew_clock(27.0).await;
+    assert_eq!(h.refresh(&t0).await.code(), "refresh_token_already_used");
+}
+
+#[tokio::test]
 async fn legacy_parent_of_the_active_token_gets_it_again_without_a_reuse_header() {
     let h = start().await;
     let t0 = h.sign_in().await.refresh_token();

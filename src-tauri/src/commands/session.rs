@@ -9,7 +9,9 @@ use tauri::{AppHandle, Runtime, State};
 use super::logged;
 use crate::clipboard::Copied;
 use crate::error::Error;
+use crate::history::History;
 use crate::inspector::Inspector;
+use crate::predictor::{PasteRotated, Predictor};
 use crate::reveal::Which;
 use crate::views::{RefreshView, SessionView};
 
@@ -87,45 +89,42 @@ pub async fn session_copy<R: Runtime>(
     crate::reveal::copy(app, &*inspector.active().await?, which, &fingerprint)
 }
 
-/// What a paste is, before anything is sent.
+/// What a paste is, before anything is sent, and what the server will do with it.
 #[tauri::command]
-pub async fn paste_preview(
+pub async fn paste_preview<R: Runtime>(
+    app: AppHandle<R>,
     inspector: State<'_, Inspector>,
+    history: State<'_, History>,
+    predictor: State<'_, Predictor>,
     text: String,
 ) -> Result<PastePreview, Error> {
     let imported = parse_import(&text)?;
     let active = inspector.active().await?;
     let auth_url = active.client.config().auth_url()?;
-    Ok(PastePreview::of(
+    let mut preview = PastePreview::of(
         &imported,
         active.client.current_session().as_ref(),
         Some(&auth_url),
-    ))
+    );
+    if let Some(token) = imported.refresh_token() {
+        let folder = crate::history::folder(&app);
+        preview.prediction = Some(predictor.predict(&active, &history, folder, token).await);
+    }
+    Ok(preview)
 }
 
 /// Paste to rotate: `refresh_session(token)` with the refresh token found in the paste; the
-/// result becomes the current session. A rejected paste never ends the current session.
+/// result becomes the current session. A rejected paste never ends the current session. The
+/// server's answer, a refusal too, comes back with the prediction made just before sending
+/// and whether it held.
 #[tauri::command]
-pub async fn paste_rotate(
+pub async fn paste_rotate<R: Runtime>(
+    app: AppHandle<R>,
     inspector: State<'_, Inspector>,
+    history: State<'_, History>,
+    predictor: State<'_, Predictor>,
     text: String,
-) -> Result<RefreshView, Error> {
-    let result = async {
-        let imported = parse_import(&text)?;
-        let token = imported.refresh_token().ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "{}: it holds no refresh token, so there is nothing to rotate",
-                imported.describe()
-            ))
-        })?;
-        Ok(inspector
-            .active()
-            .await?
-            .client
-            .refresh_session(Some(token))
-            .await?)
-    };
-    let refreshed = logged(&inspector.log, "paste", result.await)?;
-    inspector.log.joined_if(refreshed.joined, "paste");
-    Ok(RefreshView::of(&refreshed))
+) -> Result<PasteRotated, Error> {
+    let folder = crate::history::folder(&app);
+    crate::predictor::rotate(&inspector, &predictor, &history, folder, &text).await
 }

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { api } from "../lib/api";
-import type { ImportKind, PastePreview } from "../lib/types";
+import type { ImportKind, PastePreview, PasteRotated, Prediction } from "../lib/types";
 import { appError, deferred, eventually, expectOnlyPlannedCalls } from "../test/api";
 import { session } from "../test/fixtures";
+import { sessionStore } from "../lib/stores/session.svelte";
 import PastePanel from "./PastePanel.svelte";
 
 vi.mock("../lib/api");
@@ -29,6 +30,31 @@ function preview(kind: ImportKind, over: Partial<PastePreview> = {}): PastePrevi
     isCurrent: false,
     canRotate: true,
     warnings: [],
+    prediction: null,
+    ...over,
+  };
+}
+
+function prediction(over: Partial<Prediction> = {}): Prediction {
+  return {
+    outcome: { kind: "normalRotation" },
+    format: "legacy",
+    intervalSecs: 10,
+    intervalAssumed: false,
+    expected: { kind: "newToken" },
+    expectedAfter: null,
+    explanation: "The server's active token for this session.",
+    pastedFingerprint: "rt:9c41d2",
+    ...over,
+  };
+}
+
+function rotated(fingerprint: string, over: Partial<PasteRotated> = {}): PasteRotated {
+  return {
+    rotated: { session: session({ refreshTokenFingerprint: fingerprint }), joined: false },
+    error: null,
+    prediction: prediction(),
+    verdict: { held: true, whatHappened: `the server issued a new refresh token, ${fingerprint}` },
     ...over,
   };
 }
@@ -141,19 +167,25 @@ describe("PastePanel's Rotate", () => {
     expect(rotateButton().disabled).toBe(true);
     expect(rotateButton().textContent?.trim()).toBe("Rotating…");
 
-    answer.resolve({ session: session({ refreshTokenFingerprint: "rt:new123" }), joined: false });
+    answer.resolve(rotated("rt:new123"));
     const done = await eventually(() => screen.getByRole("status"));
     expect(done.textContent).toBe("Rotated: the new session (refresh token rt:new123) is now current.");
     expect(input().value).toBe("");
     expect(previewBox()).toBeNull();
     expect(rotateButton().disabled).toBe(true);
+    const verdict = document.getElementById("paste-verdict")!;
+    expect(verdict.textContent).toContain("Predicted: Normal rotation");
+    expect(verdict.textContent).toContain("Prediction held: the server issued a new refresh token, rt:new123.");
   });
 
-  it("keeps the text and shows GoTrue's refusal", async () => {
+  it("keeps the text and shows GoTrue's refusal, with the verdict on the prediction", async () => {
     vi.mocked(api.pastePreview).mockResolvedValue(preview("refresh_token"));
-    vi.mocked(api.pasteRotate).mockRejectedValue(
-      appError("api", "Invalid Refresh Token: Already Used", "refresh_token_already_used", 400),
-    );
+    vi.mocked(api.pasteRotate).mockResolvedValue({
+      rotated: null,
+      error: { kind: "api", message: "Invalid Refresh Token: Already Used", code: "refresh_token_already_used", status: 400 },
+      prediction: prediction({ outcome: { kind: "revokesSession" } }),
+      verdict: { held: true, whatHappened: "the server answered refresh_token_already_used: Invalid Refresh Token: Already Used" },
+    });
     render(PastePanel);
     await paste("v1.used");
     await eventually(() => expect(previewBox()).not.toBeNull());
@@ -165,12 +197,27 @@ describe("PastePanel's Rotate", () => {
     expect(within(box).getByText("HTTP 400")).toBeTruthy();
     expect(input().value).toBe("v1.used");
     expect(rotateButton().disabled, "another try is allowed").toBe(false);
+    const verdict = document.getElementById("paste-verdict")!;
+    expect(verdict.dataset.held).toBe("true");
+    expect(verdict.textContent).toContain("Predicted: Reuse outside the interval");
+    expect(verdict.textContent).toContain("Prediction held: the server answered refresh_token_already_used");
+  });
+
+  it("shows a failure before sending as an error, with no verdict", async () => {
+    vi.mocked(api.pastePreview).mockResolvedValue(preview("refresh_token"));
+    vi.mocked(api.pasteRotate).mockRejectedValue(appError("noProfile", "No profile is open"));
+    render(PastePanel);
+    await paste("v1.used");
+    await eventually(() => expect(previewBox()).not.toBeNull());
+    await fireEvent.click(rotateButton());
+    await eventually(() => screen.getByRole("alert"));
+    expect(document.getElementById("paste-verdict")).toBeNull();
   });
 
   it("lets no preview still in flight land after the rotation", async () => {
     const late = deferred<PastePreview>();
     vi.mocked(api.pastePreview).mockReturnValue(late.promise);
-    vi.mocked(api.pasteRotate).mockResolvedValue({ session: session({ refreshTokenFingerprint: "rt:new" }), joined: false });
+    vi.mocked(api.pasteRotate).mockResolvedValue(rotated("rt:new"));
     render(PastePanel);
     await paste("v1.token");
     expect(api.pastePreview).toHaveBeenCalledTimes(1);
@@ -180,5 +227,77 @@ describe("PastePanel's Rotate", () => {
     late.resolve(preview("refresh_token"));
     await vi.advanceTimersByTimeAsync(0);
     expect(previewBox(), "the old preview must not come back").toBeNull();
+  });
+});
+
+describe("PastePanel's prediction", () => {
+  it("says the predicted outcome and the interval under the preview", async () => {
+    vi.mocked(api.pastePreview).mockResolvedValue(
+      preview("refresh_token", { prediction: prediction({ outcome: { kind: "parentReissued" }, intervalAssumed: true }) }),
+    );
+    render(PastePanel);
+    await paste("abcdefghijkl");
+    const box = await eventually(() => document.getElementById("paste-prediction")!);
+    expect(box.dataset.outcome).toBe("parentReissued");
+    expect(document.getElementById("paste-forecast")!.textContent).toBe(
+      "Parent of the active token: the server re-issues the active token, with no time limit.",
+    );
+    expect(document.getElementById("paste-interval")!.textContent).toContain("assuming the hosted default of 10 s");
+  });
+
+  it("counts a tolerated reuse down and then says it revokes", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+    const until = Date.now() + 3_000;
+    vi.mocked(api.pastePreview).mockResolvedValue(
+      preview("refresh_token", {
+        prediction: prediction({ outcome: { kind: "toleratedInInterval", untilMs: until, secondsLeft: 3 } }),
+      }),
+    );
+    render(PastePanel);
+    await paste("abcdefghijkl");
+    const sentence = () => document.getElementById("paste-forecast")?.textContent ?? "";
+    await eventually(() => expect(sentence()).toContain("3 s left"));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(sentence()).toContain("2 s left");
+    await vi.advanceTimersByTimeAsync(2_500);
+    expect(sentence()).toContain("Reuse outside the interval");
+    expect(document.getElementById("paste-prediction")!.dataset.outcome).toBe("revokesSession");
+    expect(api.pastePreview, "recomputed in the window, not asked again").toHaveBeenCalledTimes(1);
+  });
+
+  it("asks again when the current session's refresh token changes, not before", async () => {
+    sessionStore.session = session({ refreshTokenFingerprint: "rt:active" });
+    vi.mocked(api.pastePreview)
+      .mockResolvedValueOnce(preview("refresh_token", { prediction: prediction() }))
+      .mockResolvedValueOnce(
+        preview("refresh_token", { prediction: prediction({ outcome: { kind: "parentReissued" } }) }),
+      );
+    const { unmount } = render(PastePanel);
+    await paste("abcdefghijkl");
+    const outcome = () => document.getElementById("paste-prediction")?.dataset.outcome;
+    await eventually(() => expect(outcome()).toBe("normalRotation"));
+    sessionStore.session = session({ refreshTokenFingerprint: "rt:active" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.pastePreview, "the same token: nothing to redo").toHaveBeenCalledTimes(1);
+    sessionStore.session = session({ refreshTokenFingerprint: "rt:child" });
+    await eventually(() => expect(outcome()).toBe("parentReissued"));
+    expect(api.pastePreview).toHaveBeenCalledTimes(2);
+    expect(api.pastePreview).toHaveBeenLastCalledWith("abcdefghijkl");
+    unmount();
+    sessionStore.session = null;
+  });
+
+  it("marks the verdict box held or missed only when there is a verdict", async () => {
+    vi.mocked(api.pastePreview).mockResolvedValue(preview("refresh_token"));
+    vi.mocked(api.pasteRotate).mockResolvedValue(
+      rotated("rt:new", { prediction: prediction({ outcome: { kind: "unknown", why: "not known" } }), verdict: null }),
+    );
+    render(PastePanel);
+    await paste("abcdefghijkl");
+    await eventually(() => expect(previewBox()).not.toBeNull());
+    await fireEvent.click(rotateButton());
+    const box = await eventually(() => document.getElementById("paste-verdict")!);
+    expect(box.dataset.held, "no verdict: neither held nor missed").toBeUndefined();
+    expect(box.textContent).not.toContain("Prediction missed");
   });
 });

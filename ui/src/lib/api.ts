@@ -22,6 +22,7 @@ import type {
   LogItem,
   LogLayout,
   PastePreview,
+  PasteRotated,
   ResetDone,
   SessionView,
   SignatureStatus,
@@ -124,7 +125,9 @@ export const api = {
   copy: (which: "access" | "refresh", fingerprint: string) =>
     call<Copied>("session_copy", { which, fingerprint }),
   pastePreview: (text: string) => call<PastePreview>("paste_preview", { text }),
-  pasteRotate: (text: string) => call<{ session: SessionView; joined: boolean }>("paste_rotate", { text }),
+  /** Rotate a pasted refresh token: the new session or the server's refusal, with the
+   *  prediction made just before sending and whether it held. */
+  pasteRotate: (text: string) => call<PasteRotated>("paste_rotate", { text }),
   signInPassword: (email: string, password: string) =>
     call<SessionView>("auth_sign_in_password", { email, password }),
   signInAnonymously: () => call<SessionView>("auth_sign_in_anonymously"),

@@ -272,7 +272,72 @@ isCurrent: boolean,
 /**
  * The paste holds a refresh token, so it can be rotated.
  */
-canRotate: boolean, warnings: Array<string>, };
+canRotate: boolean, warnings: Array<string>, 
+/**
+ * What the server will do with the refresh token (the app's reuse predictor fills it
+ * in from what it knows of the session; none here).
+ */
+prediction: Prediction | null, };
+
+export type Prediction = { outcome: Outcome, 
+/**
+ * None when the token is of neither format.
+ */
+format: TokenFormat | null, 
+/**
+ * The reuse interval in seconds.
+ */
+intervalSecs: number, intervalAssumed: boolean, 
+/**
+ * The answer that will show the prediction held (none when nothing is predicted).
+ */
+expected: Expected | null, 
+/**
+ * For the tolerated case: what is expected once the interval has passed.
+ */
+expectedAfter: Expected | null, 
+/**
+ * Why, in a few sentences: the rule, the times, what is assumed.
+ */
+explanation: string, 
+/**
+ * The fingerprint of the pasted token.
+ */
+pastedFingerprint: string, };
+
+export type Outcome = { "kind": "normalRotation" } | { "kind": "parentReissued" } | { "kind": "toleratedInInterval", 
+/**
+ * When the tolerance ends (Unix milliseconds): the window counts down from it.
+ */
+untilMs: number, secondsLeft: number, } | { "kind": "revokesSession" } | { "kind": "unknown", why: string, };
+
+export type Expected = { "kind": "newToken" } | { "kind": "sameToken", fingerprint: string, } | { "kind": "error", code: string, };
+
+export type TokenFormat = "legacy" | "v2";
+
+export type Verdict = { held: boolean, 
+/**
+ * What the server did, in words.
+ */
+whatHappened: string, };
+
+export type PasteRotated = { 
+/**
+ * The session the answer made current, when the server issued one.
+ */
+rotated: RefreshView | null, 
+/**
+ * The refusal (or failed request), when it did not.
+ */
+error: ErrorView | null, 
+/**
+ * The prediction made just before sending.
+ */
+prediction: Prediction, 
+/**
+ * None when nothing was predicted (or the answer was discarded).
+ */
+verdict: Verdict | null, };
 
 export type ImportKind = "refresh_token" | "access_token" | "bearer_header" | "storage_value" | "ssr_cookie" | "token_response";
 

@@ -160,6 +160,16 @@ impl AuthClient {
             .await
     }
 
+    /// Why `refresh_session(Some(token))` would not send `token` now: the failure it would be
+    /// answered with from memory instead (a 429 met by this token within the cooldown). A
+    /// given token is otherwise always sent (or joins a refresh of the same token in flight).
+    pub fn given_token_held_back(&self, token: &str) -> Option<AuthError> {
+        self.inner
+            .cooldowns
+            .check(&token_key(token.trim()))
+            .filter(|error| answered_from_memory(Caller::Explicit, error))
+    }
+
     /// The auto-refresh's refresh of the current session: like auth-js's ticker, it goes
     /// through the failure memory (`Caller::Automatic`), unlike an explicit `refresh_session`.
     pub(crate) async fn refresh_on_schedule(&self) -> Result<Refreshed, AuthError> {
@@ -240,7 +250,7 @@ impl AuthClient {
             // auth-js answers every caller from its failure memory. `refresh_session` is the
             // contract's "always hits the endpoint" (the inspector's Refresh now and paste), so
             // it goes out again, except after a 429: a rate limiter is not pressed again.
-            if caller == Caller::Automatic || error.status() == Some(429) {
+            if answered_from_memory(caller, &error) {
                 return Err(error);
             }
         }
@@ -415,6 +425,13 @@ impl AuthClient {
             }
         }
     }
+}
+
+/// Whether a failure remembered for a token answers `caller` without a request: always for the
+/// auto-refresh (as auth-js), only a 429 for an explicit `refresh_session` (a rate limiter is
+/// not pressed again; anything else goes out again, as the contract says).
+fn answered_from_memory(caller: Caller, error: &AuthError) -> bool {
+    caller == Caller::Automatic || error.status() == Some(429)
 }
 
 #[cfg(test)]

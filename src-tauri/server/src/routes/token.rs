@@ -458,16 +458,17 @@ fn upgrade(
     Ok((V2Token::encode(session.id, counter as u64, &key), counter))
 }
 
-/// Revokes `row` and issues its child.
+/// Revokes `row` and issues its child. A row already revoked (a reuse inside the interval)
+/// is written again too: GoTrue's `GrantRefreshTokenSwap` runs `UpdateOnly(token, "revoked")`
+/// on every accepted token, and that always renews `updated_at`, so each accepted reuse
+/// starts the token's reuse interval again.
 fn swap(
     conn: &Connection,
     row: &RefreshTokenRow,
     session: uuid::Uuid,
     now: i64,
 ) -> rusqlite::Result<String> {
-    if !row.revoked {
-        db::revoke_refresh_token(conn, row.id, now)?;
-    }
+    db::revoke_refresh_token(conn, row.id, now)?;
     let child = crate::refresh_token::generate_legacy();
     db::insert_refresh_token(conn, &child, row.user_id, session, Some(&row.token), now)?;
     Ok(child)
