@@ -283,7 +283,7 @@ pub(crate) fn session_validity(
     token_time: Option<i64>,
     now: i64,
 ) -> SessionValidity {
-    let limits = &state.config.sessions;
+    let limits = state.session_limits();
     if session.not_after.is_some_and(|t| now > t) {
         return SessionValidity::PastNotAfter;
     }
