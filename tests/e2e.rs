@@ -3155,3 +3155,198 @@ async fn the_log_resizes_is_remembered_goes_full_width_and_masks_for_screenshots
     assert!(back.as_array().is_some_and(|m| m.len() > 3), "{back}");
     launched.finish().await;
 }
+
+/// The log rows that arrived since `mark`, newest first: each row's type (its class, e.g.
+/// `request-row`), its event kind or HTTP status, and its text.
+async fn rows_since(app: &Session, mark: u64) -> Vec<(String, String, String)> {
+    let script = format!(
+        "const rows = [...document.querySelectorAll('{LOG_ROWS}')]; \
+         if (rows.length === 0) return []; \
+         const total = Number(rows[0].getAttribute('aria-setsize')); \
+         const above = Number(rows[0].getAttribute('aria-posinset')) - 1; \
+         const arrived = Math.max(0, total - arguments[0] - above); \
+         return rows.slice(0, arrived).map((row) => [row.className, \
+           row.dataset.kind || row.dataset.status || '', row.textContent]);"
+    );
+    let rows = app
+        .execute(&script, serde_json::json!([mark]))
+        .await
+        .unwrap_or_default();
+    serde_json::from_value(rows).unwrap_or_default()
+}
+
+/// Rows since `mark` of `class` whose kind or status is `what` and whose text has `text`.
+fn count_rows(rows: &[(String, String, String)], class: &str, what: &str, text: &str) -> usize {
+    rows.iter()
+        .filter(|(c, w, t)| c.contains(class) && (what.is_empty() || w == what) && t.contains(text))
+        .count()
+}
+
+/// Runs one playground scenario from its button and waits for it to finish: the rows that
+/// arrived meanwhile (once `done` holds for them) and the panel's report.
+async fn run_scenario(
+    app: &Session,
+    scenario: &str,
+    done: impl Fn(&[(String, String, String)]) -> bool,
+) -> (Vec<(String, String, String)>, String) {
+    let mark = log_mark(app).await;
+    scroll_to(app, &format!("#run-{scenario}")).await;
+    press(app, &format!("#run-{scenario}")).await;
+    let finished = format!("#scenario-{scenario}[data-state='finished']");
+    app.wait_for(&finished, Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|_| panic!("{scenario} finishes"));
+    let report = app.text_of(&format!("#scenario-{scenario} .report")).await.unwrap();
+    let rows = eventually(
+        Duration::from_secs(10),
+        async || rows_since(app, mark).await,
+        |rows| done(rows),
+    )
+    .await;
+    println!("{scenario}: {report}");
+    (rows, report)
+}
+
+/// The playground, in the real window: each of its eight scenarios runs from its button and the
+/// live log shows what it should (requests with their status and code, failures, events).
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
+    let launched = launch("playground", &[]).await;
+    let app = &launched.app;
+    let server = launched.demo.clone();
+    app.wait_for("#run-twoClients", Duration::from_secs(10))
+        .await
+        .expect("the playground is shown for the built-in demo");
+    const REFRESH: &str = "grant_type=refresh_token";
+
+    // 1. Two clients, one token: two refresh requests answered 200, the app's TOKEN_REFRESHED,
+    // and both got the same token.
+    let before = refresh_requests(&server).await;
+    let (rows, report) = run_scenario(app, "twoClients", |rows| {
+        count_rows(rows, "request-row", "200", REFRESH) >= 2
+            && count_rows(rows, "event-row", "TOKEN_REFRESHED", "") >= 1
+    })
+    .await;
+    assert!(refresh_requests(&server).await - before >= 2);
+    assert!(report.contains("too"), "both got the same token: {report}");
+
+    // 2. Reuse outside the interval: the old token is refused as already used, the family is
+    // revoked, and the app's next refresh is refused too (kept and marked while it works).
+    let (rows, report) = run_scenario(app, "reuseAfterInterval", |rows| {
+        count_rows(rows, "request-row", "400", "refresh_token_already_used") >= 2
+            && count_rows(rows, "event-row", "REFRESH_REJECTED", "") >= 1
+    })
+    .await;
+    assert!(count_rows(&rows, "event-row", "TOKEN_REFRESHED", "") >= 2, "{rows:?}");
+    assert!(report.contains("revoked the token family"), "{report}");
+    assert_eq!(count_of(app, "#refresh-rejected").await, 1);
+
+    // 3. Server down for 10 s: the panel counts down; requests without an answer and a
+    // failure row, the session kept; after the outage a refresh works.
+    let session_id = app.text_of("#session-id").await.unwrap();
+    let mark = log_mark(app).await;
+    let started = std::time::Instant::now();
+    press(app, "#run-serverDown").await;
+    let running = app
+        .wait_for("#scenario-serverDown .running", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let countdown = app.text(&running).await.unwrap();
+    assert!(countdown.contains("s left"), "{countdown}");
+    eventually(
+        Duration::from_secs(9),
+        async || rows_since(app, mark).await,
+        |rows| count_rows(rows, "failure-row", "", "refresh failed") >= 1,
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(10), "the failure comes during the outage");
+    // Signed in again (scenario 2 left the token refused), and kept through the outage.
+    let during = app.text_of("#session-id").await.unwrap();
+    app.wait_for("#scenario-serverDown[data-state='finished']", Duration::from_secs(25))
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(10));
+    let rows = eventually(
+        Duration::from_secs(5),
+        async || rows_since(app, mark).await,
+        |rows| count_rows(rows, "event-row", "TOKEN_REFRESHED", "") >= 1,
+    )
+    .await;
+    assert!(count_rows(&rows, "request-row", "none", REFRESH) >= 1, "{rows:?}");
+    assert!(count_rows(&rows, "event-row", "SIGNED_OUT", "") == 0, "{rows:?}");
+    assert_eq!(app.text_of("#session-id").await.unwrap(), during);
+    let _ = session_id;
+
+    // 4. A 429 storm: three refreshes answered 429 over_request_rate_limit, the session kept.
+    let (rows, report) = run_scenario(app, "rateLimitStorm", |rows| {
+        count_rows(rows, "request-row", "429", "over_request_rate_limit") >= 3
+            && count_rows(rows, "failure-row", "", "over_request_rate_limit") >= 3
+    })
+    .await;
+    assert!(count_rows(&rows, "event-row", "SIGNED_OUT", "") == 0, "{rows:?}");
+    assert!(report.contains("Cooldown"), "{report}");
+
+    // 5. Session timebox: session_expired, the refresh token rejected.
+    let (_, report) = run_scenario(app, "sessionTimebox", |rows| {
+        count_rows(rows, "request-row", "400", "session_expired") >= 1
+            && count_rows(rows, "event-row", "REFRESH_REJECTED", "") >= 1
+    })
+    .await;
+    assert!(report.contains("timebox"), "{report}");
+
+    // 6. Inactivity timeout: session_expired for inactivity (a fresh sign-in first).
+    let (rows, _) = run_scenario(app, "inactivityTimeout", |rows| {
+        count_rows(rows, "request-row", "400", "session_expired") >= 1
+            && count_rows(rows, "event-row", "REFRESH_REJECTED", "") >= 1
+    })
+    .await;
+    assert!(count_rows(&rows, "event-row", "SIGNED_IN", "") >= 1, "{rows:?}");
+    assert!(count_rows(&rows, "failure-row", "", "(Inactivity)") >= 1, "{rows:?}");
+
+    // 7. Skewed clock: the refresh works and the card shows the server's clock 5 min ahead.
+    let (_, report) = run_scenario(app, "skewedClock", |rows| {
+        count_rows(rows, "event-row", "TOKEN_REFRESHED", "") >= 1
+    })
+    .await;
+    assert!(report.contains("ahead of this computer's clock"), "{report}");
+    let offset = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#clock-offset").await.unwrap_or_default(),
+        |text| text.contains("+30"),
+    )
+    .await;
+    assert!(offset.contains("server clock +30"), "{offset}");
+
+    // 8. Signing-key rotation: a new kid, the JWKS fetched again, the signature verified.
+    let (rows, report) = run_scenario(app, "keyRotation", |rows| {
+        count_rows(rows, "event-row", "TOKEN_REFRESHED", "") >= 1
+            && count_rows(rows, "request-row", "200", "jwks.json") >= 1
+    })
+    .await;
+    assert!(report.contains("signature verifies"), "{report}\n{rows:?}");
+    let keys: serde_json::Value = reqwest::get(format!("{server}/auth/v1/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(keys["keys"].as_array().unwrap().len() >= 2, "{keys}");
+
+    scroll_to(app, "#playground").await;
+    app.screenshot(&shots_dir().join("playground.png")).await.unwrap();
+
+    // Reset playground: the server's clock is back, and no fault waits.
+    press(app, "#playground-reset").await;
+    app.wait_for("#playground-reset-done", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let clock = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/clock"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(clock["skew_ms"], 0, "{clock}");
+    launched.finish().await;
+}

@@ -17,6 +17,10 @@ use crate::error::Error;
 use crate::settings::Profile;
 
 pub use built_in::{start, Server, StartError};
+pub use built_in::{
+    age_session, fail_next, reset_playground, reuse_interval, rotate_signing_key,
+    set_clock_skew, set_session_policy, start_outage,
+};
 
 /// Whether this build has the built-in server (the `demo` feature).
 pub const AVAILABLE: bool = cfg!(feature = "demo");
@@ -120,6 +124,17 @@ pub fn store_key(profile: &Profile, demo_server: Option<&Server>) -> String {
     }
 }
 
+/// A change the playground asked of the built-in server that it could not make.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// The session is not (or no longer) on the server.
+    #[error("the built-in server has no session {0}")]
+    UnknownSession(String),
+    /// The server's database refused.
+    #[error("the built-in server's database: {0}")]
+    Storage(String),
+}
+
 /// The server itself: local-gotrue, started on the app's data folder.
 #[cfg(feature = "demo")]
 mod built_in {
@@ -171,6 +186,76 @@ mod built_in {
         server.inbox().into_iter().map(InboxMessage::from).collect()
     }
 
+    // The playground's controls: in-process calls on the running server (the same state its
+    // `/_emulator` surface changes), so no control token crosses anything.
+
+    /// Undoes what the playground changes: faults and an outage, the clock's skew, the rate
+    /// limit and the session policy go back to how the server started. (A rotated signing
+    /// key stays: the tokens it signed must keep verifying.)
+    pub fn reset_playground(server: &Server) {
+        let state = server.state();
+        state.faults.clear();
+        state.outage.end();
+        state.clock.set_skew_ms(0);
+        state.rate_limiter.set(state.config.rate_limit);
+        state.reset_session_policy();
+    }
+
+    /// Every GoTrue request closes its connection unanswered for `length`.
+    pub fn start_outage(server: &Server, length: Duration) {
+        server.state().outage.start(length);
+    }
+
+    /// The next `count` requests whose path contains `path` answer `status` with GoTrue's
+    /// error envelope for it (429: `over_request_rate_limit`).
+    pub fn fail_next(server: &Server, path: &str, count: u32, status: u16) {
+        server.state().faults.push(local_gotrue::traffic::Fault {
+            count,
+            path: Some(path.to_string()),
+            delay_ms: 0,
+            status: Some(status),
+            body: local_gotrue::traffic::FaultBody::Json,
+            drop: false,
+        });
+    }
+
+    /// The server's clock runs `skew_seconds` ahead (behind when negative) of the real one.
+    pub fn set_clock_skew(server: &Server, skew_seconds: i64) {
+        server.state().clock.set_skew_ms(skew_seconds * 1000);
+    }
+
+    /// The running server's session timebox and inactivity timeout (`None`: none).
+    pub fn set_session_policy(
+        server: &Server,
+        timebox: Option<Duration>,
+        inactivity_timeout: Option<Duration>,
+    ) {
+        server
+            .state()
+            .set_session_policy(timebox, inactivity_timeout);
+    }
+
+    /// Makes the session `by` older on the server (its creation, last refresh and tokens).
+    pub fn age_session(server: &Server, session_id: &str, by: Duration) -> Result<(), ControlError> {
+        match server.age_session(session_id, by) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ControlError::UnknownSession(session_id.to_string())),
+            Err(error) => Err(ControlError::Storage(error.to_string())),
+        }
+    }
+
+    /// A new signing key of the same algorithm signs from now on; the JWKS lists it beside
+    /// the previous ones. Answers its `kid` (none for a shared secret without one).
+    pub fn rotate_signing_key(server: &Server) -> Option<String> {
+        let keys = &server.state().keys;
+        keys.rotate(keys.algorithm(), false)
+    }
+
+    /// How long a used refresh token stays usable on this server.
+    pub fn reuse_interval(server: &Server) -> Duration {
+        server.state().config.reuse_interval
+    }
+
     impl From<local_gotrue::InboxMessage> for InboxMessage {
         fn from(m: local_gotrue::InboxMessage) -> Self {
             use local_gotrue::InboxKind as Sent;
@@ -200,6 +285,8 @@ mod built_in {
 /// A build without the server: the same API, where a server never exists.
 #[cfg(not(feature = "demo"))]
 mod built_in {
+    use std::time::Duration;
+
     use super::*;
 
     /// There is no built-in server in this build: no value of this type can exist.
@@ -232,6 +319,31 @@ mod built_in {
     }
 
     pub(super) fn messages(server: &Server) -> Vec<InboxMessage> {
+        match *server {}
+    }
+
+    pub fn reset_playground(server: &Server) {
+        match *server {}
+    }
+    pub fn start_outage(server: &Server, _length: Duration) {
+        match *server {}
+    }
+    pub fn fail_next(server: &Server, _path: &str, _count: u32, _status: u16) {
+        match *server {}
+    }
+    pub fn set_clock_skew(server: &Server, _skew_seconds: i64) {
+        match *server {}
+    }
+    pub fn set_session_policy(server: &Server, _t: Option<Duration>, _i: Option<Duration>) {
+        match *server {}
+    }
+    pub fn age_session(server: &Server, _id: &str, _by: Duration) -> Result<(), ControlError> {
+        match *server {}
+    }
+    pub fn rotate_signing_key(server: &Server) -> Option<String> {
+        match *server {}
+    }
+    pub fn reuse_interval(server: &Server) -> Duration {
         match *server {}
     }
 }

@@ -20,6 +20,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::layout::LogLayout;
     use crate::live_log::{LogItem, RequestSummary};
     use crate::oauth::OAuthStarted;
+    use crate::playground::{Scenario, ScenarioInfo, ScenarioReport};
     use crate::profiles::{DetectedStack, ProfileView, Status};
     use crate::qr::QrMatrix;
     use crate::reset::ResetDone;
@@ -90,6 +91,9 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         IdentitiesView::decl(config),
         IdentityView::decl(config),
         EmailChangeView::decl(config),
+        Scenario::decl(config),
+        ScenarioInfo::decl(config),
+        ScenarioReport::decl(config),
     ]
 }
 

@@ -21,6 +21,7 @@ pub mod live_log;
 pub mod log_stream;
 pub mod logging;
 pub mod oauth;
+pub mod playground;
 pub mod private_files;
 mod profile_store;
 pub mod profiles;
@@ -49,6 +50,7 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(clipboard::LastCopy::default())
         .manage(oauth::PendingOAuth::default())
         .manage(history::History::default())
+        .manage(playground::Playground::default())
         .setup(|app| {
             // Before the first frame: see rendering.rs.
             if let Some(window) = app.get_webview_window("main") {
@@ -111,6 +113,9 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::sign_in::auth_oauth_wait,
             commands::sign_in::auth_oauth_cancel,
             commands::sign_in::demo_inbox,
+            commands::playground::playground_scenarios,
+            commands::playground::playground_run,
+            commands::playground::playground_reset,
             commands::mfa::mfa_factors,
             commands::mfa::mfa_enroll_totp,
             commands::mfa::mfa_verify,

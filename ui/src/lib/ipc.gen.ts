@@ -400,3 +400,13 @@ email: string | null, createdAt: string | null, lastSignInAt: string | null,
 usedBy: string | null, };
 
 export type EmailChangeView = { "outcome": "firstOfTwo", message: string, } | { "outcome": "applied", session: SessionView, };
+
+export type Scenario = "twoClients" | "reuseAfterInterval" | "serverDown" | "rateLimitStorm" | "sessionTimebox" | "inactivityTimeout" | "skewedClock" | "keyRotation";
+
+export type ScenarioInfo = { scenario: Scenario, title: string, does: string, watch: string, 
+/**
+ * The scenario waits this long (seconds); the panel counts it down.
+ */
+seconds: number | null, };
+
+export type ScenarioReport = { scenario: Scenario, lines: Array<string>, };
