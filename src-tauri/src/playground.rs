@@ -391,19 +391,46 @@ impl Run<'_> {
         self.say(format!(
             "The next {STORM} /token requests answer 429 over_request_rate_limit."
         ));
+        let mut sent = 0;
         for attempt in 1..=STORM {
-            self.refresh_and_say(&format!("Refresh {attempt}")).await;
+            let before = self.newest_exchange();
+            let result = self.app_refresh().await;
+            let went_out = self.newest_exchange() != before;
+            sent += u32::from(went_out);
+            let outcome = match result {
+                Ok(refreshed) => format!(
+                    "the app got refresh token {}.",
+                    fingerprint(&refreshed.response.session.refresh_token)
+                ),
+                Err(error) => refused(&error),
+            };
+            let how = match went_out {
+                true => "sent",
+                false => "answered from the engine's cooldown, no request sent",
+            };
+            self.say(format!("Refresh {attempt} ({how}): {outcome}"));
         }
         if let Some(until) = self.client.refresh_cooldown_until() {
             let left = until.saturating_duration_since(tokio::time::Instant::now());
             self.say(format!(
-                "Cooldown: the auto-refresh does not send this token again for {} s.",
+                "Cooldown: the engine remembers the 429 and does not send this token again for {} s.",
                 left.as_secs()
+            ));
+        }
+        if sent < STORM {
+            self.say(format!(
+                "{} more 429s wait on the server for the next /token requests (Reset playground clears them).",
+                STORM - sent
             ));
         }
         if self.client.current_session().is_some() {
             self.say("The session is kept: a 429 ends nothing.");
         }
+    }
+
+    /// The id of the newest exchange the app's client recorded.
+    fn newest_exchange(&self) -> Option<u64> {
+        self.client.recorder().recent().last().map(|e| e.id)
     }
 
     /// The session made older than `limit` on a server that now enforces it.
@@ -555,3 +582,217 @@ mod tests {
         assert_eq!(back, Scenario::ServerDown);
     }
 }
+
+/// The scenarios against a real built-in server, on an `Active` like a demo profile's (its
+/// sessions in memory). "Server down" waits 10 s of real time: the E2E test runs it.
+#[cfg(all(test, feature = "demo"))]
+mod against_the_built_in_server {
+    use session_engine::auto_refresh::Setting;
+    use session_engine::ClientConfig;
+
+    use super::*;
+    use crate::inspector::testing::project_active;
+    use crate::live_log::LogItem;
+
+    struct Demo {
+        active: Active,
+        log: LogBus,
+        _folders: (tempfile::TempDir, tempfile::TempDir),
+    }
+
+    async fn demo() -> Demo {
+        let data = tempfile::tempdir().unwrap();
+        let server = demo::start(data.path()).await.unwrap();
+        let off = Setting {
+            enabled: false,
+            margin: Duration::from_secs(30),
+        };
+        let (mut active, folder) = project_active(Arc::new(MemoryStore::new()), off, vec![]).await;
+        let config = ClientConfig::new(server.url(), server.anon_key());
+        active.client = AuthClient::new(config, active.store.clone(), "demo")
+            .await
+            .unwrap();
+        active.demo_server = Some(server);
+        Demo {
+            active,
+            log: LogBus::default(),
+            _folders: (data, folder),
+        }
+    }
+
+    impl Demo {
+        async fn run(&self, scenario: Scenario) -> ScenarioReport {
+            Playground::default()
+                .run(&self.active, &self.log, scenario)
+                .await
+                .unwrap_or_else(|e| panic!("{scenario:?}: {e}"))
+        }
+
+        fn rejected_with(&self) -> Option<String> {
+            self.active.client.refresh_rejection().map(|r| r.code)
+        }
+    }
+
+    /// What reached the log bus so far: request rows' (status, code) and failures' codes.
+    fn drained(
+        rows: &mut tokio::sync::broadcast::Receiver<LogItem>,
+    ) -> (Vec<(Option<u16>, Option<String>)>, Vec<Option<String>>) {
+        let (mut requests, mut failures) = (Vec::new(), Vec::new());
+        while let Ok(item) = rows.try_recv() {
+            match item {
+                LogItem::Request { request, .. } => requests.push((request.status, request.code)),
+                LogItem::Failure { error, .. } => failures.push(error.code),
+                _ => {}
+            }
+        }
+        (requests, failures)
+    }
+
+    #[tokio::test]
+    async fn without_the_built_in_server_a_scenario_says_so() {
+        let off = Setting {
+            enabled: false,
+            margin: Duration::from_secs(30),
+        };
+        let (active, _folder) = project_active(Arc::new(MemoryStore::new()), off, vec![]).await;
+        let error = Playground::default()
+            .run(&active, &LogBus::default(), Scenario::TwoClients)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, PlaygroundError::NoBuiltInServer), "{error}");
+        assert_eq!(Error::from(error).kind(), "noBuiltInServer");
+        assert!(matches!(reset(&active), Err(PlaygroundError::NoBuiltInServer)));
+    }
+
+    #[tokio::test]
+    async fn one_scenario_runs_at_a_time() {
+        let demo = demo().await;
+        let playground = Playground::default();
+        let _running = playground.running.lock().await;
+        let error = playground
+            .run(&demo.active, &demo.log, Scenario::SkewedClock)
+            .await
+            .unwrap_err();
+        assert_eq!(Error::from(error).kind(), "playgroundBusy");
+    }
+
+    #[tokio::test]
+    async fn two_clients_both_refresh_get_the_same_token_and_the_second_shows_in_the_log() {
+        let demo = demo().await;
+        let mut rows = demo.log.subscribe();
+        let report = demo.run(Scenario::TwoClients).await;
+        let text = report.lines.join("\n");
+        assert!(text.contains("Signed the demo user in again"), "{text}");
+        assert!(text.contains("too"), "{text}");
+        let current = demo.active.client.current_session().unwrap();
+        assert!(text.contains(&fingerprint(&current.refresh_token)), "{text}");
+        // The second client's exchange, copied into the log (the app's own go through its
+        // recorder, which the log stream reads).
+        let (requests, failures) = drained(&mut rows);
+        assert_eq!(requests, vec![(Some(200), None)]);
+        assert!(failures.is_empty(), "{failures:?}");
+    }
+
+    #[tokio::test]
+    async fn a_reuse_after_the_interval_revokes_the_family_and_the_apps_next_refresh_is_refused() {
+        let demo = demo().await;
+        let mut rows = demo.log.subscribe();
+        let report = demo.run(Scenario::ReuseAfterInterval).await;
+        let text = report.lines.join("\n");
+        assert!(text.contains("400 refresh_token_already_used"), "{text}");
+        assert_eq!(
+            demo.rejected_with().as_deref(),
+            Some("refresh_token_already_used")
+        );
+        let (requests, failures) = drained(&mut rows);
+        assert_eq!(
+            requests,
+            vec![(Some(400), Some("refresh_token_already_used".into()))]
+        );
+        assert_eq!(failures, vec![Some("refresh_token_already_used".into())]);
+        // The next scenario starts with the demo user signed in again.
+        let report = demo.run(Scenario::SkewedClock).await;
+        assert!(report.lines[0].starts_with("Signed the demo user in again"));
+        assert_eq!(demo.rejected_with(), None);
+    }
+
+    #[tokio::test]
+    async fn a_429_storm_fails_the_refreshes_keeps_the_session_and_holds_the_token_in_cooldown() {
+        let demo = demo().await;
+        demo.run(Scenario::SkewedClock).await;
+        let mut rows = demo.log.subscribe();
+        let report = demo.run(Scenario::RateLimitStorm).await;
+        let (_, failures) = drained(&mut rows);
+        assert_eq!(failures, vec![Some("over_request_rate_limit".into()); 3]);
+        assert!(demo.active.client.current_session().is_some());
+        assert!(demo.active.client.refresh_cooldown_until().is_some());
+        let text = report.lines.join("\n");
+        // The first 429 is the server's; the engine answers the next two from its cooldown.
+        assert!(text.contains("Refresh 1 (sent): refused, 429 over_request_rate_limit"), "{text}");
+        assert!(text.contains("Refresh 3 (answered from the engine's cooldown"), "{text}");
+        assert!(text.contains("2 more 429s wait"), "{text}");
+        // Reset playground clears the faults left: a second client's refresh works at once.
+        reset(&demo.active).unwrap();
+        let second = SecondClient::new(&demo.active.client).await.unwrap();
+        let token = demo.active.client.current_session().unwrap().refresh_token;
+        second.client.refresh_session(Some(&token)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_timebox_and_an_inactivity_timeout_set_at_run_time_end_the_session() {
+        let demo = demo().await;
+        let mut rows = demo.log.subscribe();
+        demo.run(Scenario::SessionTimebox).await;
+        assert_eq!(demo.rejected_with().as_deref(), Some("session_expired"));
+        let rejection = demo.active.client.refresh_rejection().unwrap();
+        assert!(!rejection.message.contains("Inactivity"), "{rejection:?}");
+
+        demo.run(Scenario::InactivityTimeout).await;
+        let rejection = demo.active.client.refresh_rejection().unwrap();
+        assert_eq!(rejection.code, "session_expired");
+        assert!(rejection.message.contains("(Inactivity)"), "{rejection:?}");
+        let (_, failures) = drained(&mut rows);
+        assert_eq!(failures, vec![Some("session_expired".into()); 2]);
+
+        // Reset playground lifts the policy: a fresh session refreshes again.
+        reset(&demo.active).unwrap();
+        demo.run(Scenario::SkewedClock).await;
+        demo.active.client.refresh_session(None).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_skewed_clock_issues_tokens_five_minutes_ahead_until_reset() {
+        let demo = demo().await;
+        demo.run(Scenario::SkewedClock).await;
+        let ahead = |demo: &Demo| {
+            let session = demo.active.client.current_session().unwrap();
+            let iat = decode_jwt(&session.access_token).unwrap().issued_at().unwrap();
+            iat - chrono::Utc::now().timestamp()
+        };
+        assert!((SKEW_SECONDS - 5..=SKEW_SECONDS + 5).contains(&ahead(&demo)));
+        reset(&demo.active).unwrap();
+        demo.active.client.refresh_session(None).await.unwrap();
+        assert!(ahead(&demo).abs() <= 5);
+    }
+
+    #[tokio::test]
+    async fn a_rotated_signing_key_signs_the_next_token_and_its_signature_verifies() {
+        let demo = demo().await;
+        demo.run(Scenario::SkewedClock).await;
+        let kid = |demo: &Demo| {
+            let session = demo.active.client.current_session().unwrap();
+            decode_jwt(&session.access_token)
+                .unwrap()
+                .kid()
+                .map(str::to_string)
+        };
+        let before = kid(&demo);
+        let report = demo.run(Scenario::KeyRotation).await;
+        let after = kid(&demo);
+        assert!(after.is_some() && after != before, "{before:?} -> {after:?}");
+        let text = report.lines.join("\n");
+        assert!(text.contains("signature verifies"), "{text}");
+        assert!(text.contains(after.as_deref().unwrap()), "{text}");
+    }
+}
+
