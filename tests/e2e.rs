@@ -3335,7 +3335,12 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
         .unwrap();
     assert!(keys["keys"].as_array().unwrap().len() >= 2, "{keys}");
 
-    scroll_to(app, "#playground").await;
+    app.execute(
+        "document.querySelector('#playground').scrollIntoView({block: 'start'});",
+        serde_json::json!([]),
+    )
+    .await
+    .unwrap();
     app.screenshot(&shots_dir().join("playground.png")).await.unwrap();
 
     // Reset playground: the server's clock is back, and no fault waits.

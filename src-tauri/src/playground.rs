@@ -146,7 +146,7 @@ impl Scenario {
             Scenario::SkewedClock => (
                 "Skewed clock",
                 format!("The server's clock runs {} minutes ahead; the app refreshes.", SKEW_SECONDS / 60),
-                "A clock row of about +5 min; the new token's iat and exp are ahead; the card shows the skew.".to_string(),
+                "The new token's iat and exp are ahead; the card shows the server clock +300 s. A token issued just before is expired by the server's clock: its GET /user answers 403 bad_jwt.".to_string(),
                 None,
             ),
             Scenario::KeyRotation => (
@@ -237,10 +237,14 @@ impl Run<'_> {
         self.lines.push(line.into());
     }
 
-    /// A usable session: the demo user signed in again when there is none, or when the last
-    /// scenario left its refresh token refused.
+    /// A usable session: the demo user signed in again when there is none, when the last
+    /// scenario left its refresh token refused, or held in the engine's cooldown (after a 429
+    /// the engine answers even an explicit refresh from it, so no request would go out).
     async fn fresh_session(&mut self) -> Result<(), PlaygroundError> {
-        if self.client.current_session().is_some() && self.client.refresh_rejection().is_none() {
+        if self.client.current_session().is_some()
+            && self.client.refresh_rejection().is_none()
+            && self.client.refresh_cooldown_until().is_none()
+        {
             return Ok(());
         }
         self.client
@@ -249,7 +253,7 @@ impl Run<'_> {
                 password: demo::DEMO_PASSWORD.into(),
             })
             .await?;
-        self.say("Signed the demo user in again: the last scenario had ended its session.");
+        self.say("Signed the demo user in again: the last scenario left no session that can refresh.");
         Ok(())
     }
 
@@ -736,6 +740,11 @@ mod against_the_built_in_server {
         let second = SecondClient::new(&demo.active.client).await.unwrap();
         let token = demo.active.client.current_session().unwrap().refresh_token;
         second.client.refresh_session(Some(&token)).await.unwrap();
+        // The app's token is still in the cooldown: the next scenario signs in afresh, so its
+        // refresh reaches the server.
+        let report = demo.run(Scenario::SkewedClock).await;
+        assert!(report.lines[0].starts_with("Signed the demo user in again"), "{report:?}");
+        assert!(demo.active.client.refresh_cooldown_until().is_none());
     }
 
     #[tokio::test]
