@@ -3196,7 +3196,10 @@ async fn run_scenario(
     app.wait_for(&finished, Duration::from_secs(30))
         .await
         .unwrap_or_else(|_| panic!("{scenario} finishes"));
-    let report = app.text_of(&format!("#scenario-{scenario} .report")).await.unwrap();
+    let report = app
+        .text_of(&format!("#scenario-{scenario} .report"))
+        .await
+        .unwrap();
     let rows = eventually(
         Duration::from_secs(10),
         async || rows_since(app, mark).await,
@@ -3229,6 +3232,7 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
     })
     .await;
     assert!(refresh_requests(&server).await - before >= 2);
+    assert_eq!(count_rows(&rows, "failure-row", "", ""), 0, "{rows:?}");
     assert!(report.contains("too"), "both got the same token: {report}");
 
     // 2. Reuse outside the interval: the old token is refused as already used, the family is
@@ -3238,13 +3242,15 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
             && count_rows(rows, "event-row", "REFRESH_REJECTED", "") >= 1
     })
     .await;
-    assert!(count_rows(&rows, "event-row", "TOKEN_REFRESHED", "") >= 2, "{rows:?}");
+    assert!(
+        count_rows(&rows, "event-row", "TOKEN_REFRESHED", "") >= 2,
+        "{rows:?}"
+    );
     assert!(report.contains("revoked the token family"), "{report}");
     assert_eq!(count_of(app, "#refresh-rejected").await, 1);
 
     // 3. Server down for 10 s: the panel counts down; requests without an answer and a
     // failure row, the session kept; after the outage a refresh works.
-    let session_id = app.text_of("#session-id").await.unwrap();
     let mark = log_mark(app).await;
     let started = std::time::Instant::now();
     press(app, "#run-serverDown").await;
@@ -3260,12 +3266,18 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
         |rows| count_rows(rows, "failure-row", "", "refresh failed") >= 1,
     )
     .await;
-    assert!(started.elapsed() < Duration::from_secs(10), "the failure comes during the outage");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the failure comes during the outage"
+    );
     // Signed in again (scenario 2 left the token refused), and kept through the outage.
     let during = app.text_of("#session-id").await.unwrap();
-    app.wait_for("#scenario-serverDown[data-state='finished']", Duration::from_secs(25))
-        .await
-        .unwrap();
+    app.wait_for(
+        "#scenario-serverDown[data-state='finished']",
+        Duration::from_secs(25),
+    )
+    .await
+    .unwrap();
     assert!(started.elapsed() >= Duration::from_secs(10));
     let rows = eventually(
         Duration::from_secs(5),
@@ -3273,10 +3285,15 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
         |rows| count_rows(rows, "event-row", "TOKEN_REFRESHED", "") >= 1,
     )
     .await;
-    assert!(count_rows(&rows, "request-row", "none", REFRESH) >= 1, "{rows:?}");
-    assert!(count_rows(&rows, "event-row", "SIGNED_OUT", "") == 0, "{rows:?}");
+    assert!(
+        count_rows(&rows, "request-row", "none", REFRESH) >= 1,
+        "{rows:?}"
+    );
+    assert!(
+        count_rows(&rows, "event-row", "SIGNED_OUT", "") == 0,
+        "{rows:?}"
+    );
     assert_eq!(app.text_of("#session-id").await.unwrap(), during);
-    let _ = session_id;
 
     // 4. A 429 storm: the server's 429 over_request_rate_limit, then the engine's cooldown
     // answers the next refreshes without a request; three failure rows, the session kept.
@@ -3285,9 +3302,19 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
             && count_rows(rows, "failure-row", "", "over_request_rate_limit") >= 3
     })
     .await;
-    assert_eq!(count_rows(&rows, "request-row", "429", REFRESH), 1, "{rows:?}");
-    assert!(count_rows(&rows, "event-row", "SIGNED_OUT", "") == 0, "{rows:?}");
-    assert!(report.contains("Cooldown") && report.contains("no request sent"), "{report}");
+    assert_eq!(
+        count_rows(&rows, "request-row", "429", REFRESH),
+        1,
+        "{rows:?}"
+    );
+    assert!(
+        count_rows(&rows, "event-row", "SIGNED_OUT", "") == 0,
+        "{rows:?}"
+    );
+    assert!(
+        report.contains("Cooldown") && report.contains("no request sent"),
+        "{report}"
+    );
 
     // 5. Session timebox: session_expired, the refresh token rejected.
     let (_, report) = run_scenario(app, "sessionTimebox", |rows| {
@@ -3303,15 +3330,24 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
             && count_rows(rows, "event-row", "REFRESH_REJECTED", "") >= 1
     })
     .await;
-    assert!(count_rows(&rows, "event-row", "SIGNED_IN", "") >= 1, "{rows:?}");
-    assert!(count_rows(&rows, "failure-row", "", "(Inactivity)") >= 1, "{rows:?}");
+    assert!(
+        count_rows(&rows, "event-row", "SIGNED_IN", "") >= 1,
+        "{rows:?}"
+    );
+    assert!(
+        count_rows(&rows, "failure-row", "", "(Inactivity)") >= 1,
+        "{rows:?}"
+    );
 
     // 7. Skewed clock: the refresh works and the card shows the server's clock 5 min ahead.
     let (_, report) = run_scenario(app, "skewedClock", |rows| {
         count_rows(rows, "event-row", "TOKEN_REFRESHED", "") >= 1
     })
     .await;
-    assert!(report.contains("ahead of this computer's clock"), "{report}");
+    assert!(
+        report.contains("ahead of this computer's clock"),
+        "{report}"
+    );
     let offset = eventually(
         Duration::from_secs(5),
         async || app.text_of("#clock-offset").await.unwrap_or_default(),
@@ -3341,7 +3377,9 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
     )
     .await
     .unwrap();
-    app.screenshot(&shots_dir().join("playground.png")).await.unwrap();
+    app.screenshot(&shots_dir().join("playground.png"))
+        .await
+        .unwrap();
 
     // Reset playground: the server's clock is back, and no fault waits.
     press(app, "#playground-reset").await;

@@ -16,11 +16,11 @@ use ts_rs::TS;
 use crate::error::Error;
 use crate::settings::Profile;
 
-pub use built_in::{start, Server, StartError};
 pub use built_in::{
-    age_session, fail_next, reset_playground, reuse_interval, rotate_signing_key,
-    set_clock_skew, set_session_policy, start_outage,
+    age_session, fail_next, reset_playground, reuse_interval, rotate_signing_key, set_clock_skew,
+    set_session_policy, start_outage,
 };
+pub use built_in::{start, Server, StartError};
 
 /// Whether this build has the built-in server (the `demo` feature).
 pub const AVAILABLE: bool = cfg!(feature = "demo");
@@ -236,7 +236,11 @@ mod built_in {
     }
 
     /// Makes the session `by` older on the server (its creation, last refresh and tokens).
-    pub fn age_session(server: &Server, session_id: &str, by: Duration) -> Result<(), ControlError> {
+    pub fn age_session(
+        server: &Server,
+        session_id: &str,
+        by: Duration,
+    ) -> Result<(), ControlError> {
         match server.age_session(session_id, by) {
             Ok(true) => Ok(()),
             Ok(false) => Err(ControlError::UnknownSession(session_id.to_string())),

@@ -253,7 +253,9 @@ impl Run<'_> {
                 password: demo::DEMO_PASSWORD.into(),
             })
             .await?;
-        self.say("Signed the demo user in again: the last scenario left no session that can refresh.");
+        self.say(
+            "Signed the demo user in again: the last scenario left no session that can refresh.",
+        );
         Ok(())
     }
 
@@ -312,7 +314,9 @@ impl Run<'_> {
             Ok(refreshed) => {
                 self.log.joined_if(refreshed.joined, "refresh");
                 let new = fingerprint(&refreshed.response.session.refresh_token);
-                self.say(format!("The app got refresh token {new} (TOKEN_REFRESHED)."));
+                self.say(format!(
+                    "The app got refresh token {new} (TOKEN_REFRESHED)."
+                ));
                 Some(new)
             }
             Err(error) => {
@@ -356,7 +360,9 @@ impl Run<'_> {
         let reused = second.client.refresh_session(Some(&first)).await;
         second.forward(self.log);
         match reused {
-            Ok(_) => self.say(format!("A second client used {old} again and was answered: not what GoTrue does.")),
+            Ok(_) => self.say(format!(
+                "A second client used {old} again and was answered: not what GoTrue does."
+            )),
             Err(error) => self.say(format!(
                 "A second client used {old} again: {} The server revoked the token family.",
                 refused(&error)
@@ -367,7 +373,10 @@ impl Run<'_> {
         demo::age_session(server, &session_id, past)?;
         self.refresh_and_say("The app's next refresh").await;
         if let Some(rejection) = self.client.refresh_rejection() {
-            self.say(format!("The app keeps the session, marked: {}.", rejection.describe()));
+            self.say(format!(
+                "The app keeps the session, marked: {}.",
+                rejection.describe()
+            ));
         } else if self.client.current_session().is_none() {
             self.say("The app's session ended (SIGNED_OUT).");
         }
@@ -454,7 +463,10 @@ impl Run<'_> {
         ));
         self.refresh_and_say("The app's refresh").await;
         if let Some(rejection) = self.client.refresh_rejection() {
-            self.say(format!("The app keeps the session, marked: {}.", rejection.describe()));
+            self.say(format!(
+                "The app keeps the session, marked: {}.",
+                rejection.describe()
+            ));
         } else if self.client.current_session().is_none() {
             self.say("The app's session ended (SIGNED_OUT).");
         }
@@ -567,7 +579,13 @@ mod tests {
     fn scenarios_cross_ipc_by_their_camel_case_names() {
         let names: Vec<String> = Scenario::ALL
             .iter()
-            .map(|s| serde_json::to_value(s).unwrap().as_str().unwrap().to_string())
+            .map(|s| {
+                serde_json::to_value(s)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         assert_eq!(
             names,
@@ -637,10 +655,13 @@ mod against_the_built_in_server {
         }
     }
 
-    /// What reached the log bus so far: request rows' (status, code) and failures' codes.
+    /// A request row's status and GoTrue code.
+    type Answer = (Option<u16>, Option<String>);
+
+    /// What reached the log bus so far: request rows' answers and failures' codes.
     fn drained(
         rows: &mut tokio::sync::broadcast::Receiver<LogItem>,
-    ) -> (Vec<(Option<u16>, Option<String>)>, Vec<Option<String>>) {
+    ) -> (Vec<Answer>, Vec<Option<String>>) {
         let (mut requests, mut failures) = (Vec::new(), Vec::new());
         while let Ok(item) = rows.try_recv() {
             match item {
@@ -665,7 +686,10 @@ mod against_the_built_in_server {
             .unwrap_err();
         assert!(matches!(error, PlaygroundError::NoBuiltInServer), "{error}");
         assert_eq!(Error::from(error).kind(), "noBuiltInServer");
-        assert!(matches!(reset(&active), Err(PlaygroundError::NoBuiltInServer)));
+        assert!(matches!(
+            reset(&active),
+            Err(PlaygroundError::NoBuiltInServer)
+        ));
     }
 
     #[tokio::test]
@@ -689,7 +713,10 @@ mod against_the_built_in_server {
         assert!(text.contains("Signed the demo user in again"), "{text}");
         assert!(text.contains("too"), "{text}");
         let current = demo.active.client.current_session().unwrap();
-        assert!(text.contains(&fingerprint(&current.refresh_token)), "{text}");
+        assert!(
+            text.contains(&fingerprint(&current.refresh_token)),
+            "{text}"
+        );
         // The second client's exchange, copied into the log (the app's own go through its
         // recorder, which the log stream reads).
         let (requests, failures) = drained(&mut rows);
@@ -732,8 +759,14 @@ mod against_the_built_in_server {
         assert!(demo.active.client.refresh_cooldown_until().is_some());
         let text = report.lines.join("\n");
         // The first 429 is the server's; the engine answers the next two from its cooldown.
-        assert!(text.contains("Refresh 1 (sent): refused, 429 over_request_rate_limit"), "{text}");
-        assert!(text.contains("Refresh 3 (answered from the engine's cooldown"), "{text}");
+        assert!(
+            text.contains("Refresh 1 (sent): refused, 429 over_request_rate_limit"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Refresh 3 (answered from the engine's cooldown"),
+            "{text}"
+        );
         assert!(text.contains("2 more 429s wait"), "{text}");
         // Reset playground clears the faults left: a second client's refresh works at once.
         reset(&demo.active).unwrap();
@@ -743,7 +776,10 @@ mod against_the_built_in_server {
         // The app's token is still in the cooldown: the next scenario signs in afresh, so its
         // refresh reaches the server.
         let report = demo.run(Scenario::SkewedClock).await;
-        assert!(report.lines[0].starts_with("Signed the demo user in again"), "{report:?}");
+        assert!(
+            report.lines[0].starts_with("Signed the demo user in again"),
+            "{report:?}"
+        );
         assert!(demo.active.client.refresh_cooldown_until().is_none());
     }
 
@@ -775,7 +811,10 @@ mod against_the_built_in_server {
         demo.run(Scenario::SkewedClock).await;
         let ahead = |demo: &Demo| {
             let session = demo.active.client.current_session().unwrap();
-            let iat = decode_jwt(&session.access_token).unwrap().issued_at().unwrap();
+            let iat = decode_jwt(&session.access_token)
+                .unwrap()
+                .issued_at()
+                .unwrap();
             iat - chrono::Utc::now().timestamp()
         };
         assert!((SKEW_SECONDS - 5..=SKEW_SECONDS + 5).contains(&ahead(&demo)));
@@ -798,10 +837,12 @@ mod against_the_built_in_server {
         let before = kid(&demo);
         let report = demo.run(Scenario::KeyRotation).await;
         let after = kid(&demo);
-        assert!(after.is_some() && after != before, "{before:?} -> {after:?}");
+        assert!(
+            after.is_some() && after != before,
+            "{before:?} -> {after:?}"
+        );
         let text = report.lines.join("\n");
         assert!(text.contains("signature verifies"), "{text}");
         assert!(text.contains(after.as_deref().unwrap()), "{text}");
     }
 }
-

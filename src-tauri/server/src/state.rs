@@ -9,12 +9,12 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::clock::{from_micros, rfc3339, Clock};
+use crate::config::SessionLimits;
 use crate::config::{Config, RefreshTokenFormat};
 use crate::db::{self, Db, Session, User};
 use crate::hash::random_bytes;
 use crate::jwt::Keys;
 use crate::refresh_token::{generate_legacy, V2Token};
-use crate::config::SessionLimits;
 use crate::traffic::{Faults, Outage, RateLimiter, RequestCounts, SessionLocks};
 
 pub struct AppState {

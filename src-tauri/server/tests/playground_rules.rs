@@ -104,7 +104,11 @@ async fn aging_a_session_puts_a_used_token_outside_the_reuse_interval() {
     assert_eq!(reply.code(), "refresh_token_already_used", "{}", reply.text);
     let tokens = h.sessions().await[0]["refresh_tokens"].clone();
     assert!(
-        tokens.as_array().unwrap().iter().all(|t| t["revoked"] == true),
+        tokens
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["revoked"] == true),
         "{tokens}"
     );
 }
