@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use session_engine::recorder::Exchange;
 use session_engine::tokens::{decode_jwt, fingerprint, SignatureStatus};
 use session_engine::{AuthClient, AuthError, Credentials, MemoryStore, Refreshed, SessionStore};
 use ts_rs::TS;
@@ -87,10 +88,15 @@ pub enum PlaygroundError {
     Auth(#[from] AuthError),
 }
 
-/// One scenario at a time (managed state).
+/// How many of the second client's exchanges stay openable from the log.
+const KEEP_EXCHANGES: usize = 32;
+
+/// One scenario at a time, and the second client's latest exchanges (managed state).
 #[derive(Default)]
 pub struct Playground {
     running: tokio::sync::Mutex<()>,
+    /// Redacted, as the log shows them: its rows open them (`log_exchange`).
+    exchanges: std::sync::Mutex<std::collections::VecDeque<Exchange>>,
 }
 
 impl Scenario {
@@ -185,6 +191,24 @@ pub fn reset(active: &Active) -> Result<(), PlaygroundError> {
 }
 
 impl Playground {
+    /// One of the second client's exchanges the log showed, by id.
+    pub fn exchange(&self, id: u64) -> Option<Exchange> {
+        let kept = self.exchanges.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter().find(|e| e.id == id).cloned()
+    }
+
+    /// The second client's exchanges: into the log, and kept for opening.
+    fn forward(&self, log: &LogBus, second: &SecondClient) {
+        let mut kept = self.exchanges.lock().unwrap_or_else(|p| p.into_inner());
+        for exchange in second.client.recorder().recent() {
+            log.exchange(&exchange);
+            if kept.len() == KEEP_EXCHANGES {
+                kept.pop_front();
+            }
+            kept.push_back(exchange);
+        }
+    }
+
     /// Runs `scenario` on the active profile's built-in server; one at a time.
     pub async fn run(
         &self,
@@ -196,6 +220,7 @@ impl Playground {
         let _running = self.running.try_lock().map_err(|_| PlaygroundError::Busy)?;
         demo::reset_playground(server);
         let mut run = Run {
+            playground: self,
             client: &active.client,
             log,
             lines: Vec::new(),
@@ -227,6 +252,7 @@ impl Playground {
 
 /// One scenario's run: the app's client, the log, and what it has said so far.
 struct Run<'a> {
+    playground: &'a Playground,
     client: &'a AuthClient,
     log: &'a LogBus,
     lines: Vec<String>,
@@ -305,7 +331,7 @@ impl Run<'_> {
             self.client.refresh_session(None),
             second.client.refresh_session(Some(&token))
         );
-        second.forward(self.log);
+        self.playground.forward(self.log, &second);
         let old = fingerprint(&token);
         self.say(format!(
             "The app and a second client sent refresh token {old} at the same moment; the server took them one after the other."
@@ -358,7 +384,7 @@ impl Run<'_> {
         ));
         let second = SecondClient::new(self.client).await?;
         let reused = second.client.refresh_session(Some(&first)).await;
-        second.forward(self.log);
+        self.playground.forward(self.log, &second);
         match reused {
             Ok(_) => self.say(format!(
                 "A second client used {old} again and was answered: not what GoTrue does."
@@ -540,7 +566,8 @@ fn refused(error: &AuthError) -> String {
 }
 
 /// The second client of "Two clients" and "Reuse": the same project, a session in memory
-/// only, and its exchanges copied into the live log (they are redacted by its own recorder).
+/// only, and its exchanges copied into the live log (they are redacted by its own recorder;
+/// `Playground::forward`).
 struct SecondClient {
     client: AuthClient,
 }
@@ -550,12 +577,6 @@ impl SecondClient {
         let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
         let client = AuthClient::new(app.config().clone(), store, SECOND_CLIENT).await?;
         Ok(SecondClient { client })
-    }
-
-    fn forward(&self, log: &LogBus) {
-        for exchange in self.client.recorder().recent() {
-            log.exchange(&exchange);
-        }
     }
 }
 
@@ -619,6 +640,7 @@ mod against_the_built_in_server {
     struct Demo {
         active: Active,
         log: LogBus,
+        playground: Playground,
         _folders: (tempfile::TempDir, tempfile::TempDir),
     }
 
@@ -638,13 +660,14 @@ mod against_the_built_in_server {
         Demo {
             active,
             log: LogBus::default(),
+            playground: Playground::default(),
             _folders: (data, folder),
         }
     }
 
     impl Demo {
         async fn run(&self, scenario: Scenario) -> ScenarioReport {
-            Playground::default()
+            self.playground
                 .run(&self.active, &self.log, scenario)
                 .await
                 .unwrap_or_else(|e| panic!("{scenario:?}: {e}"))
@@ -719,9 +742,28 @@ mod against_the_built_in_server {
         );
         // The second client's exchange, copied into the log (the app's own go through its
         // recorder, which the log stream reads).
-        let (requests, failures) = drained(&mut rows);
-        assert_eq!(requests, vec![(Some(200), None)]);
-        assert!(failures.is_empty(), "{failures:?}");
+        let mut ids = Vec::new();
+        while let Ok(item) = rows.try_recv() {
+            match item {
+                LogItem::Request { request, .. } => {
+                    assert_eq!(request.status, Some(200));
+                    ids.push(request.id);
+                }
+                LogItem::Failure { error, .. } => panic!("{error:?}"),
+                _ => {}
+            }
+        }
+        assert_eq!(ids.len(), 1);
+        // Its row opens: the exchange is kept, redacted (the refresh token sent is a
+        // fingerprint, never the token).
+        let kept = demo
+            .playground
+            .exchange(ids[0])
+            .expect("the row's exchange");
+        let body = kept.request_body.clone().unwrap_or_default();
+        assert!(body.contains("fp:"), "{body}");
+        assert!(!body.contains(current.refresh_token.as_str()), "{body}");
+        assert!(demo.playground.exchange(ids[0] + 1_000_000).is_none());
     }
 
     #[tokio::test]
