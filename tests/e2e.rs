@@ -3157,22 +3157,31 @@ async fn the_log_resizes_is_remembered_goes_full_width_and_masks_for_screenshots
 }
 
 /// The log rows that arrived since `mark`, newest first: each row's type (its class, e.g.
-/// `request-row`), its event kind or HTTP status, and its text.
+/// `request-row`), its event kind or HTTP status, and its text. The log is a virtual list:
+/// when some of the rows that arrived are not drawn (scrolled away, or more than it draws),
+/// this fails rather than answer fewer rows.
 async fn rows_since(app: &Session, mark: u64) -> Vec<(String, String, String)> {
     let script = format!(
         "const rows = [...document.querySelectorAll('{LOG_ROWS}')]; \
-         if (rows.length === 0) return []; \
+         if (rows.length === 0) return {{arrived: 0, drawn: 0, rows: []}}; \
          const total = Number(rows[0].getAttribute('aria-setsize')); \
          const above = Number(rows[0].getAttribute('aria-posinset')) - 1; \
-         const arrived = Math.max(0, total - arguments[0] - above); \
-         return rows.slice(0, arrived).map((row) => [row.className, \
-           row.dataset.kind || row.dataset.status || '', row.textContent]);"
+         const arrived = Math.max(0, total - arguments[0]); \
+         const drawn = Math.max(0, Math.min(rows.length, arrived - above)); \
+         return {{arrived, drawn, rows: rows.slice(0, drawn).map((row) => [row.className, \
+           row.dataset.kind || row.dataset.status || '', row.textContent])}};"
     );
-    let rows = app
+    let answer = app
         .execute(&script, serde_json::json!([mark]))
         .await
-        .unwrap_or_default();
-    serde_json::from_value(rows).unwrap_or_default()
+        .expect("the log's rows");
+    let arrived = answer["arrived"].as_u64().unwrap_or(0);
+    let drawn = answer["drawn"].as_u64().unwrap_or(0);
+    assert_eq!(
+        arrived, drawn,
+        "{arrived} rows arrived since the mark, but only {drawn} of them are drawn"
+    );
+    serde_json::from_value(answer["rows"].clone()).expect("rows")
 }
 
 /// Rows since `mark` of `class` whose kind or status is `what` and whose text has `text`.
@@ -3234,6 +3243,10 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
     assert!(refresh_requests(&server).await - before >= 2);
     assert_eq!(count_rows(&rows, "failure-row", "", ""), 0, "{rows:?}");
     assert!(report.contains("too"), "both got the same token: {report}");
+    assert!(
+        report.contains("mints a new token for it"),
+        "the reuse inside the interval: {report}"
+    );
 
     // 2. Reuse outside the interval: the old token is refused as already used, the family is
     // revoked, and the app's next refresh is refused too (kept and marked while it works).
@@ -3246,8 +3259,43 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
         count_rows(&rows, "event-row", "TOKEN_REFRESHED", "") >= 2,
         "{rows:?}"
     );
-    assert!(report.contains("revoked the token family"), "{report}");
+    assert!(
+        report.contains("every refresh token of the session is now revoked"),
+        "{report}"
+    );
     assert_eq!(count_of(app, "#refresh-rejected").await, 1);
+    // The server's own state: every refresh token of the app's session is revoked.
+    let session_id = app.text_of("#session-id").await.unwrap();
+    let sessions = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/sessions"),
+        serde_json::Value::Null,
+    )
+    .await;
+    let session = sessions
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["id"] == session_id.as_str()))
+        .unwrap_or_else(|| panic!("session {session_id} on the server: {sessions}"));
+    let tokens = session["refresh_tokens"].as_array().unwrap();
+    assert!(tokens.len() >= 3, "{session}");
+    assert!(
+        tokens.iter().all(|t| t["revoked"] == true),
+        "the family is revoked: {session}"
+    );
+
+    // The shot for docs/playground.png: the first two scenarios' reports and their rows.
+    for (at, name) in [
+        ("#playground", "playground.png"),
+        ("body", "playground-top.png"),
+    ] {
+        app.execute(
+            &format!("document.querySelector('{at}').scrollIntoView({{block: 'start'}});"),
+            serde_json::json!([]),
+        )
+        .await
+        .unwrap();
+        app.screenshot(&shots_dir().join(name)).await.unwrap();
+    }
 
     // 3. Server down for 10 s: the panel counts down; requests without an answer and a
     // failure row, the session kept; after the outage a refresh works.
@@ -3315,14 +3363,36 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
         report.contains("Cooldown") && report.contains("no request sent"),
         "{report}"
     );
+    // The 429s the cooldown did not use are gone: none waits for the next sign-in.
+    let faults = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/faults"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(faults, serde_json::json!([]), "{faults}");
 
     // 5. Session timebox: session_expired, the refresh token rejected.
-    let (_, report) = run_scenario(app, "sessionTimebox", |rows| {
+    let (rows, _) = run_scenario(app, "sessionTimebox", |rows| {
         count_rows(rows, "request-row", "400", "session_expired") >= 1
             && count_rows(rows, "event-row", "REFRESH_REJECTED", "") >= 1
+            && count_rows(rows, "failure-row", "", "session_expired") >= 1
     })
     .await;
-    assert!(report.contains("timebox"), "{report}");
+    // Expired by the timebox, not for inactivity.
+    assert_eq!(
+        count_rows(&rows, "failure-row", "", "(Inactivity)"),
+        0,
+        "{rows:?}"
+    );
+    // The timebox was lifted once the refusal was shown.
+    let policy = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/sessions-policy"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert!(policy["timebox_seconds"].is_null(), "{policy}");
 
     // 6. Inactivity timeout: session_expired for inactivity (a fresh sign-in first).
     let (rows, _) = run_scenario(app, "inactivityTimeout", |rows| {
@@ -3363,6 +3433,9 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
     )
     .await;
     assert!(offset.ends_with("s, corrected"), "{offset}");
+    // The skew stays on (the card shows it), and the panel says so beside its Reset.
+    let still = app.text_of("#playground-still-on").await.unwrap();
+    assert!(still.contains("300 s ahead"), "{still}");
 
     // 8. Signing-key rotation: a new kid, the JWKS fetched again, the signature verified.
     let (rows, report) = run_scenario(app, "keyRotation", |rows| {
@@ -3371,6 +3444,19 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
     })
     .await;
     assert!(report.contains("signature verifies"), "{report}\n{rows:?}");
+    // "kid X -> Y.": the refresh was signed by the new key, not the old one.
+    let kids = report
+        .split("kid ")
+        .nth(1)
+        .and_then(|rest| rest.split_once('.'))
+        .map(|(pair, _)| pair.to_string())
+        .unwrap_or_default();
+    let (old_kid, new_kid) = kids.split_once(" -> ").expect("kid X -> Y");
+    assert_ne!(old_kid, new_kid, "{report}");
+    assert!(
+        report.contains(&format!("The new access token names kid {new_kid}.")),
+        "{report}"
+    );
     let keys: serde_json::Value = reqwest::get(format!("{server}/auth/v1/.well-known/jwks.json"))
         .await
         .unwrap()
@@ -3385,7 +3471,7 @@ async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
     )
     .await
     .unwrap();
-    app.screenshot(&shots_dir().join("playground.png"))
+    app.screenshot(&shots_dir().join("playground-end.png"))
         .await
         .unwrap();
 

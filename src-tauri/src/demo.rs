@@ -17,8 +17,8 @@ use crate::error::Error;
 use crate::settings::Profile;
 
 pub use built_in::{
-    age_session, fail_next, reset_playground, reuse_interval, rotate_signing_key, set_clock_skew,
-    set_session_policy, start_outage,
+    age_session, clear_faults, fail_next, family_revoked, reset_playground, reset_session_policy,
+    reuse_interval, rotate_signing_key, set_clock_skew, set_session_policy, start_outage,
 };
 pub use built_in::{start, Server, StartError};
 
@@ -219,6 +219,19 @@ mod built_in {
         });
     }
 
+    /// Drops the faults still queued (a storm the engine's cooldown did not use up).
+    pub fn clear_faults(server: &Server) {
+        server.state().faults.clear();
+    }
+
+    /// Whether every refresh token of the session is revoked on the server (`None`: no
+    /// such session, or it has no tokens).
+    pub fn family_revoked(server: &Server, session_id: &str) -> Result<Option<bool>, ControlError> {
+        server
+            .family_revoked(session_id)
+            .map_err(|error| ControlError::Storage(error.to_string()))
+    }
+
     /// The server's clock runs `skew_seconds` ahead (behind when negative) of the real one.
     pub fn set_clock_skew(server: &Server, skew_seconds: i64) {
         server.state().clock.set_skew_ms(skew_seconds * 1000);
@@ -233,6 +246,11 @@ mod built_in {
         server
             .state()
             .set_session_policy(timebox, inactivity_timeout);
+    }
+
+    /// The running server's session limits back to its configuration (none for the demo).
+    pub fn reset_session_policy(server: &Server) {
+        server.state().reset_session_policy();
     }
 
     /// Makes the session `by` older on the server (its creation, last refresh and tokens).
@@ -250,6 +268,12 @@ mod built_in {
 
     /// A new signing key of the same algorithm signs from now on; the JWKS lists it beside
     /// the previous ones. Answers its `kid` (none for a shared secret without one).
+    ///
+    /// The rotated key lives in the running server's memory only: the database keeps the
+    /// key the server started with. After the app restarts, the server signs with that
+    /// stored key again and its JWKS no longer lists the rotated ones, so an access token
+    /// signed by a rotated key (at most `DEMO_JWT_EXPIRY` old) is refused by `GET /user` and
+    /// the card's check calls its kid unknown, until the next refresh or sign-in.
     pub fn rotate_signing_key(server: &Server) -> Option<String> {
         let keys = &server.state().keys;
         keys.rotate(keys.algorithm(), false)
@@ -336,6 +360,15 @@ mod built_in {
         match *server {}
     }
     pub fn set_clock_skew(server: &Server, _skew_seconds: i64) {
+        match *server {}
+    }
+    pub fn clear_faults(server: &Server) {
+        match *server {}
+    }
+    pub fn family_revoked(server: &Server, _id: &str) -> Result<Option<bool>, ControlError> {
+        match *server {}
+    }
+    pub fn reset_session_policy(server: &Server) {
         match *server {}
     }
     pub fn set_session_policy(server: &Server, _t: Option<Duration>, _i: Option<Duration>) {

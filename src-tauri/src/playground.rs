@@ -67,6 +67,9 @@ pub struct ScenarioInfo {
 pub struct ScenarioReport {
     pub scenario: Scenario,
     pub lines: Vec<String>,
+    /// What the scenario left changed on the server once it finished, for the panel to show
+    /// beside "Reset playground" (which undoes it; so does the next scenario).
+    pub still_on: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,10 +200,14 @@ impl Playground {
         kept.iter().find(|e| e.id == id).cloned()
     }
 
-    /// The second client's exchanges: into the log, and kept for opening.
+    /// The second client's exchanges not forwarded yet: into the log, and kept for opening
+    /// (exchange ids are unique for the process).
     fn forward(&self, log: &LogBus, second: &SecondClient) {
         let mut kept = self.exchanges.lock().unwrap_or_else(|p| p.into_inner());
         for exchange in second.client.recorder().recent() {
+            if kept.iter().any(|e| e.id == exchange.id) {
+                continue;
+            }
             log.exchange(&exchange);
             if kept.len() == KEEP_EXCHANGES {
                 kept.pop_front();
@@ -224,6 +231,7 @@ impl Playground {
             client: &active.client,
             log,
             lines: Vec::new(),
+            still_on: None,
         };
         run.fresh_session().await?;
         match scenario {
@@ -246,6 +254,7 @@ impl Playground {
         Ok(ScenarioReport {
             scenario,
             lines: run.lines,
+            still_on: run.still_on,
         })
     }
 }
@@ -256,6 +265,7 @@ struct Run<'a> {
     client: &'a AuthClient,
     log: &'a LogBus,
     lines: Vec<String>,
+    still_on: Option<String>,
 }
 
 impl Run<'_> {
@@ -324,7 +334,7 @@ impl Run<'_> {
         }
     }
 
-    async fn two_clients(&mut self, _server: &demo::Server) -> Result<(), PlaygroundError> {
+    async fn two_clients(&mut self, server: &demo::Server) -> Result<(), PlaygroundError> {
         let (token, _) = self.current()?;
         let second = SecondClient::new(self.client).await?;
         let (mine, theirs) = tokio::join!(
@@ -356,15 +366,35 @@ impl Run<'_> {
                 let new = fingerprint(&refreshed.response.session.refresh_token);
                 if mine.as_deref() == Some(new.as_str()) {
                     self.say(format!(
-                        "The second client got {new} too: whichever came second reused a token rotated a moment before, inside the reuse interval, and GoTrue answers the parent of the newest token with that same newest token."
+                        "The second client got {new} too: whichever came second presented a token that was by then the parent of the session's newest token, and GoTrue answers that parent with the newest token itself, however long ago it was used (no time limit)."
                     ));
                 } else {
                     self.say(format!(
-                        "The second client got refresh token {new}: inside the reuse interval its reuse was accepted."
+                        "The second client got refresh token {new}: a different token from the app's."
                     ));
                 }
             }
             Err(error) => self.say(format!("The second client: {}", refused(&error))),
+        }
+        // GoTrue's other reuse rule: a used token that is no longer the newest one's parent
+        // is still accepted within the reuse interval after it was used, and gets a new child.
+        if let Some(mine) = mine {
+            self.refresh_and_say("Then the app refreshed again").await;
+            let reused = second.client.refresh_session(Some(&token)).await;
+            self.playground.forward(self.log, &second);
+            match reused {
+                Ok(refreshed) => {
+                    let new = fingerprint(&refreshed.response.session.refresh_token);
+                    self.say(format!(
+                        "The second client presented {old} once more, now two rotations back: inside the {} s reuse interval GoTrue accepts it and mints a new token for it, {new} (not {mine}): both clients refreshed, with different tokens.",
+                        demo::reuse_interval(server).as_secs()
+                    ));
+                }
+                Err(error) => self.say(format!(
+                    "The second client presented {old} once more: {}",
+                    refused(&error)
+                )),
+            }
         }
         Ok(())
     }
@@ -390,13 +420,25 @@ impl Run<'_> {
                 "A second client used {old} again and was answered: not what GoTrue does."
             )),
             Err(error) => self.say(format!(
-                "A second client used {old} again: {} The server revoked the token family.",
+                "A second client used {old} again: {}",
                 refused(&error)
             )),
         }
-        // The family was revoked just now: its newest token is refused once the reuse
-        // interval has passed since then too.
+        // Said only as the server's state shows it.
+        match demo::family_revoked(server, &session_id)? {
+            Some(true) => self.say("On the server every refresh token of the session is now revoked: the token family."),
+            Some(false) => self.say("On the server some refresh tokens of the session are still live: the family was not revoked."),
+            None => self.say("The server no longer has the session's refresh tokens."),
+        }
+        // Revoking the family stamps each token's updated_at with the revocation time, and
+        // the reuse interval counts from it: GoTrue would still accept the app's newest token
+        // (and mint a child of it) for that long. Said, then waited out by aging again.
         demo::age_session(server, &session_id, past)?;
+        self.say(format!(
+            "Made the session another {} s older. Right after the revocation GoTrue would still accept the app's just-revoked newest token for the {} s reuse interval (it counts from the revocation) and mint a new token for it; past that, it is refused.",
+            past.as_secs(),
+            interval.as_secs()
+        ));
         self.refresh_and_say("The app's next refresh").await;
         if let Some(rejection) = self.client.refresh_rejection() {
             self.say(format!(
@@ -457,8 +499,10 @@ impl Run<'_> {
             ));
         }
         if sent < STORM {
+            // Left queued they would answer the next sign-in or auto-refresh with a 429.
+            demo::clear_faults(server);
             self.say(format!(
-                "{} more 429s wait on the server for the next /token requests (Reset playground clears them).",
+                "The {} 429s left unused were taken off the server: the next /token request is answered normally.",
                 STORM - sent
             ));
         }
@@ -496,6 +540,11 @@ impl Run<'_> {
         } else if self.client.current_session().is_none() {
             self.say("The app's session ended (SIGNED_OUT).");
         }
+        // Shown: the next session must not end 10 minutes from now for a scenario long over.
+        demo::reset_session_policy(server);
+        self.say(format!(
+            "The server's {name} is lifted again: new sessions have no limit."
+        ));
         Ok(())
     }
 
@@ -506,7 +555,7 @@ impl Run<'_> {
         ));
         if let Ok(refreshed) = self.app_refresh().await {
             let session = &refreshed.response.session;
-            let now = chrono::Utc::now().timestamp();
+            let now = self.client.config().clock.unix_secs();
             if let Some(iat) = decode_jwt(&session.access_token)
                 .ok()
                 .and_then(|jwt| jwt.issued_at())
@@ -520,6 +569,10 @@ impl Run<'_> {
         } else {
             self.say("The refresh failed: see the log.");
         }
+        // Kept, so the card keeps showing the offset the scenario is about; the panel says so.
+        self.still_on = Some(format!(
+            "The server's clock still runs {SKEW_SECONDS} s ahead: tokens issued before it are expired by its clock. Reset playground puts it back."
+        ));
     }
 
     async fn key_rotation(&mut self, server: &demo::Server, active: &Active) {
@@ -534,6 +587,7 @@ impl Run<'_> {
             before.as_deref().unwrap_or("none"),
             kid.as_deref().unwrap_or("none")
         ));
+        self.say("The new key lives in the server's memory only: after the app restarts, the server signs with its stored key again and a token signed by the rotated key is refused until the next refresh or sign-in.");
         self.refresh_and_say("The app's refresh").await;
         let after = self
             .client
@@ -753,7 +807,10 @@ mod against_the_built_in_server {
                 _ => {}
             }
         }
-        assert_eq!(ids.len(), 1);
+        // Both of its refreshes: the race, and the reuse two rotations back (a new token).
+        assert_eq!(ids.len(), 2);
+        assert!(text.contains("mints a new token for it"), "{text}");
+        assert!(text.contains("no time limit"), "{text}");
         // Its row opens: the exchange is kept, redacted (the refresh token sent is a
         // fingerprint, never the token).
         let kept = demo
@@ -773,6 +830,11 @@ mod against_the_built_in_server {
         let report = demo.run(Scenario::ReuseAfterInterval).await;
         let text = report.lines.join("\n");
         assert!(text.contains("400 refresh_token_already_used"), "{text}");
+        assert!(
+            text.contains("every refresh token of the session is now revoked"),
+            "{text}"
+        );
+        assert!(text.contains("would still accept"), "{text}");
         assert_eq!(
             demo.rejected_with().as_deref(),
             Some("refresh_token_already_used")
@@ -809,9 +871,11 @@ mod against_the_built_in_server {
             text.contains("Refresh 3 (answered from the engine's cooldown"),
             "{text}"
         );
-        assert!(text.contains("2 more 429s wait"), "{text}");
-        // Reset playground clears the faults left: a second client's refresh works at once.
-        reset(&demo.active).unwrap();
+        assert!(
+            text.contains("The 2 429s left unused were taken off"),
+            "{text}"
+        );
+        // No fault is left on the server: a second client's refresh works at once.
         let second = SecondClient::new(&demo.active.client).await.unwrap();
         let token = demo.active.client.current_session().unwrap().refresh_token;
         second.client.refresh_session(Some(&token)).await.unwrap();
@@ -841,9 +905,23 @@ mod against_the_built_in_server {
         let (_, failures) = drained(&mut rows);
         assert_eq!(failures, vec![Some("session_expired".into()); 2]);
 
-        // Reset playground lifts the policy: a fresh session refreshes again.
-        reset(&demo.active).unwrap();
+        // Each scenario lifts its policy once it has been refused: the server is back to no
+        // limits, and a fresh session aged past both refreshes.
+        let server = demo.active.demo_server.as_ref().unwrap();
+        let limits = server.state().session_limits();
+        assert_eq!(
+            (limits.timebox, limits.inactivity_timeout),
+            (None, None),
+            "{limits:?}"
+        );
         demo.run(Scenario::SkewedClock).await;
+        let session = demo.active.client.current_session().unwrap();
+        let id = decode_jwt(&session.access_token)
+            .unwrap()
+            .session_id()
+            .unwrap()
+            .to_string();
+        demo::age_session(server, &id, TIMEBOX + INACTIVITY).unwrap();
         demo.active.client.refresh_session(None).await.unwrap();
     }
 
@@ -860,6 +938,16 @@ mod against_the_built_in_server {
             iat - chrono::Utc::now().timestamp()
         };
         assert!((SKEW_SECONDS - 5..=SKEW_SECONDS + 5).contains(&ahead(&demo)));
+        let report = demo.run(Scenario::SkewedClock).await;
+        assert!(
+            report
+                .still_on
+                .as_deref()
+                .is_some_and(|s| s.contains("300 s ahead")),
+            "{report:?}"
+        );
+        // Another scenario's report leaves nothing on.
+        assert_eq!(demo.run(Scenario::KeyRotation).await.still_on, None);
         reset(&demo.active).unwrap();
         demo.active.client.refresh_session(None).await.unwrap();
         assert!(ahead(&demo).abs() <= 5);

@@ -73,6 +73,10 @@ pub async fn inject_faults(State(state): State<Shared>, request: Request, next: 
     let version = ApiVersion::from_header(request.headers().get(API_VERSION_HEADER));
     let reason = status.canonical_reason().unwrap_or("Error");
     match fault.body {
+        // A 429 is GoTrue's limiter answer, message and all.
+        FaultBody::Json if status == StatusCode::TOO_MANY_REQUESTS => {
+            render(&ApiError::rate_limited(), version, "injected-fault")
+        }
         FaultBody::Json => {
             let code = match status.as_u16() {
                 504 => "request_timeout",

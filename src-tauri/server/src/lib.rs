@@ -138,6 +138,15 @@ impl Server {
         }
     }
 
+    /// In process: whether every refresh token of the session (by its id as text) is revoked;
+    /// `None` for an unknown session or one without tokens.
+    pub fn family_revoked(&self, session_id: &str) -> rusqlite::Result<Option<bool>> {
+        match session_id.parse() {
+            Ok(id) => self.state.family_revoked(id),
+            Err(_) => Ok(None),
+        }
+    }
+
     pub fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -87,6 +87,15 @@ impl AppState {
         let micros = by.as_micros().min(i64::MAX as u128) as i64;
         self.db.run(|conn| db::age_session(conn, session, micros))
     }
+
+    /// Whether every refresh token of the session is revoked (its family, as GoTrue's
+    /// `RevokeTokenFamily` leaves it). `None` when the session has no tokens.
+    pub fn family_revoked(&self, session: Uuid) -> rusqlite::Result<Option<bool>> {
+        let tokens = self
+            .db
+            .run(|conn| db::session_refresh_tokens(conn, session))?;
+        Ok((!tokens.is_empty()).then(|| tokens.iter().all(|t| t.revoked)))
+    }
 }
 
 pub fn is_banned(user: &User, now: i64) -> bool {

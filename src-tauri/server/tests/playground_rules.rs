@@ -169,3 +169,40 @@ async fn an_outage_ended_early_answers_at_once() {
     assert_eq!(ended.status, 204);
     assert_eq!(h.refresh(&token).await.status, 200);
 }
+
+#[tokio::test]
+async fn an_injected_429_answers_with_gotrues_rate_limit_message() {
+    let h = start().await;
+    let (token, _) = signed_in(&h).await;
+    let queued = h
+        .control(
+            Method::POST,
+            "/faults",
+            Some(json!({"count": 1, "path": "/token", "status": 429})),
+        )
+        .await;
+    assert!(queued.status.is_success(), "{}", queued.text);
+    let reply = h.refresh(&token).await;
+    assert_eq!(reply.status, 429, "{}", reply.text);
+    assert_eq!(reply.code(), "over_request_rate_limit");
+    // The limiter's own words (protocol §1.7), not the HTTP reason phrase.
+    assert_eq!(
+        reply.body["message"], "Request rate limit reached",
+        "{}",
+        reply.text
+    );
+}
+
+#[tokio::test]
+async fn a_reuse_outside_the_interval_leaves_every_token_of_the_family_revoked() {
+    let h = start().await;
+    let (first, session) = signed_in(&h).await;
+    let second = h.refreshed(&first).await;
+    let _third = h.refreshed(&second).await;
+    assert_eq!(h.server.family_revoked(&session).unwrap(), Some(false));
+    age(&h, &session, 11.0).await;
+    let reply = h.refresh(&first).await;
+    assert_eq!(reply.code(), "refresh_token_already_used", "{}", reply.text);
+    assert_eq!(h.server.family_revoked(&session).unwrap(), Some(true));
+    assert_eq!(h.server.family_revoked("not-a-session").unwrap(), None);
+}

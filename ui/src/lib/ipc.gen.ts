@@ -409,4 +409,9 @@ export type ScenarioInfo = { scenario: Scenario, title: string, does: string, wa
  */
 seconds: number | null, };
 
-export type ScenarioReport = { scenario: Scenario, lines: Array<string>, };
+export type ScenarioReport = { scenario: Scenario, lines: Array<string>, 
+/**
+ * What the scenario left changed on the server once it finished, for the panel to show
+ * beside "Reset playground" (which undoes it; so does the next scenario).
+ */
+stillOn: string | null, };

@@ -37,11 +37,7 @@ pub async fn token(
         ));
     }
     if !state.rate_limiter.allow(peer_ip(&extensions)) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "over_request_rate_limit",
-            "Request rate limit reached",
-        ));
+        return Err(ApiError::rate_limited());
     }
     if grant == "password" {
         password_grant(&state, json_body(body).await?)
