@@ -17,8 +17,9 @@ use crate::error::Error;
 use crate::settings::Profile;
 
 pub use built_in::{
-    age_session, clear_faults, fail_next, family_revoked, reset_playground, reset_session_policy,
-    reuse_interval, rotate_signing_key, set_clock_skew, set_session_policy, start_outage,
+    age_session, clear_faults, delete_session, fail_next, family_revoked, reset_playground,
+    reset_session_policy, reuse_interval, rotate_signing_key, set_clock_skew, set_session_policy,
+    start_outage,
 };
 pub use built_in::{start, Server, StartError};
 
@@ -224,6 +225,13 @@ mod built_in {
         server.state().faults.clear();
     }
 
+    /// Deletes a session (and its refresh tokens) from the server's database.
+    pub fn delete_session(server: &Server, session_id: &str) -> Result<(), ControlError> {
+        server
+            .delete_session(session_id)
+            .map_err(|error| ControlError::Storage(error.to_string()))
+    }
+
     /// Whether every refresh token of the session is revoked on the server (`None`: no
     /// such session, or it has no tokens).
     pub fn family_revoked(server: &Server, session_id: &str) -> Result<Option<bool>, ControlError> {
@@ -366,6 +374,9 @@ mod built_in {
         match *server {}
     }
     pub fn family_revoked(server: &Server, _id: &str) -> Result<Option<bool>, ControlError> {
+        match *server {}
+    }
+    pub fn delete_session(server: &Server, _id: &str) -> Result<(), ControlError> {
         match *server {}
     }
     pub fn reset_session_policy(server: &Server) {

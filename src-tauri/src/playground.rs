@@ -233,7 +233,7 @@ impl Playground {
             lines: Vec::new(),
             still_on: None,
         };
-        run.fresh_session().await?;
+        run.fresh_session(server).await?;
         match scenario {
             Scenario::TwoClients => run.two_clients(server).await?,
             Scenario::ReuseAfterInterval => run.reuse_after_interval(server).await?,
@@ -276,12 +276,16 @@ impl Run<'_> {
     /// A usable session: the demo user signed in again when there is none, when the last
     /// scenario left its refresh token refused, or held in the engine's cooldown (after a 429
     /// the engine answers even an explicit refresh from it, so no request would go out).
-    async fn fresh_session(&mut self) -> Result<(), PlaygroundError> {
+    async fn fresh_session(&mut self, server: &demo::Server) -> Result<(), PlaygroundError> {
         if self.client.current_session().is_some()
             && self.client.refresh_rejection().is_none()
             && self.client.refresh_cooldown_until().is_none()
         {
             return Ok(());
+        }
+        // The session given up on is deleted from the server, not left in its database.
+        if let Ok((_, abandoned)) = self.current() {
+            demo::delete_session(server, &abandoned)?;
         }
         self.client
             .sign_in_with_password(Credentials::Email {
@@ -845,10 +849,23 @@ mod against_the_built_in_server {
             vec![(Some(400), Some("refresh_token_already_used".into()))]
         );
         assert_eq!(failures, vec![Some("refresh_token_already_used".into())]);
-        // The next scenario starts with the demo user signed in again.
+        // The next scenario starts with the demo user signed in again, and the refused
+        // session is deleted from the server rather than left behind.
+        let refused = demo.active.client.current_session().unwrap();
+        let refused_id = decode_jwt(&refused.access_token)
+            .unwrap()
+            .session_id()
+            .unwrap()
+            .to_string();
+        let server = demo.active.demo_server.as_ref().unwrap();
+        assert_eq!(
+            demo::family_revoked(server, &refused_id).unwrap(),
+            Some(true)
+        );
         let report = demo.run(Scenario::SkewedClock).await;
         assert!(report.lines[0].starts_with("Signed the demo user in again"));
         assert_eq!(demo.rejected_with(), None);
+        assert_eq!(demo::family_revoked(server, &refused_id).unwrap(), None);
     }
 
     #[tokio::test]

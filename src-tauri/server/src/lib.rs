@@ -138,6 +138,15 @@ impl Server {
         }
     }
 
+    /// In process, what `DELETE /_emulator/sessions/{id}` does (an id that is not a UUID
+    /// names no session: nothing to delete).
+    pub fn delete_session(&self, session_id: &str) -> rusqlite::Result<()> {
+        match session_id.parse() {
+            Ok(id) => self.state.delete_session(id),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// In process: whether every refresh token of the session (by its id as text) is revoked;
     /// `None` for an unknown session or one without tokens.
     pub fn family_revoked(&self, session_id: &str) -> rusqlite::Result<Option<bool>> {

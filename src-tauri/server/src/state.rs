@@ -88,6 +88,11 @@ impl AppState {
         self.db.run(|conn| db::age_session(conn, session, micros))
     }
 
+    /// Deletes the session and its refresh tokens, as `DELETE /_emulator/sessions/{id}` does.
+    pub fn delete_session(&self, session: Uuid) -> rusqlite::Result<()> {
+        self.db.run(|conn| db::delete_session(conn, session))
+    }
+
     /// Whether every refresh token of the session is revoked (its family, as GoTrue's
     /// `RevokeTokenFamily` leaves it). `None` when the session has no tokens.
     pub fn family_revoked(&self, session: Uuid) -> rusqlite::Result<Option<bool>> {
