@@ -3587,3 +3587,337 @@ async fn the_reuse_predictor_is_right_for_each_outcome() {
     assert!(text.contains("refresh_token_already_used"), "{text}");
     launched.finish().await;
 }
+
+/// The log rows that arrived since `mark`, newest first: each row's type (its class, e.g.
+/// `request-row`), its event kind or HTTP status, and its text. The log is a virtual list:
+/// when some of the rows that arrived are not drawn (scrolled away, or more than it draws),
+/// this fails rather than answer fewer rows.
+async fn rows_since(app: &Session, mark: u64) -> Vec<(String, String, String)> {
+    let script = format!(
+        "const rows = [...document.querySelectorAll('{LOG_ROWS}')]; \
+         if (rows.length === 0) return {{arrived: 0, drawn: 0, rows: []}}; \
+         const total = Number(rows[0].getAttribute('aria-setsize')); \
+         const above = Number(rows[0].getAttribute('aria-posinset')) - 1; \
+         const arrived = Math.max(0, total - arguments[0]); \
+         const drawn = Math.max(0, Math.min(rows.length, arrived - above)); \
+         return {{arrived, drawn, rows: rows.slice(0, drawn).map((row) => [row.className, \
+           row.dataset.kind || row.dataset.status || '', row.textContent])}};"
+    );
+    let answer = app
+        .execute(&script, serde_json::json!([mark]))
+        .await
+        .expect("the log's rows");
+    let arrived = answer["arrived"].as_u64().unwrap_or(0);
+    let drawn = answer["drawn"].as_u64().unwrap_or(0);
+    assert_eq!(
+        arrived, drawn,
+        "{arrived} rows arrived since the mark, but only {drawn} of them are drawn"
+    );
+    serde_json::from_value(answer["rows"].clone()).expect("rows")
+}
+
+/// Rows since `mark` of `class` whose kind or status is `what` and whose text has `text`.
+fn count_rows(rows: &[(String, String, String)], class: &str, what: &str, text: &str) -> usize {
+    rows.iter()
+        .filter(|(c, w, t)| c.contains(class) && (what.is_empty() || w == what) && t.contains(text))
+        .count()
+}
+
+/// Runs one playground scenario from its button and waits for it to finish: the rows that
+/// arrived meanwhile (once `done` holds for them) and the panel's report.
+async fn run_scenario(
+    app: &Session,
+    scenario: &str,
+    done: impl Fn(&[(String, String, String)]) -> bool,
+) -> (Vec<(String, String, String)>, String) {
+    let mark = log_mark(app).await;
+    scroll_to(app, &format!("#run-{scenario}")).await;
+    press(app, &format!("#run-{scenario}")).await;
+    let finished = format!("#scenario-{scenario}[data-state='finished']");
+    app.wait_for(&finished, Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|_| panic!("{scenario} finishes"));
+    let report = app
+        .text_of(&format!("#scenario-{scenario} .report"))
+        .await
+        .unwrap();
+    let rows = eventually(
+        Duration::from_secs(10),
+        async || rows_since(app, mark).await,
+        |rows| done(rows),
+    )
+    .await;
+    println!("{scenario}: {report}");
+    (rows, report)
+}
+
+/// The playground, in the real window: each of its eight scenarios runs from its button and the
+/// live log shows what it should (requests with their status and code, failures, events).
+#[tokio::test]
+#[ignore = "needs a display, a keyring, WebKitWebDriver and tauri-driver: run by `make test`"]
+async fn each_playground_scenario_shows_its_expected_events_in_the_log() {
+    let launched = launch("playground", &[]).await;
+    let app = &launched.app;
+    let server = launched.demo.clone();
+    app.wait_for("#run-twoClients", Duration::from_secs(10))
+        .await
+        .expect("the playground is shown for the built-in demo");
+    const REFRESH: &str = "grant_type=refresh_token";
+
+    // 1. Two clients, one token: two refresh requests answered 200, the app's TOKEN_REFRESHED,
+    // and both got the same token.
+    let before = refresh_requests(&server).await;
+    let (rows, report) = run_scenario(app, "twoClients", |rows| {
+        count_rows(rows, "request-row", "200", REFRESH) >= 2
+            && count_rows(rows, "event-row", "TOKEN_REFRESHED", "") >= 1
+    })
+    .await;
+    assert!(refresh_requests(&server).await - before >= 2);
+    assert_eq!(count_rows(&rows, "failure-row", "", ""), 0, "{rows:?}");
+    assert!(report.contains("too"), "both got the same token: {report}");
+    assert!(
+        report.contains("mints a new token for it"),
+        "the reuse inside the interval: {report}"
+    );
+
+    // 2. Reuse outside the interval: the old token is refused as already used, the family is
+    // revoked, and the app's next refresh is refused too (kept and marked while it works).
+    let (rows, report) = run_scenario(app, "reuseAfterInterval", |rows| {
+        count_rows(rows, "request-row", "400", "refresh_token_already_used") >= 2
+            && count_rows(rows, "event-row", "REFRESH_REJECTED", "") >= 1
+    })
+    .await;
+    assert!(
+        count_rows(&rows, "event-row", "TOKEN_REFRESHED", "") >= 2,
+        "{rows:?}"
+    );
+    assert!(
+        report.contains("every refresh token of the session is now revoked"),
+        "{report}"
+    );
+    assert_eq!(count_of(app, "#refresh-rejected").await, 1);
+    // The server's own state: every refresh token of the app's session is revoked.
+    let session_id = app.text_of("#session-id").await.unwrap();
+    let sessions = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/sessions"),
+        serde_json::Value::Null,
+    )
+    .await;
+    let session = sessions
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["id"] == session_id.as_str()))
+        .unwrap_or_else(|| panic!("session {session_id} on the server: {sessions}"));
+    let tokens = session["refresh_tokens"].as_array().unwrap();
+    assert!(tokens.len() >= 3, "{session}");
+    assert!(
+        tokens.iter().all(|t| t["revoked"] == true),
+        "the family is revoked: {session}"
+    );
+
+    // The shot for docs/playground.png: the first two scenarios' reports and their rows.
+    for (at, name) in [
+        ("#playground", "playground.png"),
+        ("body", "playground-top.png"),
+    ] {
+        app.execute(
+            &format!("document.querySelector('{at}').scrollIntoView({{block: 'start'}});"),
+            serde_json::json!([]),
+        )
+        .await
+        .unwrap();
+        app.screenshot(&shots_dir().join(name)).await.unwrap();
+    }
+
+    // 3. Server down for 10 s: the panel counts down; requests without an answer and a
+    // failure row, the session kept; after the outage a refresh works.
+    let mark = log_mark(app).await;
+    let started = std::time::Instant::now();
+    press(app, "#run-serverDown").await;
+    let running = app
+        .wait_for("#scenario-serverDown .running", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let countdown = app.text(&running).await.unwrap();
+    assert!(countdown.contains("s left"), "{countdown}");
+    eventually(
+        Duration::from_secs(9),
+        async || rows_since(app, mark).await,
+        |rows| count_rows(rows, "failure-row", "", "refresh failed") >= 1,
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the failure comes during the outage"
+    );
+    // Signed in again (scenario 2 left the token refused), and kept through the outage.
+    let during = app.text_of("#session-id").await.unwrap();
+    app.wait_for(
+        "#scenario-serverDown[data-state='finished']",
+        Duration::from_secs(25),
+    )
+    .await
+    .unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(10));
+    let rows = eventually(
+        Duration::from_secs(5),
+        async || rows_since(app, mark).await,
+        |rows| count_rows(rows, "event-row", "TOKEN_REFRESHED", "") >= 1,
+    )
+    .await;
+    assert!(
+        count_rows(&rows, "request-row", "none", REFRESH) >= 1,
+        "{rows:?}"
+    );
+    assert!(
+        count_rows(&rows, "event-row", "SIGNED_OUT", "") == 0,
+        "{rows:?}"
+    );
+    assert_eq!(app.text_of("#session-id").await.unwrap(), during);
+
+    // 4. A 429 storm: the server's 429 over_request_rate_limit, then the engine's cooldown
+    // answers the next refreshes without a request; three failure rows, the session kept.
+    let (rows, report) = run_scenario(app, "rateLimitStorm", |rows| {
+        count_rows(rows, "request-row", "429", "over_request_rate_limit") >= 1
+            && count_rows(rows, "failure-row", "", "over_request_rate_limit") >= 3
+    })
+    .await;
+    assert_eq!(
+        count_rows(&rows, "request-row", "429", REFRESH),
+        1,
+        "{rows:?}"
+    );
+    assert!(
+        count_rows(&rows, "event-row", "SIGNED_OUT", "") == 0,
+        "{rows:?}"
+    );
+    assert!(
+        report.contains("Cooldown") && report.contains("no request sent"),
+        "{report}"
+    );
+    // The 429s the cooldown did not use are gone: none waits for the next sign-in.
+    let faults = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/faults"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(faults, serde_json::json!([]), "{faults}");
+
+    // 5. Session timebox: session_expired, the refresh token rejected.
+    let (rows, _) = run_scenario(app, "sessionTimebox", |rows| {
+        count_rows(rows, "request-row", "400", "session_expired") >= 1
+            && count_rows(rows, "event-row", "REFRESH_REJECTED", "") >= 1
+            && count_rows(rows, "failure-row", "", "session_expired") >= 1
+    })
+    .await;
+    // Expired by the timebox, not for inactivity.
+    assert_eq!(
+        count_rows(&rows, "failure-row", "", "(Inactivity)"),
+        0,
+        "{rows:?}"
+    );
+    // The timebox was lifted once the refusal was shown.
+    let policy = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/sessions-policy"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert!(policy["timebox_seconds"].is_null(), "{policy}");
+
+    // 6. Inactivity timeout: session_expired for inactivity (a fresh sign-in first).
+    let (rows, _) = run_scenario(app, "inactivityTimeout", |rows| {
+        count_rows(rows, "request-row", "400", "session_expired") >= 1
+            && count_rows(rows, "event-row", "REFRESH_REJECTED", "") >= 1
+    })
+    .await;
+    assert!(
+        count_rows(&rows, "event-row", "SIGNED_IN", "") >= 1,
+        "{rows:?}"
+    );
+    assert!(
+        count_rows(&rows, "failure-row", "", "(Inactivity)") >= 1,
+        "{rows:?}"
+    );
+
+    // 7. Skewed clock: the refresh works and the card shows the server's clock 5 min ahead.
+    let (_, report) = run_scenario(app, "skewedClock", |rows| {
+        count_rows(rows, "event-row", "TOKEN_REFRESHED", "") >= 1
+    })
+    .await;
+    assert!(
+        report.contains("ahead of this computer's clock"),
+        "{report}"
+    );
+    // The card's "server clock +300 s, corrected" (the Date header has one-second steps).
+    let ahead = |text: &String| -> i64 {
+        text.split("server clock +")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let offset = eventually(
+        Duration::from_secs(5),
+        async || app.text_of("#clock-offset").await.unwrap_or_default(),
+        |text| (295..=305).contains(&ahead(text)),
+    )
+    .await;
+    assert!(offset.ends_with("s, corrected"), "{offset}");
+    // The skew stays on (the card shows it), and the panel says so beside its Reset.
+    let still = app.text_of("#playground-still-on").await.unwrap();
+    assert!(still.contains("300 s ahead"), "{still}");
+
+    // 8. Signing-key rotation: a new kid, the JWKS fetched again, the signature verified.
+    let (rows, report) = run_scenario(app, "keyRotation", |rows| {
+        count_rows(rows, "event-row", "TOKEN_REFRESHED", "") >= 1
+            && count_rows(rows, "request-row", "200", "jwks.json") >= 1
+    })
+    .await;
+    assert!(report.contains("signature verifies"), "{report}\n{rows:?}");
+    // "kid X -> Y.": the refresh was signed by the new key, not the old one.
+    let kids = report
+        .split("kid ")
+        .nth(1)
+        .and_then(|rest| rest.split_once('.'))
+        .map(|(pair, _)| pair.to_string())
+        .unwrap_or_default();
+    let (old_kid, new_kid) = kids.split_once(" -> ").expect("kid X -> Y");
+    assert_ne!(old_kid, new_kid, "{report}");
+    assert!(
+        report.contains(&format!("The new access token names kid {new_kid}.")),
+        "{report}"
+    );
+    let keys: serde_json::Value = reqwest::get(format!("{server}/auth/v1/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(keys["keys"].as_array().unwrap().len() >= 2, "{keys}");
+
+    app.execute(
+        "document.querySelector('#playground').scrollIntoView({block: 'start'});",
+        serde_json::json!([]),
+    )
+    .await
+    .unwrap();
+    app.screenshot(&shots_dir().join("playground-end.png"))
+        .await
+        .unwrap();
+
+    // Reset playground: the server's clock is back, and no fault waits.
+    press(app, "#playground-reset").await;
+    app.wait_for("#playground-reset-done", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let clock = emulator(
+        reqwest::Method::GET,
+        &format!("{server}/_emulator/clock"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(clock["skew_ms"], 0, "{clock}");
+    launched.finish().await;
+}

@@ -45,6 +45,25 @@ fn app_info_answers_the_main_window_with_the_package_version() {
 }
 
 #[test]
+fn the_playground_lists_its_eight_scenarios_and_refuses_one_it_does_not_have() {
+    let app = app();
+    let main = window(&app, "main");
+    let listed = invoke(&main, "playground_scenarios", Value::Null).expect("granted to main");
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 8, "{listed}");
+    assert_eq!(names[0], "twoClients");
+    assert_eq!(listed[2]["seconds"], 10, "the outage's countdown");
+    let refused = invoke(&main, "playground_run", json!({"scenario": "meteorStrike"}))
+        .expect_err("no such scenario");
+    assert!(refused.to_string().contains("meteorStrike"), "{refused}");
+}
+
+#[test]
 fn app_about_names_the_build_and_the_folders_in_the_apps_own_data_home() {
     let app = app();
     let main = window(&app, "main");
@@ -129,7 +148,7 @@ fn core_window_commands_outside_the_capability_are_refused() {
 }
 
 /// Every command the app registers, as listed in `permissions/app.toml`.
-const APP_COMMANDS: [&str; 53] = [
+const APP_COMMANDS: [&str; 56] = [
     "app_info",
     "app_about",
     "app_copy_path",
@@ -169,6 +188,9 @@ const APP_COMMANDS: [&str; 53] = [
     "auth_oauth_wait",
     "auth_oauth_cancel",
     "demo_inbox",
+    "playground_scenarios",
+    "playground_run",
+    "playground_reset",
     "mfa_factors",
     "mfa_enroll_totp",
     "mfa_verify",

@@ -16,7 +16,12 @@ use ts_rs::TS;
 use crate::error::Error;
 use crate::settings::Profile;
 
-pub use built_in::{reuse_interval, start, Server, StartError};
+pub use built_in::{
+    age_session, clear_faults, delete_session, fail_next, family_revoked, reset_playground,
+    reset_session_policy, reuse_interval, rotate_signing_key, set_clock_skew, set_session_policy,
+    start_outage,
+};
+pub use built_in::{start, Server, StartError};
 
 /// Whether this build has the built-in server (the `demo` feature).
 pub const AVAILABLE: bool = cfg!(feature = "demo");
@@ -120,6 +125,17 @@ pub fn store_key(profile: &Profile, demo_server: Option<&Server>) -> String {
     }
 }
 
+/// A change the playground asked of the built-in server that it could not make.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// The session is not (or no longer) on the server.
+    #[error("the built-in server has no session {0}")]
+    UnknownSession(String),
+    /// The server's database refused.
+    #[error("the built-in server's database: {0}")]
+    Storage(String),
+}
+
 /// The server itself: local-gotrue, started on the app's data folder.
 #[cfg(feature = "demo")]
 mod built_in {
@@ -171,8 +187,107 @@ mod built_in {
         server.inbox().into_iter().map(InboxMessage::from).collect()
     }
 
-    /// How long the server tolerates a used-up refresh token (its `reuse_interval`): the
-    /// reuse predictor's interval, known rather than assumed.
+    // The playground's controls: in-process calls on the running server (the same state its
+    // `/_emulator` surface changes), so no control token crosses anything.
+
+    /// Undoes what the playground changes: faults and an outage, the clock's skew, the rate
+    /// limit and the session policy go back to how the server started. (A rotated signing
+    /// key stays: the tokens it signed must keep verifying.)
+    pub fn reset_playground(server: &Server) {
+        let state = server.state();
+        state.faults.clear();
+        state.outage.end();
+        state.clock.set_skew_ms(0);
+        state.rate_limiter.set(state.config.rate_limit);
+        state.reset_session_policy();
+    }
+
+    /// Every GoTrue request closes its connection unanswered for `length`.
+    pub fn start_outage(server: &Server, length: Duration) {
+        server.state().outage.start(length);
+    }
+
+    /// The next `count` requests whose path contains `path` answer `status` with GoTrue's
+    /// error envelope for it (429: `over_request_rate_limit`).
+    pub fn fail_next(server: &Server, path: &str, count: u32, status: u16) {
+        server.state().faults.push(local_gotrue::traffic::Fault {
+            count,
+            path: Some(path.to_string()),
+            delay_ms: 0,
+            status: Some(status),
+            body: local_gotrue::traffic::FaultBody::Json,
+            drop: false,
+        });
+    }
+
+    /// Drops the faults still queued (a storm the engine's cooldown did not use up).
+    pub fn clear_faults(server: &Server) {
+        server.state().faults.clear();
+    }
+
+    /// Deletes a session (and its refresh tokens) from the server's database.
+    pub fn delete_session(server: &Server, session_id: &str) -> Result<(), ControlError> {
+        server
+            .delete_session(session_id)
+            .map_err(|error| ControlError::Storage(error.to_string()))
+    }
+
+    /// Whether every refresh token of the session is revoked on the server (`None`: no
+    /// such session, or it has no tokens).
+    pub fn family_revoked(server: &Server, session_id: &str) -> Result<Option<bool>, ControlError> {
+        server
+            .family_revoked(session_id)
+            .map_err(|error| ControlError::Storage(error.to_string()))
+    }
+
+    /// The server's clock runs `skew_seconds` ahead (behind when negative) of the real one.
+    pub fn set_clock_skew(server: &Server, skew_seconds: i64) {
+        server.state().clock.set_skew_ms(skew_seconds * 1000);
+    }
+
+    /// The running server's session timebox and inactivity timeout (`None`: none).
+    pub fn set_session_policy(
+        server: &Server,
+        timebox: Option<Duration>,
+        inactivity_timeout: Option<Duration>,
+    ) {
+        server
+            .state()
+            .set_session_policy(timebox, inactivity_timeout);
+    }
+
+    /// The running server's session limits back to its configuration (none for the demo).
+    pub fn reset_session_policy(server: &Server) {
+        server.state().reset_session_policy();
+    }
+
+    /// Makes the session `by` older on the server (its creation, last refresh and tokens).
+    pub fn age_session(
+        server: &Server,
+        session_id: &str,
+        by: Duration,
+    ) -> Result<(), ControlError> {
+        match server.age_session(session_id, by) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ControlError::UnknownSession(session_id.to_string())),
+            Err(error) => Err(ControlError::Storage(error.to_string())),
+        }
+    }
+
+    /// A new signing key of the same algorithm signs from now on; the JWKS lists it beside
+    /// the previous ones. Answers its `kid` (none for a shared secret without one).
+    ///
+    /// The rotated key lives in the running server's memory only: the database keeps the
+    /// key the server started with. After the app restarts, the server signs with that
+    /// stored key again and its JWKS no longer lists the rotated ones, so an access token
+    /// signed by a rotated key (at most `DEMO_JWT_EXPIRY` old) is refused by `GET /user` and
+    /// the card's check calls its kid unknown, until the next refresh or sign-in.
+    pub fn rotate_signing_key(server: &Server) -> Option<String> {
+        let keys = &server.state().keys;
+        keys.rotate(keys.algorithm(), false)
+    }
+
+    /// How long a used refresh token stays usable on this server.
     pub fn reuse_interval(server: &Server) -> Duration {
         server.state().config.reuse_interval
     }
@@ -206,6 +321,8 @@ mod built_in {
 /// A build without the server: the same API, where a server never exists.
 #[cfg(not(feature = "demo"))]
 mod built_in {
+    use std::time::Duration;
+
     use super::*;
 
     /// There is no built-in server in this build: no value of this type can exist.
@@ -241,7 +358,40 @@ mod built_in {
         match *server {}
     }
 
-    pub fn reuse_interval(server: &Server) -> std::time::Duration {
+    pub fn reset_playground(server: &Server) {
+        match *server {}
+    }
+    pub fn start_outage(server: &Server, _length: Duration) {
+        match *server {}
+    }
+    pub fn fail_next(server: &Server, _path: &str, _count: u32, _status: u16) {
+        match *server {}
+    }
+    pub fn set_clock_skew(server: &Server, _skew_seconds: i64) {
+        match *server {}
+    }
+    pub fn clear_faults(server: &Server) {
+        match *server {}
+    }
+    pub fn family_revoked(server: &Server, _id: &str) -> Result<Option<bool>, ControlError> {
+        match *server {}
+    }
+    pub fn delete_session(server: &Server, _id: &str) -> Result<(), ControlError> {
+        match *server {}
+    }
+    pub fn reset_session_policy(server: &Server) {
+        match *server {}
+    }
+    pub fn set_session_policy(server: &Server, _t: Option<Duration>, _i: Option<Duration>) {
+        match *server {}
+    }
+    pub fn age_session(server: &Server, _id: &str, _by: Duration) -> Result<(), ControlError> {
+        match *server {}
+    }
+    pub fn rotate_signing_key(server: &Server) -> Option<String> {
+        match *server {}
+    }
+    pub fn reuse_interval(server: &Server) -> Duration {
         match *server {}
     }
 }

@@ -11,6 +11,7 @@ use session_engine::{AuthError, StorageError};
 use ts_rs::TS;
 
 use crate::export::ExportError;
+use crate::playground::PlaygroundError;
 use crate::reset::ResetError;
 use crate::settings::SettingsError;
 
@@ -80,6 +81,20 @@ pub enum Error {
     /// Reset all data did not run, or stopped part way (what was not removed, part by part).
     #[error(transparent)]
     Reset(#[from] ResetError),
+    /// A playground scenario could not run (another is running, the server refused a change).
+    /// Its engine failures and the missing server arrive as `Auth` and `NoBuiltInServer`.
+    #[error(transparent)]
+    Playground(PlaygroundError),
+}
+
+impl From<PlaygroundError> for Error {
+    fn from(error: PlaygroundError) -> Self {
+        match error {
+            PlaygroundError::NoBuiltInServer => Error::NoBuiltInServer,
+            PlaygroundError::Auth(error) => Error::Auth(error),
+            other => Error::Playground(other),
+        }
+    }
 }
 
 /// What the window says when a save was refused because its profile had been closed.
@@ -120,6 +135,8 @@ impl Error {
             Error::Reset(ResetError::InUse) => "resetInUse",
             Error::Reset(ResetError::Incomplete { .. }) => "resetIncomplete",
             Error::Reset(ResetError::SettingsUnreadable(_)) => "resetSettingsUnreadable",
+            Error::Playground(PlaygroundError::Busy) => "playgroundBusy",
+            Error::Playground(_) => "playground",
             Error::Settings(_)
             | Error::DemoServer(_)
             | Error::Folder { .. }

@@ -21,6 +21,7 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::live_log::{LogItem, RequestSummary};
     use crate::oauth::OAuthStarted;
     use crate::predictor::PasteRotated;
+    use crate::playground::{Scenario, ScenarioInfo, ScenarioReport};
     use crate::profiles::{DetectedStack, ProfileView, Status};
     use crate::qr::QrMatrix;
     use crate::reset::ResetDone;
@@ -107,6 +108,9 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
         TimelineMark::decl(config),
         MarkKind::decl(config),
         ExchangeRef::decl(config),
+        Scenario::decl(config),
+        ScenarioInfo::decl(config),
+        ScenarioReport::decl(config),
     ]
 }
 

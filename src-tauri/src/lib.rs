@@ -22,6 +22,7 @@ pub mod log_stream;
 pub mod logging;
 pub mod oauth;
 pub mod predictor;
+pub mod playground;
 pub mod private_files;
 mod profile_store;
 pub mod profiles;
@@ -52,6 +53,7 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(oauth::PendingOAuth::default())
         .manage(history::History::default())
         .manage(predictor::Predictor::default())
+        .manage(playground::Playground::default())
         .setup(|app| {
             // Before the first frame: see rendering.rs.
             if let Some(window) = app.get_webview_window("main") {
@@ -115,6 +117,9 @@ pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::sign_in::auth_oauth_wait,
             commands::sign_in::auth_oauth_cancel,
             commands::sign_in::demo_inbox,
+            commands::playground::playground_scenarios,
+            commands::playground::playground_run,
+            commands::playground::playground_reset,
             commands::mfa::mfa_factors,
             commands::mfa::mfa_enroll_totp,
             commands::mfa::mfa_verify,

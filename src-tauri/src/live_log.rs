@@ -221,6 +221,14 @@ impl LogBus {
         items
     }
 
+    /// An exchange made by a client other than the profile's own (the playground's second
+    /// client), already redacted by that client's recorder: its rows, to every open log stream.
+    pub fn exchange(&self, exchange: &Exchange) {
+        for item in self.exchange_items(exchange) {
+            let _ = self.sender.send(item);
+        }
+    }
+
     pub fn event_item(&self, event: EventView) -> LogItem {
         LogItem::Event {
             seq: self.next_seq(),

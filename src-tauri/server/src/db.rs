@@ -561,6 +561,22 @@ pub fn revoke_token_family(conn: &Connection, session: Uuid, now: i64) -> rusqli
     )
 }
 
+/// Moves a session's times and its refresh tokens' times `micros` into the past.
+pub fn age_session(conn: &Connection, session: Uuid, micros: i64) -> rusqlite::Result<bool> {
+    let id = session.to_string();
+    let found = conn.execute(
+        "UPDATE sessions SET created_at = created_at - ?2, updated_at = updated_at - ?2, \
+         refreshed_at = refreshed_at - ?2, not_after = not_after - ?2 WHERE id = ?1",
+        params![id, micros],
+    )?;
+    conn.execute(
+        "UPDATE refresh_tokens SET created_at = created_at - ?2, updated_at = updated_at - ?2 \
+         WHERE session_id = ?1",
+        params![id, micros],
+    )?;
+    Ok(found > 0)
+}
+
 pub fn delete_refresh_token(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM refresh_tokens WHERE id = ?1", [id])?;
     Ok(())

@@ -37,6 +37,15 @@ impl ApiError {
         }
     }
 
+    /// GoTrue's limiter answer (protocol §1.7): 429 `over_request_rate_limit`.
+    pub fn rate_limited() -> ApiError {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "over_request_rate_limit",
+            "Request rate limit reached",
+        )
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }

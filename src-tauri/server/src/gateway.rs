@@ -55,6 +55,9 @@ pub async fn count_requests(State(state): State<Shared>, request: Request, next:
 }
 
 pub async fn inject_faults(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    if state.outage.remaining().is_some() {
+        return drop_connection(request.extensions().get::<Connection>().cloned()).await;
+    }
     let Some(fault) = state.faults.take(request.uri().path()) else {
         return next.run(request).await;
     };
@@ -62,12 +65,7 @@ pub async fn inject_faults(State(state): State<Shared>, request: Request, next: 
         tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
     }
     if fault.drop {
-        if let Some(connection) = request.extensions().get::<Connection>() {
-            connection.kill.notify_one();
-            // The connection task drops this future with the connection.
-            std::future::pending::<()>().await;
-        }
-        return StatusCode::BAD_GATEWAY.into_response();
+        return drop_connection(request.extensions().get::<Connection>().cloned()).await;
     }
     let Some(status) = fault.status.and_then(|s| StatusCode::from_u16(s).ok()) else {
         return next.run(request).await;
@@ -75,6 +73,10 @@ pub async fn inject_faults(State(state): State<Shared>, request: Request, next: 
     let version = ApiVersion::from_header(request.headers().get(API_VERSION_HEADER));
     let reason = status.canonical_reason().unwrap_or("Error");
     match fault.body {
+        // A 429 is GoTrue's limiter answer, message and all.
+        FaultBody::Json if status == StatusCode::TOO_MANY_REQUESTS => {
+            render(&ApiError::rate_limited(), version, "injected-fault")
+        }
         FaultBody::Json => {
             let code = match status.as_u16() {
                 504 => "request_timeout",
@@ -108,6 +110,17 @@ pub async fn inject_faults(State(state): State<Shared>, request: Request, next: 
             .into_response(),
         FaultBody::Empty => (status, Body::empty()).into_response(),
     }
+}
+
+/// Closes the request's connection without an answer (a 502 where there is no connection to
+/// close, as in-process calls).
+async fn drop_connection(connection: Option<Connection>) -> Response {
+    if let Some(connection) = connection {
+        connection.kill.notify_one();
+        // The connection task drops this future with the connection.
+        std::future::pending::<()>().await;
+    }
+    StatusCode::BAD_GATEWAY.into_response()
 }
 
 /// The hosted gateway's key check: its own 401 bodies, before GoTrue sees the request.

@@ -129,6 +129,33 @@ impl Server {
         self.state.inbox.to(address)
     }
 
+    /// In process, what `POST /_emulator/sessions/{id}/age` does: the session (by its id as
+    /// text) and its refresh tokens made `by` older. False when there is no such session.
+    pub fn age_session(&self, session_id: &str, by: std::time::Duration) -> rusqlite::Result<bool> {
+        match session_id.parse() {
+            Ok(id) => self.state.age_session(id, by),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// In process, what `DELETE /_emulator/sessions/{id}` does (an id that is not a UUID
+    /// names no session: nothing to delete).
+    pub fn delete_session(&self, session_id: &str) -> rusqlite::Result<()> {
+        match session_id.parse() {
+            Ok(id) => self.state.delete_session(id),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// In process: whether every refresh token of the session (by its id as text) is revoked;
+    /// `None` for an unknown session or one without tokens.
+    pub fn family_revoked(&self, session_id: &str) -> rusqlite::Result<Option<bool>> {
+        match session_id.parse() {
+            Ok(id) => self.state.family_revoked(id),
+            Err(_) => Ok(None),
+        }
+    }
+
     pub fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -233,6 +260,8 @@ pub fn build_state(config: Config, base_url: &str) -> Result<Shared, StartError>
         anon_key,
         service_role_key,
         faults: traffic::Faults::default(),
+        outage: traffic::Outage::default(),
+        session_policy: std::sync::RwLock::new(config.sessions.clone()),
         requests: traffic::RequestCounts::default(),
         session_locks: traffic::SessionLocks::default(),
         api_external_url: format!("{base_url}/auth/v1"),

@@ -1,18 +1,21 @@
 //! The server's shared state and the pieces every route uses: time, users as JSON, minting
 //! access tokens and starting sessions.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::clock::{from_micros, rfc3339, Clock};
+use crate::config::SessionLimits;
 use crate::config::{Config, RefreshTokenFormat};
 use crate::db::{self, Db, Session, User};
 use crate::hash::random_bytes;
 use crate::jwt::Keys;
 use crate::refresh_token::{generate_legacy, V2Token};
-use crate::traffic::{Faults, RateLimiter, RequestCounts, SessionLocks};
+use crate::traffic::{Faults, Outage, RateLimiter, RequestCounts, SessionLocks};
 
 pub struct AppState {
     pub config: Config,
@@ -25,6 +28,11 @@ pub struct AppState {
     pub service_role_key: String,
     pub rate_limiter: RateLimiter,
     pub faults: Faults,
+    /// While set, GoTrue's routes close every connection unanswered (`/_emulator/outage`).
+    pub outage: Outage,
+    /// The session timebox and inactivity timeout in force: the configured ones until the
+    /// control surface sets others at run time (`/_emulator/sessions-policy`).
+    pub session_policy: std::sync::RwLock<SessionLimits>,
     pub requests: RequestCounts,
     pub session_locks: SessionLocks,
     /// GoTrue's `API_EXTERNAL_URL` (`<base url>/auth/v1`): what email links point at.
@@ -43,6 +51,55 @@ impl AppState {
 
     pub fn now_micros(&self) -> i64 {
         self.now().timestamp_micros()
+    }
+
+    /// The session limits in force now.
+    pub fn session_limits(&self) -> SessionLimits {
+        self.session_policy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets the timebox and inactivity timeout for every session from now on (`None`: none);
+    /// the single-session rule stays as configured.
+    pub fn set_session_policy(&self, timebox: Option<Duration>, inactivity: Option<Duration>) {
+        let mut policy = self
+            .session_policy
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        policy.timebox = timebox;
+        policy.inactivity_timeout = inactivity;
+    }
+
+    /// Back to the configured session limits.
+    pub fn reset_session_policy(&self) {
+        *self
+            .session_policy
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = self.config.sessions.clone();
+    }
+
+    /// Moves a session and its refresh tokens `by` into the past (its creation, last refresh
+    /// and every token's times), as if that much time had gone by for it alone. False when
+    /// there is no such session.
+    pub fn age_session(&self, session: Uuid, by: Duration) -> rusqlite::Result<bool> {
+        let micros = by.as_micros().min(i64::MAX as u128) as i64;
+        self.db.run(|conn| db::age_session(conn, session, micros))
+    }
+
+    /// Deletes the session and its refresh tokens, as `DELETE /_emulator/sessions/{id}` does.
+    pub fn delete_session(&self, session: Uuid) -> rusqlite::Result<()> {
+        self.db.run(|conn| db::delete_session(conn, session))
+    }
+
+    /// Whether every refresh token of the session is revoked (its family, as GoTrue's
+    /// `RevokeTokenFamily` leaves it). `None` when the session has no tokens.
+    pub fn family_revoked(&self, session: Uuid) -> rusqlite::Result<Option<bool>> {
+        let tokens = self
+            .db
+            .run(|conn| db::session_refresh_tokens(conn, session))?;
+        Ok((!tokens.is_empty()).then(|| tokens.iter().all(|t| t.revoked)))
     }
 }
 

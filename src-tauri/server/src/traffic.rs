@@ -170,6 +170,39 @@ impl Faults {
     }
 }
 
+/// The server "down": until a deadline every GoTrue request has its connection closed
+/// without an answer (as a crashed or restarting server's would be), then it answers again
+/// by itself. The control surface stays up.
+#[derive(Default)]
+pub struct Outage {
+    until: Mutex<Option<Instant>>,
+}
+
+impl Outage {
+    /// Down from now for `length` (replacing an outage in progress).
+    pub fn start(&self, length: Duration) {
+        *lock(&self.until) = Some(Instant::now() + length);
+    }
+
+    /// Up again now.
+    pub fn end(&self) {
+        *lock(&self.until) = None;
+    }
+
+    /// How long the server stays down; `None` when it is up.
+    pub fn remaining(&self) -> Option<Duration> {
+        let mut until = lock(&self.until);
+        let left = until.map(|t| t.saturating_duration_since(Instant::now()));
+        match left {
+            Some(left) if !left.is_zero() => Some(left),
+            _ => {
+                *until = None;
+                None
+            }
+        }
+    }
+}
+
 /// Requests seen per route (`POST /token?grant_type=refresh_token` style keys).
 #[derive(Default)]
 pub struct RequestCounts {
@@ -230,6 +263,21 @@ mod tests {
             limiter.allow("127.0.0.2".parse().unwrap()),
             "buckets are per IP"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_outage_ends_by_itself_at_its_deadline() {
+        let outage = Outage::default();
+        assert_eq!(outage.remaining(), None);
+        outage.start(Duration::from_secs(10));
+        assert_eq!(outage.remaining(), Some(Duration::from_secs(10)));
+        tokio::time::advance(Duration::from_millis(9_999)).await;
+        assert!(outage.remaining().is_some());
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(outage.remaining(), None);
+        outage.start(Duration::from_secs(5));
+        outage.end();
+        assert_eq!(outage.remaining(), None);
     }
 
     #[test]

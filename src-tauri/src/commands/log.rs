@@ -31,9 +31,12 @@ pub async fn session_events(
 #[tauri::command]
 pub async fn log_exchange(
     inspector: State<'_, Inspector>,
+    playground: State<'_, crate::playground::Playground>,
     id: u64,
 ) -> Result<Option<Exchange>, Error> {
-    Ok(inspector.active().await?.client.recorder().get(id))
+    let own = inspector.active().await?.client.recorder().get(id);
+    // The playground's second client records apart from the profile's client.
+    Ok(own.or_else(|| playground.exchange(id)))
 }
 
 /// The exchange behind a log row as a curl command or a supabase-js call, put on the

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod identities;
 pub mod log;
 pub mod mfa;
+pub mod playground;
 pub mod profile;
 pub mod session;
 pub mod sign_in;

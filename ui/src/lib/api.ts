@@ -24,6 +24,9 @@ import type {
   PastePreview,
   PasteRotated,
   ResetDone,
+  Scenario,
+  ScenarioInfo,
+  ScenarioReport,
   SessionView,
   SignatureStatus,
   SignOutScope,
@@ -147,6 +150,12 @@ export const api = {
   oauthCancel: () => call<void>("auth_oauth_cancel"),
   /** The built-in demo server's inbox, newest first; null for a real project. */
   demoInbox: () => call<InboxMessage[] | null>("demo_inbox"),
+  /** The built-in server's playground: its scenarios, what each does and what to watch. */
+  playgroundScenarios: () => call<ScenarioInfo[]>("playground_scenarios"),
+  /** Runs one scenario (the app changes the server and refreshes); its steps show in the log. */
+  playgroundRun: (scenario: Scenario) => call<ScenarioReport>("playground_run", { scenario }),
+  /** Undoes what the scenarios changed on the server (faults, outage, skew, rate limit, policy). */
+  playgroundReset: () => call<void>("playground_reset"),
   mfaFactors: () => call<Factor[]>("mfa_factors"),
   /** Enrolls a TOTP factor; its secret and otpauth URI come back once, to be shown. */
   mfaEnrollTotp: (friendlyName: string | null) =>

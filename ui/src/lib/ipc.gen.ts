@@ -557,3 +557,17 @@ lastAt: string, };
 export type MarkKind = "failure" | "rejected" | "signedOut";
 
 export type ExchangeRef = { id: number, thisRun: boolean, };
+export type Scenario = "twoClients" | "reuseAfterInterval" | "serverDown" | "rateLimitStorm" | "sessionTimebox" | "inactivityTimeout" | "skewedClock" | "keyRotation";
+
+export type ScenarioInfo = { scenario: Scenario, title: string, does: string, watch: string, 
+/**
+ * The scenario waits this long (seconds); the panel counts it down.
+ */
+seconds: number | null, };
+
+export type ScenarioReport = { scenario: Scenario, lines: Array<string>, 
+/**
+ * What the scenario left changed on the server once it finished, for the panel to show
+ * beside "Reset playground" (which undoes it; so does the next scenario).
+ */
+stillOn: string | null, };

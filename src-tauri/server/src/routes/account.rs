@@ -53,11 +53,7 @@ pub async fn signup(
             .rate_limiter
             .allow_anonymous(super::peer_ip(&extensions))
     {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "over_request_rate_limit",
-            "Request rate limit reached",
-        ));
+        return Err(ApiError::rate_limited());
     }
     if state.config.disable_signup {
         return Err(signup_disabled());

@@ -29,6 +29,14 @@ pub fn routes() -> Router<Shared> {
         .route("/sessions", get(list_sessions).post(create_session))
         .route("/sessions/{id}", delete(delete_session))
         .route("/sessions/{id}/hold", post(hold_session))
+        .route("/sessions/{id}/age", post(age_session))
+        .route(
+            "/sessions-policy",
+            put(set_session_policy)
+                .get(session_policy)
+                .delete(reset_session_policy),
+        )
+        .route("/outage", post(start_outage).get(outage).delete(end_outage))
         .route("/requests", get(request_counts).delete(reset_requests))
         .route(
             "/faults",
@@ -228,6 +236,110 @@ async fn hold_session(
         drop(guard);
     });
     Ok(StatusCode::ACCEPTED.into_response())
+}
+
+#[derive(Deserialize)]
+struct Age {
+    seconds: f64,
+}
+
+/// Ten years: the most any duration the control surface takes may be.
+const TEN_YEARS: f64 = 10.0 * 365.0 * 86_400.0;
+
+fn seconds(value: f64, name: &str) -> Result<Duration, ApiError> {
+    if !value.is_finite() || !(0.0..=TEN_YEARS).contains(&value) {
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            format!("{name} must be from 0 to ten years"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// Makes a session `seconds` older (its creation, last refresh and refresh tokens), as if
+/// that time had passed for it alone: past a timebox, an inactivity timeout or the reuse
+/// interval without moving the server's clock.
+async fn age_session(
+    State(state): State<Shared>,
+    Path(id): Path<Uuid>,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let age: Age = json_body(body).await?;
+    match state.age_session(id, seconds(age.seconds, "seconds")?)? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(not_found("session")),
+    }
+}
+
+#[derive(Deserialize)]
+struct SessionPolicy {
+    /// GoTrue's `SESSIONS_TIMEBOX`; none when absent or 0.
+    timebox_seconds: Option<f64>,
+    /// GoTrue's `SESSIONS_INACTIVITY_TIMEOUT`; none when absent or 0.
+    inactivity_timeout_seconds: Option<f64>,
+}
+
+/// Sets the session timebox and inactivity timeout of the running server.
+async fn set_session_policy(
+    State(state): State<Shared>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let policy: SessionPolicy = json_body(body).await?;
+    let timebox = policy
+        .timebox_seconds
+        .map(|s| seconds(s, "timebox_seconds"))
+        .transpose()?;
+    let inactivity = policy
+        .inactivity_timeout_seconds
+        .map(|s| seconds(s, "inactivity_timeout_seconds"))
+        .transpose()?;
+    state.set_session_policy(timebox, inactivity);
+    Ok(session_policy(State(state)).await)
+}
+
+async fn session_policy(State(state): State<Shared>) -> Json<Value> {
+    let limits = state.session_limits();
+    let secs = |d: Option<Duration>| d.filter(|d| !d.is_zero()).map(|d| d.as_secs_f64());
+    Json(json!({
+        "timebox_seconds": secs(limits.timebox),
+        "inactivity_timeout_seconds": secs(limits.inactivity_timeout),
+    }))
+}
+
+/// Back to the limits the server was started with.
+async fn reset_session_policy(State(state): State<Shared>) -> StatusCode {
+    state.reset_session_policy();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct NewOutage {
+    seconds: f64,
+}
+
+/// The server goes down for `seconds`: GoTrue's routes close every connection unanswered,
+/// then answer again by themselves.
+async fn start_outage(State(state): State<Shared>, body: Body) -> Result<Response, ApiError> {
+    let outage: NewOutage = json_body(body).await?;
+    state.outage.start(seconds(outage.seconds, "seconds")?);
+    Ok((StatusCode::CREATED, outage_view(&state)).into_response())
+}
+
+async fn outage(State(state): State<Shared>) -> Json<Value> {
+    outage_view(&state)
+}
+
+fn outage_view(state: &crate::state::AppState) -> Json<Value> {
+    let remaining = state.outage.remaining();
+    Json(json!({
+        "down": remaining.is_some(),
+        "remaining_ms": remaining.map(|r| r.as_millis() as u64),
+    }))
+}
+
+async fn end_outage(State(state): State<Shared>) -> StatusCode {
+    state.outage.end();
+    StatusCode::NO_CONTENT
 }
 
 async fn request_counts(State(state): State<Shared>) -> Json<Value> {

@@ -37,11 +37,7 @@ pub async fn token(
         ));
     }
     if !state.rate_limiter.allow(peer_ip(&extensions)) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "over_request_rate_limit",
-            "Request rate limit reached",
-        ));
+        return Err(ApiError::rate_limited());
     }
     if grant == "password" {
         password_grant(&state, json_body(body).await?)
@@ -283,7 +279,7 @@ pub(crate) fn session_validity(
     token_time: Option<i64>,
     now: i64,
 ) -> SessionValidity {
-    let limits = &state.config.sessions;
+    let limits = state.session_limits();
     if session.not_after.is_some_and(|t| now > t) {
         return SessionValidity::PastNotAfter;
     }
