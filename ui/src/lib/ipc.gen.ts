@@ -557,6 +557,7 @@ lastAt: string, };
 export type MarkKind = "failure" | "rejected" | "signedOut";
 
 export type ExchangeRef = { id: number, thisRun: boolean, };
+
 export type Scenario = "twoClients" | "reuseAfterInterval" | "serverDown" | "rateLimitStorm" | "sessionTimebox" | "inactivityTimeout" | "skewedClock" | "keyRotation";
 
 export type ScenarioInfo = { scenario: Scenario, title: string, does: string, watch: string, 
