@@ -20,8 +20,8 @@ fn declarations(config: &ts_rs::Config) -> Vec<String> {
     use crate::layout::LogLayout;
     use crate::live_log::{LogItem, RequestSummary};
     use crate::oauth::OAuthStarted;
-    use crate::predictor::PasteRotated;
     use crate::playground::{Scenario, ScenarioInfo, ScenarioReport};
+    use crate::predictor::PasteRotated;
     use crate::profiles::{DetectedStack, ProfileView, Status};
     use crate::qr::QrMatrix;
     use crate::reset::ResetDone;

@@ -15,6 +15,7 @@ use serde::Serialize;
 use session_engine::import::parse_import;
 use session_engine::reuse::{self, Chain, Happened, Interval, Observed, Prediction, Swap, Verdict};
 use session_engine::tokens::fingerprint;
+use session_engine::{protocol, AuthEventKind};
 use session_engine::{AuthError, Refreshed};
 use ts_rs::TS;
 
@@ -263,16 +264,29 @@ fn interval(active: &Active) -> Interval {
 }
 
 /// History entries as the engine reads them (an entry whose time does not parse is skipped).
+///
+/// A failed refresh (the timeline's `REFRESH_FAILED` lines) names the token that was sent, not
+/// one the session was given: it is left out, except a `refresh_token_already_used` answer,
+/// which revoked the family of a token of the line as a `REFRESH_REJECTED` does (a paste of a
+/// stale token, remembered across launches).
 fn observed(entries: &[HistoryEntry]) -> Vec<Observed> {
     entries
         .iter()
         .filter_map(|entry| {
+            let kind = if entry.kind == crate::history::REFRESH_FAILED {
+                if entry.code.as_deref() != Some(protocol::REFRESH_TOKEN_ALREADY_USED) {
+                    return None;
+                }
+                AuthEventKind::RefreshRejected.as_str().to_string()
+            } else {
+                entry.kind.clone()
+            };
             let at = DateTime::parse_from_rfc3339(&entry.at)
                 .ok()?
                 .with_timezone(&Utc);
             Some(Observed {
                 at,
-                kind: entry.kind.clone(),
+                kind,
                 fingerprint: entry.refresh_token_fingerprint.clone(),
             })
         })
@@ -365,6 +379,7 @@ mod tests {
             kind: kind.into(),
             profile: "a".into(),
             refresh_token_fingerprint: Some(fingerprint(token)),
+            ..HistoryEntry::default()
         };
         let entries = [
             entry("2026-01-02T03:00:00Z", "SIGNED_IN", "gggggggggggg"),
@@ -424,6 +439,7 @@ mod tests {
             kind: "TOKEN_REFRESHED".into(),
             profile: "p".into(),
             refresh_token_fingerprint: fp.map(str::to_string),
+            ..HistoryEntry::default()
         };
         let events = observed(&[
             entry("2026-01-02T03:04:05.678Z", Some("fp1")),
@@ -434,5 +450,59 @@ mod tests {
         assert_eq!(events[0].at.timestamp_millis() % 1000, 678);
         assert_eq!(events[0].fingerprint.as_deref(), Some("fp1"));
         assert_eq!(events[1].fingerprint, None);
+    }
+
+    #[test]
+    fn failed_refreshes_add_no_token_and_an_already_used_answer_revokes_the_line() {
+        let entry = |at: &str, kind: &str, fp: &str, code: Option<&str>| HistoryEntry {
+            at: at.into(),
+            kind: kind.into(),
+            profile: "p".into(),
+            refresh_token_fingerprint: Some(fp.into()),
+            code: code.map(str::to_string),
+            ..HistoryEntry::default()
+        };
+        let failed = crate::history::REFRESH_FAILED;
+        let entries = [
+            entry("2026-01-02T03:00:00Z", "SIGNED_IN", "fp:a", None),
+            entry("2026-01-02T03:01:00Z", "TOKEN_REFRESHED", "fp:b", None),
+            // A stranger pasted and refused, then the app's own refresh failing on the network.
+            entry(
+                "2026-01-02T03:02:00Z",
+                failed,
+                "fp:stranger",
+                Some("refresh_token_not_found"),
+            ),
+            entry("2026-01-02T03:02:30Z", failed, "fp:b", None),
+            entry("2026-01-02T03:03:00Z", "TOKEN_REFRESHED", "fp:c", None),
+        ];
+        let chain = Chain::build(&observed(&entries), &[]);
+        let line: Vec<_> = chain
+            .links
+            .iter()
+            .map(|link| (link.fingerprint.as_str(), link.parent.as_deref()))
+            .collect();
+        assert_eq!(
+            line,
+            [
+                ("fp:a", None),
+                ("fp:b", Some("fp:a")),
+                ("fp:c", Some("fp:b"))
+            ]
+        );
+        assert_eq!(chain.revoked_at, None);
+
+        // A paste of the line's first token answered refresh_token_already_used: the family
+        // was revoked then, and stays so after a restart (it is read from the history).
+        let mut revoked = entries.to_vec();
+        revoked.push(entry(
+            "2026-01-02T03:04:00Z",
+            failed,
+            "fp:a",
+            Some("refresh_token_already_used"),
+        ));
+        let chain = Chain::build(&observed(&revoked), &[]);
+        assert_eq!(chain.links.len(), 3);
+        assert!(chain.revoked_at.is_some());
     }
 }
