@@ -99,6 +99,9 @@ pub struct EventView {
     pub at: String,
     pub reason: Option<String>,
     pub exchange_id: Option<u64>,
+    /// What set it off, in the window's words (`Cause::label`: "Refresh now", "Auto-refresh",
+    /// "Paste", "get_session", "MFA step-up", …), when the engine knows.
+    pub cause_label: Option<String>,
     pub session: Option<SessionView>,
     /// On `REFRESH_REJECTED`: why, and until when the kept access token works.
     pub rejection: Option<RejectionView>,
@@ -142,6 +145,7 @@ impl EventView {
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             reason: event.reason.clone(),
             exchange_id: event.exchange_id,
+            cause_label: event.cause.map(|cause| cause.label().to_string()),
             session: event.session.as_ref().map(SessionView::of),
             rejection: event.rejection.as_ref().map(RejectionView::of),
         }

@@ -9,7 +9,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use session_engine::auto_refresh::{self, Outcome, Setting};
 use session_engine::{
-    AuthClient, AuthError, AuthEvent, AuthEventKind, RefreshRejection, SessionStore, StorageError,
+    AuthClient, AuthError, AuthEvent, AuthEventKind, Cause, RefreshRejection, SessionStore,
+    StorageError,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -33,6 +34,9 @@ enum Line {
         previous: Option<&'static str>,
         at: String,
         reason: Option<String>,
+        /// What set it off (`refreshNow`, `autoRefresh`, `paste`, `getSession`, `signIn`, …).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cause: Option<Cause>,
         // Boxed: a summary is much larger than the failure variant.
         session: Option<Box<SessionSummary>>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,6 +64,7 @@ impl Line {
             previous: event.previous.map(|kind| kind.as_str()),
             at: stamp(event.at),
             reason: event.reason,
+            cause: event.cause,
             session: event
                 .session
                 .as_ref()

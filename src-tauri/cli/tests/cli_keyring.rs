@@ -358,6 +358,7 @@ async fn watch_prints_auth_events_as_ndjson_and_auto_refreshes_until_interrupted
         ["SIGNED_IN", "INITIAL_SESSION", "TOKEN_REFRESHED"],
         "{lines:?}"
     );
+    assert_eq!(events[2]["cause"], "autoRefresh", "{lines:?}");
     let refreshed = &events[2]["session"];
     let stored = announced_stored.expect("a session in the keyring when announced");
     assert_eq!(

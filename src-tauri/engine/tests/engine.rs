@@ -1392,3 +1392,49 @@ async fn a_failed_refresh_is_told_with_its_cause_status_token_and_exchange() {
     w.client.refresh_session(None).await.unwrap();
     assert!(failures.try_recv().is_err());
 }
+
+/// The window's panels open together and each reads the user and the project's settings:
+/// calls at the same moment share one `GET /user` (per access token) and one
+/// `GET /settings`; a later call sends its own.
+#[tokio::test]
+async fn reads_asked_at_the_same_moment_share_one_request() {
+    let w = world().await;
+    w.sign_in().await;
+    let count = |counts: &Value, route: &str| counts["routes"][route].as_u64().unwrap_or(0);
+    let before = w.control(reqwest::Method::GET, "/requests", None).await;
+    // Held for a moment by the server, so the calls surely overlap.
+    for path in ["/user", "/settings"] {
+        w.fault(json!({"count": 1, "path": path, "delay_ms": 300}))
+            .await;
+    }
+    let (user, identities, methods, settings) = tokio::join!(
+        w.client.get_user(None),
+        w.client.get_user_identities(),
+        w.client.sign_in_methods(),
+        w.client.server_settings(),
+    );
+    assert_eq!(user.unwrap().email, EMAIL);
+    assert!(!identities.unwrap().is_empty());
+    assert!(methods.unwrap().email);
+    assert!(settings.unwrap().is_object());
+    let after = w.control(reqwest::Method::GET, "/requests", None).await;
+    assert_eq!(
+        count(&after, "GET /user") - count(&before, "GET /user"),
+        1,
+        "{after}"
+    );
+    assert_eq!(
+        count(&after, "GET /settings") - count(&before, "GET /settings"),
+        1,
+        "{after}"
+    );
+    // Nothing is kept: the next read asks the server again.
+    w.client.get_user(None).await.unwrap();
+    w.client.sign_in_methods().await.unwrap();
+    let again = w.control(reqwest::Method::GET, "/requests", None).await;
+    assert_eq!(count(&again, "GET /user") - count(&before, "GET /user"), 2);
+    assert_eq!(
+        count(&again, "GET /settings") - count(&before, "GET /settings"),
+        2
+    );
+}

@@ -178,6 +178,15 @@ describe("LogRow", () => {
     expect(li.textContent).toContain("session_not_found");
   });
 
+  it("says what set an event off, when the engine knows", () => {
+    const li = show(eventRow("TOKEN_REFRESHED", { previous: "SIGNED_IN", causeLabel: "Auto-refresh" }));
+    expect(li.querySelector(".cause")?.textContent).toBe("Auto-refresh");
+    expect(li.textContent).toContain("SIGNED_IN → TOKEN_REFRESHED");
+    cleanup();
+    const unknown = show(eventRow("INITIAL_SESSION"));
+    expect(unknown.querySelector(".cause"), "no cause, no label").toBeNull();
+  });
+
   it("says a request that got no answer, and why", () => {
     const li = show(requestRow({ status: null, error: "connection refused", durationMs: 3 }));
     expect(li.dataset.status).toBe("none");

@@ -159,7 +159,12 @@ export type Invalid = "mismatch" | "unsigned" | "algorithm_not_allowed" | "malfo
 
 export type Unverified = "needs_secret" | "unknown_kid" | "no_key" | "unusable_key" | "unsupported_algorithm" | "jwks_unavailable" | "server_unreachable" | "expired";
 
-export type EventView = { kind: AuthEventKind, previous: AuthEventKind | null, at: string, reason: string | null, exchangeId: number | null, session: SessionView | null, 
+export type EventView = { kind: AuthEventKind, previous: AuthEventKind | null, at: string, reason: string | null, exchangeId: number | null, 
+/**
+ * What set it off, in the window's words (`Cause::label`: "Refresh now", "Auto-refresh",
+ * "Paste", "get_session", "MFA step-up", …), when the engine knows.
+ */
+causeLabel: string | null, session: SessionView | null, 
 /**
  * On `REFRESH_REJECTED`: why, and until when the kept access token works.
  */

@@ -40,7 +40,7 @@ const at = (ms: number) => new Date(Date.UTC(2024, 4, 1, 14, 2, 11) + ms).toISOS
 
 function event(kind: AuthEventKind, previous: AuthEventKind | null = null, reason: string | null = null): LogItem {
   seq += 1;
-  return { type: "event", seq, at: at(seq), event: { kind, previous, at: at(seq), reason, exchangeId: seq, session, rejection: null } };
+  return { type: "event", seq, at: at(seq), event: { kind, previous, at: at(seq), reason, exchangeId: seq, causeLabel: null, session, rejection: null } };
 }
 function request(path: string, status: number | null, code: string | null = null): LogItem {
   seq += 1;

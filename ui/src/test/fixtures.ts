@@ -141,7 +141,7 @@ export function eventRow(kind: EventView["kind"], over: Partial<EventView> = {})
     type: "event",
     seq: ++seq,
     at,
-    event: { kind, previous: null, at, reason: null, exchangeId: null, session: session(), rejection: null, ...over },
+    event: { kind, previous: null, at, reason: null, exchangeId: null, causeLabel: null, session: session(), rejection: null, ...over },
   };
 }
 

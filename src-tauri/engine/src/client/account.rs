@@ -256,18 +256,22 @@ impl AuthClient {
         &self,
         access_token: &str,
     ) -> Result<(User, Option<u64>), AuthError> {
-        let answer = self
-            .inner
-            .http
-            .send(Call {
-                method: Method::GET,
-                path: "/user",
-                query: &[],
-                body: None,
-                bearer: Some(access_token),
-            })
-            .await?;
-        Ok((user_from_body(&answer.body)?, Some(answer.exchange_id)))
+        let read = async {
+            let answer = self
+                .inner
+                .http
+                .send(Call {
+                    method: Method::GET,
+                    path: "/user",
+                    query: &[],
+                    body: None,
+                    bearer: Some(access_token),
+                })
+                .await?;
+            Ok((user_from_body(&answer.body)?, Some(answer.exchange_id)))
+        };
+        let key = crate::tokens::fingerprint(access_token);
+        self.inner.user_reads.run(&key, read).await.0
     }
 
     /// `PUT /user` with new user metadata, with the current session (refreshed first when its

@@ -31,7 +31,7 @@ use crate::http::Http;
 use crate::landed::Landed;
 use crate::recorder::Recorder;
 use crate::rejection::RefreshRejection;
-use crate::session::Session;
+use crate::session::{Session, User};
 use crate::single_flight::SingleFlight;
 use crate::storage::{SessionStore, StorageError};
 use crate::tokens::fingerprint;
@@ -58,6 +58,11 @@ struct Inner {
     /// Refreshes that reached the server and failed (`refresh_failures`).
     failures: tokio::sync::broadcast::Sender<RefreshFailure>,
     flights: SingleFlight<refresh::RefreshOutcome>,
+    /// `GET /user` per access token and `GET /settings`: callers asking at the same moment
+    /// (the window's panels as they open) share one request and its answer. The Supabase
+    /// clients send one per call; the inspector's own panels would only add noise to the log.
+    user_reads: SingleFlight<Result<(User, Option<u64>), AuthError>>,
+    settings_reads: SingleFlight<Result<serde_json::Value, AuthError>>,
     cooldowns: Cooldowns,
     /// The refresh tokens that up to 16 saved refreshes on the current session's line used up
     /// (`landed.rs`, `refresh::refreshed_meanwhile`); cleared when the session ends.
@@ -110,6 +115,8 @@ impl AuthClient {
                 bus: Arc::default(),
                 failures: tokio::sync::broadcast::channel(64).0,
                 flights: SingleFlight::default(),
+                user_reads: SingleFlight::default(),
+                settings_reads: SingleFlight::default(),
                 jwks: jwks_cache::JwksCache::default(),
                 rejection: Mutex::default(),
                 initialized,

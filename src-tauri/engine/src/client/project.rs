@@ -18,20 +18,23 @@ impl AuthClient {
     /// Answers only when the URL is a GoTrue behind the given API key, so it doubles as the
     /// check that a project URL and key belong together.
     pub async fn server_settings(&self) -> Result<Value, AuthError> {
-        let call = Call {
-            method: Method::GET,
-            path: "/settings",
-            query: &[],
-            body: None,
-            bearer: None,
+        let read = async {
+            let call = Call {
+                method: Method::GET,
+                path: "/settings",
+                query: &[],
+                body: None,
+                bearer: None,
+            };
+            let answer = self.inner.http.send(call).await?;
+            serde_json::from_slice(&answer.body).map_err(|e| {
+                AuthError::InvalidTokenResponse(format!(
+                    "the settings answer is not JSON ({})",
+                    json_error(&e)
+                ))
+            })
         };
-        let answer = self.inner.http.send(call).await?;
-        serde_json::from_slice(&answer.body).map_err(|e| {
-            AuthError::InvalidTokenResponse(format!(
-                "the settings answer is not JSON ({})",
-                json_error(&e)
-            ))
-        })
+        self.inner.settings_reads.run("settings", read).await.0
     }
 
     /// Which ways of signing in the project has switched on (`GET /settings`).

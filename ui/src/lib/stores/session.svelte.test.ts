@@ -26,7 +26,7 @@ const event = (kind: AuthEventKind, s: SessionView | null): LogItem => ({
   type: "event",
   seq: ++seq,
   at,
-  event: { kind, previous: null, at, reason: null, exchangeId: null, session: s, rejection: null },
+  event: { kind, previous: null, at, reason: null, exchangeId: null, causeLabel: null, session: s, rejection: null },
 });
 const clock = (offsetMs: number): LogItem => ({ type: "clock", seq: ++seq, at, offsetMs });
 const profile = (): LogItem => ({ type: "profile", seq: ++seq, at, profile: "demo" });
@@ -41,6 +41,7 @@ const rejected = (s: SessionView): LogItem => ({
     at,
     reason: "refresh_token_not_found",
     exchangeId: null,
+    causeLabel: null,
     session: s,
     rejection: {
       code: "refresh_token_not_found",
