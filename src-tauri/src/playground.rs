@@ -323,6 +323,19 @@ impl Run<'_> {
         result
     }
 
+    /// After a refusal: whether the app kept its session, marked (its access token still
+    /// works), or the session ended.
+    fn say_what_the_app_kept(&mut self) {
+        if let Some(rejection) = self.client.refresh_rejection() {
+            self.say(format!(
+                "The app keeps the session, marked: {}.",
+                rejection.describe()
+            ));
+        } else if self.client.current_session().is_none() {
+            self.say("The app's session ended (SIGNED_OUT).");
+        }
+    }
+
     /// The app's refresh, said in a line: the new refresh token, or the failure.
     async fn refresh_and_say(&mut self, what: &str) -> Option<String> {
         match self.app_refresh().await {
@@ -444,14 +457,7 @@ impl Run<'_> {
             interval.as_secs()
         ));
         self.refresh_and_say("The app's next refresh").await;
-        if let Some(rejection) = self.client.refresh_rejection() {
-            self.say(format!(
-                "The app keeps the session, marked: {}.",
-                rejection.describe()
-            ));
-        } else if self.client.current_session().is_none() {
-            self.say("The app's session ended (SIGNED_OUT).");
-        }
+        self.say_what_the_app_kept();
         Ok(())
     }
 
@@ -536,14 +542,7 @@ impl Run<'_> {
             age.as_secs()
         ));
         self.refresh_and_say("The app's refresh").await;
-        if let Some(rejection) = self.client.refresh_rejection() {
-            self.say(format!(
-                "The app keeps the session, marked: {}.",
-                rejection.describe()
-            ));
-        } else if self.client.current_session().is_none() {
-            self.say("The app's session ended (SIGNED_OUT).");
-        }
+        self.say_what_the_app_kept();
         // Shown: the next session must not end 10 minutes from now for a scenario long over.
         demo::reset_session_policy(server);
         self.say(format!(
