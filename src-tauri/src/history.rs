@@ -461,10 +461,10 @@ pub fn record<R: Runtime>(
         };
         loop {
             let entry = tokio::select! {
-                event = events.next() => match event {
-                    Some(event) => entry_of_event(&event, &profile, &run),
-                    None => return,
-                },
+                // Failures first: the engine tells a failure before its consequences (a
+                // REFRESH_REJECTED, a SIGNED_OUT), so when both are waiting the failure is the
+                // older, and the timeline folds the rejection into it only in that order.
+                biased;
                 failure = failures.recv() => match failure {
                     Ok(failure) => entry_of_failure(&failure, &profile, &run),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
@@ -472,6 +472,10 @@ pub fn record<R: Runtime>(
                         continue;
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+                event = events.next() => match event {
+                    Some(event) => entry_of_event(&event, &profile, &run),
+                    None => return,
                 },
                 changed = alive.changed() => match changed {
                     Ok(()) => continue,

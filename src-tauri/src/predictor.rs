@@ -159,7 +159,7 @@ impl Predictor {
         now: DateTime<Utc>,
     ) -> Prediction {
         let learned = self.learned_for(profile);
-        let mut chain = Chain::build(&observed(entries), &learned.swaps);
+        let mut chain = Chain::build(&observed(entries, &learned.swaps), &learned.swaps);
         if let Some((member, at)) = &learned.revoked {
             if chain.links.iter().any(|link| &link.fingerprint == member) {
                 chain.revoked_at = Some(chain.revoked_at.map_or(*at, |known| known.min(*at)));
@@ -269,28 +269,53 @@ fn interval(active: &Active) -> Interval {
 /// one the session was given: it is left out, except a `refresh_token_already_used` answer,
 /// which revoked the family of a token of the line as a `REFRESH_REJECTED` does (a paste of a
 /// stale token, remembered across launches).
-fn observed(entries: &[HistoryEntry]) -> Vec<Observed> {
-    entries
-        .iter()
-        .filter_map(|entry| {
-            let kind = if entry.kind == crate::history::REFRESH_FAILED {
-                if entry.code.as_deref() != Some(protocol::REFRESH_TOKEN_ALREADY_USED) {
-                    return None;
-                }
-                AuthEventKind::RefreshRejected.as_str().to_string()
-            } else {
-                entry.kind.clone()
-            };
-            let at = DateTime::parse_from_rfc3339(&entry.at)
-                .ok()?
-                .with_timezone(&Utc);
-            Some(Observed {
+///
+/// A token a paste brought in (cause `paste`) is the child of the pasted token, which only this
+/// run's `swaps` remember: without its swap (a paste before the last launch) its parent is
+/// unknown, and the line is cut before it rather than chained to the token held before.
+fn observed(entries: &[HistoryEntry], swaps: &[Swap]) -> Vec<Observed> {
+    let mut seen = std::collections::HashSet::new();
+    let mut events = Vec::with_capacity(entries.len());
+    for event in entries.iter().filter_map(|entry| {
+        let kind = if entry.kind == crate::history::REFRESH_FAILED {
+            if entry.code.as_deref() != Some(protocol::REFRESH_TOKEN_ALREADY_USED) {
+                return None;
+            }
+            AuthEventKind::RefreshRejected.as_str().to_string()
+        } else {
+            entry.kind.clone()
+        };
+        let at = DateTime::parse_from_rfc3339(&entry.at)
+            .ok()?
+            .with_timezone(&Utc);
+        let fingerprint = entry.refresh_token_fingerprint.clone();
+        let unknown_parent = entry.cause.as_deref() == Some("paste")
+            && fingerprint.as_ref().is_some_and(|fp| {
+                !seen.contains(fp) && !swaps.iter().any(|swap| &swap.produced == fp)
+            });
+        if let Some(fp) = &fingerprint {
+            seen.insert(fp.clone());
+        }
+        Some((
+            unknown_parent,
+            Observed {
                 at,
                 kind,
-                fingerprint: entry.refresh_token_fingerprint.clone(),
-            })
-        })
-        .collect()
+                fingerprint,
+            },
+        ))
+    }) {
+        let (unknown_parent, event) = event;
+        if unknown_parent {
+            events.push(Observed {
+                at: event.at,
+                kind: AuthEventKind::SignedOut.as_str().to_string(),
+                fingerprint: None,
+            });
+        }
+        events.push(event);
+    }
+    events
 }
 
 #[cfg(test)]
@@ -441,11 +466,14 @@ mod tests {
             refresh_token_fingerprint: fp.map(str::to_string),
             ..HistoryEntry::default()
         };
-        let events = observed(&[
-            entry("2026-01-02T03:04:05.678Z", Some("fp1")),
-            entry("yesterday", Some("fp2")),
-            entry("2026-01-02T03:04:06.000Z", None),
-        ]);
+        let events = observed(
+            &[
+                entry("2026-01-02T03:04:05.678Z", Some("fp1")),
+                entry("yesterday", Some("fp2")),
+                entry("2026-01-02T03:04:06.000Z", None),
+            ],
+            &[],
+        );
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].at.timestamp_millis() % 1000, 678);
         assert_eq!(events[0].fingerprint.as_deref(), Some("fp1"));
@@ -476,7 +504,7 @@ mod tests {
             entry("2026-01-02T03:02:30Z", failed, "fp:b", None),
             entry("2026-01-02T03:03:00Z", "TOKEN_REFRESHED", "fp:c", None),
         ];
-        let chain = Chain::build(&observed(&entries), &[]);
+        let chain = Chain::build(&observed(&entries, &[]), &[]);
         let line: Vec<_> = chain
             .links
             .iter()
@@ -501,8 +529,73 @@ mod tests {
             "fp:a",
             Some("refresh_token_already_used"),
         ));
-        let chain = Chain::build(&observed(&revoked), &[]);
+        let chain = Chain::build(&observed(&revoked, &[]), &[]);
         assert_eq!(chain.links.len(), 3);
         assert!(chain.revoked_at.is_some());
+    }
+
+    #[test]
+    fn a_token_a_paste_brought_in_is_chained_only_to_the_token_its_swap_names() {
+        let entry = |at: &str, kind: &str, fp: &str, cause: &str| HistoryEntry {
+            at: at.into(),
+            kind: kind.into(),
+            profile: "p".into(),
+            refresh_token_fingerprint: Some(fp.into()),
+            cause: Some(cause.into()),
+            ..HistoryEntry::default()
+        };
+        let entries = [
+            entry("2026-01-02T03:00:00Z", "SIGNED_IN", "fp:a", "signIn"),
+            entry(
+                "2026-01-02T03:01:00Z",
+                "TOKEN_REFRESHED",
+                "fp:b",
+                "refreshNow",
+            ),
+            // A paste of fp:a (the swap says so) forked the line: fp:x is fp:a's child.
+            entry("2026-01-02T03:02:00Z", "TOKEN_REFRESHED", "fp:x", "paste"),
+            entry(
+                "2026-01-02T03:03:00Z",
+                "TOKEN_REFRESHED",
+                "fp:y",
+                "refreshNow",
+            ),
+        ];
+        let swaps = [Swap {
+            consumed: "fp:a".into(),
+            produced: "fp:x".into(),
+        }];
+        let parents = |chain: &Chain| -> Vec<(String, Option<String>)> {
+            chain
+                .links
+                .iter()
+                .map(|l| (l.fingerprint.clone(), l.parent.clone()))
+                .collect()
+        };
+        let known = Chain::build(&observed(&entries, &swaps), &swaps);
+        assert_eq!(
+            parents(&known)[2],
+            ("fp:x".to_string(), Some("fp:a".to_string()))
+        );
+        assert_eq!(known.links.len(), 4);
+        // After a restart the swap is forgotten: the line starts again at fp:x rather than
+        // calling it fp:b's child.
+        let restarted = Chain::build(&observed(&entries, &[]), &[]);
+        assert_eq!(
+            parents(&restarted),
+            [
+                ("fp:x".to_string(), None),
+                ("fp:y".to_string(), Some("fp:x".to_string()))
+            ]
+        );
+        // The active token pasted back (a re-issue) is no new line.
+        let mut again = entries.to_vec();
+        again.push(entry(
+            "2026-01-02T03:04:00Z",
+            "TOKEN_REFRESHED",
+            "fp:y",
+            "paste",
+        ));
+        assert_eq!(Chain::build(&observed(&again, &[]), &[]).links.len(), 2);
     }
 }

@@ -243,6 +243,11 @@ pub fn build(entries: &[HistoryEntry], run: &str) -> TimelineView {
                 });
                 let empty_open = open.as_ref().is_some_and(|s| s.tokens.is_empty());
                 if open.is_none() || (!empty_open && (signs_in || other_session)) {
+                    // A new session replaces the one this app held (a sign-in over it, as the
+                    // playground's fresh start does): no token of that one comes after.
+                    if let Some(replaced) = sessions.last_mut().filter(|s| !s.ended) {
+                        replaced.ended = true;
+                    }
                     sessions.push(TimelineSession {
                         session_id: session_id.clone(),
                         tokens: Vec::new(),
@@ -416,6 +421,10 @@ mod tests {
                 this_run: true
             })
         );
+        // s2 was replaced by s3's sign-in without a sign-out: it ended there all the same,
+        // and only the newest session has a current token.
+        assert!(view.sessions[1].ended, "a replaced session is not current");
+        assert!(!view.sessions[2].ended);
         assert_eq!(first.tokens[1].issued_at, Some(11));
         assert_eq!(first.tokens[1].expires_at, Some(3611));
         // The start-up recovery of the same tokens adds nothing.

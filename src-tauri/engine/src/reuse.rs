@@ -95,7 +95,10 @@ impl Chain {
             };
             if event.kind == AuthEventKind::RefreshRejected.as_str() {
                 if links.iter().any(|link| &link.fingerprint == fp) {
-                    revoked_at = Some(event.at);
+                    // The family went at the first refusal; later ones only meet it revoked.
+                    revoked_at = Some(
+                        revoked_at.map_or(event.at, |first: DateTime<Utc>| first.min(event.at)),
+                    );
                     refused = Some(fp.clone());
                 }
                 continue;
@@ -464,7 +467,7 @@ fn legacy(
     };
     if chain.refused.as_deref() == Some(pasted) {
         return Decided::unknown(&format!(
-            "the server already refused this token for good when this app refreshed with it (at {}), and this app's history does not keep the server's code",
+            "the server already refused this token for good (at {}, told in the timeline with its code); sending it again should meet the same refusal",
             end_time(chain.revoked_at)
         ));
     }

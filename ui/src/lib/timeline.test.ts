@@ -56,6 +56,19 @@ const session = (tokens: TimelineToken[], marks: TimelineMark[] = [], ended = fa
 });
 
 describe("axisOf", () => {
+  it("puts a token from a server whose clock runs ahead on this machine's clock", () => {
+    // Arrived at 1000 by this clock; the server, 300 s ahead, wrote iat 1300 and exp 1420.
+    const ahead = token("b", 1000, 120, { issuedAt: 1300, expiresAt: 1420 });
+    const axis = axisOf(session([token("a", 940), ahead]), 1060);
+    const bar = axis.bars[1]!;
+    expect(bar.live, "60 s into its 120 s, still live").toBe(true);
+    expect(bar.expired).toBe(false);
+    expect(axis.end, "the axis ends at its expiry here, 1120").toBe(1120);
+    // A recovered session's token (start-up) keeps the server's times: it may be old.
+    const recovered = token("c", 1000, 120, { issuedAt: 700, expiresAt: 820, cause: "startUp" });
+    expect(axisOf(session([recovered]), 1060).bars[0]!.expired).toBe(true);
+  });
+
   it("places each token's life from iat to exp, with where the next one replaced it", () => {
     const axis = axisOf(session([token("a", 1000), token("b", 1050)], [mark("failure", 1075, { status: 503 })]), 1060);
     expect(axis.start).toBe(1000);

@@ -3,6 +3,7 @@
 // the list the claims diff picks from. Times are Unix seconds; positions are percentages of the
 // axis.
 
+import { usableOffset } from "./time";
 import type { TimelineMark, TimelineSession, TimelineToken, TimelineView } from "./types";
 
 export interface Bar {
@@ -36,8 +37,27 @@ export function seconds(iso: string): number | null {
   return Number.isNaN(ms) ? null : ms / 1000;
 }
 
-/** When a token's life starts: its `iat`, else when it arrived. */
-const startOf = (token: TimelineToken) => token.issuedAt ?? seconds(token.at);
+/**
+ * How far the server's clock ran ahead of this machine's when it issued `token`, in seconds:
+ * a token this app just got (any cause but a start-up recovery, which may bring back an old
+ * one) arrived as it was issued, so its `iat` less its arrival is that lead (the same
+ * two-second floor as the countdown's offset). Taken off the token's `iat` and `exp`, so that
+ * bars, marks and "now" are all on this machine's clock, a skewed server included.
+ */
+export function serverLead(token: TimelineToken): number {
+  if (token.issuedAt === null || !token.cause || token.cause === "startUp") return 0;
+  const arrived = seconds(token.at);
+  if (arrived === null) return 0;
+  return usableOffset((token.issuedAt - arrived) * 1000) / 1000;
+}
+
+/** When a token's life starts on this machine's clock: its `iat`, else when it arrived. */
+const startOf = (token: TimelineToken) =>
+  token.issuedAt !== null ? token.issuedAt - serverLead(token) : seconds(token.at);
+
+/** When it expires on this machine's clock. */
+const endOf = (token: TimelineToken) =>
+  token.expiresAt !== null ? token.expiresAt - serverLead(token) : null;
 
 /** One session's axis: from its first token (or mark) to the last expiry, `now` included
  *  while the session is open. */
@@ -46,7 +66,8 @@ export function axisOf(session: TimelineSession, now: number): Axis {
   for (const token of session.tokens) {
     const start = startOf(token);
     if (start !== null) times.push(start);
-    if (token.expiresAt !== null) times.push(token.expiresAt);
+    const end = endOf(token);
+    if (end !== null) times.push(end);
   }
   for (const mark of session.marks) {
     const at = seconds(mark.at);
@@ -59,10 +80,11 @@ export function axisOf(session: TimelineSession, now: number): Axis {
   const last = session.tokens.length - 1;
   const bars = session.tokens.map((token, i): Bar => {
     const from = startOf(token) ?? start;
-    const to = token.expiresAt ?? Math.max(from, now);
+    const to = endOf(token) ?? Math.max(from, now);
     const next = session.tokens[i + 1];
     const replaced = next ? (seconds(next.at) ?? startOf(next)) : null;
-    const expired = token.expiresAt !== null && token.expiresAt <= now;
+    const ends = endOf(token);
+    const expired = ends !== null && ends <= now;
     return {
       token,
       left: place(from),
