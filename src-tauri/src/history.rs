@@ -433,7 +433,7 @@ pub fn entry_of_failure(failure: &RefreshFailure, profile: &str, run: &str) -> H
 pub const REFRESH_FAILED: &str = "REFRESH_FAILED";
 
 /// The cause as the engine serializes it (`refreshNow`, …), the one spelling of the file and IPC.
-fn cause_name(cause: Cause) -> String {
+pub fn cause_name(cause: Cause) -> String {
     match serde_json::to_value(cause) {
         Ok(serde_json::Value::String(name)) => name,
         _ => cause.label().to_string(),

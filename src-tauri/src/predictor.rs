@@ -275,6 +275,7 @@ fn interval(active: &Active) -> Interval {
 /// unknown, and the line is cut before it rather than chained to the token held before.
 fn observed(entries: &[HistoryEntry], swaps: &[Swap]) -> Vec<Observed> {
     let mut seen = std::collections::HashSet::new();
+    let paste = crate::history::cause_name(session_engine::Cause::Paste);
     let mut events = Vec::with_capacity(entries.len());
     for event in entries.iter().filter_map(|entry| {
         let kind = if entry.kind == crate::history::REFRESH_FAILED {
@@ -289,7 +290,7 @@ fn observed(entries: &[HistoryEntry], swaps: &[Swap]) -> Vec<Observed> {
             .ok()?
             .with_timezone(&Utc);
         let fingerprint = entry.refresh_token_fingerprint.clone();
-        let unknown_parent = entry.cause.as_deref() == Some("paste")
+        let unknown_parent = entry.cause.as_deref() == Some(paste.as_str())
             && fingerprint.as_ref().is_some_and(|fp| {
                 !seen.contains(fp) && !swaps.iter().any(|swap| &swap.produced == fp)
             });

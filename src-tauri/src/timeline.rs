@@ -171,6 +171,7 @@ pub fn build(entries: &[HistoryEntry], run: &str) -> TimelineView {
     let mut sessions: Vec<TimelineSession> = Vec::new();
     let mut stray: Vec<TimelineMark> = Vec::new();
     let mut next_id = 0usize;
+    let sign_in = crate::history::cause_name(Cause::SignIn);
     let exchange_of = |entry: &HistoryEntry| {
         entry.exchange_id.map(|id| ExchangeRef {
             id,
@@ -237,7 +238,7 @@ pub fn build(entries: &[HistoryEntry], run: &str) -> TimelineView {
                     continue;
                 }
                 let signs_in = matches!(kind, "SIGNED_IN" | "PASSWORD_RECOVERY")
-                    && entry.cause.as_deref() == Some("signIn");
+                    && entry.cause.as_deref() == Some(sign_in.as_str());
                 let other_session = open.as_ref().is_some_and(|s| {
                     session_id.is_some() && s.session_id.is_some() && s.session_id != session_id
                 });
